@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every test: Rust (unit + integration on real models), UI unit tests, and end to end
+# through the real webview (tauri-driver + WebKitWebDriver under Xvfb).
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$repo"
+logs="$repo/target/test-logs"
+started=$(date +%s)
+
+bash .ci/install-deps.sh
+bash tests/fixtures/fetch.sh
+mkdir -p "$logs"
+
+echo "== UI build"
+npm --workspace ui run build --silent
+echo "== Rust tests"
+cargo test --workspace --color never 2>&1 | tee "$logs/cargo.log"
+echo "== UI unit tests"
+npm --workspace ui run test --silent -- --color=false 2>&1 | tee "$logs/ui.log"
+echo "== End to end (real webview)"
+cargo build
+bash tests/e2e/run.sh 2>&1 | tee "$logs/e2e.log"
+
+strip() { sed 's/\x1b\[[0-9;]*m//g' "$1"; }
+rust=$(strip "$logs/cargo.log" | awk '/^test result:/ {p+=$4; f+=$6} END {print p+0, f+0}')
+ui=$(strip "$logs/ui.log" | awk '/^ *Tests +[0-9]+ passed/ {p+=$2} /^ *Tests .*failed/ {for(i=1;i<=NF;i++) if($i=="failed") f+=$(i-1)} END {print p+0, f+0}')
+e2e=$(strip "$logs/e2e.log" | awk '/^# pass/ {p+=$3} /^# fail/ {f+=$3} END {print p+0, f+0}')
+read -r rp rf <<<"$rust"; read -r up uf <<<"$ui"; read -r ep ef <<<"$e2e"
+echo "rust: $rp passed, $rf failed"
+echo "ui: $up passed, $uf failed"
+echo "e2e: $ep passed, $ef failed"
+echo "took $(( $(date +%s) - started )) s"
+echo "all: $((rp + up + ep)) passed, $((rf + uf + ef)) failed"

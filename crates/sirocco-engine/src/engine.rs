@@ -1,0 +1,488 @@
+//! The engine: one thread owns llama.cpp (backend, model, context); callers talk to it
+//! through channels. Loading reports progress and can be cancelled; generation streams
+//! UTF-8 text pieces and stops within one token of a cancel.
+
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use llama_cpp_2::context::params::LlamaContextParams;
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::params::LlamaModelParams;
+use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::token::LlamaToken;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc as async_mpsc, oneshot};
+
+use crate::chat_template::{self, ChatMessage, SpecialTokens};
+use crate::gguf_file::{self, GgufSummary};
+use crate::sampling::SamplingParams;
+use crate::utf8_stream::Utf8Stream;
+use crate::{EngineError, Result};
+
+/// Default context when the user has not chosen one: never the trained maximum
+/// (some models claim a million positions).
+const DEFAULT_CONTEXT: u32 = 4096;
+/// llama.cpp rounds contexts up to a multiple of 256; smaller requests gain nothing.
+const MIN_CONTEXT: u32 = 256;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct LoadParams {
+    /// Context length in tokens; `None` picks a safe default capped by the trained maximum.
+    pub context_length: Option<u32>,
+    pub gpu_layers: u32,
+    /// Threads for decoding and prefill; `None` uses the machine's cores.
+    pub threads: Option<u32>,
+    pub batch_size: u32,
+}
+
+impl Default for LoadParams {
+    fn default() -> Self {
+        Self { context_length: None, gpu_layers: 0, threads: None, batch_size: 512 }
+    }
+}
+
+/// A model the engine has loaded, as the UI describes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadedModel {
+    pub summary: GgufSummary,
+    pub context_length: u32,
+    pub threads: u32,
+    pub load_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GenerateRequest {
+    pub messages: Vec<ChatMessage>,
+    #[serde(default)]
+    pub sampling: SamplingParams,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// The model ended its turn.
+    Stop,
+    /// `max_tokens` was reached.
+    Length,
+    /// The context is full.
+    ContextFull,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GenerationStats {
+    pub prompt_tokens: usize,
+    pub generated_tokens: usize,
+    pub time_to_first_token_ms: f64,
+    pub prefill_tokens_per_second: f64,
+    pub decode_tokens_per_second: f64,
+    pub context_used: usize,
+    pub context_length: usize,
+    pub finish_reason: FinishReason,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GenerationEvent {
+    /// A piece of text: always whole UTF-8 characters.
+    Text { text: String },
+    Done { stats: GenerationStats },
+    Error { message: String },
+}
+
+/// A running generation: its events, and a flag that stops it within one token.
+pub struct Generation {
+    pub events: async_mpsc::UnboundedReceiver<GenerationEvent>,
+    cancel: Arc<AtomicBool>,
+}
+
+impl Generation {
+    pub fn cancel_handle(&self) -> Arc<AtomicBool> {
+        self.cancel.clone()
+    }
+}
+
+type Progress = Box<dyn FnMut(f32) + Send>;
+
+enum Command {
+    Load {
+        path: PathBuf,
+        params: LoadParams,
+        progress: Progress,
+        cancel: Arc<AtomicBool>,
+        reply: oneshot::Sender<Result<LoadedModel>>,
+    },
+    Unload {
+        reply: oneshot::Sender<()>,
+    },
+    Generate {
+        request: GenerateRequest,
+        events: async_mpsc::UnboundedSender<GenerationEvent>,
+        cancel: Arc<AtomicBool>,
+    },
+}
+
+/// Handle to the engine thread. Cheap to clone; the thread ends when every handle is gone.
+#[derive(Clone)]
+pub struct Engine {
+    commands: mpsc::Sender<Command>,
+}
+
+/// llama.cpp's backend is process-wide and may be initialised once.
+fn backend() -> &'static LlamaBackend {
+    static BACKEND: OnceLock<LlamaBackend> = OnceLock::new();
+    BACKEND.get_or_init(|| {
+        llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
+        LlamaBackend::init().expect("llama.cpp backend is initialised once, here")
+    })
+}
+
+impl Default for Engine {
+    fn default() -> Self {
+        Self::start()
+    }
+}
+
+impl Engine {
+    pub fn start() -> Self {
+        let (commands, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("sirocco-engine".into())
+            .spawn(move || owner_loop(&rx))
+            .expect("spawn the engine thread");
+        Self { commands }
+    }
+
+    /// Validates and loads a model, replacing any loaded one. `progress` receives 0..=1;
+    /// setting `cancel` aborts the load.
+    pub async fn load(
+        &self,
+        path: &Path,
+        params: LoadParams,
+        progress: impl FnMut(f32) + Send + 'static,
+        cancel: Arc<AtomicBool>,
+    ) -> Result<LoadedModel> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Load {
+            path: path.to_path_buf(),
+            params,
+            progress: Box::new(progress),
+            cancel,
+            reply,
+        })?;
+        answer.await.map_err(|_| EngineError::EngineGone)?
+    }
+
+    pub async fn unload(&self) -> Result<()> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Unload { reply })?;
+        answer.await.map_err(|_| EngineError::EngineGone)
+    }
+
+    /// Starts generating a reply to `request.messages`.
+    pub fn generate(&self, request: GenerateRequest) -> Result<Generation> {
+        let (events, rx) = async_mpsc::unbounded_channel();
+        let cancel = Arc::new(AtomicBool::new(false));
+        self.send(Command::Generate { request, events, cancel: cancel.clone() })?;
+        Ok(Generation { events: rx, cancel })
+    }
+
+    fn send(&self, command: Command) -> Result<()> {
+        self.commands.send(command).map_err(|_| EngineError::EngineGone)
+    }
+}
+
+fn owner_loop(rx: &mpsc::Receiver<Command>) {
+    let mut next = None;
+    loop {
+        let command = match next.take() {
+            Some(c) => c,
+            None => match rx.recv() {
+                Ok(c) => c,
+                Err(_) => return,
+            },
+        };
+        match command {
+            Command::Load { path, params, progress, cancel, reply } => {
+                next = serve_model(&path, &params, progress, &cancel, reply, rx);
+            }
+            Command::Unload { reply } => {
+                let _ = reply.send(());
+            }
+            Command::Generate { events, .. } => {
+                let _ = events.send(GenerationEvent::Error {
+                    message: EngineError::NoModelLoaded.to_string(),
+                });
+            }
+        }
+    }
+}
+
+/// Loads a model and serves generations on it until another load or an unload arrives.
+/// The model and context live on this stack frame, so they are freed before the next load.
+fn serve_model(
+    path: &Path,
+    params: &LoadParams,
+    mut progress: Progress,
+    cancel: &Arc<AtomicBool>,
+    reply: oneshot::Sender<Result<LoadedModel>>,
+    rx: &mpsc::Receiver<Command>,
+) -> Option<Command> {
+    let started = Instant::now();
+    let summary = match gguf_file::inspect(path) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = reply.send(Err(e));
+            return None;
+        }
+    };
+    let cancel_load = cancel.clone();
+    let model_params = LlamaModelParams::default()
+        .with_n_gpu_layers(params.gpu_layers)
+        .with_progress_callback(move |fraction| {
+            progress(fraction);
+            !cancel_load.load(Ordering::Relaxed)
+        });
+    let model = match LlamaModel::load_from_file(backend(), path, &model_params) {
+        Ok(m) => m,
+        Err(_) if cancel.load(Ordering::Relaxed) => {
+            let _ = reply.send(Err(EngineError::LoadCancelled));
+            return None;
+        }
+        Err(_) => {
+            let _ = reply.send(Err(EngineError::LoadFailed { path: path.to_path_buf() }));
+            return None;
+        }
+    };
+    let threads = params.threads.unwrap_or_else(default_threads).max(1);
+    let trained = model.n_ctx_train().max(1);
+    let context_length =
+        params.context_length.unwrap_or(DEFAULT_CONTEXT).clamp(MIN_CONTEXT.min(trained), trained);
+    let batch = params.batch_size.max(1).min(context_length);
+    let ctx_params = LlamaContextParams::default()
+        .with_n_ctx(NonZeroU32::new(context_length))
+        .with_n_batch(batch)
+        .with_n_ubatch(batch)
+        .with_n_seq_max(1)
+        .with_n_threads(threads as i32)
+        .with_n_threads_batch(threads as i32);
+    let mut ctx = match model.new_context(backend(), ctx_params) {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = reply.send(Err(EngineError::ContextFailed(e.to_string())));
+            return None;
+        }
+    };
+    let prompt_format = PromptFormat::for_model(&model, &summary);
+    let loaded = LoadedModel {
+        summary,
+        context_length: ctx.n_ctx(),
+        threads,
+        load_ms: started.elapsed().as_millis() as u64,
+    };
+    tracing::info!(path = %path.display(), ms = loaded.load_ms, "model loaded");
+    if reply.send(Ok(loaded)).is_err() {
+        return None;
+    }
+
+    loop {
+        match rx.recv() {
+            Ok(Command::Generate { request, events, cancel }) => {
+                let outcome =
+                    generate(&model, &mut ctx, &prompt_format, &request, &events, &cancel, batch);
+                let event = match outcome {
+                    Ok(stats) => GenerationEvent::Done { stats },
+                    Err(e) => GenerationEvent::Error { message: e.to_string() },
+                };
+                let _ = events.send(event);
+            }
+            Ok(Command::Unload { reply }) => {
+                drop(ctx);
+                drop(model);
+                let _ = reply.send(());
+                return None;
+            }
+            Ok(load @ Command::Load { .. }) => return Some(load),
+            Err(_) => return None,
+        }
+    }
+}
+
+fn default_threads() -> u32 {
+    std::thread::available_parallelism().map_or(4, |n| n.get() as u32)
+}
+
+/// How prompts are built for a model: its own Jinja template, or llama.cpp's built-in
+/// ChatML when the file has none.
+struct PromptFormat {
+    template: Option<String>,
+    special: SpecialTokens,
+    bos: LlamaToken,
+    add_bos: bool,
+}
+
+impl PromptFormat {
+    fn for_model(model: &LlamaModel, summary: &GgufSummary) -> Self {
+        let vocab = model.vocab();
+        let piece = |t: LlamaToken| String::from_utf8_lossy(&vocab.token_to_piece(t, true, None)).into_owned();
+        Self {
+            template: summary.chat_template.clone(),
+            special: SpecialTokens { bos: piece(vocab.bos()), eos: piece(vocab.eos()) },
+            bos: vocab.bos(),
+            add_bos: vocab.should_add_bos(),
+        }
+    }
+
+    fn render(&self, model: &LlamaModel, messages: &[ChatMessage]) -> Result<String> {
+        match &self.template {
+            Some(t) => chat_template::render(t, messages, &self.special, true),
+            None => {
+                let chatml = LlamaChatTemplate::new("chatml").expect("no NUL in a constant");
+                let chat = messages
+                    .iter()
+                    .map(|m| {
+                        let role = serde_json::to_value(m.role).unwrap();
+                        LlamaChatMessage::new(
+                            role.as_str().unwrap_or("user").to_owned(),
+                            m.content.replace('\0', ""),
+                        )
+                    })
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|e| EngineError::Template(e.to_string()))?;
+                model
+                    .apply_chat_template(&chatml, &chat, true)
+                    .map_err(|e| EngineError::Template(e.to_string()))
+            }
+        }
+    }
+
+    fn tokenize(&self, model: &LlamaModel, prompt: &str) -> Vec<LlamaToken> {
+        let mut tokens = model.vocab().tokenize(prompt.as_bytes(), false, true);
+        if self.add_bos && tokens.first() != Some(&self.bos) {
+            tokens.insert(0, self.bos);
+        }
+        tokens
+    }
+}
+
+fn generate(
+    model: &LlamaModel,
+    ctx: &mut LlamaContext<'_>,
+    format: &PromptFormat,
+    request: &GenerateRequest,
+    events: &async_mpsc::UnboundedSender<GenerationEvent>,
+    cancel: &AtomicBool,
+    batch_size: u32,
+) -> Result<GenerationStats> {
+    let started = Instant::now();
+    let prompt = format.render(model, &request.messages)?;
+    let tokens = format.tokenize(model, &prompt);
+    let n_ctx = ctx.n_ctx() as usize;
+    // One position must stay free for the first generated token.
+    if tokens.is_empty() || tokens.len() >= n_ctx {
+        return Err(EngineError::ContextOverflow { prompt_tokens: tokens.len(), context_size: n_ctx });
+    }
+
+    // Prefill in chunks of at most the batch size llama.cpp was configured with.
+    ctx.clear_kv_cache();
+    let mut batch = LlamaBatch::new(batch_size as usize, 1);
+    let chunk = batch_size as usize;
+    for (start, part) in tokens.chunks(chunk).enumerate().map(|(i, p)| (i * chunk, p)) {
+        if cancel.load(Ordering::Relaxed) {
+            return Ok(stats(tokens.len(), 0, started, None, None, n_ctx, FinishReason::Cancelled));
+        }
+        batch.clear();
+        for (offset, token) in part.iter().enumerate() {
+            let pos = start + offset;
+            batch
+                .add(*token, pos as i32, &[0], pos == tokens.len() - 1)
+                .map_err(|e| EngineError::Decode(e.to_string()))?;
+        }
+        ctx.decode(&mut batch).map_err(|e| EngineError::Decode(e.to_string()))?;
+    }
+    let prefill_done = Instant::now();
+
+    let vocab = model.vocab();
+    let mut sampler = request.sampling.sampler(model);
+    let mut utf8 = Utf8Stream::default();
+    let mut position = tokens.len();
+    let mut generated = 0usize;
+    let mut first_token_at = None;
+    let max_tokens = request.sampling.max_tokens.max(1) as usize;
+    let send = |text: String| {
+        if text.is_empty() {
+            return true;
+        }
+        events.send(GenerationEvent::Text { text }).is_ok()
+    };
+    let finish = loop {
+        if cancel.load(Ordering::Relaxed) {
+            break FinishReason::Cancelled;
+        }
+        let token = sampler.sample(ctx, batch.n_tokens() - 1);
+        first_token_at.get_or_insert_with(Instant::now);
+        if vocab.is_eog(token) {
+            break FinishReason::Stop;
+        }
+        generated += 1;
+        if !send(utf8.push(&vocab.token_to_piece(token, false, None))) {
+            // Nobody is listening any more: the caller went away.
+            break FinishReason::Cancelled;
+        }
+        if generated >= max_tokens {
+            break FinishReason::Length;
+        }
+        if position + 1 >= n_ctx {
+            break FinishReason::ContextFull;
+        }
+        batch.clear();
+        batch
+            .add(token, position as i32, &[0], true)
+            .map_err(|e| EngineError::Decode(e.to_string()))?;
+        ctx.decode(&mut batch).map_err(|e| EngineError::Decode(e.to_string()))?;
+        position += 1;
+    };
+    send(utf8.finish());
+    Ok(stats(
+        tokens.len(),
+        generated,
+        started,
+        Some(prefill_done),
+        first_token_at,
+        n_ctx,
+        finish,
+    ))
+}
+
+fn stats(
+    prompt_tokens: usize,
+    generated: usize,
+    started: Instant,
+    prefill_done: Option<Instant>,
+    first_token_at: Option<Instant>,
+    n_ctx: usize,
+    finish_reason: FinishReason,
+) -> GenerationStats {
+    let now = Instant::now();
+    let per_second = |n: usize, secs: f64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
+    let prefill_secs = prefill_done.map_or(0.0, |t| (t - started).as_secs_f64());
+    let decode_secs = first_token_at.map_or(0.0, |t| (now - t).as_secs_f64());
+    GenerationStats {
+        prompt_tokens,
+        generated_tokens: generated,
+        time_to_first_token_ms: first_token_at.map_or(0.0, |t| (t - started).as_secs_f64() * 1e3),
+        prefill_tokens_per_second: per_second(prompt_tokens, prefill_secs),
+        // The first token's time belongs to the prefill; decode counts the rest.
+        decode_tokens_per_second: per_second(generated.saturating_sub(1), decode_secs),
+        context_used: prompt_tokens + generated,
+        context_length: n_ctx,
+        finish_reason,
+    }
+}

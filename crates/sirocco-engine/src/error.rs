@@ -1,0 +1,42 @@
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the engine, phrased for the person using the app.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("{} is not a usable model file: {reason}", file_name(path))]
+    InvalidModelFile { path: PathBuf, reason: String },
+    #[error("could not read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("llama.cpp could not load {} (see the log for details)", file_name(path))]
+    LoadFailed { path: PathBuf },
+    #[error("loading was cancelled")]
+    LoadCancelled,
+    #[error("could not create an inference context: {0}")]
+    ContextFailed(String),
+    #[error("no model is loaded")]
+    NoModelLoaded,
+    #[error("the chat template could not be rendered: {0}")]
+    Template(String),
+    #[error(
+        "the conversation is {prompt_tokens} tokens long, which does not fit the context of \
+         {context_size} tokens"
+    )]
+    ContextOverflow {
+        prompt_tokens: usize,
+        context_size: usize,
+    },
+    #[error("generation failed: {0}")]
+    Decode(String),
+    #[error("the engine thread has stopped")]
+    EngineGone,
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+fn file_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}

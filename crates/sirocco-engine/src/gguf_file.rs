@@ -1,0 +1,236 @@
+//! Validation and a summary of a GGUF file's header, read with llama.cpp's own GGUF reader
+//! (`gguf_init_from_file` with `no_alloc`, through `llama-cpp-sys-2`).
+//!
+//! llama.cpp aborts the process on some malformed inputs (a `GGML_ASSERT` cannot be caught),
+//! so every file passes [`inspect`] before it is handed to the model loader:
+//! - a cheap check of the fixed 24-byte prefix (magic, version, counts bounded by file size),
+//!   so llama.cpp's reader is never asked to allocate for absurd counts;
+//! - llama.cpp's reader, which rejects malformed metadata and returns NULL instead of aborting;
+//! - every tensor's data must lie inside the file (a truncated download is caught here);
+//! - the metadata the loader relies on must be present and of the right type (llama.cpp's
+//!   typed getters assert on a type mismatch, so types are checked before every read).
+
+use std::ffi::{CStr, CString};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use llama_cpp_sys_2 as sys;
+use serde::Serialize;
+
+use crate::{EngineError, Result};
+
+const GGUF_MAGIC: &[u8; 4] = b"GGUF";
+/// Smallest possible encoding of one key/value pair: key length (8) + one byte key + type (4).
+const MIN_KV_BYTES: u64 = 13;
+/// Smallest possible encoding of one tensor info: name length (8) + one byte name + n_dims (4)
+/// + one dimension (8) + type (4) + offset (8).
+const MIN_TENSOR_INFO_BYTES: u64 = 33;
+/// Upper bound on the dimensions llama.cpp accepts.
+const MAX_TENSORS: u64 = 1 << 20;
+
+/// What the app shows about a model file, read from its header alone.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct GgufSummary {
+    pub path: PathBuf,
+    pub file_size: u64,
+    pub architecture: String,
+    pub name: Option<String>,
+    pub tensor_count: u64,
+    /// Bytes of tensor data (weights) in this file.
+    pub tensor_bytes: u64,
+    pub block_count: Option<u64>,
+    pub context_length: Option<u64>,
+    pub embedding_length: Option<u64>,
+    pub head_count: Option<u64>,
+    pub head_count_kv: Option<u64>,
+    pub sliding_window: Option<u64>,
+    pub expert_count: Option<u64>,
+    pub expert_used_count: Option<u64>,
+    pub chat_template: Option<String>,
+    /// Number of files of a split model (`split.count`), 1 for a single file.
+    pub split_count: u64,
+}
+
+fn invalid(path: &Path, reason: impl Into<String>) -> EngineError {
+    EngineError::InvalidModelFile { path: path.to_path_buf(), reason: reason.into() }
+}
+
+/// Checks `path` and reads its header. Never aborts, whatever the file holds.
+pub fn inspect(path: &Path) -> Result<GgufSummary> {
+    let meta = std::fs::metadata(path)
+        .map_err(|source| EngineError::Io { path: path.to_path_buf(), source })?;
+    if !meta.is_file() {
+        return Err(invalid(path, "not a regular file"));
+    }
+    let file_size = meta.len();
+    check_prefix(path, file_size)?;
+
+    let header = Header::open(path)?;
+    let data_offset = header.data_offset();
+    let tensor_count = header.tensor_count();
+    let mut tensor_bytes: u64 = 0;
+    for id in 0..tensor_count {
+        let end = data_offset
+            .checked_add(header.tensor_offset(id))
+            .and_then(|o| o.checked_add(header.tensor_size(id)))
+            .ok_or_else(|| invalid(path, "a tensor's offset overflows"))?;
+        if end > file_size {
+            return Err(invalid(
+                path,
+                format!(
+                    "the file is truncated: tensor data ends at byte {end} but the file has \
+                     {file_size} bytes (an interrupted download?)"
+                ),
+            ));
+        }
+        tensor_bytes = tensor_bytes.saturating_add(header.tensor_size(id));
+    }
+
+    let architecture = header
+        .string("general.architecture")
+        .ok_or_else(|| invalid(path, "general.architecture is missing: not a model file"))?;
+    let arch_key = |k: &str| format!("{architecture}.{k}");
+    let split_count = header.uint("split.count").unwrap_or(1);
+    // Split parts after the first carry tensors but no model metadata worth checking.
+    let summary = GgufSummary {
+        path: path.to_path_buf(),
+        file_size,
+        name: header.string("general.name"),
+        tensor_count: tensor_count as u64,
+        tensor_bytes,
+        block_count: header.uint(&arch_key("block_count")),
+        context_length: header.uint(&arch_key("context_length")),
+        embedding_length: header.uint(&arch_key("embedding_length")),
+        head_count: header.uint(&arch_key("attention.head_count")),
+        head_count_kv: header.uint(&arch_key("attention.head_count_kv")),
+        sliding_window: header.uint(&arch_key("attention.sliding_window")),
+        expert_count: header.uint(&arch_key("expert_count")),
+        expert_used_count: header.uint(&arch_key("expert_used_count")),
+        chat_template: header.string("tokenizer.chat_template"),
+        split_count,
+        architecture,
+    };
+    if summary.tensor_count == 0 && summary.split_count <= 1 {
+        return Err(invalid(path, "the file holds no tensors"));
+    }
+    if summary.block_count == Some(0) || summary.block_count.is_some_and(|n| n > 4096) {
+        return Err(invalid(path, "absurd layer count"));
+    }
+    Ok(summary)
+}
+
+/// Rejects files whose fixed prefix is not GGUF or whose counts cannot fit the file.
+fn check_prefix(path: &Path, file_size: u64) -> Result<()> {
+    let mut prefix = [0u8; 24];
+    let mut file = std::fs::File::open(path)
+        .map_err(|source| EngineError::Io { path: path.to_path_buf(), source })?;
+    let mut read = 0;
+    while read < prefix.len() {
+        match file.read(&mut prefix[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(source) => return Err(EngineError::Io { path: path.to_path_buf(), source }),
+        }
+    }
+    if read < 4 || &prefix[..4] != GGUF_MAGIC {
+        return Err(invalid(path, "not a GGUF file (wrong magic number)"));
+    }
+    if read < prefix.len() {
+        return Err(invalid(path, "the file is truncated inside its header"));
+    }
+    let version = u32::from_le_bytes(prefix[4..8].try_into().unwrap());
+    if !(2..=3).contains(&version) {
+        return Err(invalid(path, format!("unsupported GGUF version {version}")));
+    }
+    let n_tensors = u64::from_le_bytes(prefix[8..16].try_into().unwrap());
+    let n_kv = u64::from_le_bytes(prefix[16..24].try_into().unwrap());
+    let room = file_size - 24;
+    if n_tensors > MAX_TENSORS || n_tensors.saturating_mul(MIN_TENSOR_INFO_BYTES) > room {
+        return Err(invalid(
+            path,
+            format!("its header claims {n_tensors} tensors, more than the file can hold (absurd tensor count)"),
+        ));
+    }
+    if n_kv.saturating_mul(MIN_KV_BYTES) > room {
+        return Err(invalid(
+            path,
+            format!("its header claims {n_kv} metadata entries, more than the file can hold (absurd metadata count)"),
+        ));
+    }
+    Ok(())
+}
+
+/// Owner of a `gguf_context` (metadata only) with type-checked getters.
+struct Header(*mut sys::gguf_context);
+
+impl Drop for Header {
+    fn drop(&mut self) {
+        // SAFETY: the pointer came from gguf_init_from_file and is freed once.
+        unsafe { sys::gguf_free(self.0) }
+    }
+}
+
+impl Header {
+    fn open(path: &Path) -> Result<Self> {
+        let c_path = path
+            .to_str()
+            .and_then(|s| CString::new(s).ok())
+            .ok_or_else(|| invalid(path, "the path is not valid UTF-8"))?;
+        let params = sys::gguf_init_params { no_alloc: true, ctx: std::ptr::null_mut() };
+        // SAFETY: valid C string; llama.cpp returns NULL on malformed input.
+        let ptr = unsafe { sys::gguf_init_from_file(c_path.as_ptr(), params) };
+        if ptr.is_null() {
+            return Err(invalid(path, "its metadata is malformed GGUF (a damaged file?)"));
+        }
+        Ok(Self(ptr))
+    }
+
+    fn data_offset(&self) -> u64 {
+        unsafe { sys::gguf_get_data_offset(self.0) as u64 }
+    }
+
+    fn tensor_count(&self) -> i64 {
+        unsafe { sys::gguf_get_n_tensors(self.0) }
+    }
+
+    fn tensor_offset(&self, id: i64) -> u64 {
+        unsafe { sys::gguf_get_tensor_offset(self.0, id) as u64 }
+    }
+
+    fn tensor_size(&self, id: i64) -> u64 {
+        unsafe { sys::gguf_get_tensor_size(self.0, id) as u64 }
+    }
+
+    fn find(&self, key: &str) -> Option<(i64, sys::gguf_type)> {
+        let key = CString::new(key).ok()?;
+        let id = unsafe { sys::gguf_find_key(self.0, key.as_ptr()) };
+        (id >= 0).then(|| (id, unsafe { sys::gguf_get_kv_type(self.0, id) }))
+    }
+
+    fn string(&self, key: &str) -> Option<String> {
+        match self.find(key)? {
+            (id, sys::GGUF_TYPE_STRING) => {
+                let ptr = unsafe { sys::gguf_get_val_str(self.0, id) };
+                (!ptr.is_null())
+                    .then(|| unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned())
+            }
+            _ => None,
+        }
+    }
+
+    fn uint(&self, key: &str) -> Option<u64> {
+        let (id, ty) = self.find(key)?;
+        // SAFETY: each getter is called only for the type it asserts.
+        unsafe {
+            match ty {
+                sys::GGUF_TYPE_UINT8 => Some(u64::from(sys::gguf_get_val_u8(self.0, id))),
+                sys::GGUF_TYPE_UINT16 => Some(u64::from(sys::gguf_get_val_u16(self.0, id))),
+                sys::GGUF_TYPE_UINT32 => Some(u64::from(sys::gguf_get_val_u32(self.0, id))),
+                sys::GGUF_TYPE_UINT64 => Some(sys::gguf_get_val_u64(self.0, id)),
+                sys::GGUF_TYPE_INT32 => u64::try_from(sys::gguf_get_val_i32(self.0, id)).ok(),
+                sys::GGUF_TYPE_INT64 => u64::try_from(sys::gguf_get_val_i64(self.0, id)).ok(),
+                _ => None,
+            }
+        }
+    }
+}

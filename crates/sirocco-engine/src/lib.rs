@@ -1,0 +1,24 @@
+//! `sirocco-engine`: llama.cpp in-process through `llama-cpp-2`.
+//!
+//! - [`gguf_file`] validates a GGUF file before llama.cpp ever sees it and summarises its header.
+//! - [`models_folder`] lists the GGUF files in a folder.
+//! - [`chat_template`] renders a conversation with the model's own Jinja template.
+//! - [`engine`] owns the loaded model on its own thread and streams generated text.
+//!
+//! Nothing here knows about Tauri or any UI.
+
+pub mod chat_template;
+pub mod engine;
+mod error;
+pub mod gguf_file;
+pub mod models_folder;
+mod sampling;
+mod utf8_stream;
+
+pub use chat_template::{ChatMessage, Role};
+pub use engine::{
+    Engine, GenerateRequest, Generation, GenerationEvent, GenerationStats, LoadParams, LoadedModel,
+};
+pub use error::{EngineError, Result};
+pub use gguf_file::GgufSummary;
+pub use sampling::SamplingParams;

@@ -1,0 +1,151 @@
+//! Real llama.cpp on real (and real-shaped) models: load, stream, stop, cancel.
+
+mod common;
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use common::{fixture, SMOLLM2, TINY_MISTRAL, TINY_MIXTRAL};
+use sirocco_engine::engine::FinishReason;
+use sirocco_engine::{
+    ChatMessage, Engine, EngineError, GenerateRequest, GenerationEvent, GenerationStats,
+    LoadParams, Role, SamplingParams,
+};
+
+fn greedy(max_tokens: u32) -> SamplingParams {
+    SamplingParams { temperature: 0.0, max_tokens, ..SamplingParams::default() }
+}
+
+fn ask(text: &str, sampling: SamplingParams) -> GenerateRequest {
+    GenerateRequest { messages: vec![ChatMessage::new(Role::User, text)], sampling }
+}
+
+async fn load(engine: &Engine, name: &str, params: LoadParams) {
+    let cancel = Arc::new(AtomicBool::new(false));
+    engine.load(&fixture(name), params, |_| {}, cancel).await.expect("model loads");
+}
+
+/// Collects every text piece and the final stats of one generation.
+async fn run(engine: &Engine, request: GenerateRequest) -> (Vec<String>, GenerationStats) {
+    let mut generation = engine.generate(request).unwrap();
+    let mut pieces = Vec::new();
+    while let Some(event) = generation.events.recv().await {
+        match event {
+            GenerationEvent::Text { text } => pieces.push(text),
+            GenerationEvent::Done { stats } => return (pieces, stats),
+            GenerationEvent::Error { message } => panic!("generation failed: {message}"),
+        }
+    }
+    panic!("the event stream ended without Done");
+}
+
+#[tokio::test]
+async fn smollm2_streams_an_answer_with_its_own_template() {
+    let engine = Engine::start();
+    let progress = Arc::new(Mutex::new(Vec::new()));
+    let seen = progress.clone();
+    let loaded = engine
+        .load(
+            &fixture(SMOLLM2),
+            LoadParams { context_length: Some(1024), ..LoadParams::default() },
+            move |f| seen.lock().unwrap().push(f),
+            Arc::new(AtomicBool::new(false)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(loaded.context_length, 1024);
+    let fractions = progress.lock().unwrap().clone();
+    assert!(fractions.len() >= 2 && *fractions.last().unwrap() == 1.0, "{fractions:?}");
+
+    let (pieces, stats) = run(&engine, ask("What is the capital of France?", greedy(48))).await;
+    let answer = pieces.concat();
+    assert!(answer.contains("Paris"), "answer: {answer}");
+    assert!(pieces.len() > 1, "streamed in several pieces");
+    assert!(stats.prompt_tokens > 10 && stats.generated_tokens > 1);
+    assert!(stats.time_to_first_token_ms > 0.0 && stats.decode_tokens_per_second > 0.0);
+    assert_eq!(stats.context_used, stats.prompt_tokens + stats.generated_tokens);
+
+    // Greedy decoding is deterministic: the same prompt gives the same answer.
+    let (again, _) = run(&engine, ask("What is the capital of France?", greedy(48))).await;
+    assert_eq!(again.concat(), answer);
+}
+
+#[tokio::test]
+async fn cancel_stops_within_one_token() {
+    let engine = Engine::start();
+    load(&engine, SMOLLM2, LoadParams::default()).await;
+    let mut generation = engine
+        .generate(ask("Write a very long story about a dragon.", greedy(2000)))
+        .unwrap();
+    let cancel = generation.cancel_handle();
+    let mut pieces_after_cancel = 0;
+    let mut cancelled = false;
+    let stats = loop {
+        match generation.events.recv().await.expect("stream ends with Done") {
+            GenerationEvent::Text { .. } if cancelled => pieces_after_cancel += 1,
+            GenerationEvent::Text { .. } => {
+                cancel.store(true, Ordering::Relaxed);
+                cancelled = true;
+            }
+            GenerationEvent::Done { stats } => break stats,
+            GenerationEvent::Error { message } => panic!("{message}"),
+        }
+    };
+    assert_eq!(stats.finish_reason, FinishReason::Cancelled);
+    // The token in flight when the flag was set may still arrive; nothing after it.
+    assert!(pieces_after_cancel <= 1, "{pieces_after_cancel} pieces after cancel");
+    assert!(stats.generated_tokens <= 3, "{} tokens", stats.generated_tokens);
+}
+
+#[tokio::test]
+async fn mistral_and_mixtral_shaped_models_load_and_generate() {
+    for name in [TINY_MISTRAL, TINY_MIXTRAL] {
+        let engine = Engine::start();
+        let cancel = Arc::new(AtomicBool::new(false));
+        let loaded = engine.load(&fixture(name), LoadParams::default(), |_| {}, cancel).await.unwrap();
+        // The trained maximum (32k) is never the default context.
+        assert_eq!(loaded.context_length, 4096, "{name}");
+        let sampling = SamplingParams { max_tokens: 12, ..SamplingParams::default() };
+        let (_, stats) = run(&engine, ask("Hello", sampling)).await;
+        assert!(stats.generated_tokens > 0, "{name}");
+        assert!(
+            matches!(stats.finish_reason, FinishReason::Length | FinishReason::Stop),
+            "{name}: {:?}",
+            stats.finish_reason
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_prompt_longer_than_the_context_is_a_clear_error() {
+    let engine = Engine::start();
+    let params = LoadParams { context_length: Some(256), ..LoadParams::default() };
+    let loaded = engine
+        .load(&fixture(SMOLLM2), params, |_| {}, Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap();
+    assert_eq!(loaded.context_length, 256);
+    let mut generation = engine.generate(ask(&"tell me more ".repeat(100), greedy(8))).unwrap();
+    match generation.events.recv().await.unwrap() {
+        GenerationEvent::Error { message } => {
+            assert!(message.contains("does not fit the context of 256 tokens"), "{message}");
+            assert!(message.contains("tokens long"), "{message}");
+        }
+        other => panic!("expected an error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn loading_can_be_cancelled() {
+    let engine = Engine::start();
+    let cancel = Arc::new(AtomicBool::new(false));
+    let flag = cancel.clone();
+    // Cancel from inside the progress callback, i.e. mid-load.
+    let result = engine
+        .load(&fixture(SMOLLM2), LoadParams::default(), move |_| flag.store(true, Ordering::Relaxed), cancel)
+        .await;
+    assert!(matches!(result, Err(EngineError::LoadCancelled)), "{:?}", result.err());
+    // Nothing is loaded afterwards.
+    let mut generation = engine.generate(ask("hi", greedy(4))).unwrap();
+    assert!(matches!(generation.events.recv().await, Some(GenerationEvent::Error { .. })));
+}

@@ -1,0 +1,101 @@
+//! A corpus of broken files: each must give a clear error from the validator, and loading
+//! it must fail cleanly while the engine keeps working.
+
+mod common;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use common::{fixture, SMOLLM2, TINY_MISTRAL, TINY_MIXTRAL};
+use sirocco_engine::gguf_file::inspect;
+use sirocco_engine::{Engine, EngineError, LoadParams};
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::File::create(&path).unwrap().write_all(bytes).unwrap();
+    path
+}
+
+fn gguf_prefix(version: u32, n_tensors: u64, n_kv: u64) -> Vec<u8> {
+    let mut b = b"GGUF".to_vec();
+    b.extend(version.to_le_bytes());
+    b.extend(n_tensors.to_le_bytes());
+    b.extend(n_kv.to_le_bytes());
+    b
+}
+
+/// (file name, bytes, words the error must contain)
+fn corpus() -> Vec<(&'static str, Vec<u8>, &'static str)> {
+    let real = std::fs::read(fixture(TINY_MISTRAL)).unwrap();
+    let mut wrong_kv_count = real.clone();
+    wrong_kv_count[16..24].copy_from_slice(&10_000u64.to_le_bytes());
+    let mut flipped_metadata = real.clone();
+    for b in &mut flipped_metadata[40..400] {
+        *b ^= 0x5a;
+    }
+    vec![
+        ("empty.gguf", vec![], "not a GGUF file"),
+        ("text.gguf", b"<html>Rate limited</html>".to_vec(), "not a GGUF file"),
+        ("short.gguf", b"GGUF\x03\0".to_vec(), "truncated inside its header"),
+        ("version.gguf", gguf_prefix(99, 1, 1).into_iter().chain([0; 64]).collect(), "version 99"),
+        ("tensors.gguf", gguf_prefix(3, u64::MAX, 1).into_iter().chain([0; 64]).collect(), "absurd tensor count"),
+        ("kvs.gguf", gguf_prefix(3, 1, u64::MAX / 2).into_iter().chain([0; 64]).collect(), "absurd metadata count"),
+        ("header-only.gguf", real[..4096].to_vec(), "malformed GGUF"),
+        ("truncated.gguf", real[..real.len() / 2].to_vec(), "truncated"),
+        ("wrong-kv-count.gguf", wrong_kv_count, "malformed GGUF"),
+        ("flipped.gguf", flipped_metadata, "malformed GGUF"),
+    ]
+}
+
+#[test]
+fn every_broken_file_gets_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, bytes, expected) in corpus() {
+        let path = write(dir.path(), name, &bytes);
+        let err = inspect(&path).expect_err(name);
+        let message = err.to_string();
+        assert!(matches!(err, EngineError::InvalidModelFile { .. }), "{name}: {message}");
+        assert!(message.contains(expected), "{name}: expected '{expected}' in '{message}'");
+    }
+}
+
+#[test]
+fn a_folder_or_missing_file_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(inspect(dir.path()).unwrap_err().to_string().contains("not a regular file"));
+    assert!(matches!(inspect(&dir.path().join("nope.gguf")), Err(EngineError::Io { .. })));
+}
+
+#[test]
+fn real_files_are_summarised() {
+    let smol = inspect(&fixture(SMOLLM2)).unwrap();
+    assert_eq!(smol.architecture, "llama");
+    assert_eq!(smol.block_count, Some(30));
+    assert!(smol.chat_template.as_deref().unwrap().contains("<|im_start|>"));
+    assert!(smol.tensor_bytes > 80_000_000 && smol.tensor_bytes < smol.file_size);
+
+    let mistral = inspect(&fixture(TINY_MISTRAL)).unwrap();
+    assert_eq!((mistral.head_count, mistral.head_count_kv), (Some(8), Some(2)));
+    assert_eq!(mistral.sliding_window, Some(4096));
+    assert_eq!(mistral.context_length, Some(32768));
+
+    let mixtral = inspect(&fixture(TINY_MIXTRAL)).unwrap();
+    assert_eq!((mixtral.expert_count, mixtral.expert_used_count), (Some(8), Some(2)));
+}
+
+#[tokio::test]
+async fn loading_a_broken_file_fails_and_the_engine_still_works() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::start();
+    for (name, bytes, _) in corpus() {
+        let path = write(dir.path(), name, &bytes);
+        let cancel = Arc::new(AtomicBool::new(false));
+        let result = engine.load(&path, LoadParams::default(), |_| {}, cancel).await;
+        assert!(matches!(result, Err(EngineError::InvalidModelFile { .. })), "{name}");
+    }
+    let cancel = Arc::new(AtomicBool::new(false));
+    let loaded = engine.load(&fixture(TINY_MISTRAL), LoadParams::default(), |_| {}, cancel).await;
+    assert!(loaded.is_ok(), "a good model still loads after the broken ones");
+}

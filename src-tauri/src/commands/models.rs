@@ -1,0 +1,53 @@
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use sirocco_engine::models_folder::{self, ModelFile};
+use sirocco_engine::{LoadParams, LoadedModel};
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::error::IpcResult;
+use crate::AppState;
+
+/// The models folder and the GGUF files in it.
+#[derive(serde::Serialize)]
+pub struct ModelsFolder {
+    folder: PathBuf,
+    models: Vec<ModelFile>,
+}
+
+#[tauri::command]
+pub fn list_models(state: State<'_, AppState>) -> ModelsFolder {
+    ModelsFolder { folder: state.models_dir.clone(), models: models_folder::scan(&state.models_dir) }
+}
+
+/// Loads a model; progress (0..=1) goes to `on_progress`, at most once per percent.
+#[tauri::command]
+pub async fn load_model(
+    state: State<'_, AppState>,
+    path: PathBuf,
+    params: Option<LoadParams>,
+    on_progress: Channel<f32>,
+) -> IpcResult<LoadedModel> {
+    let cancel = Arc::new(AtomicBool::new(false));
+    *state.load_cancel.lock().unwrap() = cancel.clone();
+    let mut last = -1.0f32;
+    let progress = move |fraction: f32| {
+        if fraction - last >= 0.01 || fraction >= 1.0 {
+            last = fraction;
+            let _ = on_progress.send(fraction);
+        }
+    };
+    Ok(state.engine.load(&path, params.unwrap_or_default(), progress, cancel).await?)
+}
+
+#[tauri::command]
+pub fn cancel_load(state: State<'_, AppState>) {
+    state.load_cancel.lock().unwrap().store(true, Ordering::Relaxed);
+}
+
+#[tauri::command]
+pub async fn unload_model(state: State<'_, AppState>) -> IpcResult<()> {
+    Ok(state.engine.unload().await?)
+}

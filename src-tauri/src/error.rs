@@ -1,0 +1,21 @@
+use serde::Serialize;
+
+/// The one error type the UI sees: a message meant for a person.
+#[derive(Debug, Serialize)]
+pub struct IpcError {
+    pub message: String,
+}
+
+impl From<sirocco_engine::EngineError> for IpcError {
+    fn from(e: sirocco_engine::EngineError) -> Self {
+        Self { message: e.to_string() }
+    }
+}
+
+impl From<String> for IpcError {
+    fn from(message: String) -> Self {
+        Self { message }
+    }
+}
+
+pub type IpcResult<T> = Result<T, IpcError>;

@@ -1,0 +1,41 @@
+//! The Tauri shell: a thin adapter between the web UI and the domain crates.
+//! Each file in `commands/` maps one domain to IPC commands; no domain logic lives here.
+
+mod commands;
+mod error;
+mod state;
+
+pub use state::AppState;
+
+/// The app, minus the runtime: shared by `run()` and anything that builds the app in tests.
+pub fn builder() -> tauri::Builder<tauri::Wry> {
+    tauri::Builder::default()
+        .plugin(tauri_plugin_store::Builder::default().build())
+        .setup(|app| {
+            use tauri::Manager;
+            let state = AppState::new(state::models_dir(app.handle()));
+            tracing::info!(models = %state.models_dir.display(), "models folder");
+            app.manage(state);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::models::list_models,
+            commands::models::load_model,
+            commands::models::cancel_load,
+            commands::models::unload_model,
+            commands::chat::send_message,
+            commands::chat::stop_generation,
+        ])
+}
+
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,llama_cpp_2=warn".into()),
+        )
+        .init();
+    builder()
+        .run(tauri::generate_context!())
+        .expect("error while running the Sirocco app");
+}

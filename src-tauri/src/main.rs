@@ -1,0 +1,15 @@
+// No console window on Windows in release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        eprintln!(
+            "Sirocco needs a graphical display, and neither DISPLAY nor WAYLAND_DISPLAY is set.\n\
+             On a machine without a screen, start it under Xvfb (the README's run command does this),\n\
+             or use the headless `sirocco` command line instead."
+        );
+        std::process::exit(2);
+    }
+    sirocco_app::run();
+}

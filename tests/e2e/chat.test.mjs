@@ -1,0 +1,103 @@
+// End to end through the real webview: pick a model, chat, stop, and survive a broken file.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { join } from 'node:path';
+import { artifacts, makeModelsFolder, startApp } from './harness.mjs';
+
+let app;
+let $;
+let $$;
+let browser;
+
+before(async () => {
+  app = await startApp({ modelsDir: makeModelsFolder() });
+  browser = app.browser;
+  $ = (s) => browser.$(s);
+  $$ = (s) => browser.$$(s);
+});
+
+after(async () => {
+  await app?.stop();
+});
+
+async function pickModel(namePart) {
+  await (await $('[data-testid="model-picker"]')).click();
+  for (const option of await $$('[data-testid="model-option"]')) {
+    if ((await option.getText()).includes(namePart)) {
+      await option.click();
+      return;
+    }
+  }
+  assert.fail(`no model option contains ${namePart}`);
+}
+
+async function send(text) {
+  const input = await $('[data-testid="composer-input"]');
+  await input.waitForEnabled({ timeout: 10_000 });
+  await input.setValue(text);
+  await (await $('[data-testid="send-button"]')).click();
+}
+
+const lastAssistant = () => $('(//*[@data-testid="message-assistant"])[last()]');
+
+test('the window opens on the chat screen with the models folder listed', async () => {
+  const empty = await $('[data-testid="empty-state"]');
+  await empty.waitForDisplayed({ timeout: 20_000 });
+  await browser.waitUntil(async () => (await empty.getText()).includes('Choose a model'), { timeout: 10_000 });
+  await (await $('[data-testid="model-picker"]')).click();
+  const names = [];
+  for (const option of await $$('[data-testid="model-option"]')) names.push(await option.getText());
+  assert.equal(names.length, 2);
+  assert.ok(names.some((n) => n.includes('SmolLM2-135M-Instruct')));
+  await browser.keys('Escape');
+  await (await $('[data-testid="model-menu"]')).waitForExist({ reverse: true, timeout: 5_000 });
+});
+
+test('a file that is not a valid model shows a clear error and the app keeps running', async () => {
+  await pickModel('broken-download');
+  const banner = await $('[data-testid="error-banner"]');
+  await banner.waitForDisplayed({ timeout: 20_000 });
+  const message = await banner.getText();
+  assert.match(message, /Could not load the model\./);
+  assert.match(message, /broken-download\.gguf is not a usable model file/);
+  assert.ok(!message.includes('/tmp/'), 'no file system paths in the message');
+});
+
+test('pick SmolLM2, send a message and see the answer stream in', async () => {
+  await pickModel('SmolLM2');
+  const loadedName = await $('[data-testid="loaded-model"]');
+  await loadedName.waitForExist({ timeout: 60_000 });
+  assert.match(await loadedName.getProperty('textContent'), /SmolLM2-135M-Instruct/);
+
+  await send('What is the capital of France?');
+  const reply = await lastAssistant();
+  // Streaming: text appears before the reply is finished (its stats are not there yet).
+  await browser.waitUntil(
+    async () => (await reply.$('[data-testid="message-text"]').isExisting()) &&
+      (await reply.$('[data-testid="message-text"]').getText()).length > 0,
+    { timeout: 60_000, timeoutMsg: 'no streamed text' },
+  );
+  const stats = await reply.$('[data-testid="message-stats"]');
+  await stats.waitForDisplayed({ timeout: 120_000 });
+  assert.match(await stats.getText(), /tok\/s/);
+  const answer = await reply.$('[data-testid="message-text"]').getText();
+  assert.match(answer, /Paris/);
+  await browser.saveScreenshot(join(artifacts, 'chat.png'));
+});
+
+test('stop ends a long answer', async () => {
+  await send('Write a very long story about a dragon who learns to bake bread. Make it at least 2000 words.');
+  const reply = await lastAssistant();
+  await browser.waitUntil(
+    async () => (await reply.$('[data-testid="message-text"]').isExisting()) &&
+      (await reply.$('[data-testid="message-text"]').getText()).length > 20,
+    { timeout: 60_000, timeoutMsg: 'no streamed text' },
+  );
+  await (await $('[data-testid="stop-button"]')).click();
+  const stats = await reply.$('[data-testid="message-stats"]');
+  await stats.waitForDisplayed({ timeout: 10_000 });
+  assert.match(await stats.getText(), /stopped/);
+  // The composer is usable again.
+  await (await $('[data-testid="send-button"]')).waitForExist({ timeout: 5_000 });
+  await browser.saveScreenshot(join(artifacts, 'chat-stopped.png'));
+});

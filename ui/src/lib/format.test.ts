@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { describeModelFile, formatBytes, formatStats } from './format';
+import type { GenerationStats } from './api';
+
+describe('describeModelFile', () => {
+  it('splits the quant off common file names', () => {
+    expect(describeModelFile('SmolLM2-135M-Instruct.Q4_1.gguf')).toEqual({ name: 'SmolLM2-135M-Instruct', quant: 'Q4_1' });
+    expect(describeModelFile('mistral-7b-instruct-v0.2.Q4_K_M.gguf')).toEqual({ name: 'mistral-7b-instruct-v0.2', quant: 'Q4_K_M' });
+    expect(describeModelFile('Codestral-22B-v0.1-IQ3_XS.gguf')).toEqual({ name: 'Codestral-22B-v0.1', quant: 'IQ3_XS' });
+    expect(describeModelFile('model-bf16.gguf')).toEqual({ name: 'model', quant: 'BF16' });
+  });
+  it('keeps names without a quant whole', () => {
+    expect(describeModelFile('tiny-mistral-7b-shape.gguf')).toEqual({ name: 'tiny-mistral-7b-shape', quant: null });
+  });
+});
+
+describe('formatBytes', () => {
+  it('uses decimal units like download sites do', () => {
+    expect(formatBytes(0)).toBe('0 B');
+    expect(formatBytes(98_362_432)).toBe('98.4 MB');
+    expect(formatBytes(4_368_439_584)).toBe('4.4 GB');
+    expect(formatBytes(-1)).toBe('—');
+  });
+});
+
+describe('formatStats', () => {
+  const stats: GenerationStats = {
+    prompt_tokens: 30, generated_tokens: 48, time_to_first_token_ms: 212.4,
+    prefill_tokens_per_second: 300, decode_tokens_per_second: 61.25,
+    context_used: 78, context_length: 4096, finish_reason: 'stop',
+  };
+  it('summarises speed and size', () => {
+    expect(formatStats(stats)).toBe('61.3 tok/s · 48 tokens · 212 ms to first token');
+  });
+  it('says why a reply ended early', () => {
+    expect(formatStats({ ...stats, finish_reason: 'cancelled' })).toMatch(/stopped$/);
+    expect(formatStats({ ...stats, finish_reason: 'length' })).toMatch(/reached max tokens$/);
+  });
+});

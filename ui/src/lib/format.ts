@@ -1,0 +1,45 @@
+import type { GenerationStats } from './api';
+
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '—';
+  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  const digits = unit === 0 || value >= 100 ? 0 : 1;
+  return `${value.toFixed(digits)} ${units[unit]}`;
+}
+
+const QUANT = /[.\-_](I?Q\d(?:_[A-Z0-9]+)*|F16|BF16|F32)$/i;
+
+/** "SmolLM2-135M-Instruct.Q4_1.gguf" → { name: "SmolLM2-135M-Instruct", quant: "Q4_1" } */
+export function describeModelFile(fileName: string): { name: string; quant: string | null } {
+  const stem = fileName.replace(/\.gguf$/i, '');
+  const match = stem.match(QUANT);
+  if (!match || match.index === undefined) return { name: stem, quant: null };
+  return { name: stem.slice(0, match.index), quant: match[1].toUpperCase() };
+}
+
+export function formatStats(stats: GenerationStats): string {
+  const parts = [
+    `${stats.decode_tokens_per_second.toFixed(1)} tok/s`,
+    `${stats.generated_tokens} tokens`,
+    `${Math.round(stats.time_to_first_token_ms)} ms to first token`,
+  ];
+  const reason: Record<GenerationStats['finish_reason'], string | null> = {
+    stop: null,
+    length: 'reached max tokens',
+    context_full: 'context full',
+    cancelled: 'stopped',
+  };
+  const why = reason[stats.finish_reason];
+  if (why) parts.push(why);
+  return parts.join(' · ');
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
