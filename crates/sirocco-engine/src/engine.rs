@@ -22,6 +22,7 @@ use tokio::sync::{mpsc as async_mpsc, oneshot};
 use crate::chat_template::{self, ChatMessage, SpecialTokens};
 use crate::gguf_file::{self, GgufSummary};
 use crate::sampling::SamplingParams;
+use crate::stop_strings::StopStrings;
 use crate::utf8_stream::Utf8Stream;
 use crate::{EngineError, Result};
 
@@ -30,6 +31,26 @@ use crate::{EngineError, Result};
 const DEFAULT_CONTEXT: u32 = 4096;
 /// llama.cpp rounds contexts up to a multiple of 256; smaller requests gain nothing.
 const MIN_CONTEXT: u32 = 256;
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FlashAttention {
+    /// llama.cpp decides per device.
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+/// Element type of the KV cache (keys and values alike).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum KvCacheType {
+    #[default]
+    F16,
+    Q8_0,
+    Q4_0,
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default)]
@@ -40,11 +61,26 @@ pub struct LoadParams {
     /// Threads for decoding and prefill; `None` uses the machine's cores.
     pub threads: Option<u32>,
     pub batch_size: u32,
+    pub flash_attention: FlashAttention,
+    pub kv_cache_type: KvCacheType,
+    /// Map the file instead of reading it (shares pages with the OS cache).
+    pub use_mmap: bool,
+    /// Pin the weights in RAM so the OS never swaps them out.
+    pub use_mlock: bool,
 }
 
 impl Default for LoadParams {
     fn default() -> Self {
-        Self { context_length: None, gpu_layers: 0, threads: None, batch_size: 512 }
+        Self {
+            context_length: None,
+            gpu_layers: 0,
+            threads: None,
+            batch_size: 512,
+            flash_attention: FlashAttention::Auto,
+            kv_cache_type: KvCacheType::F16,
+            use_mmap: true,
+            use_mlock: false,
+        }
     }
 }
 
@@ -79,6 +115,8 @@ pub enum FinishReason {
 #[derive(Debug, Clone, Serialize)]
 pub struct GenerationStats {
     pub prompt_tokens: usize,
+    /// Prompt tokens whose KV cache was kept from the previous turn (not computed again).
+    pub cached_tokens: usize,
     pub generated_tokens: usize,
     pub time_to_first_token_ms: f64,
     pub prefill_tokens_per_second: f64,
@@ -244,8 +282,16 @@ fn serve_model(
         }
     };
     let cancel_load = cancel.clone();
+    if params.kv_cache_type != KvCacheType::F16 && params.flash_attention == FlashAttention::Off {
+        let _ = reply.send(Err(EngineError::InvalidRequest(
+            "a quantized KV cache needs flash attention (set it to on or auto)".into(),
+        )));
+        return None;
+    }
     let model_params = LlamaModelParams::default()
         .with_n_gpu_layers(params.gpu_layers)
+        .with_use_mmap(params.use_mmap)
+        .with_use_mlock(params.use_mlock)
         .with_progress_callback(move |fraction| {
             progress(fraction);
             !cancel_load.load(Ordering::Relaxed)
@@ -272,18 +318,26 @@ fn serve_model(
         .with_n_ubatch(batch)
         .with_n_seq_max(1)
         .with_n_threads(threads as i32)
-        .with_n_threads_batch(threads as i32);
-    let mut ctx = match model.new_context(backend(), ctx_params) {
+        .with_n_threads_batch(threads as i32)
+        .with_flash_attention_policy(match params.flash_attention {
+            FlashAttention::Auto => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO,
+            FlashAttention::On => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED,
+            FlashAttention::Off => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED,
+        })
+        .with_type_k(params.kv_cache_type.into())
+        .with_type_v(params.kv_cache_type.into());
+    let ctx = match model.new_context(backend(), ctx_params) {
         Ok(c) => c,
         Err(e) => {
             let _ = reply.send(Err(EngineError::ContextFailed(e.to_string())));
             return None;
         }
     };
+    let mut slot = Slot { ctx, kv_tokens: Vec::new(), batch_size: batch as usize };
     let prompt_format = PromptFormat::for_model(&model, &summary);
     let loaded = LoadedModel {
         summary,
-        context_length: ctx.n_ctx(),
+        context_length: slot.ctx.n_ctx(),
         threads,
         load_ms: started.elapsed().as_millis() as u64,
     };
@@ -295,8 +349,7 @@ fn serve_model(
     loop {
         match rx.recv() {
             Ok(Command::Generate { request, events, cancel }) => {
-                let outcome =
-                    generate(&model, &mut ctx, &prompt_format, &request, &events, &cancel, batch);
+                let outcome = generate(&model, &mut slot, &prompt_format, &request, &events, &cancel);
                 let event = match outcome {
                     Ok(stats) => GenerationEvent::Done { stats },
                     Err(e) => GenerationEvent::Error { message: e.to_string() },
@@ -304,13 +357,23 @@ fn serve_model(
                 let _ = events.send(event);
             }
             Ok(Command::Unload { reply }) => {
-                drop(ctx);
+                drop(slot);
                 drop(model);
                 let _ = reply.send(());
                 return None;
             }
             Ok(load @ Command::Load { .. }) => return Some(load),
             Err(_) => return None,
+        }
+    }
+}
+
+impl From<KvCacheType> for llama_cpp_2::context::params::KvCacheType {
+    fn from(t: KvCacheType) -> Self {
+        match t {
+            KvCacheType::F16 => Self::F16,
+            KvCacheType::Q8_0 => Self::Q8_0,
+            KvCacheType::Q4_0 => Self::Q4_0,
         }
     }
 }
@@ -372,86 +435,139 @@ impl PromptFormat {
     }
 }
 
+/// A context and the tokens its KV cache holds (sequence 0), so the next turn can keep the
+/// shared prefix instead of computing it again.
+struct Slot<'m> {
+    ctx: LlamaContext<'m>,
+    kv_tokens: Vec<LlamaToken>,
+    batch_size: usize,
+}
+
+impl Slot<'_> {
+    /// Makes the KV cache hold exactly `tokens[..n]` for the largest reusable `n`, then
+    /// computes the rest. Returns how many prompt tokens were reused (`None`: cancelled).
+    fn prefill(
+        &mut self,
+        tokens: &[LlamaToken],
+        batch: &mut LlamaBatch,
+        cancel: &AtomicBool,
+    ) -> Result<Option<usize>> {
+        let shared = self.kv_tokens.iter().zip(tokens).take_while(|(a, b)| a == b).count();
+        // The last prompt token is always computed again: its logits start the reply.
+        let mut keep = shared.min(tokens.len() - 1);
+        if keep < self.kv_tokens.len() {
+            let removed = self.ctx.clear_kv_cache_seq(Some(0), Some(keep as u32), None);
+            if !matches!(removed, Ok(true)) {
+                // Some caches (e.g. sliding-window ones) cannot drop a tail: start over.
+                self.ctx.clear_kv_cache();
+                keep = 0;
+            }
+        }
+        self.kv_tokens.truncate(keep);
+        for part in tokens[keep..].chunks(self.batch_size) {
+            if cancel.load(Ordering::Relaxed) {
+                return Ok(None);
+            }
+            batch.clear();
+            for token in part {
+                let pos = self.kv_tokens.len();
+                let last = pos == tokens.len() - 1;
+                batch.add(*token, pos as i32, &[0], last).map_err(decode_error)?;
+                self.kv_tokens.push(*token);
+            }
+            self.decode(batch)?;
+        }
+        Ok(Some(keep))
+    }
+
+    /// Appends one generated token to the sequence.
+    fn push(&mut self, token: LlamaToken, batch: &mut LlamaBatch) -> Result<()> {
+        batch.clear();
+        batch.add(token, self.kv_tokens.len() as i32, &[0], true).map_err(decode_error)?;
+        self.kv_tokens.push(token);
+        self.decode(batch)
+    }
+
+    fn decode(&mut self, batch: &mut LlamaBatch) -> Result<()> {
+        self.ctx.decode(batch).map_err(|e| {
+            // What the cache holds is unknown after a failed decode: reuse nothing.
+            self.kv_tokens.clear();
+            self.ctx.clear_kv_cache();
+            decode_error(e)
+        })
+    }
+}
+
+fn decode_error(e: impl std::fmt::Display) -> EngineError {
+    EngineError::Decode(e.to_string())
+}
+
 fn generate(
     model: &LlamaModel,
-    ctx: &mut LlamaContext<'_>,
+    slot: &mut Slot<'_>,
     format: &PromptFormat,
     request: &GenerateRequest,
     events: &async_mpsc::UnboundedSender<GenerationEvent>,
     cancel: &AtomicBool,
-    batch_size: u32,
 ) -> Result<GenerationStats> {
     let started = Instant::now();
+    let mut sampler = request.sampling.sampler(model)?;
     let prompt = format.render(model, &request.messages)?;
     let tokens = format.tokenize(model, &prompt);
-    let n_ctx = ctx.n_ctx() as usize;
+    let n_ctx = slot.ctx.n_ctx() as usize;
     // One position must stay free for the first generated token.
     if tokens.is_empty() || tokens.len() >= n_ctx {
         return Err(EngineError::ContextOverflow { prompt_tokens: tokens.len(), context_size: n_ctx });
     }
 
-    // Prefill in chunks of at most the batch size llama.cpp was configured with.
-    ctx.clear_kv_cache();
-    let mut batch = LlamaBatch::new(batch_size as usize, 1);
-    let chunk = batch_size as usize;
-    for (start, part) in tokens.chunks(chunk).enumerate().map(|(i, p)| (i * chunk, p)) {
-        if cancel.load(Ordering::Relaxed) {
-            return Ok(stats(tokens.len(), 0, started, None, None, n_ctx, FinishReason::Cancelled));
-        }
-        batch.clear();
-        for (offset, token) in part.iter().enumerate() {
-            let pos = start + offset;
-            batch
-                .add(*token, pos as i32, &[0], pos == tokens.len() - 1)
-                .map_err(|e| EngineError::Decode(e.to_string()))?;
-        }
-        ctx.decode(&mut batch).map_err(|e| EngineError::Decode(e.to_string()))?;
-    }
+    let mut batch = LlamaBatch::new(slot.batch_size, 1);
+    let Some(cached) = slot.prefill(&tokens, &mut batch, cancel)? else {
+        return Ok(stats(tokens.len(), 0, 0, started, None, None, n_ctx, FinishReason::Cancelled));
+    };
     let prefill_done = Instant::now();
 
     let vocab = model.vocab();
-    let mut sampler = request.sampling.sampler(model);
     let mut utf8 = Utf8Stream::default();
-    let mut position = tokens.len();
+    let mut stops = StopStrings::new(&request.sampling.stop);
     let mut generated = 0usize;
     let mut first_token_at = None;
     let max_tokens = request.sampling.max_tokens.max(1) as usize;
-    let send = |text: String| {
-        if text.is_empty() {
-            return true;
-        }
-        events.send(GenerationEvent::Text { text }).is_ok()
-    };
+    let send = |text: String| text.is_empty() || events.send(GenerationEvent::Text { text }).is_ok();
     let finish = loop {
         if cancel.load(Ordering::Relaxed) {
             break FinishReason::Cancelled;
         }
-        let token = sampler.sample(ctx, batch.n_tokens() - 1);
+        let token = sampler.sample(&slot.ctx, batch.n_tokens() - 1);
         first_token_at.get_or_insert_with(Instant::now);
         if vocab.is_eog(token) {
             break FinishReason::Stop;
         }
         generated += 1;
-        if !send(utf8.push(&vocab.token_to_piece(token, false, None))) {
+        let checked = stops.push(&utf8.push(&vocab.token_to_piece(token, false, None)));
+        if !send(checked.emit) {
             // Nobody is listening any more: the caller went away.
             break FinishReason::Cancelled;
+        }
+        if checked.stopped {
+            break FinishReason::Stop;
         }
         if generated >= max_tokens {
             break FinishReason::Length;
         }
-        if position + 1 >= n_ctx {
+        if slot.kv_tokens.len() + 1 >= n_ctx {
             break FinishReason::ContextFull;
         }
-        batch.clear();
-        batch
-            .add(token, position as i32, &[0], true)
-            .map_err(|e| EngineError::Decode(e.to_string()))?;
-        ctx.decode(&mut batch).map_err(|e| EngineError::Decode(e.to_string()))?;
-        position += 1;
+        slot.push(token, &mut batch)?;
     };
-    send(utf8.finish());
+    // Whatever is still held back (an incomplete character, a possible stop string start).
+    let tail = utf8.finish();
+    let held = stops.push(&tail);
+    if !held.stopped {
+        send(held.emit + &stops.finish());
+    }
     Ok(stats(
         tokens.len(),
+        cached,
         generated,
         started,
         Some(prefill_done),
@@ -461,8 +577,10 @@ fn generate(
     ))
 }
 
+#[allow(clippy::too_many_arguments)]
 fn stats(
     prompt_tokens: usize,
+    cached_tokens: usize,
     generated: usize,
     started: Instant,
     prefill_done: Option<Instant>,
@@ -476,9 +594,10 @@ fn stats(
     let decode_secs = first_token_at.map_or(0.0, |t| (now - t).as_secs_f64());
     GenerationStats {
         prompt_tokens,
+        cached_tokens,
         generated_tokens: generated,
         time_to_first_token_ms: first_token_at.map_or(0.0, |t| (t - started).as_secs_f64() * 1e3),
-        prefill_tokens_per_second: per_second(prompt_tokens, prefill_secs),
+        prefill_tokens_per_second: per_second(prompt_tokens - cached_tokens, prefill_secs),
         // The first token's time belongs to the prefill; decode counts the rest.
         decode_tokens_per_second: per_second(generated.saturating_sub(1), decode_secs),
         context_used: prompt_tokens + generated,

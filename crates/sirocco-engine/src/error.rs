@@ -29,6 +29,8 @@ pub enum EngineError {
         prompt_tokens: usize,
         context_size: usize,
     },
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
     #[error("generation failed: {0}")]
     Decode(String),
     #[error("the engine thread has stopped")]

@@ -13,6 +13,7 @@ mod error;
 pub mod gguf_file;
 pub mod models_folder;
 mod sampling;
+mod stop_strings;
 mod utf8_stream;
 
 pub use chat_template::{ChatMessage, Role};

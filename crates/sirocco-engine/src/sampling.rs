@@ -4,17 +4,35 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::sampling::LlamaSampler;
 use serde::{Deserialize, Serialize};
 
+use crate::{EngineError, Result};
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SamplingParams {
     /// 0 means greedy decoding.
     pub temperature: f32,
+    /// 0 disables top-k.
     pub top_k: i32,
+    /// 1 disables top-p.
     pub top_p: f32,
+    /// 0 disables min-p.
     pub min_p: f32,
+    /// 1 disables the repeat penalty.
     pub repeat_penalty: f32,
+    /// 0 disables the presence penalty.
+    pub presence_penalty: f32,
+    /// 0 disables the frequency penalty.
+    pub frequency_penalty: f32,
+    /// How many recent tokens the penalties look at.
+    pub penalty_last_n: i32,
     pub seed: u32,
     pub max_tokens: u32,
+    /// Generation stops before any of these strings; they are not part of the reply.
+    pub stop: Vec<String>,
+    /// Constrain the output with a GBNF grammar (root rule `root`).
+    pub grammar: Option<String>,
+    /// Constrain the output to JSON matching this schema (converted to a grammar).
+    pub json_schema: Option<serde_json::Value>,
 }
 
 impl Default for SamplingParams {
@@ -25,36 +43,118 @@ impl Default for SamplingParams {
             top_p: 0.95,
             min_p: 0.05,
             repeat_penalty: 1.1,
+            presence_penalty: 0.0,
+            frequency_penalty: 0.0,
+            penalty_last_n: 64,
             seed: 0xC0FFEE,
             max_tokens: 1024,
+            stop: Vec::new(),
+            grammar: None,
+            json_schema: None,
         }
     }
 }
 
 impl SamplingParams {
-    /// The same chain order as llama.cpp's defaults: penalties, top-k, top-p, min-p,
-    /// temperature, then a seeded draw (or greedy at temperature 0).
-    pub(crate) fn sampler(&self, model: &LlamaModel) -> LlamaSampler {
-        let mut chain = Vec::new();
-        if self.repeat_penalty.is_finite() && self.repeat_penalty > 0.0 && self.repeat_penalty != 1.0
-        {
-            chain.push(LlamaSampler::penalties(model.n_vocab(), 64, self.repeat_penalty, 0.0, 0.0));
+    /// Rejects values llama.cpp would misbehave on, with a message naming the field.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |field: &str, why: &str| Err(EngineError::InvalidRequest(format!("{field} {why}")));
+        if !self.temperature.is_finite() || self.temperature < 0.0 {
+            return bad("temperature", "must be a number ≥ 0");
         }
-        if self.temperature <= 0.0 || !self.temperature.is_finite() {
+        if !(0.0..=1.0).contains(&self.top_p) {
+            return bad("top_p", "must be between 0 and 1");
+        }
+        if !(0.0..=1.0).contains(&self.min_p) {
+            return bad("min_p", "must be between 0 and 1");
+        }
+        if !self.repeat_penalty.is_finite() || self.repeat_penalty <= 0.0 {
+            return bad("repeat_penalty", "must be a number > 0");
+        }
+        if !self.presence_penalty.is_finite() || !self.frequency_penalty.is_finite() {
+            return bad("presence_penalty and frequency_penalty", "must be finite numbers");
+        }
+        if self.top_k < 0 || self.penalty_last_n < 0 {
+            return bad("top_k and penalty_last_n", "must not be negative");
+        }
+        if self.grammar.is_some() && self.json_schema.is_some() {
+            return bad("grammar", "and json_schema cannot be used together");
+        }
+        Ok(())
+    }
+
+    /// The same chain order as llama.cpp's defaults: grammar, penalties, top-k, top-p, min-p,
+    /// temperature, then a seeded draw (or greedy at temperature 0).
+    pub(crate) fn sampler(&self, model: &LlamaModel) -> Result<LlamaSampler> {
+        self.validate()?;
+        let mut chain = Vec::new();
+        let grammar = match (&self.grammar, &self.json_schema) {
+            (Some(g), _) => Some(g.clone()),
+            (None, Some(schema)) => Some(
+                llama_cpp_2::json_schema_to_grammar(&schema.to_string())
+                    .map_err(|e| EngineError::InvalidRequest(format!("json_schema: {e}")))?,
+            ),
+            (None, None) => None,
+        };
+        if let Some(grammar) = grammar {
+            let sampler = LlamaSampler::grammar(model, &grammar, "root")
+                .map_err(|e| EngineError::InvalidRequest(format!("grammar: {e}")))?;
+            chain.push(sampler);
+        }
+        let penalties = self.repeat_penalty != 1.0
+            || self.presence_penalty != 0.0
+            || self.frequency_penalty != 0.0;
+        if penalties && self.penalty_last_n > 0 {
+            chain.push(LlamaSampler::penalties(
+                model.n_vocab(),
+                self.penalty_last_n,
+                self.repeat_penalty,
+                self.frequency_penalty,
+                self.presence_penalty,
+            ));
+        }
+        if self.temperature == 0.0 {
             chain.push(LlamaSampler::greedy());
         } else {
             if self.top_k > 0 {
                 chain.push(LlamaSampler::top_k(self.top_k));
             }
-            if self.top_p > 0.0 && self.top_p < 1.0 {
+            if self.top_p < 1.0 {
                 chain.push(LlamaSampler::top_p(self.top_p, 1));
             }
-            if self.min_p > 0.0 && self.min_p < 1.0 {
+            if self.min_p > 0.0 {
                 chain.push(LlamaSampler::min_p(self.min_p, 1));
             }
             chain.push(LlamaSampler::temp(self.temperature));
             chain.push(LlamaSampler::dist(self.seed));
         }
-        LlamaSampler::chain_simple(chain)
+        Ok(LlamaSampler::chain_simple(chain))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        SamplingParams::default().validate().unwrap();
+    }
+
+    #[test]
+    fn absurd_values_are_refused_with_the_field_name() {
+        let cases = [
+            SamplingParams { temperature: f32::NAN, ..Default::default() },
+            SamplingParams { temperature: -1.0, ..Default::default() },
+            SamplingParams { top_p: 2.0, ..Default::default() },
+            SamplingParams { min_p: -0.1, ..Default::default() },
+            SamplingParams { repeat_penalty: 0.0, ..Default::default() },
+            SamplingParams { top_k: -5, ..Default::default() },
+            SamplingParams { frequency_penalty: f32::INFINITY, ..Default::default() },
+        ];
+        for case in cases {
+            let err = case.validate().unwrap_err().to_string();
+            assert!(err.starts_with("invalid request: "), "{err}");
+        }
     }
 }

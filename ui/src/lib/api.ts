@@ -39,6 +39,8 @@ export interface LoadedModel {
 export type FinishReason = 'stop' | 'length' | 'context_full' | 'cancelled';
 export interface GenerationStats {
   prompt_tokens: number;
+  /** Prompt tokens kept from the previous turn's KV cache. */
+  cached_tokens: number;
   generated_tokens: number;
   time_to_first_token_ms: number;
   prefill_tokens_per_second: number;

@@ -12,7 +12,7 @@ describe('Conversation', () => {
     c.apply(reply, {
       kind: 'done',
       stats: {
-        prompt_tokens: 5, generated_tokens: 3, time_to_first_token_ms: 10, prefill_tokens_per_second: 1,
+        prompt_tokens: 5, cached_tokens: 0, generated_tokens: 3, time_to_first_token_ms: 10, prefill_tokens_per_second: 1,
         decode_tokens_per_second: 2, context_used: 8, context_length: 64, finish_reason: 'stop',
       },
     });

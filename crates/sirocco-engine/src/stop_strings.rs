@@ -1,0 +1,96 @@
+//! Stop strings that may be split across tokens.
+//!
+//! Text that could still turn into a stop string is held back until it can't; text is only
+//! ever cut at character boundaries.
+
+#[derive(Debug, Default)]
+pub struct StopStrings {
+    stops: Vec<String>,
+    held: String,
+}
+
+/// What to show after a piece of generated text arrived.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Checked {
+    pub emit: String,
+    pub stopped: bool,
+}
+
+impl StopStrings {
+    pub fn new(stops: &[String]) -> Self {
+        Self { stops: stops.iter().filter(|s| !s.is_empty()).cloned().collect(), held: String::new() }
+    }
+
+    pub fn push(&mut self, text: &str) -> Checked {
+        if self.stops.is_empty() {
+            return Checked { emit: text.to_owned(), stopped: false };
+        }
+        self.held.push_str(text);
+        let first_stop = self.stops.iter().filter_map(|s| self.held.find(s.as_str())).min();
+        if let Some(at) = first_stop {
+            let emit = self.held[..at].to_owned();
+            self.held.clear();
+            return Checked { emit, stopped: true };
+        }
+        // Keep the longest tail that is the start of some stop string.
+        let keep_from = self
+            .held
+            .char_indices()
+            .map(|(i, _)| i)
+            .find(|&i| self.stops.iter().any(|s| s.starts_with(&self.held[i..])))
+            .unwrap_or(self.held.len());
+        let emit = self.held[..keep_from].to_owned();
+        self.held.drain(..keep_from);
+        Checked { emit, stopped: false }
+    }
+
+    /// Text still held back when generation ends for another reason.
+    pub fn finish(&mut self) -> String {
+        std::mem::take(&mut self.held)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stops(s: &[&str]) -> StopStrings {
+        StopStrings::new(&s.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+    }
+
+    #[test]
+    fn stop_split_across_pieces_is_found_and_never_shown() {
+        let mut s = stops(&["\nUser:"]);
+        assert_eq!(s.push("Hello"), Checked { emit: "Hello".into(), stopped: false });
+        assert_eq!(s.push(" there\nUs"), Checked { emit: " there".into(), stopped: false });
+        assert_eq!(s.push("er: more"), Checked { emit: "".into(), stopped: true });
+    }
+
+    #[test]
+    fn a_false_start_is_released() {
+        let mut s = stops(&["###"]);
+        assert_eq!(s.push("a #").emit, "a ");
+        assert_eq!(s.push("# b").emit, "## b");
+        assert_eq!(s.finish(), "");
+    }
+
+    #[test]
+    fn earliest_of_several_stops_wins() {
+        let mut s = stops(&["END", "STOP"]);
+        assert_eq!(s.push("x STOP y END"), Checked { emit: "x ".into(), stopped: true });
+    }
+
+    #[test]
+    fn multibyte_text_is_cut_on_char_boundaries() {
+        let mut s = stops(&["🙂!"]);
+        assert_eq!(s.push("é🙂").emit, "é");
+        assert_eq!(s.push("?").emit, "🙂?");
+        assert_eq!(s.push("🙂!"), Checked { emit: "".into(), stopped: true });
+    }
+
+    #[test]
+    fn without_stops_everything_passes() {
+        let mut s = stops(&[""]);
+        assert_eq!(s.push("abc").emit, "abc");
+    }
+}
