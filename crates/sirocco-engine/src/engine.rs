@@ -182,6 +182,11 @@ fn backend() -> &'static LlamaBackend {
     })
 }
 
+/// Initialises llama.cpp's backend if nothing has yet (device lists need it).
+pub(crate) fn ensure_backend() {
+    backend();
+}
+
 impl Default for Engine {
     fn default() -> Self {
         Self::start()
@@ -378,8 +383,10 @@ impl From<KvCacheType> for llama_cpp_2::context::params::KvCacheType {
     }
 }
 
+/// Physical cores: hyper-threads only add contention to llama.cpp's matrix kernels.
 fn default_threads() -> u32 {
-    std::thread::available_parallelism().map_or(4, |n| n.get() as u32)
+    static CORES: OnceLock<u32> = OnceLock::new();
+    *CORES.get_or_init(|| crate::hardware::Hardware::detect().physical_cores)
 }
 
 /// How prompts are built for a model: its own Jinja template, or llama.cpp's built-in

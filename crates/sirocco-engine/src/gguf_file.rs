@@ -49,6 +49,17 @@ pub struct GgufSummary {
     pub chat_template: Option<String>,
     /// Number of files of a split model (`split.count`), 1 for a single file.
     pub split_count: u64,
+    pub feed_forward_length: Option<u64>,
+    /// Per-head size of keys and values (`attention.key_length`/`value_length`, else
+    /// embedding / heads).
+    pub key_length: Option<u64>,
+    pub value_length: Option<u64>,
+    pub vocab_size: Option<u64>,
+    /// Tensor bytes of each repeating layer (`blk.N.*`), indexed by N.
+    #[serde(skip)]
+    pub layer_bytes: Vec<u64>,
+    /// Tensor bytes outside the repeating layers: embeddings, output norm and head.
+    pub other_bytes: u64,
 }
 
 fn invalid(path: &Path, reason: impl Into<String>) -> EngineError {
@@ -62,13 +73,21 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
     if !meta.is_file() {
         return Err(invalid(path, "not a regular file"));
     }
-    let file_size = meta.len();
+    inspect_header(path, meta.len())
+}
+
+/// Like [`inspect`] for a file of which only the first bytes (at least the whole header)
+/// are at `path`, and whose full size is `file_size`: a remote file's header fetched with a
+/// range request, so the planner can judge it before it is downloaded.
+pub fn inspect_header(path: &Path, file_size: u64) -> Result<GgufSummary> {
     check_prefix(path, file_size)?;
 
     let header = Header::open(path)?;
     let data_offset = header.data_offset();
     let tensor_count = header.tensor_count();
     let mut tensor_bytes: u64 = 0;
+    let mut layer_bytes: Vec<u64> = Vec::new();
+    let mut other_bytes: u64 = 0;
     for id in 0..tensor_count {
         let end = data_offset
             .checked_add(header.tensor_offset(id))
@@ -83,7 +102,17 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
                 ),
             ));
         }
-        tensor_bytes = tensor_bytes.saturating_add(header.tensor_size(id));
+        let size = header.tensor_size(id);
+        tensor_bytes = tensor_bytes.saturating_add(size);
+        match header.tensor_name(id).as_deref().and_then(layer_index) {
+            Some(layer) if layer < 65_536 => {
+                if layer_bytes.len() <= layer {
+                    layer_bytes.resize(layer + 1, 0);
+                }
+                layer_bytes[layer] += size;
+            }
+            _ => other_bytes += size,
+        }
     }
 
     let architecture = header
@@ -108,6 +137,12 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
         expert_used_count: header.uint(&arch_key("expert_used_count")),
         chat_template: header.string("tokenizer.chat_template"),
         split_count,
+        feed_forward_length: header.uint(&arch_key("feed_forward_length")),
+        key_length: header.uint(&arch_key("attention.key_length")),
+        value_length: header.uint(&arch_key("attention.value_length")),
+        vocab_size: header.uint(&arch_key("vocab_size")).or_else(|| header.array_len("tokenizer.ggml.tokens")),
+        layer_bytes,
+        other_bytes,
         architecture,
     };
     if summary.tensor_count == 0 && summary.split_count <= 1 {
@@ -117,6 +152,11 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
         return Err(invalid(path, "absurd layer count"));
     }
     Ok(summary)
+}
+
+/// `blk.12.attn_q.weight` → 12
+fn layer_index(name: &str) -> Option<usize> {
+    name.strip_prefix("blk.")?.split('.').next()?.parse().ok()
 }
 
 /// Rejects files whose fixed prefix is not GGUF or whose counts cannot fit the file.
@@ -199,6 +239,18 @@ impl Header {
 
     fn tensor_size(&self, id: i64) -> u64 {
         unsafe { sys::gguf_get_tensor_size(self.0, id) as u64 }
+    }
+
+    fn tensor_name(&self, id: i64) -> Option<String> {
+        let ptr = unsafe { sys::gguf_get_tensor_name(self.0, id) };
+        (!ptr.is_null()).then(|| unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned())
+    }
+
+    fn array_len(&self, key: &str) -> Option<u64> {
+        match self.find(key)? {
+            (id, sys::GGUF_TYPE_ARRAY) => Some(unsafe { sys::gguf_get_arr_n(self.0, id) } as u64),
+            _ => None,
+        }
     }
 
     fn find(&self, key: &str) -> Option<(i64, sys::gguf_type)> {
