@@ -546,7 +546,7 @@ fn generate(
         }
         let token = sampler.sample(&slot.ctx, batch.n_tokens() - 1);
         first_token_at.get_or_insert_with(Instant::now);
-        if vocab.is_eog(token) {
+        if vocab.is_eog(token) && !request.sampling.ignore_eos {
             break FinishReason::Stop;
         }
         generated += 1;

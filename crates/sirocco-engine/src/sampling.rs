@@ -27,6 +27,8 @@ pub struct SamplingParams {
     pub penalty_last_n: i32,
     pub seed: u32,
     pub max_tokens: u32,
+    /// Keep generating past end-of-turn tokens (benchmarks; llama.cpp's `ignore_eos`).
+    pub ignore_eos: bool,
     /// Generation stops before any of these strings; they are not part of the reply.
     pub stop: Vec<String>,
     /// Constrain the output with a GBNF grammar (root rule `root`).
@@ -48,6 +50,7 @@ impl Default for SamplingParams {
             penalty_last_n: 64,
             seed: 0xC0FFEE,
             max_tokens: 1024,
+            ignore_eos: false,
             stop: Vec::new(),
             grammar: None,
             json_schema: None,
