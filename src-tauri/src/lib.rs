@@ -23,6 +23,8 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::models::load_model,
             commands::models::cancel_load,
             commands::models::unload_model,
+            commands::models::plan_model,
+            commands::models::estimate_memory,
             commands::chat::send_message,
             commands::chat::stop_generation,
         ])

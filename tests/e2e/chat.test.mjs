@@ -85,6 +85,30 @@ test('pick SmolLM2, send a message and see the answer stream in', async () => {
   await browser.saveScreenshot(join(artifacts, 'chat.png'));
 });
 
+test('the settings panel shows the planner\'s estimate and applies a new context length', async () => {
+  const estimate = await $('[data-testid="memory-estimate"]');
+  await estimate.waitForExist({ timeout: 10_000 });
+  const text = await estimate.getProperty('textContent');
+  assert.match(text, /Memory needed/);
+  assert.match(text, /Fits/);
+
+  // Move the context slider the way a user's drag does: value, then an input event.
+  await browser.execute(() => {
+    const slider = document.querySelector('[data-testid="context-slider"]');
+    slider.value = '2048';
+    slider.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+  const reload = await $('[data-testid="reload-button"]');
+  await reload.waitForExist({ timeout: 5_000 });
+  await reload.click();
+  await browser.waitUntil(
+    async () => (await $('[data-testid="model-picker"]').isExisting()) &&
+      /2,048 ctx/.test(await $('[data-testid="model-picker"]').getProperty('textContent')),
+    { timeout: 60_000, timeoutMsg: 'the model was not reloaded with a 2,048-token context' },
+  );
+  await browser.saveScreenshot(join(artifacts, 'settings.png'));
+});
+
 test('stop ends a long answer', async () => {
   await send('Write a very long story about a dragon who learns to bake bread. Make it at least 2000 words.');
   const reply = await lastAssistant();

@@ -99,3 +99,64 @@ async fn loading_a_broken_file_fails_and_the_engine_still_works() {
     let loaded = engine.load(&fixture(TINY_MISTRAL), LoadParams::default(), |_| {}, cancel).await;
     assert!(loaded.is_ok(), "a good model still loads after the broken ones");
 }
+
+/// xorshift64*: a fixed seed makes every mutated file reproducible.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// Hundreds of damaged variants of a real model: flipped bytes in the header, overwritten
+/// lengths and counts, truncation anywhere. The validator must answer each with Ok or a
+/// clear error; an abort inside llama.cpp would kill this test binary.
+#[test]
+fn mutated_headers_never_abort() {
+    let original = std::fs::read(fixture(TINY_MISTRAL)).unwrap();
+    let header_end = 1_600_000.min(original.len());
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = Rng(0x5151_C0DE_2026);
+    let (mut accepted, mut rejected) = (0, 0);
+    for case in 0..400 {
+        let mut bytes = original.clone();
+        match case % 4 {
+            // A few random bytes anywhere in the metadata.
+            0 => {
+                for _ in 0..1 + rng.below(8) {
+                    let at = rng.below(header_end);
+                    bytes[at] = rng.next() as u8;
+                }
+            }
+            // A length or count field overwritten with an extreme value.
+            1 => {
+                let at = 8 + rng.below(header_end - 16);
+                let value = [u64::MAX, u64::MAX / 2, 1 << 40, 0, rng.next()][rng.below(5)];
+                bytes[at..at + 8].copy_from_slice(&value.to_le_bytes());
+            }
+            // Truncated at a random point.
+            2 => bytes.truncate(rng.below(original.len())),
+            // A run of garbage over the tensor infos.
+            _ => {
+                let at = rng.below(header_end - 256);
+                for b in &mut bytes[at..at + 256] {
+                    *b = rng.next() as u8;
+                }
+            }
+        }
+        let path = write(dir.path(), &format!("case-{case}.gguf"), &bytes);
+        match inspect(&path) {
+            Ok(_) => accepted += 1,
+            Err(EngineError::InvalidModelFile { .. }) => rejected += 1,
+            Err(other) => panic!("case {case}: unexpected error kind {other}"),
+        }
+    }
+    // Most damage must be caught; some (a flipped byte inside a token's text) is harmless.
+    assert!(rejected > 200, "only {rejected} of 400 damaged files rejected ({accepted} accepted)");
+}

@@ -2,7 +2,9 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
+use sirocco_engine::hardware::Hardware;
 use sirocco_engine::models_folder::{self, ModelFile};
+use sirocco_engine::planner::{self, FitPlan, MemoryEstimate, PlanRequest};
 use sirocco_engine::{LoadParams, LoadedModel};
 use tauri::ipc::Channel;
 use tauri::State;
@@ -50,4 +52,35 @@ pub fn cancel_load(state: State<'_, AppState>) {
 #[tauri::command]
 pub async fn unload_model(state: State<'_, AppState>) -> IpcResult<()> {
     Ok(state.engine.unload().await?)
+}
+
+/// What a model file is and how it fits this machine, from its header alone.
+#[derive(serde::Serialize)]
+pub struct ModelPlan {
+    summary: sirocco_engine::GgufSummary,
+    hardware: Hardware,
+    fit: FitPlan,
+}
+
+#[tauri::command]
+pub async fn plan_model(path: PathBuf) -> IpcResult<ModelPlan> {
+    tauri::async_runtime::spawn_blocking(move || {
+        let summary = sirocco_engine::gguf_file::inspect(&path)?;
+        let hardware = Hardware::detect();
+        let fit = planner::fit(&summary, &hardware, None);
+        Ok(ModelPlan { summary, hardware, fit })
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// Predicted memory of loading `path` with `request`.
+#[tauri::command]
+pub async fn estimate_memory(path: PathBuf, request: PlanRequest) -> IpcResult<MemoryEstimate> {
+    tauri::async_runtime::spawn_blocking(move || {
+        let summary = sirocco_engine::gguf_file::inspect(&path)?;
+        Ok(planner::estimate(&summary, &request))
+    })
+    .await
+    .map_err(|e| e.to_string())?
 }

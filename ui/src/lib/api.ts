@@ -72,11 +72,71 @@ export function errorMessage(e: unknown): string {
 
 export const listModels = () => invoke<ModelsFolder>('list_models');
 
-export function loadModel(path: string, onProgress: (fraction: number) => void) {
+export type KvCacheType = 'f16' | 'q8_0' | 'q4_0';
+export type FlashAttention = 'auto' | 'on' | 'off';
+
+export interface LoadParams {
+  context_length: number | null;
+  gpu_layers: number;
+  kv_cache_type: KvCacheType;
+  flash_attention: FlashAttention;
+}
+
+export function loadModel(path: string, params: Partial<LoadParams>, onProgress: (fraction: number) => void) {
   const channel = new Channel<number>();
   channel.onmessage = onProgress;
-  return invoke<LoadedModel>('load_model', { path, params: null, onProgress: channel });
+  return invoke<LoadedModel>('load_model', { path, params, onProgress: channel });
 }
+
+export interface Hardware {
+  ram_total: number;
+  ram_available: number;
+  vram_free: number;
+  gpus: { name: string; backend: string; memory_total: number; memory_free: number }[];
+  cpu_name: string;
+  physical_cores: number;
+  logical_cores: number;
+  cpu_features: string[];
+}
+
+export type FitVerdict =
+  | { kind: 'fully_on_gpu' }
+  | { kind: 'partial_offload'; gpu_layers: number; total_layers: number }
+  | { kind: 'cpu_only' }
+  | { kind: 'too_large' };
+
+export interface MemoryEstimate {
+  weights_ram: number;
+  weights_vram: number;
+  kv_ram: number;
+  kv_vram: number;
+  compute_ram: number;
+  compute_vram: number;
+  runtime_ram: number;
+}
+
+export interface ModelPlan {
+  summary: GgufSummary;
+  hardware: Hardware;
+  fit: { verdict: FitVerdict; gpu_layers: number; context_length: number; estimate: MemoryEstimate };
+}
+
+export const planModel = (path: string) => invoke<ModelPlan>('plan_model', { path });
+
+export interface PlanRequest {
+  gpu_layers: number;
+  context_length: number;
+  kv_cache_type: KvCacheType;
+  flash_attention: FlashAttention;
+  batch_size: number;
+  sequences: number;
+}
+
+export const estimateMemory = (path: string, request: PlanRequest) =>
+  invoke<MemoryEstimate>('estimate_memory', { path, request });
+
+export const ramOf = (e: MemoryEstimate) => e.weights_ram + e.kv_ram + e.compute_ram + e.runtime_ram;
+export const vramOf = (e: MemoryEstimate) => e.weights_vram + e.kv_vram + e.compute_vram;
 
 export const cancelLoad = () => invoke<void>('cancel_load');
 
