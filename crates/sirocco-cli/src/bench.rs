@@ -71,7 +71,7 @@ pub async fn run(model: &Path, threads: Option<u32>, reps: usize, llama_bench: O
     for rep in 0..=reps {
         // Template tokens come on top of the filler; aim a little under 512.
         let messages = vec![ChatMessage::new(Role::User, filler(rep, PREFILL_TOKENS - 12))];
-        let stats = run_once(&engine, GenerateRequest { messages, sampling: greedy(1) }).await?;
+        let stats = run_once(&engine, GenerateRequest::new(messages, greedy(1))).await?;
         prefill_tokens = stats.prompt_tokens - stats.cached_tokens;
         if rep > 0 {
             prefill.push(stats.prefill_tokens_per_second); // rep 0 warms up
@@ -81,7 +81,7 @@ pub async fn run(model: &Path, threads: Option<u32>, reps: usize, llama_bench: O
     let mut decode = Vec::new();
     for rep in 0..=reps {
         let messages = vec![ChatMessage::new(Role::User, format!("Tell me a story, number {rep}."))];
-        let stats = run_once(&engine, GenerateRequest { messages, sampling: greedy(DECODE_TOKENS) }).await?;
+        let stats = run_once(&engine, GenerateRequest::new(messages, greedy(DECODE_TOKENS))).await?;
         if rep > 0 {
             decode.push(stats.decode_tokens_per_second);
         }
@@ -114,7 +114,7 @@ async fn follow_up_ttft(engine: &Engine, reps: usize) -> Result<(), String> {
     let new_turn = ChatMessage::new(Role::User, "Now summarise everything above in one sentence.");
     let mut follow_up = conversation.clone();
     follow_up.push(new_turn.clone());
-    let request = |messages: Vec<ChatMessage>| GenerateRequest { messages, sampling: greedy(1) };
+    let request = |messages: Vec<ChatMessage>| GenerateRequest::new(messages, greedy(1));
 
     let (mut reused, mut cold, mut alone) = (Vec::new(), Vec::new(), Vec::new());
     let mut depth = 0;

@@ -14,13 +14,14 @@ use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_backend::LlamaBackend;
 use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
-use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc as async_mpsc, oneshot};
 
-use crate::chat_template::{self, ChatMessage, SpecialTokens};
+use crate::chat_template::ChatMessage;
 use crate::gguf_file::{self, GgufSummary};
+use crate::prompt::{PromptFormat, PromptFormatKind};
 use crate::sampling::SamplingParams;
 use crate::stop_strings::StopStrings;
 use crate::utf8_stream::Utf8Stream;
@@ -67,6 +68,8 @@ pub struct LoadParams {
     pub use_mmap: bool,
     /// Pin the weights in RAM so the OS never swaps them out.
     pub use_mlock: bool,
+    /// A Jinja chat template to use instead of the file's (the user's override per model).
+    pub chat_template_override: Option<String>,
 }
 
 impl Default for LoadParams {
@@ -80,6 +83,7 @@ impl Default for LoadParams {
             kv_cache_type: KvCacheType::F16,
             use_mmap: true,
             use_mlock: false,
+            chat_template_override: None,
         }
     }
 }
@@ -91,6 +95,8 @@ pub struct LoadedModel {
     pub context_length: u32,
     pub threads: u32,
     pub load_ms: u64,
+    /// How prompts are built for this model.
+    pub prompt_format: PromptFormatKind,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -98,6 +104,16 @@ pub struct GenerateRequest {
     pub messages: Vec<ChatMessage>,
     #[serde(default)]
     pub sampling: SamplingParams,
+    /// "Start reply with": the assistant's reply begins with this text and generation
+    /// continues it (the text itself is not streamed back).
+    #[serde(default)]
+    pub reply_prefix: Option<String>,
+}
+
+impl GenerateRequest {
+    pub fn new(messages: Vec<ChatMessage>, sampling: SamplingParams) -> Self {
+        Self { messages, sampling, reply_prefix: None }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -164,6 +180,11 @@ enum Command {
         request: GenerateRequest,
         events: async_mpsc::UnboundedSender<GenerationEvent>,
         cancel: Arc<AtomicBool>,
+    },
+    PromptTokens {
+        messages: Vec<ChatMessage>,
+        reply_prefix: Option<String>,
+        reply: oneshot::Sender<Result<Vec<i32>>>,
     },
 }
 
@@ -237,6 +258,18 @@ impl Engine {
         Ok(Generation { events: rx, cancel })
     }
 
+    /// The prompt tokens the loaded model would be given for `messages` (to count them, or
+    /// to check a prompt format).
+    pub async fn prompt_tokens(
+        &self,
+        messages: Vec<ChatMessage>,
+        reply_prefix: Option<String>,
+    ) -> Result<Vec<i32>> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::PromptTokens { messages, reply_prefix, reply })?;
+        answer.await.map_err(|_| EngineError::EngineGone)?
+    }
+
     fn send(&self, command: Command) -> Result<()> {
         self.commands.send(command).map_err(|_| EngineError::EngineGone)
     }
@@ -263,6 +296,9 @@ fn owner_loop(rx: &mpsc::Receiver<Command>) {
                 let _ = events.send(GenerationEvent::Error {
                     message: EngineError::NoModelLoaded.to_string(),
                 });
+            }
+            Command::PromptTokens { reply, .. } => {
+                let _ = reply.send(Err(EngineError::NoModelLoaded));
             }
         }
     }
@@ -339,12 +375,13 @@ fn serve_model(
         }
     };
     let mut slot = Slot { ctx, kv_tokens: Vec::new(), batch_size: batch as usize };
-    let prompt_format = PromptFormat::for_model(&model, &summary);
+    let prompt_format = PromptFormat::for_model(&model, &summary, params.chat_template_override.as_deref());
     let loaded = LoadedModel {
         summary,
         context_length: slot.ctx.n_ctx(),
         threads,
         load_ms: started.elapsed().as_millis() as u64,
+        prompt_format: prompt_format.kind.clone(),
     };
     tracing::info!(path = %path.display(), ms = loaded.load_ms, "model loaded");
     if reply.send(Ok(loaded)).is_err() {
@@ -360,6 +397,10 @@ fn serve_model(
                     Err(e) => GenerationEvent::Error { message: e.to_string() },
                 };
                 let _ = events.send(event);
+            }
+            Ok(Command::PromptTokens { messages, reply_prefix, reply }) => {
+                let tokens = prompt_format.tokens(&model, &messages, reply_prefix.as_deref());
+                let _ = reply.send(tokens.map(|t| t.into_iter().map(|t| t.0).collect()));
             }
             Ok(Command::Unload { reply }) => {
                 drop(slot);
@@ -387,59 +428,6 @@ impl From<KvCacheType> for llama_cpp_2::context::params::KvCacheType {
 fn default_threads() -> u32 {
     static CORES: OnceLock<u32> = OnceLock::new();
     *CORES.get_or_init(|| crate::hardware::Hardware::detect().physical_cores)
-}
-
-/// How prompts are built for a model: its own Jinja template, or llama.cpp's built-in
-/// ChatML when the file has none.
-struct PromptFormat {
-    template: Option<String>,
-    special: SpecialTokens,
-    bos: LlamaToken,
-    add_bos: bool,
-}
-
-impl PromptFormat {
-    fn for_model(model: &LlamaModel, summary: &GgufSummary) -> Self {
-        let vocab = model.vocab();
-        let piece = |t: LlamaToken| String::from_utf8_lossy(&vocab.token_to_piece(t, true, None)).into_owned();
-        Self {
-            template: summary.chat_template.clone(),
-            special: SpecialTokens { bos: piece(vocab.bos()), eos: piece(vocab.eos()) },
-            bos: vocab.bos(),
-            add_bos: vocab.should_add_bos(),
-        }
-    }
-
-    fn render(&self, model: &LlamaModel, messages: &[ChatMessage]) -> Result<String> {
-        match &self.template {
-            Some(t) => chat_template::render(t, messages, &self.special, true),
-            None => {
-                let chatml = LlamaChatTemplate::new("chatml").expect("no NUL in a constant");
-                let chat = messages
-                    .iter()
-                    .map(|m| {
-                        let role = serde_json::to_value(m.role).unwrap();
-                        LlamaChatMessage::new(
-                            role.as_str().unwrap_or("user").to_owned(),
-                            m.content.replace('\0', ""),
-                        )
-                    })
-                    .collect::<std::result::Result<Vec<_>, _>>()
-                    .map_err(|e| EngineError::Template(e.to_string()))?;
-                model
-                    .apply_chat_template(&chatml, &chat, true)
-                    .map_err(|e| EngineError::Template(e.to_string()))
-            }
-        }
-    }
-
-    fn tokenize(&self, model: &LlamaModel, prompt: &str) -> Vec<LlamaToken> {
-        let mut tokens = model.vocab().tokenize(prompt.as_bytes(), false, true);
-        if self.add_bos && tokens.first() != Some(&self.bos) {
-            tokens.insert(0, self.bos);
-        }
-        tokens
-    }
 }
 
 /// A context and the tokens its KV cache holds (sequence 0), so the next turn can keep the
@@ -519,8 +507,7 @@ fn generate(
 ) -> Result<GenerationStats> {
     let started = Instant::now();
     let mut sampler = request.sampling.sampler(model)?;
-    let prompt = format.render(model, &request.messages)?;
-    let tokens = format.tokenize(model, &prompt);
+    let tokens = format.tokens(model, &request.messages, request.reply_prefix.as_deref())?;
     let n_ctx = slot.ctx.n_ctx() as usize;
     // One position must stay free for the first generated token.
     if tokens.is_empty() || tokens.len() >= n_ctx {

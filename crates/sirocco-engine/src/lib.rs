@@ -3,6 +3,8 @@
 //! - [`gguf_file`] validates a GGUF file before llama.cpp ever sees it and summarises its header.
 //! - [`models_folder`] lists the GGUF files in a folder.
 //! - [`chat_template`] renders a conversation with the model's own Jinja template.
+//! - [`mistral_format`] builds Mistral's prompt formats exactly as Mistral's reference does.
+//! - [`prompt`] picks the format for a loaded model and turns a conversation into tokens.
 //! - [`engine`] owns the loaded model on its own thread and streams generated text.
 //!
 //! Nothing here knows about Tauri or any UI.
@@ -12,8 +14,10 @@ pub mod engine;
 mod error;
 pub mod gguf_file;
 pub mod hardware;
+pub mod mistral_format;
 pub mod models_folder;
 pub mod planner;
+pub mod prompt;
 mod sampling;
 mod stop_strings;
 mod utf8_stream;
@@ -24,4 +28,5 @@ pub use engine::{
 };
 pub use error::{EngineError, Result};
 pub use gguf_file::GgufSummary;
+pub use prompt::PromptFormatKind;
 pub use sampling::SamplingParams;

@@ -17,7 +17,7 @@ fn greedy(max_tokens: u32) -> SamplingParams {
 }
 
 fn ask(text: &str, sampling: SamplingParams) -> GenerateRequest {
-    GenerateRequest { messages: vec![ChatMessage::new(Role::User, text)], sampling }
+    GenerateRequest::new(vec![ChatMessage::new(Role::User, text)], sampling)
 }
 
 async fn load(engine: &Engine, name: &str, params: LoadParams) {

@@ -82,7 +82,7 @@ async fn measure_one_load() {
     engine.load(&fixture(model), params, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
     let prompt = "The quick brown fox jumps over the lazy dog. ".repeat(60);
     let sampling = SamplingParams { temperature: 0.0, max_tokens: 4, ..SamplingParams::default() };
-    let request = GenerateRequest { messages: vec![ChatMessage::new(Role::User, prompt)], sampling };
+    let request = GenerateRequest::new(vec![ChatMessage::new(Role::User, prompt)], sampling);
     let mut generation = engine.generate(request).unwrap();
     loop {
         match generation.events.recv().await.unwrap() {

@@ -19,7 +19,7 @@ async fn engine_with(params: LoadParams) -> Result<Engine, EngineError> {
 }
 
 async fn ask(engine: &Engine, q: &str, sampling: SamplingParams) -> Result<(String, GenerationStats), String> {
-    let request = GenerateRequest { messages: vec![ChatMessage::new(Role::User, q)], sampling };
+    let request = GenerateRequest::new(vec![ChatMessage::new(Role::User, q)], sampling);
     let mut g = engine.generate(request).unwrap();
     let mut text = String::new();
     loop {

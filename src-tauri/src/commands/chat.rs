@@ -14,9 +14,10 @@ pub async fn send_message(
     state: State<'_, AppState>,
     messages: Vec<ChatMessage>,
     sampling: Option<SamplingParams>,
+    reply_prefix: Option<String>,
     on_event: Channel<GenerationEvent>,
 ) -> IpcResult<()> {
-    let request = GenerateRequest { messages, sampling: sampling.unwrap_or_default() };
+    let request = GenerateRequest { messages, sampling: sampling.unwrap_or_default(), reply_prefix };
     let mut generation = state.engine.generate(request)?;
     *state.generation_cancel.lock().unwrap() = Some(generation.cancel_handle());
     while let Some(event) = generation.events.recv().await {

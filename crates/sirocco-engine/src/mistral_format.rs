@@ -1,0 +1,270 @@
+//! Mistral's prompt formats, built token by token the way Mistral's reference library
+//! (`mistral-common`) builds them, instead of through the Jinja template in the file.
+//!
+//! Jinja templates shipped with Mistral GGUFs differ from the reference in small ways (where the
+//! system prompt goes, spaces around `[INST]`), and a rendered string tokenized with special-token
+//! parsing lets text like `[INST]` inside a message become a control token. Here control tokens
+//! are placed by id and every message's text is tokenized as plain text.
+//!
+//! - v1 (Mistral 7B v0.1/v0.2, Mixtral 8x7B): `[INST]` is plain text; the system prompt opens the
+//!   first user message.
+//! - v3 (Mistral 7B v0.3, Codestral 22B, Mistral Large 2, Mistral NeMo with tekken): `[INST]` and
+//!   `[/INST]` are control tokens; the system prompt opens the *last* user message.
+//! - v7 (Mistral Large 2411, Mistral Small 3 with tekken): system messages stay where they are,
+//!   between `[SYSTEM_PROMPT]` and `[/SYSTEM_PROMPT]`.
+//!
+//! SentencePiece and tekken vocabularies share these structures; they differ only in how text is
+//! tokenized (a leading `▁` for SentencePiece), which llama.cpp's tokenizer already does per the
+//! file.
+
+use serde::{Deserialize, Serialize};
+
+use crate::chat_template::{ChatMessage, Role};
+
+/// The Mistral instruct format versions Sirocco builds natively.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MistralVersion {
+    V1,
+    V3,
+    V7,
+}
+
+/// One piece of a prompt: a special token by role, or text to tokenize without special parsing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    Bos,
+    Eos,
+    Control(&'static str),
+    Text(String),
+}
+
+pub const BEGIN_INST: &str = "[INST]";
+pub const END_INST: &str = "[/INST]";
+pub const BEGIN_SYSTEM: &str = "[SYSTEM_PROMPT]";
+pub const END_SYSTEM: &str = "[/SYSTEM_PROMPT]";
+
+/// What the vocabulary tells about a model, enough to recognise a Mistral format.
+#[derive(Debug, Clone, Default)]
+pub struct VocabFacts {
+    /// `[INST]` is a control token.
+    pub has_inst_control: bool,
+    /// `[SYSTEM_PROMPT]` is a control token (also in NeMo's v3 tekken vocabulary, whose
+    /// template never uses it).
+    pub has_system_control: bool,
+    /// A SentencePiece vocabulary of exactly 32,000 tokens (Mistral 7B v0.1/v0.2, Mixtral).
+    pub spm_32k: bool,
+    pub chat_template: Option<String>,
+    pub model_name: Option<String>,
+}
+
+impl MistralVersion {
+    /// Recognises a Mistral format from the vocabulary: the control tokens only Mistral's
+    /// tokenizers have (v3, v7: `[SYSTEM_PROMPT]` in the vocabulary and, when the file has a
+    /// template, used by it), or for v1 (whose `[INST]` is plain text) the 32k SentencePiece
+    /// vocabulary together with an `[INST]` template without Llama 2's `<<SYS>>`, or a Mistral
+    /// name when the file has no template.
+    pub fn detect(facts: &VocabFacts) -> Option<Self> {
+        if facts.has_inst_control {
+            let template_uses_system =
+                facts.chat_template.as_deref().is_none_or(|t| t.contains(BEGIN_SYSTEM));
+            return Some(if facts.has_system_control && template_uses_system { Self::V7 } else { Self::V3 });
+        }
+        if !facts.spm_32k {
+            return None;
+        }
+        match &facts.chat_template {
+            Some(t) => (t.contains("[INST]") && !t.contains("<<SYS>>")).then_some(Self::V1),
+            None => {
+                let name = facts.model_name.as_deref().unwrap_or_default().to_lowercase();
+                (name.contains("mistral") || name.contains("mixtral")).then_some(Self::V1)
+            }
+        }
+    }
+
+    pub fn label(self, tekken: bool) -> String {
+        let v = match self {
+            Self::V1 => "v1",
+            Self::V3 => "v3",
+            Self::V7 => "v7",
+        };
+        if tekken { format!("Mistral {v}-tekken") } else { format!("Mistral {v}") }
+    }
+}
+
+const JOIN: &str = "\n\n";
+
+/// A message after Mistral's normalisation: same-role neighbours merged.
+struct Turn {
+    role: Role,
+    content: String,
+    /// The last assistant turn is a prefix the reply continues ("Start reply with").
+    prefix: bool,
+}
+
+/// Merges consecutive messages of one role (joining non-empty contents with a blank line) as
+/// `mistral-common`'s normaliser does. Before v7, system messages leave the list and become one
+/// system prompt; from v7 each stays in place. A conversation that would not start with a user
+/// message (before v7) or is empty gets an empty user message first.
+fn normalize(
+    version: MistralVersion,
+    messages: &[ChatMessage],
+    reply_prefix: Option<&str>,
+) -> (Vec<Turn>, Option<String>) {
+    let mut all: Vec<(Role, &str, bool)> = messages.iter().map(|m| (m.role, m.content.as_str(), false)).collect();
+    if let Some(p) = reply_prefix {
+        all.push((Role::Assistant, p, true));
+    }
+    let system_parts: Vec<&str> =
+        all.iter().filter(|(r, c, _)| *r == Role::System && !c.is_empty()).map(|(_, c, _)| *c).collect();
+    let system_prompt = (!system_parts.is_empty()).then(|| system_parts.join(JOIN));
+
+    let mut turns: Vec<Turn> = Vec::new();
+    let mut i = 0;
+    while i < all.len() {
+        let role = all[i].0;
+        let mut j = i;
+        while j < all.len() && all[j].0 == role {
+            j += 1;
+        }
+        let group = &all[i..j];
+        match role {
+            Role::System if version != MistralVersion::V7 => {}
+            Role::System => {
+                turns.extend(group.iter().map(|(_, c, _)| Turn { role, content: (*c).to_owned(), prefix: false }));
+            }
+            Role::User | Role::Assistant => {
+                let content =
+                    group.iter().map(|(_, c, _)| *c).filter(|c| !c.is_empty()).collect::<Vec<_>>().join(JOIN);
+                let prefix = group.iter().any(|(_, _, p)| *p);
+                turns.push(Turn { role, content, prefix });
+            }
+        }
+        i = j;
+    }
+    let needs_user = match turns.first() {
+        None => true,
+        Some(first) => version != MistralVersion::V7 && first.role != Role::User,
+    };
+    if needs_user {
+        turns.insert(0, Turn { role: Role::User, content: String::new(), prefix: false });
+    }
+    (turns, if version == MistralVersion::V7 { None } else { system_prompt })
+}
+
+/// The prompt for `messages` (and an optional start of the reply) as segments, exactly as
+/// `mistral-common` encodes the conversation.
+pub fn segments(version: MistralVersion, messages: &[ChatMessage], reply_prefix: Option<&str>) -> Vec<Segment> {
+    let (turns, system_prompt) = normalize(version, messages, reply_prefix);
+    let first_user = turns.iter().position(|t| t.role == Role::User);
+    let last_user = turns.iter().rposition(|t| t.role == Role::User);
+    let with_system = |content: &str| match &system_prompt {
+        Some(s) => format!("{s}{JOIN}{content}"),
+        None => content.to_owned(),
+    };
+    let mut out = vec![Segment::Bos];
+    for (i, turn) in turns.iter().enumerate() {
+        match (turn.role, version) {
+            (Role::User, MistralVersion::V1) => {
+                let content = if Some(i) == first_user { with_system(&turn.content) } else { turn.content.clone() };
+                out.push(Segment::Text(format!("[INST] {content} [/INST]")));
+            }
+            (Role::User, _) => {
+                let content = if Some(i) == last_user { with_system(&turn.content) } else { turn.content.clone() };
+                out.push(Segment::Control(BEGIN_INST));
+                out.push(Segment::Text(content));
+                out.push(Segment::Control(END_INST));
+            }
+            (Role::System, _) => {
+                out.push(Segment::Control(BEGIN_SYSTEM));
+                out.push(Segment::Text(turn.content.clone()));
+                out.push(Segment::Control(END_SYSTEM));
+            }
+            (Role::Assistant, v) => {
+                let content = if v == MistralVersion::V1 { &turn.content[..] } else { turn.content.trim_end_matches(' ') };
+                out.push(Segment::Text(content.to_owned()));
+                if !turn.prefix {
+                    out.push(Segment::Eos);
+                }
+            }
+        }
+    }
+    out.retain(|s| !matches!(s, Segment::Text(t) if t.is_empty()));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Segment::*;
+
+    fn m(role: Role, content: &str) -> ChatMessage {
+        ChatMessage::new(role, content)
+    }
+
+    fn text(s: &str) -> Segment {
+        Text(s.to_owned())
+    }
+
+    #[test]
+    fn v1_puts_the_system_prompt_in_the_first_user_message() {
+        let msgs = [m(Role::System, "S"), m(Role::User, "A"), m(Role::Assistant, "B "), m(Role::User, "C")];
+        assert_eq!(
+            segments(MistralVersion::V1, &msgs, None),
+            vec![Bos, text("[INST] S\n\nA [/INST]"), text("B "), Eos, text("[INST] C [/INST]")]
+        );
+    }
+
+    #[test]
+    fn v3_puts_the_system_prompt_in_the_last_user_message_and_trims_replies() {
+        let msgs = [m(Role::System, "S"), m(Role::User, "A"), m(Role::Assistant, "B "), m(Role::User, "C")];
+        assert_eq!(
+            segments(MistralVersion::V3, &msgs, None),
+            vec![
+                Bos,
+                Control(BEGIN_INST), text("A"), Control(END_INST), text("B"), Eos,
+                Control(BEGIN_INST), text("S\n\nC"), Control(END_INST),
+            ]
+        );
+    }
+
+    #[test]
+    fn v7_keeps_system_messages_in_place() {
+        let msgs = [m(Role::System, "S"), m(Role::User, "A")];
+        assert_eq!(
+            segments(MistralVersion::V7, &msgs, Some("Sure")),
+            vec![
+                Bos, Control(BEGIN_SYSTEM), text("S"), Control(END_SYSTEM),
+                Control(BEGIN_INST), text("A"), Control(END_INST), text("Sure"),
+            ]
+        );
+    }
+
+    #[test]
+    fn same_role_neighbours_merge_instead_of_failing() {
+        let msgs = [m(Role::User, "A"), m(Role::User, ""), m(Role::User, "B"), m(Role::Assistant, "C"), m(Role::Assistant, "D")];
+        let segs = segments(MistralVersion::V3, &msgs, None);
+        assert_eq!(segs[2], text("A\n\nB"));
+        assert_eq!(segs[4], text("C\n\nD"));
+    }
+
+    #[test]
+    fn detects_versions_from_the_vocabulary() {
+        let mut f = VocabFacts { has_inst_control: true, ..Default::default() };
+        assert_eq!(MistralVersion::detect(&f), Some(MistralVersion::V3));
+        f.has_system_control = true;
+        assert_eq!(MistralVersion::detect(&f), Some(MistralVersion::V7));
+        // NeMo: [SYSTEM_PROMPT] in the tekken vocabulary, a v3 template.
+        f.chat_template = Some("[INST]{{ m }}[/INST]".into());
+        assert_eq!(MistralVersion::detect(&f), Some(MistralVersion::V3));
+        let llama2 = VocabFacts {
+            spm_32k: true,
+            chat_template: Some("[INST] <<SYS>>\n{{ system }}\n<</SYS>>".into()),
+            ..Default::default()
+        };
+        assert_eq!(MistralVersion::detect(&llama2), None);
+        let old = VocabFacts { spm_32k: true, model_name: Some("Mixtral-8x7B-Instruct".into()), ..Default::default() };
+        assert_eq!(MistralVersion::detect(&old), Some(MistralVersion::V1));
+        assert_eq!(MistralVersion::detect(&VocabFacts::default()), None);
+    }
+}

@@ -1,0 +1,136 @@
+//! Turns a conversation into the prompt tokens for a loaded model: Mistral's formats built
+//! natively (exactly as Mistral's reference tokenizes them), otherwise the model's own Jinja
+//! template (or the user's override), otherwise llama.cpp's built-in ChatML.
+
+use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
+use llama_cpp_2::token::LlamaToken;
+use serde::Serialize;
+
+use crate::chat_template::{self, ChatMessage, SpecialTokens};
+use crate::gguf_file::GgufSummary;
+use crate::mistral_format::{self, MistralVersion, Segment, VocabFacts};
+use crate::{EngineError, Result};
+
+/// Which way prompts are built for the loaded model, as the UI names it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PromptFormatKind {
+    Mistral { version: MistralVersion, tekken: bool, label: String },
+    /// The Jinja template in the file.
+    ModelTemplate,
+    /// A template the user set for this model.
+    UserTemplate,
+    /// The file has no template: llama.cpp's built-in ChatML.
+    BuiltinChatml,
+}
+
+pub(crate) struct PromptFormat {
+    pub kind: PromptFormatKind,
+    template: Option<String>,
+    special: SpecialTokens,
+    bos: LlamaToken,
+    eos: LlamaToken,
+    add_bos: bool,
+}
+
+/// The id of a special token written as `name`, if the vocabulary has it as one.
+fn special_token(model: &LlamaModel, name: &str) -> Option<LlamaToken> {
+    let vocab = model.vocab();
+    let parsed = vocab.tokenize(name.as_bytes(), false, true);
+    (parsed.len() == 1 && vocab.tokenize(name.as_bytes(), false, false) != parsed).then(|| parsed[0])
+}
+
+impl PromptFormat {
+    pub fn for_model(model: &LlamaModel, summary: &GgufSummary, template_override: Option<&str>) -> Self {
+        let vocab = model.vocab();
+        let piece =
+            |t: LlamaToken| String::from_utf8_lossy(&vocab.token_to_piece(t, true, None)).into_owned();
+        let special = SpecialTokens { bos: piece(vocab.bos()), eos: piece(vocab.eos()) };
+        let (kind, template) = match template_override.filter(|t| !t.trim().is_empty()) {
+            Some(t) => (PromptFormatKind::UserTemplate, Some(t.to_owned())),
+            None => {
+                let facts = VocabFacts {
+                    has_inst_control: special_token(model, mistral_format::BEGIN_INST).is_some()
+                        && special_token(model, mistral_format::END_INST).is_some(),
+                    has_system_control: special_token(model, mistral_format::BEGIN_SYSTEM).is_some()
+                        && special_token(model, mistral_format::END_SYSTEM).is_some(),
+                    spm_32k: matches!(vocab.vocab_type(), llama_cpp_2::model::VocabType::SPM)
+                        && vocab.n_tokens() == 32000,
+                    chat_template: summary.chat_template.clone(),
+                    model_name: summary.name.clone(),
+                };
+                match MistralVersion::detect(&facts) {
+                    Some(version) => {
+                        let tekken = model.meta_val_str("tokenizer.ggml.pre").is_ok_and(|p| p == "tekken");
+                        let label = version.label(tekken);
+                        (PromptFormatKind::Mistral { version, tekken, label }, None)
+                    }
+                    None => match &summary.chat_template {
+                        Some(t) => (PromptFormatKind::ModelTemplate, Some(t.clone())),
+                        None => (PromptFormatKind::BuiltinChatml, None),
+                    },
+                }
+            }
+        };
+        Self { kind, template, special, bos: vocab.bos(), eos: vocab.eos(), add_bos: vocab.should_add_bos() }
+    }
+
+    /// The prompt tokens for `messages`; with `reply_prefix` the assistant's reply starts with
+    /// that text and generation continues it.
+    pub fn tokens(
+        &self,
+        model: &LlamaModel,
+        messages: &[ChatMessage],
+        reply_prefix: Option<&str>,
+    ) -> Result<Vec<LlamaToken>> {
+        let vocab = model.vocab();
+        let reply_prefix = reply_prefix.filter(|p| !p.is_empty());
+        if let PromptFormatKind::Mistral { version, .. } = &self.kind {
+            let mut tokens = Vec::new();
+            for segment in mistral_format::segments(*version, messages, reply_prefix) {
+                match segment {
+                    Segment::Bos => tokens.push(self.bos),
+                    Segment::Eos => tokens.push(self.eos),
+                    Segment::Control(name) => tokens.push(special_token(model, name).ok_or_else(|| {
+                        EngineError::Template(format!("the vocabulary has no {name} token"))
+                    })?),
+                    Segment::Text(text) => tokens.extend(vocab.tokenize(text.as_bytes(), false, false)),
+                }
+            }
+            return Ok(tokens);
+        }
+        let prompt = self.render(model, messages)?;
+        let mut tokens = vocab.tokenize(prompt.as_bytes(), false, true);
+        if self.add_bos && tokens.first() != Some(&self.bos) {
+            tokens.insert(0, self.bos);
+        }
+        if let Some(prefix) = reply_prefix {
+            // Text the user typed: never parsed for special tokens.
+            tokens.extend(vocab.tokenize(prefix.as_bytes(), false, false));
+        }
+        Ok(tokens)
+    }
+
+    fn render(&self, model: &LlamaModel, messages: &[ChatMessage]) -> Result<String> {
+        match &self.template {
+            Some(t) => chat_template::render(t, messages, &self.special, true),
+            None => {
+                let chatml = LlamaChatTemplate::new("chatml").expect("no NUL in a constant");
+                let chat = messages
+                    .iter()
+                    .map(|m| {
+                        let role = serde_json::to_value(m.role).unwrap_or_default();
+                        LlamaChatMessage::new(
+                            role.as_str().unwrap_or("user").to_owned(),
+                            m.content.replace('\0', ""),
+                        )
+                    })
+                    .collect::<std::result::Result<Vec<_>, _>>()
+                    .map_err(|e| EngineError::Template(e.to_string()))?;
+                model
+                    .apply_chat_template(&chatml, &chat, true)
+                    .map_err(|e| EngineError::Template(e.to_string()))
+            }
+        }
+    }
+}
