@@ -9,6 +9,9 @@ started=$(date +%s)
 
 bash .ci/install-deps.sh
 bash tests/fixtures/fetch.sh
+# llama.cpp's own tools from the same vendored sources: the greedy-parity test compares with them.
+SIROCCO_LLAMA_TOOLS="$(bash tests/bench/build-llama-tools.sh)"
+export SIROCCO_LLAMA_TOOLS
 mkdir -p "$logs"
 
 echo "== UI build"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's own llama-bench from exactly the llama.cpp sources llama-cpp-sys-2
-# vendors (its crate ships no tool sources, so the tool's source comes from the llama.cpp
-# tree inside the llama-cpp-python sdist on PyPI, whose llama.h matches), with the same
-# native CPU features as the app. Prints the path of the binary. Cached by crate version.
+# Builds llama.cpp's own llama-bench and llama-completion from exactly the llama.cpp sources
+# llama-cpp-sys-2 vendors (its crate ships no tool sources, so the tools' sources come from the
+# llama.cpp tree inside the llama-cpp-python sdist on PyPI, whose llama.h matches), with the
+# same native CPU features as the app. Prints the folder of the binaries. Cached by crate
+# version.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 sys_manifest="$(cd "$repo" && cargo metadata --format-version 1 2>/dev/null | python3 -c '
@@ -12,16 +13,18 @@ print(next(p["manifest_path"] for p in m["packages"] if p["name"] == "llama-cpp-
 sys_dir="$(dirname "$sys_manifest")"
 version="$(basename "$sys_dir")"
 out="${SIROCCO_TOOLS:-$HOME/.cache/sirocco/llama-tools}/$version"
-bin="$out/build/bin/llama-bench"
-if [ -x "$bin" ]; then echo "$bin"; exit 0; fi
+bin="$out/build/bin"
+if [ -x "$bin/llama-bench" ] && [ -x "$bin/llama-completion" ]; then echo "$bin"; exit 0; fi
 
-echo "bench: building llama-bench from $version's llama.cpp (a few minutes)" >&2
+echo "bench: building llama-bench and llama-completion from $version's llama.cpp (a few minutes)" >&2
 rm -rf "$out" && mkdir -p "$out"
 cp -r "$sys_dir/llama.cpp" "$out/llama.cpp"
 sdist_dir="$(mktemp -d)"
 python3 -m pip download --quiet --no-deps --no-binary :all: --dest "$sdist_dir" "llama-cpp-python==0.3.36" >&2
-tar -xzf "$sdist_dir"/llama_cpp_python-*.tar.gz -C "$sdist_dir" --wildcards '*/vendor/llama.cpp/tools/llama-bench/*'
-cp -r "$sdist_dir"/llama_cpp_python-*/vendor/llama.cpp/tools/llama-bench/. "$out/llama.cpp/tools/llama-bench/"
+for tool in llama-bench completion; do
+  tar -xzf "$sdist_dir"/llama_cpp_python-*.tar.gz -C "$sdist_dir" --wildcards "*/vendor/llama.cpp/tools/$tool/*"
+  cp -r "$sdist_dir"/llama_cpp_python-*/vendor/llama.cpp/tools/$tool/. "$out/llama.cpp/tools/$tool/"
+done
 rm -rf "$sdist_dir"
 mkdir -p "$out/wrapper"
 cat > "$out/wrapper/CMakeLists.txt" <<CMAKE
@@ -29,10 +32,11 @@ cmake_minimum_required(VERSION 3.14)
 project(sirocco_llama_tools C CXX)
 add_subdirectory("$out/llama.cpp" llama.cpp)
 add_subdirectory("$out/llama.cpp/tools/llama-bench" llama-bench)
+add_subdirectory("$out/llama.cpp/tools/completion" completion)
 CMAKE
 cmake -S "$out/wrapper" -B "$out/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
   -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_TESTS=OFF \
   -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF \
   -DCMAKE_RUNTIME_OUTPUT_DIRECTORY="$out/build/bin" >&2
-cmake --build "$out/build" --target llama-bench -j "$(nproc)" >&2
+cmake --build "$out/build" --target llama-bench llama-completion -j "$(nproc)" >&2
 echo "$bin"

@@ -1,12 +1,19 @@
-//! `sirocco bench`: prefill and decode speed of the engine next to llama-bench's, on the same
-//! model and threads in the same run, as medians; and time to first token of a follow-up turn
-//! in a long conversation with and without prefix reuse.
+//! `sirocco bench`: the engine next to llama.cpp's own tools on the same model, threads and
+//! flash-attention setting, in one run:
+//! - prefill (512 tokens) and greedy decode (128 tokens) against `llama-bench`;
+//! - decode with a full sampler chain against `llama-completion` running the same chain;
+//! - time to first token of a follow-up turn in a ~4,000-token conversation with and without
+//!   prefix reuse, against llama-bench's prefill of the same new tokens at the same depth.
+//!
+//! Rounds are interleaved (tool, engine, tool, engine …) so that drift in the machine's speed
+//! hits both sides alike; the first round warms up and is dropped; medians are reported.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
+use sirocco_engine::engine::FlashAttention;
 use sirocco_engine::hardware::Hardware;
 use sirocco_engine::{
     ChatMessage, Engine, GenerateRequest, GenerationEvent, GenerationStats, LoadParams, Role,
@@ -19,6 +26,9 @@ const DECODE_TOKENS: u32 = 128;
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     let n = values.len();
+    if n == 0 {
+        return f64::NAN;
+    }
     if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
 }
 
@@ -44,6 +54,24 @@ fn greedy(max_tokens: u32) -> SamplingParams {
     }
 }
 
+/// The full chain: penalties → top-k → top-p → min-p → temperature → distribution.
+fn full_chain() -> SamplingParams {
+    SamplingParams {
+        temperature: 0.8,
+        top_k: 40,
+        top_p: 0.95,
+        min_p: 0.05,
+        repeat_penalty: 1.1,
+        presence_penalty: 0.1,
+        frequency_penalty: 0.1,
+        penalty_last_n: 64,
+        seed: 42,
+        max_tokens: DECODE_TOKENS,
+        ignore_eos: true,
+        ..SamplingParams::default()
+    }
+}
+
 /// A user message of about `tokens` tokens, different for each `variant` from its first word
 /// (so no run reuses another's cache).
 fn filler(variant: usize, tokens: usize) -> String {
@@ -56,56 +84,149 @@ fn filler(variant: usize, tokens: usize) -> String {
     text
 }
 
-pub async fn run(model: &Path, threads: Option<u32>, reps: usize, llama_bench: Option<&Path>) -> Result<(), String> {
+/// llama.cpp's tools, built from the sources llama-cpp-sys-2 vendors.
+struct Tools {
+    dir: PathBuf,
+    model: PathBuf,
+    threads: u32,
+}
+
+impl Tools {
+    fn run(&self, tool: &str, args: &[String]) -> Result<std::process::Output, String> {
+        let bin = self.dir.join(tool);
+        let out = Command::new(&bin)
+            .args(["-m".to_owned(), self.model.to_string_lossy().into_owned()])
+            .args(["-t".to_owned(), self.threads.to_string()])
+            .args(args)
+            .output()
+            .map_err(|e| format!("could not run {}: {e}", bin.display()))?;
+        if !out.status.success() {
+            return Err(format!("{tool} failed: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        Ok(out)
+    }
+
+    /// One llama-bench measurement (its own warm-up, one repetition): tokens per second.
+    fn llama_bench(&self, prompt: usize, generate: u32, depth: usize) -> Result<f64, String> {
+        let args = [
+            "-p", &prompt.to_string(), "-n", &generate.to_string(), "-d", &depth.to_string(),
+            "-fa", "1", "-r", "1", "-o", "json",
+        ]
+        .map(str::to_owned);
+        let out = self.run("llama-bench", &args)?;
+        let results: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .map_err(|e| format!("llama-bench printed no JSON: {e}"))?;
+        results[0]["avg_ts"].as_f64().ok_or_else(|| "llama-bench JSON has no avg_ts".into())
+    }
+
+    /// llama-completion generating 128 tokens with `chain`: decode tokens per second with
+    /// sampling included (eval runs / (total − prompt eval) from its performance report).
+    fn completion_chain(&self, chain: &SamplingParams) -> Result<f64, String> {
+        let args = [
+            "-p", "Tell me a story about the sea.", "-n", &chain.max_tokens.to_string(), "--ignore-eos",
+            "-no-cnv", "-fa", "on", "--temp", &chain.temperature.to_string(),
+            "--top-k", &chain.top_k.to_string(), "--top-p", &chain.top_p.to_string(),
+            "--min-p", &chain.min_p.to_string(), "--repeat-penalty", &chain.repeat_penalty.to_string(),
+            "--presence-penalty", &chain.presence_penalty.to_string(),
+            "--frequency-penalty", &chain.frequency_penalty.to_string(),
+            "--repeat-last-n", &chain.penalty_last_n.to_string(), "-s", &chain.seed.to_string(),
+            "--samplers", "penalties;top_k;top_p;min_p;temperature",
+        ]
+        .map(str::to_owned);
+        let out = self.run("llama-completion", &args)?;
+        let log = String::from_utf8_lossy(&out.stderr);
+        let field = |label: &str| -> Option<(f64, Option<f64>)> {
+            let line = log.lines().find(|l| l.contains(&format!(" {label} time =")))?;
+            let after = line.split_once(" time =")?.1;
+            let ms = after.split_whitespace().next()?.parse().ok()?;
+            let count = after.split_once('/').and_then(|(_, r)| r.split_whitespace().next()?.parse().ok());
+            Some((ms, count))
+        };
+        let (total, _) = field("total").ok_or("no total time in llama-completion's report")?;
+        let (prompt, _) = field("prompt eval").ok_or("no prompt eval time in llama-completion's report")?;
+        let eval = log
+            .lines()
+            .find(|l| l.contains(" eval time =") && !l.contains("prompt eval"))
+            .and_then(|l| l.split_once('/')?.1.split_whitespace().next()?.parse::<f64>().ok())
+            .ok_or("no eval runs in llama-completion's report")?;
+        Ok(eval / ((total - prompt) / 1e3))
+    }
+}
+
+pub async fn run(model: &Path, threads: Option<u32>, reps: usize, tools_dir: Option<&Path>) -> Result<(), String> {
     let threads = threads.unwrap_or_else(|| Hardware::detect().physical_cores);
     println!("model: {}", model.display());
-    println!("threads: {threads}, repetitions: {reps} (medians)");
+    println!("threads: {threads}, flash attention: on (both), rounds: {reps} + 1 warm-up, medians");
 
     let engine = Engine::start();
-    let params = LoadParams { context_length: Some(8192), threads: Some(threads), ..LoadParams::default() };
+    let params = LoadParams {
+        context_length: Some(8192),
+        threads: Some(threads),
+        flash_attention: FlashAttention::On,
+        ..LoadParams::default()
+    };
     engine.load(model, params, |_| {}, Arc::new(AtomicBool::new(false))).await.map_err(|e| e.to_string())?;
+    let tools = tools_dir.map(|dir| Tools { dir: dir.to_path_buf(), model: model.to_path_buf(), threads });
 
-    // Prefill: a ~512-token prompt computed from scratch each time.
-    let mut prefill = Vec::new();
+    let (mut sir_pp, mut sir_tg, mut sir_chain) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut lb_pp, mut lb_tg, mut lc_chain) = (Vec::new(), Vec::new(), Vec::new());
     let mut prefill_tokens = 0;
-    for rep in 0..=reps {
-        // Template tokens come on top of the filler; aim a little under 512.
-        let messages = vec![ChatMessage::new(Role::User, filler(rep, PREFILL_TOKENS - 12))];
+    for round in 0..=reps {
+        let keep = round > 0;
+        // Prefill: a ~512-token prompt computed from scratch.
+        let messages = vec![ChatMessage::new(Role::User, filler(round, PREFILL_TOKENS - 12))];
         let stats = run_once(&engine, GenerateRequest::new(messages, greedy(1))).await?;
         prefill_tokens = stats.prompt_tokens - stats.cached_tokens;
-        if rep > 0 {
-            prefill.push(stats.prefill_tokens_per_second); // rep 0 warms up
+        if let Some(t) = &tools {
+            let v = t.llama_bench(PREFILL_TOKENS, 0, 0)?;
+            if keep { lb_pp.push(v) }
         }
-    }
-    // Decode: 128 greedy tokens after a short prompt (depth ~0, like llama-bench's tg128).
-    let mut decode = Vec::new();
-    for rep in 0..=reps {
-        let messages = vec![ChatMessage::new(Role::User, format!("Tell me a story, number {rep}."))];
+        if keep { sir_pp.push(stats.prefill_tokens_per_second) }
+
+        // Greedy decode: 128 tokens after a short prompt (depth ~0, like tg128).
+        let messages = vec![ChatMessage::new(Role::User, format!("Tell me a story, number {round}."))];
         let stats = run_once(&engine, GenerateRequest::new(messages, greedy(DECODE_TOKENS))).await?;
-        if rep > 0 {
-            decode.push(stats.decode_tokens_per_second);
+        if let Some(t) = &tools {
+            let v = t.llama_bench(0, DECODE_TOKENS, 0)?;
+            if keep { lb_tg.push(v) }
         }
-    }
-    let (sir_pp, sir_tg) = (median(prefill), median(decode));
-    println!("sirocco prefill ({prefill_tokens} tokens): {sir_pp:.1} tok/s");
-    println!("sirocco decode ({DECODE_TOKENS} tokens, greedy): {sir_tg:.1} tok/s");
+        if keep { sir_tg.push(stats.decode_tokens_per_second) }
 
-    if let Some(bin) = llama_bench {
-        let (lb_pp, lb_tg) = llama_bench_medians(bin, model, threads, reps)?;
-        println!("llama-bench prefill (pp{PREFILL_TOKENS}): {lb_pp:.1} tok/s");
-        println!("llama-bench decode (tg{DECODE_TOKENS}): {lb_tg:.1} tok/s");
-        println!("prefill ratio (sirocco / llama-bench): {:.3}", sir_pp / lb_pp);
-        println!("decode ratio (sirocco / llama-bench): {:.3}", sir_tg / lb_tg);
-    } else {
-        println!("(no --llama-bench given: ratios skipped)");
+        // Decode with the full sampler chain.
+        let messages = vec![ChatMessage::new(Role::User, format!("Tell me a story about the sea, {round}."))];
+        let stats = run_once(&engine, GenerateRequest::new(messages, full_chain())).await?;
+        if let Some(t) = &tools {
+            let v = t.completion_chain(&full_chain())?;
+            if keep { lc_chain.push(v) }
+        }
+        if keep { sir_chain.push(stats.decode_tokens_per_second) }
     }
-
-    follow_up_ttft(&engine, reps).await
+    let report = |what: &str, ours: f64, theirs: &[f64], tool: &str| {
+        println!("sirocco {what}: {ours:.1} tok/s");
+        if !theirs.is_empty() {
+            let t = median(theirs.to_vec());
+            println!("{tool} {what}: {t:.1} tok/s");
+            println!("{what} ratio (sirocco / {tool}): {:.3}", ours / t);
+        }
+    };
+    report(&format!("prefill ({prefill_tokens} tokens)"), median(sir_pp), &lb_pp, "llama-bench");
+    report(&format!("decode ({DECODE_TOKENS} tokens, greedy)"), median(sir_tg), &lb_tg, "llama-bench");
+    report(
+        &format!("decode ({DECODE_TOKENS} tokens, full sampler chain)"),
+        median(sir_chain),
+        &lc_chain,
+        "llama-completion",
+    );
+    if tools.is_none() {
+        println!("(no --llama-tools given: llama.cpp's figures and the ratios are skipped)");
+    }
+    follow_up_ttft(&engine, reps, tools.as_ref()).await
 }
 
 /// A ~4,000-token conversation; the time to first token of one more turn, with the KV cache
-/// kept from the previous turn and computed from scratch, and of the new turn's tokens alone.
-async fn follow_up_ttft(engine: &Engine, reps: usize) -> Result<(), String> {
+/// kept from the previous turn and computed from scratch, against the prefill of the new
+/// tokens alone (on an empty context, and by llama-bench at the same depth).
+async fn follow_up_ttft(engine: &Engine, reps: usize, tools: Option<&Tools>) -> Result<(), String> {
     let mut conversation = Vec::new();
     for turn in 0..8 {
         conversation.push(ChatMessage::new(Role::User, filler(100 + turn, 240)));
@@ -116,54 +237,40 @@ async fn follow_up_ttft(engine: &Engine, reps: usize) -> Result<(), String> {
     follow_up.push(new_turn.clone());
     let request = |messages: Vec<ChatMessage>| GenerateRequest::new(messages, greedy(1));
 
-    let (mut reused, mut cold, mut alone) = (Vec::new(), Vec::new(), Vec::new());
-    let mut depth = 0;
-    for rep in 0..=reps {
+    let (mut reused, mut cold, mut alone, mut at_depth) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut depth, mut new_tokens) = (0, 0);
+    for round in 0..=reps {
         // Warm the cache with the conversation so far, then ask the follow-up.
         run_once(engine, request(conversation.clone())).await?;
         let warm = run_once(engine, request(follow_up.clone())).await?;
         // Evict it (a different conversation), then the same follow-up from scratch.
-        run_once(engine, request(vec![ChatMessage::new(Role::User, filler(900 + rep, 8))])).await?;
+        run_once(engine, request(vec![ChatMessage::new(Role::User, filler(900 + round, 8))])).await?;
         let fresh = run_once(engine, request(follow_up.clone())).await?;
         // The new turn's tokens alone, on an empty context.
-        run_once(engine, request(vec![ChatMessage::new(Role::User, filler(950 + rep, 8))])).await?;
+        run_once(engine, request(vec![ChatMessage::new(Role::User, filler(950 + round, 8))])).await?;
         let only = run_once(engine, request(vec![new_turn.clone()])).await?;
-        depth = warm.prompt_tokens;
-        if rep > 0 {
+        depth = warm.cached_tokens;
+        new_tokens = warm.prompt_tokens - warm.cached_tokens;
+        if let Some(t) = tools {
+            let tps = t.llama_bench(new_tokens, 0, depth)?;
+            if round > 0 { at_depth.push(new_tokens as f64 / tps * 1e3) }
+        }
+        if round > 0 {
             reused.push(warm.time_to_first_token_ms);
             cold.push(fresh.time_to_first_token_ms);
             alone.push(only.time_to_first_token_ms);
         }
     }
     let (reused, cold, alone) = (median(reused), median(cold), median(alone));
-    println!("follow-up TTFT at {depth} tokens, prefix reuse: {reused:.1} ms");
-    println!("follow-up TTFT at {depth} tokens, no reuse: {cold:.1} ms");
-    println!("new-turn tokens alone TTFT: {alone:.1} ms");
-    println!("follow-up ratio (reuse / new tokens alone): {:.2}", reused / alone);
+    println!("follow-up TTFT at {} tokens, prefix reuse: {reused:.1} ms", depth + new_tokens);
+    println!("follow-up TTFT at {} tokens, no reuse: {cold:.1} ms", depth + new_tokens);
     println!("speed-up from prefix reuse: {:.1}x", cold / reused);
+    println!("new-turn tokens alone TTFT (empty context): {alone:.1} ms");
+    println!("follow-up ratio (reuse / new tokens alone on an empty context): {:.2}", reused / alone);
+    if !at_depth.is_empty() {
+        let lb = median(at_depth);
+        println!("llama-bench prefill of the {new_tokens} new tokens at depth {depth}: {lb:.1} ms");
+        println!("follow-up ratio (reuse / llama-bench new tokens at the same depth): {:.2}", reused / lb);
+    }
     Ok(())
-}
-
-/// Runs llama-bench (pp512 and tg128 separately) and returns the medians of its samples.
-fn llama_bench_medians(bin: &Path, model: &Path, threads: u32, reps: usize) -> Result<(f64, f64), String> {
-    let run = |p: usize, n: u32| -> Result<f64, String> {
-        let out = Command::new(bin)
-            .args(["-m", &model.to_string_lossy(), "-t", &threads.to_string()])
-            .args(["-p", &p.to_string(), "-n", &n.to_string(), "-r", &reps.to_string(), "-o", "json"])
-            .output()
-            .map_err(|e| format!("could not run {}: {e}", bin.display()))?;
-        if !out.status.success() {
-            return Err(format!("llama-bench failed: {}", String::from_utf8_lossy(&out.stderr)));
-        }
-        let results: serde_json::Value = serde_json::from_slice(&out.stdout)
-            .map_err(|e| format!("llama-bench printed no JSON: {e}"))?;
-        let samples = results[0]["samples_ts"]
-            .as_array()
-            .ok_or("llama-bench JSON has no samples_ts")?
-            .iter()
-            .filter_map(serde_json::Value::as_f64)
-            .collect();
-        Ok(median(samples))
-    };
-    Ok((run(PREFILL_TOKENS, 0)?, run(0, DECODE_TOKENS)?))
 }

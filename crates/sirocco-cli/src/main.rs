@@ -15,7 +15,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Measure the engine against llama.cpp's own llama-bench on the same model and threads.
+    /// Measure the engine against llama.cpp's own tools (llama-bench, llama-completion) on the
+    /// same model and threads.
     Bench {
         /// The GGUF model to measure.
         #[arg(long)]
@@ -26,9 +27,10 @@ enum Command {
         /// Repetitions; medians are reported.
         #[arg(long, default_value_t = 5)]
         reps: usize,
-        /// llama-bench built from the same llama.cpp sources (tests/bench/build-llama-tools.sh).
+        /// Folder with llama-bench and llama-completion built from the same llama.cpp sources
+        /// (tests/bench/build-llama-tools.sh prints it).
         #[arg(long)]
-        llama_bench: Option<PathBuf>,
+        llama_tools: Option<PathBuf>,
     },
 }
 
@@ -36,8 +38,8 @@ enum Command {
 async fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Bench { model, threads, reps, llama_bench } => {
-            bench::run(&model, threads, reps.max(1), llama_bench.as_deref()).await
+        Command::Bench { model, threads, reps, llama_tools } => {
+            bench::run(&model, threads, reps.max(1), llama_tools.as_deref()).await
         }
     };
     if let Err(e) = result {

@@ -108,11 +108,20 @@ pub struct GenerateRequest {
     /// continues it (the text itself is not streamed back).
     #[serde(default)]
     pub reply_prefix: Option<String>,
+    /// Plain completion: this text is the whole prompt (no chat template; the model's BOS is
+    /// added and special-token text is parsed, as llama.cpp's tools do). `messages` is ignored.
+    #[serde(default)]
+    pub raw_prompt: Option<String>,
 }
 
 impl GenerateRequest {
     pub fn new(messages: Vec<ChatMessage>, sampling: SamplingParams) -> Self {
-        Self { messages, sampling, reply_prefix: None }
+        Self { messages, sampling, reply_prefix: None, raw_prompt: None }
+    }
+
+    /// A plain completion of `prompt`.
+    pub fn completion(prompt: impl Into<String>, sampling: SamplingParams) -> Self {
+        Self { messages: Vec::new(), sampling, reply_prefix: None, raw_prompt: Some(prompt.into()) }
     }
 }
 
@@ -506,8 +515,11 @@ fn generate(
     cancel: &AtomicBool,
 ) -> Result<GenerationStats> {
     let started = Instant::now();
-    let mut sampler = request.sampling.sampler(model)?;
-    let tokens = format.tokens(model, &request.messages, request.reply_prefix.as_deref())?;
+    let mut sampler = request.sampling.token_picker(model)?;
+    let tokens = match &request.raw_prompt {
+        Some(prompt) => model.vocab().tokenize(prompt.as_bytes(), true, true),
+        None => format.tokens(model, &request.messages, request.reply_prefix.as_deref())?,
+    };
     let n_ctx = slot.ctx.n_ctx() as usize;
     // One position must stay free for the first generated token.
     if tokens.is_empty() || tokens.len() >= n_ctx {
@@ -531,7 +543,7 @@ fn generate(
         if cancel.load(Ordering::Relaxed) {
             break FinishReason::Cancelled;
         }
-        let token = sampler.sample(&slot.ctx, batch.n_tokens() - 1);
+        let token = sampler.pick(&slot.ctx, batch.n_tokens() - 1);
         first_token_at.get_or_insert_with(Instant::now);
         if vocab.is_eog(token) && !request.sampling.ignore_eos {
             break FinishReason::Stop;

@@ -1,6 +1,8 @@
 //! Sampling parameters and the llama.cpp sampler chain built from them.
 
+use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::sampling::LlamaSampler;
 use serde::{Deserialize, Serialize};
 
@@ -88,6 +90,18 @@ impl SamplingParams {
 
     /// The same chain order as llama.cpp's defaults: grammar, penalties, top-k, top-p, min-p,
     /// temperature, then a seeded draw (or greedy at temperature 0).
+    /// What picks each token: a plain argmax when the settings amount to greedy decoding
+    /// (no penalties, no grammar), else llama.cpp's sampler chain.
+    pub(crate) fn token_picker(&self, model: &LlamaModel) -> Result<TokenPicker> {
+        self.validate()?;
+        let penalties = self.repeat_penalty != 1.0 || self.presence_penalty != 0.0 || self.frequency_penalty != 0.0;
+        let plain = self.grammar.is_none() && self.json_schema.is_none() && !(penalties && self.penalty_last_n > 0);
+        if self.temperature == 0.0 && plain {
+            return Ok(TokenPicker::Argmax);
+        }
+        Ok(TokenPicker::Chain(self.sampler(model)?))
+    }
+
     pub(crate) fn sampler(&self, model: &LlamaModel) -> Result<LlamaSampler> {
         self.validate()?;
         let mut chain = Vec::new();
@@ -132,6 +146,33 @@ impl SamplingParams {
             chain.push(LlamaSampler::dist(self.seed));
         }
         Ok(LlamaSampler::chain_simple(chain))
+    }
+}
+
+pub(crate) enum TokenPicker {
+    /// Greedy decoding straight from the logits: the same token llama.cpp's greedy sampler
+    /// picks (the first highest logit), without building a candidate array over the vocabulary
+    /// for every token.
+    Argmax,
+    Chain(LlamaSampler),
+}
+
+impl TokenPicker {
+    /// The next token from the logits of batch position `index`.
+    pub(crate) fn pick(&mut self, ctx: &LlamaContext<'_>, index: i32) -> LlamaToken {
+        match self {
+            Self::Argmax => {
+                let logits = ctx.get_logits_ith(index);
+                let mut best = 0;
+                for (i, &l) in logits.iter().enumerate() {
+                    if l > logits[best] {
+                        best = i;
+                    }
+                }
+                LlamaToken(best as i32)
+            }
+            Self::Chain(sampler) => sampler.sample(ctx, index),
+        }
     }
 }
 

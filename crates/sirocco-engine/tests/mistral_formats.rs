@@ -87,7 +87,7 @@ async fn a_reply_can_be_started_for_the_model() {
     assert!(prefixed.len() > plain.len() && prefixed.starts_with(&plain), "{plain:?} / {prefixed:?}");
 
     let sampling = SamplingParams { temperature: 0.0, max_tokens: 4, ignore_eos: true, ..SamplingParams::default() };
-    let request = GenerateRequest { messages, sampling, reply_prefix: Some("The colour is".into()) };
+    let request = GenerateRequest { reply_prefix: Some("The colour is".into()), ..GenerateRequest::new(messages, sampling) };
     let mut generation = engine.generate(request).unwrap();
     let mut text = String::new();
     loop {

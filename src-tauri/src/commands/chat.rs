@@ -17,7 +17,7 @@ pub async fn send_message(
     reply_prefix: Option<String>,
     on_event: Channel<GenerationEvent>,
 ) -> IpcResult<()> {
-    let request = GenerateRequest { messages, sampling: sampling.unwrap_or_default(), reply_prefix };
+    let request = GenerateRequest { reply_prefix, ..GenerateRequest::new(messages, sampling.unwrap_or_default()) };
     let mut generation = state.engine.generate(request)?;
     *state.generation_cancel.lock().unwrap() = Some(generation.cancel_handle());
     while let Some(event) = generation.events.recv().await {
