@@ -1,0 +1,221 @@
+//! The Hub client and repository search.
+
+use std::path::{Path, PathBuf};
+
+use futures::StreamExt;
+use hf_hub::{HFClient, HFClientBuilder};
+use serde::{Deserialize, Serialize};
+
+use crate::gguf_files::{self, GgufEntry, RemoteFile};
+use crate::{HubError, Result};
+
+/// Where the Hub is and who the user is. `None` fields follow the Hugging Face conventions
+/// (`HF_ENDPOINT`, `HF_TOKEN`, `HF_HOME`/`HF_HUB_CACHE`), like every other HF tool.
+#[derive(Debug, Clone, Default)]
+pub struct HubConfig {
+    pub endpoint: Option<String>,
+    pub token: Option<String>,
+    pub cache_dir: Option<PathBuf>,
+    /// First delay of `hf-hub`'s own retries of a failed request (5xx, 429, connection
+    /// errors); `None` keeps its default (100 ms, doubling).
+    pub retry_base_delay: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    #[default]
+    Downloads,
+    Likes,
+    RecentlyUpdated,
+}
+
+impl SortBy {
+    fn api_field(self) -> &'static str {
+        match self {
+            Self::Downloads => "downloads",
+            Self::Likes => "likes",
+            Self::RecentlyUpdated => "lastModified",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SearchQuery {
+    pub text: String,
+    pub sort: SortBy,
+    /// Zero-based page of `page_size` results (pages load as the user scrolls).
+    pub page: usize,
+    pub page_size: usize,
+}
+
+/// One search result as the browser lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RepoSummary {
+    pub id: String,
+    pub author: String,
+    pub name: String,
+    pub downloads: u64,
+    pub likes: u64,
+    pub last_modified: Option<String>,
+    pub tags: Vec<String>,
+    /// Access must be requested on the Hub (and a token set) before downloading.
+    pub gated: bool,
+}
+
+/// A client for one Hub endpoint, with the HF cache folder its downloads go to.
+#[derive(Clone)]
+pub struct Hub {
+    pub(crate) client: HFClient,
+    /// The same HTTP client `hf-hub` uses, for the one API shape it does not model
+    /// (`lfs.oid` in the tree listing).
+    http: reqwest::Client,
+    pub(crate) endpoint: String,
+    token: Option<String>,
+    cache_dir: PathBuf,
+}
+
+impl Hub {
+    pub fn new(config: HubConfig) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("sirocco/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| HubError::Network(e.to_string()))?;
+        let mut builder = HFClientBuilder::new().client(http.clone());
+        if let Some(endpoint) = &config.endpoint {
+            builder = builder.endpoint(endpoint.clone());
+        }
+        if let Some(token) = config.token.as_ref().filter(|t| !t.is_empty()) {
+            builder = builder.token(token.clone());
+        }
+        if let Some(dir) = &config.cache_dir {
+            builder = builder.cache_dir(dir.clone());
+        }
+        if let Some(delay) = config.retry_base_delay {
+            builder = builder.retry_base_delay(delay);
+        }
+        let client = builder.build().map_err(|e| HubError::Protocol(e.to_string()))?;
+        Ok(Self {
+            endpoint: client.endpoint().to_owned(),
+            cache_dir: client.cache_dir().to_path_buf(),
+            token: config.token.or_else(|| std::env::var("HF_TOKEN").ok()).filter(|t| !t.is_empty()),
+            http,
+            client,
+        })
+    }
+
+    pub fn cache_dir(&self) -> &Path {
+        &self.cache_dir
+    }
+
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// GGUF repositories matching `query.text`, one page of them.
+    pub async fn search(&self, query: &SearchQuery) -> Result<Vec<RepoSummary>> {
+        let page_size = query.page_size.clamp(1, 100);
+        let wanted = (query.page + 1) * page_size;
+        let text = query.text.trim();
+        let stream = self
+            .client
+            .list_models()
+            .maybe_search((!text.is_empty()).then(|| text.to_owned()))
+            .filter("gguf")
+            .sort(query.sort.api_field())
+            .full(true)
+            .limit(wanted)
+            .send()
+            .map_err(|e| HubError::Network(e.to_string()))?;
+        let models: Vec<_> = stream.skip(query.page * page_size).take(page_size).collect().await;
+        models
+            .into_iter()
+            .map(|m| {
+                let m = m.map_err(|e| HubError::Network(e.to_string()))?;
+                let (author, name) = m.id.split_once('/').unwrap_or(("", &m.id));
+                Ok(RepoSummary {
+                    author: m.author.clone().unwrap_or_else(|| author.to_owned()),
+                    name: name.to_owned(),
+                    downloads: m.downloads.unwrap_or(0),
+                    likes: m.likes.unwrap_or(0),
+                    last_modified: m.last_modified.clone(),
+                    tags: m.tags.clone().unwrap_or_default(),
+                    gated: m.gated.as_ref().is_some_and(|g| g.as_bool() != Some(false) && !g.is_null()),
+                    id: m.id,
+                })
+            })
+            .collect()
+    }
+
+    pub(crate) fn repo(&self, id: &str) -> Result<hf_hub::repository::HFRepository<hf_hub::repository::RepoTypeModel>> {
+        let (owner, name) = id.split_once('/').ok_or_else(|| HubError::RepoNotFound(id.to_owned()))?;
+        Ok(self.client.model(owner, name))
+    }
+
+    /// The commit `main` points at now: downloads pin it so every file comes from one revision.
+    pub async fn head_commit(&self, id: &str) -> Result<String> {
+        let info = self.repo(id)?.info().send().await.map_err(|e| HubError::from_hf(e, id, None))?;
+        info.sha.ok_or_else(|| HubError::Protocol(format!("no commit for {id}")))
+    }
+
+    /// Every file of the repository at `revision`, with sizes and (for LFS files) sha256.
+    pub async fn files(&self, id: &str, revision: &str) -> Result<Vec<RemoteFile>> {
+        self.repo(id)?; // validates the id
+        let url = format!("{}/api/models/{id}/tree/{revision}?recursive=true", self.endpoint);
+        let mut request = self.http.get(&url);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.map_err(|e| HubError::Network(e.to_string()))?;
+        match response.status().as_u16() {
+            200 => {}
+            404 => return Err(HubError::RepoNotFound(id.to_owned())),
+            401 | 403 => return Err(HubError::Unauthorized(format!("listing {id}"))),
+            s => return Err(HubError::Network(format!("listing {id}: HTTP {s}"))),
+        }
+        let entries: Vec<TreeEntry> = response.json().await.map_err(|e| HubError::Protocol(e.to_string()))?;
+        Ok(entries
+            .into_iter()
+            .filter(|e| e.kind == "file")
+            .map(|e| RemoteFile {
+                sha256: e.lfs.as_ref().and_then(|l| l.oid.clone().or_else(|| l.sha256.clone())),
+                size: e.lfs.as_ref().and_then(|l| l.size).unwrap_or(e.size),
+                path: e.path,
+            })
+            .collect())
+    }
+
+    /// The repository's GGUF models (split parts grouped), largest quant last.
+    pub async fn gguf_entries(&self, id: &str, revision: &str) -> Result<Vec<GgufEntry>> {
+        Ok(gguf_files::group(&self.files(id, revision).await?))
+    }
+
+    /// The model card (README.md) as text; empty when the repository has none.
+    pub async fn readme(&self, id: &str, revision: &str) -> Result<String> {
+        let repo = self.repo(id)?;
+        match repo.download_file_to_bytes().filename("README.md").revision(revision.to_owned()).send().await {
+            Ok(bytes) => Ok(String::from_utf8_lossy(&bytes).into_owned()),
+            Err(hf_hub::HFError::EntryNotFound { .. }) => Ok(String::new()),
+            Err(e) => Err(HubError::from_hf(e, id, Some("README.md"))),
+        }
+    }
+}
+
+/// A tree entry as the Hub's API answers it (`lfs.oid` is the sha256).
+#[derive(Deserialize)]
+struct TreeEntry {
+    #[serde(rename = "type")]
+    kind: String,
+    path: String,
+    #[serde(default)]
+    size: u64,
+    lfs: Option<TreeLfs>,
+}
+
+#[derive(Deserialize)]
+struct TreeLfs {
+    oid: Option<String>,
+    sha256: Option<String>,
+    size: Option<u64>,
+}

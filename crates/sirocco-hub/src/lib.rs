@@ -1,0 +1,21 @@
+//! `sirocco-hub`: the Hugging Face Hub through `hf-hub`.
+//!
+//! - [`client`] builds the Hub client (endpoint, token, cache folder) and searches repositories.
+//! - [`gguf_files`] groups a repository's GGUF files by quantization, split parts as one entry.
+//! - [`remote_header`] reads a remote GGUF's header with range requests, for the memory planner.
+//! - [`download`] downloads files into the Hugging Face cache layout with resume, retries,
+//!   a free-disk check and sha256 verification; [`cache`] knows that layout.
+//!
+//! Nothing here knows about Tauri or any UI.
+
+pub mod cache;
+pub mod client;
+pub mod download;
+mod error;
+pub mod gguf_files;
+pub mod remote_header;
+
+pub use client::{Hub, HubConfig, RepoSummary, SearchQuery, SortBy};
+pub use download::{DownloadProgress, DownloadRequest};
+pub use error::{HubError, Result};
+pub use gguf_files::{GgufEntry, RemoteFile};
