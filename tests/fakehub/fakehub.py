@@ -1,7 +1,7 @@
 """A fake Hugging Face Hub on 127.0.0.1 for tests: the API `hf-hub` uses, a separate "CDN"
 host for LFS files, and injectable faults.
 
-    python3 fakehub.py --repos repos.json [--port 0] [--cdn-port 0]
+    python3 fakehub.py --repos repos.json [--port 0] [--cdn-port 0] [--forever] [--rate MB/s]
 
 prints one line `READY <api-url> <cdn-url>` on stdout when both servers listen.
 
@@ -110,6 +110,7 @@ class Hub:
         self.log = []
         self.lock = threading.Lock()
         self.cdn_url = None
+        self.rate = 0
 
     def by_sha(self, sha):
         for repo in self.repos.values():
@@ -327,6 +328,7 @@ def make_handler(hub, is_cdn):
             if fault and fault["kind"] in ("reset", "truncate"):
                 limit = min(length, fault.get("after_bytes", length // 2))
             flip_at = size // 2 if fault and fault["kind"] == "bad_hash" else -1
+            began = time.monotonic()
             with open(repo.files[path]["source"], "rb") as src:
                 src.seek(start)
                 pos = start
@@ -341,6 +343,10 @@ def make_handler(hub, is_cdn):
                     self.wfile.write(chunk)
                     entry["sent"] += len(chunk)
                     pos += len(chunk)
+                    if hub.rate:
+                        ahead = entry["sent"] / hub.rate - (time.monotonic() - began)
+                        if ahead > 0:
+                            time.sleep(ahead)
                     if fault and fault["kind"] == "drip":
                         self.wfile.flush()
                         time.sleep(fault.get("delay", 0.05))
@@ -360,9 +366,12 @@ def main():
     ap.add_argument("--repos", required=True)
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--cdn-port", type=int, default=0)
+    ap.add_argument("--forever", action="store_true", help="serve until killed (default: until stdin closes)")
+    ap.add_argument("--rate", type=float, default=0, help="limit each CDN response to this many MB/s (a link)")
     args = ap.parse_args()
     with open(args.repos) as f:
         hub = Hub([Repo(spec) for spec in json.load(f)])
+    hub.rate = args.rate * 1e6
     api = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(hub, False))
     cdn = ThreadingHTTPServer(("127.0.0.1", args.cdn_port), make_handler(hub, True))
     api.daemon_threads = cdn.daemon_threads = True
@@ -371,6 +380,8 @@ def main():
         threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"READY http://127.0.0.1:{api.server_address[1]} {hub.cdn_url}", flush=True)
     try:
+        if args.forever:
+            threading.Event().wait()
         # Until the test that started us closes our stdin (or dies).
         sys.stdin.read()
     except KeyboardInterrupt:

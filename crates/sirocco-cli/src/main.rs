@@ -1,6 +1,9 @@
 //! `sirocco`: Sirocco without a window. Builds without WebKit.
 
 mod bench;
+mod format;
+mod models;
+mod pull;
 
 use std::path::PathBuf;
 
@@ -32,6 +35,21 @@ enum Command {
         #[arg(long)]
         llama_tools: Option<PathBuf>,
     },
+    /// Download a GGUF model from the Hugging Face Hub (resumable, sha256-verified) into the
+    /// Hugging Face cache. Honours HF_ENDPOINT, HF_TOKEN and HF_HOME.
+    Pull {
+        /// The repository, e.g. bartowski/Mistral-7B-Instruct-v0.3-GGUF.
+        repo: String,
+        /// The quantization to fetch (Q4_K_M, Q8_0…); default: the largest that fits this machine.
+        #[arg(long)]
+        quant: Option<String>,
+    },
+    /// List the models on this machine: downloads, the models folder, LM Studio and Ollama.
+    Models {
+        /// More folders to look in.
+        #[arg(long = "dir")]
+        dirs: Vec<PathBuf>,
+    },
 }
 
 #[tokio::main]
@@ -40,6 +58,11 @@ async fn main() {
     let result = match cli.command {
         Command::Bench { model, threads, reps, llama_tools } => {
             bench::run(&model, threads, reps.max(1), llama_tools.as_deref()).await
+        }
+        Command::Pull { repo, quant } => pull::run(&repo, quant.as_deref()).await,
+        Command::Models { mut dirs } => {
+            dirs.insert(0, PathBuf::from("models"));
+            models::run(dirs)
         }
     };
     if let Err(e) = result {

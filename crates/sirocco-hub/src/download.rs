@@ -14,7 +14,8 @@ use std::time::{Duration, Instant};
 use futures::StreamExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
+use std::io::{Read, Seek, Write};
+use std::sync::Arc;
 
 use crate::cache;
 use crate::gguf_files::RemoteFile;
@@ -102,7 +103,7 @@ pub async fn download(
     request: &DownloadRequest,
     options: &DownloadOptions,
     mut progress: impl FnMut(&DownloadProgress),
-    cancel: &AtomicBool,
+    cancel: &Arc<AtomicBool>,
 ) -> Result<Vec<PathBuf>> {
     let blobs = cache::repo_folder(hub.cache_dir(), &request.repo).join("blobs");
     tokio::fs::create_dir_all(&blobs).await?;
@@ -190,46 +191,123 @@ impl Meter {
 
 /// The partial file and the hash of the bytes in it.
 struct Partial {
-    file: tokio::fs::File,
+    file: std::fs::File,
     len: u64,
     hasher: Sha256,
 }
 
 impl Partial {
-    /// Opens (or creates) the partial download and hashes what it already holds.
-    async fn open(path: &std::path::Path, size: u64, cancel: &AtomicBool) -> Result<Self> {
-        let mut file = tokio::fs::OpenOptions::new().create(true).truncate(false).read(true).write(true).open(path).await?;
-        let mut len = file.metadata().await?.len();
-        if len > size {
-            file.set_len(0).await?;
-            len = 0;
-        }
-        let mut hasher = Sha256::new();
-        let mut buf = vec![0u8; 1 << 20];
-        let mut read = 0;
-        file.seek(std::io::SeekFrom::Start(0)).await?;
-        while read < len {
-            if cancel.load(Ordering::Relaxed) {
-                return Err(HubError::Cancelled);
+    /// Opens (or creates) the partial download and hashes what it already holds (on a
+    /// blocking thread: a resumed multi-gigabyte file takes a while).
+    async fn open(path: &std::path::Path, size: u64, cancel: &Arc<AtomicBool>) -> Result<Self> {
+        let (path, cancel) = (path.to_path_buf(), cancel.clone());
+        tokio::task::spawn_blocking(move || -> Result<Self> {
+            let mut file = std::fs::OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&path)?;
+            let mut len = file.metadata()?.len();
+            if len > size {
+                file.set_len(0)?;
+                len = 0;
             }
-            let n = file.read(&mut buf).await?;
-            if n == 0 {
-                break;
+            let mut hasher = Sha256::new();
+            let mut buf = vec![0u8; 1 << 20];
+            let mut read = 0;
+            while read < len {
+                if cancel.load(Ordering::Relaxed) {
+                    return Err(HubError::Cancelled);
+                }
+                let n = file.read(&mut buf)?;
+                if n == 0 {
+                    break;
+                }
+                let n = n.min((len - read) as usize);
+                hasher.update(&buf[..n]);
+                read += n as u64;
             }
-            let n = n.min((len - read) as usize);
-            hasher.update(&buf[..n]);
-            read += n as u64;
-        }
-        file.seek(std::io::SeekFrom::Start(len)).await?;
-        Ok(Self { file, len, hasher })
+            file.seek(std::io::SeekFrom::Start(len))?;
+            Ok(Self { file, len, hasher })
+        })
+        .await
+        .map_err(|e| HubError::Io(e.to_string()))?
     }
 
-    async fn restart(&mut self) -> Result<()> {
-        self.file.set_len(0).await?;
-        self.file.seek(std::io::SeekFrom::Start(0)).await?;
+    fn restart(&mut self) -> Result<()> {
+        self.file.set_len(0)?;
+        self.file.seek(std::io::SeekFrom::Start(0))?;
         self.len = 0;
         self.hasher = Sha256::new();
         Ok(())
+    }
+}
+
+/// Appends chunks to the partial file on one thread and hashes them on another, so the
+/// network, the disk and the hash overlap.
+struct Writer {
+    chunks: std::sync::mpsc::SyncSender<bytes::Bytes>,
+    done: tokio::sync::oneshot::Receiver<(Partial, std::io::Result<()>)>,
+}
+
+impl Writer {
+    fn start(partial: Partial) -> Self {
+        let (chunks, rx) = std::sync::mpsc::sync_channel::<bytes::Bytes>(64);
+        let (to_hasher, hasher_rx) = std::sync::mpsc::sync_channel::<bytes::Bytes>(256);
+        let (tx, done) = tokio::sync::oneshot::channel();
+        let Partial { file, mut len, mut hasher } = partial;
+        let hashing = std::thread::Builder::new()
+            .name("sirocco-download-hash".into())
+            .spawn(move || {
+                for chunk in hasher_rx {
+                    hasher.update(&chunk);
+                }
+                hasher
+            })
+            .expect("spawn the download hasher");
+        std::thread::Builder::new()
+            .name("sirocco-download-writer".into())
+            .spawn(move || {
+                let mut result = Ok(());
+                {
+                    let mut out = std::io::BufWriter::with_capacity(4 << 20, &file);
+                    for chunk in rx {
+                        if let Err(e) = out.write_all(&chunk) {
+                            result = Err(e);
+                            break;
+                        }
+                        len += chunk.len() as u64;
+                        // Bytes are reference-counted: the hasher shares the buffer.
+                        if to_hasher.send(chunk).is_err() {
+                            break;
+                        }
+                    }
+                    if result.is_ok() {
+                        result = out.flush();
+                    }
+                }
+                drop(to_hasher);
+                let hasher = hashing.join().expect("the hasher does not panic");
+                // Hashed bytes are exactly the written ones: a failed write is not hashed.
+                let _ = tx.send((Partial { file, len, hasher }, result));
+            })
+            .expect("spawn the download writer");
+        Self { chunks, done }
+    }
+
+    /// Hands a chunk to the writer; `false` if it stopped (a write failed).
+    async fn write(&self, chunk: bytes::Bytes) -> bool {
+        match self.chunks.try_send(chunk) {
+            Ok(()) => true,
+            Err(std::sync::mpsc::TrySendError::Full(chunk)) => {
+                let chunks = self.chunks.clone();
+                tokio::task::spawn_blocking(move || chunks.send(chunk).is_ok()).await.unwrap_or(false)
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => false,
+        }
+    }
+
+    async fn finish(self) -> Result<Partial> {
+        drop(self.chunks);
+        let (partial, result) = self.done.await.map_err(|_| HubError::Io("the download writer stopped".into()))?;
+        result?;
+        Ok(partial)
     }
 }
 
@@ -240,7 +318,7 @@ async fn download_file(
     options: &DownloadOptions,
     meter: &mut Meter,
     progress: &mut impl FnMut(&DownloadProgress),
-    cancel: &AtomicBool,
+    cancel: &Arc<AtomicBool>,
 ) -> Result<PathBuf> {
     let repo_id = &request.repo;
     let sha = sha_of(file)?;
@@ -257,15 +335,13 @@ async fn download_file(
     loop {
         if partial.len == file.size {
             progress(&meter.report(&file.path, Phase::Verifying));
-            partial.file.flush().await?;
-            partial.file.sync_all().await?;
             let actual = hex::encode(std::mem::take(&mut partial.hasher).finalize());
             if actual == sha {
                 break;
             }
             // Corrupt bytes: start this file over once, then give up with nothing left behind.
             meter.done -= partial.len;
-            partial.restart().await?;
+            partial.restart()?;
             if rehashed {
                 drop(partial);
                 let _ = tokio::fs::remove_file(&partial_path).await;
@@ -275,13 +351,12 @@ async fn download_file(
             continue;
         }
         if cancel.load(Ordering::Relaxed) {
-            partial.file.flush().await?;
             return Err(HubError::Cancelled);
         }
         let before = partial.len;
-        let attempt = fetch_range(&repo, request, file, &mut partial, meter, progress, cancel).await;
+        let (back, attempt) = fetch_range(&repo, request, file, partial, meter, progress, cancel).await;
+        partial = back?;
         if cancel.load(Ordering::Relaxed) && partial.len < file.size {
-            partial.file.flush().await?;
             return Err(HubError::Cancelled);
         }
         let error = match attempt {
@@ -290,7 +365,6 @@ async fn download_file(
             Err(Fatal(e)) => return Err(e),
             Err(Retry(e)) => e,
         };
-        partial.file.flush().await?;
         failures = if partial.len > before { 1 } else { failures + 1 };
         if failures >= options.max_attempts {
             return Err(HubError::RetriesExhausted { path: file.path.clone(), attempts: failures, last_error: error });
@@ -308,6 +382,8 @@ async fn download_file(
         }
     }
     drop(partial);
+    // No fsync (like curl and huggingface_hub): an app crash or kill loses nothing that the
+    // page cache holds; waiting for the disk would cost as much as the download itself here.
     tokio::fs::rename(&partial_path, &blob).await?;
     cache::link_snapshot(cache_dir, repo_id, &request.commit, &file.path, sha)
 }
@@ -319,15 +395,16 @@ enum Outcome {
 use Outcome::{Fatal, Retry};
 
 /// One ranged request for the bytes after what is on disk, appended as they arrive.
+/// Gives the partial file back with what was written, and how the request ended.
 async fn fetch_range(
     repo: &hf_hub::repository::HFRepository<hf_hub::repository::RepoTypeModel>,
     request: &DownloadRequest,
     file: &RemoteFile,
-    partial: &mut Partial,
+    mut partial: Partial,
     meter: &mut Meter,
     progress: &mut impl FnMut(&DownloadProgress),
     cancel: &AtomicBool,
-) -> std::result::Result<(), Outcome> {
+) -> (Result<Partial>, std::result::Result<(), Outcome>) {
     let range = partial.len..file.size;
     let sent = repo
         .download_file_stream()
@@ -340,45 +417,67 @@ async fn fetch_range(
         Ok(ok) => ok,
         Err(e) => {
             let mapped = HubError::from_hf(e, &request.repo, Some(&file.path));
-            return Err(match mapped {
+            let outcome = match mapped {
                 HubError::Network(text) => Retry(text),
                 other => Fatal(other),
-            });
+            };
+            return (Ok(partial), Err(outcome));
         }
     };
-    let io = |e: std::io::Error| Fatal(e.into());
     match length {
         // The server ignored the range and sends the whole file: take it from the start.
         Some(n) if n == file.size && range.start > 0 => {
             meter.done -= partial.len;
-            partial.restart().await.map_err(Fatal)?;
+            if let Err(e) = partial.restart() {
+                return (Err(e), Ok(()));
+            }
         }
         Some(n) if n != range.end - range.start => {
-            return Err(Retry(format!("asked for {} bytes, the server announced {n}", range.end - range.start)));
+            let announced = format!("asked for {} bytes, the server announced {n}", range.end - range.start);
+            return (Ok(partial), Err(Retry(announced)));
         }
         _ => {}
     }
+    let start = partial.len;
+    let writer = Writer::start(partial);
+    let mut received = 0u64;
+    let mut outcome = Ok(());
+    let mut too_long = false;
     while let Some(chunk) = stream.next().await {
         let chunk = match chunk {
             Ok(c) => c,
-            Err(e) => return Err(Retry(e.to_string())),
+            Err(e) => {
+                outcome = Err(Retry(e.to_string()));
+                break;
+            }
         };
-        if partial.len + chunk.len() as u64 > file.size {
-            // More bytes than the file has: nothing here can be trusted.
-            meter.done -= partial.len;
-            partial.restart().await.map_err(Fatal)?;
-            return Err(Retry("the server sent more bytes than the file has".into()));
+        if start + received + chunk.len() as u64 > file.size {
+            too_long = true;
+            break;
         }
-        partial.file.write_all(&chunk).await.map_err(io)?;
-        partial.hasher.update(&chunk);
-        partial.len += chunk.len() as u64;
+        received += chunk.len() as u64;
         meter.add(chunk.len() as u64);
+        if !writer.write(chunk).await {
+            break; // the writer failed: its error comes back from finish()
+        }
         if meter.due() {
             progress(&meter.report(&file.path, Phase::Downloading));
         }
         if cancel.load(Ordering::Relaxed) {
-            return Ok(());
+            break;
         }
     }
-    Ok(())
+    let mut partial = match writer.finish().await {
+        Ok(p) => p,
+        Err(e) => return (Err(e), Ok(())),
+    };
+    if too_long {
+        // More bytes than the file has: nothing here can be trusted.
+        meter.done -= partial.len;
+        return match partial.restart() {
+            Ok(()) => (Ok(partial), Err(Retry("the server sent more bytes than the file has".into()))),
+            Err(e) => (Err(e), Ok(())),
+        };
+    }
+    (Ok(partial), outcome)
 }

@@ -3,6 +3,7 @@
 //! - [`client`] builds the Hub client (endpoint, token, cache folder) and searches repositories.
 //! - [`gguf_files`] groups a repository's GGUF files by quantization, split parts as one entry.
 //! - [`remote_header`] reads a remote GGUF's header with range requests, for the memory planner.
+//! - [`library`] lists every local model (HF cache, folders, LM Studio, Ollama) without copying.
 //! - [`download`] downloads files into the Hugging Face cache layout with resume, retries,
 //!   a free-disk check and sha256 verification; [`cache`] knows that layout.
 //!
@@ -13,6 +14,7 @@ pub mod client;
 pub mod download;
 mod error;
 pub mod gguf_files;
+pub mod library;
 pub mod remote_header;
 
 pub use client::{Hub, HubConfig, RepoSummary, SearchQuery, SortBy};

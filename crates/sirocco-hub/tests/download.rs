@@ -61,7 +61,7 @@ fn assert_nothing_visible(s: &Setup) {
 
 async fn run(s: &Setup, options: &DownloadOptions) -> (Result<Vec<std::path::PathBuf>, HubError>, Vec<sirocco_hub::DownloadProgress>) {
     let mut events = Vec::new();
-    let cancel = AtomicBool::new(false);
+    let cancel = Arc::new(AtomicBool::new(false));
     let r = download::download(&s.hub, &s.request, options, |p| events.push(p.clone()), &cancel).await;
     (r, events)
 }
@@ -167,7 +167,7 @@ async fn pause_and_resume_in_a_new_session_fetch_nothing_twice() {
     // A new client (as after an app restart) resumes from the partial file.
     s.fake.faults(json!([])).await;
     let hub = Hub::new(HubConfig { endpoint: Some(s.fake.api.clone()), token: None, cache_dir: Some(s.cache.path().into()), retry_base_delay: Some(Duration::from_millis(5)) }).unwrap();
-    let cancel = AtomicBool::new(false);
+    let cancel = Arc::new(AtomicBool::new(false));
     let paths = download::download(&hub, &s.request, &fast(), |_| {}, &cancel).await.unwrap();
     assert_verified(&s, &paths);
     let log = s.fake.log().await;

@@ -1,0 +1,48 @@
+//! `sirocco models`: every local model Sirocco can load (HF cache, the models folder, folders
+//! given with `--dir`, LM Studio, Ollama), one line each.
+
+use std::path::PathBuf;
+
+use sirocco_hub::library::{self, LibraryRoots, ModelSource};
+use sirocco_hub::{Hub, HubConfig};
+
+use crate::format::bytes;
+
+pub fn run(dirs: Vec<PathBuf>) -> Result<(), String> {
+    let hub = Hub::new(HubConfig::default()).map_err(|e| e.to_string())?;
+    let mut roots = LibraryRoots { hf_cache: Some(hub.cache_dir().to_path_buf()), folders: dirs, ..Default::default() };
+    if let Some(home) = std::env::var_os("HOME") {
+        roots = roots.detect_other_apps(&PathBuf::from(home));
+    }
+    let models = library::scan(&roots);
+    if models.is_empty() {
+        println!("No models yet. Download one with: sirocco pull <owner/repo>");
+        return Ok(());
+    }
+    println!("{:<48} {:>9} {:<8} {:<10} {:>8}  {}", "MODEL", "SIZE", "QUANT", "ARCH", "CONTEXT", "SOURCE");
+    for m in models {
+        let source = match &m.source {
+            ModelSource::HfCache { repo, .. } => repo.clone(),
+            ModelSource::Folder { folder } => folder.display().to_string(),
+            ModelSource::LmStudio => "LM Studio".into(),
+            ModelSource::Ollama { .. } => "Ollama".into(),
+        };
+        let (arch, ctx) = match &m.summary {
+            Some(s) => (s.architecture.clone(), s.context_length.map_or("?".into(), |c| c.to_string())),
+            None => ("invalid".into(), "-".into()),
+        };
+        println!(
+            "{:<48} {:>9} {:<8} {:<10} {:>8}  {}",
+            m.name,
+            bytes(m.size),
+            m.quant.as_deref().unwrap_or("-"),
+            arch,
+            ctx,
+            source
+        );
+        if let Some(e) = &m.error {
+            println!("    ! {e}");
+        }
+    }
+    Ok(())
+}

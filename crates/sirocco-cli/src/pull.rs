@@ -1,0 +1,89 @@
+//! `sirocco pull <repo> [--quant Q]`: download a GGUF model from the Hub into the Hugging Face
+//! cache, resumably and verified, with a progress bar. Honours `HF_ENDPOINT`, `HF_TOKEN` and
+//! `HF_HOME` / `HF_HUB_CACHE` like other Hugging Face tools.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use sirocco_engine::hardware::Hardware;
+use sirocco_engine::planner::{self, FitVerdict};
+use sirocco_hub::download::{self, DownloadOptions, DownloadRequest, Phase};
+use sirocco_hub::{GgufEntry, Hub, HubConfig};
+
+use crate::format::{bytes, duration};
+
+pub async fn run(repo: &str, quant: Option<&str>) -> Result<(), String> {
+    let hub = Hub::new(HubConfig::default()).map_err(|e| e.to_string())?;
+    let commit = hub.head_commit(repo).await.map_err(|e| e.to_string())?;
+    let entries = hub.gguf_entries(repo, &commit).await.map_err(|e| e.to_string())?;
+    if entries.is_empty() {
+        return Err(format!("{repo} has no GGUF files"));
+    }
+    let entry = match quant {
+        Some(q) => entries
+            .iter()
+            .find(|e| e.quant.as_deref().is_some_and(|eq| eq.eq_ignore_ascii_case(q)))
+            .ok_or_else(|| {
+                let have: Vec<_> = entries.iter().filter_map(|e| e.quant.clone()).collect();
+                format!("{repo} has no {q} file (it has: {})", have.join(", "))
+            })?
+            .clone(),
+        None => best_fit(&hub, repo, &commit, &entries).await?,
+    };
+    eprintln!("{repo} · {} · {} · commit {}", entry.name, bytes(entry.total_size), &commit[..commit.len().min(12)]);
+
+    let cancel = Arc::new(AtomicBool::new(false));
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            on_signal.store(true, Ordering::Relaxed);
+        }
+    });
+    let request = DownloadRequest { repo: repo.to_owned(), commit, files: entry.parts.clone() };
+    let result = download::download(&hub, &request, &DownloadOptions::default(), draw, &cancel).await;
+    eprintln!();
+    match result {
+        Ok(paths) => {
+            println!("{}", paths[0].display());
+            Ok(())
+        }
+        Err(sirocco_hub::HubError::Cancelled) => {
+            Err("paused: run the same command again to resume where it stopped".into())
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Without `--quant`: the largest file the planner says fits this machine.
+async fn best_fit(hub: &Hub, repo: &str, commit: &str, entries: &[GgufEntry]) -> Result<GgufEntry, String> {
+    let hardware = Hardware::detect();
+    for entry in entries.iter().rev() {
+        let header = sirocco_hub::remote_header::read(hub, repo, commit, &entry.parts[0]).await;
+        let Ok(summary) = header else { continue };
+        let plan = planner::fit(&summary, &hardware, None);
+        if plan.verdict != FitVerdict::TooLarge {
+            return Ok(entry.clone());
+        }
+    }
+    Err(format!("no GGUF file in {repo} fits this machine's memory"))
+}
+
+fn draw(p: &sirocco_hub::DownloadProgress) {
+    let width = 30;
+    let fraction = if p.total > 0 { p.downloaded as f64 / p.total as f64 } else { 0.0 };
+    let filled = (fraction * width as f64).round() as usize;
+    let bar: String = "█".repeat(filled) + &"░".repeat(width - filled.min(width));
+    let status = match &p.phase {
+        Phase::Downloading => match p.eta_seconds {
+            Some(eta) => format!("{}/s · {} left", bytes(p.bytes_per_second as u64), duration(eta)),
+            None => String::new(),
+        },
+        Phase::Retrying { attempt, delay_ms, error } => format!("retry {attempt} in {delay_ms} ms ({error})"),
+        Phase::Verifying => "verifying sha256…".into(),
+        Phase::Done => "done, verified".into(),
+    };
+    let mut err = std::io::stderr();
+    let _ = write!(err, "\r\x1b[2K{bar} {:>5.1}% {}/{} {status}", fraction * 100.0, bytes(p.downloaded), bytes(p.total));
+    let _ = err.flush();
+}

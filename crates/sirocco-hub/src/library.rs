@@ -1,0 +1,230 @@
+//! The model library: every GGUF model on this machine that Sirocco can load, without copying
+//! anything — the Hugging Face cache (downloads), the models folder and folders the user adds,
+//! LM Studio's models folder and Ollama's model store.
+//!
+//! Only verified files are listed from the HF cache (`snapshots/` links point at verified
+//! blobs; `.incomplete` files are never listed). Split models are one entry (part 1 first).
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use sirocco_engine::GgufSummary;
+
+use crate::gguf_files::{quant_of, split_part};
+use crate::{HubError, Result};
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ModelSource {
+    /// Downloaded into the Hugging Face cache.
+    HfCache { repo: String, commit: String },
+    /// A folder: the models folder or one the user added.
+    Folder { folder: PathBuf },
+    LmStudio,
+    Ollama { model: String },
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct LibraryModel {
+    /// What the user sees: the file name (split suffix removed) or Ollama's `name:tag`.
+    pub name: String,
+    /// The file llama.cpp loads (part 1 of a split model).
+    pub path: PathBuf,
+    pub parts: Vec<PathBuf>,
+    /// Bytes of all parts.
+    pub size: u64,
+    pub quant: Option<String>,
+    pub source: ModelSource,
+    /// The header as the engine's validator reads it; `None` with `error` set when the file is
+    /// not a usable GGUF (it is still listed, so the user can see why and delete it).
+    pub summary: Option<GgufSummary>,
+    pub error: Option<String>,
+}
+
+/// Where to look. Missing folders are skipped.
+#[derive(Debug, Clone, Default)]
+pub struct LibraryRoots {
+    pub hf_cache: Option<PathBuf>,
+    pub folders: Vec<PathBuf>,
+    pub lm_studio: Vec<PathBuf>,
+    pub ollama: Option<PathBuf>,
+}
+
+impl LibraryRoots {
+    /// LM Studio's and Ollama's usual places under `home`, where they exist.
+    pub fn detect_other_apps(mut self, home: &Path) -> Self {
+        for dir in [".lmstudio/models", ".cache/lm-studio/models"] {
+            let d = home.join(dir);
+            if d.is_dir() {
+                self.lm_studio.push(d);
+            }
+        }
+        let ollama = std::env::var_os("OLLAMA_MODELS").map(PathBuf::from).unwrap_or_else(|| home.join(".ollama/models"));
+        if ollama.join("manifests").is_dir() {
+            self.ollama = Some(ollama);
+        }
+        self
+    }
+}
+
+/// Every model under `roots`, each file listed once (by its resolved path).
+pub fn scan(roots: &LibraryRoots) -> Vec<LibraryModel> {
+    let mut found: Vec<(String, Vec<PathBuf>, ModelSource)> = Vec::new();
+    if let Some(cache) = &roots.hf_cache {
+        found.extend(scan_hf_cache(cache));
+    }
+    for folder in &roots.folders {
+        found.extend(group_files(gguf_files_under(folder, 4), |_| ModelSource::Folder { folder: folder.clone() }));
+    }
+    for folder in &roots.lm_studio {
+        found.extend(group_files(gguf_files_under(folder, 4), |_| ModelSource::LmStudio));
+    }
+    if let Some(store) = &roots.ollama {
+        found.extend(scan_ollama(store));
+    }
+    let mut seen = HashSet::new();
+    found
+        .into_iter()
+        .filter(|(_, parts, _)| seen.insert(std::fs::canonicalize(&parts[0]).unwrap_or_else(|_| parts[0].clone())))
+        .map(|(name, parts, source)| describe(name, parts, source))
+        .collect()
+}
+
+fn describe(name: String, parts: Vec<PathBuf>, source: ModelSource) -> LibraryModel {
+    let size = parts.iter().map(|p| std::fs::metadata(p).map_or(0, |m| m.len())).sum();
+    let (summary, error) = match sirocco_engine::gguf_file::inspect(&parts[0]) {
+        Ok(s) => (Some(s), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    LibraryModel { quant: quant_of(&name), name, path: parts[0].clone(), parts, size, source, summary, error }
+}
+
+/// `.gguf` files under `folder`, at most `depth` folders down, sorted.
+fn gguf_files_under(folder: &Path, depth: usize) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(folder) else { return out };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(meta) = std::fs::metadata(&path) else { continue };
+        if meta.is_dir() && depth > 0 {
+            out.extend(gguf_files_under(&path, depth - 1));
+        } else if meta.is_file() && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gguf")) {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Files as models: split parts grouped under part 1 (incomplete splits left out).
+fn group_files(files: Vec<PathBuf>, source: impl Fn(&Path) -> ModelSource) -> Vec<(String, Vec<PathBuf>, ModelSource)> {
+    let mut singles = Vec::new();
+    let mut splits: BTreeMap<PathBuf, Vec<(u32, u32, PathBuf)>> = BTreeMap::new();
+    for file in files {
+        let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        match split_part(&name) {
+            Some((base, part, of)) => {
+                splits.entry(file.with_file_name(base)).or_default().push((part, of, file.clone()))
+            }
+            None => singles.push((name, vec![file.clone()], source(&file))),
+        }
+    }
+    for (base, mut parts) in splits {
+        parts.sort();
+        let of = parts[0].1;
+        if parts.len() != of as usize || parts.iter().enumerate().any(|(i, (p, _, _))| *p != i as u32 + 1) {
+            continue;
+        }
+        let name = format!("{}.gguf", base.file_name().unwrap_or_default().to_string_lossy());
+        let files: Vec<PathBuf> = parts.into_iter().map(|(_, _, f)| f).collect();
+        let src = source(&files[0]);
+        singles.push((name, files, src));
+    }
+    singles
+}
+
+fn scan_hf_cache(cache: &Path) -> Vec<(String, Vec<PathBuf>, ModelSource)> {
+    let mut out = Vec::new();
+    let Ok(repos) = std::fs::read_dir(cache) else { return out };
+    for repo_dir in repos.flatten() {
+        let folder = repo_dir.file_name().to_string_lossy().into_owned();
+        let Some(id) = folder.strip_prefix("models--") else { continue };
+        let repo = id.replacen("--", "/", 1);
+        let Ok(snapshots) = std::fs::read_dir(repo_dir.path().join("snapshots")) else { continue };
+        for snapshot in snapshots.flatten() {
+            let commit = snapshot.file_name().to_string_lossy().into_owned();
+            // Links whose blob is missing (never verified, or deleted) fail `metadata` and drop out.
+            let files = gguf_files_under(&snapshot.path(), 4);
+            let source = ModelSource::HfCache { repo: repo.clone(), commit: commit.clone() };
+            out.extend(group_files(files, |_| source.clone()));
+        }
+    }
+    out
+}
+
+/// Ollama's store: `manifests/<registry>/<namespace>/<model>/<tag>` (JSON) names the model
+/// layer's blob `blobs/sha256-<hex>`, a plain GGUF file.
+fn scan_ollama(store: &Path) -> Vec<(String, Vec<PathBuf>, ModelSource)> {
+    let mut out = Vec::new();
+    for manifest in files_under(&store.join("manifests"), 4) {
+        let Ok(text) = std::fs::read_to_string(&manifest) else { continue };
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
+        let Some(layers) = json["layers"].as_array() else { continue };
+        let Some(digest) = layers
+            .iter()
+            .find(|l| l["mediaType"] == "application/vnd.ollama.image.model")
+            .and_then(|l| l["digest"].as_str())
+        else {
+            continue;
+        };
+        let Some(hex) = digest.strip_prefix("sha256:").filter(|h| h.bytes().all(|b| b.is_ascii_hexdigit())) else {
+            continue;
+        };
+        let blob = store.join("blobs").join(format!("sha256-{hex}"));
+        if !blob.is_file() {
+            continue;
+        }
+        let tag = manifest.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        let model = manifest.parent().and_then(|p| p.file_name()).unwrap_or_default().to_string_lossy().into_owned();
+        let name = format!("{model}:{tag}");
+        out.push((name.clone(), vec![blob], ModelSource::Ollama { model: name }));
+    }
+    out
+}
+
+fn files_under(folder: &Path, depth: usize) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(folder) else { return out };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() && depth > 0 {
+            out.extend(files_under(&path, depth - 1));
+        } else if path.is_file() {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Deletes a model Sirocco downloaded (its snapshot links and blobs) or a file in a user
+/// folder, returning the bytes freed. Other apps' stores are never touched.
+pub fn delete(model: &LibraryModel) -> Result<u64> {
+    match &model.source {
+        ModelSource::LmStudio | ModelSource::Ollama { .. } => {
+            return Err(HubError::Io("models of other apps are deleted in those apps".into()))
+        }
+        ModelSource::HfCache { .. } | ModelSource::Folder { .. } => {}
+    }
+    let mut freed = 0;
+    for part in &model.parts {
+        let target = std::fs::canonicalize(part)?;
+        freed += std::fs::metadata(&target)?.len();
+        std::fs::remove_file(&target)?;
+        if part != &target {
+            std::fs::remove_file(part)?; // the snapshot link
+        }
+    }
+    Ok(freed)
+}

@@ -1,0 +1,89 @@
+//! The library lists downloads, folders, LM Studio's and Ollama's models, once each, and
+//! deletes what Sirocco owns.
+
+mod common;
+
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use common::*;
+use sirocco_hub::download::{self, DownloadOptions, DownloadRequest};
+use sirocco_hub::library::{self, LibraryRoots, ModelSource};
+use sirocco_hub::{Hub, HubConfig};
+
+#[tokio::test]
+async fn every_source_is_listed_once_and_sirocco_deletes_only_its_own() {
+    let fake = FakeHub::start();
+    let root = tempfile::tempdir().unwrap();
+    let cache = root.path().join("hf");
+    let hub = Hub::new(HubConfig {
+        endpoint: Some(fake.api.clone()),
+        cache_dir: Some(cache.clone()),
+        retry_base_delay: Some(Duration::from_millis(5)),
+        ..HubConfig::default()
+    })
+    .unwrap();
+    let commit = hub.head_commit(MIXTRAL_REPO).await.unwrap();
+    let entry = hub.gguf_entries(MIXTRAL_REPO, &commit).await.unwrap().remove(0);
+    let request = DownloadRequest { repo: MIXTRAL_REPO.into(), commit: commit.clone(), files: entry.parts };
+    download::download(&hub, &request, &DownloadOptions::default(), |_| {}, &std::sync::Arc::new(AtomicBool::new(false))).await.unwrap();
+    // A download in progress elsewhere in the cache is never listed.
+    std::fs::write(cache.join("models--sirocco-test--Mixtral-8x7B-shape-GGUF/blobs/abc.incomplete"), b"x").unwrap();
+
+    let tiny = fixture("tiny-mistral-7b-shape.gguf");
+    let folder = root.path().join("models");
+    std::fs::create_dir_all(folder.join("nested")).unwrap();
+    std::fs::copy(&tiny, folder.join("nested/Mistral-7B-shape-Q8_0.gguf")).unwrap();
+    std::fs::copy(&tiny, folder.join("Big-Q4_K_M-00001-of-00002.gguf")).unwrap();
+    std::fs::copy(&tiny, folder.join("Big-Q4_K_M-00002-of-00002.gguf")).unwrap();
+    std::fs::copy(&tiny, folder.join("Orphan-Q4_0-00001-of-00003.gguf")).unwrap();
+    std::fs::write(folder.join("broken.gguf"), b"GGUF but nothing else").unwrap();
+    // The same folder added twice lists each file once.
+    let lm = root.path().join("lmstudio");
+    std::fs::create_dir_all(lm.join("publisher/repo")).unwrap();
+    std::fs::copy(&tiny, lm.join("publisher/repo/lm-Q5_K_M.gguf")).unwrap();
+    let ollama = root.path().join("ollama");
+    let digest = sha256_file(&tiny);
+    std::fs::create_dir_all(ollama.join("blobs")).unwrap();
+    std::fs::copy(&tiny, ollama.join(format!("blobs/sha256-{digest}"))).unwrap();
+    let manifest_dir = ollama.join("manifests/registry.ollama.ai/library/mistral");
+    std::fs::create_dir_all(&manifest_dir).unwrap();
+    let manifest = serde_json::json!({"layers": [
+        {"mediaType": "application/vnd.ollama.image.template", "digest": "sha256:00"},
+        {"mediaType": "application/vnd.ollama.image.model", "digest": format!("sha256:{digest}")}]});
+    std::fs::write(manifest_dir.join("7b"), manifest.to_string()).unwrap();
+
+    let roots = LibraryRoots {
+        hf_cache: Some(cache.clone()),
+        folders: vec![folder.clone(), folder.clone()],
+        lm_studio: vec![lm.clone()],
+        ollama: Some(ollama.clone()),
+    };
+    let models = library::scan(&roots);
+    let mut names: Vec<_> = models.iter().map(|m| m.name.as_str()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["Big-Q4_K_M.gguf", "Mistral-7B-shape-Q8_0.gguf", "Mixtral-8x7B-shape-F16.gguf", "broken.gguf", "lm-Q5_K_M.gguf", "mistral:7b"]
+    );
+    let by_name = |n: &str| models.iter().find(|m| m.name == n).unwrap();
+    let downloaded = by_name("Mixtral-8x7B-shape-F16.gguf");
+    assert_eq!(downloaded.source, ModelSource::HfCache { repo: MIXTRAL_REPO.into(), commit });
+    assert_eq!(downloaded.summary.as_ref().unwrap().expert_count, Some(8));
+    let split = by_name("Big-Q4_K_M.gguf");
+    assert_eq!(split.parts.len(), 2);
+    assert_eq!(split.size, 2 * std::fs::metadata(&tiny).unwrap().len());
+    assert_eq!(split.quant.as_deref(), Some("Q4_K_M"));
+    let broken = by_name("broken.gguf");
+    assert!(broken.summary.is_none() && broken.error.as_deref().is_some_and(|e| !e.is_empty()));
+    assert_eq!(by_name("mistral:7b").source, ModelSource::Ollama { model: "mistral:7b".into() });
+    assert_eq!(by_name("lm-Q5_K_M.gguf").source, ModelSource::LmStudio);
+
+    // Deleting frees the bytes and the model leaves the library; other apps' models stay.
+    let freed = library::delete(downloaded).unwrap();
+    assert_eq!(freed, downloaded.size);
+    assert!(library::delete(by_name("mistral:7b")).is_err());
+    let after = library::scan(&roots);
+    assert!(after.iter().all(|m| m.name != "Mixtral-8x7B-shape-F16.gguf"));
+    assert!(after.iter().any(|m| m.name == "mistral:7b"));
+}
