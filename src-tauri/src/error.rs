@@ -12,6 +12,18 @@ impl From<sirocco_engine::EngineError> for IpcError {
     }
 }
 
+impl From<sirocco_hub::HubError> for IpcError {
+    fn from(e: sirocco_hub::HubError) -> Self {
+        Self { message: e.to_string() }
+    }
+}
+
+impl From<&str> for IpcError {
+    fn from(message: &str) -> Self {
+        Self { message: message.to_owned() }
+    }
+}
+
 impl From<String> for IpcError {
     fn from(message: String) -> Self {
         Self { message }

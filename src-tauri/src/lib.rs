@@ -13,7 +13,7 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
         .plugin(tauri_plugin_store::Builder::default().build())
         .setup(|app| {
             use tauri::Manager;
-            let state = AppState::new(state::models_dir(app.handle()));
+            let state = AppState::new(state::models_dir(app.handle()))?;
             tracing::info!(models = %state.models_dir.display(), "models folder");
             app.manage(state);
             Ok(())
@@ -25,6 +25,15 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::models::unload_model,
             commands::models::plan_model,
             commands::models::estimate_memory,
+            commands::models::hardware,
+            commands::hub::hub_search,
+            commands::hub::hub_repo,
+            commands::hub::hub_fit,
+            commands::hub::download_start,
+            commands::hub::download_pause,
+            commands::hub::download_cancel,
+            commands::library::library_list,
+            commands::library::library_delete,
             commands::chat::send_message,
             commands::chat::stop_generation,
         ])

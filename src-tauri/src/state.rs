@@ -2,24 +2,47 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
+use std::collections::HashMap;
+
 use sirocco_engine::Engine;
+use sirocco_hub::library::LibraryRoots;
+use sirocco_hub::{Hub, HubConfig};
 use tauri::Manager;
 
-/// What the commands share: the engine handle and the flags that cancel its long tasks.
+/// What the commands share: the engine handle, the Hub client, and the flags that cancel
+/// long tasks (a load, a generation, each download).
 pub struct AppState {
     pub engine: Engine,
+    pub hub: Hub,
     pub models_dir: PathBuf,
     pub load_cancel: Mutex<Arc<AtomicBool>>,
     pub generation_cancel: Mutex<Option<Arc<AtomicBool>>>,
+    pub downloads: Mutex<HashMap<String, Arc<AtomicBool>>>,
 }
 
 impl AppState {
-    pub fn new(models_dir: PathBuf) -> Self {
-        Self {
+    /// The Hub follows the Hugging Face conventions (`HF_ENDPOINT`, `HF_TOKEN`, `HF_HOME`).
+    pub fn new(models_dir: PathBuf) -> Result<Self, sirocco_hub::HubError> {
+        Ok(Self {
             engine: Engine::start(),
+            hub: Hub::new(HubConfig::default())?,
             models_dir,
             load_cancel: Mutex::new(Arc::new(AtomicBool::new(false))),
             generation_cancel: Mutex::new(None),
+            downloads: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Where local models are: downloads (the HF cache), the models folder, LM Studio, Ollama.
+    pub fn library_roots(&self) -> LibraryRoots {
+        let roots = LibraryRoots {
+            hf_cache: Some(self.hub.cache_dir().to_path_buf()),
+            folders: vec![self.models_dir.clone()],
+            ..LibraryRoots::default()
+        };
+        match std::env::var_os("HOME") {
+            Some(home) => roots.detect_other_apps(&PathBuf::from(home)),
+            None => roots,
         }
     }
 }

@@ -39,15 +39,19 @@ function waitForPort(port, deadline) {
   });
 }
 
-export async function startApp({ modelsDir }) {
-  const home = mkdtempSync(join(tmpdir(), 'sirocco-e2e-'));
+/** Starts the app. `home` keeps its data, config, caches and Hugging Face cache (pass the
+ *  same one to start it again "after a restart"); `env` adds variables (e.g. HF_ENDPOINT). */
+export async function startApp({ modelsDir, home = mkdtempSync(join(tmpdir(), 'sirocco-e2e-')), env: extra = {} }) {
   const env = {
     ...process.env,
     XDG_DATA_HOME: join(home, 'data'),
     XDG_CONFIG_HOME: join(home, 'config'),
     XDG_CACHE_HOME: join(home, 'cache'),
+    HF_HOME: join(home, 'hf'),
     SIROCCO_MODELS_DIR: modelsDir,
+    ...extra,
   };
+  delete env.HF_HUB_CACHE;
   mkdirSync(artifacts, { recursive: true });
   const port = 4444 + Math.floor(Math.random() * 1000) * 2;
   const driver = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
@@ -63,9 +67,59 @@ export async function startApp({ modelsDir }) {
   });
   return {
     browser,
+    home,
     async stop() {
       await browser.deleteSession().catch(() => {});
       driver.kill();
+    },
+  };
+}
+
+/** The fake Hugging Face Hub (tests/fakehub/fakehub.py) with SmolLM2 in a repository. */
+export async function startFakeHub() {
+  const dir = mkdtempSync(join(tmpdir(), 'sirocco-fakehub-'));
+  const repos = [
+    {
+      id: 'bartowski/SmolLM2-135M-Instruct-GGUF',
+      downloads: 5000,
+      likes: 40,
+      lastModified: '2024-11-02T10:00:00.000Z',
+      tags: ['gguf', 'text-generation', 'en'],
+      readme: '# SmolLM2 135M Instruct\n\nA **small** chat model, quantized to GGUF.\n\n| Quant | Use |\n| --- | --- |\n| Q4_1 | fast |\n',
+      files: [{ path: 'SmolLM2-135M-Instruct-Q4_1.gguf', source: join(fixtures, 'SmolLM2-135M-Instruct.Q4_1.gguf') }],
+    },
+    {
+      id: 'sirocco-test/Mixtral-8x7B-shape-GGUF',
+      downloads: 900,
+      likes: 70,
+      tags: ['gguf', 'moe'],
+      files: [{ path: 'Mixtral-8x7B-shape-F16.gguf', source: join(fixtures, 'tiny-mixtral-8x7b-shape.gguf') }],
+    },
+  ];
+  writeFileSync(join(dir, 'repos.json'), JSON.stringify(repos));
+  const hub = spawn('python3', [join(repo, 'tests/fakehub/fakehub.py'), '--repos', join(dir, 'repos.json')], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const line = await new Promise((resolveLine, reject) => {
+    let buffered = '';
+    hub.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      if (buffered.includes('\n')) resolveLine(buffered.split('\n')[0]);
+    });
+    hub.once('exit', (code) => reject(new Error(`fake hub exited with ${code}`)));
+  });
+  const [, api] = line.split(' ');
+  return {
+    api,
+    async faults(list) {
+      const r = await fetch(`${api}/_faults`, { method: 'POST', body: JSON.stringify(list) });
+      if (!r.ok) throw new Error('could not set faults');
+    },
+    async log() {
+      return (await fetch(`${api}/_log`)).json();
+    },
+    stop() {
+      hub.kill();
     },
   };
 }

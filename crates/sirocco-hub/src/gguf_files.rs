@@ -1,10 +1,10 @@
 //! A repository's GGUF files as the user thinks of them: one entry per model and quant, with
 //! split parts (`name-00001-of-00003.gguf`) together.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A file in a repository.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct RemoteFile {
     pub path: String,
     pub size: u64,

@@ -1,2 +1,4 @@
 pub mod chat;
+pub mod hub;
+pub mod library;
 pub mod models;

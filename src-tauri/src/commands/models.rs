@@ -3,7 +3,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use sirocco_engine::hardware::Hardware;
-use sirocco_engine::models_folder::{self, ModelFile};
+use sirocco_engine::models_folder::ModelFile;
 use sirocco_engine::planner::{self, FitPlan, MemoryEstimate, PlanRequest};
 use sirocco_engine::{LoadParams, LoadedModel};
 use tauri::ipc::Channel;
@@ -19,9 +19,20 @@ pub struct ModelsFolder {
     models: Vec<ModelFile>,
 }
 
+/// The models the picker offers: everything in the library (downloads, the models folder,
+/// LM Studio, Ollama) that is a usable GGUF.
 #[tauri::command]
-pub fn list_models(state: State<'_, AppState>) -> ModelsFolder {
-    ModelsFolder { folder: state.models_dir.clone(), models: models_folder::scan(&state.models_dir) }
+pub async fn list_models(state: State<'_, AppState>) -> IpcResult<ModelsFolder> {
+    let roots = state.library_roots();
+    let models = tauri::async_runtime::spawn_blocking(move || sirocco_hub::library::scan(&roots))
+        .await
+        .map_err(|e| e.to_string())?;
+    let mut models: Vec<ModelFile> = models
+        .into_iter()
+        .map(|m| ModelFile { path: m.path, file_name: m.name, size_bytes: m.size })
+        .collect();
+    models.sort_by_key(|m| m.file_name.to_lowercase());
+    Ok(ModelsFolder { folder: state.models_dir.clone(), models })
 }
 
 /// Loads a model; progress (0..=1) goes to `on_progress`, at most once per percent.
@@ -83,4 +94,10 @@ pub async fn estimate_memory(path: PathBuf, request: PlanRequest) -> IpcResult<M
     })
     .await
     .map_err(|e| e.to_string())?
+}
+
+/// This machine as the planner sees it (RAM, GPUs, CPU features).
+#[tauri::command]
+pub async fn hardware() -> IpcResult<Hardware> {
+    tauri::async_runtime::spawn_blocking(Hardware::detect).await.map_err(|e| e.to_string().into())
 }

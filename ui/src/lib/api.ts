@@ -151,3 +151,90 @@ export function sendMessage(
 }
 
 export const stopGeneration = () => invoke<void>('stop_generation');
+
+// ---- Model hub (src-tauri/src/commands/hub.rs) and library (library.rs) ----
+
+export type SortBy = 'downloads' | 'likes' | 'recently_updated';
+export interface SearchQuery {
+  text: string;
+  sort: SortBy;
+  page: number;
+  page_size: number;
+}
+export interface RepoSummary {
+  id: string;
+  author: string;
+  name: string;
+  downloads: number;
+  likes: number;
+  last_modified: string | null;
+  tags: string[];
+  gated: boolean;
+}
+export interface RemoteFile {
+  path: string;
+  size: number;
+  sha256: string | null;
+}
+export interface GgufEntry {
+  name: string;
+  quant: string | null;
+  parts: RemoteFile[];
+  total_size: number;
+}
+export interface RepoPage {
+  id: string;
+  commit: string;
+  readme: string;
+  entries: GgufEntry[];
+}
+export interface RemoteFit {
+  summary: GgufSummary;
+  fit: ModelPlan['fit'];
+}
+export type DownloadPhase =
+  | { kind: 'downloading' }
+  | { kind: 'retrying'; attempt: number; delay_ms: number; error: string }
+  | { kind: 'verifying' }
+  | { kind: 'done' };
+export interface DownloadProgress {
+  file: string;
+  downloaded: number;
+  total: number;
+  bytes_per_second: number;
+  eta_seconds: number | null;
+  phase: DownloadPhase;
+}
+
+export const hubSearch = (query: SearchQuery) => invoke<RepoSummary[]>('hub_search', { query });
+export const hubRepo = (id: string) => invoke<RepoPage>('hub_repo', { id });
+export const hubFit = (id: string, commit: string, file: RemoteFile) =>
+  invoke<RemoteFit>('hub_fit', { id, commit, file });
+
+export function downloadStart(id: string, commit: string, entry: GgufEntry, onProgress: (p: DownloadProgress) => void) {
+  const channel = new Channel<DownloadProgress>();
+  channel.onmessage = onProgress;
+  return invoke<string>('download_start', { id, commit, name: entry.name, onProgress: channel });
+}
+export const downloadPause = (id: string, entry: GgufEntry) => invoke<void>('download_pause', { id, name: entry.name });
+export const downloadCancel = (id: string, commit: string, entry: GgufEntry) =>
+  invoke<void>('download_cancel', { id, commit, name: entry.name });
+
+export type ModelSource =
+  | { kind: 'hf_cache'; repo: string; commit: string }
+  | { kind: 'folder'; folder: string }
+  | { kind: 'lm_studio' }
+  | { kind: 'ollama'; model: string };
+export interface LibraryModel {
+  name: string;
+  path: string;
+  parts: string[];
+  size: number;
+  quant: string | null;
+  source: ModelSource;
+  summary: GgufSummary | null;
+  error: string | null;
+}
+export const libraryList = () => invoke<LibraryModel[]>('library_list');
+export const libraryDelete = (path: string) => invoke<number>('library_delete', { path });
+export const hardware = () => invoke<Hardware>('hardware');

@@ -1,0 +1,109 @@
+//! The model browser and downloads: search, a repository's GGUF files with a fit verdict for
+//! this machine, and downloads with progress, pause/resume and cancel.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use sirocco_engine::hardware::Hardware;
+use sirocco_engine::planner::{self, FitPlan};
+use sirocco_hub::download::{self, DownloadOptions, DownloadProgress, DownloadRequest};
+use sirocco_hub::{GgufEntry, RemoteFile, RepoSummary, SearchQuery};
+use tauri::ipc::Channel;
+use tauri::State;
+
+use crate::error::IpcResult;
+use crate::AppState;
+
+#[tauri::command]
+pub async fn hub_search(state: State<'_, AppState>, query: SearchQuery) -> IpcResult<Vec<RepoSummary>> {
+    Ok(state.hub.search(&query).await?)
+}
+
+/// A repository page: the commit it is pinned to, its model card and its GGUF models.
+#[derive(serde::Serialize)]
+pub struct RepoPage {
+    id: String,
+    commit: String,
+    readme: String,
+    entries: Vec<GgufEntry>,
+}
+
+#[tauri::command]
+pub async fn hub_repo(state: State<'_, AppState>, id: String) -> IpcResult<RepoPage> {
+    let commit = state.hub.head_commit(&id).await?;
+    let (readme, entries) =
+        tokio::join!(state.hub.readme(&id, &commit), state.hub.gguf_entries(&id, &commit));
+    Ok(RepoPage { id, commit, readme: readme.unwrap_or_default(), entries: entries? })
+}
+
+/// How a remote file fits this machine, from its header alone (range requests).
+#[derive(serde::Serialize)]
+pub struct RemoteFit {
+    summary: sirocco_engine::GgufSummary,
+    fit: FitPlan,
+}
+
+#[tauri::command]
+pub async fn hub_fit(state: State<'_, AppState>, id: String, commit: String, file: RemoteFile) -> IpcResult<RemoteFit> {
+    let summary = sirocco_hub::remote_header::read(&state.hub, &id, &commit, &file).await?;
+    let fit = planner::fit(&summary, &Hardware::detect(), None);
+    Ok(RemoteFit { summary, fit })
+}
+
+/// The entry named `name` at `commit`, as the Hub lists it (sizes and hashes come from the Hub,
+/// never from the page).
+async fn entry_named(state: &AppState, id: &str, commit: &str, name: &str) -> IpcResult<GgufEntry> {
+    let entries = state.hub.gguf_entries(id, commit).await?;
+    Ok(entries.into_iter().find(|e| e.name == name).ok_or_else(|| format!("{id} has no model {name}"))?)
+}
+
+/// Downloads the model `name` of `id` (all its parts); progress goes to `on_progress`.
+/// Resolves with the path to load once every part is verified. Calling it again for a paused
+/// (or interrupted, even by an app restart) download resumes it.
+#[tauri::command]
+pub async fn download_start(
+    state: State<'_, AppState>,
+    id: String,
+    commit: String,
+    name: String,
+    on_progress: Channel<DownloadProgress>,
+) -> IpcResult<String> {
+    let entry = entry_named(&state, &id, &commit, &name).await?;
+    let key = download_key(&id, &name);
+    let cancel = Arc::new(AtomicBool::new(false));
+    state.downloads.lock().unwrap().insert(key.clone(), cancel.clone());
+    let request = DownloadRequest { repo: id, commit, files: entry.parts };
+    let result = download::download(
+        &state.hub,
+        &request,
+        &DownloadOptions::default(),
+        |p| {
+            let _ = on_progress.send(p.clone());
+        },
+        &cancel,
+    )
+    .await;
+    state.downloads.lock().unwrap().remove(&key);
+    Ok(result?.remove(0).to_string_lossy().into_owned())
+}
+
+/// Pauses a download (what was fetched stays; starting it again resumes).
+#[tauri::command]
+pub fn download_pause(state: State<'_, AppState>, id: String, name: String) {
+    if let Some(cancel) = state.downloads.lock().unwrap().get(&download_key(&id, &name)) {
+        cancel.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Stops a download and deletes what it fetched.
+#[tauri::command]
+pub async fn download_cancel(state: State<'_, AppState>, id: String, commit: String, name: String) -> IpcResult<()> {
+    download_pause(state.clone(), id.clone(), name.clone());
+    let entry = entry_named(&state, &id, &commit, &name).await?;
+    let request = DownloadRequest { repo: id, commit, files: entry.parts };
+    Ok(download::discard(&state.hub, &request)?)
+}
+
+fn download_key(id: &str, name: &str) -> String {
+    format!("{id}/{name}")
+}

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { compactCount, renderModelCard, timeAgo, verdictLabel, verdictTone } from './hub';
+import { describeProgress, formatEta } from './downloads.svelte';
+
+describe('model cards', () => {
+  it('render Markdown without scripts, handlers or remote images', () => {
+    const html = renderModelCard(
+      '---\nlicense: apache-2.0\n---\n# Title\n\n<script>alert(1)</script>\n<img src="https://x/y.png" onerror="alert(2)">\n\n[link](javascript:alert(3)) **bold**',
+    );
+    expect(html).toContain('<h1>Title</h1>');
+    expect(html).toContain('<strong>bold</strong>');
+    expect(html).not.toMatch(/script|onerror|<img|javascript:|license/);
+  });
+});
+
+describe('fit verdicts', () => {
+  it('read as sentences with a tone', () => {
+    expect(verdictLabel({ kind: 'partial_offload', gpu_layers: 20, total_layers: 88 })).toBe(
+      'Partial offload: 20 of 88 layers on GPU',
+    );
+    expect(verdictTone({ kind: 'too_large' })).toBe('bad');
+    expect(verdictTone({ kind: 'cpu_only' })).toBe('good');
+  });
+});
+
+describe('numbers and times', () => {
+  it('are compact', () => {
+    expect(compactCount(950)).toBe('950');
+    expect(compactCount(1234)).toBe('1.2k');
+    expect(compactCount(5_600_000)).toBe('5.6M');
+    const now = Date.parse('2026-11-22T12:00:00Z');
+    expect(timeAgo('2026-11-19T12:00:00Z', now)).toBe('3 days ago');
+    expect(timeAgo('2026-08-01T12:00:00Z', now)).toBe('3 months ago');
+    expect(timeAgo(null, now)).toBe('');
+    expect(formatEta(75)).toBe('1 min 15 s');
+  });
+  it('describe download progress', () => {
+    const p = { file: 'x', downloaded: 5, total: 10, bytes_per_second: 12_300_000, eta_seconds: 30, phase: { kind: 'downloading' as const } };
+    expect(describeProgress(p)).toBe('12.3 MB/s · 30 s left');
+    expect(describeProgress({ ...p, phase: { kind: 'retrying', attempt: 2, delay_ms: 1500, error: 'reset' } })).toBe(
+      'Connection lost — retrying in 2 s',
+    );
+    expect(describeProgress(null)).toBe('Starting…');
+  });
+});
