@@ -21,6 +21,7 @@ use tokio::sync::{mpsc as async_mpsc, oneshot};
 
 use crate::chat_template::ChatMessage;
 use crate::gguf_file::{self, GgufSummary};
+use crate::overflow::{self, OverflowPolicy};
 use crate::prompt::{PromptFormat, PromptFormatKind};
 use crate::sampling::SamplingParams;
 use crate::stop_strings::StopStrings;
@@ -112,16 +113,19 @@ pub struct GenerateRequest {
     /// added and special-token text is parsed, as llama.cpp's tools do). `messages` is ignored.
     #[serde(default)]
     pub raw_prompt: Option<String>,
+    /// What to do when the conversation does not fit the context.
+    #[serde(default)]
+    pub overflow: OverflowPolicy,
 }
 
 impl GenerateRequest {
     pub fn new(messages: Vec<ChatMessage>, sampling: SamplingParams) -> Self {
-        Self { messages, sampling, reply_prefix: None, raw_prompt: None }
+        Self { messages, sampling, reply_prefix: None, raw_prompt: None, overflow: OverflowPolicy::Stop }
     }
 
     /// A plain completion of `prompt`.
     pub fn completion(prompt: impl Into<String>, sampling: SamplingParams) -> Self {
-        Self { messages: Vec::new(), sampling, reply_prefix: None, raw_prompt: Some(prompt.into()) }
+        Self { raw_prompt: Some(prompt.into()), ..Self::new(Vec::new(), sampling) }
     }
 }
 
@@ -149,6 +153,8 @@ pub struct GenerationStats {
     pub context_used: usize,
     pub context_length: usize,
     pub finish_reason: FinishReason,
+    /// Messages the overflow policy left out so the conversation fits.
+    pub dropped_messages: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -516,11 +522,21 @@ fn generate(
 ) -> Result<GenerationStats> {
     let started = Instant::now();
     let mut sampler = request.sampling.token_picker(model)?;
-    let tokens = match &request.raw_prompt {
-        Some(prompt) => model.vocab().tokenize(prompt.as_bytes(), true, true),
-        None => format.tokens(model, &request.messages, request.reply_prefix.as_deref())?,
-    };
     let n_ctx = slot.ctx.n_ctx() as usize;
+    let prefix = request.reply_prefix.as_deref();
+    let (tokens, dropped_messages) = match &request.raw_prompt {
+        Some(prompt) => (model.vocab().tokenize(prompt.as_bytes(), true, true), 0),
+        None => {
+            let mut last = Vec::new();
+            let (kept, dropped) = overflow::fit(&request.messages, request.overflow, n_ctx, |ms| {
+                last = format.tokens(model, ms, prefix)?;
+                Ok(last.len())
+            })?;
+            // `last` holds the tokens of the final candidate, which is `kept`.
+            debug_assert_eq!(kept.len() + dropped, request.messages.len());
+            (last, dropped)
+        }
+    };
     // One position must stay free for the first generated token.
     if tokens.is_empty() || tokens.len() >= n_ctx {
         return Err(EngineError::ContextOverflow { prompt_tokens: tokens.len(), context_size: n_ctx });
@@ -528,7 +544,9 @@ fn generate(
 
     let mut batch = LlamaBatch::new(slot.batch_size, 1);
     let Some(cached) = slot.prefill(&tokens, &mut batch, cancel)? else {
-        return Ok(stats(tokens.len(), 0, 0, started, None, None, n_ctx, FinishReason::Cancelled));
+        let mut s = stats(tokens.len(), 0, 0, started, None, None, n_ctx, FinishReason::Cancelled);
+        s.dropped_messages = dropped_messages;
+        return Ok(s);
     };
     let prefill_done = Instant::now();
 
@@ -571,7 +589,7 @@ fn generate(
     if !held.stopped {
         send(held.emit + &stops.finish());
     }
-    Ok(stats(
+    let mut done = stats(
         tokens.len(),
         cached,
         generated,
@@ -580,7 +598,9 @@ fn generate(
         first_token_at,
         n_ctx,
         finish,
-    ))
+    );
+    done.dropped_messages = dropped_messages;
+    Ok(done)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -609,5 +629,6 @@ fn stats(
         context_used: prompt_tokens + generated,
         context_length: n_ctx,
         finish_reason,
+        dropped_messages: 0,
     }
 }

@@ -16,6 +16,7 @@ pub mod gguf_file;
 pub mod hardware;
 pub mod mistral_format;
 pub mod models_folder;
+pub mod overflow;
 pub mod planner;
 pub mod prompt;
 mod sampling;
@@ -28,5 +29,6 @@ pub use engine::{
 };
 pub use error::{EngineError, Result};
 pub use gguf_file::GgufSummary;
+pub use overflow::OverflowPolicy;
 pub use prompt::PromptFormatKind;
 pub use sampling::SamplingParams;

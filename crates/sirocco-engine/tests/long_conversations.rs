@@ -79,3 +79,43 @@ async fn reused_prefix_gives_the_same_answer_as_a_fresh_context() {
     assert_eq!(cold_stats.cached_tokens, 0);
     assert_eq!(warm_answer, cold_answer);
 }
+
+/// A conversation longer than the context: refused with the numbers, or trimmed by whole
+/// messages by the chosen overflow policy — never silently cut.
+#[tokio::test]
+async fn overflow_policies_refuse_or_drop_whole_messages() {
+    use sirocco_engine::OverflowPolicy;
+    let engine = Engine::start();
+    let params = LoadParams { context_length: Some(256), ..LoadParams::default() };
+    engine.load(&fixture(SMOLLM2), params, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
+    let mut messages = vec![ChatMessage::new(Role::System, "You are brief.")];
+    for i in 0..8 {
+        messages.push(user(&format!("Question {i}: tell me about the river, the stone and the lantern.")));
+        messages.push(ChatMessage::new(Role::Assistant, format!("Answer {i}: the river runs past the stone by the lantern.")));
+    }
+    messages.push(user("Which colour is the sky?"));
+    let sampling = SamplingParams { temperature: 0.0, max_tokens: 4, ..SamplingParams::default() };
+    let run = |overflow: OverflowPolicy| {
+        let request = GenerateRequest { overflow, ..GenerateRequest::new(messages.clone(), sampling.clone()) };
+        let mut g = engine.generate(request).unwrap();
+        async move {
+            loop {
+                match g.events.recv().await.unwrap() {
+                    GenerationEvent::Text { .. } => {}
+                    GenerationEvent::Done { stats } => return Ok(stats),
+                    GenerationEvent::Error { message } => return Err(message),
+                }
+            }
+        }
+    };
+    let refused = run(OverflowPolicy::Stop).await.unwrap_err();
+    assert!(refused.contains("256") && refused.contains("tokens"), "{refused}");
+
+    let full = engine.prompt_tokens(messages.clone(), None).await.unwrap().len();
+    for policy in [OverflowPolicy::DropMiddle, OverflowPolicy::RollingWindow] {
+        let stats = run(policy).await.unwrap();
+        assert!(stats.dropped_messages >= 2 && stats.dropped_messages % 2 == 0, "{policy:?}: {stats:?}");
+        assert!(stats.prompt_tokens < 256 && stats.prompt_tokens < full, "{policy:?}: {stats:?}");
+        assert_eq!(stats.generated_tokens, 4);
+    }
+}

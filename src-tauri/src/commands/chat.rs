@@ -1,6 +1,6 @@
 use std::sync::atomic::Ordering;
 
-use sirocco_engine::{ChatMessage, GenerateRequest, GenerationEvent, SamplingParams};
+use sirocco_engine::{ChatMessage, GenerateRequest, GenerationEvent, OverflowPolicy, SamplingParams};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -15,9 +15,14 @@ pub async fn send_message(
     messages: Vec<ChatMessage>,
     sampling: Option<SamplingParams>,
     reply_prefix: Option<String>,
+    overflow: Option<OverflowPolicy>,
     on_event: Channel<GenerationEvent>,
 ) -> IpcResult<()> {
-    let request = GenerateRequest { reply_prefix, ..GenerateRequest::new(messages, sampling.unwrap_or_default()) };
+    let request = GenerateRequest {
+        reply_prefix,
+        overflow: overflow.unwrap_or_default(),
+        ..GenerateRequest::new(messages, sampling.unwrap_or_default())
+    };
     let mut generation = state.engine.generate(request)?;
     *state.generation_cancel.lock().unwrap() = Some(generation.cancel_handle());
     while let Some(event) = generation.events.recv().await {
