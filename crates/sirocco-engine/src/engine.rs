@@ -71,6 +71,9 @@ pub struct LoadParams {
     pub use_mlock: bool,
     /// A Jinja chat template to use instead of the file's (the user's override per model).
     pub chat_template_override: Option<String>,
+    /// Mixture-of-experts models: keep the expert tensors (most of the weights, each used by
+    /// a few tokens) in RAM while attention and the rest go to the GPU.
+    pub moe_experts_on_cpu: bool,
 }
 
 impl Default for LoadParams {
@@ -85,6 +88,7 @@ impl Default for LoadParams {
             use_mmap: true,
             use_mlock: false,
             chat_template_override: None,
+            moe_experts_on_cpu: false,
         }
     }
 }
@@ -352,6 +356,11 @@ fn serve_model(
             progress(fraction);
             !cancel_load.load(Ordering::Relaxed)
         });
+    // The override list points into itself: the parameters must not move once it is set.
+    let mut model_params = std::pin::pin!(model_params);
+    if params.moe_experts_on_cpu && summary.expert_count.unwrap_or(0) > 1 {
+        model_params.as_mut().add_cpu_moe_override();
+    }
     let model = match LlamaModel::load_from_file(backend(), path, &model_params) {
         Ok(m) => m,
         Err(_) if cancel.load(Ordering::Relaxed) => {

@@ -116,6 +116,23 @@ async fn mistral_and_mixtral_shaped_models_load_and_generate() {
     }
 }
 
+/// Experts kept in RAM (llama.cpp's buffer-type override on `ffn_*_exps`) still generate the
+/// same greedy tokens as the default placement.
+#[tokio::test]
+async fn mixtral_with_experts_on_cpu_generates_the_same_tokens() {
+    let mut answers = Vec::new();
+    for moe_experts_on_cpu in [false, true] {
+        let engine = Engine::start();
+        let params = LoadParams { moe_experts_on_cpu, ..LoadParams::default() };
+        engine.load(&fixture(TINY_MIXTRAL), params, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
+        let sampling = SamplingParams { temperature: 0.0, max_tokens: 12, ignore_eos: true, ..SamplingParams::default() };
+        let (pieces, stats) = run(&engine, ask("Hello", sampling)).await;
+        assert_eq!(stats.generated_tokens, 12);
+        answers.push(pieces.concat());
+    }
+    assert_eq!(answers[0], answers[1]);
+}
+
 #[tokio::test]
 async fn a_prompt_longer_than_the_context_is_a_clear_error() {
     let engine = Engine::start();
