@@ -78,6 +78,11 @@ test('a download shows progress, resumes after an app restart and is then chatte
   await app.browser.waitUntil(async () => /MB\/s/.test(await text(progress)), { timeout: 20_000 });
   await (await $('[data-testid="downloads-indicator"]')).waitForDisplayed({ timeout: 5_000 });
   await app.browser.saveScreenshot(join(artifacts, 'download-progress.png'));
+  // My models lists it under Downloads while it runs.
+  await (await $('[data-testid="nav-library"]')).click();
+  await (await $('[data-testid="library-downloads"]')).waitForDisplayed({ timeout: 10_000 });
+  await app.browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  await app.browser.saveScreenshot(join(artifacts, 'library-downloads.png'));
   await app.browser.waitUntil(
     async () => (await hub.log()).some((r) => r.method === 'GET' && r.sent > 8 << 20),
     { timeout: 30_000, timeoutMsg: 'the download did not get going' },
@@ -88,8 +93,8 @@ test('a download shows progress, resumes after an app restart and is then chatte
   const before = (await hub.log()).filter((r) => r.method === 'GET').length;
   await hub.faults([]);
   app = await startApp({ modelsDir, home, env: { HF_ENDPOINT: hub.api } });
+  // The queue was remembered: the download goes on by itself (nobody clicks Download).
   await openRepo();
-  await (await $('[data-testid="download"]')).click();
   const use = await $('[data-testid="use-model"]');
   await use.waitForDisplayed({ timeout: 60_000 });
   // Header reads (for the fit verdict) end at 2 MB; the download asks for the rest of the file.

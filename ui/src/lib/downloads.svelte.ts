@@ -25,10 +25,44 @@ export interface DownloadItem {
 
 export const downloadKey = (repo: string, entry: GgufEntry) => `${repo}/${entry.name}`;
 
+/** Where the queue is remembered between runs (tauri-plugin-store in the app). */
+export interface QueueStorage {
+  load(): Promise<SavedDownload[]>;
+  save(items: SavedDownload[]): Promise<void>;
+}
+export type SavedDownload = Pick<DownloadItem, 'repo' | 'commit' | 'entry' | 'status' | 'error'>;
+
 export class Downloads {
   items = $state<DownloadItem[]>([]);
   /** Called with the model's path when a download has verified. */
   onfinished: (path: string) => void = () => {};
+  constructor(private storage: QueueStorage | null = null) {}
+
+  /** Unfinished downloads of the last run: those that were running start again (they resume
+   *  where they stopped), paused and failed ones wait for the user. */
+  async restore() {
+    if (!this.storage) return;
+    let saved: SavedDownload[] = [];
+    try {
+      saved = await this.storage.load();
+    } catch {
+      return;
+    }
+    for (const d of saved) {
+      const key = downloadKey(d.repo, d.entry);
+      if (this.get(key)) continue;
+      this.items.push({ ...d, key, progress: null, path: null, status: d.status === 'downloading' ? 'paused' : d.status });
+      if (d.status === 'downloading') void this.start(d.repo, d.commit, d.entry);
+    }
+  }
+
+  private persist() {
+    if (!this.storage) return;
+    const unfinished = this.items
+      .filter((i) => i.status !== 'done')
+      .map(({ repo, commit, entry, status, error }) => ({ repo, commit, entry, status, error }));
+    void this.storage.save(unfinished).catch(() => {});
+  }
 
   get(key: string): DownloadItem | undefined {
     return this.items.find((i) => i.key === key);
@@ -49,6 +83,7 @@ export class Downloads {
       item.status = 'downloading';
       item.error = null;
     }
+    this.persist();
     try {
       const path = await downloadStart(repo, commit, entry, (p) => {
         const it = this.get(key);
@@ -59,6 +94,7 @@ export class Downloads {
         it.status = 'done';
         it.path = path;
       }
+      this.persist();
       this.onfinished(path);
     } catch (e) {
       const it = this.get(key);
@@ -70,6 +106,7 @@ export class Downloads {
         it.status = 'failed';
         it.error = message;
       }
+      this.persist();
     }
   }
 
@@ -77,6 +114,7 @@ export class Downloads {
     const item = this.get(key);
     if (!item || item.status !== 'downloading') return;
     item.status = 'paused';
+    this.persist();
     await downloadPause(item.repo, item.entry);
   }
 
@@ -89,6 +127,7 @@ export class Downloads {
     const item = this.get(key);
     if (!item) return;
     this.items = this.items.filter((i) => i.key !== key);
+    this.persist();
     await downloadCancel(item.repo, item.commit, item.entry);
   }
 }

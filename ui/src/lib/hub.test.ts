@@ -43,3 +43,30 @@ describe('numbers and times', () => {
     expect(describeProgress(null)).toBe('Starting…');
   });
 });
+
+describe('the download queue', () => {
+  it('restores unfinished downloads: running ones resume, paused ones wait', async () => {
+    const { Downloads } = await import('./downloads.svelte');
+    const entry = { name: 'm-Q4_K_M.gguf', quant: 'Q4_K_M', parts: [], total_size: 10 };
+    let saved: unknown[] = [];
+    const storage = {
+      load: async () => [
+        { repo: 'a/b', commit: 'c', entry, status: 'paused' as const, error: null },
+        { repo: 'a/c', commit: 'c', entry, status: 'failed' as const, error: 'disk full' },
+      ],
+      save: async (items: unknown[]) => {
+        saved = items;
+      },
+    };
+    const downloads = new Downloads(storage);
+    await downloads.restore();
+    expect(downloads.items.map((i) => [i.key, i.status])).toEqual([
+      ['a/b/m-Q4_K_M.gguf', 'paused'],
+      ['a/c/m-Q4_K_M.gguf', 'failed'],
+    ]);
+    expect(downloads.get('a/c/m-Q4_K_M.gguf')?.error).toBe('disk full');
+    await downloads.restore(); // idempotent
+    expect(downloads.items.length).toBe(2);
+    expect(saved).toEqual([]);
+  });
+});
