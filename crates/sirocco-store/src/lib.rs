@@ -1,0 +1,402 @@
+//! `sirocco-store`: conversations in SQLite through sqlx.
+//!
+//! A conversation is a tree of messages (each has a parent), so edits and regenerations make
+//! branches; the branch on screen is the path from the root to `current_leaf_id`. A streaming
+//! answer is written as it grows ([`MessageStream`], flushed at least every 250 ms), so a killed
+//! app loses at most that much and the database stays consistent (WAL, foreign keys on).
+//! Full-text search runs on an FTS5 index kept in step by triggers.
+//!
+//! Nothing here knows about Tauri or any UI.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::Row;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the conversation store failed: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("the conversation store could not be updated: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("{0} was not found")]
+    NotFound(String),
+}
+
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    System,
+    User,
+    Assistant,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::System => "system",
+            Self::User => "user",
+            Self::Assistant => "assistant",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "system" => Self::System,
+            "user" => Self::User,
+            _ => Self::Assistant,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MessageStatus {
+    Complete,
+    /// Being written; after a crash, the part that was saved.
+    Streaming,
+    Stopped,
+    Error,
+}
+
+impl MessageStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Complete => "complete",
+            Self::Streaming => "streaming",
+            Self::Stopped => "stopped",
+            Self::Error => "error",
+        }
+    }
+
+    fn parse(s: &str) -> Self {
+        match s {
+            "streaming" => Self::Streaming,
+            "stopped" => Self::Stopped,
+            "error" => Self::Error,
+            _ => Self::Complete,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Conversation {
+    pub id: i64,
+    pub title: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub pinned: bool,
+    pub current_leaf_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Message {
+    pub id: i64,
+    pub conversation_id: i64,
+    pub parent_id: Option<i64>,
+    pub role: Role,
+    pub content: String,
+    pub status: MessageStatus,
+    pub created_at: i64,
+}
+
+/// A search hit: the message, its conversation, and a snippet with the match in `[…]`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHit {
+    pub conversation_id: i64,
+    pub conversation_title: String,
+    pub message_id: i64,
+    pub snippet: String,
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The store: one SQLite file.
+#[derive(Clone)]
+pub struct Store {
+    pool: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str("sqlite://")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// SQLite's own consistency check: `"ok"` when the file is sound.
+    pub async fn integrity_check(&self) -> Result<String> {
+        Ok(sqlx::query_scalar("PRAGMA integrity_check").fetch_one(&self.pool).await?)
+    }
+
+    pub async fn create_conversation(&self, title: &str) -> Result<i64> {
+        let now = now_ms();
+        let id = sqlx::query("INSERT INTO conversations (title, created_at, updated_at) VALUES (?, ?, ?)")
+            .bind(title)
+            .bind(now)
+            .bind(now)
+            .execute(&self.pool)
+            .await?
+            .last_insert_rowid();
+        Ok(id)
+    }
+
+    /// Conversations, pinned first, then most recently active first.
+    pub async fn conversations(&self) -> Result<Vec<Conversation>> {
+        let rows = sqlx::query(
+            "SELECT id, title, created_at, updated_at, pinned, current_leaf_id FROM conversations \
+             ORDER BY pinned DESC, updated_at DESC, id DESC",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Conversation {
+                id: r.get("id"),
+                title: r.get("title"),
+                created_at: r.get("created_at"),
+                updated_at: r.get("updated_at"),
+                pinned: r.get::<i64, _>("pinned") != 0,
+                current_leaf_id: r.get("current_leaf_id"),
+            })
+            .collect())
+    }
+
+    pub async fn rename(&self, id: i64, title: &str) -> Result<()> {
+        self.expect_one(sqlx::query("UPDATE conversations SET title = ? WHERE id = ?").bind(title).bind(id), id).await
+    }
+
+    pub async fn set_pinned(&self, id: i64, pinned: bool) -> Result<()> {
+        self.expect_one(sqlx::query("UPDATE conversations SET pinned = ? WHERE id = ?").bind(pinned as i64).bind(id), id)
+            .await
+    }
+
+    /// Deletes a conversation and all its messages.
+    pub async fn delete_conversation(&self, id: i64) -> Result<()> {
+        self.expect_one(sqlx::query("DELETE FROM conversations WHERE id = ?").bind(id), id).await
+    }
+
+    async fn expect_one(
+        &self,
+        query: sqlx::query::Query<'_, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>,
+        id: i64,
+    ) -> Result<()> {
+        match query.execute(&self.pool).await?.rows_affected() {
+            0 => Err(StoreError::NotFound(format!("conversation {id}"))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Adds a message under `parent` (a new branch if `parent` already has children) and makes
+    /// it the conversation's current leaf.
+    pub async fn add_message(
+        &self,
+        conversation_id: i64,
+        parent_id: Option<i64>,
+        role: Role,
+        content: &str,
+        status: MessageStatus,
+    ) -> Result<i64> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let id = sqlx::query(
+            "INSERT INTO messages (conversation_id, parent_id, role, content, status, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(conversation_id)
+        .bind(parent_id)
+        .bind(role.as_str())
+        .bind(content)
+        .bind(status.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .last_insert_rowid();
+        sqlx::query("UPDATE conversations SET current_leaf_id = ?, updated_at = ? WHERE id = ?")
+            .bind(id)
+            .bind(now)
+            .bind(conversation_id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn set_message_content(&self, id: i64, content: &str, status: MessageStatus) -> Result<()> {
+        sqlx::query("UPDATE messages SET content = ?, status = ? WHERE id = ?")
+            .bind(content)
+            .bind(status.as_str())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Shows the branch ending at `leaf`.
+    pub async fn set_current_leaf(&self, conversation_id: i64, leaf: i64) -> Result<()> {
+        sqlx::query("UPDATE conversations SET current_leaf_id = ? WHERE id = ?")
+            .bind(leaf)
+            .bind(conversation_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn message(&self, id: i64) -> Result<Message> {
+        let row = sqlx::query("SELECT * FROM messages WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("message {id}")))?;
+        Ok(message_of(&row))
+    }
+
+    /// The messages from the root to `leaf`, in order (one recursive query).
+    pub async fn path_to(&self, leaf: i64) -> Result<Vec<Message>> {
+        let rows = sqlx::query(
+            "WITH RECURSIVE path(id, depth) AS ( \
+                 SELECT id, 0 FROM messages WHERE id = ? \
+                 UNION ALL SELECT m.parent_id, p.depth + 1 FROM messages m JOIN path p ON m.id = p.id \
+                 WHERE m.parent_id IS NOT NULL) \
+             SELECT m.* FROM path JOIN messages m ON m.id = path.id ORDER BY path.depth DESC",
+        )
+        .bind(leaf)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(message_of).collect())
+    }
+
+    /// The branch on screen: the path to the conversation's current leaf.
+    pub async fn current_branch(&self, conversation_id: i64) -> Result<Vec<Message>> {
+        let leaf: Option<i64> = sqlx::query_scalar("SELECT current_leaf_id FROM conversations WHERE id = ?")
+            .bind(conversation_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("conversation {conversation_id}")))?;
+        match leaf {
+            Some(leaf) => self.path_to(leaf).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// The message and its siblings (same parent), oldest first: the "‹ 2/3 ›" of a branch.
+    pub async fn siblings(&self, id: i64) -> Result<Vec<Message>> {
+        let m = self.message(id).await?;
+        let rows = sqlx::query(
+            "SELECT * FROM messages WHERE conversation_id = ? AND parent_id IS ? ORDER BY id",
+        )
+        .bind(m.conversation_id)
+        .bind(m.parent_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(message_of).collect())
+    }
+
+    /// Full-text search over every message (FTS5 syntax is neutralised: the words are matched
+    /// as given, so user input never fails as a query).
+    pub async fn search(&self, text: &str, limit: i64) -> Result<Vec<SearchHit>> {
+        let query: String = text
+            .split_whitespace()
+            .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        if query.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = sqlx::query(
+            "SELECT m.id AS message_id, m.conversation_id, c.title, \
+                    snippet(messages_fts, 0, '[', ']', '…', 12) AS snippet \
+             FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid \
+             JOIN conversations c ON c.id = m.conversation_id \
+             WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
+        )
+        .bind(query)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SearchHit {
+                conversation_id: r.get("conversation_id"),
+                conversation_title: r.get("title"),
+                message_id: r.get("message_id"),
+                snippet: r.get("snippet"),
+            })
+            .collect())
+    }
+
+    /// Starts an assistant answer under `parent` that is saved as it streams.
+    pub async fn stream_message(&self, conversation_id: i64, parent_id: Option<i64>) -> Result<MessageStream> {
+        let id = self.add_message(conversation_id, parent_id, Role::Assistant, "", MessageStatus::Streaming).await?;
+        Ok(MessageStream { store: self.clone(), id, text: String::new(), saved_len: 0, last_flush: Instant::now() })
+    }
+}
+
+fn message_of(r: &sqlx::sqlite::SqliteRow) -> Message {
+    Message {
+        id: r.get("id"),
+        conversation_id: r.get("conversation_id"),
+        parent_id: r.get("parent_id"),
+        role: Role::parse(r.get::<&str, _>("role")),
+        content: r.get("content"),
+        status: MessageStatus::parse(r.get::<&str, _>("status")),
+        created_at: r.get("created_at"),
+    }
+}
+
+/// Flush interval of a streaming answer: a killed app loses at most this much of it.
+pub const FLUSH_EVERY: Duration = Duration::from_millis(250);
+
+/// An answer being written: text is appended as it arrives and saved at least every
+/// [`FLUSH_EVERY`], and once more when it ends.
+pub struct MessageStream {
+    store: Store,
+    id: i64,
+    text: String,
+    saved_len: usize,
+    last_flush: Instant,
+}
+
+impl MessageStream {
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    /// Appends `piece`; saves when the last save is [`FLUSH_EVERY`] old. Returns whether it saved.
+    pub async fn push(&mut self, piece: &str) -> Result<bool> {
+        self.text.push_str(piece);
+        if self.last_flush.elapsed() >= FLUSH_EVERY && self.text.len() > self.saved_len {
+            self.flush(MessageStatus::Streaming).await?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    async fn flush(&mut self, status: MessageStatus) -> Result<()> {
+        self.store.set_message_content(self.id, &self.text, status).await?;
+        self.saved_len = self.text.len();
+        self.last_flush = Instant::now();
+        Ok(())
+    }
+
+    /// Saves the whole answer with its final status.
+    pub async fn finish(mut self, status: MessageStatus) -> Result<i64> {
+        self.flush(status).await?;
+        Ok(self.id)
+    }
+}
