@@ -1,7 +1,6 @@
 //! `sirocco-engine`: llama.cpp in-process through `llama-cpp-2`.
 //!
 //! - [`gguf_file`] validates a GGUF file before llama.cpp ever sees it and summarises its header.
-//! - [`models_folder`] lists the GGUF files in a folder.
 //! - [`chat_template`] renders a conversation with the model's own Jinja template.
 //! - [`mistral_format`] builds Mistral's prompt formats exactly as Mistral's reference does.
 //! - [`prompt`] picks the format for a loaded model and turns a conversation into tokens.
@@ -15,7 +14,6 @@ mod error;
 pub mod gguf_file;
 pub mod hardware;
 pub mod mistral_format;
-pub mod models_folder;
 pub mod overflow;
 pub mod planner;
 pub mod prompt;

@@ -3,7 +3,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use sirocco_engine::hardware::Hardware;
-use sirocco_engine::models_folder::ModelFile;
 use sirocco_engine::planner::{self, FitPlan, MemoryEstimate, PlanRequest};
 use sirocco_engine::{LoadParams, LoadedModel};
 use tauri::ipc::Channel;
@@ -12,7 +11,15 @@ use tauri::State;
 use crate::error::IpcResult;
 use crate::AppState;
 
-/// The models folder and the GGUF files in it.
+/// A model the picker offers (part 1 of a split model).
+#[derive(serde::Serialize)]
+pub struct ModelFile {
+    path: PathBuf,
+    file_name: String,
+    size_bytes: u64,
+}
+
+/// The models folder and the models the picker offers.
 #[derive(serde::Serialize)]
 pub struct ModelsFolder {
     folder: PathBuf,
