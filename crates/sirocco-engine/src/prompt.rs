@@ -26,6 +26,8 @@ pub enum PromptFormatKind {
 
 pub(crate) struct PromptFormat {
     pub kind: PromptFormatKind,
+    /// Mistral's control tokens this vocabulary has, looked up once at load.
+    controls: Vec<(&'static str, LlamaToken)>,
     template: Option<String>,
     special: SpecialTokens,
     bos: LlamaToken,
@@ -46,14 +48,18 @@ impl PromptFormat {
         let piece =
             |t: LlamaToken| String::from_utf8_lossy(&vocab.token_to_piece(t, true, None)).into_owned();
         let special = SpecialTokens { bos: piece(vocab.bos()), eos: piece(vocab.eos()) };
+        use mistral_format::{BEGIN_INST, BEGIN_SYSTEM, END_INST, END_SYSTEM};
+        let controls: Vec<_> = [BEGIN_INST, END_INST, BEGIN_SYSTEM, END_SYSTEM]
+            .into_iter()
+            .filter_map(|name| special_token(model, name).map(|t| (name, t)))
+            .collect();
+        let has = |name: &str| controls.iter().any(|(n, _)| *n == name);
         let (kind, template) = match template_override.filter(|t| !t.trim().is_empty()) {
             Some(t) => (PromptFormatKind::UserTemplate, Some(t.to_owned())),
             None => {
                 let facts = VocabFacts {
-                    has_inst_control: special_token(model, mistral_format::BEGIN_INST).is_some()
-                        && special_token(model, mistral_format::END_INST).is_some(),
-                    has_system_control: special_token(model, mistral_format::BEGIN_SYSTEM).is_some()
-                        && special_token(model, mistral_format::END_SYSTEM).is_some(),
+                    has_inst_control: has(BEGIN_INST) && has(END_INST),
+                    has_system_control: has(BEGIN_SYSTEM) && has(END_SYSTEM),
                     spm_32k: matches!(vocab.vocab_type(), llama_cpp_2::model::VocabType::SPM)
                         && vocab.n_tokens() == 32000,
                     chat_template: summary.chat_template.clone(),
@@ -72,7 +78,7 @@ impl PromptFormat {
                 }
             }
         };
-        Self { kind, template, special, bos: vocab.bos(), eos: vocab.eos(), add_bos: vocab.should_add_bos() }
+        Self { kind, controls, template, special, bos: vocab.bos(), eos: vocab.eos(), add_bos: vocab.should_add_bos() }
     }
 
     /// The prompt tokens for `messages`; with `reply_prefix` the assistant's reply starts with
@@ -91,9 +97,12 @@ impl PromptFormat {
                 match segment {
                     Segment::Bos => tokens.push(self.bos),
                     Segment::Eos => tokens.push(self.eos),
-                    Segment::Control(name) => tokens.push(special_token(model, name).ok_or_else(|| {
-                        EngineError::Template(format!("the vocabulary has no {name} token"))
-                    })?),
+                    Segment::Control(name) => {
+                        let (_, token) = self.controls.iter().find(|(n, _)| *n == name).ok_or_else(|| {
+                            EngineError::Template(format!("the vocabulary has no {name} token"))
+                        })?;
+                        tokens.push(*token);
+                    }
                     Segment::Text(text) => tokens.extend(vocab.tokenize(text.as_bytes(), false, false)),
                 }
             }
