@@ -23,7 +23,8 @@ mod utf8_stream;
 
 pub use chat_template::{ChatMessage, Role};
 pub use engine::{
-    Engine, GenerateRequest, Generation, GenerationEvent, GenerationStats, LoadParams, LoadedModel,
+    Engine, FlashAttention, GenerateRequest, Generation, GenerationEvent, GenerationStats, KvCacheType, LoadParams,
+    LoadedModel,
 };
 pub use error::{EngineError, Result};
 pub use gguf_file::GgufSummary;

@@ -8,6 +8,16 @@
 //!
 //! Nothing here knows about Tauri or any UI.
 
+mod card;
+mod personas;
+mod presets;
+mod transfer;
+
+pub use card::{parse_character_card, CardError};
+pub use personas::{expand_macros, Persona, PersonaDraft};
+pub use presets::{builtin_presets, Preset, PresetParams};
+pub use transfer::{ExportedConversation, ExportedMessage, Export};
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -24,6 +34,8 @@ pub enum StoreError {
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("{0} was not found")]
     NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
 }
 
 pub type Result<T> = std::result::Result<T, StoreError>;
@@ -37,7 +49,7 @@ pub enum Role {
 }
 
 impl Role {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::System => "system",
             Self::User => "user",
@@ -45,7 +57,7 @@ impl Role {
         }
     }
 
-    fn parse(s: &str) -> Self {
+    pub(crate) fn parse(s: &str) -> Self {
         match s {
             "system" => Self::System,
             "user" => Self::User,
@@ -65,7 +77,7 @@ pub enum MessageStatus {
 }
 
 impl MessageStatus {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Self::Complete => "complete",
             Self::Streaming => "streaming",
@@ -74,7 +86,7 @@ impl MessageStatus {
         }
     }
 
-    fn parse(s: &str) -> Self {
+    pub(crate) fn parse(s: &str) -> Self {
         match s {
             "streaming" => Self::Streaming,
             "stopped" => Self::Stopped,
@@ -92,6 +104,10 @@ pub struct Conversation {
     pub updated_at: i64,
     pub pinned: bool,
     pub current_leaf_id: Option<i64>,
+    /// The model file it was last used with.
+    pub model: Option<String>,
+    pub preset_id: Option<i64>,
+    pub persona_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -103,6 +119,28 @@ pub struct Message {
     pub content: String,
     pub status: MessageStatus,
     pub created_at: i64,
+    /// The generation's figures (time to first token, tokens/s…) as the engine reported them.
+    pub stats: Option<serde_json::Value>,
+}
+
+/// A message of the branch on screen, with its place among its siblings ("‹ 2/3 ›").
+#[derive(Debug, Clone, Serialize)]
+pub struct BranchMessage {
+    #[serde(flatten)]
+    pub message: Message,
+    /// 1-based position among the messages with the same parent, oldest first.
+    pub sibling_index: u32,
+    pub sibling_count: u32,
+}
+
+/// What a conversation's first message makes a title of: its first line, at most 60 characters.
+pub fn title_from(text: &str) -> String {
+    let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("New chat");
+    let mut title: String = line.chars().take(60).collect();
+    if line.chars().count() > 60 {
+        title = format!("{}…", title.trim_end());
+    }
+    title
 }
 
 /// A search hit: the message, its conversation, and a snippet with the match in `[…]`.
@@ -114,14 +152,14 @@ pub struct SearchHit {
     pub snippet: String,
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
 /// The store: one SQLite file.
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
 impl Store {
@@ -136,7 +174,9 @@ impl Store {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        let store = Self { pool };
+        store.install_builtin_presets().await?;
+        Ok(store)
     }
 
     /// SQLite's own consistency check: `"ok"` when the file is sound.
@@ -158,23 +198,38 @@ impl Store {
 
     /// Conversations, pinned first, then most recently active first.
     pub async fn conversations(&self) -> Result<Vec<Conversation>> {
-        let rows = sqlx::query(
-            "SELECT id, title, created_at, updated_at, pinned, current_leaf_id FROM conversations \
-             ORDER BY pinned DESC, updated_at DESC, id DESC",
+        let rows = sqlx::query("SELECT * FROM conversations ORDER BY pinned DESC, updated_at DESC, id DESC")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows.iter().map(conversation_of).collect())
+    }
+
+    pub async fn conversation(&self, id: i64) -> Result<Conversation> {
+        let row = sqlx::query("SELECT * FROM conversations WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("conversation {id}")))?;
+        Ok(conversation_of(&row))
+    }
+
+    /// Remembers the model, preset and persona a conversation uses.
+    pub async fn set_conversation_setup(
+        &self,
+        id: i64,
+        model: Option<&str>,
+        preset_id: Option<i64>,
+        persona_id: Option<i64>,
+    ) -> Result<()> {
+        self.expect_one(
+            sqlx::query("UPDATE conversations SET model = ?, preset_id = ?, persona_id = ? WHERE id = ?")
+                .bind(model)
+                .bind(preset_id)
+                .bind(persona_id)
+                .bind(id),
+            id,
         )
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Conversation {
-                id: r.get("id"),
-                title: r.get("title"),
-                created_at: r.get("created_at"),
-                updated_at: r.get("updated_at"),
-                pinned: r.get::<i64, _>("pinned") != 0,
-                current_leaf_id: r.get("current_leaf_id"),
-            })
-            .collect())
+        .await
     }
 
     pub async fn rename(&self, id: i64, title: &str) -> Result<()> {
@@ -247,6 +302,16 @@ impl Store {
         Ok(())
     }
 
+    /// Saves the engine's figures for a finished answer.
+    pub async fn set_message_stats(&self, id: i64, stats: &serde_json::Value) -> Result<()> {
+        sqlx::query("UPDATE messages SET stats_json = ? WHERE id = ?")
+            .bind(stats.to_string())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     /// Shows the branch ending at `leaf`.
     pub async fn set_current_leaf(&self, conversation_id: i64, leaf: i64) -> Result<()> {
         sqlx::query("UPDATE conversations SET current_leaf_id = ? WHERE id = ?")
@@ -292,6 +357,89 @@ impl Store {
             Some(leaf) => self.path_to(leaf).await,
             None => Ok(Vec::new()),
         }
+    }
+
+    /// The branch on screen with each message's place among its siblings.
+    pub async fn branch_view(&self, conversation_id: i64) -> Result<Vec<BranchMessage>> {
+        let leaf: Option<i64> = sqlx::query_scalar("SELECT current_leaf_id FROM conversations WHERE id = ?")
+            .bind(conversation_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("conversation {conversation_id}")))?;
+        let Some(leaf) = leaf else { return Ok(Vec::new()) };
+        let rows = sqlx::query(
+            "WITH RECURSIVE path(id, depth) AS ( \
+                 SELECT id, 0 FROM messages WHERE id = ? \
+                 UNION ALL SELECT m.parent_id, p.depth + 1 FROM messages m JOIN path p ON m.id = p.id \
+                 WHERE m.parent_id IS NOT NULL), \
+             sib AS (SELECT id, ROW_NUMBER() OVER (PARTITION BY parent_id ORDER BY id) AS idx, \
+                            COUNT(*) OVER (PARTITION BY parent_id) AS n \
+                     FROM messages WHERE conversation_id = ?) \
+             SELECT m.*, sib.idx, sib.n FROM path JOIN messages m ON m.id = path.id \
+             JOIN sib ON sib.id = m.id ORDER BY path.depth DESC",
+        )
+        .bind(leaf)
+        .bind(conversation_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .iter()
+            .map(|r| BranchMessage {
+                message: message_of(r),
+                sibling_index: r.get::<i64, _>("idx") as u32,
+                sibling_count: r.get::<i64, _>("n") as u32,
+            })
+            .collect())
+    }
+
+    /// Shows the branch through `message_id`: below it, the most recent answer at every step.
+    /// Returns the new leaf.
+    pub async fn show_branch_through(&self, message_id: i64) -> Result<i64> {
+        let m = self.message(message_id).await?;
+        let leaf: i64 = sqlx::query_scalar(
+            "WITH RECURSIVE down(id, depth) AS ( \
+                 SELECT ?, 0 \
+                 UNION ALL SELECT (SELECT MAX(c.id) FROM messages c WHERE c.parent_id = down.id), depth + 1 \
+                 FROM down WHERE EXISTS (SELECT 1 FROM messages c WHERE c.parent_id = down.id)) \
+             SELECT id FROM down ORDER BY depth DESC LIMIT 1",
+        )
+        .bind(message_id)
+        .fetch_one(&self.pool)
+        .await?;
+        self.set_current_leaf(m.conversation_id, leaf).await?;
+        Ok(leaf)
+    }
+
+    /// Deletes a message and everything below it; the branch on screen moves to its parent's
+    /// latest remaining line (or empties).
+    pub async fn delete_message(&self, id: i64) -> Result<()> {
+        let m = self.message(id).await?;
+        sqlx::query("DELETE FROM messages WHERE id = ?").bind(id).execute(&self.pool).await?;
+        match m.parent_id {
+            Some(parent) => {
+                self.show_branch_through(parent).await?;
+            }
+            None => {
+                let root: Option<i64> = sqlx::query_scalar(
+                    "SELECT MAX(id) FROM messages WHERE conversation_id = ? AND parent_id IS NULL",
+                )
+                .bind(m.conversation_id)
+                .fetch_one(&self.pool)
+                .await?;
+                match root {
+                    Some(root) => {
+                        self.show_branch_through(root).await?;
+                    }
+                    None => {
+                        sqlx::query("UPDATE conversations SET current_leaf_id = NULL WHERE id = ?")
+                            .bind(m.conversation_id)
+                            .execute(&self.pool)
+                            .await?;
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The message and its siblings (same parent), oldest first: the "‹ 2/3 ›" of a branch.
@@ -345,9 +493,35 @@ impl Store {
         let id = self.add_message(conversation_id, parent_id, Role::Assistant, "", MessageStatus::Streaming).await?;
         Ok(MessageStream { store: self.clone(), id, text: String::new(), saved_len: 0, last_flush: Instant::now() })
     }
+
+    /// Continues an existing assistant answer (its text so far stays; new text is appended).
+    pub async fn continue_message(&self, id: i64) -> Result<MessageStream> {
+        let m = self.message(id).await?;
+        if m.role != Role::Assistant {
+            return Err(StoreError::Invalid("only an answer can be continued".into()));
+        }
+        self.set_message_content(id, &m.content, MessageStatus::Streaming).await?;
+        self.set_current_leaf(m.conversation_id, id).await?;
+        let saved_len = m.content.len();
+        Ok(MessageStream { store: self.clone(), id, text: m.content, saved_len, last_flush: Instant::now() })
+    }
 }
 
-fn message_of(r: &sqlx::sqlite::SqliteRow) -> Message {
+fn conversation_of(r: &sqlx::sqlite::SqliteRow) -> Conversation {
+    Conversation {
+        id: r.get("id"),
+        title: r.get("title"),
+        created_at: r.get("created_at"),
+        updated_at: r.get("updated_at"),
+        pinned: r.get::<i64, _>("pinned") != 0,
+        current_leaf_id: r.get("current_leaf_id"),
+        model: r.get("model"),
+        preset_id: r.get("preset_id"),
+        persona_id: r.get("persona_id"),
+    }
+}
+
+pub(crate) fn message_of(r: &sqlx::sqlite::SqliteRow) -> Message {
     Message {
         id: r.get("id"),
         conversation_id: r.get("conversation_id"),
@@ -356,6 +530,9 @@ fn message_of(r: &sqlx::sqlite::SqliteRow) -> Message {
         content: r.get("content"),
         status: MessageStatus::parse(r.get::<&str, _>("status")),
         created_at: r.get("created_at"),
+        stats: r
+            .get::<Option<String>, _>("stats_json")
+            .and_then(|s| serde_json::from_str(&s).ok()),
     }
 }
 
@@ -375,6 +552,11 @@ pub struct MessageStream {
 impl MessageStream {
     pub fn id(&self) -> i64 {
         self.id
+    }
+
+    /// The answer so far.
+    pub fn text(&self) -> &str {
+        &self.text
     }
 
     /// Appends `piece`; saves when the last save is [`FLUSH_EVERY`] old. Returns whether it saved.

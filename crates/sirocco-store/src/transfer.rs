@@ -1,0 +1,176 @@
+//! Export conversations to Markdown (the branch on screen, for reading) and JSON (every branch,
+//! for import back); import JSON as new conversations.
+
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+use crate::{now_ms, MessageStatus, Result, Role, Store, StoreError};
+
+/// The JSON export: a version and the conversations, each with its whole message tree.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Export {
+    pub format: String,
+    pub version: u32,
+    pub conversations: Vec<ExportedConversation>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ExportedConversation {
+    pub title: String,
+    pub created_at: i64,
+    #[serde(default)]
+    pub pinned: bool,
+    pub current_leaf: Option<i64>,
+    /// Parents before children; `id`s are local to the file.
+    pub messages: Vec<ExportedMessage>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ExportedMessage {
+    pub id: i64,
+    pub parent: Option<i64>,
+    pub role: Role,
+    pub content: String,
+    #[serde(default = "complete")]
+    pub status: MessageStatus,
+    #[serde(default)]
+    pub created_at: i64,
+    #[serde(default)]
+    pub stats: Option<serde_json::Value>,
+}
+
+fn complete() -> MessageStatus {
+    MessageStatus::Complete
+}
+
+const FORMAT: &str = "sirocco-conversations";
+/// Imports larger than this many messages are refused (a hostile file cannot fill the disk).
+const MAX_IMPORT_MESSAGES: usize = 1_000_000;
+
+impl Store {
+    /// The JSON export of the given conversations (all of them when `ids` is empty).
+    pub async fn export(&self, ids: &[i64]) -> Result<Export> {
+        let mut conversations = Vec::new();
+        for c in self.conversations().await? {
+            if !ids.is_empty() && !ids.contains(&c.id) {
+                continue;
+            }
+            let rows = sqlx::query("SELECT * FROM messages WHERE conversation_id = ? ORDER BY id")
+                .bind(c.id)
+                .fetch_all(&self.pool)
+                .await?;
+            let messages = rows
+                .iter()
+                .map(crate::message_of)
+                .map(|m| ExportedMessage {
+                    id: m.id,
+                    parent: m.parent_id,
+                    role: m.role,
+                    content: m.content,
+                    status: m.status,
+                    created_at: m.created_at,
+                    stats: m.stats,
+                })
+                .collect();
+            conversations.push(ExportedConversation {
+                title: c.title,
+                created_at: c.created_at,
+                pinned: c.pinned,
+                current_leaf: c.current_leaf_id,
+                messages,
+            });
+        }
+        if conversations.is_empty() && !ids.is_empty() {
+            return Err(StoreError::NotFound("conversation".into()));
+        }
+        Ok(Export { format: FORMAT.into(), version: 1, conversations })
+    }
+
+    /// The branch on screen as Markdown, for reading or sharing.
+    pub async fn export_markdown(&self, id: i64) -> Result<String> {
+        let c = self.conversation(id).await?;
+        let mut out = format!("# {}\n", c.title.replace('\n', " "));
+        for m in self.current_branch(id).await? {
+            let who = match m.role {
+                Role::System => "System",
+                Role::User => "User",
+                Role::Assistant => "Assistant",
+            };
+            out.push_str(&format!("\n## {who}\n\n{}\n", m.content.trim_end()));
+        }
+        Ok(out)
+    }
+
+    /// Imports an export as new conversations (nothing existing is touched); returns their ids.
+    /// The whole file is checked before anything is written, and written in one transaction.
+    pub async fn import(&self, json: &[u8]) -> Result<Vec<i64>> {
+        let export: Export = serde_json::from_slice(json)
+            .map_err(|e| StoreError::Invalid(format!("this is not a Sirocco conversations file ({e})")))?;
+        if export.format != FORMAT || export.version != 1 {
+            return Err(StoreError::Invalid("this is not a Sirocco conversations file (version 1)".into()));
+        }
+        let total: usize = export.conversations.iter().map(|c| c.messages.len()).sum();
+        if total > MAX_IMPORT_MESSAGES {
+            return Err(StoreError::Invalid(format!("the file holds {total} messages; at most {MAX_IMPORT_MESSAGES} are imported")));
+        }
+        for c in &export.conversations {
+            let mut seen = std::collections::HashSet::new();
+            for m in &c.messages {
+                if let Some(p) = m.parent {
+                    if !seen.contains(&p) {
+                        return Err(StoreError::Invalid(format!(
+                            "in “{}”, a message's parent comes after it or is missing",
+                            c.title
+                        )));
+                    }
+                }
+                if !seen.insert(m.id) {
+                    return Err(StoreError::Invalid(format!("in “{}”, two messages have the id {}", c.title, m.id)));
+                }
+            }
+        }
+        let mut tx = self.pool.begin().await?;
+        let mut created = Vec::new();
+        let now = now_ms();
+        for c in &export.conversations {
+            let title = crate::title_from(&c.title);
+            let cid = sqlx::query("INSERT INTO conversations (title, created_at, updated_at, pinned) VALUES (?, ?, ?, ?)")
+                .bind(&title)
+                .bind(c.created_at)
+                .bind(now)
+                .bind(c.pinned as i64)
+                .execute(&mut *tx)
+                .await?
+                .last_insert_rowid();
+            let mut ids = HashMap::new();
+            for m in &c.messages {
+                // A message that was streaming when exported is what was saved of it.
+                let status = if m.status == MessageStatus::Streaming { MessageStatus::Stopped } else { m.status };
+                let id = sqlx::query(
+                    "INSERT INTO messages (conversation_id, parent_id, role, content, status, created_at, stats_json) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(cid)
+                .bind(m.parent.map(|p| ids[&p]))
+                .bind(m.role.as_str())
+                .bind(&m.content)
+                .bind(status.as_str())
+                .bind(m.created_at)
+                .bind(m.stats.as_ref().map(|s| s.to_string()))
+                .execute(&mut *tx)
+                .await?
+                .last_insert_rowid();
+                ids.insert(m.id, id);
+            }
+            let leaf = c.current_leaf.and_then(|l| ids.get(&l).copied()).or_else(|| ids.values().max().copied());
+            sqlx::query("UPDATE conversations SET current_leaf_id = ? WHERE id = ?")
+                .bind(leaf)
+                .bind(cid)
+                .execute(&mut *tx)
+                .await?;
+            created.push(cid);
+        }
+        tx.commit().await?;
+        Ok(created)
+    }
+}

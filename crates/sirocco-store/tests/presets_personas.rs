@@ -1,0 +1,274 @@
+//! Presets, personas, character cards, branches and export/import on real SQLite files.
+
+use base64::Engine as _;
+use sirocco_store::{expand_macros, parse_character_card, CardError, MessageStatus, PersonaDraft, Role, Store};
+
+async fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("chats.db")).await.unwrap();
+    (dir, store)
+}
+
+#[tokio::test]
+async fn builtin_presets_are_read_only_and_user_presets_are_editable() {
+    let (dir, store) = store().await;
+    let presets = store.presets().await.unwrap();
+    let names: Vec<_> = presets.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Balanced", "Precise", "Creative", "Code", "Guardrail (Mistral safe mode)"]);
+    assert!(presets.iter().all(|p| p.builtin));
+    let precise = &presets[1];
+    assert!(precise.params.sampling.temperature < 0.5);
+    assert!(presets[4].params.system_prompt.starts_with("Always assist with care, respect, and truth."));
+
+    // Built-ins: no edits, no deletes; duplicate instead.
+    let err = store.update_preset(precise.id, "Mine", &precise.params).await.unwrap_err().to_string();
+    assert!(err.contains("built in"), "{err}");
+    assert!(store.delete_preset(precise.id).await.is_err());
+    let copy = store.duplicate_preset(precise.id).await.unwrap();
+    let mut params = store.preset(copy).await.unwrap().params;
+    assert_eq!(params, precise.params);
+    params.sampling.temperature = 0.33;
+    params.sampling.stop = vec!["###".into()];
+    store.update_preset(copy, "Precise, mine", &params).await.unwrap();
+    assert!(store.update_preset(copy, "   ", &params).await.is_err(), "a name is needed");
+
+    // A model's default preset survives a reopen; reopening does not duplicate built-ins.
+    store.set_model_preset("/models/mistral.gguf", copy).await.unwrap();
+    drop(store);
+    let store = Store::open(&dir.path().join("chats.db")).await.unwrap();
+    assert_eq!(store.presets().await.unwrap().len(), 6);
+    assert_eq!(store.model_preset("/models/mistral.gguf").await.unwrap(), Some(copy));
+    let reread = store.preset(copy).await.unwrap();
+    assert_eq!((reread.name.as_str(), reread.params.sampling.temperature), ("Precise, mine", 0.33));
+    assert_eq!(reread.params.sampling.stop, ["###"]);
+    store.delete_preset(copy).await.unwrap();
+    assert_eq!(store.model_preset("/models/mistral.gguf").await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn personas_expand_macros_and_refuse_unsafe_avatars() {
+    let (_dir, store) = store().await;
+    let draft = PersonaDraft {
+        name: "Captain Nemo".into(),
+        avatar: "🐙".into(),
+        description: "{{char}} commands the Nautilus and distrusts {{USER}}.".into(),
+        system_prompt: String::new(),
+        greeting: "Welcome aboard, {{user}}.".into(),
+        example_dialogue: "<USER>: Where are we?\n<BOT>: Twenty thousand leagues down.".into(),
+    };
+    let id = store.create_persona(&draft).await.unwrap();
+    let persona = store.persona(id).await.unwrap();
+    assert_eq!(persona.draft, draft);
+    let system = persona.draft.system_message("Ada");
+    assert!(system.starts_with("You are Captain Nemo."), "{system}");
+    assert!(system.contains("Captain Nemo commands the Nautilus and distrusts Ada."), "{system}");
+    assert!(system.contains("Ada: Where are we?\nCaptain Nemo: Twenty thousand leagues down."), "{system}");
+    assert_eq!(expand_macros("{{user}} → {{char}} {{other}}", "C", "U"), "U → C {{other}}");
+
+    for avatar in [
+        "https://example.com/a.png",
+        "data:image/svg+xml;base64,PHN2Zz4=",
+        "<img src=x onerror=alert(1)>",
+        "data:image/png;base64,AAAA\"onerror=\"x",
+    ] {
+        let bad = PersonaDraft { avatar: avatar.into(), ..draft.clone() };
+        let err = store.create_persona(&bad).await.unwrap_err().to_string();
+        assert!(err.contains("avatar"), "{avatar}: {err}");
+    }
+    let huge = PersonaDraft { description: "x".repeat(200 * 1024), ..draft.clone() };
+    assert!(store.create_persona(&huge).await.unwrap_err().to_string().contains("description"));
+    assert_eq!(store.personas().await.unwrap().len(), 1);
+    store.delete_persona(id).await.unwrap();
+    assert!(store.personas().await.unwrap().is_empty());
+}
+
+fn v2_card(name: &str, description: &str) -> serde_json::Value {
+    serde_json::json!({
+        "spec": "chara_card_v2",
+        "spec_version": "2.0",
+        "data": {
+            "name": name,
+            "description": description,
+            "personality": "curious, precise",
+            "scenario": "A lighthouse at night.",
+            "first_mes": "*looks up* Oh, {{user}}! You came.",
+            "mes_example": "<START>\n{{user}}: Hello\n{{char}}: The lamp needs oil.",
+            "creator_notes": "Made for testing.",
+            "system_prompt": "",
+            "post_history_instructions": "",
+            "alternate_greetings": ["Hi."],
+            "character_book": null,
+            "tags": ["test"],
+            "creator": "sirocco",
+            "character_version": "1.0",
+            "extensions": {"depth_prompt": {"prompt": "", "depth": 4}}
+        }
+    })
+}
+
+/// A PNG with the card in a `tEXt` chunk, the way SillyTavern writes it.
+fn png_with_text(key: &str, text: &[u8]) -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, kind: &[u8; 4], data: &[u8]) {
+        out.extend((data.len() as u32).to_be_bytes());
+        out.extend(kind);
+        out.extend(data);
+        out.extend(crc32(kind, data).to_be_bytes());
+    }
+    fn crc32(kind: &[u8], data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in kind.iter().chain(data) {
+            crc ^= b as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend(1u32.to_be_bytes());
+    ihdr.extend(1u32.to_be_bytes());
+    ihdr.extend([8, 6, 0, 0, 0]);
+    chunk(&mut png, b"IHDR", &ihdr);
+    let mut text_data = key.as_bytes().to_vec();
+    text_data.push(0);
+    text_data.extend(text);
+    chunk(&mut png, b"tEXt", &text_data);
+    // One transparent pixel, zlib-compressed (stored block).
+    chunk(&mut png, b"IDAT", &[0x78, 0x01, 0x01, 0x05, 0x00, 0xfa, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x01]);
+    chunk(&mut png, b"IEND", &[]);
+    png
+}
+
+#[test]
+fn character_cards_json_and_png() {
+    let card = v2_card("Lumen", "{{char}} keeps the lighthouse.");
+    let draft = parse_character_card(card.to_string().as_bytes()).unwrap();
+    assert_eq!(draft.name, "Lumen");
+    assert!(draft.description.starts_with("{{char}} keeps the lighthouse."));
+    assert!(draft.description.contains("{{char}}'s personality: curious, precise"));
+    assert!(draft.description.contains("Scenario: A lighthouse at night."));
+    assert_eq!(draft.greeting, "*looks up* Oh, {{user}}! You came.");
+    assert!(draft.avatar.is_empty());
+
+    // V1: the fields at the top level.
+    let v1 = serde_json::json!({"name": "Old", "description": "d", "first_mes": "hi", "mes_example": ""});
+    assert_eq!(parse_character_card(v1.to_string().as_bytes()).unwrap().name, "Old");
+
+    // PNG: the card in `chara`, the image becomes the avatar.
+    let b64 = base64::engine::general_purpose::STANDARD.encode(card.to_string());
+    let png = png_with_text("chara", b64.as_bytes());
+    let from_png = parse_character_card(&png).unwrap();
+    assert_eq!(from_png.name, "Lumen");
+    assert!(from_png.avatar.starts_with("data:image/png;base64,iVBORw0KGgo"));
+    assert!(from_png.validate().is_ok());
+}
+
+#[test]
+fn hostile_character_cards_give_clear_errors_or_stay_inert() {
+    let not_card = |bytes: &[u8]| match parse_character_card(bytes) {
+        Err(CardError::NotACard(why)) => why,
+        other => panic!("expected NotACard, got {other:?}"),
+    };
+    assert!(not_card(b"{\"name\": ").contains("not valid JSON"));
+    assert!(not_card(b"[1,2,3]").contains("not a JSON object"));
+    assert!(not_card(br#"{"spec":"chara_card_v2"}"#).contains("`data` is missing"));
+    assert!(not_card(br#"{"spec":"chara_card_v9","data":{}}"#).contains("unknown card format"));
+    assert!(not_card(br#"{"name": {"$ne": 1}}"#).contains("`name` is not text"));
+    assert!(not_card(br#"{"description": "no name"}"#).contains("no name"));
+    // PNGs: no card chunk, a chunk length past the end, a chunk that is not base64.
+    assert!(not_card(&png_with_text("comment", b"hello")).contains("no character data"));
+    let mut cut = png_with_text("chara", b"e30=");
+    cut.truncate(40);
+    assert!(not_card(&cut).contains("cut short"));
+    let mut lying = png_with_text("chara", b"e30=");
+    lying[33..37].copy_from_slice(&u32::MAX.to_be_bytes());
+    assert!(not_card(&lying).contains("cut short"));
+    assert!(not_card(&png_with_text("chara", b"%%%not base64%%%")).contains("not base64"));
+    // Huge: the file, and one field.
+    assert!(matches!(parse_character_card(&vec![b' '; 17 * 1024 * 1024]), Err(CardError::TooLarge(17))));
+    let long = v2_card("Big", &"x".repeat(150 * 1024));
+    assert!(matches!(
+        parse_character_card(long.to_string().as_bytes()),
+        Err(CardError::FieldTooLong { ref field, kb: 150 }) if field == "description"
+    ));
+    // Script in a field is kept as text (the UI renders it sanitised).
+    let script = v2_card("<img src=x onerror=alert(1)>", "<script>alert('pwned')</script>");
+    let draft = parse_character_card(script.to_string().as_bytes()).unwrap();
+    assert!(draft.description.contains("<script>alert('pwned')</script>"));
+}
+
+#[tokio::test]
+async fn branch_view_counts_siblings_and_switching_follows_the_latest_answer() {
+    let (_dir, store) = store().await;
+    let c = store.create_conversation("Branches").await.unwrap();
+    let q = store.add_message(c, None, Role::User, "Q", MessageStatus::Complete).await.unwrap();
+    let a1 = store.add_message(c, Some(q), Role::Assistant, "A1", MessageStatus::Complete).await.unwrap();
+    let q1 = store.add_message(c, Some(a1), Role::User, "Q1", MessageStatus::Complete).await.unwrap();
+    let a2 = store.add_message(c, Some(q), Role::Assistant, "A2", MessageStatus::Complete).await.unwrap();
+    let view = store.branch_view(c).await.unwrap();
+    let shown: Vec<_> = view.iter().map(|m| (m.message.content.as_str(), m.sibling_index, m.sibling_count)).collect();
+    assert_eq!(shown, [("Q", 1, 1), ("A2", 2, 2)]);
+    // ‹ back to the first answer: its branch continues to Q1.
+    assert_eq!(store.show_branch_through(a1).await.unwrap(), q1);
+    let shown: Vec<_> = store.branch_view(c).await.unwrap().into_iter().map(|m| m.message.content).collect();
+    assert_eq!(shown, ["Q", "A1", "Q1"]);
+    // Deleting A1 removes Q1 with it and shows A2.
+    store.delete_message(a1).await.unwrap();
+    let shown: Vec<_> = store.branch_view(c).await.unwrap().into_iter().map(|m| m.message.id).collect();
+    assert_eq!(shown, [q, a2]);
+    assert!(store.message(q1).await.is_err());
+
+    // Continue an answer: the text grows in place.
+    let mut stream = store.continue_message(a2).await.unwrap();
+    stream.push(" and more").await.unwrap();
+    stream.finish(MessageStatus::Complete).await.unwrap();
+    assert_eq!(store.message(a2).await.unwrap().content, "A2 and more");
+    assert!(store.continue_message(q).await.is_err(), "a question cannot be continued");
+    store.set_message_stats(a2, &serde_json::json!({"generated_tokens": 3})).await.unwrap();
+    assert_eq!(store.message(a2).await.unwrap().stats.unwrap()["generated_tokens"], 3);
+    store.delete_message(q).await.unwrap();
+    assert!(store.branch_view(c).await.unwrap().is_empty());
+    assert_eq!(store.integrity_check().await.unwrap(), "ok");
+}
+
+#[tokio::test]
+async fn export_then_import_keeps_every_branch() {
+    let (_dir, store) = store().await;
+    let c = store.create_conversation("Trip").await.unwrap();
+    let q = store.add_message(c, None, Role::User, "Where to?", MessageStatus::Complete).await.unwrap();
+    store.add_message(c, Some(q), Role::Assistant, "Lisbon.", MessageStatus::Complete).await.unwrap();
+    let a2 = store.add_message(c, Some(q), Role::Assistant, "Kyoto.", MessageStatus::Stopped).await.unwrap();
+    store.set_pinned(c, true).await.unwrap();
+    let md = store.export_markdown(c).await.unwrap();
+    assert_eq!(md, "# Trip\n\n## User\n\nWhere to?\n\n## Assistant\n\nKyoto.\n");
+
+    let export = store.export(&[]).await.unwrap();
+    let json = serde_json::to_vec(&export).unwrap();
+    let imported = store.import(&json).await.unwrap();
+    assert_eq!(imported.len(), 1);
+    let again = store.export(&imported).await.unwrap();
+    let strip = |e: &sirocco_store::Export| {
+        e.conversations[0].messages.iter().map(|m| (m.role, m.content.clone(), m.status)).collect::<Vec<_>>()
+    };
+    assert_eq!(strip(&again), strip(&export));
+    let view: Vec<_> = store.branch_view(imported[0]).await.unwrap().into_iter().map(|m| m.message.content).collect();
+    assert_eq!(view, ["Where to?", "Kyoto."], "the branch on screen is kept");
+    assert!(store.conversation(imported[0]).await.unwrap().pinned);
+    let _ = a2;
+
+    // Hostile files: nothing is written.
+    let before = store.conversations().await.unwrap().len();
+    for bad in [
+        &b"not json"[..],
+        br#"{"format":"other","version":1,"conversations":[]}"#,
+        br#"{"format":"sirocco-conversations","version":1,"conversations":[{"title":"t","created_at":0,"current_leaf":null,
+            "messages":[{"id":1,"parent":2,"role":"user","content":"a"},{"id":2,"parent":1,"role":"assistant","content":"b"}]}]}"#,
+        br#"{"format":"sirocco-conversations","version":1,"conversations":[{"title":"t","created_at":0,"current_leaf":null,
+            "messages":[{"id":1,"parent":null,"role":"root","content":"a"}]}]}"#,
+    ] {
+        let err = store.import(bad).await.unwrap_err().to_string();
+        assert!(err.contains("Sirocco conversations file") || err.contains("parent"), "{err}");
+    }
+    assert_eq!(store.conversations().await.unwrap().len(), before);
+}
