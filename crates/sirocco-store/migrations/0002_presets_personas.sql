@@ -34,3 +34,6 @@ ALTER TABLE conversations ADD COLUMN persona_id INTEGER REFERENCES personas(id) 
 
 -- Walking down a branch (latest child of a message) and the sibling counts.
 CREATE INDEX messages_by_parent_only ON messages(parent_id, id);
+
+-- Why an answer failed (shown under it), when it did.
+ALTER TABLE messages ADD COLUMN error TEXT;

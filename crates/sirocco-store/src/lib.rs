@@ -121,6 +121,8 @@ pub struct Message {
     pub created_at: i64,
     /// The generation's figures (time to first token, tokens/s…) as the engine reported them.
     pub stats: Option<serde_json::Value>,
+    /// Why the answer failed, if it did.
+    pub error: Option<String>,
 }
 
 /// A message of the branch on screen, with its place among its siblings ("‹ 2/3 ›").
@@ -533,6 +535,7 @@ pub(crate) fn message_of(r: &sqlx::sqlite::SqliteRow) -> Message {
         stats: r
             .get::<Option<String>, _>("stats_json")
             .and_then(|s| serde_json::from_str(&s).ok()),
+        error: r.get("error"),
     }
 }
 
@@ -579,6 +582,17 @@ impl MessageStream {
     /// Saves the whole answer with its final status.
     pub async fn finish(mut self, status: MessageStatus) -> Result<i64> {
         self.flush(status).await?;
+        Ok(self.id)
+    }
+
+    /// Saves what was generated, marked failed with the reason.
+    pub async fn fail(mut self, error: &str) -> Result<i64> {
+        self.flush(MessageStatus::Error).await?;
+        sqlx::query("UPDATE messages SET error = ? WHERE id = ?")
+            .bind(error)
+            .bind(self.id)
+            .execute(&self.store.pool)
+            .await?;
         Ok(self.id)
     }
 }

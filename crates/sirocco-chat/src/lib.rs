@@ -1,0 +1,266 @@
+//! `sirocco-chat`: one turn of a conversation.
+//!
+//! A turn reads the branch on screen from the store, puts the persona's and the preset's system
+//! prompt in front, asks the engine for an answer and saves it as it streams (so a killed app
+//! keeps what was shown). Sending, regenerating, editing a question and continuing an answer are
+//! all turns; each makes or extends a branch, never overwrites one.
+//!
+//! No Tauri types: the app forwards [`TurnEvent`]s to the page; tests drive turns directly.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use sirocco_engine::engine::FinishReason;
+use sirocco_engine::{ChatMessage, Engine, GenerateRequest, GenerationEvent, OverflowPolicy, SamplingParams};
+use sirocco_store::{title_from, Message, MessageStatus, Role, Store};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    #[error(transparent)]
+    Store(#[from] sirocco_store::StoreError),
+    #[error(transparent)]
+    Engine(#[from] sirocco_engine::EngineError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T> = std::result::Result<T, ChatError>;
+
+/// What the user did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Turn {
+    /// A new question under `parent_id` (the leaf on screen; `None` starts the conversation).
+    Send { parent_id: Option<i64>, text: String },
+    /// Another answer to the question `question_id`: a sibling of the answers it has.
+    Regenerate { question_id: i64 },
+    /// The question `message_id` edited: a sibling question with `text`, then its answer.
+    Edit { message_id: i64, text: String },
+    /// More of the answer `answer_id`, appended to it.
+    Continue { answer_id: i64 },
+}
+
+/// A turn and how to answer it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TurnRequest {
+    /// `None`: a new conversation, titled from the first question.
+    pub conversation_id: Option<i64>,
+    pub turn: Turn,
+    /// "Start reply with": the answer begins with this text.
+    pub reply_prefix: Option<String>,
+    pub sampling: SamplingParams,
+    pub overflow: OverflowPolicy,
+    /// The preset's system prompt (after the persona's).
+    pub system_prompt: String,
+    pub preset_id: Option<i64>,
+    pub persona_id: Option<i64>,
+    /// The model file answering (remembered with the conversation).
+    pub model: Option<String>,
+    /// What `{{user}}` expands to.
+    pub user_name: String,
+}
+
+impl Default for TurnRequest {
+    fn default() -> Self {
+        Self {
+            conversation_id: None,
+            turn: Turn::Send { parent_id: None, text: String::new() },
+            reply_prefix: None,
+            sampling: SamplingParams::default(),
+            overflow: OverflowPolicy::Stop,
+            system_prompt: String::new(),
+            preset_id: None,
+            persona_id: None,
+            model: None,
+            user_name: "User".into(),
+        }
+    }
+}
+
+/// What the page sees of a turn, in order: `Started`, `Text`…, then `Done` or `Error`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum TurnEvent {
+    /// The stored messages the turn made: the conversation, the messages added before the
+    /// answer (a greeting, the question), and the answer's id.
+    Started { conversation_id: i64, title: String, added: Vec<Message>, answer_id: i64 },
+    Text { text: String },
+    Done { stats: sirocco_engine::GenerationStats },
+    Error { message: String },
+}
+
+/// Runs one turn. `on_cancel` receives the flag that stops it (within one token); `emit` gets
+/// every event and returns `false` when nobody listens any more (the turn then stops, and what
+/// was generated is kept). Errors before the answer starts are returned; errors after it are
+/// saved with the answer and emitted.
+pub async fn run_turn(
+    store: &Store,
+    engine: &Engine,
+    request: TurnRequest,
+    on_cancel: impl FnOnce(Arc<AtomicBool>),
+    mut emit: impl FnMut(TurnEvent) -> bool,
+) -> Result<i64> {
+    let persona = match request.persona_id {
+        Some(id) => Some(store.persona(id).await?),
+        None => None,
+    };
+    let (conversation_id, title) = match request.conversation_id {
+        Some(id) => (id, store.conversation(id).await?.title),
+        None => {
+            let title = match &request.turn {
+                Turn::Send { text, .. } => title_from(text),
+                _ => return Err(ChatError::Invalid("a new conversation starts with a question".into())),
+            };
+            (store.create_conversation(&title).await?, title)
+        }
+    };
+    store
+        .set_conversation_setup(conversation_id, request.model.as_deref(), request.preset_id, request.persona_id)
+        .await?;
+
+    let mut added = Vec::new();
+    let mut prefix = request.reply_prefix.clone().filter(|p| !p.is_empty());
+    let (parent, mut stream) = match &request.turn {
+        Turn::Send { parent_id, text } => {
+            let text = non_empty(text)?;
+            let mut parent = *parent_id;
+            if parent.is_none() {
+                // A persona greets first.
+                if let Some(p) = persona.as_ref().filter(|p| !p.draft.greeting.trim().is_empty()) {
+                    let greeting = sirocco_store::expand_macros(&p.draft.greeting, &p.draft.name, &request.user_name);
+                    let id = store.add_message(conversation_id, None, Role::Assistant, &greeting, MessageStatus::Complete).await?;
+                    added.push(store.message(id).await?);
+                    parent = Some(id);
+                }
+            } else {
+                check_in(store, conversation_id, parent.unwrap()).await?;
+            }
+            let q = store.add_message(conversation_id, parent, Role::User, text, MessageStatus::Complete).await?;
+            added.push(store.message(q).await?);
+            (q, store.stream_message(conversation_id, Some(q)).await?)
+        }
+        Turn::Regenerate { question_id } => {
+            let q = check_in(store, conversation_id, *question_id).await?;
+            if q.role != Role::User {
+                return Err(ChatError::Invalid("only a question can be answered again".into()));
+            }
+            (q.id, store.stream_message(conversation_id, Some(q.id)).await?)
+        }
+        Turn::Edit { message_id, text } => {
+            let old = check_in(store, conversation_id, *message_id).await?;
+            if old.role != Role::User {
+                return Err(ChatError::Invalid("edit an answer with the answer editor".into()));
+            }
+            let q = store.add_message(conversation_id, old.parent_id, Role::User, non_empty(text)?, MessageStatus::Complete).await?;
+            added.push(store.message(q).await?);
+            (q, store.stream_message(conversation_id, Some(q)).await?)
+        }
+        Turn::Continue { answer_id } => {
+            let a = check_in(store, conversation_id, *answer_id).await?;
+            let parent = a.parent_id.ok_or_else(|| ChatError::Invalid("a greeting cannot be continued".into()))?;
+            let stream = store.continue_message(a.id).await?;
+            prefix = Some(format!("{}{}", a.content, prefix.unwrap_or_default()));
+            (parent, stream)
+        }
+    };
+    let answer_id = stream.id();
+    if !emit(TurnEvent::Started { conversation_id, title, added, answer_id }) {
+        stream.finish(MessageStatus::Stopped).await?;
+        return Ok(answer_id);
+    }
+    // "Start reply with" text is part of the answer; a continued answer's text is there already.
+    if let Some(p) = request.reply_prefix.as_deref().filter(|p| !p.is_empty()) {
+        stream.push(p).await?;
+        emit(TurnEvent::Text { text: p.to_string() });
+    }
+
+    let mut messages = Vec::new();
+    let system = [
+        persona.as_ref().map(|p| p.draft.system_message(&request.user_name)).unwrap_or_default(),
+        request.system_prompt.trim().to_string(),
+    ]
+    .into_iter()
+    .filter(|s| !s.is_empty())
+    .collect::<Vec<_>>()
+    .join("\n\n");
+    if !system.is_empty() {
+        messages.push(ChatMessage { role: sirocco_engine::Role::System, content: system });
+    }
+    for m in store.path_to(parent).await? {
+        if m.status == MessageStatus::Error || m.content.is_empty() {
+            continue;
+        }
+        let role = match m.role {
+            Role::System => sirocco_engine::Role::System,
+            Role::User => sirocco_engine::Role::User,
+            Role::Assistant => sirocco_engine::Role::Assistant,
+        };
+        messages.push(ChatMessage { role, content: m.content });
+    }
+
+    let generation = GenerateRequest {
+        reply_prefix: prefix,
+        overflow: request.overflow,
+        ..GenerateRequest::new(messages, request.sampling.clone())
+    };
+    let mut generation = match engine.generate(generation) {
+        Ok(g) => g,
+        Err(e) => {
+            let message = e.to_string();
+            stream.fail(&message).await?;
+            emit(TurnEvent::Error { message });
+            return Ok(answer_id);
+        }
+    };
+    let cancel = generation.cancel_handle();
+    on_cancel(cancel.clone());
+    while let Some(event) = generation.events.recv().await {
+        match event {
+            GenerationEvent::Text { text } => {
+                stream.push(&text).await?;
+                if !emit(TurnEvent::Text { text }) {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            }
+            GenerationEvent::Done { stats } => {
+                let status = if stats.finish_reason == FinishReason::Cancelled {
+                    MessageStatus::Stopped
+                } else {
+                    MessageStatus::Complete
+                };
+                let id = stream.finish(status).await?;
+                store.set_message_stats(id, &serde_json::to_value(&stats).expect("stats serialise")).await?;
+                emit(TurnEvent::Done { stats });
+                return Ok(answer_id);
+            }
+            GenerationEvent::Error { message } => {
+                stream.fail(&message).await?;
+                emit(TurnEvent::Error { message });
+                return Ok(answer_id);
+            }
+        }
+    }
+    // The engine went away mid-answer: keep what came.
+    let message = "the engine stopped before the answer was finished".to_string();
+    stream.fail(&message).await?;
+    emit(TurnEvent::Error { message });
+    Ok(answer_id)
+}
+
+fn non_empty(text: &str) -> Result<&str> {
+    if text.trim().is_empty() {
+        return Err(ChatError::Invalid("the message is empty".into()));
+    }
+    Ok(text)
+}
+
+/// The message, checked to belong to the conversation.
+async fn check_in(store: &Store, conversation_id: i64, id: i64) -> Result<Message> {
+    let m = store.message(id).await?;
+    if m.conversation_id != conversation_id {
+        return Err(ChatError::Invalid(format!("message {id} is not in this conversation")));
+    }
+    Ok(m)
+}

@@ -1,0 +1,174 @@
+//! Conversation turns on a real model (SmolLM2) and a real SQLite file: send, regenerate, edit,
+//! continue, personas and presets' system prompts, and a stop that keeps what was generated.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use sirocco_chat::{run_turn, Turn, TurnEvent, TurnRequest};
+use sirocco_engine::{Engine, LoadParams, SamplingParams};
+use sirocco_store::{MessageStatus, PersonaDraft, Role, Store};
+
+fn smollm2() -> PathBuf {
+    let dir = std::env::var_os("SIROCCO_FIXTURES").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/sirocco/fixtures")
+    });
+    let path = dir.join("SmolLM2-135M-Instruct.Q4_1.gguf");
+    assert!(path.is_file(), "missing fixture {} — run tests/fixtures/fetch.sh", path.display());
+    path
+}
+
+async fn setup() -> (tempfile::TempDir, Store, Engine) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("chats.db")).await.unwrap();
+    let engine = Engine::start();
+    let params = LoadParams { context_length: Some(2048), ..LoadParams::default() };
+    engine.load(&smollm2(), params, |_| {}, Arc::new(AtomicBool::new(false))).await.expect("SmolLM2 loads");
+    (dir, store, engine)
+}
+
+fn greedy(max_tokens: u32) -> SamplingParams {
+    SamplingParams { temperature: 0.0, max_tokens, ..SamplingParams::default() }
+}
+
+/// Runs a turn and returns (events, answer id).
+async fn turn(store: &Store, engine: &Engine, request: TurnRequest) -> (Vec<TurnEvent>, i64) {
+    let mut events = Vec::new();
+    let id = run_turn(store, engine, request, |_| {}, |e| {
+        events.push(e);
+        true
+    })
+    .await
+    .expect("the turn runs");
+    (events, id)
+}
+
+fn text_of(events: &[TurnEvent]) -> String {
+    events.iter().filter_map(|e| if let TurnEvent::Text { text } = e { Some(text.as_str()) } else { None }).collect()
+}
+
+#[tokio::test]
+async fn send_regenerate_edit_and_continue_make_branches_in_the_store() {
+    let (_dir, store, engine) = setup().await;
+    // Send: a new conversation titled from the question.
+    let (events, a1) = turn(&store, &engine, TurnRequest {
+        turn: Turn::Send { parent_id: None, text: "What is the capital of France?\nAnswer briefly.".into() },
+        sampling: greedy(24),
+        ..TurnRequest::default()
+    })
+    .await;
+    let TurnEvent::Started { conversation_id: c, title, added, answer_id } = &events[0] else { panic!("{events:?}") };
+    assert_eq!((title.as_str(), *answer_id), ("What is the capital of France?", a1));
+    assert_eq!(added.len(), 1);
+    assert!(matches!(events.last(), Some(TurnEvent::Done { .. })), "{events:?}");
+    let c = *c;
+    let q = added[0].id;
+    let answer = store.message(a1).await.unwrap();
+    assert_eq!(answer.content, text_of(&events), "what streamed is what was saved");
+    assert!(answer.content.contains("Paris"), "{}", answer.content);
+    assert_eq!(answer.status, MessageStatus::Complete);
+    assert!(answer.stats.as_ref().unwrap()["generated_tokens"].as_u64().unwrap() > 0);
+
+    // Regenerate with other sampling: a second answer to the same question.
+    let (events, a2) = turn(&store, &engine, TurnRequest {
+        conversation_id: Some(c),
+        turn: Turn::Regenerate { question_id: q },
+        sampling: SamplingParams { temperature: 1.2, seed: 7, max_tokens: 16, ..SamplingParams::default() },
+        ..TurnRequest::default()
+    })
+    .await;
+    assert!(matches!(events.last(), Some(TurnEvent::Done { .. })));
+    let view = store.branch_view(c).await.unwrap();
+    assert_eq!(view.iter().map(|m| (m.message.id, m.sibling_index, m.sibling_count)).collect::<Vec<_>>(), [(q, 1, 1), (a2, 2, 2)]);
+
+    // Edit the question: a sibling question with its own answer.
+    let (events, a3) = turn(&store, &engine, TurnRequest {
+        conversation_id: Some(c),
+        turn: Turn::Edit { message_id: q, text: "What is the capital of Italy? Answer briefly.".into() },
+        sampling: greedy(24),
+        ..TurnRequest::default()
+    })
+    .await;
+    assert!(text_of(&events).contains("Rome"), "{}", text_of(&events));
+    let view = store.branch_view(c).await.unwrap();
+    assert_eq!(view.len(), 2);
+    assert_eq!((view[0].sibling_index, view[0].sibling_count, view[1].message.id), (2, 2, a3));
+
+    // Continue the answer: text is appended to the same message.
+    let before = store.message(a3).await.unwrap().content;
+    let (events, same) = turn(&store, &engine, TurnRequest {
+        conversation_id: Some(c),
+        turn: Turn::Continue { answer_id: a3 },
+        sampling: SamplingParams { ignore_eos: true, ..greedy(8) },
+        ..TurnRequest::default()
+    })
+    .await;
+    assert_eq!(same, a3);
+    let after = store.message(a3).await.unwrap().content;
+    assert!(after.len() > before.len() && after.starts_with(&before), "{before:?} → {after:?}");
+    assert_eq!(after, format!("{before}{}", text_of(&events)));
+
+    // A message from another conversation is refused before anything is written.
+    let other = store.create_conversation("other").await.unwrap();
+    let err = run_turn(&store, &engine, TurnRequest { conversation_id: Some(other), turn: Turn::Regenerate { question_id: q }, ..TurnRequest::default() }, |_| {}, |_| true)
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not in this conversation"), "{err}");
+    assert!(store.branch_view(other).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn personas_greet_and_speak_and_a_stop_keeps_the_partial_answer() {
+    let (_dir, store, engine) = setup().await;
+    let persona = store
+        .create_persona(&PersonaDraft {
+            name: "Pirate Pete".into(),
+            greeting: "Ahoy, {{user}}!".into(),
+            system_prompt: "You are {{char}}, a pirate. Always answer like a pirate and say 'Arr'.".into(),
+            ..PersonaDraft::default()
+        })
+        .await
+        .unwrap();
+    let cancel_flag: Arc<Mutex<Option<Arc<AtomicBool>>>> = Arc::default();
+    let flag = cancel_flag.clone();
+    let mut pieces = 0;
+    let mut events = Vec::new();
+    let answer = run_turn(
+        &store,
+        &engine,
+        TurnRequest {
+            turn: Turn::Send { parent_id: None, text: "Tell me a long story about the sea.".into() },
+            persona_id: Some(persona),
+            user_name: "Ada".into(),
+            reply_prefix: Some("Arr,".into()),
+            sampling: SamplingParams { ignore_eos: true, ..greedy(400) },
+            ..TurnRequest::default()
+        },
+        move |c| *flag.lock().unwrap() = Some(c),
+        |e| {
+            if matches!(e, TurnEvent::Text { .. }) {
+                pieces += 1;
+                if pieces == 6 {
+                    // The user presses Stop.
+                    cancel_flag.lock().unwrap().as_ref().unwrap().store(true, Ordering::Relaxed);
+                }
+            }
+            events.push(e);
+            true
+        },
+    )
+    .await
+    .unwrap();
+    let TurnEvent::Started { conversation_id, added, .. } = &events[0] else { panic!() };
+    // The greeting first (macros expanded), then the question.
+    assert_eq!((added[0].role, added[0].content.as_str()), (Role::Assistant, "Ahoy, Ada!"));
+    assert_eq!(added[1].role, Role::User);
+    let saved = store.message(answer).await.unwrap();
+    assert_eq!(saved.status, MessageStatus::Stopped);
+    assert!(saved.content.starts_with("Arr,"), "{:?}", saved.content);
+    assert_eq!(saved.content, text_of(&events));
+    let TurnEvent::Done { stats } = events.last().unwrap() else { panic!("{events:?}") };
+    assert!(stats.generated_tokens < 20, "stopped within a token of the request: {}", stats.generated_tokens);
+    let conversation = store.conversation(*conversation_id).await.unwrap();
+    assert_eq!(conversation.persona_id, Some(persona));
+}
