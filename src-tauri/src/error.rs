@@ -18,6 +18,24 @@ impl From<sirocco_hub::HubError> for IpcError {
     }
 }
 
+impl From<sirocco_store::StoreError> for IpcError {
+    fn from(e: sirocco_store::StoreError) -> Self {
+        Self { message: e.to_string() }
+    }
+}
+
+impl From<sirocco_store::CardError> for IpcError {
+    fn from(e: sirocco_store::CardError) -> Self {
+        Self { message: e.to_string() }
+    }
+}
+
+impl From<sirocco_chat::ChatError> for IpcError {
+    fn from(e: sirocco_chat::ChatError) -> Self {
+        Self { message: e.to_string() }
+    }
+}
+
 impl From<&str> for IpcError {
     fn from(message: &str) -> Self {
         Self { message: message.to_owned() }

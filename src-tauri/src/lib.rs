@@ -13,8 +13,11 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
         .plugin(tauri_plugin_store::Builder::default().build())
         .setup(|app| {
             use tauri::Manager;
-            let state = AppState::new(state::models_dir(app.handle()))?;
-            tracing::info!(models = %state.models_dir.display(), "models folder");
+            let data = state::data_dir(app.handle());
+            std::fs::create_dir_all(&data)?;
+            let store = tauri::async_runtime::block_on(sirocco_store::Store::open(&data.join("sirocco.db")))?;
+            let state = AppState::new(state::models_dir(app.handle()), store)?;
+            tracing::info!(models = %state.models_dir.display(), data = %data.display(), "folders");
             app.manage(state);
             Ok(())
         })
@@ -34,8 +37,29 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::hub::download_cancel,
             commands::library::library_list,
             commands::library::library_delete,
-            commands::chat::send_message,
+            commands::chat::chat_turn,
             commands::chat::stop_generation,
+            commands::conversations::conversations_list,
+            commands::conversations::conversation_open,
+            commands::conversations::conversation_rename,
+            commands::conversations::conversation_pin,
+            commands::conversations::conversation_delete,
+            commands::conversations::conversations_search,
+            commands::conversations::conversation_export,
+            commands::conversations::conversations_import,
+            commands::conversations::message_show_sibling,
+            commands::conversations::message_delete,
+            commands::conversations::message_edit_answer,
+            commands::presets::presets_list,
+            commands::presets::preset_save,
+            commands::presets::preset_duplicate,
+            commands::presets::preset_delete,
+            commands::presets::model_preset_get,
+            commands::presets::model_preset_set,
+            commands::personas::personas_list,
+            commands::personas::persona_save,
+            commands::personas::persona_delete,
+            commands::personas::persona_import_card,
         ])
 }
 

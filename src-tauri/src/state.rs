@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use sirocco_engine::Engine;
 use sirocco_hub::library::LibraryRoots;
 use sirocco_hub::{Hub, HubConfig};
+use sirocco_store::Store;
 use tauri::Manager;
 
 /// What the commands share: the engine handle, the Hub client, and the flags that cancel
@@ -14,6 +15,8 @@ use tauri::Manager;
 pub struct AppState {
     pub engine: Engine,
     pub hub: Hub,
+    /// Conversations, presets and personas (SQLite in the app's data folder).
+    pub store: Store,
     pub models_dir: PathBuf,
     pub load_cancel: Mutex<Arc<AtomicBool>>,
     pub generation_cancel: Mutex<Option<Arc<AtomicBool>>>,
@@ -22,10 +25,11 @@ pub struct AppState {
 
 impl AppState {
     /// The Hub follows the Hugging Face conventions (`HF_ENDPOINT`, `HF_TOKEN`, `HF_HOME`).
-    pub fn new(models_dir: PathBuf) -> Result<Self, sirocco_hub::HubError> {
+    pub fn new(models_dir: PathBuf, store: Store) -> Result<Self, sirocco_hub::HubError> {
         Ok(Self {
             engine: Engine::start(),
             hub: Hub::new(HubConfig::default())?,
+            store,
             models_dir,
             load_cancel: Mutex::new(Arc::new(AtomicBool::new(false))),
             generation_cancel: Mutex::new(None),
@@ -45,6 +49,14 @@ impl AppState {
             None => roots,
         }
     }
+}
+
+/// `SIROCCO_DATA_DIR`, else the app's data folder: where the database lives.
+pub fn data_dir(app: &tauri::AppHandle) -> PathBuf {
+    if let Some(dir) = std::env::var_os("SIROCCO_DATA_DIR") {
+        return PathBuf::from(dir);
+    }
+    app.path().app_data_dir().unwrap_or_else(|_| PathBuf::from("."))
 }
 
 /// `SIROCCO_MODELS_DIR`, else `<app data>/models`.

@@ -145,7 +145,8 @@ pub fn title_from(text: &str) -> String {
     title
 }
 
-/// A search hit: the message, its conversation, and a snippet with the match in `[…]`.
+/// A search hit: the message, its conversation, and a snippet with each match between
+/// U+0002 and U+0003 (characters no message contains, so the UI can mark them safely).
 #[derive(Debug, Clone, Serialize)]
 pub struct SearchHit {
     pub conversation_id: i64,
@@ -444,6 +445,13 @@ impl Store {
         Ok(())
     }
 
+    /// The sibling `step` places from `id` (‹ is -1, › is +1), if there is one.
+    pub async fn sibling(&self, id: i64, step: i64) -> Result<Option<i64>> {
+        let siblings = self.siblings(id).await?;
+        let at = siblings.iter().position(|m| m.id == id).unwrap_or(0) as i64 + step;
+        Ok(usize::try_from(at).ok().and_then(|i| siblings.get(i)).map(|m| m.id))
+    }
+
     /// The message and its siblings (same parent), oldest first: the "‹ 2/3 ›" of a branch.
     pub async fn siblings(&self, id: i64) -> Result<Vec<Message>> {
         let m = self.message(id).await?;
@@ -470,7 +478,7 @@ impl Store {
         }
         let rows = sqlx::query(
             "SELECT m.id AS message_id, m.conversation_id, c.title, \
-                    snippet(messages_fts, 0, '[', ']', '…', 12) AS snippet \
+                    snippet(messages_fts, 0, char(2), char(3), '…', 12) AS snippet \
              FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid \
              JOIN conversations c ON c.id = m.conversation_id \
              WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",

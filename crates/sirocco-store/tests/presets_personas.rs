@@ -210,6 +210,9 @@ async fn branch_view_counts_siblings_and_switching_follows_the_latest_answer() {
     let shown: Vec<_> = view.iter().map(|m| (m.message.content.as_str(), m.sibling_index, m.sibling_count)).collect();
     assert_eq!(shown, [("Q", 1, 1), ("A2", 2, 2)]);
     // ‹ back to the first answer: its branch continues to Q1.
+    assert_eq!(store.sibling(a2, -1).await.unwrap(), Some(a1));
+    assert_eq!(store.sibling(a2, 1).await.unwrap(), None);
+    assert_eq!(store.sibling(a1, -1).await.unwrap(), None);
     assert_eq!(store.show_branch_through(a1).await.unwrap(), q1);
     let shown: Vec<_> = store.branch_view(c).await.unwrap().into_iter().map(|m| m.message.content).collect();
     assert_eq!(shown, ["Q", "A1", "Q1"]);

@@ -54,7 +54,7 @@ async fn search_finds_words_and_survives_hostile_queries() {
     let hits = store.search("danube", 10).await.unwrap();
     assert_eq!(hits.len(), 1);
     assert_eq!((hits[0].message_id, hits[0].conversation_title.as_str()), (m, "Rivers"));
-    assert!(hits[0].snippet.contains("[Danube]"), "{}", hits[0].snippet);
+    assert!(hits[0].snippet.contains("\u{2}Danube\u{3}"), "{}", hits[0].snippet);
     // Edited text is searchable at once; the old text is not.
     store.set_message_content(m, "The Rhine flows into the North Sea.", MessageStatus::Complete).await.unwrap();
     assert!(store.search("danube", 10).await.unwrap().is_empty());

@@ -1,41 +1,21 @@
+//! A conversation turn (send, regenerate, edit, continue) streamed to the page; stop.
+
 use std::sync::atomic::Ordering;
 
-use sirocco_engine::{ChatMessage, GenerateRequest, GenerationEvent, OverflowPolicy, SamplingParams};
+use sirocco_chat::{run_turn, TurnEvent, TurnRequest};
 use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::error::IpcResult;
 use crate::AppState;
 
-/// Generates a reply to `messages`, streaming every event to `on_event`; resolves when the
-/// generation has finished (stopped, cancelled or failed).
+/// Runs one turn, streaming its events to `on_event`; resolves with the answer's id when the
+/// answer is finished (done, stopped or failed — a failure is saved with it and sent as an event).
 #[tauri::command]
-pub async fn send_message(
-    state: State<'_, AppState>,
-    messages: Vec<ChatMessage>,
-    sampling: Option<SamplingParams>,
-    reply_prefix: Option<String>,
-    overflow: Option<OverflowPolicy>,
-    on_event: Channel<GenerationEvent>,
-) -> IpcResult<()> {
-    let request = GenerateRequest {
-        reply_prefix,
-        overflow: overflow.unwrap_or_default(),
-        ..GenerateRequest::new(messages, sampling.unwrap_or_default())
-    };
-    let mut generation = state.engine.generate(request)?;
-    *state.generation_cancel.lock().unwrap() = Some(generation.cancel_handle());
-    while let Some(event) = generation.events.recv().await {
-        let last = !matches!(event, GenerationEvent::Text { .. });
-        if on_event.send(event).is_err() {
-            // The page went away: stop generating for nobody.
-            generation.cancel_handle().store(true, Ordering::Relaxed);
-        }
-        if last {
-            break;
-        }
-    }
-    Ok(())
+pub async fn chat_turn(state: State<'_, AppState>, request: TurnRequest, on_event: Channel<TurnEvent>) -> IpcResult<i64> {
+    let cancel_slot = &state.generation_cancel;
+    // A page that went away stops the turn; what was generated is kept.
+    Ok(run_turn(&state.store, &state.engine, request, |c| *cancel_slot.lock().unwrap() = Some(c), |e| on_event.send(e).is_ok()).await?)
 }
 
 #[tauri::command]

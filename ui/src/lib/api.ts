@@ -60,9 +60,17 @@ export interface SamplingParams {
   top_p: number;
   min_p: number;
   repeat_penalty: number;
+  presence_penalty: number;
+  frequency_penalty: number;
+  penalty_last_n: number;
   seed: number;
   max_tokens: number;
+  ignore_eos: boolean;
+  stop: string[];
+  grammar: string | null;
+  json_schema: unknown;
 }
+export type OverflowPolicy = 'stop' | 'drop_middle' | 'rolling_window';
 
 /** The IPC error type carries a message meant for a person. */
 export function errorMessage(e: unknown): string {
@@ -139,16 +147,6 @@ export const ramOf = (e: MemoryEstimate) => e.weights_ram + e.kv_ram + e.compute
 export const vramOf = (e: MemoryEstimate) => e.weights_vram + e.kv_vram + e.compute_vram;
 
 export const cancelLoad = () => invoke<void>('cancel_load');
-
-export function sendMessage(
-  messages: ChatMessage[],
-  sampling: Partial<SamplingParams> | null,
-  onEvent: (event: GenerationEvent) => void,
-) {
-  const channel = new Channel<GenerationEvent>();
-  channel.onmessage = onEvent;
-  return invoke<void>('send_message', { messages, sampling, onEvent: channel });
-}
 
 export const stopGeneration = () => invoke<void>('stop_generation');
 
@@ -238,3 +236,124 @@ export interface LibraryModel {
 export const libraryList = () => invoke<LibraryModel[]>('library_list');
 export const libraryDelete = (path: string) => invoke<number>('library_delete', { path });
 export const hardware = () => invoke<Hardware>('hardware');
+
+// ---- Conversations, presets, personas (commands/conversations.rs, presets.rs, personas.rs, chat.rs) ----
+
+export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error';
+export interface StoredMessage {
+  id: number;
+  conversation_id: number;
+  parent_id: number | null;
+  role: Role;
+  content: string;
+  status: MessageStatus;
+  created_at: number;
+  stats: GenerationStats | null;
+  error: string | null;
+}
+export interface BranchMessage extends StoredMessage {
+  sibling_index: number;
+  sibling_count: number;
+}
+export interface ConversationInfo {
+  id: number;
+  title: string;
+  created_at: number;
+  updated_at: number;
+  pinned: boolean;
+  current_leaf_id: number | null;
+  model: string | null;
+  preset_id: number | null;
+  persona_id: number | null;
+}
+export interface ConversationView {
+  conversation: ConversationInfo;
+  messages: BranchMessage[];
+}
+export interface SearchHit {
+  conversation_id: number;
+  conversation_title: string;
+  message_id: number;
+  snippet: string;
+}
+
+export type Turn =
+  | { kind: 'send'; parent_id: number | null; text: string }
+  | { kind: 'regenerate'; question_id: number }
+  | { kind: 'edit'; message_id: number; text: string }
+  | { kind: 'continue'; answer_id: number };
+export interface TurnRequest {
+  conversation_id: number | null;
+  turn: Turn;
+  reply_prefix?: string | null;
+  sampling?: Partial<SamplingParams>;
+  overflow?: OverflowPolicy;
+  system_prompt?: string;
+  preset_id?: number | null;
+  persona_id?: number | null;
+  model?: string | null;
+  user_name?: string;
+}
+export type TurnEvent =
+  | { kind: 'started'; conversation_id: number; title: string; added: StoredMessage[]; answer_id: number }
+  | { kind: 'text'; text: string }
+  | { kind: 'done'; stats: GenerationStats }
+  | { kind: 'error'; message: string };
+
+export function chatTurn(request: TurnRequest, onEvent: (event: TurnEvent) => void) {
+  const channel = new Channel<TurnEvent>();
+  channel.onmessage = onEvent;
+  return invoke<number>('chat_turn', { request, onEvent: channel });
+}
+
+export const conversationsList = () => invoke<ConversationInfo[]>('conversations_list');
+export const conversationOpen = (id: number) => invoke<ConversationView>('conversation_open', { id });
+export const conversationRename = (id: number, title: string) => invoke<void>('conversation_rename', { id, title });
+export const conversationPin = (id: number, pinned: boolean) => invoke<void>('conversation_pin', { id, pinned });
+export const conversationDelete = (id: number) => invoke<void>('conversation_delete', { id });
+export const conversationsSearch = (text: string) => invoke<SearchHit[]>('conversations_search', { text });
+export const conversationExport = (id: number | null, markdown: boolean) =>
+  invoke<string>('conversation_export', { id, markdown });
+export const conversationsImport = (json: string) => invoke<number[]>('conversations_import', { json });
+export const messageShowSibling = (id: number, step: -1 | 1) => invoke<BranchMessage[]>('message_show_sibling', { id, step });
+export const messageDelete = (id: number) => invoke<BranchMessage[]>('message_delete', { id });
+export const messageEditAnswer = (id: number, text: string) => invoke<BranchMessage[]>('message_edit_answer', { id, text });
+
+export interface PresetParams {
+  system_prompt: string;
+  sampling: SamplingParams;
+  overflow: OverflowPolicy;
+  context_length: number | null;
+  gpu_layers: number | null;
+  kv_cache_type: KvCacheType | null;
+  flash_attention: FlashAttention | null;
+}
+export interface Preset {
+  id: number;
+  name: string;
+  builtin: boolean;
+  params: PresetParams;
+}
+export const presetsList = () => invoke<Preset[]>('presets_list');
+export const presetSave = (id: number | null, name: string, params: PresetParams) =>
+  invoke<number>('preset_save', { id, name, params });
+export const presetDuplicate = (id: number) => invoke<number>('preset_duplicate', { id });
+export const presetDelete = (id: number) => invoke<void>('preset_delete', { id });
+export const modelPresetGet = (path: string) => invoke<number | null>('model_preset_get', { path });
+export const modelPresetSet = (path: string, presetId: number) => invoke<void>('model_preset_set', { path, presetId });
+
+export interface PersonaDraft {
+  name: string;
+  avatar: string;
+  description: string;
+  system_prompt: string;
+  greeting: string;
+  example_dialogue: string;
+}
+export interface Persona extends PersonaDraft {
+  id: number;
+}
+export const personasList = () => invoke<Persona[]>('personas_list');
+export const personaSave = (id: number | null, draft: PersonaDraft) => invoke<number>('persona_save', { id, draft });
+export const personaDelete = (id: number) => invoke<void>('persona_delete', { id });
+export const personaImportCard = (base64: string) => invoke<Persona>('persona_import_card', { base64 });

@@ -1,58 +1,125 @@
-// The conversation on screen: messages and the reply being streamed into it.
-import type { ChatMessage, GenerationEvent, GenerationStats } from './api';
+// The conversation on screen: the stored branch, and the answer being streamed into it.
+import type { BranchMessage, ConversationView, GenerationStats, Role, StoredMessage, TurnEvent } from './api';
 
-export interface ShownMessage extends ChatMessage {
+export interface ShownMessage {
   id: number;
-  streaming?: boolean;
-  stats?: GenerationStats;
-  error?: string;
+  parent_id: number | null;
+  role: Role;
+  content: string;
+  streaming: boolean;
+  stats: GenerationStats | null;
+  error: string | null;
+  /** Stopped by the user or cut by max tokens: it can be continued. */
+  unfinished: boolean;
+  sibling_index: number;
+  sibling_count: number;
+}
+
+function shown(m: StoredMessage | BranchMessage): ShownMessage {
+  const branch = 'sibling_index' in m ? m : { sibling_index: 1, sibling_count: 1 };
+  return {
+    id: m.id,
+    parent_id: m.parent_id,
+    role: m.role,
+    content: m.content,
+    streaming: false,
+    stats: m.stats,
+    error: m.error,
+    unfinished: m.status === 'stopped' || m.status === 'streaming' || m.stats?.finish_reason === 'length',
+    sibling_index: branch.sibling_index,
+    sibling_count: branch.sibling_count,
+  };
 }
 
 export class Conversation {
+  id = $state<number | null>(null);
+  title = $state('');
   messages = $state<ShownMessage[]>([]);
-  #nextId = 1;
 
   get generating(): boolean {
     return this.messages.some((m) => m.streaming);
   }
 
-  /** The messages the model sees: finished ones with content, in order. */
-  history(): ChatMessage[] {
-    return this.messages
-      .filter((m) => !m.error && m.content.length > 0)
-      .map(({ role, content }) => ({ role, content }));
+  /** The leaf on screen: a new question goes under it. */
+  get leafId(): number | null {
+    for (let i = this.messages.length - 1; i >= 0; i--) if (this.messages[i].id > 0) return this.messages[i].id;
+    return null;
   }
 
-  /** Adds the user's message and an empty assistant reply to stream into; returns the reply. */
-  ask(text: string): ShownMessage {
-    this.messages.push({ id: this.#nextId++, role: 'user', content: text });
-    this.messages.push({ id: this.#nextId++, role: 'assistant', content: '', streaming: true });
+  show(view: ConversationView): void {
+    this.id = view.conversation.id;
+    this.title = view.conversation.title;
+    this.setBranch(view.messages);
+  }
+
+  setBranch(messages: BranchMessage[]): void {
+    this.messages = messages.map(shown);
+  }
+
+  clear(): void {
+    this.id = null;
+    this.title = '';
+    this.messages = [];
+  }
+
+  /**
+   * Where a turn's messages go before the store has answered: `keep` is how many messages of the
+   * branch stay (the rest is replaced by what the turn makes), plus a placeholder answer that
+   * streams (`existing`: the answer being continued).
+   */
+  beginTurn(keep: number, existing?: ShownMessage): ShownMessage {
+    // A failed turn's placeholder (never stored) goes too.
+    this.messages = this.messages.slice(0, keep).filter((m) => m.id > 0);
+    if (existing) {
+      existing.streaming = true;
+      existing.error = null;
+      this.messages.push(existing);
+    } else {
+      this.messages.push({
+        id: -1, parent_id: null, role: 'assistant', content: '', streaming: true, stats: null, error: null,
+        unfinished: false, sibling_index: 1, sibling_count: 1,
+      });
+    }
     return this.messages[this.messages.length - 1];
   }
 
-  /** Applies one generation event to `reply`. */
-  apply(reply: ShownMessage, event: GenerationEvent): void {
+  /** Applies one turn event to the answer being streamed. */
+  apply(event: TurnEvent): void {
+    const answer = this.messages[this.messages.length - 1];
+    if (!answer) return;
     switch (event.kind) {
+      case 'started': {
+        this.id = event.conversation_id;
+        this.title = event.title;
+        const before = this.messages.slice(0, -1);
+        const added = event.added.map(shown);
+        // A new sibling (regenerate / edit): its place among siblings is known after a reload;
+        // until then show it as the newest.
+        answer.id = event.answer_id;
+        answer.parent_id = added.length ? added[added.length - 1].id : answer.parent_id;
+        this.messages = [...before, ...added, answer];
+        break;
+      }
       case 'text':
-        reply.content += event.text;
+        answer.content += event.text;
         break;
       case 'done':
-        reply.stats = event.stats;
-        reply.streaming = false;
+        answer.stats = event.stats;
+        answer.streaming = false;
+        answer.unfinished = event.stats.finish_reason === 'cancelled' || event.stats.finish_reason === 'length';
         break;
       case 'error':
-        reply.error = event.message;
-        reply.streaming = false;
+        answer.error = event.message;
+        answer.streaming = false;
         break;
     }
   }
 
-  fail(reply: ShownMessage, message: string): void {
-    reply.error = message;
-    reply.streaming = false;
-  }
-
-  clear(): void {
-    this.messages = [];
+  /** The turn could not start (e.g. no model loaded): show why on the placeholder. */
+  fail(message: string): void {
+    const answer = this.messages[this.messages.length - 1];
+    if (!answer) return;
+    answer.error = message;
+    answer.streaming = false;
   }
 }

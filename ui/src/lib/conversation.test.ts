@@ -1,34 +1,55 @@
 import { describe, expect, it } from 'vitest';
 import { Conversation } from './conversation.svelte';
+import type { BranchMessage, GenerationStats } from './api';
+
+const stats = (finish_reason: GenerationStats['finish_reason']): GenerationStats => ({
+  prompt_tokens: 5, cached_tokens: 0, generated_tokens: 3, time_to_first_token_ms: 10, prefill_tokens_per_second: 1,
+  decode_tokens_per_second: 2, context_used: 8, context_length: 64, finish_reason,
+});
+
+const stored = (id: number, parent: number | null, role: 'user' | 'assistant', content: string, extra: Partial<BranchMessage> = {}): BranchMessage => ({
+  id, conversation_id: 1, parent_id: parent, role, content, status: 'complete', created_at: 0, stats: null, error: null,
+  sibling_index: 1, sibling_count: 1, ...extra,
+});
 
 describe('Conversation', () => {
-  it('streams text into the reply and records its stats', () => {
+  it('streams a new answer after the stored question the turn added', () => {
     const c = new Conversation();
-    const reply = c.ask('Hi');
+    c.beginTurn(0);
     expect(c.generating).toBe(true);
-    c.apply(reply, { kind: 'text', text: 'Hel' });
-    c.apply(reply, { kind: 'text', text: 'lo 🙂' });
-    expect(c.messages[1].content).toBe('Hello 🙂');
-    c.apply(reply, {
-      kind: 'done',
-      stats: {
-        prompt_tokens: 5, cached_tokens: 0, generated_tokens: 3, time_to_first_token_ms: 10, prefill_tokens_per_second: 1,
-        decode_tokens_per_second: 2, context_used: 8, context_length: 64, finish_reason: 'stop',
-      },
-    });
+    c.apply({ kind: 'started', conversation_id: 7, title: 'Hi', added: [stored(1, null, 'user', 'Hi')], answer_id: 2 });
+    c.apply({ kind: 'text', text: 'Hel' });
+    c.apply({ kind: 'text', text: 'lo 🙂' });
+    expect(c.id).toBe(7);
+    expect(c.messages.map((m) => [m.id, m.role, m.content])).toEqual([[1, 'user', 'Hi'], [2, 'assistant', 'Hello 🙂']]);
+    expect(c.messages[1].parent_id).toBe(1);
+    c.apply({ kind: 'done', stats: stats('stop') });
     expect(c.generating).toBe(false);
-    expect(c.history()).toEqual([
-      { role: 'user', content: 'Hi' },
-      { role: 'assistant', content: 'Hello 🙂' },
-    ]);
+    expect(c.leafId).toBe(2);
+    expect(c.messages[1].unfinished).toBe(false);
   });
 
-  it('keeps failed replies out of the history the model sees', () => {
+  it('marks stopped answers as unfinished and shows errors on the answer', () => {
     const c = new Conversation();
-    const reply = c.ask('Hi');
-    c.apply(reply, { kind: 'error', message: 'no model is loaded' });
+    c.setBranch([stored(1, null, 'user', 'Q'), stored(2, 1, 'assistant', 'A', { sibling_count: 2, sibling_index: 2 })]);
+    expect(c.messages[1].sibling_count).toBe(2);
+    // Regenerate: the question stays, the answer is replaced by the new one.
+    c.beginTurn(1);
+    c.apply({ kind: 'started', conversation_id: 1, title: 'Q', added: [], answer_id: 3 });
+    c.apply({ kind: 'text', text: 'partial' });
+    c.apply({ kind: 'done', stats: stats('cancelled') });
+    expect(c.messages.map((m) => m.id)).toEqual([1, 3]);
+    expect(c.messages[1].unfinished).toBe(true);
+    c.beginTurn(2, c.messages[1]);
+    c.apply({ kind: 'error', message: 'no model is loaded' });
     expect(c.messages[1].error).toBe('no model is loaded');
+    expect(c.messages[1].content).toBe('partial');
     expect(c.generating).toBe(false);
-    expect(c.history()).toEqual([{ role: 'user', content: 'Hi' }]);
+  });
+
+  it('a saved answer that was cut short by a crash can be continued', () => {
+    const c = new Conversation();
+    c.setBranch([stored(1, null, 'user', 'Q'), stored(2, 1, 'assistant', 'half', { status: 'streaming' })]);
+    expect(c.messages[1].unfinished).toBe(true);
   });
 });

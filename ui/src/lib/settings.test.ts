@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { defaultSettings, loadParamsOf, needsReload, samplingOf } from './settings';
+import { applyPreset, defaultSettings, differsFromPreset, loadParamsOf, needsReload, presetParamsOf, samplingOf } from './settings';
+import type { PresetParams } from './api';
 
 describe('settings', () => {
   it('turns flash attention on for a quantized KV cache', () => {
@@ -17,6 +18,39 @@ describe('settings', () => {
   });
 
   it('sends the sampling fields the panel edits', () => {
-    expect(samplingOf({ ...defaultSettings(), temperature: 0 })).toEqual({ temperature: 0, top_p: 0.95, max_tokens: 1024 });
+    expect(samplingOf({ ...defaultSettings(), temperature: 0 })).toEqual({
+      temperature: 0, top_k: 40, top_p: 0.95, min_p: 0.05, repeat_penalty: 1.1, max_tokens: 1024,
+    });
+  });
+
+  const code: PresetParams = {
+    system_prompt: 'You are an expert programmer.',
+    sampling: {
+      temperature: 0.15, top_k: 40, top_p: 0.9, min_p: 0.05, repeat_penalty: 1, presence_penalty: 0, frequency_penalty: 0,
+      penalty_last_n: 64, seed: 1, max_tokens: 2048, ignore_eos: false, stop: ['###'], grammar: null, json_schema: null,
+    },
+    overflow: 'drop_middle',
+    context_length: null,
+    gpu_layers: null,
+    kv_cache_type: 'q8_0',
+    flash_attention: null,
+  };
+
+  it('applies a preset but keeps the planner’s load choices the preset leaves open', () => {
+    const s = { ...defaultSettings(), context_length: 3072, gpu_layers: 12 };
+    const applied = applyPreset(s, code);
+    expect(applied).toMatchObject({ temperature: 0.15, max_tokens: 2048, system_prompt: 'You are an expert programmer.', overflow: 'drop_middle' });
+    expect([applied.context_length, applied.gpu_layers, applied.kv_cache_type]).toEqual([3072, 12, 'q8_0']);
+    expect(differsFromPreset(applied, code)).toBe(false);
+    expect(differsFromPreset({ ...applied, temperature: 0.5 }, code)).toBe(true);
+  });
+
+  it('saves the screen into a preset without losing fields the panel does not show', () => {
+    const s = { ...applyPreset(defaultSettings(), code), temperature: 0.3, context_length: 8192 };
+    const saved = presetParamsOf(s, code);
+    expect(saved.sampling.temperature).toBe(0.3);
+    expect(saved.sampling.stop).toEqual(['###']);
+    expect(saved.context_length).toBeNull();
+    expect(saved.kv_cache_type).toBe('q8_0');
   });
 });

@@ -1,13 +1,19 @@
-import type { KvCacheType, LoadParams, SamplingParams } from './api';
+import type { KvCacheType, LoadParams, OverflowPolicy, PresetParams, SamplingParams } from './api';
 
-/** What the settings panel edits: how the model is loaded, and how replies are sampled. */
+/** What the settings panel edits: how the model is loaded, how replies are sampled, the
+ *  system prompt and the overflow policy — the fields of a preset. */
 export interface ChatSettings {
   context_length: number;
   gpu_layers: number;
   kv_cache_type: KvCacheType;
   temperature: number;
+  top_k: number;
   top_p: number;
+  min_p: number;
+  repeat_penalty: number;
   max_tokens: number;
+  system_prompt: string;
+  overflow: OverflowPolicy;
 }
 
 export const defaultSettings = (): ChatSettings => ({
@@ -15,8 +21,13 @@ export const defaultSettings = (): ChatSettings => ({
   gpu_layers: 0,
   kv_cache_type: 'f16',
   temperature: 0.7,
+  top_k: 40,
   top_p: 0.95,
+  min_p: 0.05,
+  repeat_penalty: 1.1,
   max_tokens: 1024,
+  system_prompt: '',
+  overflow: 'stop',
 });
 
 export function loadParamsOf(s: ChatSettings): LoadParams {
@@ -30,7 +41,14 @@ export function loadParamsOf(s: ChatSettings): LoadParams {
 }
 
 export function samplingOf(s: ChatSettings): Partial<SamplingParams> {
-  return { temperature: s.temperature, top_p: s.top_p, max_tokens: s.max_tokens };
+  return {
+    temperature: s.temperature,
+    top_k: s.top_k,
+    top_p: s.top_p,
+    min_p: s.min_p,
+    repeat_penalty: s.repeat_penalty,
+    max_tokens: s.max_tokens,
+  };
 }
 
 /** True when the loaded model must be reloaded for `next` to take effect. */
@@ -42,4 +60,43 @@ export function needsReload(loaded: LoadParams | null, next: ChatSettings): bool
     loaded.gpu_layers !== want.gpu_layers ||
     loaded.kv_cache_type !== want.kv_cache_type
   );
+}
+
+/** The settings with a preset applied: its sampling, system prompt and overflow policy, and the
+ *  load fields it sets (the others keep what the planner chose for this machine). */
+export function applyPreset(current: ChatSettings, p: PresetParams): ChatSettings {
+  return {
+    ...current,
+    temperature: p.sampling.temperature,
+    top_k: p.sampling.top_k,
+    top_p: p.sampling.top_p,
+    min_p: p.sampling.min_p,
+    repeat_penalty: p.sampling.repeat_penalty,
+    max_tokens: p.sampling.max_tokens,
+    system_prompt: p.system_prompt,
+    overflow: p.overflow,
+    context_length: p.context_length ?? current.context_length,
+    gpu_layers: p.gpu_layers ?? current.gpu_layers,
+    kv_cache_type: p.kv_cache_type ?? current.kv_cache_type,
+  };
+}
+
+/** A preset's params from the settings on screen, keeping `base`'s other fields (penalties,
+ *  stop strings…) and not pinning load fields `base` left to the planner. */
+export function presetParamsOf(s: ChatSettings, base: PresetParams): PresetParams {
+  return {
+    ...base,
+    system_prompt: s.system_prompt,
+    overflow: s.overflow,
+    sampling: { ...base.sampling, ...samplingOf(s) },
+    context_length: base.context_length === null ? null : s.context_length,
+    gpu_layers: base.gpu_layers === null ? null : s.gpu_layers,
+    kv_cache_type: base.kv_cache_type === null ? null : s.kv_cache_type,
+  };
+}
+
+/** True when the settings on screen differ from the preset's. */
+export function differsFromPreset(s: ChatSettings, p: PresetParams): boolean {
+  const a = applyPreset(s, p);
+  return (Object.keys(a) as (keyof ChatSettings)[]).some((k) => a[k] !== s[k]);
 }

@@ -1,0 +1,111 @@
+//! The conversation list, a conversation's branch on screen, search, export and import.
+
+use serde::Serialize;
+use sirocco_store::{BranchMessage, Conversation, MessageStatus, Role, SearchHit};
+use tauri::{Manager, State};
+
+use crate::error::IpcResult;
+use crate::AppState;
+
+#[derive(Serialize)]
+pub struct ConversationView {
+    conversation: Conversation,
+    messages: Vec<BranchMessage>,
+}
+
+#[tauri::command]
+pub async fn conversations_list(state: State<'_, AppState>) -> IpcResult<Vec<Conversation>> {
+    Ok(state.store.conversations().await?)
+}
+
+#[tauri::command]
+pub async fn conversation_open(state: State<'_, AppState>, id: i64) -> IpcResult<ConversationView> {
+    Ok(ConversationView { conversation: state.store.conversation(id).await?, messages: state.store.branch_view(id).await? })
+}
+
+#[tauri::command]
+pub async fn conversation_rename(state: State<'_, AppState>, id: i64, title: String) -> IpcResult<()> {
+    let title = title.trim();
+    if title.is_empty() {
+        return Err("a conversation needs a title".into());
+    }
+    Ok(state.store.rename(id, &sirocco_store::title_from(title)).await?)
+}
+
+#[tauri::command]
+pub async fn conversation_pin(state: State<'_, AppState>, id: i64, pinned: bool) -> IpcResult<()> {
+    Ok(state.store.set_pinned(id, pinned).await?)
+}
+
+#[tauri::command]
+pub async fn conversation_delete(state: State<'_, AppState>, id: i64) -> IpcResult<()> {
+    Ok(state.store.delete_conversation(id).await?)
+}
+
+#[tauri::command]
+pub async fn conversations_search(state: State<'_, AppState>, text: String) -> IpcResult<Vec<SearchHit>> {
+    Ok(state.store.search(&text, 50).await?)
+}
+
+/// Writes the conversation (or all, when `id` is none) to the Downloads folder as Markdown or
+/// JSON; returns the file's path.
+#[tauri::command]
+pub async fn conversation_export(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    id: Option<i64>,
+    markdown: bool,
+) -> IpcResult<String> {
+    let (name, body) = match (id, markdown) {
+        (Some(id), true) => (state.store.conversation(id).await?.title, state.store.export_markdown(id).await?),
+        (id, false) => {
+            let export = state.store.export(&id.into_iter().collect::<Vec<_>>()).await?;
+            let name = match id {
+                Some(id) => state.store.conversation(id).await?.title,
+                None => "Sirocco conversations".into(),
+            };
+            (name, serde_json::to_string_pretty(&export).map_err(|e| e.to_string())?)
+        }
+        (None, true) => return Err("Markdown export is per conversation".into()),
+    };
+    let dir = app.path().download_dir().map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(&dir).map_err(|e| format!("could not create {}: {e}", dir.display()))?;
+    let safe: String = name.chars().map(|c| if c.is_alphanumeric() || " -_".contains(c) { c } else { '_' }).collect();
+    let path = dir.join(format!("{}.{}", safe.trim(), if markdown { "md" } else { "json" }));
+    std::fs::write(&path, body).map_err(|e| format!("could not write {}: {e}", path.display()))?;
+    Ok(path.display().to_string())
+}
+
+/// Imports a JSON export; returns the new conversations' ids.
+#[tauri::command]
+pub async fn conversations_import(state: State<'_, AppState>, json: String) -> IpcResult<Vec<i64>> {
+    Ok(state.store.import(json.as_bytes()).await?)
+}
+
+/// ‹ › between siblings: shows the branch through the sibling `step` places from `id`; returns
+/// the new view.
+#[tauri::command]
+pub async fn message_show_sibling(state: State<'_, AppState>, id: i64, step: i64) -> IpcResult<Vec<BranchMessage>> {
+    let target = state.store.sibling(id, step).await?.ok_or("there is no other version that way")?;
+    state.store.show_branch_through(target).await?;
+    let m = state.store.message(id).await?;
+    Ok(state.store.branch_view(m.conversation_id).await?)
+}
+
+#[tauri::command]
+pub async fn message_delete(state: State<'_, AppState>, id: i64) -> IpcResult<Vec<BranchMessage>> {
+    let m = state.store.message(id).await?;
+    state.store.delete_message(id).await?;
+    Ok(state.store.branch_view(m.conversation_id).await?)
+}
+
+/// An answer edited by the user: a sibling answer with `text` (the original stays a branch).
+#[tauri::command]
+pub async fn message_edit_answer(state: State<'_, AppState>, id: i64, text: String) -> IpcResult<Vec<BranchMessage>> {
+    let m = state.store.message(id).await?;
+    if m.role != Role::Assistant {
+        return Err("only an answer is edited this way".into());
+    }
+    state.store.add_message(m.conversation_id, m.parent_id, Role::Assistant, &text, MessageStatus::Complete).await?;
+    Ok(state.store.branch_view(m.conversation_id).await?)
+}

@@ -1,0 +1,199 @@
+// End to end through the real webview: conversations kept in SQLite — send, regenerate, switch
+// branches, edit, a persona with a greeting, a preset, search — then a restart finds it all.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { join } from 'node:path';
+import { artifacts, makeModelsFolder, startApp } from './harness.mjs';
+
+let app;
+let browser;
+let home;
+const modelsDir = makeModelsFolder();
+const $ = (s) => browser.$(s);
+const $$ = (s) => browser.$$(s);
+
+async function start() {
+  app = await startApp({ modelsDir, home });
+  home = app.home;
+  browser = app.browser;
+}
+
+before(start);
+after(async () => {
+  await app?.stop();
+});
+
+const text = async (el) => (await el.getProperty('textContent')) ?? '';
+
+async function pickSmolLM2() {
+  await (await $('[data-testid="model-picker"]')).waitForClickable({ timeout: 20_000 });
+  await (await $('[data-testid="model-picker"]')).click();
+  for (const option of await $$('[data-testid="model-option"]')) {
+    if ((await option.getText()).includes('SmolLM2')) {
+      await option.click();
+      await (await $('[data-testid="loaded-model"]')).waitForExist({ timeout: 60_000 });
+      return;
+    }
+  }
+  assert.fail('SmolLM2 is not in the picker');
+}
+
+/** Waits until no answer is streaming (the composer shows Send again). */
+async function idle() {
+  await (await $('[data-testid="send-button"]')).waitForExist({ timeout: 120_000 });
+  await browser.waitUntil(async () => !(await $('.caret').isExisting()), { timeout: 120_000 });
+}
+
+async function send(message) {
+  const input = await $('[data-testid="composer-input"]');
+  await input.waitForEnabled({ timeout: 10_000 });
+  await input.setValue(message);
+  await (await $('[data-testid="send-button"]')).click();
+  await browser.waitUntil(async () => (await $$('[data-testid="stop-button"]')).length > 0 || (await $$('[data-testid="message-stats"]')).length > 0, { timeout: 10_000 });
+  await idle();
+}
+
+const messageTexts = async () => {
+  const out = [];
+  for (const m of await $$('[data-testid^="message-"][data-message-id]')) out.push((await text(m)).trim());
+  return out;
+};
+const lastOf = (role) => $(`(//*[@data-testid="message-${role}"])[last()]`);
+
+async function setSelect(testid, label) {
+  await browser.execute((testid, label) => {
+    const select = document.querySelector(`[data-testid="${testid}"]`);
+    const option = [...select.options].find((o) => o.textContent.trim() === label);
+    select.value = option.value;
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+  }, testid, label);
+}
+
+async function setTemperature(value) {
+  await browser.execute((value) => {
+    const slider = document.querySelector('[data-testid="temperature-slider"]');
+    slider.value = value;
+    slider.dispatchEvent(new Event('input', { bubbles: true }));
+  }, String(value));
+}
+
+test('a first question makes a conversation titled after it, in the sidebar', async () => {
+  await pickSmolLM2();
+  await setSelect('preset-select', 'Precise');
+  // Greedy decoding keeps the answers checkable.
+  await setTemperature(0);
+  await send('What is the capital of France?');
+  assert.match(await text(await lastOf('assistant')), /Paris/);
+  const titles = await $$('[data-testid="conversation-title"]');
+  assert.equal(titles.length, 1);
+  assert.equal(await text(titles[0]), 'What is the capital of France?');
+});
+
+test('regenerate makes a second version; ‹ › switches between them', async () => {
+  const first = await text(await (await lastOf('assistant')).$('[data-testid="message-text"]'));
+  await setTemperature(1.5);
+  const answer = await lastOf('assistant');
+  await answer.moveTo();
+  await (await answer.$('[data-testid="regenerate"]')).click();
+  await idle();
+  const position = await (await lastOf('assistant')).$('[data-testid="branch-position"]');
+  await position.waitForExist({ timeout: 10_000 });
+  assert.equal(await text(position), '2/2');
+  await (await (await lastOf('assistant')).$('[data-testid="branch-prev"]')).click();
+  await browser.waitUntil(async () => (await text(await (await lastOf('assistant')).$('[data-testid="branch-position"]'))) === '1/2', { timeout: 5_000 });
+  assert.equal(await text(await (await lastOf('assistant')).$('[data-testid="message-text"]')), first);
+  await browser.saveScreenshot(join(artifacts, 'conversation-branches.png'));
+  await setTemperature(0);
+});
+
+test('editing the question branches it and answers the new one; hostile text stays text', async () => {
+  const question = await lastOf('user');
+  await question.moveTo();
+  await (await question.$('[data-testid="edit-message"]')).click();
+  const box = await $('[data-testid="edit-input"]');
+  await box.setValue('What is the capital of Italy? <img src=x onerror="document.title=\'pwned\'">');
+  await (await $('[data-testid="edit-save"]')).click();
+  await idle();
+  const q = await lastOf('user');
+  assert.match(await text(q), /<img src=x onerror=/, 'the markup is shown as typed');
+  assert.equal(await browser.execute(() => document.querySelectorAll('[data-testid="messages"] img').length), 0);
+  assert.notEqual(await browser.getTitle(), 'pwned');
+  assert.equal(await text(await q.$('[data-testid="branch-position"]')), '2/2');
+  assert.match(await text(await lastOf('assistant')), /Rome/);
+
+  // An answer edited by hand renders as Markdown; its script stays inert.
+  const answer = await lastOf('assistant');
+  await answer.moveTo();
+  await (await answer.$('[data-testid="edit-message"]')).click();
+  // (WebKitWebDriver drops typed newlines: set the text the way a paste does.)
+  await (await $('[data-testid="edit-input"]')).waitForExist({ timeout: 5_000 });
+  await browser.execute((value) => {
+    const box = document.querySelector('[data-testid="edit-input"]');
+    box.value = value;
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+  }, '**Rome**, of course.\n\n```python\nprint("ciao")\n```\n\n<script>document.title="pwned"</script>');
+  await (await $('[data-testid="edit-save"]')).click();
+  const strong = await (await lastOf('assistant')).$('strong');
+  await strong.waitForExist({ timeout: 5_000 });
+  assert.equal(await text(strong), 'Rome');
+  assert.ok(await (await lastOf('assistant')).$('.code-block [data-copy-code]').isExisting());
+  assert.match(await text(await lastOf('assistant')), /<script>document.title="pwned"<\/script>/);
+  assert.notEqual(await browser.getTitle(), 'pwned');
+});
+
+test('a persona greets first and answers under its name', async () => {
+  await (await $('[data-testid="nav-personas"]')).click();
+  await (await $('[data-testid="new-persona"]')).click();
+  await (await $('[data-testid="persona-name"]')).setValue('Captain Nemo');
+  await (await $('[data-testid="persona-greeting"]')).setValue('Welcome aboard the Nautilus, {{user}}.');
+  await (await $('[data-testid="persona-system"]')).setValue('You are {{char}}, captain of the Nautilus.');
+  await (await $('[data-testid="persona-save"]')).click();
+  const card = await $('[data-testid="persona-card"]');
+  await card.waitForExist({ timeout: 5_000 });
+  await browser.saveScreenshot(join(artifacts, 'personas.png'));
+  await (await card.$('[data-testid="persona-chat"]')).click();
+  await (await $('[data-testid="empty-state"]')).waitForExist({ timeout: 5_000 });
+  assert.match(await text(await $('[data-testid="empty-state"]')), /Chatting with Captain Nemo/);
+  await send('Where are we going?');
+  const texts = await messageTexts();
+  assert.match(texts[0], /Captain Nemo.*Welcome aboard the Nautilus, User\./s, 'the greeting comes first, macros filled in');
+  assert.match(texts[1], /Where are we going\?/);
+  assert.match(await text(await lastOf('assistant')), /^\s*C\s*Captain Nemo/);
+  assert.equal((await $$('[data-testid="conversation-item"]')).length, 2);
+});
+
+test('search finds a message and opens its conversation', async () => {
+  await browser.keys(['Control', 'k']);
+  const box = await $('[data-testid="search-input"]');
+  await browser.waitUntil(async () => (await browser.execute(() => document.activeElement?.dataset.testid)) === 'search-input', { timeout: 5_000 });
+  await box.setValue('Italy');
+  const hit = await $('[data-testid="search-hit"]');
+  await hit.waitForExist({ timeout: 5_000 });
+  assert.match(await text(hit), /capital of Italy/);
+  assert.equal(await text(await hit.$('mark')), 'Italy');
+  await browser.saveScreenshot(join(artifacts, 'search.png'));
+  await hit.click();
+  await browser.waitUntil(async () => (await messageTexts()).some((t) => /capital of Italy/.test(t)), { timeout: 5_000 });
+  await browser.keys('Escape');
+});
+
+test('after a restart every conversation, branch and persona is still there', async () => {
+  await app.stop();
+  await start();
+  const titles = await $$('[data-testid="conversation-title"]');
+  await browser.waitUntil(async () => (await $$('[data-testid="conversation-title"]')).length === 2, { timeout: 20_000 });
+  const names = [];
+  for (const t of await $$('[data-testid="conversation-title"]')) names.push(await text(t));
+  assert.deepEqual(names, ['Where are we going?', 'What is the capital of France?']);
+  void titles;
+  await (await $$('[data-testid="conversation-open"]'))[1].click();
+  await browser.waitUntil(async () => (await messageTexts()).length === 2, { timeout: 10_000 });
+  const texts = await messageTexts();
+  assert.match(texts[0], /capital of Italy/, 'the branch on screen is the one left');
+  assert.match(texts[1], /Rome, of course/);
+  assert.equal(await text(await (await lastOf('user')).$('[data-testid="branch-position"]')), '2/2');
+  await (await $('[data-testid="nav-personas"]')).click();
+  assert.equal(await text(await $('[data-testid="persona-card-name"]')), 'Captain Nemo');
+  await (await $('[data-testid="nav-chat"]')).click();
+  await browser.saveScreenshot(join(artifacts, 'conversations-after-restart.png'));
+});
