@@ -5,7 +5,13 @@ export default defineConfig({
   plugins: [svelte()],
   clearScreen: false,
   server: { port: 5173, strictPort: true },
-  build: { target: 'safari15', outDir: 'dist', emptyOutDir: true },
+  build: {
+    target: 'safari15',
+    outDir: 'dist',
+    emptyOutDir: true,
+    // bench.html: the streaming benchmark page (tests/bench/ui.mjs), not one of the app's screens.
+    rollupOptions: { input: { main: 'index.html', bench: 'bench.html' } },
+  },
   resolve: process.env.VITEST ? { conditions: ['browser'] } : undefined,
   test: { environment: 'jsdom', include: ['src/**/*.test.ts'] },
 });

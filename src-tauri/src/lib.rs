@@ -41,6 +41,7 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::chat::stop_generation,
             commands::conversations::conversations_list,
             commands::conversations::conversation_open,
+            commands::conversations::conversation_older,
             commands::conversations::conversation_rename,
             commands::conversations::conversation_pin,
             commands::conversations::conversation_delete,

@@ -1,6 +1,7 @@
 //! `sirocco`: Sirocco without a window. Builds without WebKit.
 
 mod bench;
+mod bench_store;
 mod format;
 mod models;
 mod pull;
@@ -35,6 +36,20 @@ enum Command {
         #[arg(long)]
         llama_tools: Option<PathBuf>,
     },
+    /// Measure the conversation store at scale: full-text search over many messages (against
+    /// the sqlite3 command on the same file) and opening a long conversation.
+    BenchStore {
+        /// Where to write the benchmark database (a new file; kept for the UI benchmark).
+        #[arg(long)]
+        db: PathBuf,
+        #[arg(long, default_value_t = 100_000)]
+        messages: usize,
+        /// Messages in the one long conversation among them.
+        #[arg(long, default_value_t = 5_000)]
+        long: usize,
+        #[arg(long, default_value_t = 21)]
+        reps: usize,
+    },
     /// Download a GGUF model from the Hugging Face Hub (resumable, sha256-verified) into the
     /// Hugging Face cache. Honours HF_ENDPOINT, HF_TOKEN and HF_HOME.
     Pull {
@@ -58,6 +73,9 @@ async fn main() {
     let result = match cli.command {
         Command::Bench { model, threads, reps, llama_tools } => {
             bench::run(&model, threads, reps.max(1), llama_tools.as_deref()).await
+        }
+        Command::BenchStore { db, messages, long, reps } => {
+            bench_store::run(&db, messages.max(long), long, reps.max(1)).await
         }
         Command::Pull { repo, quant } => pull::run(&repo, quant.as_deref()).await,
         Command::Models { mut dirs } => {

@@ -135,6 +135,13 @@ pub struct BranchMessage {
     pub sibling_count: u32,
 }
 
+/// A page of the branch on screen: its messages (oldest first) and whether older ones exist.
+#[derive(Debug, Clone, Serialize)]
+pub struct BranchPage {
+    pub messages: Vec<BranchMessage>,
+    pub has_more: bool,
+}
+
 /// What a conversation's first message makes a title of: its first line, at most 60 characters.
 pub fn title_from(text: &str) -> String {
     let line = text.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("New chat");
@@ -364,35 +371,51 @@ impl Store {
 
     /// The branch on screen with each message's place among its siblings.
     pub async fn branch_view(&self, conversation_id: i64) -> Result<Vec<BranchMessage>> {
-        let leaf: Option<i64> = sqlx::query_scalar("SELECT current_leaf_id FROM conversations WHERE id = ?")
-            .bind(conversation_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("conversation {conversation_id}")))?;
-        let Some(leaf) = leaf else { return Ok(Vec::new()) };
+        Ok(self.branch_page(conversation_id, None, i64::MAX).await?.messages)
+    }
+
+    /// Part of the branch on screen, newest last: the `limit` messages above `before` (or
+    /// ending at the current leaf). Costs the same for a 5,000-message conversation as for a
+    /// short one: the walk up stops at the limit and sibling counts are read per message.
+    pub async fn branch_page(&self, conversation_id: i64, before: Option<i64>, limit: i64) -> Result<BranchPage> {
+        let start = match before {
+            Some(id) => self.message(id).await?.parent_id,
+            None => sqlx::query_scalar("SELECT current_leaf_id FROM conversations WHERE id = ?")
+                .bind(conversation_id)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::NotFound(format!("conversation {conversation_id}")))?,
+        };
+        let Some(start) = start else { return Ok(BranchPage { messages: Vec::new(), has_more: false }) };
         let rows = sqlx::query(
             "WITH RECURSIVE path(id, depth) AS ( \
-                 SELECT id, 0 FROM messages WHERE id = ? \
+                 SELECT id, 0 FROM messages WHERE id = ? AND conversation_id = ? \
                  UNION ALL SELECT m.parent_id, p.depth + 1 FROM messages m JOIN path p ON m.id = p.id \
-                 WHERE m.parent_id IS NOT NULL), \
-             sib AS (SELECT id, ROW_NUMBER() OVER (PARTITION BY parent_id ORDER BY id) AS idx, \
-                            COUNT(*) OVER (PARTITION BY parent_id) AS n \
-                     FROM messages WHERE conversation_id = ?) \
-             SELECT m.*, sib.idx, sib.n FROM path JOIN messages m ON m.id = path.id \
-             JOIN sib ON sib.id = m.id ORDER BY path.depth DESC",
+                 WHERE m.parent_id IS NOT NULL AND p.depth < ?) \
+             SELECT m.*, \
+                 (SELECT COUNT(*) FROM messages s WHERE s.conversation_id = m.conversation_id \
+                      AND s.parent_id IS m.parent_id AND s.id <= m.id) AS idx, \
+                 (SELECT COUNT(*) FROM messages s WHERE s.conversation_id = m.conversation_id \
+                      AND s.parent_id IS m.parent_id) AS n \
+             FROM path JOIN messages m ON m.id = path.id ORDER BY path.depth DESC",
         )
-        .bind(leaf)
+        .bind(start)
         .bind(conversation_id)
+        .bind(limit.saturating_sub(1).max(0))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .iter()
-            .map(|r| BranchMessage {
-                message: message_of(r),
-                sibling_index: r.get::<i64, _>("idx") as u32,
-                sibling_count: r.get::<i64, _>("n") as u32,
-            })
-            .collect())
+        let has_more = rows.first().is_some_and(|r| r.get::<Option<i64>, _>("parent_id").is_some());
+        Ok(BranchPage {
+            messages: rows
+                .iter()
+                .map(|r| BranchMessage {
+                    message: message_of(r),
+                    sibling_index: r.get::<i64, _>("idx") as u32,
+                    sibling_count: r.get::<i64, _>("n") as u32,
+                })
+                .collect(),
+            has_more,
+        })
     }
 
     /// Shows the branch through `message_id`: below it, the most recent answer at every step.
@@ -476,12 +499,16 @@ impl Store {
         if query.is_empty() {
             return Ok(Vec::new());
         }
+        // Newest matches first: FTS5 walks its index backwards and stops at the limit, so a word
+        // found in most messages costs no more than a rare one (ranking every match by bm25
+        // would read them all).
         let rows = sqlx::query(
-            "SELECT m.id AS message_id, m.conversation_id, c.title, \
-                    snippet(messages_fts, 0, char(2), char(3), '…', 12) AS snippet \
-             FROM messages_fts JOIN messages m ON m.id = messages_fts.rowid \
-             JOIN conversations c ON c.id = m.conversation_id \
-             WHERE messages_fts MATCH ? ORDER BY rank LIMIT ?",
+            "WITH hits AS ( \
+                 SELECT rowid, snippet(messages_fts, 0, char(2), char(3), '…', 12) AS snippet \
+                 FROM messages_fts WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?) \
+             SELECT m.id AS message_id, m.conversation_id, c.title, hits.snippet \
+             FROM hits JOIN messages m ON m.id = hits.rowid JOIN conversations c ON c.id = m.conversation_id \
+             ORDER BY m.id DESC",
         )
         .bind(query)
         .bind(limit)

@@ -209,6 +209,12 @@ async fn branch_view_counts_siblings_and_switching_follows_the_latest_answer() {
     let view = store.branch_view(c).await.unwrap();
     let shown: Vec<_> = view.iter().map(|m| (m.message.content.as_str(), m.sibling_index, m.sibling_count)).collect();
     assert_eq!(shown, [("Q", 1, 1), ("A2", 2, 2)]);
+    // Pages of the branch: the newest first, then the ones above.
+    let page = store.branch_page(c, None, 1).await.unwrap();
+    assert_eq!((page.messages.len(), page.messages[0].message.id, page.has_more), (1, a2, true));
+    assert_eq!((page.messages[0].sibling_index, page.messages[0].sibling_count), (2, 2));
+    let older = store.branch_page(c, Some(a2), 10).await.unwrap();
+    assert_eq!((older.messages.len(), older.messages[0].message.id, older.has_more), (1, q, false));
     // ‹ back to the first answer: its branch continues to Q1.
     assert_eq!(store.sibling(a2, -1).await.unwrap(), Some(a1));
     assert_eq!(store.sibling(a2, 1).await.unwrap(), None);

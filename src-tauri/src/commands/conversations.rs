@@ -1,16 +1,20 @@
 //! The conversation list, a conversation's branch on screen, search, export and import.
 
 use serde::Serialize;
-use sirocco_store::{BranchMessage, Conversation, MessageStatus, Role, SearchHit};
+use sirocco_store::{BranchPage, Conversation, MessageStatus, Role, SearchHit};
 use tauri::{Manager, State};
 
 use crate::error::IpcResult;
 use crate::AppState;
 
+/// Messages sent per page: the newest of a branch first, older ones as the user scrolls up.
+const PAGE: i64 = 80;
+
 #[derive(Serialize)]
 pub struct ConversationView {
     conversation: Conversation,
-    messages: Vec<BranchMessage>,
+    #[serde(flatten)]
+    page: BranchPage,
 }
 
 #[tauri::command]
@@ -20,7 +24,13 @@ pub async fn conversations_list(state: State<'_, AppState>) -> IpcResult<Vec<Con
 
 #[tauri::command]
 pub async fn conversation_open(state: State<'_, AppState>, id: i64) -> IpcResult<ConversationView> {
-    Ok(ConversationView { conversation: state.store.conversation(id).await?, messages: state.store.branch_view(id).await? })
+    Ok(ConversationView { conversation: state.store.conversation(id).await?, page: state.store.branch_page(id, None, PAGE).await? })
+}
+
+/// The messages of the branch on screen above `before`.
+#[tauri::command]
+pub async fn conversation_older(state: State<'_, AppState>, id: i64, before: i64) -> IpcResult<BranchPage> {
+    Ok(state.store.branch_page(id, Some(before), PAGE).await?)
 }
 
 #[tauri::command]
@@ -85,27 +95,27 @@ pub async fn conversations_import(state: State<'_, AppState>, json: String) -> I
 /// ‹ › between siblings: shows the branch through the sibling `step` places from `id`; returns
 /// the new view.
 #[tauri::command]
-pub async fn message_show_sibling(state: State<'_, AppState>, id: i64, step: i64) -> IpcResult<Vec<BranchMessage>> {
+pub async fn message_show_sibling(state: State<'_, AppState>, id: i64, step: i64) -> IpcResult<BranchPage> {
     let target = state.store.sibling(id, step).await?.ok_or("there is no other version that way")?;
     state.store.show_branch_through(target).await?;
     let m = state.store.message(id).await?;
-    Ok(state.store.branch_view(m.conversation_id).await?)
+    Ok(state.store.branch_page(m.conversation_id, None, PAGE).await?)
 }
 
 #[tauri::command]
-pub async fn message_delete(state: State<'_, AppState>, id: i64) -> IpcResult<Vec<BranchMessage>> {
+pub async fn message_delete(state: State<'_, AppState>, id: i64) -> IpcResult<BranchPage> {
     let m = state.store.message(id).await?;
     state.store.delete_message(id).await?;
-    Ok(state.store.branch_view(m.conversation_id).await?)
+    Ok(state.store.branch_page(m.conversation_id, None, PAGE).await?)
 }
 
 /// An answer edited by the user: a sibling answer with `text` (the original stays a branch).
 #[tauri::command]
-pub async fn message_edit_answer(state: State<'_, AppState>, id: i64, text: String) -> IpcResult<Vec<BranchMessage>> {
+pub async fn message_edit_answer(state: State<'_, AppState>, id: i64, text: String) -> IpcResult<BranchPage> {
     let m = state.store.message(id).await?;
     if m.role != Role::Assistant {
         return Err("only an answer is edited this way".into());
     }
     state.store.add_message(m.conversation_id, m.parent_id, Role::Assistant, &text, MessageStatus::Complete).await?;
-    Ok(state.store.branch_view(m.conversation_id).await?)
+    Ok(state.store.branch_page(m.conversation_id, None, PAGE).await?)
 }

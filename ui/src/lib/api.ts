@@ -266,9 +266,13 @@ export interface ConversationInfo {
   preset_id: number | null;
   persona_id: number | null;
 }
-export interface ConversationView {
-  conversation: ConversationInfo;
+export interface BranchPage {
   messages: BranchMessage[];
+  /** Older messages of the branch exist above these. */
+  has_more: boolean;
+}
+export interface ConversationView extends BranchPage {
+  conversation: ConversationInfo;
 }
 export interface SearchHit {
   conversation_id: number;
@@ -315,9 +319,10 @@ export const conversationsSearch = (text: string) => invoke<SearchHit[]>('conver
 export const conversationExport = (id: number | null, markdown: boolean) =>
   invoke<string>('conversation_export', { id, markdown });
 export const conversationsImport = (json: string) => invoke<number[]>('conversations_import', { json });
-export const messageShowSibling = (id: number, step: -1 | 1) => invoke<BranchMessage[]>('message_show_sibling', { id, step });
-export const messageDelete = (id: number) => invoke<BranchMessage[]>('message_delete', { id });
-export const messageEditAnswer = (id: number, text: string) => invoke<BranchMessage[]>('message_edit_answer', { id, text });
+export const conversationOlder = (id: number, before: number) => invoke<BranchPage>('conversation_older', { id, before });
+export const messageShowSibling = (id: number, step: -1 | 1) => invoke<BranchPage>('message_show_sibling', { id, step });
+export const messageDelete = (id: number) => invoke<BranchPage>('message_delete', { id });
+export const messageEditAnswer = (id: number, text: string) => invoke<BranchPage>('message_edit_answer', { id, text });
 
 export interface PresetParams {
   system_prompt: string;

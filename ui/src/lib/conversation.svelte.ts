@@ -1,5 +1,5 @@
 // The conversation on screen: the stored branch, and the answer being streamed into it.
-import type { BranchMessage, ConversationView, GenerationStats, Role, StoredMessage, TurnEvent } from './api';
+import type { BranchMessage, BranchPage, ConversationView, GenerationStats, Role, StoredMessage, TurnEvent } from './api';
 
 export interface ShownMessage {
   id: number;
@@ -31,10 +31,28 @@ function shown(m: StoredMessage | BranchMessage): ShownMessage {
   };
 }
 
+/** Runs `flush` before the next frame is drawn. */
+export type FrameScheduler = (flush: () => void) => void;
+
+const nextFrame: FrameScheduler = (flush) =>
+  typeof requestAnimationFrame === 'function' ? requestAnimationFrame(() => flush()) : flush();
+
 export class Conversation {
+  /** Streamed text waiting for the next frame: tokens that arrive between two frames change
+   *  the page once, not once each. */
+  #pending = '';
+  #scheduled = false;
+  #schedule: FrameScheduler;
+
+  constructor(schedule: FrameScheduler = nextFrame) {
+    this.#schedule = schedule;
+  }
+
   id = $state<number | null>(null);
   title = $state('');
   messages = $state<ShownMessage[]>([]);
+  /** Older messages of the branch are in the store, not yet on screen. */
+  hasOlder = $state(false);
 
   get generating(): boolean {
     return this.messages.some((m) => m.streaming);
@@ -49,17 +67,26 @@ export class Conversation {
   show(view: ConversationView): void {
     this.id = view.conversation.id;
     this.title = view.conversation.title;
-    this.setBranch(view.messages);
+    this.setBranch(view);
   }
 
-  setBranch(messages: BranchMessage[]): void {
-    this.messages = messages.map(shown);
+  setBranch(page: BranchPage): void {
+    this.messages = page.messages.map(shown);
+    this.hasOlder = page.has_more;
+  }
+
+  /** Older messages of the same branch, fetched as the user scrolls up. */
+  prepend(page: BranchPage): void {
+    const known = new Set(this.messages.map((m) => m.id));
+    this.messages = [...page.messages.filter((m) => !known.has(m.id)).map(shown), ...this.messages];
+    this.hasOlder = page.has_more;
   }
 
   clear(): void {
     this.id = null;
     this.title = '';
     this.messages = [];
+    this.hasOlder = false;
   }
 
   /**
@@ -68,6 +95,7 @@ export class Conversation {
    * streams (`existing`: the answer being continued).
    */
   beginTurn(keep: number, existing?: ShownMessage): ShownMessage {
+    this.flush();
     // A failed turn's placeholder (never stored) goes too.
     this.messages = this.messages.slice(0, keep).filter((m) => m.id > 0);
     if (existing) {
@@ -83,10 +111,28 @@ export class Conversation {
     return this.messages[this.messages.length - 1];
   }
 
+  /** Moves streamed text that is waiting for a frame into the answer now. */
+  flush(): void {
+    this.#scheduled = false;
+    if (!this.#pending) return;
+    const answer = this.messages[this.messages.length - 1];
+    if (answer) answer.content += this.#pending;
+    this.#pending = '';
+  }
+
   /** Applies one turn event to the answer being streamed. */
   apply(event: TurnEvent): void {
     const answer = this.messages[this.messages.length - 1];
     if (!answer) return;
+    if (event.kind === 'text') {
+      this.#pending += event.text;
+      if (!this.#scheduled) {
+        this.#scheduled = true;
+        this.#schedule(() => this.flush());
+      }
+      return;
+    }
+    this.flush();
     switch (event.kind) {
       case 'started': {
         this.id = event.conversation_id;
@@ -100,9 +146,6 @@ export class Conversation {
         this.messages = [...before, ...added, answer];
         break;
       }
-      case 'text':
-        answer.content += event.text;
-        break;
       case 'done':
         answer.stats = event.stats;
         answer.streaming = false;
@@ -117,6 +160,7 @@ export class Conversation {
 
   /** The turn could not start (e.g. no model loaded): show why on the placeholder. */
   fail(message: string): void {
+    this.flush();
     const answer = this.messages[this.messages.length - 1];
     if (!answer) return;
     answer.error = message;

@@ -13,8 +13,24 @@ const stored = (id: number, parent: number | null, role: 'user' | 'assistant', c
 });
 
 describe('Conversation', () => {
+  it('tokens between two frames change the answer once, and nothing is lost at the end', () => {
+    const frames: (() => void)[] = [];
+    const c = new Conversation((f) => frames.push(f));
+    c.beginTurn(0);
+    c.apply({ kind: 'started', conversation_id: 1, title: 'Q', added: [stored(1, null, 'user', 'Q')], answer_id: 2 });
+    c.apply({ kind: 'text', text: 'a' });
+    c.apply({ kind: 'text', text: 'b' });
+    expect(frames.length).toBe(1);
+    expect(c.messages[1].content).toBe('');
+    frames.shift()!();
+    expect(c.messages[1].content).toBe('ab');
+    c.apply({ kind: 'text', text: 'c' });
+    c.apply({ kind: 'done', stats: stats('stop') });
+    expect(c.messages[1].content).toBe('abc');
+  });
+
   it('streams a new answer after the stored question the turn added', () => {
-    const c = new Conversation();
+    const c = new Conversation((f) => f());
     c.beginTurn(0);
     expect(c.generating).toBe(true);
     c.apply({ kind: 'started', conversation_id: 7, title: 'Hi', added: [stored(1, null, 'user', 'Hi')], answer_id: 2 });
@@ -30,8 +46,8 @@ describe('Conversation', () => {
   });
 
   it('marks stopped answers as unfinished and shows errors on the answer', () => {
-    const c = new Conversation();
-    c.setBranch([stored(1, null, 'user', 'Q'), stored(2, 1, 'assistant', 'A', { sibling_count: 2, sibling_index: 2 })]);
+    const c = new Conversation((f) => f());
+    c.setBranch({ messages: [stored(1, null, 'user', 'Q'), stored(2, 1, 'assistant', 'A', { sibling_count: 2, sibling_index: 2 })], has_more: false });
     expect(c.messages[1].sibling_count).toBe(2);
     // Regenerate: the question stays, the answer is replaced by the new one.
     c.beginTurn(1);
@@ -48,8 +64,17 @@ describe('Conversation', () => {
   });
 
   it('a saved answer that was cut short by a crash can be continued', () => {
-    const c = new Conversation();
-    c.setBranch([stored(1, null, 'user', 'Q'), stored(2, 1, 'assistant', 'half', { status: 'streaming' })]);
+    const c = new Conversation((f) => f());
+    c.setBranch({ messages: [stored(1, null, 'user', 'Q'), stored(2, 1, 'assistant', 'half', { status: 'streaming' })], has_more: false });
     expect(c.messages[1].unfinished).toBe(true);
+  });
+
+  it('older pages go in front of what is shown, once', () => {
+    const c = new Conversation((f) => f());
+    c.setBranch({ messages: [stored(3, 2, 'user', 'Q2'), stored(4, 3, 'assistant', 'A2')], has_more: true });
+    expect(c.hasOlder).toBe(true);
+    c.prepend({ messages: [stored(1, null, 'user', 'Q1'), stored(2, 1, 'assistant', 'A1'), stored(3, 2, 'user', 'Q2')], has_more: false });
+    expect(c.messages.map((m) => m.id)).toEqual([1, 2, 3, 4]);
+    expect(c.hasOlder).toBe(false);
   });
 });
