@@ -197,3 +197,82 @@ test('after a restart every conversation, branch and persona is still there', as
   await (await $('[data-testid="nav-chat"]')).click();
   await browser.saveScreenshot(join(artifacts, 'conversations-after-restart.png'));
 });
+
+/** A PNG carrying a SillyTavern card in a `tEXt` chunk named `chara` (CRCs are not checked by readers of cards). */
+function cardPng(card) {
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    return Buffer.concat([len, Buffer.from(type), data, Buffer.alloc(4)]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(1, 0);
+  ihdr.writeUInt32BE(1, 4);
+  ihdr.set([8, 6, 0, 0, 0], 8);
+  const text = Buffer.concat([Buffer.from('chara\0'), Buffer.from(Buffer.from(JSON.stringify(card)).toString('base64'))]);
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('tEXt', text), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** Gives a file input a file the way a file dialog does. */
+async function chooseFile(testid, name, bytes) {
+  await browser.execute((testid, name, b64) => {
+    const input = document.querySelector(`[data-testid="${testid}"]`);
+    const data = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([data], name));
+    input.files = transfer.files;
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  }, testid, name, Buffer.from(bytes).toString('base64'));
+}
+
+test('character cards import as personas; a hostile card gives a clear error', async () => {
+  await (await $('[data-testid="nav-personas"]')).click();
+  await chooseFile('card-file', 'evil.png', Buffer.from('\x89PNG\r\n\x1a\n not really a png'));
+  const error = await $('[data-testid="persona-error"]');
+  await error.waitForExist({ timeout: 5_000 });
+  assert.match(await text(error), /Could not import evil\.png: this is not a character card/);
+  await chooseFile('card-file', 'lumen.png', cardPng({
+    spec: 'chara_card_v2', spec_version: '2.0',
+    data: { name: 'Lumen', description: '<img src=x onerror="document.title=\'pwned\'">Keeps the lighthouse.', first_mes: 'The lamp is lit, {{user}}.', mes_example: '' },
+  }));
+  await browser.waitUntil(async () => (await $$('[data-testid="persona-card"]')).length === 2, { timeout: 5_000 });
+  const cards = [];
+  for (const c of await $$('[data-testid="persona-card-name"]')) cards.push(await text(c));
+  assert.deepEqual(cards, ['Captain Nemo', 'Lumen']);
+  assert.equal(await browser.execute(() => document.querySelectorAll('[data-testid="personas-page"] .desc img').length), 0);
+  assert.notEqual(await browser.getTitle(), 'pwned');
+  await browser.saveScreenshot(join(artifacts, 'personas-imported.png'));
+});
+
+test('start reply with: the answer begins with the given words; the context meter fills', async () => {
+  await (await $('[data-testid="nav-chat"]')).click();
+  await pickSmolLM2();
+  await setSelect('persona-select', 'Assistant (no persona)');
+  await (await $('[data-testid="new-chat"]')).click();
+  await (await $('[data-testid="reply-prefix-toggle"]')).click();
+  await (await $('[data-testid="reply-prefix"]')).setValue('The capital of Spain is');
+  await send('Name the capital of Spain.');
+  const answer = await text(await (await lastOf('assistant')).$('[data-testid="message-text"]'));
+  assert.match(answer, /^\s*The capital of Spain is\s+\S+/);
+  const meter = await $('[data-testid="context-meter"]');
+  assert.match(await text(meter), /\d+ \/ [\d,]+ tokens/);
+});
+
+test('an exported conversations file imports back as new conversations', async () => {
+  const file = JSON.stringify({
+    format: 'sirocco-conversations', version: 1,
+    conversations: [{ title: 'Imported chat', created_at: 0, current_leaf: 2, messages: [
+      { id: 1, parent: null, role: 'user', content: 'Hello from another machine' },
+      { id: 2, parent: 1, role: 'assistant', content: 'Hello back.' },
+    ] }],
+  });
+  await chooseFile('import-file', 'chats.json', Buffer.from(file));
+  await (await $('[data-testid="notice"]')).waitForExist({ timeout: 5_000 });
+  assert.match(await text(await $('[data-testid="notice"]')), /Imported 1 conversation from chats\.json/);
+  const titles = [];
+  for (const t of await $$('[data-testid="conversation-title"]')) titles.push(await text(t));
+  assert.ok(titles.includes('Imported chat'), titles.join(', '));
+  await chooseFile('import-file', 'broken.json', Buffer.from('{"format": "sirocco-conversations", "version": 1, "conversations": [{"title": "x"'));
+  await (await $('[data-testid="error-banner"]')).waitForExist({ timeout: 5_000 });
+  assert.match(await text(await $('[data-testid="error-banner"]')), /Could not import broken\.json: this is not a Sirocco conversations file/);
+});
