@@ -39,6 +39,7 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::library::library_delete,
             commands::chat::chat_turn,
             commands::chat::stop_generation,
+            commands::chat::arena_generate,
             commands::conversations::conversations_list,
             commands::conversations::conversation_open,
             commands::conversations::conversation_older,

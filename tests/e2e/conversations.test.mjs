@@ -276,3 +276,27 @@ test('an exported conversations file imports back as new conversations', async (
   await (await $('[data-testid="error-banner"]')).waitForExist({ timeout: 5_000 });
   assert.match(await text(await $('[data-testid="error-banner"]')), /Could not import broken\.json: this is not a Sirocco conversations file/);
 });
+
+test('presets: duplicate a built-in, change it, delete it', async () => {
+  await setSelect('preset-select', 'Code');
+  await (await $('[data-testid="preset-duplicate"]')).click();
+  await browser.waitUntil(async () => (await browser.execute(() => {
+    const s = document.querySelector('[data-testid="preset-select"]');
+    return s.options[s.selectedIndex].textContent.trim();
+  })) === 'Code copy', { timeout: 5_000 });
+  assert.match(await (await $('[data-testid="system-prompt"]')).getValue(), /expert programmer/);
+  await (await $('[data-testid="preset-delete"]')).click();
+  await browser.waitUntil(async () => !(await browser.execute(() =>
+    [...document.querySelector('[data-testid="preset-select"]').options].some((o) => o.textContent.trim() === 'Code copy'))), { timeout: 5_000 });
+});
+
+test('arena: one prompt, two presets, two answers side by side', async () => {
+  await (await $('[data-testid="nav-arena"]')).click();
+  await (await $('[data-testid="arena-prompt"]')).setValue('What is the capital of France?');
+  await (await $('[data-testid="arena-run"]')).click();
+  await browser.waitUntil(async () => (await $$('[data-testid="arena-stats"]')).length === 2, { timeout: 120_000, timeoutMsg: 'both sides did not answer' });
+  const answers = [];
+  for (const a of await $$('[data-testid="arena-answer"]')) answers.push(await text(a));
+  assert.ok(answers.every((a) => a.trim().length > 0), answers.join(' | '));
+  await browser.saveScreenshot(join(artifacts, 'arena.png'));
+});

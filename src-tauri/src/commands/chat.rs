@@ -3,6 +3,7 @@
 use std::sync::atomic::Ordering;
 
 use sirocco_chat::{run_turn, TurnEvent, TurnRequest};
+use sirocco_engine::{ChatMessage, GenerateRequest, GenerationEvent, SamplingParams};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -23,4 +24,26 @@ pub fn stop_generation(state: State<'_, AppState>) {
     if let Some(cancel) = state.generation_cancel.lock().unwrap().as_ref() {
         cancel.store(true, Ordering::Relaxed);
     }
+}
+
+/// Arena: a one-off answer to `messages` that is not saved (the page shows two side by side).
+#[tauri::command]
+pub async fn arena_generate(
+    state: State<'_, AppState>,
+    messages: Vec<ChatMessage>,
+    sampling: SamplingParams,
+    on_event: Channel<GenerationEvent>,
+) -> IpcResult<()> {
+    let mut generation = state.engine.generate(GenerateRequest::new(messages, sampling))?;
+    *state.generation_cancel.lock().unwrap() = Some(generation.cancel_handle());
+    while let Some(event) = generation.events.recv().await {
+        let last = !matches!(event, GenerationEvent::Text { .. });
+        if on_event.send(event).is_err() {
+            generation.cancel_handle().store(true, Ordering::Relaxed);
+        }
+        if last {
+            break;
+        }
+    }
+    Ok(())
 }

@@ -362,3 +362,11 @@ export const personasList = () => invoke<Persona[]>('personas_list');
 export const personaSave = (id: number | null, draft: PersonaDraft) => invoke<number>('persona_save', { id, draft });
 export const personaDelete = (id: number) => invoke<void>('persona_delete', { id });
 export const personaImportCard = (base64: string) => invoke<Persona>('persona_import_card', { base64 });
+
+
+/** Arena: an answer that is not saved. */
+export function arenaGenerate(messages: ChatMessage[], sampling: SamplingParams, onEvent: (e: GenerationEvent) => void) {
+  const channel = new Channel<GenerationEvent>();
+  channel.onmessage = onEvent;
+  return invoke<void>('arena_generate', { messages, sampling, onEvent: channel });
+}
