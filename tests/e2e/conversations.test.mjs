@@ -131,12 +131,13 @@ test('editing the question branches it and answers the new one; hostile text sta
     const box = document.querySelector('[data-testid="edit-input"]');
     box.value = value;
     box.dispatchEvent(new Event('input', { bubbles: true }));
-  }, '**Rome**, of course.\n\n```python\nprint("ciao")\n```\n\n<script>document.title="pwned"</script>');
+  }, '**Rome**, of course.\n\n```python\nprint("ciao")\n```\n\nArea: $\\pi r^2$\n\n<script>document.title="pwned"</script>');
   await (await $('[data-testid="edit-save"]')).click();
   const strong = await (await lastOf('assistant')).$('strong');
   await strong.waitForExist({ timeout: 5_000 });
   assert.equal(await text(strong), 'Rome');
   assert.ok(await (await lastOf('assistant')).$('.code-block [data-copy-code]').isExisting());
+  assert.ok(await (await lastOf('assistant')).$('.katex').isExisting(), 'LaTeX is typeset');
   assert.match(await text(await lastOf('assistant')), /<script>document.title="pwned"<\/script>/);
   assert.notEqual(await browser.getTitle(), 'pwned');
 });

@@ -51,4 +51,20 @@ describe('renderMarkdown', () => {
     expect(div.querySelector('img')).toBeNull();
     expect(div.textContent).toContain('[image: cat]');
   });
+
+  it('renders LaTeX with KaTeX, keeps money as text, and styles nothing outside math', () => {
+    const div = document.createElement('div');
+    div.innerHTML = renderMarkdown('Euler: $e^{i\\pi} + 1 = 0$, costs $5 and $10.\n\n$$\\frac{a}{b}$$\n\n<span style="color:red">x</span>');
+    expect(div.querySelectorAll('.katex').length).toBe(2);
+    expect(div.querySelector('.math-block .katex-display')).not.toBeNull();
+    expect(div.textContent).toContain('costs $5 and $10.');
+    expect(div.querySelector('[style*="color"]')).toBeNull();
+    expect(div.querySelector('.katex [style*="height"]')).not.toBeNull();
+    const root = document.createElement('div');
+    root.innerHTML = renderMarkdown('$$\\sqrt{2}$$');
+    expect(root.querySelector('.katex svg path')).not.toBeNull();
+    const bad = document.createElement('div');
+    bad.innerHTML = renderMarkdown('$\\frac{$');
+    expect(bad.textContent).toContain('frac');
+  });
 });

@@ -7,12 +7,43 @@
 import DOMPurify from 'dompurify';
 import { Marked } from 'marked';
 import hljs from 'highlight.js/lib/common';
+import katex from 'katex';
+import 'katex/dist/katex.min.css';
 
 const escapeHtml = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 
+/** LaTeX → KaTeX HTML (no MathML: the sanitiser keeps only KaTeX's own markup). Bad LaTeX shows
+ *  as red source text, never an exception. */
+function tex(source: string, display: boolean): string {
+  return katex.renderToString(source, { displayMode: display, throwOnError: false, output: 'html', trust: false, maxSize: 50, maxExpand: 500 });
+}
+
 const marked = new Marked({
   gfm: true,
+  extensions: [
+    {
+      name: 'mathBlock',
+      level: 'block',
+      start: (src: string) => src.match(/^\$\$|^\\\[/m)?.index,
+      tokenizer(src: string) {
+        const m = src.match(/^\$\$([\s\S]+?)\$\$|^\\\[([\s\S]+?)\\\]/);
+        if (m) return { type: 'mathBlock', raw: m[0], text: (m[1] ?? m[2]).trim() };
+      },
+      renderer: (token) => `<div class="math-block">${tex(token.text, true)}</div>`,
+    },
+    {
+      name: 'mathInline',
+      level: 'inline',
+      start: (src: string) => src.match(/\$|\\\(/)?.index,
+      tokenizer(src: string) {
+        // $x$ needs no space inside its edges and no digit right after ("$5 and $10" is money).
+        const m = src.match(/^\$(?!\s)((?:\\.|[^$\\\n])+?)(?<!\s)\$(?!\d)|^\\\((.+?)\\\)/);
+        if (m) return { type: 'mathInline', raw: m[0], text: m[1] ?? m[2] };
+      },
+      renderer: (token) => tex(token.text, false),
+    },
+  ],
   renderer: {
     code({ text, lang }) {
       const language = (lang ?? '').trim().split(/\s+/)[0].toLowerCase();
@@ -73,6 +104,16 @@ export function splitBlocks(text: string): string[] {
   return blocks;
 }
 
+// KaTeX positions glyphs with inline styles; keep a style only inside KaTeX markup and only
+// with plain lengths (no url(), no expressions).
+const SAFE_STYLE = /^(\s*[a-z-]+\s*:\s*-?[\d.]+(em|ex|px|%)?\s*;?)*\s*$/;
+DOMPurify.addHook('uponSanitizeAttribute', (node, data) => {
+  if (data.attrName !== 'style') return;
+  const inKatex = (node as Element).closest?.('.katex, .katex-display');
+  data.forceKeepAttr = Boolean(inKatex) && SAFE_STYLE.test(data.attrValue) ? true : undefined;
+  if (!data.forceKeepAttr) data.keepAttr = false;
+});
+
 const cache = new Map<string, string>();
 const CACHE_LIMIT = 4000;
 
@@ -82,8 +123,9 @@ export function renderBlock(block: string): string {
   if (hit !== undefined) return hit;
   const raw = marked.parse(block, { async: false }) as string;
   const html = DOMPurify.sanitize(raw, {
-    FORBID_TAGS: ['img', 'iframe', 'script', 'style', 'form', 'input', 'video', 'audio', 'object', 'embed', 'svg', 'math'],
-    FORBID_ATTR: ['style', 'srcset'],
+    // SVG can only come from KaTeX (\sqrt): raw HTML in the text was escaped above.
+    FORBID_TAGS: ['img', 'iframe', 'script', 'style', 'form', 'input', 'video', 'audio', 'object', 'embed', 'math', 'foreignobject'],
+    FORBID_ATTR: ['srcset'],
   });
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(block, html);
