@@ -5,6 +5,7 @@ mod bench_store;
 mod format;
 mod models;
 mod pull;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -50,6 +51,23 @@ enum Command {
         #[arg(long, default_value_t = 21)]
         reps: usize,
     },
+    /// Serve a model over an OpenAI-compatible HTTP API (the same server as the app's toggle).
+    Serve {
+        /// The GGUF model file to serve.
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long, default_value_t = 1234)]
+        port: u16,
+        /// Address to listen on; anything but loopback requires --api-key.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// Require `Authorization: Bearer <key>` (default: $SIROCCO_API_KEY).
+        #[arg(long, env = "SIROCCO_API_KEY")]
+        api_key: Option<String>,
+        /// Context length (default: what fits, capped at 4,096).
+        #[arg(long)]
+        context: Option<u32>,
+    },
     /// Download a GGUF model from the Hugging Face Hub (resumable, sha256-verified) into the
     /// Hugging Face cache. Honours HF_ENDPOINT, HF_TOKEN and HF_HOME.
     Pull {
@@ -76,6 +94,9 @@ async fn main() {
         }
         Command::BenchStore { db, messages, long, reps } => {
             bench_store::run(&db, messages.max(long), long, reps.max(1)).await
+        }
+        Command::Serve { model, port, host, api_key, context } => {
+            serve::run(&model, std::net::SocketAddr::new(host, port), api_key, context).await
         }
         Command::Pull { repo, quant } => pull::run(&repo, quant.as_deref()).await,
         Command::Models { mut dirs } => {

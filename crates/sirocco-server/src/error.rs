@@ -1,0 +1,77 @@
+//! Errors in OpenAI's format: `{"error": {"message", "type", "param", "code"}}` with the status
+//! code OpenAI uses for each kind.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub kind: &'static str,
+    pub message: String,
+    pub param: Option<&'static str>,
+    pub code: Option<&'static str>,
+}
+
+impl ApiError {
+    pub fn invalid(message: impl Into<String>, param: Option<&'static str>) -> Self {
+        Self { status: StatusCode::BAD_REQUEST, kind: "invalid_request_error", message: message.into(), param, code: None }
+    }
+
+    pub fn unauthorized() -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            kind: "invalid_request_error",
+            message: "Incorrect or missing API key: send it as `Authorization: Bearer <key>`.".into(),
+            param: None,
+            code: Some("invalid_api_key"),
+        }
+    }
+
+    pub fn model_not_found(model: &str, served: &str) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            kind: "invalid_request_error",
+            message: format!("The model `{model}` is not loaded; this server serves `{served}`."),
+            param: Some("model"),
+            code: Some("model_not_found"),
+        }
+    }
+
+    pub fn unavailable(message: impl Into<String>) -> Self {
+        Self { status: StatusCode::SERVICE_UNAVAILABLE, kind: "server_error", message: message.into(), param: None, code: None }
+    }
+
+    pub fn not_found(path: &str) -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            kind: "invalid_request_error",
+            message: format!("Unknown endpoint {path}."),
+            param: None,
+            code: Some("unknown_url"),
+        }
+    }
+}
+
+impl From<sirocco_engine::EngineError> for ApiError {
+    fn from(e: sirocco_engine::EngineError) -> Self {
+        // The engine's errors are about the request (too long for the context, bad sampling
+        // values…) or about no model being loaded; both read well as messages.
+        let message = e.to_string();
+        if message.contains("no model") {
+            return Self::unavailable(message);
+        }
+        Self::invalid(message, None)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "error": { "message": self.message, "type": self.kind, "param": self.param, "code": self.code }
+        });
+        (self.status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,136 @@
+//! `sirocco-server`: an OpenAI-compatible HTTP API over the Sirocco engine (axum).
+//!
+//! One file per endpoint under `routes/`, OpenAI's wire types in `wire.rs`, its error format in
+//! `error.rs`. The server shares the engine the app (or `sirocco serve`) loaded; requests queue on
+//! the engine's thread one after another (continuous batching is not there yet). A client that
+//! disconnects stops its generation within one token: the answer's receiver is dropped, and the
+//! engine stops when nobody listens.
+
+mod error;
+mod routes;
+mod wire;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use sirocco_engine::Engine;
+use tokio::sync::oneshot;
+
+pub use error::ApiError;
+
+/// How the server listens.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// 127.0.0.1 unless the user opts in to the LAN (which requires `api_key`).
+    pub addr: SocketAddr,
+    /// When set, every request but `/health` needs `Authorization: Bearer <key>`.
+    pub api_key: Option<String>,
+    /// Largest request body.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { addr: SocketAddr::from(([127, 0, 0, 1], 1234)), api_key: None, max_body_bytes: 4 * 1024 * 1024 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("could not listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("serving on {0} (beyond this machine) requires an API key")]
+    LanWithoutKey(SocketAddr),
+}
+
+/// What every handler sees.
+pub(crate) struct ServerState {
+    pub engine: Engine,
+    /// The loaded model's id (its file name without `.gguf`).
+    pub model_id: String,
+    pub context_length: u32,
+    pub api_key: Option<String>,
+    pub started: u64,
+}
+
+pub(crate) type Shared = State<Arc<ServerState>>;
+
+/// A running server: its address, and a way to stop it.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningServer {
+    /// Stops accepting connections, lets open requests finish, and returns when the port is closed.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+/// Starts serving `engine`'s loaded model (`model_id`, `context_length`) per `config`.
+pub async fn start(config: ServerConfig, engine: Engine, model_id: String, context_length: u32) -> Result<RunningServer, ServerError> {
+    if !config.addr.ip().is_loopback() && config.api_key.as_deref().is_none_or(str::is_empty) {
+        return Err(ServerError::LanWithoutKey(config.addr));
+    }
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|source| ServerError::Bind { addr: config.addr, source })?;
+    let addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: config.addr, source })?;
+    let state = Arc::new(ServerState {
+        engine,
+        model_id,
+        context_length,
+        api_key: config.api_key.filter(|k| !k.is_empty()),
+        started: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+    });
+    let app = router(state, config.max_body_bytes);
+    let (tx, rx) = oneshot::channel();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, app).with_graceful_shutdown(async {
+            let _ = rx.await;
+        });
+        if let Err(e) = served.await {
+            tracing::error!("the server stopped: {e}");
+        }
+    });
+    tracing::info!(%addr, "OpenAI-compatible server listening");
+    Ok(RunningServer { addr, shutdown: Some(tx), task })
+}
+
+fn router(state: Arc<ServerState>, max_body: usize) -> Router {
+    Router::new()
+        .route("/v1/models", get(routes::models::list))
+        .route("/v1/models/{id}", get(routes::models::one))
+        .route("/v1/chat/completions", post(routes::chat_completions::handle))
+        .route("/v1/completions", post(routes::completions::handle))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), require_key))
+        .route("/health", get(routes::health::handle))
+        .fallback(|req: Request| async move { ApiError::not_found(req.uri().path()).into_response() })
+        .layer(DefaultBodyLimit::max(max_body))
+        .with_state(state)
+}
+
+/// `Authorization: Bearer <key>` when a key is configured.
+async fn require_key(State(state): Shared, request: Request, next: Next) -> Response {
+    if let Some(key) = &state.api_key {
+        let given = request
+            .headers()
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "));
+        if given != Some(key.as_str()) {
+            return ApiError::unauthorized().into_response();
+        }
+    }
+    next.run(request).await
+}

@@ -1,0 +1,95 @@
+//! `POST /v1/chat/completions`: streaming (SSE) and not, with usage counts and JSON-schema output.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use sirocco_engine::{GenerateRequest, GenerationEvent};
+
+use super::request::{self, ApiJson};
+use super::sse;
+use crate::wire::{
+    AssistantMessage, ChatChoice, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChunkChoice, Delta, Usage,
+};
+use crate::{ApiError, Shared};
+
+pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionRequest>) -> Result<Response, ApiError> {
+    request::check_model(&state, body.model.as_deref())?;
+    if body.tools.as_ref().is_some_and(|t| !t.is_null() && t.as_array().is_none_or(|a| !a.is_empty())) {
+        return Err(ApiError::invalid("Tool calls are not supported yet by this server.", Some("tools")));
+    }
+    let messages = request::messages(body.messages)?;
+    let mut sampling = request::sampling(body.sampling, &state)?;
+    request::response_format(body.response_format, &mut sampling)?;
+    let mut generation = state.engine.generate(GenerateRequest::new(messages, sampling))?;
+    let id = request::id("chatcmpl");
+    let created = request::now();
+    let model = state.model_id.clone();
+
+    if body.stream {
+        let include_usage = body.stream_options.is_some_and(|o| o.include_usage);
+        let chunk = {
+            let (id, model) = (id.clone(), model.clone());
+            move |delta: Delta, finish: Option<&'static str>, usage: Option<Usage>, choices: bool| {
+                serde_json::to_string(&ChatCompletionChunk {
+                    id: id.clone(),
+                    object: "chat.completion.chunk",
+                    created,
+                    model: model.clone(),
+                    choices: if choices { vec![ChunkChoice { index: 0, delta, finish_reason: finish, logprobs: None }] } else { vec![] },
+                    usage,
+                    system_fingerprint: "sirocco",
+                })
+                .expect("chunks serialise")
+            }
+        };
+        let first = vec![chunk(Delta { role: Some("assistant"), content: Some(String::new()) }, None, None, true)];
+        let sse = sse::respond(generation, first, move |event| match event {
+            GenerationEvent::Text { text } => vec![chunk(Delta { role: None, content: Some(text) }, None, None, true)],
+            GenerationEvent::Done { stats } => {
+                let mut out = vec![chunk(Delta { role: None, content: None }, Some(request::finish_reason(&stats.finish_reason)), None, true)];
+                if include_usage {
+                    let usage = Usage {
+                        prompt_tokens: stats.prompt_tokens,
+                        completion_tokens: stats.generated_tokens,
+                        total_tokens: stats.prompt_tokens + stats.generated_tokens,
+                    };
+                    out.push(chunk(Delta { role: None, content: None }, None, Some(usage), false));
+                }
+                out
+            }
+            GenerationEvent::Error { message } => vec![sse::error_data(&message)],
+        });
+        return Ok(sse.into_response());
+    }
+
+    let mut content = String::new();
+    while let Some(event) = generation.events.recv().await {
+        match event {
+            GenerationEvent::Text { text } => content.push_str(&text),
+            GenerationEvent::Error { message } => return Err(ApiError::invalid(message, Some("messages"))),
+            GenerationEvent::Done { stats } => {
+                let usage = Usage {
+                    prompt_tokens: stats.prompt_tokens,
+                    completion_tokens: stats.generated_tokens,
+                    total_tokens: stats.prompt_tokens + stats.generated_tokens,
+                };
+                return Ok(Json(ChatCompletion {
+                    id,
+                    object: "chat.completion",
+                    created,
+                    model,
+                    choices: vec![ChatChoice {
+                        index: 0,
+                        message: AssistantMessage { role: "assistant", content },
+                        finish_reason: request::finish_reason(&stats.finish_reason),
+                        logprobs: None,
+                    }],
+                    usage,
+                    system_fingerprint: "sirocco",
+                })
+                .into_response());
+            }
+        }
+    }
+    Err(ApiError::unavailable("The engine stopped before the answer was finished."))
+}

@@ -1,0 +1,81 @@
+//! `POST /v1/completions`: plain text completion of a prompt (no chat template), streaming or not.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use sirocco_engine::{GenerateRequest, GenerationEvent};
+
+use super::request::{self, ApiJson};
+use super::sse;
+use crate::wire::{CompletionRequest, PromptField, TextChoice, TextCompletion, Usage};
+use crate::{ApiError, Shared};
+
+pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionRequest>) -> Result<Response, ApiError> {
+    request::check_model(&state, body.model.as_deref())?;
+    if body.suffix.as_deref().is_some_and(|s| !s.is_empty()) {
+        return Err(ApiError::invalid("Fill-in-the-middle (`suffix`) is not supported yet by this server.", Some("suffix")));
+    }
+    let prompt = match body.prompt {
+        PromptField::One(p) => p,
+        PromptField::Many(mut v) if v.len() == 1 => v.remove(0),
+        PromptField::Many(_) => return Err(ApiError::invalid("Send one prompt per request.", Some("prompt"))),
+    };
+    if prompt.is_empty() {
+        return Err(ApiError::invalid("prompt must not be empty.", Some("prompt")));
+    }
+    let sampling = request::sampling(body.sampling, &state)?;
+    let mut generation = state.engine.generate(GenerateRequest::completion(prompt, sampling))?;
+    let id = request::id("cmpl");
+    let created = request::now();
+    let model = state.model_id.clone();
+    let chunk = {
+        let (id, model) = (id.clone(), model.clone());
+        move |text: String, finish: Option<&'static str>, usage: Option<Usage>| {
+            serde_json::to_string(&TextCompletion {
+                id: id.clone(),
+                object: "text_completion",
+                created,
+                model: model.clone(),
+                choices: vec![TextChoice { index: 0, text, finish_reason: finish, logprobs: None }],
+                usage,
+                system_fingerprint: "sirocco",
+            })
+            .expect("chunks serialise")
+        }
+    };
+
+    if body.stream {
+        let include_usage = body.stream_options.is_some_and(|o| o.include_usage);
+        let sse = sse::respond(generation, Vec::new(), move |event| match event {
+            GenerationEvent::Text { text } => vec![chunk(text, None, None)],
+            GenerationEvent::Done { stats } => {
+                let usage = include_usage.then_some(Usage {
+                    prompt_tokens: stats.prompt_tokens,
+                    completion_tokens: stats.generated_tokens,
+                    total_tokens: stats.prompt_tokens + stats.generated_tokens,
+                });
+                vec![chunk(String::new(), Some(request::finish_reason(&stats.finish_reason)), usage)]
+            }
+            GenerationEvent::Error { message } => vec![sse::error_data(&message)],
+        });
+        return Ok(sse.into_response());
+    }
+
+    let mut text = String::new();
+    while let Some(event) = generation.events.recv().await {
+        match event {
+            GenerationEvent::Text { text: t } => text.push_str(&t),
+            GenerationEvent::Error { message } => return Err(ApiError::invalid(message, Some("prompt"))),
+            GenerationEvent::Done { stats } => {
+                let usage = Usage {
+                    prompt_tokens: stats.prompt_tokens,
+                    completion_tokens: stats.generated_tokens,
+                    total_tokens: stats.prompt_tokens + stats.generated_tokens,
+                };
+                let body: serde_json::Value = serde_json::from_str(&chunk(text, Some(request::finish_reason(&stats.finish_reason)), Some(usage))).expect("valid JSON");
+                return Ok(Json(body).into_response());
+            }
+        }
+    }
+    Err(ApiError::unavailable("The engine stopped before the answer was finished."))
+}

@@ -1,0 +1,10 @@
+//! `GET /health`: up, and which model it serves (no API key needed).
+
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::Shared;
+
+pub async fn handle(axum::extract::State(state): Shared) -> Json<Value> {
+    Json(json!({ "status": "ok", "model": state.model_id }))
+}

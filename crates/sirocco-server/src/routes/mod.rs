@@ -1,0 +1,8 @@
+//! One file per endpoint; `request.rs` turns OpenAI's fields into an engine request.
+
+pub mod chat_completions;
+pub mod completions;
+pub mod health;
+pub mod models;
+mod request;
+mod sse;

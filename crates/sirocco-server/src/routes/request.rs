@@ -1,0 +1,196 @@
+//! From OpenAI's request fields to an engine request, checking every value on the way: a bad
+//! value is a 400 naming the field, never a panic and never a value llama.cpp could trip on.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+use sirocco_engine::{ChatMessage, Role, SamplingParams};
+
+use crate::wire::{Content, RequestMessage, ResponseFormat, SamplingFields};
+use crate::{ApiError, ServerState};
+
+/// A JSON body whose rejections are OpenAI-style errors.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(Self(value)),
+            Err(rejection) => Err(json_error(rejection)),
+        }
+    }
+}
+
+fn json_error(rejection: JsonRejection) -> ApiError {
+    let status = rejection.status();
+    let message = match &rejection {
+        JsonRejection::MissingJsonContentType(_) => "Send the body as JSON with `Content-Type: application/json`.".to_string(),
+        JsonRejection::JsonSyntaxError(_) => format!("The body is not valid JSON: {}", rejection.body_text()),
+        JsonRejection::JsonDataError(_) => format!("The body does not match the API: {}", rejection.body_text()),
+        _ => rejection.body_text(),
+    };
+    let mut error = ApiError::invalid(message, None);
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        error.status = status;
+    }
+    error
+}
+
+/// The request may name the served model (or none).
+pub fn check_model(state: &ServerState, model: Option<&str>) -> Result<(), ApiError> {
+    match model {
+        Some(m) if !m.is_empty() && m != state.model_id => Err(ApiError::model_not_found(m, &state.model_id)),
+        _ => Ok(()),
+    }
+}
+
+pub fn sampling(f: SamplingFields, state: &ServerState) -> Result<SamplingParams, ApiError> {
+    let mut s = SamplingParams { max_tokens: state.context_length, ..SamplingParams::default() };
+    if let Some(n) = f.n {
+        if n != 1 {
+            return Err(ApiError::invalid("Only n = 1 is supported.", Some("n")));
+        }
+    }
+    if let Some(t) = f.temperature {
+        if !(0.0..=2.0).contains(&t) {
+            return Err(ApiError::invalid(format!("temperature must be between 0 and 2, not {t}."), Some("temperature")));
+        }
+        s.temperature = t;
+    }
+    if let Some(p) = f.top_p {
+        if !(p > 0.0 && p <= 1.0) {
+            return Err(ApiError::invalid(format!("top_p must be in (0, 1], not {p}."), Some("top_p")));
+        }
+        s.top_p = p;
+    }
+    if let Some(k) = f.top_k {
+        if k < 0 {
+            return Err(ApiError::invalid("top_k must be 0 (off) or more.", Some("top_k")));
+        }
+        s.top_k = k;
+    }
+    if let Some(p) = f.min_p {
+        if !(0.0..=1.0).contains(&p) {
+            return Err(ApiError::invalid("min_p must be between 0 and 1.", Some("min_p")));
+        }
+        s.min_p = p;
+    }
+    for (value, name, target) in [
+        (f.presence_penalty, "presence_penalty", &mut s.presence_penalty),
+        (f.frequency_penalty, "frequency_penalty", &mut s.frequency_penalty),
+    ] {
+        if let Some(v) = value {
+            if !(-2.0..=2.0).contains(&v) {
+                return Err(ApiError::invalid(format!("{name} must be between -2 and 2."), Some(name)));
+            }
+            *target = v;
+        }
+    }
+    if let Some(r) = f.repeat_penalty {
+        if !(0.0..=10.0).contains(&r) {
+            return Err(ApiError::invalid("repeat_penalty must be between 0 and 10.", Some("repeat_penalty")));
+        }
+        s.repeat_penalty = r;
+    } else {
+        // OpenAI has no repeat penalty; clients expect the model's plain distribution.
+        s.repeat_penalty = 1.0;
+    }
+    if let Some(seed) = f.seed {
+        s.seed = seed as u32;
+    }
+    if let Some(m) = f.max_completion_tokens.or(f.max_tokens) {
+        if m == 0 {
+            return Err(ApiError::invalid("max_tokens must be at least 1.", Some("max_tokens")));
+        }
+        s.max_tokens = m.min(state.context_length);
+    }
+    if let Some(stop) = f.stop {
+        let stop = stop.into_vec();
+        if stop.len() > 4 || stop.iter().any(|s| s.is_empty() || s.len() > 512) {
+            return Err(ApiError::invalid("stop takes up to 4 non-empty strings.", Some("stop")));
+        }
+        s.stop = stop;
+    }
+    Ok(s)
+}
+
+pub fn response_format(format: Option<ResponseFormat>, s: &mut SamplingParams) -> Result<(), ApiError> {
+    let Some(format) = format else { return Ok(()) };
+    match format.kind.as_str() {
+        "text" => Ok(()),
+        "json_object" => {
+            s.json_schema = Some(serde_json::json!({ "type": "object" }));
+            Ok(())
+        }
+        "json_schema" => {
+            let schema = format.json_schema.and_then(|j| j.schema).ok_or_else(|| {
+                ApiError::invalid("response_format.json_schema.schema is required.", Some("response_format"))
+            })?;
+            s.json_schema = Some(schema);
+            Ok(())
+        }
+        other => Err(ApiError::invalid(format!("Unknown response_format type `{other}`."), Some("response_format"))),
+    }
+}
+
+pub fn messages(input: Vec<RequestMessage>) -> Result<Vec<ChatMessage>, ApiError> {
+    if input.is_empty() {
+        return Err(ApiError::invalid("messages must not be empty.", Some("messages")));
+    }
+    input
+        .into_iter()
+        .map(|m| {
+            let role = match m.role.as_str() {
+                "system" | "developer" => Role::System,
+                "user" => Role::User,
+                "assistant" => Role::Assistant,
+                other => {
+                    return Err(ApiError::invalid(
+                        format!("Unsupported role `{other}` (system, developer, user and assistant are)."),
+                        Some("messages"),
+                    ))
+                }
+            };
+            let content = match m.content {
+                None => String::new(),
+                Some(Content::Text(t)) => t,
+                Some(Content::Parts(parts)) => {
+                    let mut text = String::new();
+                    for p in parts {
+                        if p.kind != "text" {
+                            return Err(ApiError::invalid(
+                                format!("Content parts of type `{}` are not supported; send text.", p.kind),
+                                Some("messages"),
+                            ));
+                        }
+                        text.push_str(&p.text.unwrap_or_default());
+                    }
+                    text
+                }
+            };
+            Ok(ChatMessage { role, content })
+        })
+        .collect()
+}
+
+pub fn finish_reason(reason: &sirocco_engine::engine::FinishReason) -> &'static str {
+    use sirocco_engine::engine::FinishReason;
+    match reason {
+        FinishReason::Stop | FinishReason::Cancelled => "stop",
+        FinishReason::Length | FinishReason::ContextFull => "length",
+    }
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// A response id: unique enough per server run.
+pub fn id(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("{prefix}-{:x}{:06x}", now(), NEXT.fetch_add(1, Ordering::Relaxed))
+}

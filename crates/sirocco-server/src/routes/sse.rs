@@ -1,0 +1,45 @@
+//! Server-sent events exactly as OpenAI frames them: `data: {json}\n\n` per chunk, then
+//! `data: [DONE]\n\n`, nothing after it. A client that goes away drops the stream; the task
+//! feeding it then drops the generation, which stops the engine within one token.
+
+use std::convert::Infallible;
+
+use axum::response::sse::{Event, Sse};
+use futures_util::Stream;
+use sirocco_engine::{Generation, GenerationEvent};
+use tokio_stream::wrappers::ReceiverStream;
+
+/// Streams `first`, then what `map` makes of each engine event, then `[DONE]`.
+pub fn respond(
+    mut generation: Generation,
+    first: Vec<String>,
+    mut map: impl FnMut(GenerationEvent) -> Vec<String> + Send + 'static,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(64);
+    tokio::spawn(async move {
+        for data in first {
+            if tx.send(Ok(Event::default().data(data))).await.is_err() {
+                return;
+            }
+        }
+        while let Some(event) = generation.events.recv().await {
+            let last = !matches!(event, GenerationEvent::Text { .. });
+            for data in map(event) {
+                if tx.send(Ok(Event::default().data(data))).await.is_err() {
+                    // The client went away: dropping `generation` stops the engine.
+                    return;
+                }
+            }
+            if last {
+                break;
+            }
+        }
+        let _ = tx.send(Ok(Event::default().data("[DONE]"))).await;
+    });
+    Sse::new(ReceiverStream::new(rx))
+}
+
+/// An error in the middle of a stream, as OpenAI sends it.
+pub fn error_data(message: &str) -> String {
+    serde_json::json!({ "error": { "message": message, "type": "server_error", "param": null, "code": null } }).to_string()
+}

@@ -1,0 +1,133 @@
+//! The server on a real model (SmolLM2) over real HTTP on loopback: the official `openai`
+//! Python client (tests/server/openai_client.py), SSE framing byte for byte, and hostile requests.
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use sirocco_engine::{Engine, LoadParams};
+use sirocco_server::{RunningServer, ServerConfig};
+
+fn fixtures() -> PathBuf {
+    std::env::var_os("SIROCCO_FIXTURES").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/sirocco/fixtures")
+    })
+}
+
+async fn serve(api_key: Option<&str>) -> RunningServer {
+    let model = fixtures().join("SmolLM2-135M-Instruct.Q4_1.gguf");
+    assert!(model.is_file(), "missing fixture {} — run tests/fixtures/fetch.sh", model.display());
+    let engine = Engine::start();
+    let loaded = engine
+        .load(&model, LoadParams { context_length: Some(2048), ..LoadParams::default() }, |_| {}, Arc::new(AtomicBool::new(false)))
+        .await
+        .expect("SmolLM2 loads");
+    let config = ServerConfig {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        api_key: api_key.map(String::from),
+        max_body_bytes: 64 * 1024,
+    };
+    sirocco_server::start(config, engine, "SmolLM2-135M-Instruct.Q4_1".into(), loaded.context_length).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_openai_client_works_against_the_server() {
+    let server = serve(Some("sk-sirocco-test")).await;
+    let python = fixtures().join("venv/bin/python");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/server/openai_client.py");
+    let base = format!("http://{}/v1", server.addr);
+    let out = tokio::process::Command::new(python)
+        .arg(script)
+        .args([base.as_str(), "SmolLM2-135M-Instruct.Q4_1", "sk-sirocco-test"])
+        .output()
+        .await
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "openai client checks failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("all checks passed"), "{stdout}");
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sse_is_framed_exactly_like_openai_and_hostile_requests_get_clear_400s() {
+    let server = serve(None).await;
+    let url = |path: &str| format!("http://{}{path}", server.addr);
+    let http = reqwest::Client::new();
+
+    // The raw stream: only `data: …\n\n` events, ending with `data: [DONE]\n\n` and nothing after.
+    let body = http
+        .post(url("/v1/chat/completions"))
+        .json(&serde_json::json!({
+            "messages": [{"role": "user", "content": "Say hello in French."}],
+            "stream": true, "temperature": 0, "max_tokens": 12
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(body.headers()["content-type"], "text/event-stream");
+    let text = body.text().await.unwrap();
+    assert!(text.ends_with("data: [DONE]\n\n"), "{text:?}");
+    let events: Vec<&str> = text.trim_end_matches("\n\n").split("\n\n").collect();
+    assert!(events.len() >= 4, "{text:?}");
+    for event in &events {
+        let data = event.strip_prefix("data: ").unwrap_or_else(|| panic!("not a data line: {event:?}"));
+        assert!(!data.contains('\n'), "one line per event: {data:?}");
+        if data != "[DONE]" {
+            let chunk: serde_json::Value = serde_json::from_str(data).unwrap();
+            assert_eq!(chunk["object"], "chat.completion.chunk");
+        }
+    }
+    assert_eq!(events.iter().filter(|e| **e == "data: [DONE]").count(), 1);
+
+    // Hostile and malformed requests: a 400 (or 404/413) in OpenAI's error format, never a 5xx.
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        ("/v1/chat/completions", b"{not json".to_vec(), 400, "not valid JSON"),
+        ("/v1/chat/completions", br#"{"messages": "hello"}"#.to_vec(), 400, "does not match the API"),
+        ("/v1/chat/completions", br#"{"messages": [{"role": "user", "content": 42}]}"#.to_vec(), 400, "does not match"),
+        ("/v1/chat/completions", br#"{"messages": [{"role":"user","content":"hi"}], "max_tokens": -1}"#.to_vec(), 400, "does not match"),
+        ("/v1/chat/completions", br#"{"messages": [{"role":"user","content":"hi"}], "max_tokens": 0}"#.to_vec(), 400, "max_tokens"),
+        ("/v1/chat/completions", br#"{"messages": [{"role":"user","content":"hi"}], "top_p": 0}"#.to_vec(), 400, "top_p"),
+        ("/v1/chat/completions", br#"{"messages": [{"role":"user","content":"hi"}], "stop": ["a","b","c","d","e"]}"#.to_vec(), 400, "stop"),
+        ("/v1/chat/completions", br#"{"messages": [{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}"#.to_vec(), 400, "image_url"),
+        ("/v1/chat/completions", br#"{"messages": [{"role":"user","content":"hi"}], "response_format": {"type": "json_schema"}}"#.to_vec(), 400, "schema"),
+        ("/v1/completions", br#"{"prompt": "def f(", "suffix": "return 1"}"#.to_vec(), 400, "suffix"),
+        ("/v1/completions", br#"{"prompt": ["a", "b"]}"#.to_vec(), 400, "one prompt"),
+        ("/v1/chat/completions", format!(r#"{{"messages": [{{"role":"user","content":"{}"}}]}}"#, "x".repeat(100_000)).into_bytes(), 413, ""),
+        ("/v1/nothing-here", b"{}".to_vec(), 404, "Unknown endpoint"),
+    ];
+    for (path, body, status, needle) in cases {
+        let response = http.post(url(path)).header("content-type", "application/json").body(body.clone()).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), status, "{path} {:?}", String::from_utf8_lossy(&body[..body.len().min(120)]));
+        let error: serde_json::Value = response.json().await.unwrap();
+        let message = error["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains(needle), "{path}: {message}");
+        assert!(error["error"]["type"].is_string());
+    }
+    // A prompt longer than the context: a clear 400 naming the numbers.
+    let long = "word ".repeat(4000);
+    let response = http
+        .post(url("/v1/chat/completions"))
+        .json(&serde_json::json!({"messages": [{"role": "user", "content": long}], "max_tokens": 5}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 400);
+    let error: serde_json::Value = response.json().await.unwrap();
+    assert!(error["error"]["message"].as_str().unwrap().contains("2048"), "{error}");
+
+    // Health needs no key; the server still answers after all of that.
+    let health: serde_json::Value = http.get(url("/health")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    let addr = server.addr;
+    server.stop().await;
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "the port is closed after stop");
+}
+
+#[tokio::test]
+async fn serving_beyond_this_machine_requires_an_api_key() {
+    let engine = Engine::start();
+    let config = ServerConfig { addr: "0.0.0.0:0".parse().unwrap(), api_key: None, ..ServerConfig::default() };
+    let err = sirocco_server::start(config, engine, "m".into(), 512).await.err().expect("refused");
+    assert!(err.to_string().contains("requires an API key"), "{err}");
+}
