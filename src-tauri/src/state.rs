@@ -21,6 +21,10 @@ pub struct AppState {
     pub load_cancel: Mutex<Arc<AtomicBool>>,
     pub generation_cancel: Mutex<Option<Arc<AtomicBool>>>,
     pub downloads: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// The local OpenAI-compatible server, while it runs.
+    pub server: tokio::sync::Mutex<Option<sirocco_server::RunningServer>>,
+    /// The model the engine has loaded, as the server names it.
+    pub served: Mutex<Option<sirocco_server::ServedModel>>,
 }
 
 impl AppState {
@@ -34,7 +38,17 @@ impl AppState {
             load_cancel: Mutex::new(Arc::new(AtomicBool::new(false))),
             generation_cancel: Mutex::new(None),
             downloads: Mutex::new(HashMap::new()),
+            server: tokio::sync::Mutex::new(None),
+            served: Mutex::new(None),
         })
+    }
+
+    /// Records what the engine has loaded and tells a running server.
+    pub async fn set_served(&self, model: Option<sirocco_server::ServedModel>) {
+        *self.served.lock().unwrap() = model.clone();
+        if let Some(server) = self.server.lock().await.as_ref() {
+            server.set_model(model);
+        }
     }
 
     /// Where local models are: downloads (the HF cache), the models folder, LM Studio, Ollama.

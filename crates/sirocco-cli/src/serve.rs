@@ -18,7 +18,8 @@ pub async fn run(model: &Path, addr: SocketAddr, api_key: Option<String>, contex
         .map_err(|e| e.to_string())?;
     let id = model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
     let config = ServerConfig { addr, api_key, ..ServerConfig::default() };
-    let server = sirocco_server::start(config, engine, id.clone(), loaded.context_length).await.map_err(|e| e.to_string())?;
+    let served = sirocco_server::ServedModel { id: id.clone(), context_length: loaded.context_length };
+    let server = sirocco_server::start(config, engine, Some(served)).await.map_err(|e| e.to_string())?;
     // The line scripts wait for: the address clients use.
     println!("serving {id} on http://{}/v1", server.addr);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| e.to_string())?;

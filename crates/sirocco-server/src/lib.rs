@@ -23,8 +23,27 @@ use tokio::sync::oneshot;
 
 pub use error::ApiError;
 
+/// The model the server answers with (the one the engine has loaded).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ServedModel {
+    /// Its id in `/v1/models` (the file name without `.gguf`).
+    pub id: String,
+    pub context_length: u32,
+}
+
+/// One request, for the app's live log.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RequestLogEntry {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub millis: u64,
+}
+
+pub type RequestLog = Arc<dyn Fn(RequestLogEntry) + Send + Sync>;
+
 /// How the server listens.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServerConfig {
     /// 127.0.0.1 unless the user opts in to the LAN (which requires `api_key`).
     pub addr: SocketAddr,
@@ -32,11 +51,13 @@ pub struct ServerConfig {
     pub api_key: Option<String>,
     /// Largest request body.
     pub max_body_bytes: usize,
+    /// Called after every request (method, path, status, time).
+    pub on_request: Option<RequestLog>,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { addr: SocketAddr::from(([127, 0, 0, 1], 1234)), api_key: None, max_body_bytes: 4 * 1024 * 1024 }
+        Self { addr: SocketAddr::from(([127, 0, 0, 1], 1234)), api_key: None, max_body_bytes: 4 * 1024 * 1024, on_request: None }
     }
 }
 
@@ -51,11 +72,22 @@ pub enum ServerError {
 /// What every handler sees.
 pub(crate) struct ServerState {
     pub engine: Engine,
-    /// The loaded model's id (its file name without `.gguf`).
-    pub model_id: String,
-    pub context_length: u32,
+    /// What the engine has loaded (the app changes it when the user loads another model).
+    pub served: std::sync::RwLock<Option<ServedModel>>,
     pub api_key: Option<String>,
     pub started: u64,
+    pub on_request: Option<RequestLog>,
+}
+
+impl ServerState {
+    /// The served model, or a 503 saying none is loaded.
+    pub fn model(&self) -> Result<ServedModel, ApiError> {
+        self.served
+            .read()
+            .unwrap()
+            .clone()
+            .ok_or_else(|| ApiError::unavailable("No model is loaded: load one in Sirocco first."))
+    }
 }
 
 pub(crate) type Shared = State<Arc<ServerState>>;
@@ -63,11 +95,17 @@ pub(crate) type Shared = State<Arc<ServerState>>;
 /// A running server: its address, and a way to stop it.
 pub struct RunningServer {
     pub addr: SocketAddr,
+    state: Arc<ServerState>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl RunningServer {
+    /// The engine loaded another model (or none).
+    pub fn set_model(&self, model: Option<ServedModel>) {
+        *self.state.served.write().unwrap() = model;
+    }
+
     /// Stops accepting connections, lets open requests finish, and returns when the port is closed.
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -77,8 +115,8 @@ impl RunningServer {
     }
 }
 
-/// Starts serving `engine`'s loaded model (`model_id`, `context_length`) per `config`.
-pub async fn start(config: ServerConfig, engine: Engine, model_id: String, context_length: u32) -> Result<RunningServer, ServerError> {
+/// Starts serving `engine`'s loaded model per `config`.
+pub async fn start(config: ServerConfig, engine: Engine, model: Option<ServedModel>) -> Result<RunningServer, ServerError> {
     if !config.addr.ip().is_loopback() && config.api_key.as_deref().is_none_or(str::is_empty) {
         return Err(ServerError::LanWithoutKey(config.addr));
     }
@@ -88,12 +126,12 @@ pub async fn start(config: ServerConfig, engine: Engine, model_id: String, conte
     let addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: config.addr, source })?;
     let state = Arc::new(ServerState {
         engine,
-        model_id,
-        context_length,
+        served: std::sync::RwLock::new(model),
+        on_request: config.on_request.clone(),
         api_key: config.api_key.filter(|k| !k.is_empty()),
         started: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
     });
-    let app = router(state, config.max_body_bytes);
+    let app = router(state.clone(), config.max_body_bytes);
     let (tx, rx) = oneshot::channel();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -104,7 +142,7 @@ pub async fn start(config: ServerConfig, engine: Engine, model_id: String, conte
         }
     });
     tracing::info!(%addr, "OpenAI-compatible server listening");
-    Ok(RunningServer { addr, shutdown: Some(tx), task })
+    Ok(RunningServer { addr, state, shutdown: Some(tx), task })
 }
 
 fn router(state: Arc<ServerState>, max_body: usize) -> Router {
@@ -117,6 +155,7 @@ fn router(state: Arc<ServerState>, max_body: usize) -> Router {
         .route("/health", get(routes::health::handle))
         .fallback(|req: Request| async move { ApiError::not_found(req.uri().path()).into_response() })
         .layer(DefaultBodyLimit::max(max_body))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
 
@@ -133,4 +172,14 @@ async fn require_key(State(state): Shared, request: Request, next: Next) -> Resp
         }
     }
     next.run(request).await
+}
+
+/// Reports each request to the app's live log.
+async fn log_request(State(state): Shared, request: Request, next: Next) -> Response {
+    let Some(log) = state.on_request.clone() else { return next.run(request).await };
+    let (method, path) = (request.method().to_string(), request.uri().path().to_string());
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    log(RequestLogEntry { method, path, status: response.status().as_u16(), millis: started.elapsed().as_millis() as u64 });
+    response
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use sirocco_engine::{Engine, LoadParams};
-use sirocco_server::{RunningServer, ServerConfig};
+use sirocco_server::{RunningServer, ServedModel, ServerConfig};
 
 fn fixtures() -> PathBuf {
     std::env::var_os("SIROCCO_FIXTURES").map(PathBuf::from).unwrap_or_else(|| {
@@ -26,8 +26,10 @@ async fn serve(api_key: Option<&str>) -> RunningServer {
         addr: "127.0.0.1:0".parse().unwrap(),
         api_key: api_key.map(String::from),
         max_body_bytes: 64 * 1024,
+        on_request: None,
     };
-    sirocco_server::start(config, engine, "SmolLM2-135M-Instruct.Q4_1".into(), loaded.context_length).await.unwrap()
+    let served = ServedModel { id: "SmolLM2-135M-Instruct.Q4_1".into(), context_length: loaded.context_length };
+    sirocco_server::start(config, engine, Some(served)).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,6 +130,6 @@ async fn sse_is_framed_exactly_like_openai_and_hostile_requests_get_clear_400s()
 async fn serving_beyond_this_machine_requires_an_api_key() {
     let engine = Engine::start();
     let config = ServerConfig { addr: "0.0.0.0:0".parse().unwrap(), api_key: None, ..ServerConfig::default() };
-    let err = sirocco_server::start(config, engine, "m".into(), 512).await.err().expect("refused");
+    let err = sirocco_server::start(config, engine, None).await.err().expect("refused");
     assert!(err.to_string().contains("requires an API key"), "{err}");
 }

@@ -5,3 +5,4 @@ pub mod library;
 pub mod models;
 pub mod personas;
 pub mod presets;
+pub mod server;

@@ -59,7 +59,11 @@ pub async fn load_model(
             let _ = on_progress.send(fraction);
         }
     };
-    Ok(state.engine.load(&path, params.unwrap_or_default(), progress, cancel).await?)
+    state.set_served(None).await;
+    let loaded = state.engine.load(&path, params.unwrap_or_default(), progress, cancel).await?;
+    let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    state.set_served(Some(sirocco_server::ServedModel { id, context_length: loaded.context_length })).await;
+    Ok(loaded)
 }
 
 #[tauri::command]
@@ -69,6 +73,7 @@ pub fn cancel_load(state: State<'_, AppState>) {
 
 #[tauri::command]
 pub async fn unload_model(state: State<'_, AppState>) -> IpcResult<()> {
+    state.set_served(None).await;
     Ok(state.engine.unload().await?)
 }
 

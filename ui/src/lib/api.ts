@@ -370,3 +370,28 @@ export function arenaGenerate(messages: ChatMessage[], sampling: SamplingParams,
   channel.onmessage = onEvent;
   return invoke<void>('arena_generate', { messages, sampling, onEvent: channel });
 }
+
+// ---- Local server (commands/server.rs) ----
+export interface ServerStatus {
+  running: boolean;
+  base_url: string | null;
+  model: string | null;
+}
+export interface RequestLogEntry {
+  method: string;
+  path: string;
+  status: number;
+  millis: number;
+}
+export interface ServerSettings {
+  port: number;
+  lan: boolean;
+  api_key: string | null;
+}
+export function serverStart(settings: ServerSettings, onRequest: (e: RequestLogEntry) => void) {
+  const channel = new Channel<RequestLogEntry>();
+  channel.onmessage = onRequest;
+  return invoke<ServerStatus>('server_start', { settings, onRequest: channel });
+}
+export const serverStop = () => invoke<ServerStatus>('server_stop');
+export const serverStatus = () => invoke<ServerStatus>('server_status');

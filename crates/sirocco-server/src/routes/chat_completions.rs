@@ -13,17 +13,17 @@ use crate::wire::{
 use crate::{ApiError, Shared};
 
 pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionRequest>) -> Result<Response, ApiError> {
-    request::check_model(&state, body.model.as_deref())?;
+    let served = request::check_model(&state, body.model.as_deref())?;
     if body.tools.as_ref().is_some_and(|t| !t.is_null() && t.as_array().is_none_or(|a| !a.is_empty())) {
         return Err(ApiError::invalid("Tool calls are not supported yet by this server.", Some("tools")));
     }
     let messages = request::messages(body.messages)?;
-    let mut sampling = request::sampling(body.sampling, &state)?;
+    let mut sampling = request::sampling(body.sampling, &served)?;
     request::response_format(body.response_format, &mut sampling)?;
     let mut generation = state.engine.generate(GenerateRequest::new(messages, sampling))?;
     let id = request::id("chatcmpl");
     let created = request::now();
-    let model = state.model_id.clone();
+    let model = served.id.clone();
 
     if body.stream {
         let include_usage = body.stream_options.is_some_and(|o| o.include_usage);

@@ -11,7 +11,7 @@ use crate::wire::{CompletionRequest, PromptField, TextChoice, TextCompletion, Us
 use crate::{ApiError, Shared};
 
 pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionRequest>) -> Result<Response, ApiError> {
-    request::check_model(&state, body.model.as_deref())?;
+    let served = request::check_model(&state, body.model.as_deref())?;
     if body.suffix.as_deref().is_some_and(|s| !s.is_empty()) {
         return Err(ApiError::invalid("Fill-in-the-middle (`suffix`) is not supported yet by this server.", Some("suffix")));
     }
@@ -23,11 +23,11 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
     if prompt.is_empty() {
         return Err(ApiError::invalid("prompt must not be empty.", Some("prompt")));
     }
-    let sampling = request::sampling(body.sampling, &state)?;
+    let sampling = request::sampling(body.sampling, &served)?;
     let mut generation = state.engine.generate(GenerateRequest::completion(prompt, sampling))?;
     let id = request::id("cmpl");
     let created = request::now();
-    let model = state.model_id.clone();
+    let model = served.id.clone();
     let chunk = {
         let (id, model) = (id.clone(), model.clone());
         move |text: String, finish: Option<&'static str>, usage: Option<Usage>| {

@@ -6,5 +6,6 @@ use serde_json::{json, Value};
 use crate::Shared;
 
 pub async fn handle(axum::extract::State(state): Shared) -> Json<Value> {
-    Json(json!({ "status": "ok", "model": state.model_id }))
+    let model = state.served.read().unwrap().as_ref().map(|m| m.id.clone());
+    Json(json!({ "status": "ok", "model": model }))
 }

@@ -6,17 +6,20 @@ use axum::Json;
 use crate::wire::{ModelList, ModelObject};
 use crate::{ApiError, Shared};
 
-fn object(state: &crate::ServerState) -> ModelObject {
-    ModelObject { id: state.model_id.clone(), object: "model", created: state.started, owned_by: "sirocco" }
+fn object(state: &crate::ServerState, id: String) -> ModelObject {
+    ModelObject { id, object: "model", created: state.started, owned_by: "sirocco" }
 }
 
+/// The loaded model (an empty list while none is).
 pub async fn list(State(state): Shared) -> Json<ModelList> {
-    Json(ModelList { object: "list", data: vec![object(&state)] })
+    let data = state.model().ok().map(|m| object(&state, m.id)).into_iter().collect();
+    Json(ModelList { object: "list", data })
 }
 
 pub async fn one(State(state): Shared, Path(id): Path<String>) -> Result<Json<ModelObject>, ApiError> {
-    if id != state.model_id {
-        return Err(ApiError::model_not_found(&id, &state.model_id));
+    let served = state.model()?;
+    if id != served.id {
+        return Err(ApiError::model_not_found(&id, &served.id));
     }
-    Ok(Json(object(&state)))
+    Ok(Json(object(&state, id)))
 }

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use sirocco_engine::{ChatMessage, Role, SamplingParams};
 
 use crate::wire::{Content, RequestMessage, ResponseFormat, SamplingFields};
-use crate::{ApiError, ServerState};
+use crate::{ApiError, ServedModel, ServerState};
 
 /// A JSON body whose rejections are OpenAI-style errors.
 pub struct ApiJson<T>(pub T);
@@ -39,16 +39,17 @@ fn json_error(rejection: JsonRejection) -> ApiError {
     error
 }
 
-/// The request may name the served model (or none).
-pub fn check_model(state: &ServerState, model: Option<&str>) -> Result<(), ApiError> {
+/// The served model; the request may name it (or no model).
+pub fn check_model(state: &ServerState, model: Option<&str>) -> Result<ServedModel, ApiError> {
+    let served = state.model()?;
     match model {
-        Some(m) if !m.is_empty() && m != state.model_id => Err(ApiError::model_not_found(m, &state.model_id)),
-        _ => Ok(()),
+        Some(m) if !m.is_empty() && m != served.id => Err(ApiError::model_not_found(m, &served.id)),
+        _ => Ok(served),
     }
 }
 
-pub fn sampling(f: SamplingFields, state: &ServerState) -> Result<SamplingParams, ApiError> {
-    let mut s = SamplingParams { max_tokens: state.context_length, ..SamplingParams::default() };
+pub fn sampling(f: SamplingFields, served: &ServedModel) -> Result<SamplingParams, ApiError> {
+    let mut s = SamplingParams { max_tokens: served.context_length, ..SamplingParams::default() };
     if let Some(n) = f.n {
         if n != 1 {
             return Err(ApiError::invalid("Only n = 1 is supported.", Some("n")));
@@ -105,7 +106,7 @@ pub fn sampling(f: SamplingFields, state: &ServerState) -> Result<SamplingParams
         if m == 0 {
             return Err(ApiError::invalid("max_tokens must be at least 1.", Some("max_tokens")));
         }
-        s.max_tokens = m.min(state.context_length);
+        s.max_tokens = m.min(served.context_length);
     }
     if let Some(stop) = f.stop {
         let stop = stop.into_vec();
