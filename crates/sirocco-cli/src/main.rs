@@ -1,6 +1,7 @@
 //! `sirocco`: Sirocco without a window. Builds without WebKit.
 
 mod bench;
+mod bench_server;
 mod bench_store;
 mod format;
 mod models;
@@ -51,6 +52,16 @@ enum Command {
         #[arg(long, default_value_t = 21)]
         reps: usize,
     },
+    /// Measure decode speed over the OpenAI API (SSE, one client) against the same generation
+    /// in-process.
+    BenchServer {
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long, default_value_t = 256)]
+        tokens: u32,
+        #[arg(long, default_value_t = 5)]
+        reps: usize,
+    },
     /// Serve a model over an OpenAI-compatible HTTP API (the same server as the app's toggle).
     Serve {
         /// The GGUF model file to serve.
@@ -95,6 +106,7 @@ async fn main() {
         Command::BenchStore { db, messages, long, reps } => {
             bench_store::run(&db, messages.max(long), long, reps.max(1)).await
         }
+        Command::BenchServer { model, tokens, reps } => bench_server::run(&model, tokens.max(8), reps.max(1)).await,
         Command::Serve { model, port, host, api_key, context } => {
             serve::run(&model, std::net::SocketAddr::new(host, port), api_key, context).await
         }

@@ -73,6 +73,8 @@ pub struct SamplingFields {
     pub max_completion_tokens: Option<u32>,
     pub stop: Option<StopField>,
     pub n: Option<u32>,
+    /// llama.cpp-server extra: keep generating past end-of-turn (benchmarks).
+    pub ignore_eos: Option<bool>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -99,6 +99,7 @@ pub fn sampling(f: SamplingFields, served: &ServedModel) -> Result<SamplingParam
         // OpenAI has no repeat penalty; clients expect the model's plain distribution.
         s.repeat_penalty = 1.0;
     }
+    s.ignore_eos = f.ignore_eos.unwrap_or(false);
     if let Some(seed) = f.seed {
         s.seed = seed as u32;
     }

@@ -1,0 +1,97 @@
+//! `sirocco bench-server`: decode speed over the OpenAI API (SSE on loopback, one client) against
+//! the same generation taken in-process, same model, prompt and token count, interleaved rounds.
+
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Instant;
+
+use sirocco_engine::{ChatMessage, Engine, GenerateRequest, GenerationEvent, LoadParams, Role, SamplingParams};
+use sirocco_server::{ServedModel, ServerConfig};
+
+const PROMPT: &str = "Write a long story about a lighthouse keeper.";
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[v.len() / 2]
+}
+
+/// Tokens per second from the first streamed piece to the last.
+async fn in_app(engine: &Engine, tokens: u32) -> Result<f64, String> {
+    let sampling = SamplingParams { temperature: 0.0, max_tokens: tokens, ignore_eos: true, ..SamplingParams::default() };
+    let mut generation = engine
+        .generate(GenerateRequest::new(vec![ChatMessage::new(Role::User, PROMPT)], sampling))
+        .map_err(|e| e.to_string())?;
+    let mut first = None;
+    let mut last = Instant::now();
+    while let Some(event) = generation.events.recv().await {
+        match event {
+            GenerationEvent::Text { .. } => {
+                first.get_or_insert_with(Instant::now);
+                last = Instant::now();
+            }
+            GenerationEvent::Done { stats } => {
+                let span = last.duration_since(first.ok_or("no text")?).as_secs_f64();
+                return Ok((stats.generated_tokens.saturating_sub(1)) as f64 / span);
+            }
+            GenerationEvent::Error { message } => return Err(message),
+        }
+    }
+    Err("the engine stopped".into())
+}
+
+async fn over_sse(base: &str, tokens: u32) -> Result<f64, String> {
+    use futures_util::StreamExt;
+    let body = serde_json::json!({
+        "messages": [{"role": "user", "content": PROMPT}], "stream": true, "temperature": 0, "repeat_penalty": 1.1,
+        "max_tokens": tokens, "ignore_eos": true, "stream_options": {"include_usage": true}
+    });
+    let response = reqwest::Client::new().post(format!("{base}/chat/completions")).json(&body).send().await.map_err(|e| e.to_string())?;
+    let mut stream = response.bytes_stream();
+    let (mut first, mut last, mut generated, mut buffer) = (None, Instant::now(), 0usize, String::new());
+    while let Some(chunk) = stream.next().await {
+        buffer.push_str(&String::from_utf8_lossy(&chunk.map_err(|e| e.to_string())?));
+        while let Some(end) = buffer.find("\n\n") {
+            let event: String = buffer.drain(..end + 2).collect();
+            let data = event.trim().trim_start_matches("data: ");
+            if data == "[DONE]" {
+                let span = last.duration_since(first.ok_or("no text")?).as_secs_f64();
+                return Ok(generated.saturating_sub(1) as f64 / span);
+            }
+            let v: serde_json::Value = serde_json::from_str(data).map_err(|e| e.to_string())?;
+            if v["choices"][0]["delta"]["content"].as_str().is_some_and(|c| !c.is_empty()) {
+                first.get_or_insert_with(Instant::now);
+                last = Instant::now();
+            }
+            if let Some(n) = v["usage"]["completion_tokens"].as_u64() {
+                generated = n as usize;
+            }
+        }
+    }
+    Err("the stream ended without [DONE]".into())
+}
+
+pub async fn run(model: &Path, tokens: u32, reps: usize) -> Result<(), String> {
+    let engine = Engine::start();
+    let loaded = engine
+        .load(model, LoadParams { context_length: Some(tokens + 256), ..LoadParams::default() }, |_| {}, Arc::new(AtomicBool::new(false)))
+        .await
+        .map_err(|e| e.to_string())?;
+    let served = ServedModel { id: "bench".into(), context_length: loaded.context_length };
+    let config = ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..ServerConfig::default() };
+    let server = sirocco_server::start(config, engine.clone(), Some(served)).await.map_err(|e| e.to_string())?;
+    let base = format!("http://{}/v1", server.addr);
+    // Warm-up, then interleaved rounds.
+    in_app(&engine, 16).await?;
+    let (mut direct, mut sse) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        direct.push(in_app(&engine, tokens).await?);
+        sse.push(over_sse(&base, tokens).await?);
+    }
+    let (d, s) = (median(direct), median(sse));
+    println!("decode, {tokens} tokens, one client (median of {reps}, {} threads)", loaded.threads);
+    println!("  in-app       {d:>8.1} tok/s");
+    println!("  over SSE     {s:>8.1} tok/s   ratio {:.3} (target ≥ 0.98)", s / d);
+    server.stop().await;
+    Ok(())
+}
