@@ -205,6 +205,17 @@ enum Command {
         reply_prefix: Option<String>,
         reply: oneshot::Sender<Result<Vec<i32>>>,
     },
+    Tokenize {
+        text: String,
+        add_special: bool,
+        parse_special: bool,
+        reply: oneshot::Sender<Result<Vec<i32>>>,
+    },
+    Detokenize {
+        tokens: Vec<i32>,
+        special: bool,
+        reply: oneshot::Sender<Result<String>>,
+    },
 }
 
 /// Handle to the engine thread. Cheap to clone; the thread ends when every handle is gone.
@@ -289,6 +300,22 @@ impl Engine {
         answer.await.map_err(|_| EngineError::EngineGone)?
     }
 
+    /// `text` as the loaded model's token ids (`add_special`: BOS and the like; `parse_special`:
+    /// control-token text such as `<|im_start|>` becomes the control token).
+    pub async fn tokenize(&self, text: String, add_special: bool, parse_special: bool) -> Result<Vec<i32>> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Tokenize { text, add_special, parse_special, reply })?;
+        answer.await.map_err(|_| EngineError::EngineGone)?
+    }
+
+    /// Token ids back to text (`special`: control tokens rendered as their text). Ids outside
+    /// the vocabulary are refused, never handed to llama.cpp.
+    pub async fn detokenize(&self, tokens: Vec<i32>, special: bool) -> Result<String> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Detokenize { tokens, special, reply })?;
+        answer.await.map_err(|_| EngineError::EngineGone)?
+    }
+
     fn send(&self, command: Command) -> Result<()> {
         self.commands.send(command).map_err(|_| EngineError::EngineGone)
     }
@@ -316,7 +343,10 @@ fn owner_loop(rx: &mpsc::Receiver<Command>) {
                     message: EngineError::NoModelLoaded.to_string(),
                 });
             }
-            Command::PromptTokens { reply, .. } => {
+            Command::PromptTokens { reply, .. } | Command::Tokenize { reply, .. } => {
+                let _ = reply.send(Err(EngineError::NoModelLoaded));
+            }
+            Command::Detokenize { reply, .. } => {
                 let _ = reply.send(Err(EngineError::NoModelLoaded));
             }
         }
@@ -425,6 +455,28 @@ fn serve_model(
             Ok(Command::PromptTokens { messages, reply_prefix, reply }) => {
                 let tokens = prompt_format.tokens(&model, &messages, reply_prefix.as_deref());
                 let _ = reply.send(tokens.map(|t| t.into_iter().map(|t| t.0).collect()));
+            }
+            Ok(Command::Tokenize { text, add_special, parse_special, reply }) => {
+                let tokens = model.vocab().tokenize(text.as_bytes(), add_special, parse_special);
+                let _ = reply.send(Ok(tokens.into_iter().map(|t| t.0).collect()));
+            }
+            Ok(Command::Detokenize { tokens, special, reply }) => {
+                let vocab = model.vocab();
+                let n = vocab.n_tokens();
+                let result = match tokens.iter().find(|&&t| t < 0 || t >= n) {
+                    Some(bad) => Err(EngineError::InvalidRequest(format!(
+                        "token id {bad} is outside this model's vocabulary (0 to {})",
+                        n - 1
+                    ))),
+                    None => {
+                        let mut bytes = Vec::new();
+                        for t in tokens {
+                            bytes.extend(vocab.token_to_piece(LlamaToken(t), special, None));
+                        }
+                        Ok(String::from_utf8_lossy(&bytes).into_owned())
+                    }
+                };
+                let _ = reply.send(result);
             }
             Ok(Command::Unload { reply }) => {
                 drop(slot);

@@ -53,11 +53,14 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Called after every request (method, path, status, time).
     pub on_request: Option<RequestLog>,
+    /// Web pages (origins like `http://localhost:3000`) allowed to call the server from a
+    /// browser. Empty: none (browsers block cross-origin reads); other tools are unaffected.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { addr: SocketAddr::from(([127, 0, 0, 1], 1234)), api_key: None, max_body_bytes: 4 * 1024 * 1024, on_request: None }
+        Self { addr: SocketAddr::from(([127, 0, 0, 1], 1234)), api_key: None, max_body_bytes: 4 * 1024 * 1024, on_request: None, cors_origins: Vec::new() }
     }
 }
 
@@ -131,7 +134,17 @@ pub async fn start(config: ServerConfig, engine: Engine, model: Option<ServedMod
         api_key: config.api_key.filter(|k| !k.is_empty()),
         started: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
     });
-    let app = router(state.clone(), config.max_body_bytes);
+    let mut app = router(state.clone(), config.max_body_bytes);
+    if !config.cors_origins.is_empty() {
+        use axum::http::{header, HeaderValue, Method};
+        let origins: Vec<HeaderValue> = config.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o.trim()).ok()).collect();
+        app = app.layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(origins)
+                .allow_methods([Method::GET, Method::POST])
+                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]),
+        );
+    }
     let (tx, rx) = oneshot::channel();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -151,8 +164,12 @@ fn router(state: Arc<ServerState>, max_body: usize) -> Router {
         .route("/v1/models/{id}", get(routes::models::one))
         .route("/v1/chat/completions", post(routes::chat_completions::handle))
         .route("/v1/completions", post(routes::completions::handle))
+        .route("/tokenize", post(routes::tokens::tokenize))
+        .route("/detokenize", post(routes::tokens::detokenize))
+        .route("/apply-template", post(routes::tokens::apply_template))
         .layer(axum::middleware::from_fn_with_state(state.clone(), require_key))
         .route("/health", get(routes::health::handle))
+        .route("/openapi.json", get(routes::openapi::handle))
         .fallback(|req: Request| async move { ApiError::not_found(req.uri().path()).into_response() })
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn_with_state(state.clone(), log_request))

@@ -27,6 +27,7 @@ async fn serve(api_key: Option<&str>) -> RunningServer {
         api_key: api_key.map(String::from),
         max_body_bytes: 64 * 1024,
         on_request: None,
+        cors_origins: vec!["http://localhost:3000".into()],
     };
     let served = ServedModel { id: "SmolLM2-135M-Instruct.Q4_1".into(), context_length: loaded.context_length };
     sirocco_server::start(config, engine, Some(served)).await.unwrap()
@@ -117,6 +118,50 @@ async fn sse_is_framed_exactly_like_openai_and_hostile_requests_get_clear_400s()
     assert_eq!(response.status().as_u16(), 400);
     let error: serde_json::Value = response.json().await.unwrap();
     assert!(error["error"]["message"].as_str().unwrap().contains("2048"), "{error}");
+
+    // llama.cpp-server extras: tokenize ↔ detokenize, the exact prompt for a messages list.
+    let post = |path: &'static str, body: serde_json::Value| {
+        let request = http.post(url(path)).json(&body);
+        async move {
+            let r = request.send().await.unwrap();
+            (r.status().as_u16(), r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, tokens) = post("/tokenize", serde_json::json!({"content": "Hello, world! <|im_start|>"})).await;
+    assert_eq!(status, 200);
+    let ids: Vec<i64> = tokens["tokens"].as_array().unwrap().iter().map(|t| t.as_i64().unwrap()).collect();
+    assert!(ids.len() >= 4, "{tokens}");
+    let (_, text) = post("/detokenize", serde_json::json!({"tokens": ids})).await;
+    assert_eq!(text["content"], "Hello, world! <|im_start|>");
+    let (_, plain) = post("/tokenize", serde_json::json!({"content": "<|im_start|>", "parse_special": false})).await;
+    assert!(plain["tokens"].as_array().unwrap().len() > 1, "control-token text stays text when asked");
+    let (status, template) = post("/apply-template", serde_json::json!({"messages": [{"role": "user", "content": "Hi there"}]})).await;
+    assert_eq!(status, 200);
+    let prompt = template["prompt"].as_str().unwrap();
+    assert!(prompt.contains("<|im_start|>user\nHi there<|im_end|>") && prompt.ends_with("<|im_start|>assistant\n"), "{prompt:?}");
+    for bad in [serde_json::json!({"tokens": [-1]}), serde_json::json!({"tokens": [999_999_999]}), serde_json::json!({"tokens": "x"})] {
+        let (status, error) = post("/detokenize", bad.clone()).await;
+        assert_eq!(status, 400, "{bad}: {error}");
+    }
+
+    // The OpenAPI document lists what is served.
+    let doc: serde_json::Value = http.get(url("/openapi.json")).send().await.unwrap().json().await.unwrap();
+    for path in ["/v1/chat/completions", "/v1/completions", "/v1/models", "/tokenize", "/detokenize", "/apply-template", "/health"] {
+        assert!(doc["paths"][path].is_object(), "{path} is documented");
+    }
+
+    // CORS: only the allow-listed page gets the header a browser needs.
+    for (origin, allowed) in [("http://localhost:3000", true), ("https://evil.example", false)] {
+        let preflight = http
+            .request(reqwest::Method::OPTIONS, url("/v1/chat/completions"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .send()
+            .await
+            .unwrap();
+        let header = preflight.headers().get("access-control-allow-origin").map(|v| v.to_str().unwrap().to_string());
+        assert_eq!(header.as_deref() == Some(origin), allowed, "{origin}: {header:?}");
+    }
 
     // Health needs no key; the server still answers after all of that.
     let health: serde_json::Value = http.get(url("/health")).send().await.unwrap().json().await.unwrap();

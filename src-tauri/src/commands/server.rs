@@ -18,6 +18,9 @@ pub struct ServerSettings {
     /// Listen on every interface (requires `api_key`).
     lan: bool,
     api_key: Option<String>,
+    /// Web pages allowed to call the server from a browser (CORS); none by default.
+    #[serde(default)]
+    cors_origins: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -51,6 +54,7 @@ pub async fn server_start(
     let config = ServerConfig {
         addr: SocketAddr::new(ip, settings.port),
         api_key: settings.api_key.filter(|k| !k.trim().is_empty()),
+        cors_origins: settings.cors_origins,
         on_request: Some(Arc::new(move |entry| {
             let _ = on_request.send(entry);
         })),

@@ -387,6 +387,7 @@ export interface ServerSettings {
   port: number;
   lan: boolean;
   api_key: string | null;
+  cors_origins: string[];
 }
 export function serverStart(settings: ServerSettings, onRequest: (e: RequestLogEntry) => void) {
   const channel = new Channel<RequestLogEntry>();

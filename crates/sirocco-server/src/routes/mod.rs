@@ -4,5 +4,7 @@ pub mod chat_completions;
 pub mod completions;
 pub mod health;
 pub mod models;
+pub mod openapi;
+pub mod tokens;
 mod request;
 mod sse;
