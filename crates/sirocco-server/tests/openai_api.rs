@@ -15,11 +15,15 @@ fn fixtures() -> PathBuf {
 }
 
 async fn serve(api_key: Option<&str>) -> RunningServer {
+    serve_with_context(api_key, 2048).await
+}
+
+async fn serve_with_context(api_key: Option<&str>, context: u32) -> RunningServer {
     let model = fixtures().join("SmolLM2-135M-Instruct.Q4_1.gguf");
     assert!(model.is_file(), "missing fixture {} — run tests/fixtures/fetch.sh", model.display());
     let engine = Engine::start();
     let loaded = engine
-        .load(&model, LoadParams { context_length: Some(2048), ..LoadParams::default() }, |_| {}, Arc::new(AtomicBool::new(false)))
+        .load(&model, LoadParams { context_length: Some(context), ..LoadParams::default() }, |_| {}, Arc::new(AtomicBool::new(false)))
         .await
         .expect("SmolLM2 loads");
     let config = ServerConfig {
@@ -169,6 +173,26 @@ async fn sse_is_framed_exactly_like_openai_and_hostile_requests_get_clear_400s()
     let addr = server.addr;
     server.stop().await;
     assert!(tokio::net::TcpStream::connect(addr).await.is_err(), "the port is closed after stop");
+}
+
+/// Requests generated from /openapi.json by schemathesis (valid and hostile: wrong types, edge
+/// values, odd strings): none gets a 5xx. A small context keeps valid generations short.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_generated_from_the_openapi_document_never_get_a_server_error() {
+    let server = serve_with_context(Some("sk-fuzz"), 256).await;
+    let st = fixtures().join("venv/bin/st");
+    let out = tokio::process::Command::new(st)
+        .arg("run")
+        .arg(format!("http://{}/openapi.json", server.addr))
+        .args(["--checks", "not_a_server_error", "--max-examples", "8", "--workers", "1", "--seed", "20261123"])
+        .args(["--phases", "coverage,fuzzing", "--request-timeout", "60", "-H", "Authorization: Bearer sk-fuzz"])
+        .output()
+        .await
+        .expect("schemathesis runs (tests/fixtures/fetch.sh installs it)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "schemathesis found server errors:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("passed"), "{stdout}");
+    server.stop().await;
 }
 
 #[tokio::test]
