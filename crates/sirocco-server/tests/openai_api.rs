@@ -195,6 +195,83 @@ async fn requests_generated_from_the_openapi_document_never_get_a_server_error()
     server.stop().await;
 }
 
+fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kb: u64 = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    kb * 1024
+}
+
+/// 16 clients at once, some hanging up mid-stream: every answer is a 200, nothing is left
+/// generating for a client that left (the next request is served), memory stays flat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixteen_concurrent_clients_with_disconnects_get_no_errors_and_leak_nothing() {
+    use futures_util::StreamExt;
+    let server = serve_with_context(None, 1024).await;
+    let base = format!("http://{}/v1/chat/completions", server.addr);
+    let http = reqwest::Client::new();
+    let run_round = |round: u64| {
+        let (http, base) = (http.clone(), base.clone());
+        async move {
+            let clients = (0..16u64).map(|client| {
+                let (http, base) = (http.clone(), base.clone());
+                tokio::spawn(async move {
+                    // Deterministic "random": a third of the clients hang up after a few chunks.
+                    let hang_up_after = ((client * 7 + round * 3) % 3 == 0).then_some(2 + (client % 4) as usize);
+                    let response = http
+                        .post(&base)
+                        .json(&serde_json::json!({
+                            "messages": [{"role": "user", "content": format!("Tell me fact number {client} about the sea.")}],
+                            "stream": true, "max_tokens": 24, "ignore_eos": true, "seed": client
+                        }))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(response.status().as_u16(), 200);
+                    let mut stream = response.bytes_stream();
+                    let mut chunks = 0;
+                    let mut body = String::new();
+                    while let Some(chunk) = stream.next().await {
+                        body.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+                        chunks += 1;
+                        if hang_up_after.is_some_and(|n| chunks >= n) {
+                            return false; // dropped: the client went away
+                        }
+                    }
+                    assert!(body.ends_with("data: [DONE]\n\n"), "{body}");
+                    assert!(!body.contains("\"error\""), "{body}");
+                    true
+                })
+            });
+            let mut finished = 0;
+            for c in clients {
+                finished += c.await.unwrap() as usize;
+            }
+            finished
+        }
+    };
+    let finished = run_round(0).await;
+    assert!(finished >= 8, "most clients read to the end ({finished})");
+    let before = rss_bytes();
+    for round in 1..3 {
+        run_round(round).await;
+    }
+    // Nothing is still generating for the clients that left: a new request is answered in full.
+    let reply: serde_json::Value = tokio::time::timeout(
+        std::time::Duration::from_secs(120),
+        http.post(&base).json(&serde_json::json!({"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4})).send(),
+    )
+    .await
+    .expect("the engine is free")
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(reply["object"], "chat.completion");
+    let growth = rss_bytes().saturating_sub(before);
+    assert!(growth < 64 * 1024 * 1024, "memory grew by {} MB over two rounds", growth / (1024 * 1024));
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn serving_beyond_this_machine_requires_an_api_key() {
     let engine = Engine::start();
