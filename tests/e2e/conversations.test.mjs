@@ -181,12 +181,10 @@ test('search finds a message and opens its conversation', async () => {
 test('after a restart every conversation, branch and persona is still there', async () => {
   await app.stop();
   await start();
-  const titles = await $$('[data-testid="conversation-title"]');
   await browser.waitUntil(async () => (await $$('[data-testid="conversation-title"]')).length === 2, { timeout: 20_000 });
   const names = [];
   for (const t of await $$('[data-testid="conversation-title"]')) names.push(await text(t));
   assert.deepEqual(names, ['Where are we going?', 'What is the capital of France?']);
-  void titles;
   await (await $$('[data-testid="conversation-open"]'))[1].click();
   await browser.waitUntil(async () => (await messageTexts()).length === 2, { timeout: 10_000 });
   const texts = await messageTexts();

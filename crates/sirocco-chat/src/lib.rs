@@ -186,18 +186,13 @@ pub async fn run_turn(
     .collect::<Vec<_>>()
     .join("\n\n");
     if !system.is_empty() {
-        messages.push(ChatMessage { role: sirocco_engine::Role::System, content: system });
+        messages.push(ChatMessage { role: Role::System, content: system });
     }
     for m in store.path_to(parent).await? {
         if m.status == MessageStatus::Error || m.content.is_empty() {
             continue;
         }
-        let role = match m.role {
-            Role::System => sirocco_engine::Role::System,
-            Role::User => sirocco_engine::Role::User,
-            Role::Assistant => sirocco_engine::Role::Assistant,
-        };
-        messages.push(ChatMessage { role, content: m.content });
+        messages.push(ChatMessage { role: m.role, content: m.content });
     }
 
     let generation = GenerateRequest {

@@ -57,13 +57,13 @@ impl ApiError {
 
 impl From<sirocco_engine::EngineError> for ApiError {
     fn from(e: sirocco_engine::EngineError) -> Self {
-        // The engine's errors are about the request (too long for the context, bad sampling
-        // values…) or about no model being loaded; both read well as messages.
-        let message = e.to_string();
-        if message.contains("no model") {
-            return Self::unavailable(message);
+        // No model (or no engine) is the server's state, not the request's fault; the rest is
+        // about the request (too long for the context, bad sampling values…).
+        use sirocco_engine::EngineError;
+        match e {
+            EngineError::NoModelLoaded | EngineError::EngineGone => Self::unavailable(e.to_string()),
+            e => Self::invalid(e.to_string(), None),
         }
-        Self::invalid(message, None)
     }
 }
 

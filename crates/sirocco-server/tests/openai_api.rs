@@ -279,3 +279,35 @@ async fn serving_beyond_this_machine_requires_an_api_key() {
     let err = sirocco_server::start(config, engine, None).await.err().expect("refused");
     assert!(err.to_string().contains("requires an API key"), "{err}");
 }
+
+#[tokio::test]
+async fn without_a_loaded_model_requests_get_a_clear_503() {
+    let config = ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..ServerConfig::default() };
+    let server = sirocco_server::start(config, Engine::start(), None).await.unwrap();
+    let http = reqwest::Client::new();
+    let models: serde_json::Value = http.get(format!("http://{}/v1/models", server.addr)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(models["data"], serde_json::json!([]));
+    let response = http
+        .post(format!("http://{}/tokenize", server.addr))
+        .json(&serde_json::json!({"content": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    let error: serde_json::Value = response.json().await.unwrap();
+    assert!(error["error"]["message"].as_str().unwrap().contains("No model is loaded"), "{error}");
+    server.stop().await;
+
+    // The engine itself has nothing loaded (the app unloaded it): its error is a 503 too.
+    let config = ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..ServerConfig::default() };
+    let served = ServedModel { id: "gone".into(), context_length: 512 };
+    let server = sirocco_server::start(config, Engine::start(), Some(served)).await.unwrap();
+    let response = http
+        .post(format!("http://{}/tokenize", server.addr))
+        .json(&serde_json::json!({"content": "hi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 503);
+    server.stop().await;
+}

@@ -40,29 +40,22 @@ pub enum StoreError {
 
 pub type Result<T> = std::result::Result<T, StoreError>;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    System,
-    User,
-    Assistant,
+/// Who wrote a message: the engine's own roles, stored as their lowercase names.
+pub use sirocco_engine::Role;
+
+pub(crate) fn role_str(role: Role) -> &'static str {
+    match role {
+        Role::System => "system",
+        Role::User => "user",
+        Role::Assistant => "assistant",
+    }
 }
 
-impl Role {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Self::System => "system",
-            Self::User => "user",
-            Self::Assistant => "assistant",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Self {
-        match s {
-            "system" => Self::System,
-            "user" => Self::User,
-            _ => Self::Assistant,
-        }
+fn role_of(s: &str) -> Role {
+    match s {
+        "system" => Role::System,
+        "user" => Role::User,
+        _ => Role::Assistant,
     }
 }
 
@@ -285,7 +278,7 @@ impl Store {
         )
         .bind(conversation_id)
         .bind(parent_id)
-        .bind(role.as_str())
+        .bind(role_str(role))
         .bind(content)
         .bind(status.as_str())
         .bind(now)
@@ -310,6 +303,16 @@ impl Store {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    /// An answer edited by hand: a sibling answer with `text` (the original stays a branch);
+    /// it becomes the branch on screen.
+    pub async fn edit_answer(&self, id: i64, text: &str) -> Result<i64> {
+        let m = self.message(id).await?;
+        if m.role != Role::Assistant {
+            return Err(StoreError::Invalid("only an answer is edited this way".into()));
+        }
+        self.add_message(m.conversation_id, m.parent_id, Role::Assistant, text, MessageStatus::Complete).await
     }
 
     /// Saves the engine's figures for a finished answer.
@@ -563,7 +566,7 @@ pub(crate) fn message_of(r: &sqlx::sqlite::SqliteRow) -> Message {
         id: r.get("id"),
         conversation_id: r.get("conversation_id"),
         parent_id: r.get("parent_id"),
-        role: Role::parse(r.get::<&str, _>("role")),
+        role: role_of(r.get::<&str, _>("role")),
         content: r.get("content"),
         status: MessageStatus::parse(r.get::<&str, _>("status")),
         created_at: r.get("created_at"),

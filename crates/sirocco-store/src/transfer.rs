@@ -152,7 +152,7 @@ impl Store {
                 )
                 .bind(cid)
                 .bind(m.parent.map(|p| ids[&p]))
-                .bind(m.role.as_str())
+                .bind(crate::role_str(m.role))
                 .bind(&m.content)
                 .bind(status.as_str())
                 .bind(m.created_at)

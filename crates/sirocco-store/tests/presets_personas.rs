@@ -248,6 +248,11 @@ async fn export_then_import_keeps_every_branch() {
     let q = store.add_message(c, None, Role::User, "Where to?", MessageStatus::Complete).await.unwrap();
     store.add_message(c, Some(q), Role::Assistant, "Lisbon.", MessageStatus::Complete).await.unwrap();
     let a2 = store.add_message(c, Some(q), Role::Assistant, "Kyoto.", MessageStatus::Stopped).await.unwrap();
+    // Editing an answer by hand makes a sibling; a question cannot be edited this way.
+    let edited = store.edit_answer(a2, "Kyoto, in autumn.").await.unwrap();
+    assert_eq!(store.sibling(edited, -1).await.unwrap(), Some(a2));
+    assert!(store.edit_answer(q, "no").await.is_err());
+    store.show_branch_through(a2).await.unwrap();
     store.set_pinned(c, true).await.unwrap();
     let md = store.export_markdown(c).await.unwrap();
     assert_eq!(md, "# Trip\n\n## User\n\nWhere to?\n\n## Assistant\n\nKyoto.\n");
@@ -264,7 +269,6 @@ async fn export_then_import_keeps_every_branch() {
     let view: Vec<_> = store.branch_view(imported[0]).await.unwrap().into_iter().map(|m| m.message.content).collect();
     assert_eq!(view, ["Where to?", "Kyoto."], "the branch on screen is kept");
     assert!(store.conversation(imported[0]).await.unwrap().pinned);
-    let _ = a2;
 
     // Hostile files: nothing is written.
     let before = store.conversations().await.unwrap().len();

@@ -1,7 +1,7 @@
 //! The conversation list, a conversation's branch on screen, search, export and import.
 
 use serde::Serialize;
-use sirocco_store::{BranchPage, Conversation, MessageStatus, Role, SearchHit};
+use sirocco_store::{BranchPage, Conversation, SearchHit};
 use tauri::{Manager, State};
 
 use crate::error::IpcResult;
@@ -112,10 +112,7 @@ pub async fn message_delete(state: State<'_, AppState>, id: i64) -> IpcResult<Br
 /// An answer edited by the user: a sibling answer with `text` (the original stays a branch).
 #[tauri::command]
 pub async fn message_edit_answer(state: State<'_, AppState>, id: i64, text: String) -> IpcResult<BranchPage> {
-    let m = state.store.message(id).await?;
-    if m.role != Role::Assistant {
-        return Err("only an answer is edited this way".into());
-    }
-    state.store.add_message(m.conversation_id, m.parent_id, Role::Assistant, &text, MessageStatus::Complete).await?;
-    Ok(state.store.branch_page(m.conversation_id, None, PAGE).await?)
+    let edited = state.store.edit_answer(id, &text).await?;
+    let conversation = state.store.message(edited).await?.conversation_id;
+    Ok(state.store.branch_page(conversation, None, PAGE).await?)
 }
