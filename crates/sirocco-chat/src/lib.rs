@@ -230,7 +230,7 @@ pub async fn run_turn(
                 emit(TurnEvent::Done { stats });
                 return Ok(answer_id);
             }
-            GenerationEvent::Error { message } => {
+            GenerationEvent::Error { message, .. } => {
                 stream.fail(&message).await?;
                 emit(TurnEvent::Error { message });
                 return Ok(answer_id);

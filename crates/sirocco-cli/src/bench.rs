@@ -37,7 +37,7 @@ async fn run_once(engine: &Engine, request: GenerateRequest) -> Result<Generatio
     while let Some(event) = generation.events.recv().await {
         match event {
             GenerationEvent::Done { stats } => return Ok(stats),
-            GenerationEvent::Error { message } => return Err(message),
+            GenerationEvent::Error { message, .. } => return Err(message),
             GenerationEvent::Text { .. } => {}
         }
     }

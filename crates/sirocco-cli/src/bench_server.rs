@@ -1,5 +1,6 @@
 //! `sirocco bench-server`: decode speed over the OpenAI API (SSE on loopback, one client) against
-//! the same generation taken in-process, same model, prompt and token count, interleaved rounds.
+//! the same generation taken in-process, same model, prompt and token count, interleaved rounds;
+//! then the aggregate speed of several concurrent streams (continuous batching) against one.
 
 use std::path::Path;
 use std::sync::atomic::AtomicBool;
@@ -34,13 +35,32 @@ async fn in_app(engine: &Engine, tokens: u32) -> Result<f64, String> {
                 let span = last.duration_since(first.ok_or("no text")?).as_secs_f64();
                 return Ok((stats.generated_tokens.saturating_sub(1)) as f64 / span);
             }
-            GenerationEvent::Error { message } => return Err(message),
+            GenerationEvent::Error { message, .. } => return Err(message),
         }
     }
     Err("the engine stopped".into())
 }
 
+/// Tokens per second of one stream, from its first piece to its last.
 async fn over_sse(base: &str, tokens: u32) -> Result<f64, String> {
+    let (generated, first, last) = stream(base, tokens).await?;
+    Ok(generated.saturating_sub(1) as f64 / last.duration_since(first).as_secs_f64())
+}
+
+/// Tokens per second of `clients` streams together: all their tokens over the wall time from
+/// sending the requests to the last `[DONE]`.
+async fn aggregate(base: &str, tokens: u32, clients: usize) -> Result<f64, String> {
+    let started = Instant::now();
+    let runs = futures_util::future::join_all((0..clients).map(|_| stream(base, tokens))).await;
+    let mut total = 0;
+    for run in runs {
+        total += run?.0;
+    }
+    Ok(total as f64 / started.elapsed().as_secs_f64())
+}
+
+/// One streamed chat completion: tokens generated, first and last text piece.
+async fn stream(base: &str, tokens: u32) -> Result<(usize, Instant, Instant), String> {
     use futures_util::StreamExt;
     let body = serde_json::json!({
         "messages": [{"role": "user", "content": PROMPT}], "stream": true, "temperature": 0, "repeat_penalty": 1.1,
@@ -55,8 +75,7 @@ async fn over_sse(base: &str, tokens: u32) -> Result<f64, String> {
             let event: String = buffer.drain(..end + 2).collect();
             let data = event.trim().trim_start_matches("data: ");
             if data == "[DONE]" {
-                let span = last.duration_since(first.ok_or("no text")?).as_secs_f64();
-                return Ok(generated.saturating_sub(1) as f64 / span);
+                return Ok((generated, first.ok_or("no text")?, last));
             }
             let v: serde_json::Value = serde_json::from_str(data).map_err(|e| e.to_string())?;
             if v["choices"][0]["delta"]["content"].as_str().is_some_and(|c| !c.is_empty()) {
@@ -71,10 +90,18 @@ async fn over_sse(base: &str, tokens: u32) -> Result<f64, String> {
     Err("the stream ended without [DONE]".into())
 }
 
+const CLIENTS: usize = 4;
+
 pub async fn run(model: &Path, tokens: u32, reps: usize) -> Result<(), String> {
     let engine = Engine::start();
+    let params = LoadParams {
+        // Room for every concurrent stream's prompt and answer in the shared cells.
+        context_length: Some((tokens + 128) * CLIENTS as u32),
+        parallel: CLIENTS as u32,
+        ..LoadParams::default()
+    };
     let loaded = engine
-        .load(model, LoadParams { context_length: Some(tokens + 256), ..LoadParams::default() }, |_| {}, Arc::new(AtomicBool::new(false)))
+        .load(model, params, |_| {}, Arc::new(AtomicBool::new(false)))
         .await
         .map_err(|e| e.to_string())?;
     let served = ServedModel { id: "bench".into(), context_length: loaded.context_length };
@@ -92,6 +119,16 @@ pub async fn run(model: &Path, tokens: u32, reps: usize) -> Result<(), String> {
     println!("decode, {tokens} tokens, one client (median of {reps}, {} threads)", loaded.threads);
     println!("  in-app       {d:>8.1} tok/s");
     println!("  over SSE     {s:>8.1} tok/s   ratio {:.3} (target ≥ 0.98)", s / d);
+
+    let (mut one, mut many) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        one.push(aggregate(&base, tokens, 1).await?);
+        many.push(aggregate(&base, tokens, CLIENTS).await?);
+    }
+    let (o, m) = (median(one), median(many));
+    println!("aggregate decode over SSE, {tokens} tokens per stream (median of {reps})");
+    println!("  1 stream     {o:>8.1} tok/s");
+    println!("  {CLIENTS} streams    {m:>8.1} tok/s   ratio {:.2} (target ≥ 2.5)", m / o);
     server.stop().await;
     Ok(())
 }

@@ -10,9 +10,7 @@ use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use llama_cpp_2::context::params::LlamaContextParams;
-use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::llama_backend::LlamaBackend;
-use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
@@ -21,11 +19,10 @@ use tokio::sync::{mpsc as async_mpsc, oneshot};
 
 use crate::chat_template::ChatMessage;
 use crate::gguf_file::{self, GgufSummary};
-use crate::overflow::{self, OverflowPolicy};
+use crate::overflow::OverflowPolicy;
 use crate::prompt::{PromptFormat, PromptFormatKind};
 use crate::sampling::SamplingParams;
-use crate::stop_strings::StopStrings;
-use crate::utf8_stream::Utf8Stream;
+use crate::scheduler::Scheduler;
 use crate::{EngineError, Result};
 
 /// Default context when the user has not chosen one: never the trained maximum
@@ -74,7 +71,15 @@ pub struct LoadParams {
     /// Mixture-of-experts models: keep the expert tensors (most of the weights, each used by
     /// a few tokens) in RAM while attention and the rest go to the GPU.
     pub moe_experts_on_cpu: bool,
+    /// Requests decoded together (continuous batching); the context's cells are shared by
+    /// them, so one conversation alone can still use the whole context.
+    pub parallel: u32,
 }
+
+/// Sequence slots a context gets unless the user chooses.
+pub const DEFAULT_PARALLEL: u32 = 4;
+/// Most sequence slots a context gets.
+pub const MAX_PARALLEL: u32 = 16;
 
 impl Default for LoadParams {
     fn default() -> Self {
@@ -89,6 +94,7 @@ impl Default for LoadParams {
             use_mlock: false,
             chat_template_override: None,
             moe_experts_on_cpu: false,
+            parallel: DEFAULT_PARALLEL,
         }
     }
 }
@@ -99,6 +105,8 @@ pub struct LoadedModel {
     pub summary: GgufSummary,
     pub context_length: u32,
     pub threads: u32,
+    /// Requests that decode at once; more wait in a queue.
+    pub parallel: u32,
     pub load_ms: u64,
     /// How prompts are built for this model.
     pub prompt_format: PromptFormatKind,
@@ -167,7 +175,23 @@ pub enum GenerationEvent {
     /// A piece of text: always whole UTF-8 characters.
     Text { text: String },
     Done { stats: GenerationStats },
-    Error { message: String },
+    Error {
+        message: String,
+        /// The engine's state, not the request, is at fault (no model, the context busy with
+        /// other requests): the same request may succeed later.
+        #[serde(default)]
+        busy: bool,
+    },
+}
+
+impl GenerationEvent {
+    pub fn error(e: &EngineError) -> Self {
+        let busy = matches!(
+            e,
+            EngineError::NoModelLoaded | EngineError::ModelUnloaded | EngineError::ContextBusy { .. } | EngineError::EngineGone
+        );
+        Self::Error { message: e.to_string(), busy }
+    }
 }
 
 /// A running generation: its events, and a flag that stops it within one token.
@@ -339,9 +363,7 @@ fn owner_loop(rx: &mpsc::Receiver<Command>) {
                 let _ = reply.send(());
             }
             Command::Generate { events, .. } => {
-                let _ = events.send(GenerationEvent::Error {
-                    message: EngineError::NoModelLoaded.to_string(),
-                });
+                let _ = events.send(GenerationEvent::error(&EngineError::NoModelLoaded));
             }
             Command::PromptTokens { reply, .. } | Command::Tokenize { reply, .. } => {
                 let _ = reply.send(Err(EngineError::NoModelLoaded));
@@ -407,11 +429,13 @@ fn serve_model(
     let context_length =
         params.context_length.unwrap_or(DEFAULT_CONTEXT).clamp(MIN_CONTEXT.min(trained), trained);
     let batch = params.batch_size.max(1).min(context_length);
+    let slots = params.parallel.clamp(1, MAX_PARALLEL);
     let ctx_params = LlamaContextParams::default()
         .with_n_ctx(NonZeroU32::new(context_length))
         .with_n_batch(batch)
         .with_n_ubatch(batch)
-        .with_n_seq_max(1)
+        .with_n_seq_max(slots)
+        .with_kv_unified(true)
         .with_n_threads(threads as i32)
         .with_n_threads_batch(threads as i32)
         .with_flash_attention_policy(match params.flash_attention {
@@ -428,12 +452,13 @@ fn serve_model(
             return None;
         }
     };
-    let mut slot = Slot { ctx, kv_tokens: Vec::new(), batch_size: batch as usize };
     let prompt_format = PromptFormat::for_model(&model, &summary, params.chat_template_override.as_deref());
+    let mut scheduler = Scheduler::new(&model, ctx, slots as usize, batch as usize);
     let loaded = LoadedModel {
         summary,
-        context_length: slot.ctx.n_ctx(),
+        context_length: scheduler.ctx.n_ctx(),
         threads,
+        parallel: slots,
         load_ms: started.elapsed().as_millis() as u64,
         prompt_format: prompt_format.kind.clone(),
     };
@@ -443,51 +468,67 @@ fn serve_model(
     }
 
     loop {
-        match rx.recv() {
-            Ok(Command::Generate { request, events, cancel }) => {
-                let outcome = generate(&model, &mut slot, &prompt_format, &request, &events, &cancel);
-                let event = match outcome {
-                    Ok(stats) => GenerationEvent::Done { stats },
-                    Err(e) => GenerationEvent::Error { message: e.to_string() },
-                };
-                let _ = events.send(event);
+        // While requests are decoding, take commands between steps without waiting.
+        let command = if scheduler.has_work() {
+            match rx.try_recv() {
+                Ok(c) => Some(c),
+                Err(mpsc::TryRecvError::Empty) => None,
+                Err(mpsc::TryRecvError::Disconnected) => return None,
             }
-            Ok(Command::PromptTokens { messages, reply_prefix, reply }) => {
+        } else {
+            match rx.recv() {
+                Ok(c) => Some(c),
+                Err(_) => return None,
+            }
+        };
+        let Some(command) = command else {
+            scheduler.step();
+            continue;
+        };
+        match command {
+            Command::Generate { request, events, cancel } => {
+                scheduler.submit(&prompt_format, &request, events, cancel);
+            }
+            Command::PromptTokens { messages, reply_prefix, reply } => {
                 let tokens = prompt_format.tokens(&model, &messages, reply_prefix.as_deref());
                 let _ = reply.send(tokens.map(|t| t.into_iter().map(|t| t.0).collect()));
             }
-            Ok(Command::Tokenize { text, add_special, parse_special, reply }) => {
+            Command::Tokenize { text, add_special, parse_special, reply } => {
                 let tokens = model.vocab().tokenize(text.as_bytes(), add_special, parse_special);
                 let _ = reply.send(Ok(tokens.into_iter().map(|t| t.0).collect()));
             }
-            Ok(Command::Detokenize { tokens, special, reply }) => {
-                let vocab = model.vocab();
-                let n = vocab.n_tokens();
-                let result = match tokens.iter().find(|&&t| t < 0 || t >= n) {
-                    Some(bad) => Err(EngineError::InvalidRequest(format!(
-                        "token id {bad} is outside this model's vocabulary (0 to {})",
-                        n - 1
-                    ))),
-                    None => {
-                        let mut bytes = Vec::new();
-                        for t in tokens {
-                            bytes.extend(vocab.token_to_piece(LlamaToken(t), special, None));
-                        }
-                        Ok(String::from_utf8_lossy(&bytes).into_owned())
-                    }
-                };
-                let _ = reply.send(result);
+            Command::Detokenize { tokens, special, reply } => {
+                let _ = reply.send(detokenize(&model, tokens, special));
             }
-            Ok(Command::Unload { reply }) => {
-                drop(slot);
+            Command::Unload { reply } => {
+                scheduler.abort_all(&EngineError::ModelUnloaded);
+                drop(scheduler);
                 drop(model);
                 let _ = reply.send(());
                 return None;
             }
-            Ok(load @ Command::Load { .. }) => return Some(load),
-            Err(_) => return None,
+            load @ Command::Load { .. } => {
+                scheduler.abort_all(&EngineError::ModelUnloaded);
+                return Some(load);
+            }
         }
     }
+}
+
+fn detokenize(model: &LlamaModel, tokens: Vec<i32>, special: bool) -> Result<String> {
+    let vocab = model.vocab();
+    let n = vocab.n_tokens();
+    if let Some(bad) = tokens.iter().find(|&&t| t < 0 || t >= n) {
+        return Err(EngineError::InvalidRequest(format!(
+            "token id {bad} is outside this model's vocabulary (0 to {})",
+            n - 1
+        )));
+    }
+    let mut bytes = Vec::new();
+    for t in tokens {
+        bytes.extend(vocab.token_to_piece(LlamaToken(t), special, None));
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 impl From<KvCacheType> for llama_cpp_2::context::params::KvCacheType {
@@ -504,192 +545,4 @@ impl From<KvCacheType> for llama_cpp_2::context::params::KvCacheType {
 fn default_threads() -> u32 {
     static CORES: OnceLock<u32> = OnceLock::new();
     *CORES.get_or_init(|| crate::hardware::Hardware::detect().physical_cores)
-}
-
-/// A context and the tokens its KV cache holds (sequence 0), so the next turn can keep the
-/// shared prefix instead of computing it again.
-struct Slot<'m> {
-    ctx: LlamaContext<'m>,
-    kv_tokens: Vec<LlamaToken>,
-    batch_size: usize,
-}
-
-impl Slot<'_> {
-    /// Makes the KV cache hold exactly `tokens[..n]` for the largest reusable `n`, then
-    /// computes the rest. Returns how many prompt tokens were reused (`None`: cancelled).
-    fn prefill(
-        &mut self,
-        tokens: &[LlamaToken],
-        batch: &mut LlamaBatch,
-        cancel: &AtomicBool,
-    ) -> Result<Option<usize>> {
-        let shared = self.kv_tokens.iter().zip(tokens).take_while(|(a, b)| a == b).count();
-        // The last prompt token is always computed again: its logits start the reply.
-        let mut keep = shared.min(tokens.len() - 1);
-        if keep < self.kv_tokens.len() {
-            let removed = self.ctx.clear_kv_cache_seq(Some(0), Some(keep as u32), None);
-            if !matches!(removed, Ok(true)) {
-                // Some caches (e.g. sliding-window ones) cannot drop a tail: start over.
-                self.ctx.clear_kv_cache();
-                keep = 0;
-            }
-        }
-        self.kv_tokens.truncate(keep);
-        for part in tokens[keep..].chunks(self.batch_size) {
-            if cancel.load(Ordering::Relaxed) {
-                return Ok(None);
-            }
-            batch.clear();
-            for token in part {
-                let pos = self.kv_tokens.len();
-                let last = pos == tokens.len() - 1;
-                batch.add(*token, pos as i32, &[0], last).map_err(decode_error)?;
-                self.kv_tokens.push(*token);
-            }
-            self.decode(batch)?;
-        }
-        Ok(Some(keep))
-    }
-
-    /// Appends one generated token to the sequence.
-    fn push(&mut self, token: LlamaToken, batch: &mut LlamaBatch) -> Result<()> {
-        batch.clear();
-        batch.add(token, self.kv_tokens.len() as i32, &[0], true).map_err(decode_error)?;
-        self.kv_tokens.push(token);
-        self.decode(batch)
-    }
-
-    fn decode(&mut self, batch: &mut LlamaBatch) -> Result<()> {
-        self.ctx.decode(batch).map_err(|e| {
-            // What the cache holds is unknown after a failed decode: reuse nothing.
-            self.kv_tokens.clear();
-            self.ctx.clear_kv_cache();
-            decode_error(e)
-        })
-    }
-}
-
-fn decode_error(e: impl std::fmt::Display) -> EngineError {
-    EngineError::Decode(e.to_string())
-}
-
-fn generate(
-    model: &LlamaModel,
-    slot: &mut Slot<'_>,
-    format: &PromptFormat,
-    request: &GenerateRequest,
-    events: &async_mpsc::UnboundedSender<GenerationEvent>,
-    cancel: &AtomicBool,
-) -> Result<GenerationStats> {
-    let started = Instant::now();
-    let mut sampler = request.sampling.token_picker(model)?;
-    let n_ctx = slot.ctx.n_ctx() as usize;
-    let prefix = request.reply_prefix.as_deref();
-    let (tokens, dropped_messages) = match &request.raw_prompt {
-        Some(prompt) => (model.vocab().tokenize(prompt.as_bytes(), true, true), 0),
-        None => {
-            let mut last = Vec::new();
-            let (kept, dropped) = overflow::fit(&request.messages, request.overflow, n_ctx, |ms| {
-                last = format.tokens(model, ms, prefix)?;
-                Ok(last.len())
-            })?;
-            // `last` holds the tokens of the final candidate, which is `kept`.
-            debug_assert_eq!(kept.len() + dropped, request.messages.len());
-            (last, dropped)
-        }
-    };
-    // One position must stay free for the first generated token.
-    if tokens.is_empty() || tokens.len() >= n_ctx {
-        return Err(EngineError::ContextOverflow { prompt_tokens: tokens.len(), context_size: n_ctx });
-    }
-
-    let mut batch = LlamaBatch::new(slot.batch_size, 1);
-    let Some(cached) = slot.prefill(&tokens, &mut batch, cancel)? else {
-        let mut s = stats(tokens.len(), 0, 0, started, None, None, n_ctx, FinishReason::Cancelled);
-        s.dropped_messages = dropped_messages;
-        return Ok(s);
-    };
-    let prefill_done = Instant::now();
-
-    let vocab = model.vocab();
-    let mut utf8 = Utf8Stream::default();
-    let mut stops = StopStrings::new(&request.sampling.stop);
-    let mut generated = 0usize;
-    let mut first_token_at = None;
-    let max_tokens = request.sampling.max_tokens.max(1) as usize;
-    let send = |text: String| text.is_empty() || events.send(GenerationEvent::Text { text }).is_ok();
-    let finish = loop {
-        if cancel.load(Ordering::Relaxed) {
-            break FinishReason::Cancelled;
-        }
-        let token = sampler.pick(&slot.ctx, batch.n_tokens() - 1);
-        first_token_at.get_or_insert_with(Instant::now);
-        if vocab.is_eog(token) && !request.sampling.ignore_eos {
-            break FinishReason::Stop;
-        }
-        generated += 1;
-        let checked = stops.push(&utf8.push(&vocab.token_to_piece(token, false, None)));
-        if !send(checked.emit) {
-            // Nobody is listening any more: the caller went away.
-            break FinishReason::Cancelled;
-        }
-        if checked.stopped {
-            break FinishReason::Stop;
-        }
-        if generated >= max_tokens {
-            break FinishReason::Length;
-        }
-        if slot.kv_tokens.len() + 1 >= n_ctx {
-            break FinishReason::ContextFull;
-        }
-        slot.push(token, &mut batch)?;
-    };
-    // Whatever is still held back (an incomplete character, a possible stop string start).
-    let tail = utf8.finish();
-    let held = stops.push(&tail);
-    if !held.stopped {
-        send(held.emit + &stops.finish());
-    }
-    let mut done = stats(
-        tokens.len(),
-        cached,
-        generated,
-        started,
-        Some(prefill_done),
-        first_token_at,
-        n_ctx,
-        finish,
-    );
-    done.dropped_messages = dropped_messages;
-    Ok(done)
-}
-
-#[allow(clippy::too_many_arguments)]
-fn stats(
-    prompt_tokens: usize,
-    cached_tokens: usize,
-    generated: usize,
-    started: Instant,
-    prefill_done: Option<Instant>,
-    first_token_at: Option<Instant>,
-    n_ctx: usize,
-    finish_reason: FinishReason,
-) -> GenerationStats {
-    let now = Instant::now();
-    let per_second = |n: usize, secs: f64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
-    let prefill_secs = prefill_done.map_or(0.0, |t| (t - started).as_secs_f64());
-    let decode_secs = first_token_at.map_or(0.0, |t| (now - t).as_secs_f64());
-    GenerationStats {
-        prompt_tokens,
-        cached_tokens,
-        generated_tokens: generated,
-        time_to_first_token_ms: first_token_at.map_or(0.0, |t| (t - started).as_secs_f64() * 1e3),
-        prefill_tokens_per_second: per_second(prompt_tokens - cached_tokens, prefill_secs),
-        // The first token's time belongs to the prefill; decode counts the rest.
-        decode_tokens_per_second: per_second(generated.saturating_sub(1), decode_secs),
-        context_used: prompt_tokens + generated,
-        context_length: n_ctx,
-        finish_reason,
-        dropped_messages: 0,
-    }
 }

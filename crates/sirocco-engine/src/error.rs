@@ -19,6 +19,8 @@ pub enum EngineError {
     ContextFailed(String),
     #[error("no model is loaded")]
     NoModelLoaded,
+    #[error("the model was unloaded before the answer was finished")]
+    ModelUnloaded,
     #[error("the chat template could not be rendered: {0}")]
     Template(String),
     #[error(
@@ -27,6 +29,16 @@ pub enum EngineError {
     )]
     ContextOverflow {
         prompt_tokens: usize,
+        context_size: usize,
+    },
+    #[error(
+        "the conversation is {prompt_tokens} tokens long, and only {free} of the context's \
+         {context_size} tokens are free while other requests run (try again when they finish, or \
+         load the model with a longer context)"
+    )]
+    ContextBusy {
+        prompt_tokens: usize,
+        free: usize,
         context_size: usize,
     },
     #[error("invalid request: {0}")]

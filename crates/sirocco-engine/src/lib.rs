@@ -4,7 +4,8 @@
 //! - [`chat_template`] renders a conversation with the model's own Jinja template.
 //! - [`mistral_format`] builds Mistral's prompt formats exactly as Mistral's reference does.
 //! - [`prompt`] picks the format for a loaded model and turns a conversation into tokens.
-//! - [`engine`] owns the loaded model on its own thread and streams generated text.
+//! - [`engine`] owns the loaded model on its own thread and streams generated text; its
+//!   scheduler decodes concurrent requests together (continuous batching).
 //!
 //! Nothing here knows about Tauri or any UI.
 
@@ -18,6 +19,7 @@ pub mod overflow;
 pub mod planner;
 pub mod prompt;
 mod sampling;
+mod scheduler;
 mod stop_strings;
 mod utf8_stream;
 

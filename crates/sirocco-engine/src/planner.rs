@@ -43,7 +43,7 @@ impl PlanRequest {
             kv_cache_type: KvCacheType::F16,
             flash_attention: FlashAttention::Auto,
             batch_size: 512,
-            sequences: 1,
+            sequences: crate::engine::DEFAULT_PARALLEL as u64,
         }
     }
 }

@@ -33,7 +33,7 @@ async fn run(engine: &Engine, request: GenerateRequest) -> (Vec<String>, Generat
         match event {
             GenerationEvent::Text { text } => pieces.push(text),
             GenerationEvent::Done { stats } => return (pieces, stats),
-            GenerationEvent::Error { message } => panic!("generation failed: {message}"),
+            GenerationEvent::Error { message, .. } => panic!("generation failed: {message}"),
         }
     }
     panic!("the event stream ended without Done");
@@ -88,7 +88,7 @@ async fn cancel_stops_within_one_token() {
                 cancelled = true;
             }
             GenerationEvent::Done { stats } => break stats,
-            GenerationEvent::Error { message } => panic!("{message}"),
+            GenerationEvent::Error { message, .. } => panic!("{message}"),
         }
     };
     assert_eq!(stats.finish_reason, FinishReason::Cancelled);
@@ -144,7 +144,7 @@ async fn a_prompt_longer_than_the_context_is_a_clear_error() {
     assert_eq!(loaded.context_length, 256);
     let mut generation = engine.generate(ask(&"tell me more ".repeat(100), greedy(8))).unwrap();
     match generation.events.recv().await.unwrap() {
-        GenerationEvent::Error { message } => {
+        GenerationEvent::Error { message, .. } => {
             assert!(message.contains("does not fit the context of 256 tokens"), "{message}");
             assert!(message.contains("tokens long"), "{message}");
         }

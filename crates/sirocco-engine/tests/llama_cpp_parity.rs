@@ -60,7 +60,7 @@ async fn sirocco(model: &std::path::Path, prompt: &str) -> (String, usize) {
         match generation.events.recv().await.unwrap() {
             GenerationEvent::Text { text: t } => text.push_str(&t),
             GenerationEvent::Done { stats } => return (text, stats.generated_tokens),
-            GenerationEvent::Error { message } => panic!("{message}"),
+            GenerationEvent::Error { message, .. } => panic!("{message}"),
         }
     }
 }

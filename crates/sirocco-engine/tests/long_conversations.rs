@@ -26,7 +26,7 @@ async fn reply(engine: &Engine, messages: &[ChatMessage]) -> (String, Generation
         match g.events.recv().await.unwrap() {
             GenerationEvent::Text { text: t } => text.push_str(&t),
             GenerationEvent::Done { stats } => return (text, stats),
-            GenerationEvent::Error { message } => panic!("{message}"),
+            GenerationEvent::Error { message, .. } => panic!("{message}"),
         }
     }
 }
@@ -103,7 +103,7 @@ async fn overflow_policies_refuse_or_drop_whole_messages() {
                 match g.events.recv().await.unwrap() {
                     GenerationEvent::Text { .. } => {}
                     GenerationEvent::Done { stats } => return Ok(stats),
-                    GenerationEvent::Error { message } => return Err(message),
+                    GenerationEvent::Error { message, .. } => return Err(message),
                 }
             }
         }

@@ -98,7 +98,7 @@ async fn a_reply_can_be_started_for_the_model() {
                 assert_eq!(stats.generated_tokens, 4);
                 break;
             }
-            GenerationEvent::Error { message } => panic!("{message}"),
+            GenerationEvent::Error { message, .. } => panic!("{message}"),
         }
     }
     assert!(!text.starts_with("The colour is"), "the prefix was streamed back: {text:?}");

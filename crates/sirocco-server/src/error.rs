@@ -55,6 +55,17 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A generation that failed: the engine's state (503) or the request (400).
+    pub fn from_generation(message: String, busy: bool, param: &'static str) -> Self {
+        if busy {
+            Self::unavailable(message)
+        } else {
+            Self::invalid(message, Some(param))
+        }
+    }
+}
+
 impl From<sirocco_engine::EngineError> for ApiError {
     fn from(e: sirocco_engine::EngineError) -> Self {
         // No model (or no engine) is the server's state, not the request's fault; the rest is

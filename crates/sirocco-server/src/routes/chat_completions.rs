@@ -57,8 +57,9 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
                 }
                 out
             }
-            GenerationEvent::Error { message } => vec![sse::error_data(&message)],
-        });
+            GenerationEvent::Error { message, .. } => vec![sse::error_data(&message)],
+        }, "messages")
+        .await?;
         return Ok(sse.into_response());
     }
 
@@ -66,7 +67,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
     while let Some(event) = generation.events.recv().await {
         match event {
             GenerationEvent::Text { text } => content.push_str(&text),
-            GenerationEvent::Error { message } => return Err(ApiError::invalid(message, Some("messages"))),
+            GenerationEvent::Error { message, busy } => return Err(ApiError::from_generation(message, busy, "messages")),
             GenerationEvent::Done { stats } => {
                 let usage = Usage {
                     prompt_tokens: stats.prompt_tokens,

@@ -56,8 +56,9 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
                 });
                 vec![chunk(String::new(), Some(request::finish_reason(&stats.finish_reason)), usage)]
             }
-            GenerationEvent::Error { message } => vec![sse::error_data(&message)],
-        });
+            GenerationEvent::Error { message, .. } => vec![sse::error_data(&message)],
+        }, "prompt")
+        .await?;
         return Ok(sse.into_response());
     }
 
@@ -65,7 +66,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
     while let Some(event) = generation.events.recv().await {
         match event {
             GenerationEvent::Text { text: t } => text.push_str(&t),
-            GenerationEvent::Error { message } => return Err(ApiError::invalid(message, Some("prompt"))),
+            GenerationEvent::Error { message, busy } => return Err(ApiError::from_generation(message, busy, "prompt")),
             GenerationEvent::Done { stats } => {
                 let usage = Usage {
                     prompt_tokens: stats.prompt_tokens,

@@ -9,12 +9,22 @@ use futures_util::Stream;
 use sirocco_engine::{Generation, GenerationEvent};
 use tokio_stream::wrappers::ReceiverStream;
 
-/// Streams `first`, then what `map` makes of each engine event, then `[DONE]`.
-pub fn respond(
+use crate::ApiError;
+
+/// Waits for the engine's first event, so a request that fails at once (too long, the
+/// context busy) gets its HTTP status; then streams `first`, what `map` makes of each engine
+/// event, and `[DONE]`.
+pub async fn respond(
     mut generation: Generation,
     first: Vec<String>,
     mut map: impl FnMut(GenerationEvent) -> Vec<String> + Send + 'static,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    param: &'static str,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let opening = match generation.events.recv().await {
+        Some(GenerationEvent::Error { message, busy }) => return Err(ApiError::from_generation(message, busy, param)),
+        Some(event) => event,
+        None => return Err(ApiError::unavailable("The engine stopped before the answer began.")),
+    };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(64);
     tokio::spawn(async move {
         for data in first {
@@ -22,7 +32,11 @@ pub fn respond(
                 return;
             }
         }
-        while let Some(event) = generation.events.recv().await {
+        let mut next = Some(opening);
+        while let Some(event) = match next.take() {
+            Some(e) => Some(e),
+            None => generation.events.recv().await,
+        } {
             let last = !matches!(event, GenerationEvent::Text { .. });
             for data in map(event) {
                 if tx.send(Ok(Event::default().data(data))).await.is_err() {
@@ -36,7 +50,7 @@ pub fn respond(
         }
         let _ = tx.send(Ok(Event::default().data("[DONE]"))).await;
     });
-    Sse::new(ReceiverStream::new(rx))
+    Ok(Sse::new(ReceiverStream::new(rx)))
 }
 
 /// An error in the middle of a stream, as OpenAI sends it.

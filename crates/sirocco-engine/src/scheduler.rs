@@ -1,0 +1,425 @@
+//! Continuous batching: several requests share one llama.cpp context, each in its own sequence
+//! slot, and every step decodes them together in one batch — the next token of each answering
+//! sequence plus prompt chunks of sequences still reading their prompt.
+//!
+//! A request takes the free slot whose cached tokens share the longest prefix with its prompt
+//! (a follow-up turn lands where its conversation is), or waits in the queue. The KV cache is
+//! unified: the sequences share the context's cells, and the scheduler counts them itself —
+//! evicting idle slots' caches first — so llama.cpp is never handed a batch it has no room for.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use llama_cpp_2::context::LlamaContext;
+use llama_cpp_2::llama_batch::LlamaBatch;
+use llama_cpp_2::model::LlamaModel;
+use llama_cpp_2::token::LlamaToken;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::engine::{FinishReason, GenerateRequest, GenerationEvent, GenerationStats};
+use crate::overflow;
+use crate::prompt::PromptFormat;
+use crate::sampling::TokenPicker;
+use crate::stop_strings::StopStrings;
+use crate::utf8_stream::Utf8Stream;
+use crate::{EngineError, Result};
+
+pub(crate) struct Scheduler<'m> {
+    model: &'m LlamaModel,
+    pub(crate) ctx: LlamaContext<'m>,
+    slots: Vec<Slot>,
+    queue: VecDeque<Active>,
+    batch: LlamaBatch<'static>,
+    batch_size: usize,
+    n_ctx: usize,
+    /// Ticks once per finished request: which idle slot was used least recently.
+    clock: u64,
+}
+
+/// A sequence of the context and the tokens its KV cache holds.
+struct Slot {
+    seq: i32,
+    kv_tokens: Vec<LlamaToken>,
+    used_at: u64,
+    active: Option<Active>,
+}
+
+/// One request, from its arrival to its last event.
+struct Active {
+    events: UnboundedSender<GenerationEvent>,
+    cancel: Arc<AtomicBool>,
+    picker: TokenPicker,
+    prompt: Vec<LlamaToken>,
+    /// Prompt tokens already in the slot's cache (kept from before or decoded).
+    fed: usize,
+    cached: usize,
+    dropped_messages: usize,
+    started: Instant,
+    prefill_done: Option<Instant>,
+    first_token_at: Option<Instant>,
+    utf8: Utf8Stream,
+    stops: StopStrings,
+    generated: usize,
+    max_tokens: usize,
+    ignore_eos: bool,
+    /// The sampled token that goes into the next batch.
+    next: Option<LlamaToken>,
+    /// Where this sequence's logits are in the batch just decoded.
+    logits_at: Option<i32>,
+}
+
+impl Active {
+    fn gone(&self) -> bool {
+        self.cancel.load(Ordering::Relaxed) || self.events.is_closed()
+    }
+
+    fn stats(&self, finish_reason: FinishReason, n_ctx: usize) -> GenerationStats {
+        let now = Instant::now();
+        let per_second = |n: usize, secs: f64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
+        let prefill_secs = self.prefill_done.map_or(0.0, |t| (t - self.started).as_secs_f64());
+        let decode_secs = self.first_token_at.map_or(0.0, |t| (now - t).as_secs_f64());
+        GenerationStats {
+            prompt_tokens: self.prompt.len(),
+            cached_tokens: self.cached,
+            generated_tokens: self.generated,
+            time_to_first_token_ms: self.first_token_at.map_or(0.0, |t| (t - self.started).as_secs_f64() * 1e3),
+            prefill_tokens_per_second: per_second(self.prompt.len() - self.cached, prefill_secs),
+            // The first token's time belongs to the prefill; decode counts the rest.
+            decode_tokens_per_second: per_second(self.generated.saturating_sub(1), decode_secs),
+            context_used: self.prompt.len() + self.generated,
+            context_length: n_ctx,
+            finish_reason,
+            dropped_messages: self.dropped_messages,
+        }
+    }
+
+    /// Sends what is still held back (an incomplete character, a possible stop string's start)
+    /// and the final stats.
+    fn finish(mut self, reason: FinishReason, n_ctx: usize) {
+        let tail = self.utf8.finish();
+        let held = self.stops.push(&tail);
+        if !held.stopped {
+            let rest = held.emit + &self.stops.finish();
+            if !rest.is_empty() {
+                let _ = self.events.send(GenerationEvent::Text { text: rest });
+            }
+        }
+        let _ = self.events.send(GenerationEvent::Done { stats: self.stats(reason, n_ctx) });
+    }
+
+    fn fail(self, error: &EngineError) {
+        let _ = self.events.send(GenerationEvent::error(error));
+    }
+}
+
+impl<'m> Scheduler<'m> {
+    pub(crate) fn new(model: &'m LlamaModel, ctx: LlamaContext<'m>, slots: usize, batch_size: usize) -> Self {
+        let n_ctx = ctx.n_ctx() as usize;
+        Self {
+            model,
+            ctx,
+            slots: (0..slots.max(1))
+                .map(|i| Slot { seq: i as i32, kv_tokens: Vec::new(), used_at: 0, active: None })
+                .collect(),
+            queue: VecDeque::new(),
+            batch: LlamaBatch::new(batch_size, 1),
+            batch_size,
+            n_ctx,
+            clock: 0,
+        }
+    }
+
+    pub(crate) fn has_work(&self) -> bool {
+        !self.queue.is_empty() || self.slots.iter().any(|s| s.active.is_some())
+    }
+
+    /// Builds the prompt and the sampler (a bad request fails here, before it queues).
+    pub(crate) fn submit(
+        &mut self,
+        format: &PromptFormat,
+        request: &GenerateRequest,
+        events: UnboundedSender<GenerationEvent>,
+        cancel: Arc<AtomicBool>,
+    ) {
+        let started = Instant::now();
+        match self.prepare(format, request) {
+            Ok((picker, prompt, dropped_messages)) => self.queue.push_back(Active {
+                events,
+                cancel,
+                picker,
+                prompt,
+                fed: 0,
+                cached: 0,
+                dropped_messages,
+                started,
+                prefill_done: None,
+                first_token_at: None,
+                utf8: Utf8Stream::default(),
+                stops: StopStrings::new(&request.sampling.stop),
+                generated: 0,
+                max_tokens: request.sampling.max_tokens.max(1) as usize,
+                ignore_eos: request.sampling.ignore_eos,
+                next: None,
+                logits_at: None,
+            }),
+            Err(e) => {
+                let _ = events.send(GenerationEvent::error(&e));
+            }
+        }
+    }
+
+    fn prepare(&self, format: &PromptFormat, request: &GenerateRequest) -> Result<(TokenPicker, Vec<LlamaToken>, usize)> {
+        let picker = request.sampling.token_picker(self.model)?;
+        let n_ctx = self.n_ctx;
+        let prefix = request.reply_prefix.as_deref();
+        let (tokens, dropped) = match &request.raw_prompt {
+            Some(prompt) => (self.model.vocab().tokenize(prompt.as_bytes(), true, true), 0),
+            None => {
+                let mut last = Vec::new();
+                let (kept, dropped) = overflow::fit(&request.messages, request.overflow, n_ctx, |ms| {
+                    last = format.tokens(self.model, ms, prefix)?;
+                    Ok(last.len())
+                })?;
+                // `last` holds the tokens of the final candidate, which is `kept`.
+                debug_assert_eq!(kept.len() + dropped, request.messages.len());
+                (last, dropped)
+            }
+        };
+        // One position must stay free for the first generated token.
+        if tokens.is_empty() || tokens.len() >= n_ctx {
+            return Err(EngineError::ContextOverflow { prompt_tokens: tokens.len(), context_size: n_ctx });
+        }
+        Ok((picker, tokens, dropped))
+    }
+
+    /// Ends every request: the model is going away.
+    pub(crate) fn abort_all(&mut self, why: &EngineError) {
+        for a in self.queue.drain(..) {
+            a.fail(why);
+        }
+        for slot in &mut self.slots {
+            if let Some(a) = slot.active.take() {
+                a.fail(why);
+            }
+        }
+    }
+
+    /// One round: admit waiting requests, drop cancelled ones, decode one batch, pick tokens.
+    pub(crate) fn step(&mut self) {
+        self.admit();
+        for i in 0..self.slots.len() {
+            if self.slots[i].active.as_ref().is_some_and(Active::gone) {
+                self.finish(i, FinishReason::Cancelled);
+            }
+        }
+
+        self.batch.clear();
+        let mut in_batch: Vec<usize> = Vec::new();
+        // Answering sequences first: one token each keeps every stream moving.
+        for i in 0..self.slots.len() {
+            let Some(token) = self.slots[i].active.as_ref().and_then(|a| a.next) else { continue };
+            if self.slots[i].kv_tokens.len() + 1 >= self.n_ctx || !self.make_room(1, i) {
+                self.finish(i, FinishReason::ContextFull);
+                continue;
+            }
+            if let Err(e) = self.add(i, token, true) {
+                self.fail(i, &e);
+                continue;
+            }
+            let slot = &mut self.slots[i];
+            let a = slot.active.as_mut().expect("an answering slot is active");
+            a.next = None;
+            in_batch.push(i);
+        }
+        // Then prompt chunks, as much as the batch holds.
+        for i in 0..self.slots.len() {
+            let Some((fed, len)) = self.slots[i].active.as_ref().filter(|a| a.next.is_none()).map(|a| (a.fed, a.prompt.len())) else {
+                continue;
+            };
+            if fed == len {
+                continue;
+            }
+            let n = (len - fed).min(self.batch_size - self.batch.n_tokens() as usize);
+            if n == 0 {
+                break;
+            }
+            if !self.make_room(n, i) {
+                let free = self.free_cells_for(i);
+                self.fail(i, &EngineError::ContextBusy { prompt_tokens: len, free, context_size: self.n_ctx });
+                continue;
+            }
+            for k in fed..fed + n {
+                let token = self.slots[i].active.as_ref().expect("a prefilling slot is active").prompt[k];
+                if let Err(e) = self.add(i, token, k == len - 1) {
+                    self.fail(i, &e);
+                    break;
+                }
+            }
+            if let Some(a) = self.slots[i].active.as_mut() {
+                a.fed += n;
+                in_batch.push(i);
+            }
+        }
+        if self.batch.n_tokens() == 0 {
+            return;
+        }
+
+        if let Err(e) = self.ctx.decode(&mut self.batch) {
+            // What the cache holds for these sequences is unknown now: reuse none of it.
+            let error = EngineError::Decode(e.to_string());
+            for &i in &in_batch {
+                let seq = self.slots[i].seq as u32;
+                let _ = self.ctx.clear_kv_cache_seq(Some(seq), None, None);
+                self.slots[i].kv_tokens.clear();
+                self.fail(i, &error);
+            }
+            return;
+        }
+
+        let now = Instant::now();
+        let model = self.model;
+        let vocab = model.vocab();
+        for i in in_batch {
+            let Some(a) = self.slots[i].active.as_mut() else { continue };
+            let Some(index) = a.logits_at.take() else { continue };
+            if a.prefill_done.is_none() {
+                a.prefill_done = Some(now);
+            }
+            let token = a.picker.pick(&self.ctx, index);
+            a.first_token_at.get_or_insert_with(Instant::now);
+            if vocab.is_eog(token) && !a.ignore_eos {
+                self.finish(i, FinishReason::Stop);
+                continue;
+            }
+            a.generated += 1;
+            let checked = a.stops.push(&a.utf8.push(&vocab.token_to_piece(token, false, None)));
+            if !checked.emit.is_empty() && a.events.send(GenerationEvent::Text { text: checked.emit }).is_err() {
+                // Nobody is listening any more: the caller went away.
+                self.finish(i, FinishReason::Cancelled);
+                continue;
+            }
+            let reason = if checked.stopped {
+                Some(FinishReason::Stop)
+            } else if a.generated >= a.max_tokens {
+                Some(FinishReason::Length)
+            } else {
+                None
+            };
+            match reason {
+                Some(r) => self.finish(i, r),
+                None => a.next = Some(token),
+            }
+        }
+    }
+
+    /// Puts waiting requests into free slots, each where its prompt's longest cached prefix is.
+    fn admit(&mut self) {
+        while let Some(waiting) = self.queue.front() {
+            if waiting.gone() {
+                let a = self.queue.pop_front().expect("front exists");
+                a.finish(FinishReason::Cancelled, self.n_ctx);
+                continue;
+            }
+            let best = self.pick_slot(&waiting.prompt);
+            let Some(i) = best else { return };
+            let mut a = self.queue.pop_front().expect("front exists");
+            let slot = &mut self.slots[i];
+            // The last prompt token is always computed again: its logits start the reply.
+            let mut keep = shared_prefix(&slot.kv_tokens, &a.prompt).min(a.prompt.len() - 1);
+            if keep < slot.kv_tokens.len() {
+                let removed = self.ctx.clear_kv_cache_seq(Some(slot.seq as u32), Some(keep as u32), None);
+                if !matches!(removed, Ok(true)) {
+                    // Some caches (e.g. sliding-window ones) cannot drop a tail: start over.
+                    let _ = self.ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
+                    keep = 0;
+                }
+            }
+            slot.kv_tokens.truncate(keep);
+            a.fed = keep;
+            a.cached = keep;
+            slot.active = Some(a);
+        }
+    }
+
+    /// The free slot for `prompt`: the one whose cache holds the longest prefix of it, when
+    /// that keeps more of the cache than it throws away (a follow-up turn, an edit near the
+    /// end); otherwise the emptiest, least recently used one — a shared system prompt alone
+    /// never evicts another conversation.
+    fn pick_slot(&self, prompt: &[LlamaToken]) -> Option<usize> {
+        let free = || self.slots.iter().enumerate().filter(|(_, s)| s.active.is_none());
+        let (best, shared, cached) =
+            free().map(|(i, s)| (i, shared_prefix(&s.kv_tokens, prompt), s.kv_tokens.len())).max_by_key(|&(_, n, _)| n)?;
+        if shared > 0 && shared >= cached - shared {
+            return Some(best);
+        }
+        free().min_by_key(|(_, s)| (!s.kv_tokens.is_empty(), s.used_at)).map(|(i, _)| i)
+    }
+
+    /// Adds one token of slot `i` at its next position.
+    fn add(&mut self, i: usize, token: LlamaToken, logits: bool) -> Result<()> {
+        let slot = &mut self.slots[i];
+        self.batch
+            .add(token, slot.kv_tokens.len() as i32, &[slot.seq], logits)
+            .map_err(|e| EngineError::Decode(e.to_string()))?;
+        slot.kv_tokens.push(token);
+        if logits {
+            if let Some(a) = slot.active.as_mut() {
+                a.logits_at = Some(self.batch.n_tokens() - 1);
+            }
+        }
+        Ok(())
+    }
+
+    /// Cells in use: every slot's cached tokens (the batch's are counted as they are added).
+    fn used_cells(&self) -> usize {
+        self.slots.iter().map(|s| s.kv_tokens.len()).sum()
+    }
+
+    /// The most cells slot `i` could have if every idle slot's cache were dropped.
+    fn free_cells_for(&self, i: usize) -> usize {
+        let busy: usize =
+            self.slots.iter().enumerate().filter(|(j, s)| *j != i && s.active.is_some()).map(|(_, s)| s.kv_tokens.len()).sum();
+        self.n_ctx.saturating_sub(busy)
+    }
+
+    /// Makes room for `n` more cells, dropping idle slots' caches (least recently used first).
+    fn make_room(&mut self, n: usize, for_slot: usize) -> bool {
+        while self.used_cells() + n > self.n_ctx {
+            let idle = self
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(j, s)| *j != for_slot && s.active.is_none() && !s.kv_tokens.is_empty())
+                .min_by_key(|(_, s)| s.used_at)
+                .map(|(j, _)| j);
+            let Some(j) = idle else { return false };
+            let _ = self.ctx.clear_kv_cache_seq(Some(self.slots[j].seq as u32), None, None);
+            self.slots[j].kv_tokens.clear();
+        }
+        true
+    }
+
+    fn finish(&mut self, i: usize, reason: FinishReason) {
+        self.clock += 1;
+        let slot = &mut self.slots[i];
+        slot.used_at = self.clock;
+        if let Some(a) = slot.active.take() {
+            a.finish(reason, self.n_ctx);
+        }
+    }
+
+    fn fail(&mut self, i: usize, error: &EngineError) {
+        self.clock += 1;
+        let slot = &mut self.slots[i];
+        slot.used_at = self.clock;
+        if let Some(a) = slot.active.take() {
+            a.fail(error);
+        }
+    }
+}
+
+fn shared_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
