@@ -53,11 +53,9 @@ async function send(message) {
   await idle();
 }
 
-const messageTexts = async () => {
-  const out = [];
-  for (const m of await $$('[data-testid^="message-"][data-message-id]')) out.push((await text(m)).trim());
-  return out;
-};
+/** The texts of the messages on screen, read in one step (the list may re-render meanwhile). */
+const messageTexts = () =>
+  browser.execute(() => [...document.querySelectorAll('[data-testid^="message-"][data-message-id]')].map((m) => m.textContent.trim()));
 const lastOf = (role) => $(`(//*[@data-testid="message-${role}"])[last()]`);
 
 async function setSelect(testid, label) {
@@ -163,7 +161,14 @@ test('a persona greets first and answers under its name', async () => {
   assert.equal((await $$('[data-testid="conversation-item"]')).length, 2);
 });
 
-test('search finds a message and opens its conversation', async () => {
+let foundId;
+test('search finds a message and opens its conversation on the branch that holds it', async () => {
+  // Leave the France branch on screen, so the Italy question is on a branch out of sight.
+  await (await $$('[data-testid="conversation-open"]'))[1].click();
+  await browser.waitUntil(async () => (await messageTexts()).some((t) => /capital of Italy/.test(t)), { timeout: 10_000 });
+  await (await (await lastOf('user')).$('[data-testid="branch-prev"]')).click();
+  await browser.waitUntil(async () => (await messageTexts())[0]?.includes('capital of France'), { timeout: 10_000 });
+
   await browser.keys(['Control', 'k']);
   const box = await $('[data-testid="search-input"]');
   await browser.waitUntil(async () => (await browser.execute(() => document.activeElement?.dataset.testid)) === 'search-input', { timeout: 5_000 });
@@ -174,7 +179,13 @@ test('search finds a message and opens its conversation', async () => {
   assert.equal(await text(await hit.$('mark')), 'Italy');
   await browser.saveScreenshot(join(artifacts, 'search.png'));
   await hit.click();
-  await browser.waitUntil(async () => (await messageTexts()).some((t) => /capital of Italy/.test(t)), { timeout: 5_000 });
+  // The conversation opens on the branch that holds the hit, the message marked.
+  const found = await $('.message.found');
+  await found.waitForExist({ timeout: 10_000 });
+  assert.match(await text(found), /capital of Italy/);
+  assert.equal(await text(await (await lastOf('user')).$('[data-testid="branch-position"]')), '2/2');
+  foundId = await found.getAttribute('data-message-id');
+  await browser.saveScreenshot(join(artifacts, 'search-opened.png'));
   await browser.keys('Escape');
 });
 
@@ -189,8 +200,10 @@ test('after a restart every conversation, branch and persona is still there', as
   await browser.waitUntil(async () => (await messageTexts()).length === 2, { timeout: 10_000 });
   const texts = await messageTexts();
   assert.match(texts[0], /capital of Italy/, 'the branch on screen is the one left');
-  assert.match(texts[1], /Rome, of course/);
+  assert.match(texts[1], /Rome/);
   assert.equal(await text(await (await lastOf('user')).$('[data-testid="branch-position"]')), '2/2');
+  const ids = await browser.execute(() => [...document.querySelectorAll('[data-message-id]')].map((m) => m.dataset.messageId));
+  assert.ok(ids.includes(foundId), 'the branch the search opened');
   await (await $('[data-testid="nav-personas"]')).click();
   assert.equal(await text(await $('[data-testid="persona-card-name"]')), 'Captain Nemo');
   await (await $('[data-testid="nav-chat"]')).click();

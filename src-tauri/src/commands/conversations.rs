@@ -22,8 +22,16 @@ pub async fn conversations_list(state: State<'_, AppState>) -> IpcResult<Vec<Con
     Ok(state.store.conversations().await?)
 }
 
+/// Opens a conversation on the branch left on screen, or, with `through` (a search hit), on the
+/// branch that holds that message.
 #[tauri::command]
-pub async fn conversation_open(state: State<'_, AppState>, id: i64) -> IpcResult<ConversationView> {
+pub async fn conversation_open(state: State<'_, AppState>, id: i64, through: Option<i64>) -> IpcResult<ConversationView> {
+    if let Some(message) = through {
+        if state.store.message(message).await?.conversation_id != id {
+            return Err("that message belongs to another conversation".into());
+        }
+        state.store.show_branch_through(message).await?;
+    }
     Ok(ConversationView { conversation: state.store.conversation(id).await?, page: state.store.branch_page(id, None, PAGE).await? })
 }
 

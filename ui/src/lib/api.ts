@@ -311,7 +311,9 @@ export function chatTurn(request: TurnRequest, onEvent: (event: TurnEvent) => vo
 }
 
 export const conversationsList = () => invoke<ConversationInfo[]>('conversations_list');
-export const conversationOpen = (id: number) => invoke<ConversationView>('conversation_open', { id });
+/** Opens a conversation; `through` (a search hit's message) picks the branch that holds it. */
+export const conversationOpen = (id: number, through: number | null = null) =>
+  invoke<ConversationView>('conversation_open', { id, through });
 export const conversationRename = (id: number, title: string) => invoke<void>('conversation_rename', { id, title });
 export const conversationPin = (id: number, pinned: boolean) => invoke<void>('conversation_pin', { id, pinned });
 export const conversationDelete = (id: number) => invoke<void>('conversation_delete', { id });
