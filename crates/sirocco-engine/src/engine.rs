@@ -125,6 +125,10 @@ pub struct GenerateRequest {
     /// added and special-token text is parsed, as llama.cpp's tools do). `messages` is ignored.
     #[serde(default)]
     pub raw_prompt: Option<String>,
+    /// Fill-in-the-middle: with `raw_prompt` as the code before the cursor, this is the code
+    /// after it; the model writes what goes between, in its own FIM format.
+    #[serde(default)]
+    pub suffix: Option<String>,
     /// What to do when the conversation does not fit the context.
     #[serde(default)]
     pub overflow: OverflowPolicy,
@@ -132,7 +136,12 @@ pub struct GenerateRequest {
 
 impl GenerateRequest {
     pub fn new(messages: Vec<ChatMessage>, sampling: SamplingParams) -> Self {
-        Self { messages, sampling, reply_prefix: None, raw_prompt: None, overflow: OverflowPolicy::Stop }
+        Self { messages, sampling, reply_prefix: None, raw_prompt: None, suffix: None, overflow: OverflowPolicy::Stop }
+    }
+
+    /// The code between `prefix` and `suffix` (fill-in-the-middle).
+    pub fn infill(prefix: impl Into<String>, suffix: impl Into<String>, sampling: SamplingParams) -> Self {
+        Self { suffix: Some(suffix.into()), ..Self::completion(prefix, sampling) }
     }
 
     /// A plain completion of `prompt`.
@@ -227,6 +236,11 @@ enum Command {
     PromptTokens {
         messages: Vec<ChatMessage>,
         reply_prefix: Option<String>,
+        reply: oneshot::Sender<Result<Vec<i32>>>,
+    },
+    InfillTokens {
+        prefix: String,
+        suffix: String,
         reply: oneshot::Sender<Result<Vec<i32>>>,
     },
     Tokenize {
@@ -324,6 +338,13 @@ impl Engine {
         answer.await.map_err(|_| EngineError::EngineGone)?
     }
 
+    /// The fill-in-the-middle prompt the loaded model would be given.
+    pub async fn infill_tokens(&self, prefix: String, suffix: String) -> Result<Vec<i32>> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::InfillTokens { prefix, suffix, reply })?;
+        answer.await.map_err(|_| EngineError::EngineGone)?
+    }
+
     /// `text` as the loaded model's token ids (`add_special`: BOS and the like; `parse_special`:
     /// control-token text such as `<|im_start|>` becomes the control token).
     pub async fn tokenize(&self, text: String, add_special: bool, parse_special: bool) -> Result<Vec<i32>> {
@@ -365,7 +386,7 @@ fn owner_loop(rx: &mpsc::Receiver<Command>) {
             Command::Generate { events, .. } => {
                 let _ = events.send(GenerationEvent::error(&EngineError::NoModelLoaded));
             }
-            Command::PromptTokens { reply, .. } | Command::Tokenize { reply, .. } => {
+            Command::PromptTokens { reply, .. } | Command::InfillTokens { reply, .. } | Command::Tokenize { reply, .. } => {
                 let _ = reply.send(Err(EngineError::NoModelLoaded));
             }
             Command::Detokenize { reply, .. } => {
@@ -491,6 +512,10 @@ fn serve_model(
             }
             Command::PromptTokens { messages, reply_prefix, reply } => {
                 let tokens = prompt_format.tokens(&model, &messages, reply_prefix.as_deref());
+                let _ = reply.send(tokens.map(|t| t.into_iter().map(|t| t.0).collect()));
+            }
+            Command::InfillTokens { prefix, suffix, reply } => {
+                let tokens = prompt_format.infill_tokens(&model, &prefix, &suffix);
                 let _ = reply.send(tokens.map(|t| t.into_iter().map(|t| t.0).collect()));
             }
             Command::Tokenize { text, add_special, parse_special, reply } => {

@@ -120,6 +120,53 @@ impl PromptFormat {
         Ok(tokens)
     }
 
+    /// Fill-in-the-middle: the prompt that asks for the code between `prefix` and `suffix`, in
+    /// the model's own order. Mistral's (Codestral): `<s>[SUFFIX]suffix[PREFIX]prefix`, the
+    /// suffix's text without SentencePiece's leading space, exactly as mistral-common builds it;
+    /// other models with FIM tokens: `<fim_prefix>prefix<fim_suffix>suffix<fim_middle>`. Text is
+    /// never parsed for control tokens.
+    pub fn infill_tokens(&self, model: &LlamaModel, prefix: &str, suffix: &str) -> Result<Vec<LlamaToken>> {
+        let vocab = model.vocab();
+        let text = |s: &str| vocab.tokenize(s.as_bytes(), false, false);
+        let unsupported = || {
+            EngineError::InvalidRequest(
+                "this model was not trained for fill-in-the-middle (its vocabulary has no FIM tokens)".into(),
+            )
+        };
+        if let PromptFormatKind::Mistral { version, .. } = &self.kind {
+            let (Some(suffix_token), Some(prefix_token)) = (special_token(model, "[SUFFIX]"), special_token(model, "[PREFIX]"))
+            else {
+                return Err(unsupported());
+            };
+            if *version == MistralVersion::V1 {
+                return Err(unsupported());
+            }
+            let mut tokens = vec![self.bos, suffix_token];
+            if !suffix.is_empty() {
+                // mistral-common's way to drop the leading space: encode after "☺" and drop
+                // the two tokens that make it.
+                tokens.extend(text(&format!("☺{suffix}")).into_iter().skip(2));
+            }
+            tokens.push(prefix_token);
+            tokens.extend(text(prefix));
+            return Ok(tokens);
+        }
+        let (pre, suf, mid) = (vocab.fim_pre(), vocab.fim_suf(), vocab.fim_mid());
+        if [pre, suf, mid].iter().any(|t| t.0 < 0) {
+            return Err(unsupported());
+        }
+        let mut tokens = Vec::new();
+        if self.add_bos {
+            tokens.push(self.bos);
+        }
+        tokens.push(pre);
+        tokens.extend(text(prefix));
+        tokens.push(suf);
+        tokens.extend(text(suffix));
+        tokens.push(mid);
+        Ok(tokens)
+    }
+
     fn render(&self, model: &LlamaModel, messages: &[ChatMessage]) -> Result<String> {
         match &self.template {
             Some(t) => chat_template::render(t, messages, &self.special, true),

@@ -175,7 +175,10 @@ impl<'m> Scheduler<'m> {
         let n_ctx = self.n_ctx;
         let prefix = request.reply_prefix.as_deref();
         let (tokens, dropped) = match &request.raw_prompt {
-            Some(prompt) => (self.model.vocab().tokenize(prompt.as_bytes(), true, true), 0),
+            Some(prefix) => match &request.suffix {
+                Some(suffix) => (format.infill_tokens(self.model, prefix, suffix)?, 0),
+                None => (self.model.vocab().tokenize(prefix.as_bytes(), true, true), 0),
+            },
             None => {
                 let mut last = Vec::new();
                 let (kept, dropped) = overflow::fit(&request.messages, request.overflow, n_ctx, |ms| {

@@ -103,3 +103,73 @@ async fn a_reply_can_be_started_for_the_model() {
     }
     assert!(!text.starts_with("The colour is"), "the prefix was streamed back: {text:?}");
 }
+
+#[derive(Deserialize)]
+struct FimCase {
+    name: String,
+    prefix: String,
+    suffix: String,
+    tokens: Vec<i32>,
+}
+
+/// Fill-in-the-middle (Codestral's order: suffix first) against mistral-common, per format.
+async fn check_fim(format: &str) {
+    let text = std::fs::read_to_string(common::fixture("mistral-formats.json")).unwrap();
+    let all: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let (engine, _) = load(format).await;
+    match serde_json::from_value::<Option<Vec<FimCase>>>(all["fim"][format].clone()).unwrap() {
+        Some(cases) => {
+            assert!(cases.len() >= 4);
+            for case in cases {
+                let got = engine.infill_tokens(case.prefix, case.suffix).await.unwrap();
+                assert_eq!(got, case.tokens, "{format}, FIM \"{}\": tokens differ from mistral-common", case.name);
+            }
+        }
+        None => {
+            let err = engine.infill_tokens("def f():\n".into(), "\n".into()).await.unwrap_err().to_string();
+            assert!(err.contains("not trained for fill-in-the-middle"), "{format}: {err}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn fill_in_the_middle_matches_the_reference_in_every_format() {
+    for format in ["v1", "v3", "v3-tekken", "v7", "v7-tekken"] {
+        check_fim(format).await;
+    }
+}
+
+/// Other models with FIM tokens (StarCoder's): prefix, suffix, then the middle; a model
+/// without them gets a clear error.
+#[tokio::test]
+async fn fill_in_the_middle_uses_the_models_own_fim_tokens() {
+    let engine = Engine::start();
+    let params = LoadParams { context_length: Some(1024), ..LoadParams::default() };
+    engine.load(&common::fixture(common::SMOLLM2), params.clone(), |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
+    let err = engine.infill_tokens("a".into(), "b".into()).await.unwrap_err().to_string();
+    assert!(err.contains("not trained for fill-in-the-middle"), "{err}");
+
+    engine.load(&common::fixture("tiny-coder-fim.gguf"), params, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
+    let tokens = engine.infill_tokens("def add(a, b):\n".into(), "\n    return c <fim_middle>".into()).await.unwrap();
+    let text = engine.detokenize(tokens.clone(), true).await.unwrap();
+    // (This vocabulary's BOS is `<|im_start|>`, and the file asks for it.)
+    assert_eq!(text, "<|im_start|><fim_prefix>def add(a, b):\n<fim_suffix>\n    return c <fim_middle><fim_middle>");
+    // Typed control-token text stays text: only the last token is the real <fim_middle>.
+    let middle = *tokens.last().unwrap();
+    assert_eq!(tokens.iter().filter(|&&t| t == middle).count(), 1);
+
+    let (prefix, suffix) = ("def add(a, b):\n    ", "\n\nprint(add(1, 2))\n");
+    let sampling = SamplingParams { temperature: 0.0, max_tokens: 8, ignore_eos: true, ..SamplingParams::default() };
+    let mut generation = engine.generate(GenerateRequest::infill(prefix, suffix, sampling)).unwrap();
+    let mut done = None;
+    while let Some(event) = generation.events.recv().await {
+        match event {
+            GenerationEvent::Done { stats } => done = Some(stats),
+            GenerationEvent::Error { message, .. } => panic!("{message}"),
+            GenerationEvent::Text { .. } => {}
+        }
+    }
+    let stats = done.expect("the infill finishes");
+    assert_eq!(stats.prompt_tokens, engine.infill_tokens(prefix.into(), suffix.into()).await.unwrap().len());
+    assert_eq!(stats.generated_tokens, 8);
+}

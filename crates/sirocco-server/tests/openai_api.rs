@@ -19,7 +19,11 @@ async fn serve(api_key: Option<&str>) -> RunningServer {
 }
 
 async fn serve_with_context(api_key: Option<&str>, context: u32) -> RunningServer {
-    let model = fixtures().join("SmolLM2-135M-Instruct.Q4_1.gguf");
+    serve_model("SmolLM2-135M-Instruct.Q4_1", api_key, context).await
+}
+
+async fn serve_model(id: &str, api_key: Option<&str>, context: u32) -> RunningServer {
+    let model = fixtures().join(format!("{id}.gguf"));
     assert!(model.is_file(), "missing fixture {} — run tests/fixtures/fetch.sh", model.display());
     let engine = Engine::start();
     let loaded = engine
@@ -33,7 +37,7 @@ async fn serve_with_context(api_key: Option<&str>, context: u32) -> RunningServe
         on_request: None,
         cors_origins: vec!["http://localhost:3000".into()],
     };
-    let served = ServedModel { id: "SmolLM2-135M-Instruct.Q4_1".into(), context_length: loaded.context_length };
+    let served = ServedModel { id: id.into(), context_length: loaded.context_length };
     sirocco_server::start(config, engine, Some(served)).await.unwrap()
 }
 
@@ -52,6 +56,37 @@ async fn the_official_openai_client_works_against_the_server() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "openai client checks failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains("all checks passed"), "{stdout}");
+    server.stop().await;
+}
+
+/// Fill-in-the-middle through the official client's `suffix`, on a model with FIM tokens: the
+/// prompt is the model's FIM prompt (its token count is the usage the server reports).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn completions_with_a_suffix_fill_in_the_middle() {
+    let server = serve_model("tiny-coder-fim", None, 1024).await;
+    let (prefix, suffix) = ("def add(a, b):\n    ", "\n\nprint(add(1, 2))\n");
+    let http = reqwest::Client::new();
+    let expected: serde_json::Value = http
+        .post(format!("http://{}/tokenize", server.addr))
+        .json(&serde_json::json!({ "content": format!("<|im_start|><fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>"), "add_special": false, "parse_special": true }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let expected = expected["tokens"].as_array().expect("tokens").len();
+    let python = fixtures().join("venv/bin/python");
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/server/openai_fim.py");
+    let out = tokio::process::Command::new(python)
+        .arg(script)
+        .args([format!("http://{}/v1", server.addr), "tiny-coder-fim".into(), prefix.into(), suffix.into(), expected.to_string()])
+        .output()
+        .await
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.contains("all checks passed"), "{stdout}");
     server.stop().await;
 }
@@ -98,7 +133,7 @@ async fn sse_is_framed_exactly_like_openai_and_hostile_requests_get_clear_400s()
         ("/v1/chat/completions", br#"{"messages": [{"role":"user","content":"hi"}], "stop": ["a","b","c","d","e"]}"#.to_vec(), 400, "stop"),
         ("/v1/chat/completions", br#"{"messages": [{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}"#.to_vec(), 400, "image_url"),
         ("/v1/chat/completions", br#"{"messages": [{"role":"user","content":"hi"}], "response_format": {"type": "json_schema"}}"#.to_vec(), 400, "schema"),
-        ("/v1/completions", br#"{"prompt": "def f(", "suffix": "return 1"}"#.to_vec(), 400, "suffix"),
+        ("/v1/completions", br#"{"prompt": "def f(", "suffix": "return 1"}"#.to_vec(), 400, "not trained for fill-in-the-middle"),
         ("/v1/completions", br#"{"prompt": ["a", "b"]}"#.to_vec(), 400, "one prompt"),
         ("/v1/chat/completions", format!(r#"{{"messages": [{{"role":"user","content":"{}"}}]}}"#, "x".repeat(100_000)).into_bytes(), 413, ""),
         ("/v1/nothing-here", b"{}".to_vec(), 404, "Unknown endpoint"),

@@ -1,4 +1,5 @@
-//! `POST /v1/completions`: plain text completion of a prompt (no chat template), streaming or not.
+//! `POST /v1/completions`: plain text completion of a prompt (no chat template), streaming or not;
+//! with `suffix`, fill-in-the-middle in the model's own FIM format (Codestral: suffix first).
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -12,9 +13,6 @@ use crate::{ApiError, Shared};
 
 pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionRequest>) -> Result<Response, ApiError> {
     let served = request::check_model(&state, body.model.as_deref())?;
-    if body.suffix.as_deref().is_some_and(|s| !s.is_empty()) {
-        return Err(ApiError::invalid("Fill-in-the-middle (`suffix`) is not supported yet by this server.", Some("suffix")));
-    }
     let prompt = match body.prompt {
         PromptField::One(p) => p,
         PromptField::Many(mut v) if v.len() == 1 => v.remove(0),
@@ -24,7 +22,12 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
         return Err(ApiError::invalid("prompt must not be empty.", Some("prompt")));
     }
     let sampling = request::sampling(body.sampling, &served)?;
-    let mut generation = state.engine.generate(GenerateRequest::completion(prompt, sampling))?;
+    // An empty suffix is no suffix (OpenAI's default), so plain completion.
+    let (request, param) = match body.suffix.filter(|s| !s.is_empty()) {
+        Some(suffix) => (GenerateRequest::infill(prompt, suffix, sampling), "suffix"),
+        None => (GenerateRequest::completion(prompt, sampling), "prompt"),
+    };
+    let mut generation = state.engine.generate(request)?;
     let id = request::id("cmpl");
     let created = request::now();
     let model = served.id.clone();
@@ -57,7 +60,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
                 vec![chunk(String::new(), Some(request::finish_reason(&stats.finish_reason)), usage)]
             }
             GenerationEvent::Error { message, .. } => vec![sse::error_data(&message)],
-        }, "prompt")
+        }, param)
         .await?;
         return Ok(sse.into_response());
     }
@@ -66,7 +69,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
     while let Some(event) = generation.events.recv().await {
         match event {
             GenerationEvent::Text { text: t } => text.push_str(&t),
-            GenerationEvent::Error { message, busy } => return Err(ApiError::from_generation(message, busy, "prompt")),
+            GenerationEvent::Error { message, busy } => return Err(ApiError::from_generation(message, busy, param)),
             GenerationEvent::Done { stats } => {
                 let usage = Usage {
                     prompt_tokens: stats.prompt_tokens,
