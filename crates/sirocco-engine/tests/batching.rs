@@ -212,3 +212,4 @@ async fn slots_share_the_context_so_one_conversation_can_use_all_of_it() {
     let (after, _) = run_all(&engine, vec![ask("What is 2 + 2? Answer in one sentence.", greedy(8))]).await;
     assert!(after[0].1.generated_tokens > 0);
 }
+
