@@ -75,6 +75,25 @@ structured = client.chat.completions.create(
 data = json.loads(structured.choices[0].message.content)
 check(set(data) == {"city", "country"} and all(isinstance(v, str) for v in data.values()), f"json schema output {data}")
 
+# Embeddings: unit vectors, base64 by default in the SDK and floats on request, in input order;
+# texts that mean the same are closer than unrelated ones.
+import math
+texts = ["The cat sat on the mat.", "A cat was sitting on the mat.", "Quarterly tax filings are due in April."]
+embedded = client.embeddings.create(model=model, input=texts)
+vectors = [d.embedding for d in sorted(embedded.data, key=lambda d: d.index)]
+check(len(vectors) == 3 and len({len(v) for v in vectors}) == 1 and len(vectors[0]) >= 64, "embedding shapes")
+check(all(abs(math.sqrt(sum(x * x for x in v)) - 1) < 1e-3 for v in vectors), "unit length")
+cos = lambda a, b: sum(x * y for x, y in zip(a, b))
+check(cos(vectors[0], vectors[1]) > cos(vectors[0], vectors[2]), f"similar texts are closer: {cos(vectors[0], vectors[1])} vs {cos(vectors[0], vectors[2])}")
+floats = client.embeddings.create(model=model, input=texts[0], encoding_format="float")
+check(max(abs(x - y) for x, y in zip(floats.data[0].embedding, vectors[0])) < 1e-5, "float and base64 agree")
+check(embedded.usage.prompt_tokens > 10 and floats.usage.prompt_tokens < embedded.usage.prompt_tokens, f"usage {embedded.usage}")
+try:
+    client.embeddings.create(model=model, input=texts[0], dimensions=7)
+    raise SystemExit("FAILED: a wrong dimension count was accepted")
+except openai.BadRequestError as e:
+    check(e.body.get("param") == "dimensions", f"dimensions error {e.body}")
+
 # Errors, as the SDK sees them.
 for kwargs, kind, field in [
     ({"temperature": 7}, openai.BadRequestError, "temperature"),

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
+use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
@@ -178,6 +179,13 @@ pub struct GenerationStats {
     pub dropped_messages: usize,
 }
 
+/// Embedding vectors, one per input, and the tokens they took.
+#[derive(Debug, Clone, Serialize)]
+pub struct Embeddings {
+    pub vectors: Vec<Vec<f32>>,
+    pub prompt_tokens: usize,
+}
+
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum GenerationEvent {
@@ -237,6 +245,10 @@ enum Command {
         messages: Vec<ChatMessage>,
         reply_prefix: Option<String>,
         reply: oneshot::Sender<Result<Vec<i32>>>,
+    },
+    Embed {
+        inputs: Vec<String>,
+        reply: oneshot::Sender<Result<Embeddings>>,
     },
     InfillTokens {
         prefix: String,
@@ -338,6 +350,14 @@ impl Engine {
         answer.await.map_err(|_| EngineError::EngineGone)?
     }
 
+    /// One embedding per input: the loaded model's hidden states pooled (the file's pooling, or
+    /// the mean for a chat model) and scaled to unit length.
+    pub async fn embed(&self, inputs: Vec<String>) -> Result<Embeddings> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::Embed { inputs, reply })?;
+        answer.await.map_err(|_| EngineError::EngineGone)?
+    }
+
     /// The fill-in-the-middle prompt the loaded model would be given.
     pub async fn infill_tokens(&self, prefix: String, suffix: String) -> Result<Vec<i32>> {
         let (reply, answer) = oneshot::channel();
@@ -385,6 +405,9 @@ fn owner_loop(rx: &mpsc::Receiver<Command>) {
             }
             Command::Generate { events, .. } => {
                 let _ = events.send(GenerationEvent::error(&EngineError::NoModelLoaded));
+            }
+            Command::Embed { reply, .. } => {
+                let _ = reply.send(Err(EngineError::NoModelLoaded));
             }
             Command::PromptTokens { reply, .. } | Command::InfillTokens { reply, .. } | Command::Tokenize { reply, .. } => {
                 let _ = reply.send(Err(EngineError::NoModelLoaded));
@@ -475,6 +498,8 @@ fn serve_model(
     };
     let prompt_format = PromptFormat::for_model(&model, &summary, params.chat_template_override.as_deref());
     let mut scheduler = Scheduler::new(&model, ctx, slots as usize, batch as usize);
+    // Made on the first embeddings request.
+    let mut embedder: Option<Embedder<'_>> = None;
     let loaded = LoadedModel {
         summary,
         context_length: scheduler.ctx.n_ctx(),
@@ -514,6 +539,18 @@ fn serve_model(
                 let tokens = prompt_format.tokens(&model, &messages, reply_prefix.as_deref());
                 let _ = reply.send(tokens.map(|t| t.into_iter().map(|t| t.0).collect()));
             }
+            Command::Embed { inputs, reply } => {
+                if embedder.is_none() {
+                    match Embedder::new(&model, threads) {
+                        Ok(e) => embedder = Some(e),
+                        Err(e) => {
+                            let _ = reply.send(Err(e));
+                            continue;
+                        }
+                    }
+                }
+                let _ = reply.send(embedder.as_mut().expect("made above").embed(&model, &inputs));
+            }
             Command::InfillTokens { prefix, suffix, reply } => {
                 let tokens = prompt_format.infill_tokens(&model, &prefix, &suffix);
                 let _ = reply.send(tokens.map(|t| t.into_iter().map(|t| t.0).collect()));
@@ -527,6 +564,7 @@ fn serve_model(
             }
             Command::Unload { reply } => {
                 scheduler.abort_all(&EngineError::ModelUnloaded);
+                drop(embedder);
                 drop(scheduler);
                 drop(model);
                 let _ = reply.send(());
@@ -537,6 +575,66 @@ fn serve_model(
                 return Some(load);
             }
         }
+    }
+}
+
+/// A second context on the same weights, for embeddings: pooled output, one input at a time.
+struct Embedder<'m> {
+    ctx: llama_cpp_2::context::LlamaContext<'m>,
+    n_ctx: usize,
+}
+
+/// Longest input an embedding takes (one batch: pooling sees the whole input at once).
+const EMBED_CONTEXT: u32 = 2048;
+
+impl<'m> Embedder<'m> {
+    fn new(model: &'m LlamaModel, threads: u32) -> Result<Self> {
+        use llama_cpp_2::context::params::LlamaPoolingType;
+        let n = EMBED_CONTEXT.min(model.n_ctx_train().max(1));
+        // Embedding models say how they pool; a chat model's states are averaged.
+        let arch = model.meta_val_str("general.architecture").unwrap_or_default();
+        let pooling = if model.meta_val_str(&format!("{arch}.pooling_type")).is_ok() {
+            LlamaPoolingType::Unspecified
+        } else {
+            LlamaPoolingType::Mean
+        };
+        let params = LlamaContextParams::default()
+            .with_n_ctx(NonZeroU32::new(n))
+            .with_n_batch(n)
+            .with_n_ubatch(n)
+            .with_n_seq_max(1)
+            .with_n_threads(threads as i32)
+            .with_n_threads_batch(threads as i32)
+            .with_embeddings(true)
+            .with_pooling_type(pooling);
+        let ctx = model.new_context(backend(), params).map_err(|e| EngineError::ContextFailed(e.to_string()))?;
+        Ok(Self { ctx, n_ctx: n as usize })
+    }
+
+    fn embed(&mut self, model: &LlamaModel, inputs: &[String]) -> Result<Embeddings> {
+        let mut vectors = Vec::with_capacity(inputs.len());
+        let mut prompt_tokens = 0;
+        for (i, input) in inputs.iter().enumerate() {
+            let tokens = model.vocab().tokenize(input.as_bytes(), true, false);
+            if tokens.is_empty() || tokens.len() > self.n_ctx {
+                return Err(EngineError::InvalidRequest(format!(
+                    "input {i} is {} tokens long; an embedding takes 1 to {} tokens",
+                    tokens.len(),
+                    self.n_ctx
+                )));
+            }
+            prompt_tokens += tokens.len();
+            self.ctx.clear_kv_cache();
+            let mut batch = LlamaBatch::new(tokens.len(), 1);
+            for (pos, token) in tokens.iter().enumerate() {
+                batch.add(*token, pos as i32, &[0], true).map_err(|e| EngineError::Decode(e.to_string()))?;
+            }
+            self.ctx.decode(&mut batch).map_err(|e| EngineError::Decode(e.to_string()))?;
+            let pooled = self.ctx.embeddings_seq_ith(0).map_err(|e| EngineError::Decode(e.to_string()))?;
+            let norm = pooled.iter().map(|x| x * x).sum::<f32>().sqrt();
+            vectors.push(pooled.iter().map(|x| if norm > 0.0 { x / norm } else { *x }).collect());
+        }
+        Ok(Embeddings { vectors, prompt_tokens })
     }
 }
 

@@ -25,7 +25,7 @@ mod utf8_stream;
 
 pub use chat_template::{ChatMessage, Role};
 pub use engine::{
-    Engine, FlashAttention, GenerateRequest, Generation, GenerationEvent, GenerationStats, KvCacheType, LoadParams,
+    Embeddings, Engine, FlashAttention, GenerateRequest, Generation, GenerationEvent, GenerationStats, KvCacheType, LoadParams,
     LoadedModel,
 };
 pub use error::{EngineError, Result};

@@ -164,6 +164,7 @@ fn router(state: Arc<ServerState>, max_body: usize) -> Router {
         .route("/v1/models/{id}", get(routes::models::one))
         .route("/v1/chat/completions", post(routes::chat_completions::handle))
         .route("/v1/completions", post(routes::completions::handle))
+        .route("/v1/embeddings", post(routes::embeddings::handle))
         .route("/tokenize", post(routes::tokens::tokenize))
         .route("/detokenize", post(routes::tokens::detokenize))
         .route("/apply-template", post(routes::tokens::apply_template))

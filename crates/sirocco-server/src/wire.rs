@@ -215,3 +215,23 @@ pub struct TextCompletion {
     pub usage: Option<Usage>,
     pub system_fingerprint: &'static str,
 }
+
+/// `input` of an embeddings request: one text, several, or token ids (refused).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum EmbeddingInput {
+    One(String),
+    Many(Vec<String>),
+    Tokens(serde::de::IgnoredAny),
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EmbeddingsRequest {
+    #[serde(default)]
+    pub model: Option<String>,
+    pub input: EmbeddingInput,
+    #[serde(default)]
+    pub encoding_format: Option<String>,
+    #[serde(default)]
+    pub dimensions: Option<u32>,
+}
