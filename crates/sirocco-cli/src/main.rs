@@ -75,9 +75,12 @@ enum Command {
         /// Require `Authorization: Bearer <key>` (default: $SIROCCO_API_KEY).
         #[arg(long, env = "SIROCCO_API_KEY")]
         api_key: Option<String>,
-        /// Context length (default: what fits, capped at 4,096).
+        /// Context length (default: what fits, capped at 4,096); the parallel requests share it.
         #[arg(long)]
         context: Option<u32>,
+        /// Requests decoded together (continuous batching); more wait in a queue.
+        #[arg(long, default_value_t = sirocco_engine::engine::DEFAULT_PARALLEL)]
+        parallel: u32,
     },
     /// Download a GGUF model from the Hugging Face Hub (resumable, sha256-verified) into the
     /// Hugging Face cache. Honours HF_ENDPOINT, HF_TOKEN and HF_HOME.
@@ -110,8 +113,8 @@ async fn main() {
             bench_store::run(&db, messages.max(long), long, reps.max(1)).await
         }
         Command::BenchServer { model, tokens, reps } => bench_server::run(&model, tokens.max(8), reps.max(1)).await,
-        Command::Serve { model, port, host, api_key, context } => {
-            serve::run(&model, std::net::SocketAddr::new(host, port), api_key, context).await
+        Command::Serve { model, port, host, api_key, context, parallel } => {
+            serve::run(&model, std::net::SocketAddr::new(host, port), api_key, context, parallel).await
         }
         Command::Pull { repo, quant } => pull::run(&repo, quant.as_deref()).await,
         Command::Models { mut dirs } => {

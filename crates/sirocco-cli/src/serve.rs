@@ -8,9 +8,9 @@ use std::sync::Arc;
 use sirocco_engine::{Engine, LoadParams};
 use sirocco_server::ServerConfig;
 
-pub async fn run(model: &Path, addr: SocketAddr, api_key: Option<String>, context: Option<u32>) -> Result<(), String> {
+pub async fn run(model: &Path, addr: SocketAddr, api_key: Option<String>, context: Option<u32>, parallel: u32) -> Result<(), String> {
     let engine = Engine::start();
-    let params = LoadParams { context_length: context, ..LoadParams::default() };
+    let params = LoadParams { context_length: context, parallel, ..LoadParams::default() };
     eprintln!("loading {}…", model.display());
     let loaded = engine
         .load(model, params, |_| {}, Arc::new(AtomicBool::new(false)))

@@ -44,6 +44,17 @@ impl ApiError {
         Self { status: StatusCode::SERVICE_UNAVAILABLE, kind: "server_error", message: message.into(), param: None, code: None }
     }
 
+    /// Too many requests in flight: try again shortly.
+    pub fn busy() -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            kind: "server_error",
+            message: "The server is busy: too many requests are waiting. Try again shortly.".into(),
+            param: None,
+            code: Some("server_busy"),
+        }
+    }
+
     pub fn not_found(path: &str) -> Self {
         Self {
             status: StatusCode::NOT_FOUND,
@@ -83,6 +94,7 @@ impl IntoResponse for ApiError {
         let body = json!({
             "error": { "message": self.message, "type": self.kind, "param": self.param, "code": self.code }
         });
-        (self.status, Json(body)).into_response()
+        let retry = (self.code == Some("server_busy")).then_some([(axum::http::header::RETRY_AFTER, "1")]);
+        (self.status, retry, Json(body)).into_response()
     }
 }

@@ -1,10 +1,11 @@
 //! `sirocco-server`: an OpenAI-compatible HTTP API over the Sirocco engine (axum).
 //!
 //! One file per endpoint under `routes/`, OpenAI's wire types in `wire.rs`, its error format in
-//! `error.rs`. The server shares the engine the app (or `sirocco serve`) loaded; requests queue on
-//! the engine's thread one after another (continuous batching is not there yet). A client that
-//! disconnects stops its generation within one token: the answer's receiver is dropped, and the
-//! engine stops when nobody listens.
+//! `error.rs`. The server shares the engine the app (or `sirocco serve`) loaded; concurrent
+//! requests decode together in the engine's sequence slots (continuous batching), more wait in
+//! its queue, and beyond `max_pending` the server answers 503 at once. A client that disconnects
+//! frees its slot within one step: the answer's receiver is dropped, and the engine drops a
+//! request nobody listens to.
 
 mod error;
 mod routes;
@@ -56,11 +57,21 @@ pub struct ServerConfig {
     /// Web pages (origins like `http://localhost:3000`) allowed to call the server from a
     /// browser. Empty: none (browsers block cross-origin reads); other tools are unaffected.
     pub cors_origins: Vec<String>,
+    /// Generation requests in flight (decoding or queued in the engine); more get a 503 with
+    /// `Retry-After` instead of waiting without bound.
+    pub max_pending: usize,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { addr: SocketAddr::from(([127, 0, 0, 1], 1234)), api_key: None, max_body_bytes: 4 * 1024 * 1024, on_request: None, cors_origins: Vec::new() }
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 1234)),
+            api_key: None,
+            max_body_bytes: 4 * 1024 * 1024,
+            on_request: None,
+            cors_origins: Vec::new(),
+            max_pending: 64,
+        }
     }
 }
 
@@ -79,6 +90,8 @@ pub(crate) struct ServerState {
     pub served: std::sync::RwLock<Option<ServedModel>>,
     pub api_key: Option<String>,
     pub started: u64,
+    /// One permit per generation request in flight.
+    pub pending: Arc<tokio::sync::Semaphore>,
     pub on_request: Option<RequestLog>,
 }
 
@@ -90,6 +103,11 @@ impl ServerState {
             .unwrap()
             .clone()
             .ok_or_else(|| ApiError::unavailable("No model is loaded: load one in Sirocco first."))
+    }
+
+    /// A place among the requests in flight, or a 503 when the queue is full.
+    pub fn admit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        self.pending.clone().try_acquire_owned().map_err(|_| ApiError::busy())
     }
 }
 
@@ -133,6 +151,7 @@ pub async fn start(config: ServerConfig, engine: Engine, model: Option<ServedMod
         on_request: config.on_request.clone(),
         api_key: config.api_key.filter(|k| !k.is_empty()),
         started: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+        pending: Arc::new(tokio::sync::Semaphore::new(config.max_pending.max(1))),
     });
     let mut app = router(state.clone(), config.max_body_bytes);
     if !config.cors_origins.is_empty() {

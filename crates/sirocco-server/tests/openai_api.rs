@@ -23,6 +23,10 @@ async fn serve_with_context(api_key: Option<&str>, context: u32) -> RunningServe
 }
 
 async fn serve_model(id: &str, api_key: Option<&str>, context: u32) -> RunningServer {
+    serve_configured(id, api_key, context, ServerConfig::default().max_pending).await
+}
+
+async fn serve_configured(id: &str, api_key: Option<&str>, context: u32, max_pending: usize) -> RunningServer {
     let model = fixtures().join(format!("{id}.gguf"));
     assert!(model.is_file(), "missing fixture {} — run tests/fixtures/fetch.sh", model.display());
     let engine = Engine::start();
@@ -36,6 +40,7 @@ async fn serve_model(id: &str, api_key: Option<&str>, context: u32) -> RunningSe
         max_body_bytes: 64 * 1024,
         on_request: None,
         cors_origins: vec!["http://localhost:3000".into()],
+        max_pending,
     };
     let served = ServedModel { id: id.into(), context_length: loaded.context_length };
     sirocco_server::start(config, engine, Some(served)).await.unwrap()
@@ -57,6 +62,45 @@ async fn the_official_openai_client_works_against_the_server() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "openai client checks failed:\n{stdout}\n{stderr}");
     assert!(stdout.contains("all checks passed"), "{stdout}");
+    server.stop().await;
+}
+
+/// Beyond `max_pending` requests in flight the server says "busy" at once (503, Retry-After)
+/// instead of queueing without bound; a finished or abandoned request frees its place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn beyond_the_queue_requests_get_a_busy_503_at_once() {
+    let server = serve_configured("SmolLM2-135M-Instruct.Q4_1", None, 1024, 2).await;
+    let url = format!("http://{}/v1/chat/completions", server.addr);
+    let http = reqwest::Client::new();
+    let endless = serde_json::json!({
+        "messages": [{"role": "user", "content": "Tell me a story."}], "stream": true, "max_tokens": 100000, "ignore_eos": true
+    });
+    let mut streams = Vec::new();
+    for _ in 0..2 {
+        let response = http.post(&url).json(&endless).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        streams.push(response);
+    }
+    let busy = http.post(&url).json(&endless).send().await.unwrap();
+    assert_eq!(busy.status(), 503);
+    assert_eq!(busy.headers()["retry-after"], "1");
+    let body: serde_json::Value = busy.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "server_busy");
+
+    // One client hangs up: its place frees once the server's next write finds the connection
+    // closed (a token or two later). Wait for that condition, with a deadline.
+    drop(streams.pop());
+    let short = serde_json::json!({ "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4 });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        let status = http.post(&url).json(&short).send().await.unwrap().status().as_u16();
+        if status != 503 || std::time::Instant::now() > deadline {
+            break status;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
+    assert_eq!(status, 200, "the hung-up client's place was never freed");
+    drop(streams);
     server.stop().await;
 }
 

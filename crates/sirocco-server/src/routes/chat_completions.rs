@@ -20,6 +20,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
     let messages = request::messages(body.messages)?;
     let mut sampling = request::sampling(body.sampling, &served)?;
     request::response_format(body.response_format, &mut sampling)?;
+    let permit = state.admit()?;
     let mut generation = state.engine.generate(GenerateRequest::new(messages, sampling))?;
     let id = request::id("chatcmpl");
     let created = request::now();
@@ -58,7 +59,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
                 out
             }
             GenerationEvent::Error { message, .. } => vec![sse::error_data(&message)],
-        }, "messages")
+        }, "messages", permit)
         .await?;
         return Ok(sse.into_response());
     }

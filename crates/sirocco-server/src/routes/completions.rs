@@ -27,6 +27,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
         Some(suffix) => (GenerateRequest::infill(prompt, suffix, sampling), "suffix"),
         None => (GenerateRequest::completion(prompt, sampling), "prompt"),
     };
+    let permit = state.admit()?;
     let mut generation = state.engine.generate(request)?;
     let id = request::id("cmpl");
     let created = request::now();
@@ -60,7 +61,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
                 vec![chunk(String::new(), Some(request::finish_reason(&stats.finish_reason)), usage)]
             }
             GenerationEvent::Error { message, .. } => vec![sse::error_data(&message)],
-        }, param)
+        }, param, permit)
         .await?;
         return Ok(sse.into_response());
     }

@@ -19,6 +19,7 @@ pub async fn respond(
     first: Vec<String>,
     mut map: impl FnMut(GenerationEvent) -> Vec<String> + Send + 'static,
     param: &'static str,
+    permit: tokio::sync::OwnedSemaphorePermit,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let opening = match generation.events.recv().await {
         Some(GenerationEvent::Error { message, busy }) => return Err(ApiError::from_generation(message, busy, param)),
@@ -27,6 +28,8 @@ pub async fn respond(
     };
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(64);
     tokio::spawn(async move {
+        // The request counts as in flight until its stream ends.
+        let _permit = permit;
         for data in first {
             if tx.send(Ok(Event::default().data(data))).await.is_err() {
                 return;
