@@ -23,7 +23,7 @@ use crate::gguf_file::{self, GgufSummary};
 use crate::overflow::OverflowPolicy;
 use crate::prompt::{PromptFormat, PromptFormatKind};
 use crate::sampling::SamplingParams;
-use crate::scheduler::Scheduler;
+use crate::scheduler::{Scheduler, StateFiles};
 use crate::{EngineError, Result};
 
 /// Default context when the user has not chosen one: never the trained maximum
@@ -75,6 +75,9 @@ pub struct LoadParams {
     /// Requests decoded together (continuous batching); the context's cells are shared by
     /// them, so one conversation alone can still use the whole context.
     pub parallel: u32,
+    /// Where conversations' KV state is saved (see [`GenerateRequest::cache_key`]); `None`
+    /// keeps nothing on disk.
+    pub state_dir: Option<PathBuf>,
 }
 
 /// Sequence slots a context gets unless the user chooses.
@@ -96,6 +99,7 @@ impl Default for LoadParams {
             chat_template_override: None,
             moe_experts_on_cpu: false,
             parallel: DEFAULT_PARALLEL,
+            state_dir: None,
         }
     }
 }
@@ -133,11 +137,24 @@ pub struct GenerateRequest {
     /// What to do when the conversation does not fit the context.
     #[serde(default)]
     pub overflow: OverflowPolicy,
+    /// The conversation this request continues: its cache can be saved under this key
+    /// ([`Engine::persist_state`]) and is read back when the conversation returns, even after
+    /// a restart, so a long chat resumes without reading its whole history again.
+    #[serde(default)]
+    pub cache_key: Option<String>,
 }
 
 impl GenerateRequest {
     pub fn new(messages: Vec<ChatMessage>, sampling: SamplingParams) -> Self {
-        Self { messages, sampling, reply_prefix: None, raw_prompt: None, suffix: None, overflow: OverflowPolicy::Stop }
+        Self {
+            messages,
+            sampling,
+            reply_prefix: None,
+            raw_prompt: None,
+            suffix: None,
+            overflow: OverflowPolicy::Stop,
+            cache_key: None,
+        }
     }
 
     /// The code between `prefix` and `suffix` (fill-in-the-middle).
@@ -246,6 +263,10 @@ enum Command {
         reply_prefix: Option<String>,
         reply: oneshot::Sender<Result<Vec<i32>>>,
     },
+    PersistState {
+        key: String,
+        reply: oneshot::Sender<Result<bool>>,
+    },
     Embed {
         inputs: Vec<String>,
         reply: oneshot::Sender<Result<Embeddings>>,
@@ -350,6 +371,16 @@ impl Engine {
         answer.await.map_err(|_| EngineError::EngineGone)?
     }
 
+    /// Saves the KV state of conversation `key` (when a slot holds it and it is not answering)
+    /// to the load's `state_dir`; true when a file was written. The app calls it when the
+    /// user leaves a conversation; every held conversation is also saved before a model
+    /// unloads and when the engine stops.
+    pub async fn persist_state(&self, key: String) -> Result<bool> {
+        let (reply, answer) = oneshot::channel();
+        self.send(Command::PersistState { key, reply })?;
+        answer.await.map_err(|_| EngineError::EngineGone)?
+    }
+
     /// One embedding per input: the loaded model's hidden states pooled (the file's pooling, or
     /// the mean for a chat model) and scaled to unit length.
     pub async fn embed(&self, inputs: Vec<String>) -> Result<Embeddings> {
@@ -408,6 +439,9 @@ fn owner_loop(rx: &mpsc::Receiver<Command>) {
             }
             Command::Embed { reply, .. } => {
                 let _ = reply.send(Err(EngineError::NoModelLoaded));
+            }
+            Command::PersistState { reply, .. } => {
+                let _ = reply.send(Ok(false));
             }
             Command::PromptTokens { reply, .. } | Command::InfillTokens { reply, .. } | Command::Tokenize { reply, .. } => {
                 let _ = reply.send(Err(EngineError::NoModelLoaded));
@@ -497,7 +531,8 @@ fn serve_model(
         }
     };
     let prompt_format = PromptFormat::for_model(&model, &summary, params.chat_template_override.as_deref());
-    let mut scheduler = Scheduler::new(&model, ctx, slots as usize, batch as usize);
+    let states = params.state_dir.clone().map(|dir| StateFiles { dir, fingerprint: fingerprint(&summary, params, context_length) });
+    let mut scheduler = Scheduler::new(&model, ctx, slots as usize, batch as usize, states);
     // Made on the first embeddings request.
     let mut embedder: Option<Embedder<'_>> = None;
     let loaded = LoadedModel {
@@ -519,12 +554,19 @@ fn serve_model(
             match rx.try_recv() {
                 Ok(c) => Some(c),
                 Err(mpsc::TryRecvError::Empty) => None,
-                Err(mpsc::TryRecvError::Disconnected) => return None,
+                Err(mpsc::TryRecvError::Disconnected) => {
+                    scheduler.persist_all();
+                    return None;
+                }
             }
         } else {
             match rx.recv() {
                 Ok(c) => Some(c),
-                Err(_) => return None,
+                Err(_) => {
+                    // Every handle is gone (the app is closing): keep the conversations.
+                    scheduler.persist_all();
+                    return None;
+                }
             }
         };
         let Some(command) = command else {
@@ -562,8 +604,12 @@ fn serve_model(
             Command::Detokenize { tokens, special, reply } => {
                 let _ = reply.send(detokenize(&model, tokens, special));
             }
+            Command::PersistState { key, reply } => {
+                let _ = reply.send(scheduler.persist(&key));
+            }
             Command::Unload { reply } => {
                 scheduler.abort_all(&EngineError::ModelUnloaded);
+                scheduler.persist_all();
                 drop(embedder);
                 drop(scheduler);
                 drop(model);
@@ -572,10 +618,26 @@ fn serve_model(
             }
             load @ Command::Load { .. } => {
                 scheduler.abort_all(&EngineError::ModelUnloaded);
+                scheduler.persist_all();
                 return Some(load);
             }
         }
     }
+}
+
+/// Names a load's saved states: the model file (path and size) and what shapes its cache
+/// (context length, cache type, flash attention). FNV-1a, stable across builds.
+fn fingerprint(summary: &GgufSummary, params: &LoadParams, context_length: u32) -> String {
+    let text = format!(
+        "{}|{}|{}|{:?}|{:?}",
+        summary.path.display(),
+        summary.file_size,
+        context_length,
+        params.kv_cache_type,
+        params.flash_attention
+    );
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
+    format!("{hash:016x}")
 }
 
 /// A second context on the same weights, for embeddings: pooled output, one input at a time.

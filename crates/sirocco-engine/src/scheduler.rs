@@ -36,18 +36,37 @@ pub(crate) struct Scheduler<'m> {
     n_ctx: usize,
     /// Ticks once per finished request: which idle slot was used least recently.
     clock: u64,
+    /// Where conversations' KV state is saved (persisted state), and the fingerprint of this
+    /// load that names the files (another model or other cache settings never read them).
+    states: Option<StateFiles>,
+}
+
+/// Saved sequence states: `<dir>/<key>.<fingerprint>.kv`, written through a temporary file.
+pub(crate) struct StateFiles {
+    pub dir: std::path::PathBuf,
+    pub fingerprint: String,
+}
+
+impl StateFiles {
+    fn path(&self, key: &str) -> std::path::PathBuf {
+        let safe: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).take(80).collect();
+        self.dir.join(format!("{safe}.{}.kv", self.fingerprint))
+    }
 }
 
 /// A sequence of the context and the tokens its KV cache holds.
 struct Slot {
     seq: i32,
     kv_tokens: Vec<LlamaToken>,
+    /// The conversation whose tokens the cache holds (its state can be saved under this key).
+    key: Option<String>,
     used_at: u64,
     active: Option<Active>,
 }
 
 /// One request, from its arrival to its last event.
 struct Active {
+    key: Option<String>,
     events: UnboundedSender<GenerationEvent>,
     cancel: Arc<AtomicBool>,
     picker: TokenPicker,
@@ -115,19 +134,26 @@ impl Active {
 }
 
 impl<'m> Scheduler<'m> {
-    pub(crate) fn new(model: &'m LlamaModel, ctx: LlamaContext<'m>, slots: usize, batch_size: usize) -> Self {
+    pub(crate) fn new(
+        model: &'m LlamaModel,
+        ctx: LlamaContext<'m>,
+        slots: usize,
+        batch_size: usize,
+        states: Option<StateFiles>,
+    ) -> Self {
         let n_ctx = ctx.n_ctx() as usize;
         Self {
             model,
             ctx,
             slots: (0..slots.max(1))
-                .map(|i| Slot { seq: i as i32, kv_tokens: Vec::new(), used_at: 0, active: None })
+                .map(|i| Slot { seq: i as i32, kv_tokens: Vec::new(), key: None, used_at: 0, active: None })
                 .collect(),
             queue: VecDeque::new(),
             batch: LlamaBatch::new(batch_size, 1),
             batch_size,
             n_ctx,
             clock: 0,
+            states,
         }
     }
 
@@ -146,6 +172,7 @@ impl<'m> Scheduler<'m> {
         let started = Instant::now();
         match self.prepare(format, request) {
             Ok((picker, prompt, dropped_messages)) => self.queue.push_back(Active {
+                key: request.cache_key.clone(),
                 events,
                 cancel,
                 picker,
@@ -328,7 +355,14 @@ impl<'m> Scheduler<'m> {
             let best = self.pick_slot(&waiting.prompt);
             let Some(i) = best else { return };
             let mut a = self.queue.pop_front().expect("front exists");
+            if let Some(key) = a.key.clone() {
+                if self.slots[i].key.as_deref() != Some(key.as_str()) && shared_prefix(&self.slots[i].kv_tokens, &a.prompt) * 2 < a.prompt.len() {
+                    // Its conversation is in no slot: read its saved state, when there is one.
+                    self.restore(i, &key);
+                }
+            }
             let slot = &mut self.slots[i];
+            slot.key = a.key.clone();
             // The last prompt token is always computed again: its logits start the reply.
             let mut keep = shared_prefix(&slot.kv_tokens, &a.prompt).min(a.prompt.len() - 1);
             if keep < slot.kv_tokens.len() {
@@ -358,6 +392,72 @@ impl<'m> Scheduler<'m> {
             return Some(best);
         }
         free().min_by_key(|(_, s)| (!s.kv_tokens.is_empty(), s.used_at)).map(|(i, _)| i)
+    }
+
+    /// Loads the saved state of conversation `key` into slot `i` (its old cache goes). A file
+    /// that is missing, unreadable or does not fit leaves the slot empty: the prompt is then
+    /// simply computed.
+    fn restore(&mut self, i: usize, key: &str) {
+        let Some(path) = self.states.as_ref().map(|s| s.path(key)) else { return };
+        let Some(count) = saved_token_count(&path) else { return };
+        let seq = self.slots[i].seq;
+        self.evict(i);
+        if count == 0 || count >= self.n_ctx || !self.make_room(count, i) {
+            return;
+        }
+        match self.ctx.state_seq_load_file(&path, seq, count) {
+            Ok((tokens, _)) if tokens.len() == count => {
+                tracing::info!(key, tokens = count, "restored a conversation's saved state");
+                self.slots[i].kv_tokens = tokens;
+            }
+            _ => {
+                tracing::warn!(path = %path.display(), "a saved state could not be read; computing the prompt instead");
+                let _ = self.ctx.clear_kv_cache_seq(Some(seq as u32), None, None);
+                let _ = std::fs::remove_file(&path);
+                let _ = std::fs::remove_file(length_record(&path));
+            }
+        }
+    }
+
+    /// Saves the state of conversation `key`'s slot (if a slot holds it and is idle).
+    pub(crate) fn persist(&mut self, key: &str) -> Result<bool> {
+        match self.slots.iter().position(|s| s.key.as_deref() == Some(key) && s.active.is_none()) {
+            Some(j) => self.persist_slot(j, key),
+            None => Ok(false),
+        }
+    }
+
+    fn persist_slot(&self, j: usize, key: &str) -> Result<bool> {
+        let Some(states) = &self.states else { return Ok(false) };
+        let slot = &self.slots[j];
+        if slot.kv_tokens.is_empty() || slot.active.is_some() {
+            return Ok(false);
+        }
+        std::fs::create_dir_all(&states.dir).map_err(|source| EngineError::Io { path: states.dir.clone(), source })?;
+        let path = states.path(key);
+        let partial = path.with_extension("kv.partial");
+        // The old record goes first: a crash from here on leaves no record, so no read.
+        let _ = std::fs::remove_file(length_record(&path));
+        self.ctx
+            .state_seq_save_file(&partial, slot.seq, &slot.kv_tokens)
+            .map_err(|e| EngineError::Decode(format!("saving the conversation's state: {e}")))?;
+        std::fs::rename(&partial, &path).map_err(|source| EngineError::Io { path: path.clone(), source })?;
+        // The length it must have: llama.cpp aborts (GGML_ASSERT) on a truncated state, so a
+        // file is read back only when this record and its length agree.
+        let len = std::fs::metadata(&path).map_err(|source| EngineError::Io { path: path.clone(), source })?.len();
+        let record = length_record(&path);
+        std::fs::write(&record, len.to_string()).map_err(|source| EngineError::Io { path: record, source })?;
+        Ok(true)
+    }
+
+    /// Saves every idle slot that holds a conversation (before the model goes away).
+    pub(crate) fn persist_all(&mut self) {
+        let keys: Vec<String> = self.slots.iter().filter_map(|s| s.key.clone()).collect();
+        for key in keys {
+            if let Err(e) = self.persist(&key) {
+                tracing::warn!("{e}");
+            }
+        }
     }
 
     /// Adds one token of slot `i` at its next position.
@@ -398,10 +498,20 @@ impl<'m> Scheduler<'m> {
                 .min_by_key(|(_, s)| s.used_at)
                 .map(|(j, _)| j);
             let Some(j) = idle else { return false };
-            let _ = self.ctx.clear_kv_cache_seq(Some(self.slots[j].seq as u32), None, None);
-            self.slots[j].kv_tokens.clear();
+            self.evict(j);
         }
         true
+    }
+
+    /// Empties idle slot `j`'s cache, saving it first when it holds a conversation.
+    fn evict(&mut self, j: usize) {
+        if let Some(key) = self.slots[j].key.take() {
+            if let Err(e) = self.persist_slot(j, &key) {
+                tracing::warn!("{e}");
+            }
+        }
+        let _ = self.ctx.clear_kv_cache_seq(Some(self.slots[j].seq as u32), None, None);
+        self.slots[j].kv_tokens.clear();
     }
 
     fn finish(&mut self, i: usize, reason: FinishReason) {
@@ -425,4 +535,28 @@ impl<'m> Scheduler<'m> {
 
 fn shared_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
+}
+
+/// Beside each saved state: its length when it was written whole.
+fn length_record(path: &std::path::Path) -> std::path::PathBuf {
+    path.with_extension("kv.len")
+}
+
+/// The token count in a llama.cpp sequence-state file's header (magic, version, count), or
+/// `None` when there is no such file or it is not one.
+fn saved_token_count(path: &std::path::Path) -> Option<usize> {
+    use std::io::Read;
+    let mut header = [0u8; 12];
+    std::fs::File::open(path).ok()?.read_exact(&mut header).ok()?;
+    let word = |i: usize| u32::from_le_bytes(header[i..i + 4].try_into().expect("4 bytes"));
+    let count = word(8) as usize;
+    let size = std::fs::metadata(path).ok()?.len() as usize;
+    let recorded: usize = std::fs::read_to_string(length_record(path)).ok()?.trim().parse().ok()?;
+    if recorded != size {
+        tracing::warn!(path = %path.display(), size, recorded, "a saved state is not whole; ignoring it");
+        return None;
+    }
+    // llama.cpp's LLAMA_STATE_SEQ_MAGIC ('ggsq') and LLAMA_STATE_SEQ_VERSION (4); the tokens
+    // must be in the file.
+    (word(0) == 0x6767_7371 && word(4) == 4 && size >= 12 + 4 * count).then_some(count)
 }
