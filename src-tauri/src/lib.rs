@@ -16,7 +16,7 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             let data = state::data_dir(app.handle());
             std::fs::create_dir_all(&data)?;
             let store = tauri::async_runtime::block_on(sirocco_store::Store::open(&data.join("sirocco.db")))?;
-            let state = AppState::new(state::models_dir(app.handle()), store)?;
+            let state = AppState::new(state::models_dir(app.handle()), &data, store)?;
             tracing::info!(models = %state.models_dir.display(), data = %data.display(), "folders");
             app.manage(state);
             Ok(())
@@ -76,6 +76,15 @@ pub fn run() {
         )
         .init();
     builder()
-        .run(tauri::generate_context!())
-        .expect("error while running the Sirocco app");
+        .build(tauri::generate_context!())
+        .expect("error while building the Sirocco app")
+        .run(|app, event| {
+            if let tauri::RunEvent::Exit = event {
+                // Unloading saves the conversations the engine holds, so they resume next time
+                // without reading their history again.
+                use tauri::Manager;
+                let engine = app.state::<AppState>().engine.clone();
+                let _ = tauri::async_runtime::block_on(engine.unload());
+            }
+        });
 }

@@ -18,6 +18,8 @@ pub struct AppState {
     /// Conversations, presets and personas (SQLite in the app's data folder).
     pub store: Store,
     pub models_dir: PathBuf,
+    /// Where conversations' KV state is kept between sessions.
+    pub states_dir: PathBuf,
     pub load_cancel: Mutex<Arc<AtomicBool>>,
     pub generation_cancel: Mutex<Option<Arc<AtomicBool>>>,
     pub downloads: Mutex<HashMap<String, Arc<AtomicBool>>>,
@@ -29,12 +31,13 @@ pub struct AppState {
 
 impl AppState {
     /// The Hub follows the Hugging Face conventions (`HF_ENDPOINT`, `HF_TOKEN`, `HF_HOME`).
-    pub fn new(models_dir: PathBuf, store: Store) -> Result<Self, sirocco_hub::HubError> {
+    pub fn new(models_dir: PathBuf, data_dir: &std::path::Path, store: Store) -> Result<Self, sirocco_hub::HubError> {
         Ok(Self {
             engine: Engine::start(),
             hub: Hub::new(HubConfig::default())?,
             store,
             models_dir,
+            states_dir: data_dir.join("kv-states"),
             load_cancel: Mutex::new(Arc::new(AtomicBool::new(false))),
             generation_cancel: Mutex::new(None),
             downloads: Mutex::new(HashMap::new()),

@@ -198,6 +198,8 @@ pub async fn run_turn(
     let generation = GenerateRequest {
         reply_prefix: prefix,
         overflow: request.overflow,
+        // The conversation's cache is kept (and saved) under its id.
+        cache_key: Some(format!("conversation-{conversation_id}")),
         ..GenerateRequest::new(messages, request.sampling.clone())
     };
     let mut generation = match engine.generate(generation) {
