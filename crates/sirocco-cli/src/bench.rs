@@ -159,10 +159,15 @@ pub async fn run(model: &Path, threads: Option<u32>, reps: usize, tools_dir: Opt
     println!("threads: {threads}, flash attention: on (both), rounds: {reps} + 1 warm-up, medians");
 
     let engine = Engine::start();
+    let states = std::env::temp_dir().join(format!("sirocco-bench-states-{}", std::process::id()));
     let params = LoadParams {
         context_length: Some(8192),
         threads: Some(threads),
         flash_attention: FlashAttention::On,
+        // One slot: llama-bench measures one sequence, and "a different conversation" below
+        // must evict the previous one.
+        parallel: 1,
+        state_dir: Some(states.clone()),
         ..LoadParams::default()
     };
     engine.load(model, params, |_| {}, Arc::new(AtomicBool::new(false))).await.map_err(|e| e.to_string())?;
@@ -220,7 +225,9 @@ pub async fn run(model: &Path, threads: Option<u32>, reps: usize, tools_dir: Opt
     if tools.is_none() {
         println!("(no --llama-tools given: llama.cpp's figures and the ratios are skipped)");
     }
-    follow_up_ttft(&engine, reps, tools.as_ref()).await
+    let result = follow_up_ttft(&engine, reps, tools.as_ref()).await;
+    let _ = std::fs::remove_dir_all(&states);
+    result
 }
 
 /// A ~4,000-token conversation; the time to first token of one more turn, with the KV cache
@@ -236,13 +243,21 @@ async fn follow_up_ttft(engine: &Engine, reps: usize, tools: Option<&Tools>) -> 
     let mut follow_up = conversation.clone();
     follow_up.push(new_turn.clone());
     let request = |messages: Vec<ChatMessage>| GenerateRequest::new(messages, greedy(1));
+    let keyed = |messages: Vec<ChatMessage>| GenerateRequest { cache_key: Some("bench".into()), ..request(messages) };
 
-    let (mut reused, mut cold, mut alone, mut at_depth) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut reused, mut cold, mut alone, mut at_depth, mut restored) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut depth, mut new_tokens) = (0, 0);
     for round in 0..=reps {
         // Warm the cache with the conversation so far, then ask the follow-up.
-        run_once(engine, request(conversation.clone())).await?;
-        let warm = run_once(engine, request(follow_up.clone())).await?;
+        run_once(engine, keyed(conversation.clone())).await?;
+        let warm = run_once(engine, keyed(follow_up.clone())).await?;
+        // Save it, let another conversation take the slot, then come back: read from disk.
+        engine.persist_state("bench".into()).await.map_err(|e| e.to_string())?;
+        run_once(engine, request(vec![ChatMessage::new(Role::User, filler(800 + round, 8))])).await?;
+        let back = run_once(engine, keyed(follow_up.clone())).await?;
+        if back.cached_tokens < warm.cached_tokens {
+            return Err(format!("the saved state was not restored ({} of {} tokens)", back.cached_tokens, warm.cached_tokens));
+        }
         // Evict it (a different conversation), then the same follow-up from scratch.
         run_once(engine, request(vec![ChatMessage::new(Role::User, filler(900 + round, 8))])).await?;
         let fresh = run_once(engine, request(follow_up.clone())).await?;
@@ -256,15 +271,18 @@ async fn follow_up_ttft(engine: &Engine, reps: usize, tools: Option<&Tools>) -> 
             if round > 0 { at_depth.push(new_tokens as f64 / tps * 1e3) }
         }
         if round > 0 {
+            restored.push(back.time_to_first_token_ms);
             reused.push(warm.time_to_first_token_ms);
             cold.push(fresh.time_to_first_token_ms);
             alone.push(only.time_to_first_token_ms);
         }
     }
-    let (reused, cold, alone) = (median(reused), median(cold), median(alone));
+    let (reused, cold, alone, restored) = (median(reused), median(cold), median(alone), median(restored));
     println!("follow-up TTFT at {} tokens, prefix reuse: {reused:.1} ms", depth + new_tokens);
     println!("follow-up TTFT at {} tokens, no reuse: {cold:.1} ms", depth + new_tokens);
     println!("speed-up from prefix reuse: {:.1}x", cold / reused);
+    println!("follow-up TTFT after restoring the saved state from disk: {restored:.1} ms");
+    println!("restored ratio (restored / in-memory follow-up): {:.2} (target ≤ 2)", restored / reused);
     println!("new-turn tokens alone TTFT (empty context): {alone:.1} ms");
     println!("follow-up ratio (reuse / new tokens alone on an empty context): {:.2}", reused / alone);
     if !at_depth.is_empty() {
