@@ -76,15 +76,6 @@ pub fn run() {
         )
         .init();
     builder()
-        .build(tauri::generate_context!())
-        .expect("error while building the Sirocco app")
-        .run(|app, event| {
-            if let tauri::RunEvent::Exit = event {
-                // Unloading saves the conversations the engine holds, so they resume next time
-                // without reading their history again.
-                use tauri::Manager;
-                let engine = app.state::<AppState>().engine.clone();
-                let _ = tauri::async_runtime::block_on(engine.unload());
-            }
-        });
+        .run(tauri::generate_context!())
+        .expect("error while running the Sirocco app");
 }
