@@ -361,6 +361,12 @@ impl<'m> Scheduler<'m> {
                     self.restore(i, &key);
                 }
             }
+            // Another conversation takes over the slot: its cache is saved before it goes.
+            if let Some(old) = self.slots[i].key.clone().filter(|k| Some(k) != a.key.as_ref()) {
+                if let Err(e) = self.persist_slot(i, &old) {
+                    tracing::warn!("{e}");
+                }
+            }
             let slot = &mut self.slots[i];
             slot.key = a.key.clone();
             // The last prompt token is always computed again: its logits start the reply.
