@@ -20,15 +20,7 @@ async fn loaded() -> Engine {
 
 async fn reply(engine: &Engine, messages: &[ChatMessage]) -> (String, GenerationStats) {
     let sampling = SamplingParams { temperature: 0.0, max_tokens: 24, ..SamplingParams::default() };
-    let mut g = engine.generate(GenerateRequest::new(messages.to_vec(), sampling)).unwrap();
-    let mut text = String::new();
-    loop {
-        match g.events.recv().await.unwrap() {
-            GenerationEvent::Text { text: t } => text.push_str(&t),
-            GenerationEvent::Done { stats } => return (text, stats),
-            GenerationEvent::Error { message, .. } => panic!("{message}"),
-        }
-    }
+    common::answer(engine, GenerateRequest::new(messages.to_vec(), sampling)).await
 }
 
 fn user(text: &str) -> ChatMessage {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use common::{fixture, SMOLLM2};
 use sirocco_engine::{
-    ChatMessage, Engine, FlashAttention, GenerateRequest, GenerationEvent, GenerationStats, KvCacheType, LoadParams,
+    ChatMessage, Engine, FlashAttention, GenerateRequest, GenerationStats, KvCacheType, LoadParams,
     Role, SamplingParams,
 };
 
@@ -30,15 +30,7 @@ async fn engine(dir: &Path, kv: KvCacheType) -> Engine {
 async fn ask(engine: &Engine, messages: &[ChatMessage], key: Option<&str>) -> (String, GenerationStats) {
     let sampling = SamplingParams { temperature: 0.0, max_tokens: 8, ..SamplingParams::default() };
     let request = GenerateRequest { cache_key: key.map(String::from), ..GenerateRequest::new(messages.to_vec(), sampling) };
-    let mut g = engine.generate(request).unwrap();
-    let mut text = String::new();
-    loop {
-        match g.events.recv().await.unwrap() {
-            GenerationEvent::Text { text: t } => text.push_str(&t),
-            GenerationEvent::Done { stats } => return (text, stats),
-            GenerationEvent::Error { message, .. } => panic!("{message}"),
-        }
-    }
+    common::answer(engine, request).await
 }
 
 fn long_conversation() -> Vec<ChatMessage> {

@@ -13,3 +13,21 @@ pub fn fixture(name: &str) -> PathBuf {
 pub const SMOLLM2: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 pub const TINY_MISTRAL: &str = "tiny-mistral-7b-shape.gguf";
 pub const TINY_MIXTRAL: &str = "tiny-mixtral-8x7b-shape.gguf";
+
+/// Runs `request` to the end: its whole text and final stats (a failure panics).
+#[allow(dead_code)]
+pub async fn answer(
+    engine: &sirocco_engine::Engine,
+    request: sirocco_engine::GenerateRequest,
+) -> (String, sirocco_engine::GenerationStats) {
+    use sirocco_engine::GenerationEvent;
+    let mut g = engine.generate(request).unwrap();
+    let mut text = String::new();
+    loop {
+        match g.events.recv().await.expect("the stream ends with Done or Error") {
+            GenerationEvent::Text { text: t } => text.push_str(&t),
+            GenerationEvent::Done { stats } => return (text, stats),
+            GenerationEvent::Error { message, .. } => panic!("generation failed: {message}"),
+        }
+    }
+}
