@@ -186,13 +186,13 @@ pub async fn run_turn(
     .collect::<Vec<_>>()
     .join("\n\n");
     if !system.is_empty() {
-        messages.push(ChatMessage { role: Role::System, content: system });
+        messages.push(ChatMessage::new(Role::System, system));
     }
     for m in store.path_to(parent).await? {
         if m.status == MessageStatus::Error || m.content.is_empty() {
             continue;
         }
-        messages.push(ChatMessage { role: m.role, content: m.content });
+        messages.push(ChatMessage::new(m.role, m.content));
     }
 
     let generation = GenerateRequest {
@@ -221,6 +221,8 @@ pub async fn run_turn(
                     cancel.store(true, Ordering::Relaxed);
                 }
             }
+            // The app's chat offers no tools.
+            GenerationEvent::ToolCalls { .. } => {}
             GenerationEvent::Done { stats } => {
                 let status = if stats.finish_reason == FinishReason::Cancelled {
                     MessageStatus::Stopped

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc as async_mpsc, oneshot};
 
 use crate::chat_template::ChatMessage;
+use crate::tools::{ToolCall, ToolSpec};
 use crate::gguf_file::{self, GgufSummary};
 use crate::overflow::OverflowPolicy;
 use crate::prompt::{PromptFormat, PromptFormatKind};
@@ -142,6 +143,9 @@ pub struct GenerateRequest {
     /// a restart, so a long chat resumes without reading its whole history again.
     #[serde(default)]
     pub cache_key: Option<String>,
+    /// Tools the model may call; its calls arrive as [`GenerationEvent::ToolCalls`].
+    #[serde(default)]
+    pub tools: Option<ToolSpec>,
 }
 
 impl GenerateRequest {
@@ -154,6 +158,7 @@ impl GenerateRequest {
             suffix: None,
             overflow: OverflowPolicy::Stop,
             cache_key: None,
+            tools: None,
         }
     }
 
@@ -178,6 +183,8 @@ pub enum FinishReason {
     /// The context is full.
     ContextFull,
     Cancelled,
+    /// The reply is calls to tools.
+    ToolCalls,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -208,6 +215,8 @@ pub struct Embeddings {
 pub enum GenerationEvent {
     /// A piece of text: always whole UTF-8 characters.
     Text { text: String },
+    /// The reply calls these tools (sent once, just before `Done`).
+    ToolCalls { calls: Vec<ToolCall> },
     Done { stats: GenerationStats },
     Error {
         message: String,
@@ -261,6 +270,7 @@ enum Command {
     PromptTokens {
         messages: Vec<ChatMessage>,
         reply_prefix: Option<String>,
+        tools: Option<ToolSpec>,
         reply: oneshot::Sender<Result<Vec<i32>>>,
     },
     PersistState {
@@ -365,9 +375,10 @@ impl Engine {
         &self,
         messages: Vec<ChatMessage>,
         reply_prefix: Option<String>,
+        tools: Option<ToolSpec>,
     ) -> Result<Vec<i32>> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::PromptTokens { messages, reply_prefix, reply })?;
+        self.send(Command::PromptTokens { messages, reply_prefix, tools, reply })?;
         answer.await.map_err(|_| EngineError::EngineGone)?
     }
 
@@ -577,8 +588,8 @@ fn serve_model(
             Command::Generate { request, events, cancel } => {
                 scheduler.submit(&prompt_format, &request, events, cancel);
             }
-            Command::PromptTokens { messages, reply_prefix, reply } => {
-                let tokens = prompt_format.tokens(&model, &messages, reply_prefix.as_deref());
+            Command::PromptTokens { messages, reply_prefix, tools, reply } => {
+                let tokens = prompt_format.tokens(&model, &messages, reply_prefix.as_deref(), tools.as_ref());
                 let _ = reply.send(tokens.map(|t| t.into_iter().map(|t| t.0).collect()));
             }
             Command::Embed { inputs, reply } => {

@@ -3,6 +3,7 @@
 //! - [`gguf_file`] validates a GGUF file before llama.cpp ever sees it and summarises its header.
 //! - [`chat_template`] renders a conversation with the model's own Jinja template.
 //! - [`mistral_format`] builds Mistral's prompt formats exactly as Mistral's reference does.
+//! - [`tools`] holds tool calling: the tools offered, the calls made, how replies become calls.
 //! - [`prompt`] picks the format for a loaded model and turns a conversation into tokens.
 //! - [`engine`] owns the loaded model on its own thread and streams generated text; its
 //!   scheduler decodes concurrent requests together (continuous batching).
@@ -21,6 +22,7 @@ pub mod prompt;
 mod sampling;
 mod scheduler;
 mod stop_strings;
+pub mod tools;
 mod utf8_stream;
 
 pub use chat_template::{ChatMessage, Role};
@@ -33,3 +35,4 @@ pub use gguf_file::GgufSummary;
 pub use overflow::OverflowPolicy;
 pub use prompt::PromptFormatKind;
 pub use sampling::SamplingParams;
+pub use tools::{Tool, ToolCall, ToolChoice, ToolSpec};

@@ -20,6 +20,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::chat_template::{ChatMessage, Role};
+use crate::tools::{self, ToolCall, ToolSpec};
 
 /// The Mistral instruct format versions Sirocco builds natively.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,6 +44,18 @@ pub const BEGIN_INST: &str = "[INST]";
 pub const END_INST: &str = "[/INST]";
 pub const BEGIN_SYSTEM: &str = "[SYSTEM_PROMPT]";
 pub const END_SYSTEM: &str = "[/SYSTEM_PROMPT]";
+pub const BEGIN_TOOLS: &str = "[AVAILABLE_TOOLS]";
+pub const END_TOOLS: &str = "[/AVAILABLE_TOOLS]";
+pub const TOOL_CALLS: &str = "[TOOL_CALLS]";
+pub const BEGIN_TOOL_RESULTS: &str = "[TOOL_RESULTS]";
+pub const END_TOOL_RESULTS: &str = "[/TOOL_RESULTS]";
+/// v7: between a result's call id and its content.
+pub const TOOL_CONTENT: &str = "[TOOL_CONTENT]";
+/// Every control token these formats place.
+pub const CONTROLS: [&str; 10] = [
+    BEGIN_INST, END_INST, BEGIN_SYSTEM, END_SYSTEM, BEGIN_TOOLS, END_TOOLS, TOOL_CALLS, BEGIN_TOOL_RESULTS,
+    END_TOOL_RESULTS, TOOL_CONTENT,
+];
 
 /// What the vocabulary tells about a model, enough to recognise a Mistral format.
 #[derive(Debug, Clone, Default)]
@@ -94,12 +107,20 @@ impl MistralVersion {
 
 const JOIN: &str = "\n\n";
 
-/// A message after Mistral's normalisation: same-role neighbours merged.
+/// A message after Mistral's normalisation: same-role neighbours merged (tool results never).
 struct Turn {
     role: Role,
     content: String,
     /// The last assistant turn is a prefix the reply continues ("Start reply with").
     prefix: bool,
+    tool_calls: Vec<ToolCall>,
+    tool_call_id: Option<String>,
+}
+
+impl Turn {
+    fn text(role: Role, content: String, prefix: bool) -> Self {
+        Self { role, content, prefix, tool_calls: Vec::new(), tool_call_id: None }
+    }
 }
 
 /// Merges consecutive messages of one role (joining non-empty contents with a blank line) as
@@ -111,33 +132,44 @@ fn normalize(
     messages: &[ChatMessage],
     reply_prefix: Option<&str>,
 ) -> (Vec<Turn>, Option<String>) {
-    let mut all: Vec<(Role, &str, bool)> = messages.iter().map(|m| (m.role, m.content.as_str(), false)).collect();
-    if let Some(p) = reply_prefix {
-        all.push((Role::Assistant, p, true));
-    }
-    let system_parts: Vec<&str> =
-        all.iter().filter(|(r, c, _)| *r == Role::System && !c.is_empty()).map(|(_, c, _)| *c).collect();
+    let prefix_message = reply_prefix.map(|p| ChatMessage::new(Role::Assistant, p));
+    let all: Vec<(&ChatMessage, bool)> =
+        messages.iter().map(|m| (m, false)).chain(prefix_message.as_ref().map(|m| (m, true))).collect();
+    let system_parts: Vec<&str> = all
+        .iter()
+        .filter(|(m, _)| m.role == Role::System && !m.content.is_empty())
+        .map(|(m, _)| m.content.as_str())
+        .collect();
     let system_prompt = (!system_parts.is_empty()).then(|| system_parts.join(JOIN));
 
     let mut turns: Vec<Turn> = Vec::new();
     let mut i = 0;
     while i < all.len() {
-        let role = all[i].0;
+        let role = all[i].0.role;
         let mut j = i;
-        while j < all.len() && all[j].0 == role {
+        while j < all.len() && all[j].0.role == role {
             j += 1;
         }
         let group = &all[i..j];
         match role {
             Role::System if version != MistralVersion::V7 => {}
             Role::System => {
-                turns.extend(group.iter().map(|(_, c, _)| Turn { role, content: (*c).to_owned(), prefix: false }));
+                turns.extend(group.iter().map(|(m, _)| Turn::text(role, m.content.clone(), false)));
             }
+            Role::Tool => turns.extend(group.iter().map(|(m, _)| Turn {
+                tool_call_id: Some(m.tool_call_id.clone().unwrap_or_default()),
+                ..Turn::text(role, m.content.clone(), false)
+            })),
             Role::User | Role::Assistant => {
-                let content =
-                    group.iter().map(|(_, c, _)| *c).filter(|c| !c.is_empty()).collect::<Vec<_>>().join(JOIN);
-                let prefix = group.iter().any(|(_, _, p)| *p);
-                turns.push(Turn { role, content, prefix });
+                let content = group
+                    .iter()
+                    .map(|(m, _)| m.content.as_str())
+                    .filter(|c| !c.is_empty())
+                    .collect::<Vec<_>>()
+                    .join(JOIN);
+                let prefix = group.iter().any(|(_, p)| *p);
+                let tool_calls = group.iter().flat_map(|(m, _)| m.tool_calls.iter().cloned()).collect();
+                turns.push(Turn { tool_calls, ..Turn::text(role, content, prefix) });
             }
         }
         i = j;
@@ -147,14 +179,37 @@ fn normalize(
         Some(first) => version != MistralVersion::V7 && first.role != Role::User,
     };
     if needs_user {
-        turns.insert(0, Turn { role: Role::User, content: String::new(), prefix: false });
+        turns.insert(0, Turn::text(Role::User, String::new(), false));
     }
     (turns, if version == MistralVersion::V7 { None } else { system_prompt })
 }
 
+/// The calls of an assistant turn as Mistral lists them after `[TOOL_CALLS]`.
+fn calls_json(calls: &[ToolCall]) -> String {
+    let list = calls
+        .iter()
+        .map(|c| {
+            let mut call = serde_json::Map::new();
+            call.insert("name".into(), c.name.clone().into());
+            call.insert("arguments".into(), tools::json_or_text(&c.arguments));
+            if !c.id.is_empty() && c.id != "null" {
+                call.insert("id".into(), tools::mistral_call_id(&c.id).into());
+            }
+            serde_json::Value::Object(call)
+        })
+        .collect();
+    tools::python_json(&serde_json::Value::Array(list))
+}
+
 /// The prompt for `messages` (and an optional start of the reply) as segments, exactly as
-/// `mistral-common` encodes the conversation.
-pub fn segments(version: MistralVersion, messages: &[ChatMessage], reply_prefix: Option<&str>) -> Vec<Segment> {
+/// `mistral-common` encodes the conversation. With `tools` (v3 and later), their list comes
+/// before the last user message; calls and results are encoded in the model's own way.
+pub fn segments(
+    version: MistralVersion,
+    messages: &[ChatMessage],
+    reply_prefix: Option<&str>,
+    tools: Option<&ToolSpec>,
+) -> Vec<Segment> {
     let (turns, system_prompt) = normalize(version, messages, reply_prefix);
     let first_user = turns.iter().position(|t| t.role == Role::User);
     let last_user = turns.iter().rposition(|t| t.role == Role::User);
@@ -171,6 +226,11 @@ pub fn segments(version: MistralVersion, messages: &[ChatMessage], reply_prefix:
             }
             (Role::User, _) => {
                 let content = if Some(i) == last_user { with_system(&turn.content) } else { turn.content.clone() };
+                if let Some(spec) = tools.filter(|_| Some(i) == last_user) {
+                    out.push(Segment::Control(BEGIN_TOOLS));
+                    out.push(Segment::Text(spec.mistral_json()));
+                    out.push(Segment::Control(END_TOOLS));
+                }
                 out.push(Segment::Control(BEGIN_INST));
                 out.push(Segment::Text(content));
                 out.push(Segment::Control(END_INST));
@@ -180,9 +240,35 @@ pub fn segments(version: MistralVersion, messages: &[ChatMessage], reply_prefix:
                 out.push(Segment::Text(turn.content.clone()));
                 out.push(Segment::Control(END_SYSTEM));
             }
+            (Role::Tool, MistralVersion::V7) => {
+                let id = tools::mistral_call_id(turn.tool_call_id.as_deref().unwrap_or_default());
+                out.push(Segment::Control(BEGIN_TOOL_RESULTS));
+                out.push(Segment::Text(id));
+                out.push(Segment::Control(TOOL_CONTENT));
+                out.push(Segment::Text(turn.content.clone()));
+                out.push(Segment::Control(END_TOOL_RESULTS));
+            }
+            (Role::Tool, _) => {
+                let mut result = serde_json::Map::new();
+                result.insert("content".into(), tools::json_or_text(&turn.content));
+                result.insert(
+                    "call_id".into(),
+                    tools::mistral_call_id(turn.tool_call_id.as_deref().unwrap_or_default()).into(),
+                );
+                out.push(Segment::Control(BEGIN_TOOL_RESULTS));
+                out.push(Segment::Text(tools::python_json(&serde_json::Value::Object(result))));
+                out.push(Segment::Control(END_TOOL_RESULTS));
+            }
             (Role::Assistant, v) => {
                 let content = if v == MistralVersion::V1 { &turn.content[..] } else { turn.content.trim_end_matches(' ') };
-                out.push(Segment::Text(content.to_owned()));
+                // v3 holds either text or calls; v7 text, then calls.
+                if turn.tool_calls.is_empty() || v == MistralVersion::V7 {
+                    out.push(Segment::Text(content.to_owned()));
+                }
+                if !turn.tool_calls.is_empty() {
+                    out.push(Segment::Control(TOOL_CALLS));
+                    out.push(Segment::Text(calls_json(&turn.tool_calls)));
+                }
                 if !turn.prefix {
                     out.push(Segment::Eos);
                 }
@@ -210,7 +296,7 @@ mod tests {
     fn v1_puts_the_system_prompt_in_the_first_user_message() {
         let msgs = [m(Role::System, "S"), m(Role::User, "A"), m(Role::Assistant, "B "), m(Role::User, "C")];
         assert_eq!(
-            segments(MistralVersion::V1, &msgs, None),
+            segments(MistralVersion::V1, &msgs, None, None),
             vec![Bos, text("[INST] S\n\nA [/INST]"), text("B "), Eos, text("[INST] C [/INST]")]
         );
     }
@@ -219,7 +305,7 @@ mod tests {
     fn v3_puts_the_system_prompt_in_the_last_user_message_and_trims_replies() {
         let msgs = [m(Role::System, "S"), m(Role::User, "A"), m(Role::Assistant, "B "), m(Role::User, "C")];
         assert_eq!(
-            segments(MistralVersion::V3, &msgs, None),
+            segments(MistralVersion::V3, &msgs, None, None),
             vec![
                 Bos,
                 Control(BEGIN_INST), text("A"), Control(END_INST), text("B"), Eos,
@@ -232,7 +318,7 @@ mod tests {
     fn v7_keeps_system_messages_in_place() {
         let msgs = [m(Role::System, "S"), m(Role::User, "A")];
         assert_eq!(
-            segments(MistralVersion::V7, &msgs, Some("Sure")),
+            segments(MistralVersion::V7, &msgs, Some("Sure"), None),
             vec![
                 Bos, Control(BEGIN_SYSTEM), text("S"), Control(END_SYSTEM),
                 Control(BEGIN_INST), text("A"), Control(END_INST), text("Sure"),
@@ -243,7 +329,7 @@ mod tests {
     #[test]
     fn same_role_neighbours_merge_instead_of_failing() {
         let msgs = [m(Role::User, "A"), m(Role::User, ""), m(Role::User, "B"), m(Role::Assistant, "C"), m(Role::Assistant, "D")];
-        let segs = segments(MistralVersion::V3, &msgs, None);
+        let segs = segments(MistralVersion::V3, &msgs, None, None);
         assert_eq!(segs[2], text("A\n\nB"));
         assert_eq!(segs[4], text("C\n\nD"));
     }

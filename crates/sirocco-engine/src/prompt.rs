@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::chat_template::{self, ChatMessage, SpecialTokens};
 use crate::gguf_file::GgufSummary;
 use crate::mistral_format::{self, MistralVersion, Segment, VocabFacts};
+use crate::tools::{self, ToolSpec};
 use crate::{EngineError, Result};
 
 /// Which way prompts are built for the loaded model, as the UI names it.
@@ -49,7 +50,7 @@ impl PromptFormat {
             |t: LlamaToken| String::from_utf8_lossy(&vocab.token_to_piece(t, true, None)).into_owned();
         let special = SpecialTokens { bos: piece(vocab.bos()), eos: piece(vocab.eos()) };
         use mistral_format::{BEGIN_INST, BEGIN_SYSTEM, END_INST, END_SYSTEM};
-        let controls: Vec<_> = [BEGIN_INST, END_INST, BEGIN_SYSTEM, END_SYSTEM]
+        let controls: Vec<_> = mistral_format::CONTROLS
             .into_iter()
             .filter_map(|name| special_token(model, name).map(|t| (name, t)))
             .collect();
@@ -81,19 +82,47 @@ impl PromptFormat {
         Self { kind, controls, template, special, bos: vocab.bos(), eos: vocab.eos(), add_bos: vocab.should_add_bos() }
     }
 
+    fn control(&self, name: &str) -> Option<LlamaToken> {
+        self.controls.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+    }
+
+    /// The token that starts a reply's tool calls, when the model has its own tool format
+    /// (Mistral v3 and later); other models get the generic JSON format.
+    pub fn tool_calls_token(&self) -> Option<LlamaToken> {
+        use mistral_format::*;
+        let PromptFormatKind::Mistral { version, .. } = &self.kind else { return None };
+        let mut needed = vec![BEGIN_TOOLS, END_TOOLS, TOOL_CALLS, BEGIN_TOOL_RESULTS, END_TOOL_RESULTS];
+        match version {
+            MistralVersion::V1 => return None,
+            MistralVersion::V3 => {}
+            MistralVersion::V7 => needed.push(TOOL_CONTENT),
+        }
+        needed.iter().all(|n| self.control(n).is_some()).then(|| self.control(TOOL_CALLS)).flatten()
+    }
+
     /// The prompt tokens for `messages`; with `reply_prefix` the assistant's reply starts with
-    /// that text and generation continues it.
+    /// that text and generation continues it. With `tools`, the model is told about them in its
+    /// own format or the generic one; calls and results in the history are written the same way.
     pub fn tokens(
         &self,
         model: &LlamaModel,
         messages: &[ChatMessage],
         reply_prefix: Option<&str>,
+        tools: Option<&ToolSpec>,
     ) -> Result<Vec<LlamaToken>> {
         let vocab = model.vocab();
         let reply_prefix = reply_prefix.filter(|p| !p.is_empty());
+        let native_tools = self.tool_calls_token().is_some();
         if let PromptFormatKind::Mistral { version, .. } = &self.kind {
+            let generic;
+            let (messages, tools) = if native_tools {
+                (messages, tools)
+            } else {
+                generic = tools::generic_messages(messages, tools);
+                (&generic[..], None)
+            };
             let mut tokens = Vec::new();
-            for segment in mistral_format::segments(*version, messages, reply_prefix) {
+            for segment in mistral_format::segments(*version, messages, reply_prefix, tools) {
                 match segment {
                     Segment::Bos => tokens.push(self.bos),
                     Segment::Eos => tokens.push(self.eos),
@@ -108,7 +137,7 @@ impl PromptFormat {
             }
             return Ok(tokens);
         }
-        let prompt = self.render(model, messages)?;
+        let prompt = self.render(model, &tools::generic_messages(messages, tools))?;
         let mut tokens = vocab.tokenize(prompt.as_bytes(), false, true);
         if self.add_bos && tokens.first() != Some(&self.bos) {
             tokens.insert(0, self.bos);

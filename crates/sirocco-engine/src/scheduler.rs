@@ -23,6 +23,7 @@ use crate::overflow;
 use crate::prompt::PromptFormat;
 use crate::sampling::TokenPicker;
 use crate::stop_strings::StopStrings;
+use crate::tools::{ToolOutcome, ToolReader};
 use crate::utf8_stream::Utf8Stream;
 use crate::{EngineError, Result};
 
@@ -80,6 +81,8 @@ struct Active {
     first_token_at: Option<Instant>,
     utf8: Utf8Stream,
     stops: StopStrings,
+    /// Watches for tool calls when the request offers tools.
+    tools: ToolReader,
     generated: usize,
     max_tokens: usize,
     ignore_eos: bool,
@@ -114,16 +117,34 @@ impl Active {
         }
     }
 
-    /// Sends what is still held back (an incomplete character, a possible stop string's start)
-    /// and the final stats.
-    fn finish(mut self, reason: FinishReason, n_ctx: usize) {
+    /// Sends `text` unless it belongs to tool calls being collected; false when nobody listens.
+    fn emit(&mut self, text: String) -> bool {
+        match self.tools.hold(text) {
+            Some(text) if !text.is_empty() => self.events.send(GenerationEvent::Text { text }).is_ok(),
+            _ => true,
+        }
+    }
+
+    /// Sends what is still held back (an incomplete character, a possible stop string's start,
+    /// the reply's tool calls) and the final stats.
+    fn finish(mut self, mut reason: FinishReason, n_ctx: usize) {
         let tail = self.utf8.finish();
         let held = self.stops.push(&tail);
         if !held.stopped {
             let rest = held.emit + &self.stops.finish();
-            if !rest.is_empty() {
-                let _ = self.events.send(GenerationEvent::Text { text: rest });
+            self.emit(rest);
+        }
+        match std::mem::replace(&mut self.tools, ToolReader::Off).finish() {
+            Some(ToolOutcome::Calls(calls)) => {
+                let _ = self.events.send(GenerationEvent::ToolCalls { calls });
+                if reason == FinishReason::Stop {
+                    reason = FinishReason::ToolCalls;
+                }
             }
+            Some(ToolOutcome::Text(text)) => {
+                self.emit(text);
+            }
+            None => {}
         }
         let _ = self.events.send(GenerationEvent::Done { stats: self.stats(reason, n_ctx) });
     }
@@ -171,7 +192,7 @@ impl<'m> Scheduler<'m> {
     ) {
         let started = Instant::now();
         match self.prepare(format, request) {
-            Ok((picker, prompt, dropped_messages)) => self.queue.push_back(Active {
+            Ok((picker, prompt, dropped_messages, tools)) => self.queue.push_back(Active {
                 key: request.cache_key.clone(),
                 events,
                 cancel,
@@ -185,6 +206,7 @@ impl<'m> Scheduler<'m> {
                 first_token_at: None,
                 utf8: Utf8Stream::default(),
                 stops: StopStrings::new(&request.sampling.stop),
+                tools,
                 generated: 0,
                 max_tokens: request.sampling.max_tokens.max(1) as usize,
                 ignore_eos: request.sampling.ignore_eos,
@@ -197,8 +219,39 @@ impl<'m> Scheduler<'m> {
         }
     }
 
-    fn prepare(&self, format: &PromptFormat, request: &GenerateRequest) -> Result<(TokenPicker, Vec<LlamaToken>, usize)> {
-        let picker = request.sampling.token_picker(self.model)?;
+    fn prepare(
+        &self,
+        format: &PromptFormat,
+        request: &GenerateRequest,
+    ) -> Result<(TokenPicker, Vec<LlamaToken>, usize, ToolReader)> {
+        let tools = request.tools.as_ref().filter(|t| !t.tools.is_empty() && request.raw_prompt.is_none());
+        let (picker, reader, opening) = match tools {
+            None => (request.sampling.token_picker(self.model)?, ToolReader::Off, None),
+            Some(spec) => {
+                if request.sampling.json_schema.is_some() || request.sampling.grammar.is_some() {
+                    return Err(EngineError::InvalidRequest(
+                        "tools cannot be combined with a JSON schema or a grammar for the reply".into(),
+                    ));
+                }
+                let mut sampling = request.sampling.clone();
+                match format.tool_calls_token() {
+                    // The model's own format: a required call starts the reply with the marker
+                    // and a grammar holds the calls to the tools' schemas.
+                    Some(token) => {
+                        let must = spec.must_call();
+                        if must {
+                            sampling.grammar = Some(crate::tools::mistral_calls_grammar(spec)?);
+                        }
+                        let reader = ToolReader::Marker { token, collecting: must, buffer: String::new() };
+                        (sampling.token_picker(self.model)?, reader, must.then_some(token))
+                    }
+                    None => {
+                        sampling.grammar = Some(crate::tools::generic_grammar(spec)?);
+                        (sampling.token_picker(self.model)?, ToolReader::Json { buffer: String::new() }, None)
+                    }
+                }
+            }
+        };
         let n_ctx = self.n_ctx;
         let prefix = request.reply_prefix.as_deref();
         let (tokens, dropped) = match &request.raw_prompt {
@@ -209,7 +262,8 @@ impl<'m> Scheduler<'m> {
             None => {
                 let mut last = Vec::new();
                 let (kept, dropped) = overflow::fit(&request.messages, request.overflow, n_ctx, |ms| {
-                    last = format.tokens(self.model, ms, prefix)?;
+                    last = format.tokens(self.model, ms, prefix, tools)?;
+                    last.extend(opening);
                     Ok(last.len())
                 })?;
                 // `last` holds the tokens of the final candidate, which is `kept`.
@@ -221,7 +275,7 @@ impl<'m> Scheduler<'m> {
         if tokens.is_empty() || tokens.len() >= n_ctx {
             return Err(EngineError::ContextOverflow { prompt_tokens: tokens.len(), context_size: n_ctx });
         }
-        Ok((picker, tokens, dropped))
+        Ok((picker, tokens, dropped, reader))
     }
 
     /// Ends every request: the model is going away.
@@ -324,8 +378,9 @@ impl<'m> Scheduler<'m> {
                 continue;
             }
             a.generated += 1;
-            let checked = a.stops.push(&a.utf8.push(&vocab.token_to_piece(token, false, None)));
-            if !checked.emit.is_empty() && a.events.send(GenerationEvent::Text { text: checked.emit }).is_err() {
+            let piece = if a.tools.marker(token) { Vec::new() } else { vocab.token_to_piece(token, false, None) };
+            let checked = a.stops.push(&a.utf8.push(&piece));
+            if !a.emit(checked.emit) {
                 // Nobody is listening any more: the caller went away.
                 self.finish(i, FinishReason::Cancelled);
                 continue;

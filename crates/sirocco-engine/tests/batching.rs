@@ -61,6 +61,7 @@ async fn run_all(engine: &Engine, requests: Vec<GenerateRequest>) -> (Vec<(Strin
                         let _ = log.send(Seen::Done(i, stats.finish_reason.clone()));
                         return (text, stats);
                     }
+                    GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
                     GenerationEvent::Error { message, .. } => panic!("request {i} failed: {message}"),
                 }
             }
@@ -143,6 +144,7 @@ async fn a_cancelled_or_abandoned_request_frees_its_slot() {
         match first.events.recv().await.expect("Done follows a cancel") {
             GenerationEvent::Done { stats } => break stats,
             GenerationEvent::Text { .. } => {}
+            GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
             GenerationEvent::Error { message, .. } => panic!("{message}"),
         }
     };
@@ -152,6 +154,7 @@ async fn a_cancelled_or_abandoned_request_frees_its_slot() {
         match second.events.recv().await.expect("the queued request runs") {
             GenerationEvent::Text { text } => answered.push_str(&text),
             GenerationEvent::Done { .. } => break,
+            GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
             GenerationEvent::Error { message, .. } => panic!("{message}"),
         }
     }
@@ -196,6 +199,7 @@ async fn slots_share_the_context_so_one_conversation_can_use_all_of_it() {
                     outcomes.push(Ok(stats.finish_reason));
                     break;
                 }
+                GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
                 GenerationEvent::Error { message, .. } => {
                     outcomes.push(Err(message));
                     break;

@@ -95,6 +95,7 @@ async fn overflow_policies_refuse_or_drop_whole_messages() {
                 match g.events.recv().await.unwrap() {
                     GenerationEvent::Text { .. } => {}
                     GenerationEvent::Done { stats } => return Ok(stats),
+                    GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
                     GenerationEvent::Error { message, .. } => return Err(message),
                 }
             }
@@ -103,7 +104,7 @@ async fn overflow_policies_refuse_or_drop_whole_messages() {
     let refused = run(OverflowPolicy::Stop).await.unwrap_err();
     assert!(refused.contains("256") && refused.contains("tokens"), "{refused}");
 
-    let full = engine.prompt_tokens(messages.clone(), None).await.unwrap().len();
+    let full = engine.prompt_tokens(messages.clone(), None, None).await.unwrap().len();
     for policy in [OverflowPolicy::DropMiddle, OverflowPolicy::RollingWindow] {
         let stats = run(policy).await.unwrap();
         assert!(stats.dropped_messages >= 2 && stats.dropped_messages % 2 == 0, "{policy:?}: {stats:?}");

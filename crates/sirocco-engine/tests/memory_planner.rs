@@ -90,6 +90,7 @@ async fn measure_one_load() {
                 assert!(stats.prompt_tokens > 512, "the prompt spans more than one batch");
                 break;
             }
+            GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
             GenerationEvent::Error { message, .. } => panic!("{message}"),
             GenerationEvent::Text { .. } => {}
         }

@@ -12,7 +12,8 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use sirocco_engine::{
-    ChatMessage, Engine, GenerateRequest, GenerationEvent, LoadParams, PromptFormatKind, SamplingParams,
+    ChatMessage, Engine, GenerateRequest, GenerationEvent, LoadParams, PromptFormatKind, SamplingParams, Tool,
+    ToolChoice, ToolSpec,
 };
 
 #[derive(Deserialize)]
@@ -37,6 +38,36 @@ async fn load(format: &str) -> (Engine, PromptFormatKind) {
     (engine, loaded.prompt_format)
 }
 
+#[derive(Deserialize)]
+struct ToolCase {
+    name: String,
+    tools: Vec<Tool>,
+    messages: Vec<ChatMessage>,
+    tokens: Vec<i32>,
+}
+
+fn tool_reference(format: &str) -> Vec<ToolCase> {
+    let text = std::fs::read_to_string(common::fixture("mistral-formats.json")).unwrap();
+    let mut all: serde_json::Value = serde_json::from_str(&text).unwrap();
+    serde_json::from_value(all["tools"][format].take()).unwrap()
+}
+
+fn offer(tools: Vec<Tool>) -> ToolSpec {
+    ToolSpec { tools, choice: ToolChoice::Auto, parallel: true }
+}
+
+/// Tools offered, calls made (with clients' `call_…` ids), results as JSON and as text:
+/// token for token what mistral-common gives.
+async fn check_tools(format: &str) {
+    let (engine, _) = load(format).await;
+    let cases = tool_reference(format);
+    assert!(cases.len() >= 4, "{format}: the reference has {} tool cases", cases.len());
+    for case in cases {
+        let got = engine.prompt_tokens(case.messages.clone(), None, Some(offer(case.tools))).await.unwrap();
+        assert_eq!(got, case.tokens, "{format}, \"{}\": tokens differ from mistral-common", case.name);
+    }
+}
+
 async fn check(format: &str, label: &str) {
     let (engine, kind) = load(format).await;
     match &kind {
@@ -46,7 +77,7 @@ async fn check(format: &str, label: &str) {
     let cases = reference(format);
     assert!(cases.len() >= 8, "{format}: the reference has {} cases", cases.len());
     for case in cases {
-        let got = engine.prompt_tokens(case.messages.clone(), case.reply_prefix.clone()).await.unwrap();
+        let got = engine.prompt_tokens(case.messages.clone(), case.reply_prefix.clone(), None).await.unwrap();
         assert_eq!(got, case.tokens, "{format}, \"{}\": tokens differ from mistral-common", case.name);
     }
 }
@@ -59,21 +90,25 @@ async fn v1_matches_the_reference() {
 #[tokio::test]
 async fn v3_matches_the_reference() {
     check("v3", "Mistral v3").await;
+    check_tools("v3").await;
 }
 
 #[tokio::test]
 async fn v3_tekken_matches_the_reference() {
     check("v3-tekken", "Mistral v3-tekken").await;
+    check_tools("v3-tekken").await;
 }
 
 #[tokio::test]
 async fn v7_matches_the_reference() {
     check("v7", "Mistral v7").await;
+    check_tools("v7").await;
 }
 
 #[tokio::test]
 async fn v7_tekken_matches_the_reference() {
     check("v7-tekken", "Mistral v7-tekken").await;
+    check_tools("v7-tekken").await;
 }
 
 /// "Start reply with": the prompt ends inside the assistant turn and generation goes on from
@@ -82,8 +117,8 @@ async fn v7_tekken_matches_the_reference() {
 async fn a_reply_can_be_started_for_the_model() {
     let (engine, _) = load("v3").await;
     let messages = vec![ChatMessage::new(sirocco_engine::Role::User, "Name a colour.")];
-    let plain = engine.prompt_tokens(messages.clone(), None).await.unwrap();
-    let prefixed = engine.prompt_tokens(messages.clone(), Some("The colour is".into())).await.unwrap();
+    let plain = engine.prompt_tokens(messages.clone(), None, None).await.unwrap();
+    let prefixed = engine.prompt_tokens(messages.clone(), Some("The colour is".into()), None).await.unwrap();
     assert!(prefixed.len() > plain.len() && prefixed.starts_with(&plain), "{plain:?} / {prefixed:?}");
 
     let sampling = SamplingParams { temperature: 0.0, max_tokens: 4, ignore_eos: true, ..SamplingParams::default() };
@@ -98,6 +133,7 @@ async fn a_reply_can_be_started_for_the_model() {
                 assert_eq!(stats.generated_tokens, 4);
                 break;
             }
+            GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
             GenerationEvent::Error { message, .. } => panic!("{message}"),
         }
     }
@@ -165,6 +201,7 @@ async fn fill_in_the_middle_uses_the_models_own_fim_tokens() {
     while let Some(event) = generation.events.recv().await {
         match event {
             GenerationEvent::Done { stats } => done = Some(stats),
+            GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
             GenerationEvent::Error { message, .. } => panic!("{message}"),
             GenerationEvent::Text { .. } => {}
         }

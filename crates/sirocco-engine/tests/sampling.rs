@@ -26,6 +26,7 @@ async fn ask(engine: &Engine, q: &str, sampling: SamplingParams) -> Result<(Stri
         match g.events.recv().await.unwrap() {
             GenerationEvent::Text { text: t } => text.push_str(&t),
             GenerationEvent::Done { stats } => return Ok((text, stats)),
+            GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
             GenerationEvent::Error { message, .. } => return Err(message),
         }
     }

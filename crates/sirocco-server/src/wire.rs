@@ -41,6 +41,44 @@ pub struct RequestMessage {
     pub role: String,
     #[serde(default)]
     pub content: Option<Content>,
+    /// An assistant message's earlier calls.
+    #[serde(default)]
+    pub tool_calls: Option<Vec<RequestToolCall>>,
+    /// A tool message: the call it answers.
+    #[serde(default)]
+    pub tool_call_id: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RequestToolCall {
+    #[serde(default)]
+    pub id: Option<String>,
+    pub function: FunctionCall,
+}
+
+#[derive(Debug, Deserialize, Serialize, Clone)]
+pub struct FunctionCall {
+    pub name: String,
+    /// JSON text, as OpenAI sends it.
+    #[serde(default)]
+    pub arguments: String,
+}
+
+/// A tool a request offers: `{"type": "function", "function": {...}}`.
+#[derive(Debug, Deserialize)]
+pub struct ToolDefinition {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub function: FunctionDefinition,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FunctionDefinition {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub parameters: Option<Value>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,7 +127,12 @@ pub struct ChatCompletionRequest {
     #[serde(default)]
     pub response_format: Option<ResponseFormat>,
     #[serde(default)]
-    pub tools: Option<Value>,
+    pub tools: Option<Vec<ToolDefinition>>,
+    /// `"none"`, `"auto"`, `"required"` or `{"type": "function", "function": {"name": …}}`.
+    #[serde(default)]
+    pub tool_choice: Option<Value>,
+    #[serde(default)]
+    pub parallel_tool_calls: Option<bool>,
     #[serde(flatten)]
     pub sampling: SamplingFields,
 }
@@ -146,7 +189,36 @@ pub struct ModelList {
 #[derive(Debug, Serialize)]
 pub struct AssistantMessage {
     pub role: &'static str,
-    pub content: String,
+    /// Null when the reply is tool calls only.
+    pub content: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<ResponseToolCall>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ResponseToolCall {
+    /// Present in streamed deltas: which call this is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<usize>,
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub function: FunctionCall,
+}
+
+impl ResponseToolCall {
+    pub fn from_calls(calls: Vec<sirocco_engine::ToolCall>, streamed: bool) -> Vec<Self> {
+        calls
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| Self {
+                index: streamed.then_some(i),
+                id: c.id,
+                kind: "function",
+                function: FunctionCall { name: c.name, arguments: c.arguments },
+            })
+            .collect()
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -174,6 +246,8 @@ pub struct Delta {
     pub role: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tool_calls: Option<Vec<ResponseToolCall>>,
 }
 
 #[derive(Debug, Serialize)]

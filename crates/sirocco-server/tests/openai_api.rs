@@ -135,6 +135,27 @@ async fn completions_with_a_suffix_fill_in_the_middle() {
     server.stop().await;
 }
 
+/// Tool calls through the official client, on a model with Mistral's own tool tokens (Mistral's
+/// real v3 tokenizer) and on one without (SmolLM2, the generic JSON format).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tool_calls_work_with_the_official_client() {
+    for (id, native) in [("mistral-v3", "mistral"), ("SmolLM2-135M-Instruct.Q4_1", "generic")] {
+        let server = serve_model(id, None, 2048).await;
+        let python = fixtures().join("venv/bin/python");
+        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/server/openai_tools.py");
+        let out = tokio::process::Command::new(python)
+            .arg(script)
+            .args([format!("http://{}/v1", server.addr), id.into(), native.into()])
+            .output()
+            .await
+            .expect("python runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{id}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(stdout.contains("all checks passed"), "{stdout}");
+        server.stop().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sse_is_framed_exactly_like_openai_and_hostile_requests_get_clear_400s() {
     let server = serve(None).await;

@@ -48,6 +48,7 @@ pub(crate) fn role_str(role: Role) -> &'static str {
         Role::System => "system",
         Role::User => "user",
         Role::Assistant => "assistant",
+        Role::Tool => "tool",
     }
 }
 
@@ -55,6 +56,7 @@ fn role_of(s: &str) -> Role {
     match s {
         "system" => Role::System,
         "user" => Role::User,
+        "tool" => Role::Tool,
         _ => Role::Assistant,
     }
 }

@@ -95,6 +95,7 @@ impl Store {
                 Role::System => "System",
                 Role::User => "User",
                 Role::Assistant => "Assistant",
+                Role::Tool => "Tool",
             };
             out.push_str(&format!("\n## {who}\n\n{}\n", m.content.trim_end()));
         }

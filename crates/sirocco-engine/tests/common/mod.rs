@@ -1,3 +1,5 @@
+#![allow(dead_code)]
+
 use std::path::PathBuf;
 
 /// The folder `tests/fixtures/fetch.sh` fills.
@@ -27,6 +29,7 @@ pub async fn answer(
         match g.events.recv().await.expect("the stream ends with Done or Error") {
             GenerationEvent::Text { text: t } => text.push_str(&t),
             GenerationEvent::Done { stats } => return (text, stats),
+            GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
             GenerationEvent::Error { message, .. } => panic!("generation failed: {message}"),
         }
     }

@@ -1,4 +1,5 @@
-//! `POST /v1/chat/completions`: streaming (SSE) and not, with usage counts and JSON-schema output.
+//! `POST /v1/chat/completions`: streaming (SSE) and not, with usage counts, JSON-schema output
+//! and tool calls (in the model's own format where it has one; see `sirocco_engine::tools`).
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -8,20 +9,22 @@ use sirocco_engine::{GenerateRequest, GenerationEvent};
 use super::request::{self, ApiJson};
 use super::sse;
 use crate::wire::{
-    AssistantMessage, ChatChoice, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChunkChoice, Delta, Usage,
+    AssistantMessage, ChatChoice, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChunkChoice, Delta,
+    ResponseToolCall, Usage,
 };
 use crate::{ApiError, Shared};
 
 pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionRequest>) -> Result<Response, ApiError> {
     let served = request::check_model(&state, body.model.as_deref())?;
-    if body.tools.as_ref().is_some_and(|t| !t.is_null() && t.as_array().is_none_or(|a| !a.is_empty())) {
-        return Err(ApiError::invalid("Tool calls are not supported yet by this server.", Some("tools")));
-    }
+    let tools = request::tools(body.tools, body.tool_choice, body.parallel_tool_calls)?;
     let messages = request::messages(body.messages)?;
     let mut sampling = request::sampling(body.sampling, &served)?;
     request::response_format(body.response_format, &mut sampling)?;
+    if tools.is_some() && sampling.json_schema.is_some() {
+        return Err(ApiError::invalid("tools and a JSON response_format cannot be used together.", Some("response_format")));
+    }
     let permit = state.admit()?;
-    let mut generation = state.engine.generate(GenerateRequest::new(messages, sampling))?;
+    let mut generation = state.engine.generate(GenerateRequest { tools, ..GenerateRequest::new(messages, sampling) })?;
     let id = request::id("chatcmpl");
     let created = request::now();
     let model = served.id.clone();
@@ -43,18 +46,22 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
                 .expect("chunks serialise")
             }
         };
-        let first = vec![chunk(Delta { role: Some("assistant"), content: Some(String::new()) }, None, None, true)];
+        let delta = |content: Option<String>, tool_calls: Option<Vec<ResponseToolCall>>| Delta { role: None, content, tool_calls };
+        let first = vec![chunk(Delta { role: Some("assistant"), content: Some(String::new()), tool_calls: None }, None, None, true)];
         let sse = sse::respond(generation, first, move |event| match event {
-            GenerationEvent::Text { text } => vec![chunk(Delta { role: None, content: Some(text) }, None, None, true)],
+            GenerationEvent::Text { text } => vec![chunk(delta(Some(text), None), None, None, true)],
+            GenerationEvent::ToolCalls { calls } => {
+                vec![chunk(delta(None, Some(ResponseToolCall::from_calls(calls, true))), None, None, true)]
+            }
             GenerationEvent::Done { stats } => {
-                let mut out = vec![chunk(Delta { role: None, content: None }, Some(request::finish_reason(&stats.finish_reason)), None, true)];
+                let mut out = vec![chunk(delta(None, None), Some(request::finish_reason(&stats.finish_reason)), None, true)];
                 if include_usage {
                     let usage = Usage {
                         prompt_tokens: stats.prompt_tokens,
                         completion_tokens: stats.generated_tokens,
                         total_tokens: stats.prompt_tokens + stats.generated_tokens,
                     };
-                    out.push(chunk(Delta { role: None, content: None }, None, Some(usage), false));
+                    out.push(chunk(delta(None, None), None, Some(usage), false));
                 }
                 out
             }
@@ -65,9 +72,11 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
     }
 
     let mut content = String::new();
+    let mut tool_calls = None;
     while let Some(event) = generation.events.recv().await {
         match event {
             GenerationEvent::Text { text } => content.push_str(&text),
+            GenerationEvent::ToolCalls { calls } => tool_calls = Some(ResponseToolCall::from_calls(calls, false)),
             GenerationEvent::Error { message, busy } => return Err(ApiError::from_generation(message, busy, "messages")),
             GenerationEvent::Done { stats } => {
                 let usage = Usage {
@@ -82,7 +91,11 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
                     model,
                     choices: vec![ChatChoice {
                         index: 0,
-                        message: AssistantMessage { role: "assistant", content },
+                        message: AssistantMessage {
+                            role: "assistant",
+                            content: (tool_calls.is_none() || !content.is_empty()).then_some(content),
+                            tool_calls,
+                        },
                         finish_reason: request::finish_reason(&stats.finish_reason),
                         logprobs: None,
                     }],

@@ -52,6 +52,8 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
         let include_usage = body.stream_options.is_some_and(|o| o.include_usage);
         let sse = sse::respond(generation, Vec::new(), move |event| match event {
             GenerationEvent::Text { text } => vec![chunk(text, None, None)],
+            // A text completion offers no tools.
+            GenerationEvent::ToolCalls { .. } => Vec::new(),
             GenerationEvent::Done { stats } => {
                 let usage = include_usage.then_some(Usage {
                     prompt_tokens: stats.prompt_tokens,
@@ -70,6 +72,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
     while let Some(event) = generation.events.recv().await {
         match event {
             GenerationEvent::Text { text: t } => text.push_str(&t),
+            GenerationEvent::ToolCalls { .. } => {}
             GenerationEvent::Error { message, busy } => return Err(ApiError::from_generation(message, busy, param)),
             GenerationEvent::Done { stats } => {
                 let usage = Usage {

@@ -5,9 +5,10 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
-use sirocco_engine::{ChatMessage, Role, SamplingParams};
+use serde_json::Value;
+use sirocco_engine::{ChatMessage, Role, SamplingParams, Tool, ToolCall, ToolChoice, ToolSpec};
 
-use crate::wire::{Content, RequestMessage, ResponseFormat, SamplingFields};
+use crate::wire::{Content, RequestMessage, ResponseFormat, SamplingFields, ToolDefinition};
 use crate::{ApiError, ServedModel, ServerState};
 
 /// A JSON body whose rejections are OpenAI-style errors.
@@ -138,6 +139,67 @@ pub fn response_format(format: Option<ResponseFormat>, s: &mut SamplingParams) -
     }
 }
 
+/// The tools a chat request offers, or None when it offers none (or `tool_choice` is `none`).
+pub fn tools(
+    tools: Option<Vec<ToolDefinition>>,
+    choice: Option<Value>,
+    parallel: Option<bool>,
+) -> Result<Option<ToolSpec>, ApiError> {
+    let bad = |message: String| ApiError::invalid(message, Some("tools"));
+    let tools = tools.unwrap_or_default();
+    if tools.len() > 128 {
+        return Err(bad("At most 128 tools per request.".into()));
+    }
+    let mut spec_tools = Vec::with_capacity(tools.len());
+    for t in tools {
+        if t.kind != "function" {
+            return Err(bad(format!("Tools of type `{}` are not supported; use `function`.", t.kind)));
+        }
+        let name = t.function.name;
+        if name.is_empty() || name.len() > 64 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+            return Err(bad(format!("Tool names are 1 to 64 letters, digits, `_` or `-`; `{name}` is not.")));
+        }
+        if spec_tools.iter().any(|s: &Tool| s.name == name) {
+            return Err(bad(format!("Two tools are named `{name}`.")));
+        }
+        let parameters = match t.function.parameters {
+            None | Some(Value::Null) => serde_json::json!({}),
+            Some(p @ Value::Object(_)) => p,
+            Some(_) => return Err(bad(format!("The parameters of `{name}` must be a JSON schema object."))),
+        };
+        spec_tools.push(Tool { name, description: t.function.description.unwrap_or_default(), parameters });
+    }
+    let choice_error = || {
+        ApiError::invalid(
+            "tool_choice is `none`, `auto`, `required` or {\"type\": \"function\", \"function\": {\"name\": …}}.",
+            Some("tool_choice"),
+        )
+    };
+    let choice = match choice {
+        None | Some(Value::Null) => ToolChoice::Auto,
+        Some(Value::String(s)) => match s.as_str() {
+            "none" => return Ok(None),
+            "auto" => ToolChoice::Auto,
+            "required" => ToolChoice::Required,
+            _ => return Err(choice_error()),
+        },
+        Some(v) => {
+            let name = v.pointer("/function/name").and_then(Value::as_str).ok_or_else(choice_error)?;
+            if !spec_tools.iter().any(|t| t.name == name) {
+                return Err(ApiError::invalid(format!("tool_choice names `{name}`, which is not among the tools."), Some("tool_choice")));
+            }
+            ToolChoice::Function(name.to_owned())
+        }
+    };
+    if spec_tools.is_empty() {
+        return match choice {
+            ToolChoice::Auto => Ok(None),
+            _ => Err(ApiError::invalid("tool_choice asks for a tool call, but no tools were given.", Some("tool_choice"))),
+        };
+    }
+    Ok(Some(ToolSpec { tools: spec_tools, choice, parallel: parallel.unwrap_or(true) }))
+}
+
 pub fn messages(input: Vec<RequestMessage>) -> Result<Vec<ChatMessage>, ApiError> {
     if input.is_empty() {
         return Err(ApiError::invalid("messages must not be empty.", Some("messages")));
@@ -149,13 +211,26 @@ pub fn messages(input: Vec<RequestMessage>) -> Result<Vec<ChatMessage>, ApiError
                 "system" | "developer" => Role::System,
                 "user" => Role::User,
                 "assistant" => Role::Assistant,
+                "tool" => Role::Tool,
                 other => {
                     return Err(ApiError::invalid(
-                        format!("Unsupported role `{other}` (system, developer, user and assistant are)."),
+                        format!("Unsupported role `{other}` (system, developer, user, assistant and tool are)."),
                         Some("messages"),
                     ))
                 }
             };
+            if role == Role::Tool && m.tool_call_id.as_deref().is_none_or(str::is_empty) {
+                return Err(ApiError::invalid("A tool message needs the `tool_call_id` of the call it answers.", Some("messages")));
+            }
+            let tool_calls: Vec<ToolCall> = m
+                .tool_calls
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| ToolCall { id: c.id.unwrap_or_default(), name: c.function.name, arguments: c.function.arguments })
+                .collect();
+            if !tool_calls.is_empty() && role != Role::Assistant {
+                return Err(ApiError::invalid("Only assistant messages carry `tool_calls`.", Some("messages")));
+            }
             let content = match m.content {
                 None => String::new(),
                 Some(Content::Text(t)) => t,
@@ -173,7 +248,7 @@ pub fn messages(input: Vec<RequestMessage>) -> Result<Vec<ChatMessage>, ApiError
                     text
                 }
             };
-            Ok(ChatMessage { role, content })
+            Ok(ChatMessage { tool_calls, tool_call_id: m.tool_call_id.filter(|_| role == Role::Tool), ..ChatMessage::new(role, content) })
         })
         .collect()
 }
@@ -183,6 +258,7 @@ pub fn finish_reason(reason: &sirocco_engine::engine::FinishReason) -> &'static 
     match reason {
         FinishReason::Stop | FinishReason::Cancelled => "stop",
         FinishReason::Length | FinishReason::ContextFull => "length",
+        FinishReason::ToolCalls => "tool_calls",
     }
 }
 

@@ -40,7 +40,7 @@ pub async fn respond(
             Some(e) => Some(e),
             None => generation.events.recv().await,
         } {
-            let last = !matches!(event, GenerationEvent::Text { .. });
+            let last = matches!(event, GenerationEvent::Done { .. } | GenerationEvent::Error { .. });
             for data in map(event) {
                 if tx.send(Ok(Event::default().data(data))).await.is_err() {
                     // The client went away: dropping `generation` stops the engine.

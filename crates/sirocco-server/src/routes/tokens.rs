@@ -46,12 +46,17 @@ pub async fn detokenize(State(state): Shared, ApiJson(body): ApiJson<DetokenizeR
 #[derive(Deserialize)]
 pub struct ApplyTemplateRequest {
     messages: Vec<RequestMessage>,
+    #[serde(default)]
+    tools: Option<Vec<crate::wire::ToolDefinition>>,
+    #[serde(default)]
+    tool_choice: Option<Value>,
 }
 
 pub async fn apply_template(State(state): Shared, ApiJson(body): ApiJson<ApplyTemplateRequest>) -> Result<Json<Value>, ApiError> {
     state.model()?;
     let messages = request::messages(body.messages)?;
-    let tokens = state.engine.prompt_tokens(messages, None).await?;
+    let tools = request::tools(body.tools, body.tool_choice, None)?;
+    let tokens = state.engine.prompt_tokens(messages, None, tools).await?;
     let prompt = state.engine.detokenize(tokens, true).await?;
     Ok(Json(json!({ "prompt": prompt })))
 }
