@@ -29,6 +29,39 @@ after(async () => {
   await app?.stop();
 });
 
+test('a request naming a library model loads it, and the app shows it loaded', async () => {
+  await (await $('[data-testid="nav-server"]')).waitForClickable({ timeout: 20_000 });
+  await (await $('[data-testid="nav-server"]')).click();
+  const port = await freePort();
+  await (await $('[data-testid="server-port"]')).setValue(String(port));
+  assert.equal(await (await $('[data-testid="server-on-demand"]')).isSelected(), true, 'on by default');
+  await browser.saveScreenshot(join(artifacts, 'server-off.png'));
+  await (await $('[data-testid="server-toggle"]')).click();
+  await (await $('[data-testid="server-url"]')).waitForExist({ timeout: 10_000 });
+  const base = `http://127.0.0.1:${port}/v1`;
+  assert.match(await text(await $('[data-testid="server-model"]')), /a request that names a library model loads it/);
+
+  // Nothing is loaded; the library is listed (not the broken file).
+  const ids = (await (await fetch(`${base}/models`)).json()).data.map((m) => m.id);
+  assert.deepEqual(ids, ['SmolLM2-135M-Instruct.Q4_1']);
+  const reply = await fetch(`${base}/chat/completions`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ model: ids[0], messages: [{ role: 'user', content: 'Hi' }], max_tokens: 4 }),
+  });
+  assert.equal(reply.status, 200);
+
+  // The app shows what the server loaded, here and in the chat.
+  await browser.waitUntil(async () => /Serving SmolLM2-135M-Instruct\.Q4_1/.test(await text(await $('[data-testid="server-model"]'))), {
+    timeout: 10_000, timeoutMsg: 'the server page does not show the loaded model',
+  });
+  await (await $('[data-testid="server-toggle"]')).click();
+  await browser.waitUntil(async () => /Off/.test(await text(await $('[data-testid="server-state"]'))), { timeout: 10_000 });
+  await (await $('[data-testid="nav-chat"]')).click();
+  await (await $('[data-testid="loaded-model"]')).waitForExist({ timeout: 10_000 });
+  assert.match(await text(await $('[data-testid="loaded-model"]')), /SmolLM2/);
+});
+
 test('the local server serves the loaded model to an OpenAI client and stops when flipped off', async () => {
   await (await $('[data-testid="model-picker"]')).waitForClickable({ timeout: 20_000 });
   await (await $('[data-testid="model-picker"]')).click();

@@ -6,6 +6,7 @@ mod bench_store;
 mod format;
 mod models;
 mod pull;
+mod paths;
 mod serve;
 
 use std::path::PathBuf;
@@ -62,11 +63,12 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         reps: usize,
     },
-    /// Serve a model over an OpenAI-compatible HTTP API (the same server as the app's toggle).
+    /// Serve models over an OpenAI-compatible HTTP API (the same server as the app's toggle):
+    /// the one given, and any library model a request names (loaded on demand).
     Serve {
-        /// The GGUF model file to serve.
+        /// A GGUF model file to load first.
         #[arg(long)]
-        model: PathBuf,
+        model: Option<PathBuf>,
         #[arg(long, default_value_t = 1234)]
         port: u16,
         /// Address to listen on; anything but loopback requires --api-key.
@@ -81,6 +83,12 @@ enum Command {
         /// Requests decoded together (continuous batching); more wait in a queue.
         #[arg(long, default_value_t = sirocco_engine::engine::DEFAULT_PARALLEL)]
         parallel: u32,
+        /// Unload a model loaded on demand after this many seconds without requests (0: never).
+        #[arg(long, default_value_t = 900)]
+        idle_unload: u64,
+        /// More folders to find models in.
+        #[arg(long = "dir")]
+        dirs: Vec<PathBuf>,
     },
     /// Download a GGUF model from the Hugging Face Hub (resumable, sha256-verified) into the
     /// Hugging Face cache. Honours HF_ENDPOINT, HF_TOKEN and HF_HOME.
@@ -113,14 +121,12 @@ async fn main() {
             bench_store::run(&db, messages.max(long), long, reps.max(1)).await
         }
         Command::BenchServer { model, tokens, reps } => bench_server::run(&model, tokens.max(8), reps.max(1)).await,
-        Command::Serve { model, port, host, api_key, context, parallel } => {
-            serve::run(&model, std::net::SocketAddr::new(host, port), api_key, context, parallel).await
+        Command::Serve { model, port, host, api_key, context, parallel, idle_unload, dirs } => {
+            let addr = std::net::SocketAddr::new(host, port);
+            serve::run(serve::ServeArgs { model, addr, api_key, context, parallel, idle_unload_secs: idle_unload, dirs }).await
         }
         Command::Pull { repo, quant } => pull::run(&repo, quant.as_deref()).await,
-        Command::Models { mut dirs } => {
-            dirs.insert(0, PathBuf::from("models"));
-            models::run(dirs)
-        }
+        Command::Models { dirs } => models::run(dirs),
     };
     if let Err(e) = result {
         eprintln!("sirocco: {e}");

@@ -3,18 +3,14 @@
 
 use std::path::PathBuf;
 
-use sirocco_hub::library::{self, LibraryRoots, ModelSource};
+use sirocco_hub::library::{self, ModelSource};
 use sirocco_hub::{Hub, HubConfig};
 
 use crate::format::bytes;
 
 pub fn run(dirs: Vec<PathBuf>) -> Result<(), String> {
     let hub = Hub::new(HubConfig::default()).map_err(|e| e.to_string())?;
-    let mut roots = LibraryRoots { hf_cache: Some(hub.cache_dir().to_path_buf()), folders: dirs, ..Default::default() };
-    if let Some(home) = std::env::var_os("HOME") {
-        roots = roots.detect_other_apps(&PathBuf::from(home));
-    }
-    let models = library::scan(&roots);
+    let models = library::scan(&crate::paths::library_roots(hub.cache_dir().to_path_buf(), dirs));
     if models.is_empty() {
         println!("No models yet. Download one with: sirocco pull <owner/repo>");
         return Ok(());

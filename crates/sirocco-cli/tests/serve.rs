@@ -5,23 +5,49 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+fn fixtures() -> PathBuf {
+    std::env::var_os("SIROCCO_FIXTURES").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/sirocco/fixtures")
+    })
+}
+
+/// The app's folders and the Hugging Face cache, all under `dir` (nothing of this machine's).
+fn isolated(dir: &std::path::Path) -> Vec<(&'static str, PathBuf)> {
+    vec![
+        ("SIROCCO_DATA_DIR", dir.join("data")),
+        ("SIROCCO_MODELS_DIR", dir.join("models")),
+        ("HF_HOME", dir.join("hf")),
+        ("HOME", dir.to_path_buf()),
+    ]
+}
+
+/// Reads the `serving … on http://…/v1` line; the base URL.
+fn base_url(child: &mut std::process::Child) -> (String, String) {
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    (line.trim().rsplit(' ').next().unwrap().to_string(), line)
+}
+
+fn stop(child: &mut std::process::Child) {
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    assert!(child.wait().unwrap().success(), "exits cleanly on SIGTERM");
+}
+
 #[tokio::test]
 async fn serve_runs_headless_and_stops_on_sigterm() {
-    let fixtures = std::env::var_os("SIROCCO_FIXTURES").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/sirocco/fixtures")
-    });
+    let fixtures = fixtures();
     let model = fixtures.join("SmolLM2-135M-Instruct.Q4_1.gguf");
     let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
         .args(["serve", "--port", "0", "--context", "1024", "--model"])
         .arg(&model)
         .env_remove("SIROCCO_API_KEY")
+        .envs(isolated(&tempfile::tempdir().unwrap().keep()))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
-    let base = line.trim().rsplit(' ').next().unwrap().to_string();
+    let (base, line) = base_url(&mut child);
     assert!(line.starts_with("serving SmolLM2-135M-Instruct.Q4_1 on http://127.0.0.1:"), "{line}");
 
     let models: serde_json::Value = reqwest::get(format!("{base}/models")).await.unwrap().json().await.unwrap();
@@ -37,8 +63,53 @@ async fn serve_runs_headless_and_stops_on_sigterm() {
         .unwrap();
     assert!(reply["choices"][0]["message"]["content"].as_str().unwrap().contains("Paris"), "{reply}");
 
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
-    assert!(status.success());
-    assert!(child.wait().unwrap().success(), "exits cleanly on SIGTERM");
+    stop(&mut child);
     assert!(reqwest::get(format!("{base}/models")).await.is_err(), "the port is closed");
+}
+
+/// Without `--model`: the app's library is listed, and the model a request names is loaded
+/// with the settings the app saved for it (its default preset).
+#[tokio::test]
+async fn serve_loads_library_models_on_demand_with_their_saved_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = isolated(dir.path());
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let path = models.join("SmolLM2-135M-Instruct.Q4_1.gguf");
+    std::os::unix::fs::symlink(fixtures().join("SmolLM2-135M-Instruct.Q4_1.gguf"), &path).unwrap();
+    // The app's database: this model's default preset asks for a 768-token context.
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    let store = sirocco_store::Store::open(&dir.path().join("data/sirocco.db")).await.unwrap();
+    let params = sirocco_store::PresetParams { context_length: Some(768), ..Default::default() };
+    let preset = store.create_preset("Small context", &params).await.unwrap();
+    store.set_model_preset(&path.to_string_lossy(), preset).await.unwrap();
+    drop(store);
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+        .args(["serve", "--port", "0"])
+        .env_remove("SIROCCO_API_KEY")
+        .envs(env)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (base, line) = base_url(&mut child);
+    assert!(line.starts_with("serving the library on http://127.0.0.1:"), "{line}");
+    let root = base.trim_end_matches("/v1").to_string();
+    let models: serde_json::Value = reqwest::get(format!("{base}/models")).await.unwrap().json().await.unwrap();
+    assert_eq!(models["data"][0]["id"], "SmolLM2-135M-Instruct.Q4_1", "{models}");
+    let health: serde_json::Value = reqwest::get(format!("{root}/health")).await.unwrap().json().await.unwrap();
+    assert_eq!(health["model"], serde_json::Value::Null, "nothing loaded yet");
+
+    let reply = reqwest::Client::new()
+        .post(format!("{base}/chat/completions"))
+        .json(&serde_json::json!({"model": "SmolLM2-135M-Instruct.Q4_1", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reply.status(), 200);
+    let health: serde_json::Value = reqwest::get(format!("{root}/health")).await.unwrap().json().await.unwrap();
+    assert_eq!(health["model"], "SmolLM2-135M-Instruct.Q4_1");
+    assert_eq!(health["context_length"], 768, "loaded with its saved settings");
+    stop(&mut child);
 }

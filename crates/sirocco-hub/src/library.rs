@@ -42,6 +42,13 @@ pub struct LibraryModel {
     pub error: Option<String>,
 }
 
+impl LibraryModel {
+    /// The name clients use for it (the local server's model id): the name without `.gguf`.
+    pub fn id(&self) -> String {
+        self.name.strip_suffix(".gguf").unwrap_or(&self.name).to_owned()
+    }
+}
+
 /// Where to look. Missing folders are skipped.
 #[derive(Debug, Clone, Default)]
 pub struct LibraryRoots {

@@ -40,6 +40,18 @@ impl ApiError {
         }
     }
 
+    /// A model that is neither loaded nor in the library the server may load from.
+    pub fn model_not_in_library(model: &str, available: &[String]) -> Self {
+        let list = if available.is_empty() { "none".to_owned() } else { available.join(", ") };
+        Self {
+            status: StatusCode::NOT_FOUND,
+            kind: "invalid_request_error",
+            message: format!("The model `{model}` is not in the library. Available: {list}."),
+            param: Some("model"),
+            code: Some("model_not_found"),
+        }
+    }
+
     pub fn unavailable(message: impl Into<String>) -> Self {
         Self { status: StatusCode::SERVICE_UNAVAILABLE, kind: "server_error", message: message.into(), param: None, code: None }
     }

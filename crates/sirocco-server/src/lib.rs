@@ -8,6 +8,7 @@
 //! request nobody listens to.
 
 mod error;
+mod on_demand;
 mod routes;
 mod wire;
 
@@ -23,6 +24,7 @@ use sirocco_engine::Engine;
 use tokio::sync::oneshot;
 
 pub use error::ApiError;
+pub use on_demand::{Catalog, CatalogModel, Lease, LoadedOnDemand, ModelChanged, OnDemand};
 
 /// The model the server answers with (the one the engine has loaded).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
@@ -60,6 +62,8 @@ pub struct ServerConfig {
     /// Generation requests in flight (decoding or queued in the engine); more get a 503 with
     /// `Retry-After` instead of waiting without bound.
     pub max_pending: usize,
+    /// Load the library model a request names (None: only the loaded model answers).
+    pub on_demand: Option<OnDemand>,
 }
 
 impl Default for ServerConfig {
@@ -71,6 +75,7 @@ impl Default for ServerConfig {
             on_request: None,
             cors_origins: Vec::new(),
             max_pending: 64,
+            on_demand: None,
         }
     }
 }
@@ -93,10 +98,11 @@ pub(crate) struct ServerState {
     /// One permit per generation request in flight.
     pub pending: Arc<tokio::sync::Semaphore>,
     pub on_request: Option<RequestLog>,
+    pub switching: on_demand::Switching,
 }
 
 impl ServerState {
-    /// The served model, or a 503 saying none is loaded.
+    /// The loaded model, or a 503 saying none is loaded.
     pub fn model(&self) -> Result<ServedModel, ApiError> {
         self.served
             .read()
@@ -119,16 +125,22 @@ pub struct RunningServer {
     state: Arc<ServerState>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
+    idle_unloader: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
     /// The engine loaded another model (or none).
     pub fn set_model(&self, model: Option<ServedModel>) {
         *self.state.served.write().unwrap() = model;
+        // The user's choice: never unloaded for idleness.
+        self.state.switching.loaded_here.store(false, std::sync::atomic::Ordering::SeqCst);
     }
 
     /// Stops accepting connections, lets open requests finish, and returns when the port is closed.
     pub async fn stop(mut self) {
+        if let Some(unloader) = self.idle_unloader.take() {
+            unloader.abort();
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
@@ -152,7 +164,9 @@ pub async fn start(config: ServerConfig, engine: Engine, model: Option<ServedMod
         api_key: config.api_key.filter(|k| !k.is_empty()),
         started: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         pending: Arc::new(tokio::sync::Semaphore::new(config.max_pending.max(1))),
+        switching: on_demand::Switching::new(config.on_demand.clone()),
     });
+    let idle_unloader = on_demand::spawn_idle_unloader(state.clone());
     let mut app = router(state.clone(), config.max_body_bytes);
     if !config.cors_origins.is_empty() {
         use axum::http::{header, HeaderValue, Method};
@@ -174,7 +188,7 @@ pub async fn start(config: ServerConfig, engine: Engine, model: Option<ServedMod
         }
     });
     tracing::info!(%addr, "OpenAI-compatible server listening");
-    Ok(RunningServer { addr, state, shutdown: Some(tx), task })
+    Ok(RunningServer { addr, state, shutdown: Some(tx), task, idle_unloader })
 }
 
 fn router(state: Arc<ServerState>, max_body: usize) -> Router {

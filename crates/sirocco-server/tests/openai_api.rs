@@ -41,6 +41,7 @@ async fn serve_configured(id: &str, api_key: Option<&str>, context: u32, max_pen
         on_request: None,
         cors_origins: vec!["http://localhost:3000".into()],
         max_pending,
+        on_demand: None,
     };
     let served = ServedModel { id: id.into(), context_length: loaded.context_length };
     sirocco_server::start(config, engine, Some(served)).await.unwrap()

@@ -3,7 +3,7 @@
 //! what happens when a conversation outgrows the context.
 
 use serde::{Deserialize, Serialize};
-use sirocco_engine::{FlashAttention, KvCacheType, OverflowPolicy, SamplingParams};
+use sirocco_engine::{FlashAttention, KvCacheType, LoadParams, OverflowPolicy, SamplingParams};
 use sqlx::Row;
 
 use crate::{now_ms, Result, Store, StoreError};
@@ -31,6 +31,19 @@ impl Default for PresetParams {
             gpu_layers: None,
             kv_cache_type: None,
             flash_attention: None,
+        }
+    }
+}
+
+impl PresetParams {
+    /// The load fields over `base`: what the preset leaves unset keeps `base`'s value.
+    pub fn apply_to(&self, base: LoadParams) -> LoadParams {
+        LoadParams {
+            context_length: self.context_length.or(base.context_length),
+            gpu_layers: self.gpu_layers.unwrap_or(base.gpu_layers),
+            kv_cache_type: self.kv_cache_type.unwrap_or(base.kv_cache_type),
+            flash_attention: self.flash_attention.unwrap_or(base.flash_attention),
+            ..base
         }
     }
 }
@@ -202,6 +215,15 @@ impl Store {
             .bind(model_path)
             .fetch_optional(&self.pool)
             .await?)
+    }
+
+    /// How `model_path` loads with its own saved settings: its default preset's load fields
+    /// over `base` (`base` alone when it has none).
+    pub async fn model_load_params(&self, model_path: &str, base: LoadParams) -> Result<LoadParams> {
+        Ok(match self.model_preset(model_path).await? {
+            Some(id) => self.preset(id).await?.params.apply_to(base),
+            None => base,
+        })
     }
 
     pub async fn set_model_preset(&self, model_path: &str, preset_id: i64) -> Result<()> {

@@ -1,13 +1,14 @@
 //! The local OpenAI-compatible server: start (port, LAN opt-in with an API key, a live request
-//! log), stop, status.
+//! log, loading library models on demand), stop, status.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sirocco_server::{RequestLogEntry, ServerConfig};
+use sirocco_server::{CatalogModel, OnDemand, RequestLogEntry, ServerConfig};
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, Emitter, Manager, State};
 
 use crate::error::IpcResult;
 use crate::AppState;
@@ -21,6 +22,63 @@ pub struct ServerSettings {
     /// Web pages allowed to call the server from a browser (CORS); none by default.
     #[serde(default)]
     cors_origins: Vec<String>,
+    /// Requests may name any library model; it is loaded with its own saved settings.
+    #[serde(default = "yes")]
+    on_demand: bool,
+    /// A model loaded on demand is unloaded after this many idle minutes (0: never).
+    #[serde(default = "an_hour")]
+    idle_minutes: u32,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn an_hour() -> u32 {
+    60
+}
+
+/// What the page hears when the server loads a model on demand (or unloads one): the file and
+/// the model as a load reports it; `None` once unloaded.
+#[derive(Clone, Serialize)]
+struct ServerModelEvent {
+    path: std::path::PathBuf,
+    model: sirocco_engine::LoadedModel,
+}
+
+/// The library, each model with its saved settings (its default preset's load fields).
+fn catalog(app: AppHandle) -> sirocco_server::Catalog {
+    Arc::new(move || {
+        let app = app.clone();
+        Box::pin(async move {
+            let state = app.state::<AppState>();
+            let roots = state.library_roots();
+            let models = tokio::task::spawn_blocking(move || sirocco_hub::library::scan(&roots)).await.unwrap_or_default();
+            let base = sirocco_engine::LoadParams { state_dir: Some(state.states_dir.clone()), ..Default::default() };
+            let mut catalog = Vec::new();
+            for m in models.into_iter().filter(|m| m.error.is_none()) {
+                let params = state.store.model_load_params(&m.path.to_string_lossy(), base.clone()).await.unwrap_or_else(|_| base.clone());
+                catalog.push(CatalogModel { id: m.id(), path: m.path, params });
+            }
+            catalog
+        })
+    })
+}
+
+fn on_demand(app: &AppHandle, settings: &ServerSettings) -> Option<OnDemand> {
+    if !settings.on_demand {
+        return None;
+    }
+    let tell = app.clone();
+    Some(OnDemand {
+        catalog: catalog(app.clone()),
+        idle_unload: (settings.idle_minutes > 0).then(|| Duration::from_secs(u64::from(settings.idle_minutes) * 60)),
+        on_change: Some(Arc::new(move |change: Option<sirocco_server::LoadedOnDemand>| {
+            *tell.state::<AppState>().served.lock().unwrap() = change.as_ref().map(|c| c.served.clone());
+            let event = change.map(|c| ServerModelEvent { path: c.path, model: c.model });
+            let _ = tell.emit("server-model", event);
+        })),
+    })
 }
 
 #[derive(Serialize)]
@@ -42,6 +100,7 @@ async fn status_of(state: &AppState) -> ServerStatus {
 
 #[tauri::command]
 pub async fn server_start(
+    app: AppHandle,
     state: State<'_, AppState>,
     settings: ServerSettings,
     on_request: Channel<RequestLogEntry>,
@@ -52,6 +111,7 @@ pub async fn server_start(
     }
     let ip = if settings.lan { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::LOCALHOST) };
     let config = ServerConfig {
+        on_demand: on_demand(&app, &settings),
         addr: SocketAddr::new(ip, settings.port),
         api_key: settings.api_key.filter(|k| !k.trim().is_empty()),
         cors_origins: settings.cors_origins,

@@ -390,6 +390,15 @@ export interface ServerSettings {
   lan: boolean;
   api_key: string | null;
   cors_origins: string[];
+  /** Requests may name any library model: it is loaded with its own saved settings. */
+  on_demand: boolean;
+  /** A model loaded that way is unloaded after this many idle minutes (0: never). */
+  idle_minutes: number;
+}
+/** The server loaded a model on demand (`null`: it unloaded an idle one). */
+export interface ServerModelEvent {
+  path: string;
+  model: LoadedModel;
 }
 export function serverStart(settings: ServerSettings, onRequest: (e: RequestLogEntry) => void) {
   const channel = new Channel<RequestLogEntry>();

@@ -15,15 +15,14 @@ use crate::wire::{
 use crate::{ApiError, Shared};
 
 pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionRequest>) -> Result<Response, ApiError> {
-    let served = request::check_model(&state, body.model.as_deref())?;
     let tools = request::tools(body.tools, body.tool_choice, body.parallel_tool_calls)?;
     let messages = request::messages(body.messages)?;
+    let (served, lease) = state.lease(body.model.as_deref()).await?;
     let mut sampling = request::sampling(body.sampling, &served)?;
     request::response_format(body.response_format, &mut sampling)?;
     if tools.is_some() && sampling.json_schema.is_some() {
         return Err(ApiError::invalid("tools and a JSON response_format cannot be used together.", Some("response_format")));
     }
-    let permit = state.admit()?;
     let mut generation = state.engine.generate(GenerateRequest { tools, ..GenerateRequest::new(messages, sampling) })?;
     let id = request::id("chatcmpl");
     let created = request::now();
@@ -66,7 +65,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
                 out
             }
             GenerationEvent::Error { message, .. } => vec![sse::error_data(&message)],
-        }, "messages", permit)
+        }, "messages", lease)
         .await?;
         return Ok(sse.into_response());
     }

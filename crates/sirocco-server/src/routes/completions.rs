@@ -12,7 +12,6 @@ use crate::wire::{CompletionRequest, PromptField, TextChoice, TextCompletion, Us
 use crate::{ApiError, Shared};
 
 pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionRequest>) -> Result<Response, ApiError> {
-    let served = request::check_model(&state, body.model.as_deref())?;
     let prompt = match body.prompt {
         PromptField::One(p) => p,
         PromptField::Many(mut v) if v.len() == 1 => v.remove(0),
@@ -21,13 +20,13 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
     if prompt.is_empty() {
         return Err(ApiError::invalid("prompt must not be empty.", Some("prompt")));
     }
+    let (served, lease) = state.lease(body.model.as_deref()).await?;
     let sampling = request::sampling(body.sampling, &served)?;
     // An empty suffix is no suffix (OpenAI's default), so plain completion.
     let (request, param) = match body.suffix.filter(|s| !s.is_empty()) {
         Some(suffix) => (GenerateRequest::infill(prompt, suffix, sampling), "suffix"),
         None => (GenerateRequest::completion(prompt, sampling), "prompt"),
     };
-    let permit = state.admit()?;
     let mut generation = state.engine.generate(request)?;
     let id = request::id("cmpl");
     let created = request::now();
@@ -63,7 +62,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
                 vec![chunk(String::new(), Some(request::finish_reason(&stats.finish_reason)), usage)]
             }
             GenerationEvent::Error { message, .. } => vec![sse::error_data(&message)],
-        }, param, permit)
+        }, param, lease)
         .await?;
         return Ok(sse.into_response());
     }

@@ -6,7 +6,7 @@ use axum::Json;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::request::{self, ApiJson};
+use super::request::ApiJson;
 use crate::wire::{EmbeddingInput, EmbeddingsRequest};
 use crate::{ApiError, Shared};
 
@@ -14,7 +14,6 @@ use crate::{ApiError, Shared};
 const MAX_INPUTS: usize = 256;
 
 pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<EmbeddingsRequest>) -> Result<Json<Value>, ApiError> {
-    let served = request::check_model(&state, body.model.as_deref())?;
     let inputs = match body.input {
         EmbeddingInput::One(text) => vec![text],
         EmbeddingInput::Many(texts) => texts,
@@ -33,7 +32,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<EmbeddingsReque
         Some("base64") => true,
         Some(other) => return Err(ApiError::invalid(format!("encoding_format `{other}`: use float or base64."), Some("encoding_format"))),
     };
-    let _permit = state.admit()?;
+    let (served, _lease) = state.lease(body.model.as_deref()).await?;
     let embeddings = state.engine.embed(inputs).await.map_err(|e| match e {
         sirocco_engine::EngineError::InvalidRequest(m) => ApiError::invalid(m, Some("input")),
         e => e.into(),

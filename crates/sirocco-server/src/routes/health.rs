@@ -1,4 +1,4 @@
-//! `GET /health`: up, and which model it serves (no API key needed).
+//! `GET /health`: up, and which model is loaded with what context (no API key needed).
 
 use axum::Json;
 use serde_json::{json, Value};
@@ -6,6 +6,10 @@ use serde_json::{json, Value};
 use crate::Shared;
 
 pub async fn handle(axum::extract::State(state): Shared) -> Json<Value> {
-    let model = state.served.read().unwrap().as_ref().map(|m| m.id.clone());
-    Json(json!({ "status": "ok", "model": model }))
+    let served = state.served.read().unwrap().clone();
+    Json(json!({
+        "status": "ok",
+        "model": served.as_ref().map(|m| &m.id),
+        "context_length": served.as_ref().map(|m| m.context_length),
+    }))
 }

@@ -1,4 +1,5 @@
-//! `GET /v1/models` and `GET /v1/models/{id}`: the loaded model.
+//! `GET /v1/models` and `GET /v1/models/{id}`: the loaded model, and with loading on demand
+//! every library model a request may name.
 
 use axum::extract::{Path, State};
 use axum::Json;
@@ -10,16 +11,32 @@ fn object(state: &crate::ServerState, id: String) -> ModelObject {
     ModelObject { id, object: "model", created: state.started, owned_by: "sirocco" }
 }
 
-/// The loaded model (an empty list while none is).
+/// The ids a request may name: the loaded model first, then the library's.
+async fn ids(state: &crate::ServerState) -> Vec<String> {
+    let mut ids: Vec<String> = state.model().ok().map(|m| m.id).into_iter().collect();
+    if let Some(on_demand) = &state.switching.on_demand {
+        for m in (on_demand.catalog)().await {
+            if !ids.contains(&m.id) {
+                ids.push(m.id);
+            }
+        }
+    }
+    ids
+}
+
+/// The models a request may name (an empty list while none is loaded and none may be).
 pub async fn list(State(state): Shared) -> Json<ModelList> {
-    let data = state.model().ok().map(|m| object(&state, m.id)).into_iter().collect();
+    let data = ids(&state).await.into_iter().map(|id| object(&state, id)).collect();
     Json(ModelList { object: "list", data })
 }
 
 pub async fn one(State(state): Shared, Path(id): Path<String>) -> Result<Json<ModelObject>, ApiError> {
-    let served = state.model()?;
-    if id != served.id {
-        return Err(ApiError::model_not_found(&id, &served.id));
+    let ids = ids(&state).await;
+    if !ids.contains(&id) {
+        return Err(match state.switching.on_demand {
+            Some(_) => ApiError::model_not_in_library(&id, &ids),
+            None => ApiError::model_not_found(&id, &state.model()?.id),
+        });
     }
     Ok(Json(object(&state, id)))
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 use sirocco_engine::{ChatMessage, Role, SamplingParams, Tool, ToolCall, ToolChoice, ToolSpec};
 
 use crate::wire::{Content, RequestMessage, ResponseFormat, SamplingFields, ToolDefinition};
-use crate::{ApiError, ServedModel, ServerState};
+use crate::{ApiError, ServedModel};
 
 /// A JSON body whose rejections are OpenAI-style errors.
 pub struct ApiJson<T>(pub T);
@@ -38,15 +38,6 @@ fn json_error(rejection: JsonRejection) -> ApiError {
         error.status = status;
     }
     error
-}
-
-/// The served model; the request may name it (or no model).
-pub fn check_model(state: &ServerState, model: Option<&str>) -> Result<ServedModel, ApiError> {
-    let served = state.model()?;
-    match model {
-        Some(m) if !m.is_empty() && m != served.id => Err(ApiError::model_not_found(m, &served.id)),
-        _ => Ok(served),
-    }
 }
 
 pub fn sampling(f: SamplingFields, served: &ServedModel) -> Result<SamplingParams, ApiError> {

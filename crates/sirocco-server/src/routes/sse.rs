@@ -9,7 +9,7 @@ use futures_util::Stream;
 use sirocco_engine::{Generation, GenerationEvent};
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::ApiError;
+use crate::{ApiError, Lease};
 
 /// Waits for the engine's first event, so a request that fails at once (too long, the
 /// context busy) gets its HTTP status; then streams `first`, what `map` makes of each engine
@@ -19,7 +19,7 @@ pub async fn respond(
     first: Vec<String>,
     mut map: impl FnMut(GenerationEvent) -> Vec<String> + Send + 'static,
     param: &'static str,
-    permit: tokio::sync::OwnedSemaphorePermit,
+    lease: Lease,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let opening = match generation.events.recv().await {
         Some(GenerationEvent::Error { message, busy }) => return Err(ApiError::from_generation(message, busy, param)),
@@ -29,7 +29,7 @@ pub async fn respond(
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Event, Infallible>>(64);
     tokio::spawn(async move {
         // The request counts as in flight until its stream ends.
-        let _permit = permit;
+        let _lease = lease;
         for data in first {
             if tx.send(Ok(Event::default().data(data))).await.is_err() {
                 return;
