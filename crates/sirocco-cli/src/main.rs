@@ -3,6 +3,7 @@
 mod bench;
 mod bench_server;
 mod bench_store;
+mod chat;
 mod format;
 mod models;
 mod pull;
@@ -99,6 +100,25 @@ enum Command {
         #[arg(long)]
         quant: Option<String>,
     },
+    /// Chat with a model in the terminal (a file, or a library model's name from `sirocco models`).
+    Chat {
+        /// The GGUF file or library model to chat with.
+        #[arg(long)]
+        model: String,
+        /// The system prompt (default: the model's saved preset's).
+        #[arg(long)]
+        system: Option<String>,
+        #[arg(long)]
+        temperature: Option<f32>,
+        #[arg(long)]
+        max_tokens: Option<u32>,
+        /// Context length (default: the model's saved settings, else what fits).
+        #[arg(long)]
+        context: Option<u32>,
+        /// More folders to find models in.
+        #[arg(long = "dir")]
+        dirs: Vec<PathBuf>,
+    },
     /// List the models on this machine: downloads, the models folder, LM Studio and Ollama.
     Models {
         /// More folders to look in.
@@ -126,6 +146,9 @@ async fn main() {
             serve::run(serve::ServeArgs { model, addr, api_key, context, parallel, idle_unload_secs: idle_unload, dirs }).await
         }
         Command::Pull { repo, quant } => pull::run(&repo, quant.as_deref()).await,
+        Command::Chat { model, system, temperature, max_tokens, context, dirs } => {
+            chat::run(chat::ChatArgs { model, system, temperature, max_tokens, context, dirs }).await
+        }
         Command::Models { dirs } => models::run(dirs),
     };
     if let Err(e) = result {

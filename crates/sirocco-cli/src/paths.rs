@@ -4,7 +4,10 @@
 
 use std::path::PathBuf;
 
-use sirocco_hub::library::LibraryRoots;
+use sirocco_engine::LoadParams;
+use sirocco_hub::library::{self, LibraryRoots};
+use sirocco_server::CatalogModel;
+use sirocco_store::Store;
 
 /// The app's identifier in `tauri.conf.json`, which names its data folder.
 const APP_IDENTIFIER: &str = "dev.sirocco.app";
@@ -34,4 +37,29 @@ pub fn library_roots(hf_cache: PathBuf, extra: Vec<PathBuf>) -> LibraryRoots {
         Some(home) => roots.detect_other_apps(&PathBuf::from(home)),
         None => roots,
     }
+}
+
+/// The app's database, when it exists (it is never created from the CLI).
+pub async fn app_store() -> Result<Option<Store>, String> {
+    let db = data_dir().join("sirocco.db");
+    if !db.is_file() {
+        return Ok(None);
+    }
+    Store::open(&db).await.map(Some).map_err(|e| format!("{}: {e}", db.display()))
+}
+
+/// Every usable library model with its saved settings: its default preset's load fields over
+/// `base`.
+pub async fn catalog(roots: &LibraryRoots, store: Option<&Store>, base: &LoadParams) -> Vec<CatalogModel> {
+    let roots = roots.clone();
+    let models = tokio::task::spawn_blocking(move || library::scan(&roots)).await.unwrap_or_default();
+    let mut catalog = Vec::new();
+    for m in models.into_iter().filter(|m| m.error.is_none()) {
+        let params = match store {
+            Some(store) => store.model_load_params(&m.path.to_string_lossy(), base.clone()).await.unwrap_or_else(|_| base.clone()),
+            None => base.clone(),
+        };
+        catalog.push(CatalogModel { id: m.id(), path: m.path, params });
+    }
+    catalog
 }

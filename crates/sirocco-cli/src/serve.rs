@@ -10,9 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sirocco_engine::{Engine, LoadParams};
-use sirocco_hub::{library, Hub, HubConfig};
-use sirocco_server::{CatalogModel, OnDemand, ServerConfig};
-use sirocco_store::Store;
+use sirocco_hub::{Hub, HubConfig};
+use sirocco_server::{OnDemand, ServerConfig};
 
 pub struct ServeArgs {
     pub model: Option<PathBuf>,
@@ -61,26 +60,13 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// The library as the app sees it, each model with its saved settings (when the app's
-/// database exists; it is never created from here).
+/// The library as the app sees it, each model with its saved settings.
 async fn catalog(dirs: Vec<PathBuf>, base: LoadParams) -> Result<sirocco_server::Catalog, String> {
     let hub = Hub::new(HubConfig::default()).map_err(|e| e.to_string())?;
     let roots = crate::paths::library_roots(hub.cache_dir().to_path_buf(), dirs);
-    let db = crate::paths::data_dir().join("sirocco.db");
-    let store = if db.is_file() { Some(Store::open(&db).await.map_err(|e| e.to_string())?) } else { None };
+    let store = crate::paths::app_store().await?;
     Ok(Arc::new(move || {
         let (roots, store, base) = (roots.clone(), store.clone(), base.clone());
-        Box::pin(async move {
-            let models = tokio::task::spawn_blocking(move || library::scan(&roots)).await.unwrap_or_default();
-            let mut catalog = Vec::new();
-            for m in models.into_iter().filter(|m| m.error.is_none()) {
-                let params = match &store {
-                    Some(store) => store.model_load_params(&m.path.to_string_lossy(), base.clone()).await.unwrap_or_else(|_| base.clone()),
-                    None => base.clone(),
-                };
-                catalog.push(CatalogModel { id: m.id(), path: m.path, params });
-            }
-            catalog
-        })
+        Box::pin(async move { crate::paths::catalog(&roots, store.as_ref(), &base).await })
     }))
 }

@@ -1,0 +1,150 @@
+//! `sirocco chat`: a conversation in the terminal. The model is a file or a library model's
+//! name; its saved settings (the app's default preset for it: system prompt, sampling, context)
+//! apply unless flags say otherwise. Each line read is a turn; the answer streams as it is
+//! written. `/reset` starts over, `/exit` (or end of input) leaves, Ctrl+C stops an answer.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use sirocco_engine::{ChatMessage, Engine, GenerateRequest, GenerationEvent, LoadParams, Role};
+use sirocco_hub::{Hub, HubConfig};
+use sirocco_store::PresetParams;
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+pub struct ChatArgs {
+    pub model: String,
+    pub system: Option<String>,
+    pub temperature: Option<f32>,
+    pub max_tokens: Option<u32>,
+    pub context: Option<u32>,
+    pub dirs: Vec<PathBuf>,
+}
+
+/// The file to load and its saved settings.
+async fn resolve(model: &str, dirs: Vec<PathBuf>) -> Result<(PathBuf, PresetParams), String> {
+    let store = crate::paths::app_store().await?;
+    let path = PathBuf::from(model);
+    let path = if path.is_file() {
+        path
+    } else {
+        let hub = Hub::new(HubConfig::default()).map_err(|e| e.to_string())?;
+        let roots = crate::paths::library_roots(hub.cache_dir().to_path_buf(), dirs);
+        let catalog = crate::paths::catalog(&roots, None, &LoadParams::default()).await;
+        match catalog.into_iter().find(|m| m.id == model || m.id.eq_ignore_ascii_case(model)) {
+            Some(m) => m.path,
+            None => return Err(format!("no model file or library model named `{model}` (see `sirocco models`)")),
+        }
+    };
+    let preset = match &store {
+        Some(store) => match store.model_preset(&path.to_string_lossy()).await.map_err(|e| e.to_string())? {
+            Some(id) => store.preset(id).await.map_err(|e| e.to_string())?.params,
+            None => PresetParams::default(),
+        },
+        None => PresetParams::default(),
+    };
+    Ok((path, preset))
+}
+
+pub async fn run(args: ChatArgs) -> Result<(), String> {
+    let (path, preset) = resolve(&args.model, args.dirs).await?;
+    let params = preset.apply_to(LoadParams { context_length: args.context, parallel: 1, ..LoadParams::default() });
+    let params = LoadParams { context_length: args.context.or(params.context_length), ..params };
+    let engine = Engine::start();
+    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let interactive = std::io::stdin().is_terminal();
+    let progress = {
+        let name = name.clone();
+        move |f: f32| {
+            if interactive {
+                eprint!("\rloading {name}… {:>3.0}%", f * 100.0);
+            }
+        }
+    };
+    let loaded = engine
+        .load(&path, params, progress, Arc::new(AtomicBool::new(false)))
+        .await
+        .map_err(|e| e.to_string())?;
+    if interactive {
+        eprintln!("\r{name} · {} tokens of context · /reset starts over, /exit leaves", loaded.context_length);
+    }
+
+    let mut sampling = preset.sampling.clone();
+    if let Some(t) = args.temperature {
+        sampling.temperature = t;
+    }
+    if let Some(m) = args.max_tokens {
+        sampling.max_tokens = m;
+    }
+    let system = args.system.unwrap_or(preset.system_prompt);
+    let mut history: Vec<ChatMessage> = Vec::new();
+    let mut lines = BufReader::new(tokio::io::stdin()).lines();
+    loop {
+        if interactive {
+            eprint!("> ");
+        }
+        let Some(line) = lines.next_line().await.map_err(|e| e.to_string())? else { break };
+        let line = line.trim();
+        match line {
+            "" => continue,
+            "/exit" | "/quit" => break,
+            "/reset" => {
+                history.clear();
+                eprintln!("(a new conversation)");
+                continue;
+            }
+            _ => {}
+        }
+        history.push(ChatMessage::new(Role::User, line));
+        let mut messages = Vec::with_capacity(history.len() + 1);
+        if !system.trim().is_empty() {
+            messages.push(ChatMessage::new(Role::System, system.clone()));
+        }
+        messages.extend(history.iter().cloned());
+        let request = GenerateRequest { cache_key: Some("cli-chat".into()), ..GenerateRequest::new(messages, sampling.clone()) };
+        match answer(&engine, request).await {
+            Ok(reply) => history.push(ChatMessage::new(Role::Assistant, reply)),
+            Err(e) => {
+                history.pop();
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Streams one answer to stdout; Ctrl+C stops it (what was written stays in the history).
+async fn answer(engine: &Engine, request: GenerateRequest) -> Result<String, String> {
+    let mut generation = engine.generate(request).map_err(|e| e.to_string())?;
+    let cancel = generation.cancel_handle();
+    let mut reply = String::new();
+    let mut stdout = std::io::stdout();
+    loop {
+        let event = tokio::select! {
+            event = generation.events.recv() => event,
+            _ = tokio::signal::ctrl_c() => {
+                cancel.store(true, Ordering::Relaxed);
+                continue;
+            }
+        };
+        match event {
+            Some(GenerationEvent::Text { text }) => {
+                reply.push_str(&text);
+                let _ = stdout.write_all(text.as_bytes());
+                let _ = stdout.flush();
+            }
+            Some(GenerationEvent::ToolCalls { .. }) => {}
+            Some(GenerationEvent::Done { stats }) => {
+                println!();
+                eprintln!(
+                    "  · {} tokens · {:.1} tok/s · first token {:.0} ms",
+                    stats.generated_tokens, stats.decode_tokens_per_second, stats.time_to_first_token_ms
+                );
+                return Ok(reply);
+            }
+            Some(GenerationEvent::Error { message, .. }) => return Err(message),
+            None => return Err("the engine stopped".into()),
+        }
+    }
+}

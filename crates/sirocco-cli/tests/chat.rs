@@ -1,0 +1,56 @@
+//! `sirocco chat` as a user (or a script) runs it: the model named as in the library, a turn per
+//! line, the history kept between turns, `/exit` to leave.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+#[test]
+fn chat_answers_each_line_and_remembers_the_conversation() {
+    let fixtures = std::env::var_os("SIROCCO_FIXTURES").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/sirocco/fixtures")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    std::os::unix::fs::symlink(fixtures.join("SmolLM2-135M-Instruct.Q4_1.gguf"), models.join("SmolLM2-135M-Instruct.Q4_1.gguf")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+        .args(["chat", "--model", "SmolLM2-135M-Instruct.Q4_1", "--temperature", "0", "--max-tokens", "40"])
+        .env("SIROCCO_DATA_DIR", dir.path().join("data"))
+        .env("SIROCCO_MODELS_DIR", &models)
+        .env("HF_HOME", dir.path().join("hf"))
+        .env("HOME", dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin
+        .write_all(b"What is the capital of France? Answer in one sentence.\n\nAnd of Italy? Answer in one sentence.\n/exit\nnever read\n")
+        .unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let answers: Vec<&str> = stdout.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(answers.len(), 2, "one answer per question, none after /exit: {stdout}");
+    assert!(answers[0].contains("Paris"), "{stdout}");
+    // "And of Italy?" means something only with the first turn in the history.
+    assert!(answers[1].contains("Rome"), "{stdout}");
+    assert_eq!(stderr.matches("tok/s").count(), 2, "each answer's speed is reported: {stderr}");
+
+    // A name that is neither a file nor in the library: a clear error.
+    let out = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+        .args(["chat", "--model", "no-such-model"])
+        .env("SIROCCO_DATA_DIR", dir.path().join("data"))
+        .env("SIROCCO_MODELS_DIR", &models)
+        .env("HF_HOME", dir.path().join("hf"))
+        .env("HOME", dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no model file or library model named `no-such-model`"));
+}
