@@ -65,6 +65,21 @@ fn catalog(app: AppHandle) -> sirocco_server::Catalog {
     })
 }
 
+/// The server's own runtime: one worker. HTTP needs little, and on a machine with few cores
+/// every extra busy thread preempts llama.cpp's, whose threads wait for each other each step
+/// (measured with `sirocco bench-server`, whose CLI runs the same way).
+fn server_runtime() -> &'static tokio::runtime::Runtime {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("sirocco-server")
+            .enable_all()
+            .build()
+            .expect("a one-thread runtime starts")
+    })
+}
+
 fn on_demand(app: &AppHandle, settings: &ServerSettings) -> Option<OnDemand> {
     if !settings.on_demand {
         return None;
@@ -121,7 +136,11 @@ pub async fn server_start(
         ..ServerConfig::default()
     };
     let served = state.served.lock().unwrap().clone();
-    let server = sirocco_server::start(config, state.engine.clone(), served).await.map_err(|e| e.to_string())?;
+    let server = server_runtime()
+        .spawn(sirocco_server::start(config, state.engine.clone(), served))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
     *running = Some(server);
     drop(running);
     Ok(status_of(&state).await)
