@@ -93,7 +93,38 @@ async fn stream(base: &str, tokens: u32) -> Result<(usize, Instant, Instant), St
 
 const CLIENTS: usize = 4;
 
-pub async fn run(model: &Path, tokens: u32, reps: usize) -> Result<(), String> {
+/// llama.cpp's own figure for the same work: `llama-batched-bench` decoding `sequences`
+/// sequences of `prompt` + `generate` tokens at once vs one, same model, threads and context.
+/// Returns (tokens per second generated with one sequence, with `sequences`), over the whole
+/// run including the prompts, as the SSE figure is measured.
+fn llama_batched(tools: &Path, model: &Path, threads: u32, context: u32, prompt: usize, generate: u32, sequences: usize) -> Result<(f64, f64), String> {
+    let bin = tools.join("llama-batched-bench");
+    let out = std::process::Command::new(&bin)
+        .arg("-m")
+        .arg(model)
+        .args(["-c", &context.to_string(), "-b", "512", "-ub", "512", "-t", &threads.to_string()])
+        .args(["-npp", &prompt.to_string(), "-ntg", &generate.to_string(), "-npl", &format!("1,{sequences}")])
+        .output()
+        .map_err(|e| format!("{}: {e}", bin.display()))?;
+    if !out.status.success() {
+        return Err(format!("llama-batched-bench failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    // Rows: | PP | TG | B | N_KV | T_PP s | S_PP t/s | T_TG s | S_TG t/s | T s | S t/s |
+    let mut rate = std::collections::HashMap::new();
+    for line in String::from_utf8_lossy(&out.stdout).lines() {
+        let cells: Vec<f64> = line.split('|').filter_map(|c| c.trim().parse().ok()).collect();
+        if cells.len() == 10 {
+            let (tg, b, total_secs) = (cells[1], cells[2], cells[8]);
+            rate.insert(b as usize, tg * b / total_secs);
+        }
+    }
+    match (rate.get(&1), rate.get(&sequences)) {
+        (Some(&one), Some(&many)) => Ok((one, many)),
+        _ => Err("could not read llama-batched-bench's table".into()),
+    }
+}
+
+pub async fn run(model: &Path, tokens: u32, reps: usize, llama_tools: Option<&Path>) -> Result<(), String> {
     let engine = Engine::start();
     let params = LoadParams {
         // Room for every concurrent stream's prompt and answer in the shared cells.
@@ -130,6 +161,22 @@ pub async fn run(model: &Path, tokens: u32, reps: usize) -> Result<(), String> {
     println!("aggregate decode over SSE, {tokens} tokens per stream (median of {reps})");
     println!("  1 stream     {o:>8.1} tok/s");
     println!("  {CLIENTS} streams    {m:>8.1} tok/s   ratio {:.2} (target ≥ 2.5)", m / o);
+    if let Some(tools) = llama_tools {
+        let prompt = engine.prompt_tokens(vec![ChatMessage::new(Role::User, PROMPT)], None, None).await.map_err(|e| e.to_string())?.len();
+        let context = loaded.context_length;
+        let (mut l1, mut lm) = (Vec::new(), Vec::new());
+        for _ in 0..reps {
+            let (a, b) = llama_batched(tools, model, loaded.threads, context, prompt, tokens, CLIENTS)?;
+            l1.push(a);
+            lm.push(b);
+        }
+        let (l1, lm) = (median(l1), median(lm));
+        println!("llama.cpp's llama-batched-bench, same model, threads and context ({prompt}-token prompts)");
+        println!("  1 sequence   {l1:>8.1} tok/s");
+        println!("  {CLIENTS} sequences  {lm:>8.1} tok/s   ratio {:.2} (this machine's ceiling)", lm / l1);
+        println!("  Sirocco's {CLIENTS}-vs-1 ratio is {:.2} of llama.cpp's", (m / o) / (lm / l1));
+        println!("  Sirocco's {CLIENTS} streams over SSE vs llama.cpp's {CLIENTS} sequences in-process: {:.2}", m / lm);
+    }
     server.stop().await;
     Ok(())
 }

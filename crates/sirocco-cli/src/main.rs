@@ -63,6 +63,9 @@ enum Command {
         tokens: u32,
         #[arg(long, default_value_t = 5)]
         reps: usize,
+        /// Also run llama.cpp's llama-batched-bench from this folder (tests/bench/build-llama-tools.sh).
+        #[arg(long, env = "SIROCCO_LLAMA_TOOLS")]
+        llama_tools: Option<PathBuf>,
     },
     /// Serve models over an OpenAI-compatible HTTP API (the same server as the app's toggle):
     /// the one given, and any library model a request names (loaded on demand).
@@ -140,7 +143,9 @@ async fn main() {
         Command::BenchStore { db, messages, long, reps } => {
             bench_store::run(&db, messages.max(long), long, reps.max(1)).await
         }
-        Command::BenchServer { model, tokens, reps } => bench_server::run(&model, tokens.max(8), reps.max(1)).await,
+        Command::BenchServer { model, tokens, reps, llama_tools } => {
+            bench_server::run(&model, tokens.max(8), reps.max(1), llama_tools.as_deref()).await
+        }
         Command::Serve { model, port, host, api_key, context, parallel, idle_unload, dirs } => {
             let addr = std::net::SocketAddr::new(host, port);
             serve::run(serve::ServeArgs { model, addr, api_key, context, parallel, idle_unload_secs: idle_unload, dirs }).await
