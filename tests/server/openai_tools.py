@@ -4,7 +4,8 @@ the round trip (the call and its result sent back), and the errors a client can 
     python openai_tools.py BASE_URL MODEL_ID NATIVE
 
 NATIVE is "mistral" for a model with Mistral's own tool tokens (then the rendered prompt must
-carry them, with the client's ids mapped to 9 characters), "generic" otherwise.
+carry them, with the client's ids mapped to 9 characters), "tagged" for a template with its own
+`<tool_call>` format (Qwen 2.5's), "generic" otherwise.
 Run by crates/sirocco-server/tests/openai_api.rs.
 """
 import json
@@ -100,6 +101,10 @@ if native == "mistral":
     ids = re.findall(r'"id": "([A-Za-z0-9]+)"', rendered)
     check(len(ids) == 1 and len(ids[0]) == 9, f"call ids in the prompt: {ids}")
     check(ids[0] in rendered.split("[TOOL_RESULTS]")[1], "the result names the same 9-character id")
+elif native == "tagged":
+    check("<tools>" in rendered and '"name": "set_unit"' in rendered, rendered)
+    check('<tool_call>\n{"name": "lights_off", "arguments": {}}\n</tool_call>' in rendered, rendered)
+    check("<tool_response>\noff\n</tool_response>" in rendered, rendered)
 else:
     check("You can call these tools" in rendered and "set_unit" in rendered, rendered)
 

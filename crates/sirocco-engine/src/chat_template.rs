@@ -55,6 +55,42 @@ pub fn render(
     tokens: &SpecialTokens,
     add_generation_prompt: bool,
 ) -> Result<String> {
+    render_with_tools(template, messages, None, tokens, add_generation_prompt)
+}
+
+/// A message as templates read it: OpenAI's shape, calls as `{id, type, function: {name,
+/// arguments}}` with the arguments as a value (templates write them with `tojson`).
+fn template_message(m: &ChatMessage) -> serde_json::Value {
+    let mut out = serde_json::json!({ "role": m.role, "content": m.content });
+    if !m.tool_calls.is_empty() {
+        let calls: Vec<serde_json::Value> = m
+            .tool_calls
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "id": c.id, "type": "function",
+                    "function": { "name": c.name, "arguments": crate::tools::json_or_text(&c.arguments) },
+                })
+            })
+            .collect();
+        out["tool_calls"] = calls.into();
+    }
+    if let Some(id) = &m.tool_call_id {
+        out["tool_call_id"] = id.clone().into();
+    }
+    out
+}
+
+/// [`render`] with the tools the request offers (`tools` as OpenAI lists them), for templates
+/// that describe tools themselves.
+pub fn render_with_tools(
+    template: &str,
+    messages: &[ChatMessage],
+    tools: Option<&serde_json::Value>,
+    tokens: &SpecialTokens,
+    add_generation_prompt: bool,
+) -> Result<String> {
+    let messages: Vec<serde_json::Value> = messages.iter().map(template_message).collect();
     let mut env = Environment::new();
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
@@ -64,9 +100,11 @@ pub fn render(
     env.add_function("raise_exception", |message: String| -> std::result::Result<Value, Error> {
         Err(Error::new(ErrorKind::InvalidOperation, message))
     });
+    env.add_filter("tojson", tojson);
     env.add_template("chat", template).map_err(template_error)?;
     let ctx = minijinja::context! {
         messages => messages,
+        tools => tools,
         bos_token => tokens.bos,
         eos_token => tokens.eos,
         add_generation_prompt => add_generation_prompt,
@@ -74,6 +112,29 @@ pub fn render(
     env.get_template("chat")
         .and_then(|t| t.render(ctx))
         .map_err(template_error)
+}
+
+/// `tojson` as Hugging Face's templates have it (Python's `json.dumps`: `", "` and `": "`,
+/// keys in their order, no HTML escaping; `indent=n` for pretty output), not minijinja's
+/// compact, HTML-escaped one: models were trained on what Python wrote.
+fn tojson(value: Value, indent: Option<usize>, kwargs: minijinja::value::Kwargs) -> std::result::Result<Value, Error> {
+    let indent = kwargs.get::<Option<usize>>("indent")?.or(indent);
+    let _: Option<bool> = kwargs.get("ensure_ascii")?;
+    let _: Option<bool> = kwargs.get("sort_keys")?;
+    kwargs.assert_all_used()?;
+    let json = serde_json::to_value(&value).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+    let text = match indent {
+        None => crate::tools::python_json(&json),
+        Some(n) => {
+            use serde::Serialize;
+            let pad = vec![b' '; n.min(16)];
+            let mut out = Vec::new();
+            let mut ser = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(&pad));
+            json.serialize(&mut ser).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+            String::from_utf8(out).unwrap_or_default()
+        }
+    };
+    Ok(Value::from_safe_string(text))
 }
 
 fn template_error(e: Error) -> EngineError {
@@ -102,6 +163,13 @@ mod tests {
         )
         .unwrap();
         assert_eq!(out, "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
+    }
+
+    #[test]
+    fn tojson_writes_what_python_writes() {
+        let t = "{{ messages[0] | tojson }}|{{ {'b': [1, 2], 'a': '<x>'} | tojson(indent=2) }}";
+        let out = render(t, &[ChatMessage::new(Role::User, "<é>")], &SpecialTokens::default(), false).unwrap();
+        assert_eq!(out, "{\"role\": \"user\", \"content\": \"<é>\"}|{\n  \"b\": [\n    1,\n    2\n  ],\n  \"a\": \"<x>\"\n}");
     }
 
     #[test]

@@ -25,6 +25,17 @@ pub enum PromptFormatKind {
     BuiltinChatml,
 }
 
+/// How a model calls tools.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ToolStyle {
+    /// Mistral's `[TOOL_CALLS]` token (this one) and its tool tokens.
+    Mistral(LlamaToken),
+    /// The model's template writes tools itself and its calls come in `<tool_call>` tags.
+    Tagged,
+    /// The tools in the system prompt, the reply a grammar-held JSON object.
+    Generic,
+}
+
 pub(crate) struct PromptFormat {
     pub kind: PromptFormatKind,
     /// Mistral's control tokens this vocabulary has, looked up once at load.
@@ -86,9 +97,21 @@ impl PromptFormat {
         self.controls.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
     }
 
-    /// The token that starts a reply's tool calls, when the model has its own tool format
-    /// (Mistral v3 and later); other models get the generic JSON format.
-    pub fn tool_calls_token(&self) -> Option<LlamaToken> {
+    /// How this model calls tools: Mistral's tokens, its template's `<tool_call>` tags, or the
+    /// generic JSON format.
+    pub fn tool_style(&self) -> ToolStyle {
+        if let Some(token) = self.tool_calls_token() {
+            return ToolStyle::Mistral(token);
+        }
+        match &self.template {
+            Some(t) if t.contains(tools::TAG_OPEN) && t.contains("tools") => ToolStyle::Tagged,
+            _ => ToolStyle::Generic,
+        }
+    }
+
+    /// The token that starts a reply's tool calls, when the model has Mistral's own tool format
+    /// (v3 and later).
+    fn tool_calls_token(&self) -> Option<LlamaToken> {
         use mistral_format::*;
         let PromptFormatKind::Mistral { version, .. } = &self.kind else { return None };
         let mut needed = vec![BEGIN_TOOLS, END_TOOLS, TOOL_CALLS, BEGIN_TOOL_RESULTS, END_TOOL_RESULTS];
@@ -137,7 +160,16 @@ impl PromptFormat {
             }
             return Ok(tokens);
         }
-        let prompt = self.render(model, &tools::generic_messages(messages, tools))?;
+        let prompt = match (self.tool_style(), &self.template) {
+            (ToolStyle::Tagged, Some(template)) => chat_template::render_with_tools(
+                template,
+                messages,
+                tools.map(ToolSpec::openai_json).as_ref(),
+                &self.special,
+                true,
+            )?,
+            _ => self.render(model, &tools::generic_messages(messages, tools))?,
+        };
         let mut tokens = vocab.tokenize(prompt.as_bytes(), false, true);
         if self.add_bos && tokens.first() != Some(&self.bos) {
             tokens.insert(0, self.bos);

@@ -20,7 +20,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use crate::engine::{FinishReason, GenerateRequest, GenerationEvent, GenerationStats};
 use crate::overflow;
-use crate::prompt::PromptFormat;
+use crate::prompt::{PromptFormat, ToolStyle};
 use crate::sampling::TokenPicker;
 use crate::stop_strings::StopStrings;
 use crate::tools::{ToolOutcome, ToolReader};
@@ -234,10 +234,10 @@ impl<'m> Scheduler<'m> {
                     ));
                 }
                 let mut sampling = request.sampling.clone();
-                match format.tool_calls_token() {
+                match format.tool_style() {
                     // The model's own format: a required call starts the reply with the marker
                     // and a grammar holds the calls to the tools' schemas.
-                    Some(token) => {
+                    ToolStyle::Mistral(token) => {
                         let must = spec.must_call();
                         if must {
                             sampling.grammar = Some(crate::tools::mistral_calls_grammar(spec)?);
@@ -245,7 +245,15 @@ impl<'m> Scheduler<'m> {
                         let reader = ToolReader::Marker { token, collecting: must, buffer: String::new() };
                         (sampling.token_picker(self.model)?, reader, must.then_some(token))
                     }
-                    None => {
+                    // The template's tags: a required call is held to `<tool_call>` blocks.
+                    ToolStyle::Tagged => {
+                        if spec.must_call() {
+                            sampling.grammar = Some(crate::tools::tagged_calls_grammar(spec)?);
+                        }
+                        let reader = ToolReader::Tagged { pending: String::new(), collecting: false, buffer: String::new() };
+                        (sampling.token_picker(self.model)?, reader, None)
+                    }
+                    ToolStyle::Generic => {
                         sampling.grammar = Some(crate::tools::generic_grammar(spec)?);
                         (sampling.token_picker(self.model)?, ToolReader::Json { buffer: String::new() }, None)
                     }

@@ -96,9 +96,9 @@ impl ToolSpec {
         python_json(&Value::Array(list))
     }
 
-    /// The JSON schema of a list of calls: each one a tool's name and arguments matching its
-    /// parameters (and, for Mistral, the 9-character id its models write after them).
-    fn calls_schema(&self, with_id: bool) -> Value {
+    /// The JSON schema of one call: a tool's name and arguments matching its parameters (and,
+    /// for Mistral, the 9-character id its models write after them).
+    fn call_schema(&self, with_id: bool) -> Value {
         let items: Vec<Value> = self
             .callable()
             .into_iter()
@@ -120,11 +120,26 @@ impl ToolSpec {
                 json!({"type": "object", "properties": properties, "required": required, "additionalProperties": false})
             })
             .collect();
-        let mut schema = json!({"type": "array", "items": {"anyOf": items}, "minItems": 1});
+        json!({"anyOf": items})
+    }
+
+    /// The JSON schema of a list of calls.
+    fn calls_schema(&self, with_id: bool) -> Value {
+        let mut schema = json!({"type": "array", "items": self.call_schema(with_id), "minItems": 1});
         if !self.parallel {
             schema["maxItems"] = json!(1);
         }
         schema
+    }
+
+    /// The tools as OpenAI lists them (what chat templates with their own tool format read).
+    pub(crate) fn openai_json(&self) -> Value {
+        Value::Array(
+            self.tools
+                .iter()
+                .map(|t| json!({"type": "function", "function": {"name": t.name, "description": t.description, "parameters": t.parameters}}))
+                .collect(),
+        )
     }
 
     /// Mistral, a call required: the schema of what follows `[TOOL_CALLS]`.
@@ -195,6 +210,37 @@ pub(crate) fn mistral_calls_grammar(spec: &ToolSpec) -> crate::Result<String> {
     let body = root["root ::= ".len()..].to_owned();
     *root = format!("root ::= \" \"? calls\ncalls ::= {body}");
     Ok(lines.join("\n"))
+}
+
+/// Where a template's own format puts a call (Hermes, Qwen 2.5 and others):
+/// `<tool_call>\n{"name": …, "arguments": …}\n</tool_call>`.
+pub const TAG_OPEN: &str = "<tool_call>";
+pub const TAG_CLOSE: &str = "</tool_call>";
+
+/// A call required, in a template's tagged format: the grammar of the reply's call blocks.
+pub(crate) fn tagged_calls_grammar(spec: &ToolSpec) -> crate::Result<String> {
+    let grammar = compact_json_grammar(&spec.call_schema(false))?;
+    let mut lines: Vec<String> = grammar.lines().map(str::to_owned).collect();
+    let root = lines
+        .iter_mut()
+        .find(|l| l.starts_with("root ::= "))
+        .ok_or_else(|| crate::EngineError::InvalidRequest("tools: the grammar has no root".into()))?;
+    let body = root["root ::= ".len()..].to_owned();
+    let block = format!("\"{TAG_OPEN}\\n\" call \"\\n{TAG_CLOSE}\"");
+    let more = if spec.parallel { format!(" (\"\\n\" {block})*") } else { String::new() };
+    *root = format!("root ::= {block}{more}\ncall ::= {body}");
+    Ok(lines.join("\n"))
+}
+
+/// The calls in a reply's `<tool_call>` blocks (the last one may lack its closing tag), or None
+/// when a block is not a call.
+fn parse_tagged(text: &str) -> Option<Vec<ToolCall>> {
+    let mut calls = Vec::new();
+    for block in text.split(TAG_OPEN).skip(1) {
+        let body = block.split(TAG_CLOSE).next().unwrap_or_default();
+        calls.extend(parse_calls(body.trim())?);
+    }
+    (!calls.is_empty()).then_some(calls)
 }
 
 /// Any other model: the grammar of the whole reply.
@@ -348,6 +394,9 @@ pub(crate) enum ToolReader {
     Marker { token: llama_cpp_2::token::LlamaToken, collecting: bool, buffer: String },
     /// The generic format: the whole reply is JSON, collected.
     Json { buffer: String },
+    /// A template's tagged format: text streams until `<tool_call>` appears (a partial tag at
+    /// the end waits in `pending` until decided); from there on everything is collected.
+    Tagged { pending: String, collecting: bool, buffer: String },
 }
 
 impl ToolReader {
@@ -365,9 +414,24 @@ impl ToolReader {
     /// Takes `text` when it belongs to calls being collected; gives it back otherwise.
     pub fn hold(&mut self, text: String) -> Option<String> {
         match self {
-            Self::Marker { collecting: true, buffer, .. } | Self::Json { buffer } => {
+            Self::Marker { collecting: true, buffer, .. } | Self::Json { buffer } | Self::Tagged { collecting: true, buffer, .. } => {
                 buffer.push_str(&text);
                 None
+            }
+            Self::Tagged { pending, collecting, buffer } => {
+                pending.push_str(&text);
+                if let Some(at) = pending.find(TAG_OPEN) {
+                    *buffer = pending.split_off(at);
+                    *collecting = true;
+                    return Some(std::mem::take(pending));
+                }
+                let n = pending.len();
+                let keep = (1..TAG_OPEN.len().min(n + 1))
+                    .rev()
+                    .find(|&k| pending.is_char_boundary(n - k) && TAG_OPEN.starts_with(&pending[n - k..]))
+                    .unwrap_or(0);
+                let rest = pending.split_off(n - keep);
+                Some(std::mem::replace(pending, rest))
             }
             _ => Some(text),
         }
@@ -377,6 +441,11 @@ impl ToolReader {
     pub fn finish(self) -> Option<ToolOutcome> {
         match self {
             Self::Off | Self::Marker { collecting: false, .. } => None,
+            Self::Tagged { pending, collecting: false, .. } => (!pending.is_empty()).then_some(ToolOutcome::Text(pending)),
+            Self::Tagged { buffer, .. } => Some(match parse_tagged(&buffer) {
+                Some(calls) => ToolOutcome::Calls(calls),
+                None => ToolOutcome::Text(buffer),
+            }),
             Self::Marker { buffer, .. } => Some(match parse_calls(&buffer) {
                 Some(calls) => ToolOutcome::Calls(calls),
                 None => ToolOutcome::Text(buffer),
@@ -458,6 +527,29 @@ mod tests {
         assert!(matches!(r.finish(), Some(ToolOutcome::Calls(c)) if c.len() == 1));
         let plain = ToolReader::Marker { token: marker, collecting: false, buffer: String::new() };
         assert_eq!(plain.finish(), None);
+    }
+
+    #[test]
+    fn tagged_calls_stream_text_until_the_tag_even_split_across_pieces() {
+        let mut r = ToolReader::Tagged { pending: String::new(), collecting: false, buffer: String::new() };
+        let mut shown = String::new();
+        for piece in ["Let me look ", "that up. <", "tool_", "call>\n{\"name\": \"f\", ", "\"arguments\": {\"x\": 1}}\n</tool_call>\n<tool_call>\n{\"name\": \"g\"}"] {
+            shown.push_str(&r.hold(piece.into()).unwrap_or_default());
+        }
+        assert_eq!(shown, "Let me look that up. ");
+        match r.finish() {
+            Some(ToolOutcome::Calls(c)) => {
+                assert_eq!(c.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["f", "g"]);
+                assert_eq!(c[0].arguments, r#"{"x":1}"#);
+            }
+            other => panic!("{other:?}"),
+        }
+        // A `<` that is not a tag is shown once it is clear it is not one.
+        let mut r = ToolReader::Tagged { pending: String::new(), collecting: false, buffer: String::new() };
+        assert_eq!(r.hold("a <".into()).as_deref(), Some("a "));
+        assert_eq!(r.hold("b> c".into()).as_deref(), Some("<b> c"));
+        assert_eq!(r.hold("<tool".into()).as_deref(), Some(""));
+        assert_eq!(r.finish(), Some(ToolOutcome::Text("<tool".into())));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Tool calls through the real engine: Mistral's own format (a tiny model with Mistral's real
-//! v3 and v7 tokenizers) and the generic JSON format (SmolLM2), each ending as calls whose
-//! names and arguments follow the tools' schemas.
+//! v3 and v7 tokenizers), a template's `<tool_call>` tags (SmolLM2 with Qwen 2.5's tool
+//! template, tests/fixtures/templates) and the generic JSON format (SmolLM2), each ending as
+//! calls whose names and arguments follow the tools' schemas.
 
 mod common;
 
@@ -15,8 +16,18 @@ use sirocco_engine::{
 };
 
 async fn load(file: &str) -> Engine {
+    load_with(file, None).await
+}
+
+/// Qwen 2.5's chat template: tools described by the template, calls in `<tool_call>` tags.
+fn qwen_template() -> String {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/templates/qwen2.5-tools.jinja");
+    std::fs::read_to_string(path).unwrap()
+}
+
+async fn load_with(file: &str, template: Option<String>) -> Engine {
     let engine = Engine::start();
-    let params = LoadParams { context_length: Some(2048), ..LoadParams::default() };
+    let params = LoadParams { context_length: Some(2048), chat_template_override: template, ..LoadParams::default() };
     engine.load(&common::fixture(file), params, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
     engine
 }
@@ -117,6 +128,35 @@ async fn the_generic_format_gives_calls_or_an_answer_never_raw_json() {
     } else {
         assert_valid(&calls, None);
     }
+}
+
+#[tokio::test]
+async fn a_template_with_its_own_tool_format_gets_tools_calls_and_results_its_way() {
+    let engine = load_with(common::SMOLLM2, Some(qwen_template())).await;
+    let (text, calls, stats) = run(&engine, request(ToolChoice::Required)).await;
+    assert_eq!(text, "", "nothing but the call");
+    assert_valid(&calls, None);
+    assert_eq!(stats.finish_reason, FinishReason::ToolCalls);
+    let (_, calls, _) = run(&engine, request(ToolChoice::Function("lights_off".into()))).await;
+    assert_valid(&calls, Some("lights_off"));
+
+    // The template writes the tools, the earlier call and its result itself.
+    let mut req = request(ToolChoice::Auto);
+    req.messages.push(ChatMessage {
+        tool_calls: vec![ToolCall { id: "call_1".into(), name: "set_unit".into(), arguments: r#"{"unit":"celsius"}"#.into() }],
+        ..ChatMessage::new(Role::Assistant, "")
+    });
+    req.messages.push(ChatMessage { tool_call_id: Some("call_1".into()), ..ChatMessage::new(Role::Tool, "done") });
+    let tokens = engine.prompt_tokens(req.messages.clone(), None, req.tools.clone()).await.unwrap();
+    let prompt = engine.detokenize(tokens, true).await.unwrap();
+    // As Python's json.dumps writes JSON (what the model was trained on).
+    assert!(prompt.contains(r#"<tools>
+{"type": "function", "function": {"name": "set_unit", "description": "Sets the temperature unit", "parameters": {"#), "{prompt}");
+    assert!(prompt.contains("<tool_call>\n{\"name\": \"set_unit\", \"arguments\": {\"unit\": \"celsius\"}}\n</tool_call>"), "{prompt}");
+    assert!(prompt.contains("<|im_start|>user\n<tool_response>\ndone\n</tool_response><|im_end|>"), "{prompt}");
+    assert!(!prompt.contains("You can call these tools"), "not the generic format: {prompt}");
+    let (text, calls, _) = run(&engine, req).await;
+    assert!(calls.is_empty() || !text.contains("<tool_call>"), "a tag never reaches the text: {text:?}");
 }
 
 #[tokio::test]

@@ -27,11 +27,15 @@ async fn serve_model(id: &str, api_key: Option<&str>, context: u32) -> RunningSe
 }
 
 async fn serve_configured(id: &str, api_key: Option<&str>, context: u32, max_pending: usize) -> RunningServer {
+    serve_loaded(id, api_key, max_pending, LoadParams { context_length: Some(context), ..LoadParams::default() }).await
+}
+
+async fn serve_loaded(id: &str, api_key: Option<&str>, max_pending: usize, params: LoadParams) -> RunningServer {
     let model = fixtures().join(format!("{id}.gguf"));
     assert!(model.is_file(), "missing fixture {} — run tests/fixtures/fetch.sh", model.display());
     let engine = Engine::start();
     let loaded = engine
-        .load(&model, LoadParams { context_length: Some(context), ..LoadParams::default() }, |_| {}, Arc::new(AtomicBool::new(false)))
+        .load(&model, params, |_| {}, Arc::new(AtomicBool::new(false)))
         .await
         .expect("SmolLM2 loads");
     let config = ServerConfig {
@@ -137,11 +141,15 @@ async fn completions_with_a_suffix_fill_in_the_middle() {
 }
 
 /// Tool calls through the official client, on a model with Mistral's own tool tokens (Mistral's
-/// real v3 tokenizer) and on one without (SmolLM2, the generic JSON format).
+/// real v3 tokenizer), on one whose template has its own `<tool_call>` format (SmolLM2 with
+/// Qwen 2.5's template) and on one without either (SmolLM2, the generic JSON format).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tool_calls_work_with_the_official_client() {
-    for (id, native) in [("mistral-v3", "mistral"), ("SmolLM2-135M-Instruct.Q4_1", "generic")] {
-        let server = serve_model(id, None, 2048).await;
+    let qwen = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/templates/qwen2.5-tools.jinja")).unwrap();
+    for (id, native) in [("mistral-v3", "mistral"), ("SmolLM2-135M-Instruct.Q4_1", "tagged"), ("SmolLM2-135M-Instruct.Q4_1", "generic")] {
+        let template = (native == "tagged").then(|| qwen.clone());
+        let params = LoadParams { context_length: Some(2048), chat_template_override: template, ..LoadParams::default() };
+        let server = serve_loaded(id, None, ServerConfig::default().max_pending, params).await;
         let python = fixtures().join("venv/bin/python");
         let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/server/openai_tools.py");
         let out = tokio::process::Command::new(python)
