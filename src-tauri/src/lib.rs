@@ -21,6 +21,7 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             app.manage(state);
             Ok(())
         })
+        .on_window_event(save_before_closing)
         .invoke_handler(tauri::generate_handler![
             commands::models::list_models,
             commands::models::load_model,
@@ -45,6 +46,7 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::server::server_status,
             commands::conversations::conversations_list,
             commands::conversations::conversation_open,
+            commands::conversations::conversation_leave,
             commands::conversations::conversation_older,
             commands::conversations::conversation_rename,
             commands::conversations::conversation_pin,
@@ -66,6 +68,26 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::personas::persona_delete,
             commands::personas::persona_import_card,
         ])
+}
+
+/// Closing the window first saves every conversation cache the engine holds (the model is
+/// unloaded, which saves them), without blocking the event loop; then the window goes. A
+/// second close request, or ten seconds, and it goes anyway.
+fn save_before_closing(window: &tauri::Window, event: &tauri::WindowEvent) {
+    use std::sync::atomic::Ordering;
+    use tauri::Manager;
+    let tauri::WindowEvent::CloseRequested { api, .. } = event else { return };
+    let state = window.state::<AppState>();
+    if state.closing.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    api.prevent_close();
+    tracing::info!("saving the conversations' caches before the window closes");
+    let (window, engine) = (window.clone(), state.engine.clone());
+    tauri::async_runtime::spawn(async move {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), engine.unload()).await;
+        let _ = window.destroy();
+    });
 }
 
 pub fn run() {

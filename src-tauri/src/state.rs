@@ -27,6 +27,8 @@ pub struct AppState {
     pub server: tokio::sync::Mutex<Option<sirocco_server::RunningServer>>,
     /// The model the engine has loaded, as the server names it.
     pub served: Mutex<Option<sirocco_server::ServedModel>>,
+    /// The window asked to close and its conversations' caches are being saved.
+    pub closing: std::sync::atomic::AtomicBool,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ impl AppState {
             downloads: Mutex::new(HashMap::new()),
             server: tokio::sync::Mutex::new(None),
             served: Mutex::new(None),
+            closing: std::sync::atomic::AtomicBool::new(false),
         })
     }
 

@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { join } from 'node:path';
-import { artifacts, makeModelsFolder, startApp } from './harness.mjs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { artifacts, fixtures, makeModelsFolder, startApp } from './harness.mjs';
 
 let app;
 let browser;
@@ -189,7 +191,22 @@ test('search finds a message and opens its conversation on the branch that holds
   await browser.keys('Escape');
 });
 
+/** The conversation caches saved to disk: file name → modification time. */
+function savedStates() {
+  const dir = join(home, 'data', 'dev.sirocco.app', 'kv-states');
+  if (!existsSync(dir)) return {};
+  return Object.fromEntries(readdirSync(dir).filter((f) => /^conversation-\d+\..+\.kv$/.test(f)).map((f) => [f, statSync(join(dir, f)).mtimeMs]));
+}
+
 test('after a restart every conversation, branch and persona is still there', async () => {
+  // Leaving a conversation (opening another, starting one) saved its cache.
+  assert.ok(Object.keys(savedStates()).length >= 1, 'a left conversation has its cache on disk');
+  // Closing the window (as its close button does) saves the one on screen too, then the app goes.
+  const closedAt = Date.now();
+  execFileSync(join(fixtures, 'venv', 'bin', 'python'), [join(import.meta.dirname, 'close-window.py'), 'Sirocco']);
+  await browser.waitUntil(async () => Object.values(savedStates()).some((t) => t >= closedAt), {
+    timeout: 20_000, timeoutMsg: 'closing the window saved no conversation cache',
+  });
   await app.stop();
   await start();
   await browser.waitUntil(async () => (await $$('[data-testid="conversation-title"]')).length === 2, { timeout: 20_000 });

@@ -11,7 +11,7 @@ import { remote } from 'webdriverio';
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const artifacts = join(repo, 'target', 'e2e');
 const app = process.env.SIROCCO_APP_BIN ?? join(repo, 'target', 'debug', 'sirocco-app');
-const fixtures = process.env.SIROCCO_FIXTURES ?? join(process.env.HOME, '.cache', 'sirocco', 'fixtures');
+export const fixtures = process.env.SIROCCO_FIXTURES ?? join(process.env.HOME, '.cache', 'sirocco', 'fixtures');
 
 /** A models folder with the real SmolLM2 and one file that is not a model at all. */
 export function makeModelsFolder() {

@@ -95,6 +95,18 @@ pub enum TurnEvent {
 /// every event and returns `false` when nobody listens any more (the turn then stops, and what
 /// was generated is kept). Errors before the answer starts are returned; errors after it are
 /// saved with the answer and emitted.
+/// The engine's name for a conversation's cache (its KV state is saved under it).
+pub fn cache_key(conversation_id: i64) -> String {
+    format!("conversation-{conversation_id}")
+}
+
+/// The user left the conversation: its cache is saved to disk (when the engine holds it), so
+/// coming back — even after a restart — does not read the whole history again. True when a
+/// state was written.
+pub async fn leave(engine: &Engine, conversation_id: i64) -> sirocco_engine::Result<bool> {
+    engine.persist_state(cache_key(conversation_id)).await
+}
+
 pub async fn run_turn(
     store: &Store,
     engine: &Engine,
@@ -199,7 +211,7 @@ pub async fn run_turn(
         reply_prefix: prefix,
         overflow: request.overflow,
         // The conversation's cache is kept (and saved) under its id.
-        cache_key: Some(format!("conversation-{conversation_id}")),
+        cache_key: Some(cache_key(conversation_id)),
         ..GenerateRequest::new(messages, request.sampling.clone())
     };
     let mut generation = match engine.generate(generation) {

@@ -35,6 +35,13 @@ pub async fn conversation_open(state: State<'_, AppState>, id: i64, through: Opt
     Ok(ConversationView { conversation: state.store.conversation(id).await?, page: state.store.branch_page(id, None, PAGE).await? })
 }
 
+/// The user left conversation `id` (opened another, started a new one): its cache is saved so
+/// coming back skips reading the history again. Nothing to save is not an error.
+#[tauri::command]
+pub async fn conversation_leave(state: State<'_, AppState>, id: i64) -> IpcResult<bool> {
+    Ok(sirocco_chat::leave(&state.engine, id).await.unwrap_or(false))
+}
+
 /// The messages of the branch on screen above `before`.
 #[tauri::command]
 pub async fn conversation_older(state: State<'_, AppState>, id: i64, before: i64) -> IpcResult<BranchPage> {

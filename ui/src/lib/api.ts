@@ -312,6 +312,8 @@ export function chatTurn(request: TurnRequest, onEvent: (event: TurnEvent) => vo
 
 export const conversationsList = () => invoke<ConversationInfo[]>('conversations_list');
 /** Opens a conversation; `through` (a search hit's message) picks the branch that holds it. */
+/** The user left a conversation: its cache is saved so coming back is fast, even after a restart. */
+export const conversationLeave = (id: number) => invoke<boolean>('conversation_leave', { id });
 export const conversationOpen = (id: number, through: number | null = null) =>
   invoke<ConversationView>('conversation_open', { id, through });
 export const conversationRename = (id: number, title: string) => invoke<void>('conversation_rename', { id, title });
