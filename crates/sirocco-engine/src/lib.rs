@@ -34,5 +34,5 @@ pub use error::{EngineError, Result};
 pub use gguf_file::GgufSummary;
 pub use overflow::OverflowPolicy;
 pub use prompt::PromptFormatKind;
-pub use sampling::SamplingParams;
+pub use sampling::{SamplingParams, RANDOM_SEED};
 pub use tools::{Tool, ToolCall, ToolChoice, ToolSpec};

@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::{EngineError, Result};
 
+/// llama.cpp's `LLAMA_DEFAULT_SEED`: its sampler draws a random seed.
+pub const RANDOM_SEED: u32 = u32::MAX;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct SamplingParams {
@@ -27,6 +30,8 @@ pub struct SamplingParams {
     pub frequency_penalty: f32,
     /// How many recent tokens the penalties look at.
     pub penalty_last_n: i32,
+    /// The sampler's seed; [`RANDOM_SEED`] (the default) draws a new one per request, so a
+    /// regenerated answer differs. A fixed seed repeats an answer exactly.
     pub seed: u32,
     pub max_tokens: u32,
     /// Keep generating past end-of-turn tokens (benchmarks; llama.cpp's `ignore_eos`).
@@ -50,7 +55,7 @@ impl Default for SamplingParams {
             presence_penalty: 0.0,
             frequency_penalty: 0.0,
             penalty_last_n: 64,
-            seed: 0xC0FFEE,
+            seed: RANDOM_SEED,
             max_tokens: 1024,
             ignore_eos: false,
             stop: Vec::new(),

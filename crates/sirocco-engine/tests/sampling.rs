@@ -36,6 +36,25 @@ fn greedy(max_tokens: u32) -> SamplingParams {
     SamplingParams { temperature: 0.0, max_tokens, ..SamplingParams::default() }
 }
 
+/// Without a seed every answer is drawn afresh (regenerate gives another answer); with one, the
+/// same answer comes back.
+#[tokio::test]
+async fn answers_vary_unless_a_seed_is_set() {
+    let engine = engine_with(LoadParams { context_length: Some(512), ..LoadParams::default() }).await.unwrap();
+    let q = "Write a short poem about the sea.";
+    let free = SamplingParams { temperature: 1.0, max_tokens: 32, ..SamplingParams::default() };
+    assert_eq!(free.seed, sirocco_engine::RANDOM_SEED);
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        answers.push(ask(&engine, q, free.clone()).await.unwrap().0);
+    }
+    assert!(answers.iter().any(|a| a != &answers[0]), "three unseeded answers were identical: {answers:?}");
+    let seeded = SamplingParams { seed: 1234, ..free };
+    let a = ask(&engine, q, seeded.clone()).await.unwrap().0;
+    let b = ask(&engine, q, seeded).await.unwrap().0;
+    assert_eq!(a, b, "a fixed seed repeats the answer");
+}
+
 #[tokio::test]
 async fn stop_strings_end_the_reply_before_the_stop() {
     let engine = engine_with(LoadParams::default()).await.unwrap();
