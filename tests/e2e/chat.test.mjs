@@ -31,6 +31,15 @@ async function pickModel(namePart) {
   assert.fail(`no model option contains ${namePart}`);
 }
 
+/** Temperature 0: the answer is the model's most likely one (tests compare its words). */
+async function greedy() {
+  await browser.execute(() => {
+    const slider = document.querySelector('[data-testid="temperature-slider"]');
+    slider.value = '0';
+    slider.dispatchEvent(new Event('input', { bubbles: true }));
+  });
+}
+
 async function send(text) {
   const input = await $('[data-testid="composer-input"]');
   await input.waitForEnabled({ timeout: 10_000 });
@@ -69,6 +78,7 @@ test('pick SmolLM2, send a message and see the answer stream in', async () => {
   await loadedName.waitForExist({ timeout: 60_000 });
   assert.match(await loadedName.getProperty('textContent'), /SmolLM2-135M-Instruct/);
 
+  await greedy();
   await send('What is the capital of France?');
   const reply = await lastAssistant();
   // Streaming: text appears before the reply is finished (its stats are not there yet).
@@ -124,4 +134,21 @@ test('stop ends a long answer', async () => {
   // The composer is usable again.
   await (await $('[data-testid="send-button"]')).waitForExist({ timeout: 5_000 });
   await browser.saveScreenshot(join(artifacts, 'chat-stopped.png'));
+});
+
+test('stop strings and a seed set in the panel reach the answer', async () => {
+  // A new chat at temperature 0, so the answer is known; stop before "Paris".
+  await (await $('[data-testid="new-chat"]')).click();
+  await greedy();
+  await (await $('[data-testid="stop-input"]')).setValue('Paris');
+  await (await $('[data-testid="seed-input"]')).setValue('7');
+  assert.match(await (await $('[data-testid="settings-panel"]')).getText(), /The same seed repeats an answer/);
+  await browser.saveScreenshot(join(artifacts, 'settings-sampling.png'));
+  await send('What is the capital of France? Answer in one sentence.');
+  const reply = await lastAssistant();
+  const stats = await reply.$('[data-testid="message-stats"]');
+  await stats.waitForDisplayed({ timeout: 120_000 });
+  const answer = await reply.$('[data-testid="message-text"]').getText();
+  assert.match(answer, /capital of France is/, answer);
+  assert.doesNotMatch(answer, /Paris/, 'the answer ended before the stop string');
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyPreset, defaultSettings, differsFromPreset, loadParamsOf, needsReload, presetParamsOf, samplingOf } from './settings';
+import { applyPreset, defaultSettings, differsFromPreset, loadParamsOf, needsReload, presetParamsOf, RANDOM_SEED, samplingOf } from './settings';
 import type { PresetParams } from './api';
 
 describe('settings', () => {
@@ -19,8 +19,11 @@ describe('settings', () => {
 
   it('sends the sampling fields the panel edits', () => {
     expect(samplingOf({ ...defaultSettings(), temperature: 0 })).toEqual({
-      temperature: 0, top_k: 40, top_p: 0.95, min_p: 0.05, repeat_penalty: 1.1, max_tokens: 1024,
+      temperature: 0, top_k: 40, top_p: 0.95, min_p: 0.05, repeat_penalty: 1.1, presence_penalty: 0, frequency_penalty: 0,
+      seed: RANDOM_SEED, stop: [], max_tokens: 1024,
     });
+    const fixed = samplingOf({ ...defaultSettings(), seed: 42, stop: ['###', '\nUser:'], presence_penalty: 0.5 });
+    expect([fixed.seed, fixed.stop, fixed.presence_penalty]).toEqual([42, ['###', '\nUser:'], 0.5]);
   });
 
   const code: PresetParams = {
@@ -41,8 +44,11 @@ describe('settings', () => {
     const applied = applyPreset(s, code);
     expect(applied).toMatchObject({ temperature: 0.15, max_tokens: 2048, system_prompt: 'You are an expert programmer.', overflow: 'drop_middle' });
     expect([applied.context_length, applied.gpu_layers, applied.kv_cache_type]).toEqual([3072, 12, 'q8_0']);
+    expect([applied.seed, applied.stop]).toEqual([1, ['###']]);
+    expect(applyPreset(s, { ...code, sampling: { ...code.sampling, seed: RANDOM_SEED } }).seed).toBeNull();
     expect(differsFromPreset(applied, code)).toBe(false);
     expect(differsFromPreset({ ...applied, temperature: 0.5 }, code)).toBe(true);
+    expect(differsFromPreset({ ...applied, stop: ['###', 'END'] }, code)).toBe(true);
   });
 
   it('saves the screen into a preset without losing fields the panel does not show', () => {

@@ -11,10 +11,19 @@ export interface ChatSettings {
   top_p: number;
   min_p: number;
   repeat_penalty: number;
+  presence_penalty: number;
+  frequency_penalty: number;
+  /** `null`: a new random seed for every answer (so Regenerate gives another one). */
+  seed: number | null;
+  /** The answer ends before any of these. */
+  stop: string[];
   max_tokens: number;
   system_prompt: string;
   overflow: OverflowPolicy;
 }
+
+/** The engine's "random seed" (llama.cpp's LLAMA_DEFAULT_SEED). */
+export const RANDOM_SEED = 0xffffffff;
 
 export const defaultSettings = (): ChatSettings => ({
   context_length: 4096,
@@ -25,6 +34,10 @@ export const defaultSettings = (): ChatSettings => ({
   top_p: 0.95,
   min_p: 0.05,
   repeat_penalty: 1.1,
+  presence_penalty: 0,
+  frequency_penalty: 0,
+  seed: null,
+  stop: [],
   max_tokens: 1024,
   system_prompt: '',
   overflow: 'stop',
@@ -47,6 +60,10 @@ export function samplingOf(s: ChatSettings): Partial<SamplingParams> {
     top_p: s.top_p,
     min_p: s.min_p,
     repeat_penalty: s.repeat_penalty,
+    presence_penalty: s.presence_penalty,
+    frequency_penalty: s.frequency_penalty,
+    seed: s.seed ?? RANDOM_SEED,
+    stop: s.stop,
     max_tokens: s.max_tokens,
   };
 }
@@ -72,6 +89,10 @@ export function applyPreset(current: ChatSettings, p: PresetParams): ChatSetting
     top_p: p.sampling.top_p,
     min_p: p.sampling.min_p,
     repeat_penalty: p.sampling.repeat_penalty,
+    presence_penalty: p.sampling.presence_penalty,
+    frequency_penalty: p.sampling.frequency_penalty,
+    seed: p.sampling.seed === RANDOM_SEED ? null : p.sampling.seed,
+    stop: [...p.sampling.stop],
     max_tokens: p.sampling.max_tokens,
     system_prompt: p.system_prompt,
     overflow: p.overflow,
@@ -98,5 +119,6 @@ export function presetParamsOf(s: ChatSettings, base: PresetParams): PresetParam
 /** True when the settings on screen differ from the preset's. */
 export function differsFromPreset(s: ChatSettings, p: PresetParams): boolean {
   const a = applyPreset(s, p);
-  return (Object.keys(a) as (keyof ChatSettings)[]).some((k) => a[k] !== s[k]);
+  const same = (x: unknown, y: unknown) => (Array.isArray(x) ? JSON.stringify(x) === JSON.stringify(y) : x === y);
+  return (Object.keys(a) as (keyof ChatSettings)[]).some((k) => !same(a[k], s[k]));
 }
