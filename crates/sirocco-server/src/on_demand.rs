@@ -139,11 +139,18 @@ impl ServerState {
             return Ok(());
         }
         tracing::info!(model = id, "loading on demand");
-        let model = self
-            .engine
-            .load(&entry.path, entry.params, |_| {}, Arc::new(AtomicBool::new(false)))
-            .await
-            .map_err(|e| ApiError::unavailable(format!("Could not load {id}: {e}")))?;
+        let model = match self.engine.load(&entry.path, entry.params, |_| {}, Arc::new(AtomicBool::new(false))).await {
+            Ok(model) => model,
+            Err(e) => {
+                // The old model went before the new one was read: nothing is loaded now.
+                *self.served.write().unwrap() = None;
+                self.switching.loaded_here.store(false, Ordering::SeqCst);
+                if let Some(tell) = &on_demand.on_change {
+                    tell(None);
+                }
+                return Err(ApiError::unavailable(format!("Could not load {id}: {e}")));
+            }
+        };
         let served = ServedModel { id: id.to_owned(), context_length: model.context_length };
         *self.served.write().unwrap() = Some(served.clone());
         self.switching.loaded_here.store(true, Ordering::SeqCst);

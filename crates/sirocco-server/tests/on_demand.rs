@@ -23,11 +23,16 @@ fn fixtures() -> PathBuf {
 type Changes = Arc<Mutex<Vec<Option<ServedModel>>>>;
 
 async fn serve(idle_unload: Option<Duration>) -> (RunningServer, Changes) {
+    serve_with(idle_unload, Vec::new()).await
+}
+
+async fn serve_with(idle_unload: Option<Duration>, extra: Vec<CatalogModel>) -> (RunningServer, Changes) {
     let changes: Changes = Arc::default();
     let seen = changes.clone();
     let on_demand = OnDemand {
         catalog: Arc::new(move || {
-            Box::pin(async {
+            let extra = extra.clone();
+            Box::pin(async move {
                 [(SMOLLM2, 1024), (CODER, 512)]
                     .into_iter()
                     .map(|(id, context)| CatalogModel {
@@ -36,6 +41,7 @@ async fn serve(idle_unload: Option<Duration>) -> (RunningServer, Changes) {
                         // Each model's own saved settings.
                         params: LoadParams { context_length: Some(context), ..LoadParams::default() },
                     })
+                    .chain(extra)
                     .collect()
             })
         }),
@@ -150,5 +156,26 @@ async fn an_idle_model_is_unloaded_and_comes_back_when_named() {
     let (status, body) = chat(&http, &server, SMOLLM2, 2).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(changes.lock().unwrap().len(), 3, "loaded, unloaded, loaded again");
+    server.stop().await;
+}
+
+/// A library file that does not load: a clear 503, the server says nothing is loaded (the old
+/// model went first), and the next request for a good model loads it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_that_fails_to_load_leaves_a_clear_error_and_a_usable_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.gguf");
+    std::fs::write(&broken, b"GGUF\x03\0\0\0 not really a model").unwrap();
+    let extra = vec![CatalogModel { id: "broken".into(), path: broken, params: LoadParams::default() }];
+    let (server, changes) = serve_with(None, extra).await;
+    let http = reqwest::Client::new();
+    assert_eq!(chat(&http, &server, SMOLLM2, 2).await.0, 200);
+    let (status, body) = chat(&http, &server, "broken", 2).await;
+    assert_eq!(status, 503, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().starts_with("Could not load broken:"), "{body}");
+    assert_eq!(health(&http, &server).await["model"], Value::Null);
+    assert_eq!(changes.lock().unwrap().last(), Some(&None), "the app is told nothing is loaded");
+    assert_eq!(chat(&http, &server, SMOLLM2, 2).await.0, 200);
+    assert_eq!(health(&http, &server).await["model"], SMOLLM2);
     server.stop().await;
 }
