@@ -143,6 +143,7 @@ test('stop strings and a seed set in the panel reach the answer', async () => {
   await (await $('[data-testid="stop-input"]')).setValue('Paris');
   await (await $('[data-testid="seed-input"]')).setValue('7');
   assert.match(await (await $('[data-testid="settings-panel"]')).getText(), /The same seed repeats an answer/);
+  await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
   await browser.saveScreenshot(join(artifacts, 'settings-sampling.png'));
   await send('What is the capital of France? Answer in one sentence.');
   const reply = await lastAssistant();

@@ -35,6 +35,7 @@ test('a request naming a library model loads it, and the app shows it loaded', a
   const port = await freePort();
   await (await $('[data-testid="server-port"]')).setValue(String(port));
   assert.equal(await (await $('[data-testid="server-on-demand"]')).isSelected(), true, 'on by default');
+  await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
   await browser.saveScreenshot(join(artifacts, 'server-off.png'));
   await (await $('[data-testid="server-toggle"]')).click();
   await (await $('[data-testid="server-url"]')).waitForExist({ timeout: 10_000 });
