@@ -198,18 +198,23 @@ fn compact_json_grammar(schema: &Value) -> crate::Result<String> {
     Ok(lines.join("\n"))
 }
 
+/// `grammar` with its root rule renamed `inner` and a new root made by `root` from that name.
+fn wrap_root(grammar: &str, inner: &str, root: impl FnOnce(&str) -> String) -> crate::Result<String> {
+    let mut lines: Vec<String> = grammar.lines().map(str::to_owned).collect();
+    let line = lines
+        .iter_mut()
+        .find(|l| l.starts_with("root ::= "))
+        .ok_or_else(|| crate::EngineError::InvalidRequest("tools: the grammar has no root".into()))?;
+    let body = line["root ::= ".len()..].to_owned();
+    *line = format!("root ::= {}\n{inner} ::= {body}", root(inner));
+    Ok(lines.join("\n"))
+}
+
 /// Mistral, a call required: the grammar of what follows `[TOOL_CALLS]` — the calls' JSON,
 /// after the space SentencePiece vocabularies put before it.
 pub(crate) fn mistral_calls_grammar(spec: &ToolSpec) -> crate::Result<String> {
     let grammar = compact_json_grammar(&spec.mistral_calls_schema())?;
-    let mut lines: Vec<String> = grammar.lines().map(str::to_owned).collect();
-    let root = lines
-        .iter_mut()
-        .find(|l| l.starts_with("root ::= "))
-        .ok_or_else(|| crate::EngineError::InvalidRequest("tools: the grammar has no root".into()))?;
-    let body = root["root ::= ".len()..].to_owned();
-    *root = format!("root ::= \" \"? calls\ncalls ::= {body}");
-    Ok(lines.join("\n"))
+    wrap_root(&grammar, "calls", |calls| format!("\" \"? {calls}"))
 }
 
 /// Where a template's own format puts a call (Hermes, Qwen 2.5 and others):
@@ -220,16 +225,10 @@ pub const TAG_CLOSE: &str = "</tool_call>";
 /// A call required, in a template's tagged format: the grammar of the reply's call blocks.
 pub(crate) fn tagged_calls_grammar(spec: &ToolSpec) -> crate::Result<String> {
     let grammar = compact_json_grammar(&spec.call_schema(false))?;
-    let mut lines: Vec<String> = grammar.lines().map(str::to_owned).collect();
-    let root = lines
-        .iter_mut()
-        .find(|l| l.starts_with("root ::= "))
-        .ok_or_else(|| crate::EngineError::InvalidRequest("tools: the grammar has no root".into()))?;
-    let body = root["root ::= ".len()..].to_owned();
-    let block = format!("\"{TAG_OPEN}\\n\" call \"\\n{TAG_CLOSE}\"");
-    let more = if spec.parallel { format!(" (\"\\n\" {block})*") } else { String::new() };
-    *root = format!("root ::= {block}{more}\ncall ::= {body}");
-    Ok(lines.join("\n"))
+    wrap_root(&grammar, "call", |call| {
+        let block = format!("\"{TAG_OPEN}\\n\" {call} \"\\n{TAG_CLOSE}\"");
+        if spec.parallel { format!("{block} (\"\\n\" {block})*") } else { block }
+    })
 }
 
 /// The calls in a reply's `<tool_call>` blocks (the last one may lack its closing tag), or None

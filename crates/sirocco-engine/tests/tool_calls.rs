@@ -58,6 +58,17 @@ fn request(choice: ToolChoice) -> GenerateRequest {
     GenerateRequest { tools: Some(tools(choice)), ..GenerateRequest::new(messages, sampling) }
 }
 
+/// The request after the model called `set_unit` and the tool answered "done".
+fn after_a_call() -> GenerateRequest {
+    let mut req = request(ToolChoice::Auto);
+    req.messages.push(ChatMessage {
+        tool_calls: vec![ToolCall { id: "call_1".into(), name: "set_unit".into(), arguments: r#"{"unit":"celsius"}"#.into() }],
+        ..ChatMessage::new(Role::Assistant, "")
+    });
+    req.messages.push(ChatMessage { tool_call_id: Some("call_1".into()), ..ChatMessage::new(Role::Tool, "done") });
+    req
+}
+
 /// The reply's text, its calls and its stats.
 async fn run(engine: &Engine, request: GenerateRequest) -> (String, Vec<ToolCall>, GenerationStats) {
     let mut g = engine.generate(request).unwrap();
@@ -141,12 +152,7 @@ async fn a_template_with_its_own_tool_format_gets_tools_calls_and_results_its_wa
     assert_valid(&calls, Some("lights_off"));
 
     // The template writes the tools, the earlier call and its result itself.
-    let mut req = request(ToolChoice::Auto);
-    req.messages.push(ChatMessage {
-        tool_calls: vec![ToolCall { id: "call_1".into(), name: "set_unit".into(), arguments: r#"{"unit":"celsius"}"#.into() }],
-        ..ChatMessage::new(Role::Assistant, "")
-    });
-    req.messages.push(ChatMessage { tool_call_id: Some("call_1".into()), ..ChatMessage::new(Role::Tool, "done") });
+    let req = after_a_call();
     let tokens = engine.prompt_tokens(req.messages.clone(), None, req.tools.clone()).await.unwrap();
     let prompt = engine.detokenize(tokens, true).await.unwrap();
     // As Python's json.dumps writes JSON (what the model was trained on).
@@ -162,12 +168,7 @@ async fn a_template_with_its_own_tool_format_gets_tools_calls_and_results_its_wa
 #[tokio::test]
 async fn a_conversation_with_calls_and_results_continues() {
     let engine = load(common::SMOLLM2).await;
-    let mut req = request(ToolChoice::Auto);
-    req.messages.push(ChatMessage {
-        tool_calls: vec![ToolCall { id: "call_1".into(), name: "set_unit".into(), arguments: r#"{"unit":"celsius"}"#.into() }],
-        ..ChatMessage::new(Role::Assistant, "")
-    });
-    req.messages.push(ChatMessage { tool_call_id: Some("call_1".into()), ..ChatMessage::new(Role::Tool, "done") });
+    let req = after_a_call();
     // The model reads its earlier call as the JSON it was asked for, and the result after it.
     let tokens = engine.prompt_tokens(req.messages.clone(), None, req.tools.clone()).await.unwrap();
     let prompt = engine.detokenize(tokens, true).await.unwrap();
