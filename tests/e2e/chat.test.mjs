@@ -47,7 +47,28 @@ async function send(text) {
   await (await $('[data-testid="send-button"]')).click();
 }
 
-const lastAssistant = () => $('(//*[@data-testid="message-assistant"])[last()]');
+/** The last answer's text and stats line, read in one step: the list re-renders while an answer
+ *  streams (and when it gets its id), so element handles held across reads go stale. */
+const lastAnswer = () =>
+  browser.execute(() => {
+    const all = document.querySelectorAll('[data-testid="message-assistant"]');
+    const last = all[all.length - 1];
+    return {
+      count: all.length,
+      text: last?.querySelector('[data-testid="message-text"]')?.textContent ?? '',
+      stats: last?.querySelector('[data-testid="message-stats"]')?.textContent ?? null,
+    };
+  });
+
+/** Waits for the answer after `before` answers to finish; its text and stats. */
+async function finishedAnswer(before, timeout = 120_000) {
+  let answer;
+  await browser.waitUntil(async () => {
+    answer = await lastAnswer();
+    return answer.count > before && answer.stats !== null;
+  }, { timeout, timeoutMsg: 'the answer did not finish' });
+  return answer;
+}
 
 test('the window opens on the chat screen with the models folder listed', async () => {
   const empty = await $('[data-testid="empty-state"]');
@@ -79,19 +100,15 @@ test('pick SmolLM2, send a message and see the answer stream in', async () => {
   assert.match(await loadedName.getProperty('textContent'), /SmolLM2-135M-Instruct/);
 
   await greedy();
+  const before = (await lastAnswer()).count;
   await send('What is the capital of France?');
-  const reply = await lastAssistant();
-  // Streaming: text appears before the reply is finished (its stats are not there yet).
-  await browser.waitUntil(
-    async () => (await reply.$('[data-testid="message-text"]').isExisting()) &&
-      (await reply.$('[data-testid="message-text"]').getText()).length > 0,
-    { timeout: 60_000, timeoutMsg: 'no streamed text' },
-  );
-  const stats = await reply.$('[data-testid="message-stats"]');
-  await stats.waitForDisplayed({ timeout: 120_000 });
-  assert.match(await stats.getText(), /tok\/s/);
-  const answer = await reply.$('[data-testid="message-text"]').getText();
-  assert.match(answer, /Paris/);
+  await browser.waitUntil(async () => {
+    const a = await lastAnswer();
+    return a.count > before && a.text.length > 0;
+  }, { timeout: 60_000, timeoutMsg: 'no streamed text' });
+  const answer = await finishedAnswer(before);
+  assert.match(answer.stats, /tok\/s/);
+  assert.match(answer.text, /Paris/);
   await browser.saveScreenshot(join(artifacts, 'chat.png'));
 });
 
@@ -120,17 +137,15 @@ test('the settings panel shows the planner\'s estimate and applies a new context
 });
 
 test('stop ends a long answer', async () => {
+  const before = (await lastAnswer()).count;
   await send('Write a very long story about a dragon who learns to bake bread. Make it at least 2000 words.');
-  const reply = await lastAssistant();
-  await browser.waitUntil(
-    async () => (await reply.$('[data-testid="message-text"]').isExisting()) &&
-      (await reply.$('[data-testid="message-text"]').getText()).length > 20,
-    { timeout: 60_000, timeoutMsg: 'no streamed text' },
-  );
+  await browser.waitUntil(async () => {
+    const a = await lastAnswer();
+    return a.count > before && a.text.length > 20;
+  }, { timeout: 60_000, timeoutMsg: 'no streamed text' });
   await (await $('[data-testid="stop-button"]')).click();
-  const stats = await reply.$('[data-testid="message-stats"]');
-  await stats.waitForDisplayed({ timeout: 10_000 });
-  assert.match(await stats.getText(), /stopped/);
+  const answer = await finishedAnswer(before, 10_000);
+  assert.match(answer.stats, /stopped/);
   // The composer is usable again.
   await (await $('[data-testid="send-button"]')).waitForExist({ timeout: 5_000 });
   await browser.saveScreenshot(join(artifacts, 'chat-stopped.png'));
@@ -145,11 +160,9 @@ test('stop strings and a seed set in the panel reach the answer', async () => {
   assert.match(await (await $('[data-testid="settings-panel"]')).getText(), /The same seed repeats an answer/);
   await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
   await browser.saveScreenshot(join(artifacts, 'settings-sampling.png'));
+  const before = (await lastAnswer()).count;
   await send('What is the capital of France? Answer in one sentence.');
-  const reply = await lastAssistant();
-  const stats = await reply.$('[data-testid="message-stats"]');
-  await stats.waitForDisplayed({ timeout: 120_000 });
-  const answer = await reply.$('[data-testid="message-text"]').getText();
+  const { text: answer } = await finishedAnswer(before);
   assert.match(answer, /capital of France is/, answer);
   assert.doesNotMatch(answer, /Paris/, 'the answer ended before the stop string');
 });
