@@ -110,9 +110,15 @@ test('a download shows progress, resumes after an app restart and is then chatte
   await input.waitForEnabled({ timeout: 30_000 });
   await input.setValue('Say hello.');
   await (await $('[data-testid="send-button"]')).click();
-  const reply = await $('(//*[@data-testid="message-assistant"])[last()]');
-  await app.browser.waitUntil(async () => (await text(reply)).trim().length > 10, { timeout: 60_000 });
-  await app.browser.waitUntil(async () => /tok\/s/.test(await text(reply)), { timeout: 60_000 });
+  // Read in one step each time: the answer's element is replaced while it streams.
+  const reply = () =>
+    app.browser.execute(() => {
+      const all = document.querySelectorAll('[data-testid="message-assistant"]');
+      return all[all.length - 1]?.textContent ?? '';
+    });
+  await app.browser.waitUntil(async () => (await reply()).trim().length > 10 && /tok\/s/.test(await reply()), {
+    timeout: 120_000, timeoutMsg: 'the downloaded model did not answer',
+  });
 
   // It is in the library, downloaded from its repository.
   await (await $('[data-testid="nav-library"]')).click();
