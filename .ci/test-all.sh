@@ -17,12 +17,13 @@ mkdir -p "$logs"
 echo "== UI build"
 npm --workspace ui run build --silent
 echo "== Rust tests"
-cargo test --workspace --color never 2>&1 | tee "$logs/cargo.log"
+# Every stage runs (a failure in one still shows the others); the verdict comes at the end.
+cargo test --workspace --color never 2>&1 | tee "$logs/cargo.log" || true
 echo "== UI unit tests"
-npm --workspace ui run test --silent -- --color=false 2>&1 | tee "$logs/ui.log"
+npm --workspace ui run test --silent -- --color=false 2>&1 | tee "$logs/ui.log" || true
 echo "== End to end (real webview)"
 cargo build
-bash tests/e2e/run.sh 2>&1 | tee "$logs/e2e.log"
+bash tests/e2e/run.sh 2>&1 | tee "$logs/e2e.log" || true
 
 strip() { sed 's/\x1b\[[0-9;]*m//g' "$1"; }
 rust=$(strip "$logs/cargo.log" | awk '/^test result:/ {p+=$4; f+=$6} END {print p+0, f+0}')
@@ -34,3 +35,8 @@ echo "ui: $up passed, $uf failed"
 echo "e2e: $ep passed, $ef failed"
 echo "took $(( $(date +%s) - started )) s"
 echo "all: $((rp + up + ep)) passed, $((rf + uf + ef)) failed"
+# Failed tests, or a stage that ran no tests at all (it did not build), fail the run.
+if [ $((rf + uf + ef)) -ne 0 ] || [ "$rp" -eq 0 ] || [ "$up" -eq 0 ] || [ "$ep" -eq 0 ]; then
+  echo "FAILED"
+  exit 1
+fi

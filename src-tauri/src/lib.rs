@@ -87,6 +87,8 @@ fn save_before_closing(window: &tauri::Window, event: &tauri::WindowEvent) {
     tauri::async_runtime::spawn(async move {
         let _ = tokio::time::timeout(std::time::Duration::from_secs(10), engine.unload()).await;
         let _ = window.destroy();
+        // The main window is the app: closing it quits, even if the destroy did not.
+        window.app_handle().exit(0);
     });
 }
 

@@ -1,7 +1,7 @@
 // Starts the built app under tauri-driver (WebKitWebDriver) and connects WebdriverIO to it.
 // Each session gets its own data, config and cache folders and its own models folder.
-import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -54,9 +54,12 @@ export async function startApp({ modelsDir, home = mkdtempSync(join(tmpdir(), 's
   delete env.HF_HUB_CACHE;
   mkdirSync(artifacts, { recursive: true });
   const port = 4444 + Math.floor(Math.random() * 1000) * 2;
+  // The driver's (and the app's) output goes to a file, not to the test's output: a process that
+  // outlived its test must never hold the test runner's pipe open.
+  const driverLog = openSync(join(artifacts, 'driver.log'), 'a');
   const driver = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
     env,
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', driverLog, driverLog],
   });
   await waitForPort(port, Date.now() + 30_000);
   const browser = await remote({
@@ -71,6 +74,8 @@ export async function startApp({ modelsDir, home = mkdtempSync(join(tmpdir(), 's
     async stop() {
       await browser.deleteSession().catch(() => {});
       driver.kill();
+      // The app itself, should it outlive its session (tests run one at a time).
+      spawnSync('pkill', ['-f', app]);
     },
   };
 }
