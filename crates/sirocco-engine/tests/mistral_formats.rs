@@ -24,10 +24,15 @@ struct Case {
     tokens: Vec<i32>,
 }
 
-fn reference(format: &str) -> Vec<Case> {
+/// One section (`formats`, `tools`…) of the reference file, for `format`.
+fn reference_section<T: serde::de::DeserializeOwned>(section: &str, format: &str) -> T {
     let text = std::fs::read_to_string(common::fixture("mistral-formats.json")).unwrap();
     let mut all: serde_json::Value = serde_json::from_str(&text).unwrap();
-    serde_json::from_value(all["formats"][format].take()).unwrap()
+    serde_json::from_value(all[section][format].take()).unwrap()
+}
+
+fn reference(format: &str) -> Vec<Case> {
+    reference_section("formats", format)
 }
 
 async fn load(format: &str) -> (Engine, PromptFormatKind) {
@@ -47,9 +52,7 @@ struct ToolCase {
 }
 
 fn tool_reference(format: &str) -> Vec<ToolCase> {
-    let text = std::fs::read_to_string(common::fixture("mistral-formats.json")).unwrap();
-    let mut all: serde_json::Value = serde_json::from_str(&text).unwrap();
-    serde_json::from_value(all["tools"][format].take()).unwrap()
+    reference_section("tools", format)
 }
 
 fn offer(tools: Vec<Tool>) -> ToolSpec {
@@ -150,10 +153,8 @@ struct FimCase {
 
 /// Fill-in-the-middle (Codestral's order: suffix first) against mistral-common, per format.
 async fn check_fim(format: &str) {
-    let text = std::fs::read_to_string(common::fixture("mistral-formats.json")).unwrap();
-    let all: serde_json::Value = serde_json::from_str(&text).unwrap();
     let (engine, _) = load(format).await;
-    match serde_json::from_value::<Option<Vec<FimCase>>>(all["fim"][format].clone()).unwrap() {
+    match reference_section::<Option<Vec<FimCase>>>("fim", format) {
         Some(cases) => {
             assert!(cases.len() >= 4);
             for case in cases {

@@ -51,22 +51,22 @@ async fn serve_loaded(id: &str, api_key: Option<&str>, max_pending: usize, param
     sirocco_server::start(config, engine, Some(served)).await.unwrap()
 }
 
+/// Runs `tests/server/<script>` (the official `openai` client) with `args`; it must end with
+/// "all checks passed".
+async fn run_client_script(script: &str, args: &[String]) {
+    let python = fixtures().join("venv/bin/python");
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/server").join(script);
+    let out = tokio::process::Command::new(python).arg(path).args(args).output().await.expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{script} {args:?} failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("all checks passed"), "{stdout}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_official_openai_client_works_against_the_server() {
     let server = serve(Some("sk-sirocco-test")).await;
-    let python = fixtures().join("venv/bin/python");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/server/openai_client.py");
     let base = format!("http://{}/v1", server.addr);
-    let out = tokio::process::Command::new(python)
-        .arg(script)
-        .args([base.as_str(), "SmolLM2-135M-Instruct.Q4_1", "sk-sirocco-test"])
-        .output()
-        .await
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "openai client checks failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("all checks passed"), "{stdout}");
+    run_client_script("openai_client.py", &[base, "SmolLM2-135M-Instruct.Q4_1".into(), "sk-sirocco-test".into()]).await;
     server.stop().await;
 }
 
@@ -126,17 +126,8 @@ async fn completions_with_a_suffix_fill_in_the_middle() {
         .await
         .unwrap();
     let expected = expected["tokens"].as_array().expect("tokens").len();
-    let python = fixtures().join("venv/bin/python");
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/server/openai_fim.py");
-    let out = tokio::process::Command::new(python)
-        .arg(script)
-        .args([format!("http://{}/v1", server.addr), "tiny-coder-fim".into(), prefix.into(), suffix.into(), expected.to_string()])
-        .output()
-        .await
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-    assert!(stdout.contains("all checks passed"), "{stdout}");
+    let args = [format!("http://{}/v1", server.addr), "tiny-coder-fim".into(), prefix.into(), suffix.into(), expected.to_string()];
+    run_client_script("openai_fim.py", &args).await;
     server.stop().await;
 }
 
@@ -150,17 +141,7 @@ async fn tool_calls_work_with_the_official_client() {
         let template = (native == "tagged").then(|| qwen.clone());
         let params = LoadParams { context_length: Some(2048), chat_template_override: template, ..LoadParams::default() };
         let server = serve_loaded(id, None, ServerConfig::default().max_pending, params).await;
-        let python = fixtures().join("venv/bin/python");
-        let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/server/openai_tools.py");
-        let out = tokio::process::Command::new(python)
-            .arg(script)
-            .args([format!("http://{}/v1", server.addr), id.into(), native.into()])
-            .output()
-            .await
-            .expect("python runs");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{id}: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
-        assert!(stdout.contains("all checks passed"), "{stdout}");
+        run_client_script("openai_tools.py", &[format!("http://{}/v1", server.addr), id.into(), native.into()]).await;
         server.stop().await;
     }
 }
