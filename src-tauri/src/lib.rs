@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod settings;
 mod state;
 
 pub use state::AppState;
@@ -11,12 +12,13 @@ pub use state::AppState;
 pub fn builder() -> tauri::Builder<tauri::Wry> {
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::default().build())
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             use tauri::Manager;
             let data = state::data_dir(app.handle());
             std::fs::create_dir_all(&data)?;
             let store = tauri::async_runtime::block_on(sirocco_store::Store::open(&data.join("sirocco.db")))?;
-            let state = AppState::new(state::models_dir(app.handle()), &data, store)?;
+            let state = AppState::new(state::models_dir(app.handle()), &data, store, &settings::read(app.handle()))?;
             tracing::info!(models = %state.models_dir.display(), data = %data.display(), "folders");
             app.manage(state);
             Ok(())
@@ -38,6 +40,14 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::hub::download_cancel,
             commands::library::library_list,
             commands::library::library_delete,
+            commands::library::library_locations,
+            commands::library::library_add,
+            commands::library::library_remove_location,
+            commands::library::library_reveal,
+            commands::hub_settings::hub_settings,
+            commands::hub_settings::hub_set_endpoint,
+            commands::hub_settings::hub_set_token,
+            commands::hub_settings::hub_clear_token,
             commands::chat::chat_turn,
             commands::chat::stop_generation,
             commands::chat::arena_generate,

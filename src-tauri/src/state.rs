@@ -1,11 +1,12 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 
 use std::collections::HashMap;
 
 use sirocco_engine::Engine;
 use sirocco_hub::library::LibraryRoots;
+use sirocco_hub::credentials::TokenStore;
 use sirocco_hub::{Hub, HubConfig};
 use sirocco_store::Store;
 use tauri::Manager;
@@ -14,7 +15,10 @@ use tauri::Manager;
 /// long tasks (a load, a generation, each download).
 pub struct AppState {
     pub engine: Engine,
-    pub hub: Hub,
+    /// The Hub client for the endpoint and token set now (rebuilt when either changes).
+    hub: RwLock<Hub>,
+    /// Folders and single GGUF files the user added to the library.
+    pub library_locations: RwLock<Vec<PathBuf>>,
     /// Conversations, presets and personas (SQLite in the app's data folder).
     pub store: Store,
     pub models_dir: PathBuf,
@@ -32,11 +36,17 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The Hub follows the Hugging Face conventions (`HF_ENDPOINT`, `HF_TOKEN`, `HF_HOME`).
-    pub fn new(models_dir: PathBuf, data_dir: &std::path::Path, store: Store) -> Result<Self, sirocco_hub::HubError> {
+    /// The Hub's endpoint and token come from the settings and the keyring; unset, they follow
+    /// the Hugging Face conventions (`HF_ENDPOINT`, `HF_TOKEN`, `HF_HOME`).
+    pub fn new(models_dir: PathBuf, data_dir: &std::path::Path, store: Store, settings: &Settings) -> Result<Self, sirocco_hub::HubError> {
+        let token = TokenStore::new(KEYRING_SERVICE).get().unwrap_or_else(|e| {
+            tracing::warn!("Hub token: {e}");
+            None
+        });
         Ok(Self {
             engine: Engine::start(),
-            hub: Hub::new(HubConfig::default())?,
+            hub: RwLock::new(Hub::new(HubConfig { endpoint: settings.hub_endpoint.clone(), token, ..HubConfig::default() })?),
+            library_locations: RwLock::new(settings.library_locations.clone()),
             store,
             models_dir,
             states_dir: data_dir.join("kv-states"),
@@ -49,6 +59,16 @@ impl AppState {
         })
     }
 
+    /// The Hub client as configured now.
+    pub fn hub(&self) -> Hub {
+        self.hub.read().unwrap().clone()
+    }
+
+    /// Replaces the Hub client (a new endpoint or token); requests under way finish on the old one.
+    pub fn set_hub(&self, hub: Hub) {
+        *self.hub.write().unwrap() = hub;
+    }
+
     /// Records what the engine has loaded and tells a running server.
     pub async fn set_served(&self, model: Option<sirocco_server::ServedModel>) {
         *self.served.lock().unwrap() = model.clone();
@@ -57,18 +77,29 @@ impl AppState {
         }
     }
 
-    /// Where local models are: downloads (the HF cache), the models folder, LM Studio, Ollama.
+    /// Where local models are: downloads (the HF cache), the models folder, what the user added,
+    /// LM Studio, Ollama.
     pub fn library_roots(&self) -> LibraryRoots {
         let roots = LibraryRoots {
-            hf_cache: Some(self.hub.cache_dir().to_path_buf()),
+            hf_cache: Some(self.hub().cache_dir().to_path_buf()),
             folders: vec![self.models_dir.clone()],
             ..LibraryRoots::default()
-        };
+        }
+        .with_locations(&self.library_locations.read().unwrap());
         match std::env::var_os("HOME") {
             Some(home) => roots.detect_other_apps(&PathBuf::from(home)),
             None => roots,
         }
     }
+}
+
+/// The app's name in the system keyring (its identifier).
+pub const KEYRING_SERVICE: &str = "dev.sirocco.app";
+
+/// What the app reads from its settings file at start.
+pub struct Settings {
+    pub hub_endpoint: Option<String>,
+    pub library_locations: Vec<PathBuf>,
 }
 
 /// `SIROCCO_DATA_DIR`, else the app's data folder: where the database lives.

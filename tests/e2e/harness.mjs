@@ -1,7 +1,7 @@
 // Starts the built app under tauri-driver (WebKitWebDriver) and connects WebdriverIO to it.
 // Each session gets its own data, config and cache folders and its own models folder.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -100,6 +100,14 @@ export async function startFakeHub() {
       tags: ['gguf', 'moe'],
       files: [{ path: 'Mixtral-8x7B-shape-F16.gguf', source: join(fixtures, 'tiny-mixtral-8x7b-shape.gguf') }],
     },
+    {
+      id: 'sirocco-test/Gated-Mistral-7B-shape-GGUF',
+      downloads: 300,
+      likes: 5,
+      gated: true,
+      tags: ['gguf'],
+      files: [{ path: 'Gated-Mistral-7B-shape-F16.gguf', source: join(fixtures, 'tiny-mistral-7b-shape.gguf') }],
+    },
   ];
   writeFileSync(join(dir, 'repos.json'), JSON.stringify(repos));
   const hub = spawn('python3', [join(repo, 'tests/fakehub/fakehub.py'), '--repos', join(dir, 'repos.json')], {
@@ -125,6 +133,52 @@ export async function startFakeHub() {
     },
     stop() {
       hub.kill();
+    },
+  };
+}
+
+/** A desktop session of its own for the app: a D-Bus session bus with GNOME Keyring (the
+ *  Secret Service, unlocked with a throwaway password, in a temporary home) and a file manager
+ *  that records what it is asked to show (tests/e2e/file-manager.py). Pass `env` to startApp. */
+export async function startDesktopSession() {
+  const dir = mkdtempSync(join(tmpdir(), 'sirocco-desktop-'));
+  mkdirSync(join(dir, 'run'), { mode: 0o700 });
+  const children = [];
+  const firstLine = (child, what) =>
+    new Promise((resolveLine, reject) => {
+      let buffered = '';
+      child.stdout.on('data', (chunk) => {
+        buffered += chunk;
+        if (buffered.includes('\n')) resolveLine(buffered.split('\n')[0].trim());
+      });
+      child.once('exit', (code) => reject(new Error(`${what} exited with ${code}`)));
+    });
+  const bus = spawn('dbus-daemon', ['--session', '--nofork', '--print-address=1'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  children.push(bus);
+  const address = await firstLine(bus, 'dbus-daemon');
+  const env = { ...process.env, DBUS_SESSION_BUS_ADDRESS: address };
+  const keyring = spawn('gnome-keyring-daemon', ['--foreground', '--components=secrets', '--unlock'], {
+    env: { ...env, HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_RUNTIME_DIR: join(dir, 'run') },
+    stdio: ['pipe', 'ignore', 'ignore'],
+  });
+  children.push(keyring);
+  keyring.stdin.end('throwaway');
+  // Asynchronously: the password above is written while this waits.
+  const waited = await new Promise((done) =>
+    spawn('gdbus', ['wait', '--session', '--timeout', '20', 'org.freedesktop.secrets'], { env, stdio: 'ignore' }).once('exit', done),
+  );
+  if (waited !== 0) throw new Error('the keyring never registered on the session bus');
+  const shownFile = join(dir, 'shown.txt');
+  writeFileSync(shownFile, '');
+  const fileManager = spawn('/usr/bin/python3', [join(repo, 'tests/e2e/file-manager.py'), shownFile], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(fileManager);
+  if ((await firstLine(fileManager, 'the file manager')) !== 'READY') throw new Error('the file manager did not start');
+  return {
+    env: { DBUS_SESSION_BUS_ADDRESS: address },
+    /** What apps asked the file manager to show: `ShowItems file:///…` lines. */
+    shown: () => readFileSync(shownFile, 'utf8').split('\n').filter(Boolean),
+    stop() {
+      for (const child of children.reverse()) child.kill();
     },
   };
 }

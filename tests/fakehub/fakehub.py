@@ -2,6 +2,7 @@
 host for LFS files, and injectable faults.
 
     python3 fakehub.py --repos repos.json [--port 0] [--cdn-port 0] [--forever] [--rate MB/s]
+                       [--token hf_test]
 
 prints one line `READY <api-url> <cdn-url>` on stdout when both servers listen.
 
@@ -17,6 +18,9 @@ Endpoints (shapes as the real Hub answers them):
   HEAD/GET /{owner}/{name}/resolve/{rev}/{path}          LFS: 302 to the CDN with X-Repo-Commit,
                                                          X-Linked-Etag, X-Linked-Size; others: 200
   HEAD/GET <cdn>/lfs/{sha256}                            the bytes, with Range (206)
+  GET  /api/whoami-v2                                    the account of `Authorization: Bearer
+                                                         <--token>`; 401 without it or another
+Gated repositories' files need that token (401 "GatedRepo" without one, 401 for another).
 Control (tests only):
   POST /_faults   [{"file": "name or *", "kind": "...", "times": 1, ...}]   replaces the faults
   GET  /_log      the CDN requests served so far (method, file, range, status, bytes sent)
@@ -179,6 +183,8 @@ def make_handler(hub, is_cdn):
                         return self.send_json(list(hub.log))
                 if path == "/api/models":
                     return self.list_models(query)
+                if path == "/api/whoami-v2":
+                    return self.whoami()
                 m = re.fullmatch(r"/api/models/([^/]+/[^/]+)/(tree|paths-info)/([^/]+)(?:/(.*))?", path)
                 if m:
                     return self.tree(m.group(1), m.group(2), m.group(4) or "", query)
@@ -191,6 +197,15 @@ def make_handler(hub, is_cdn):
                 return self.error(404, "NotFound", "no such endpoint")
             except (BrokenPipeError, ConnectionResetError):
                 pass
+
+        def authorized(self):
+            return self.headers.get("Authorization") == f"Bearer {hub.token}"
+
+        def whoami(self):
+            if not self.authorized():
+                return self.error(401, "Unauthorized", "Invalid credentials in Authorization header")
+            self.send_json({"type": "user", "name": "sirocco-tester", "fullname": "Sirocco Tester",
+                            "auth": {"type": "access_token", "accessToken": {"role": "read"}}})
 
         def repo(self, repo_id):
             repo = hub.repos.get(repo_id)
@@ -262,6 +277,8 @@ def make_handler(hub, is_cdn):
                 return self.error(404, "EntryNotFound", f"{path} does not exist")
             if repo.gated and not self.headers.get("Authorization"):
                 return self.error(401, "GatedRepo", f"Access to model {repo_id} is restricted")
+            if repo.gated and not self.authorized():
+                return self.error(401, "Unauthorized", "Invalid credentials in Authorization header")
             f = repo.files[path]
             common = {"X-Repo-Commit": repo.sha, "Accept-Ranges": "bytes"}
             if f["lfs"]:
@@ -368,10 +385,12 @@ def main():
     ap.add_argument("--cdn-port", type=int, default=0)
     ap.add_argument("--forever", action="store_true", help="serve until killed (default: until stdin closes)")
     ap.add_argument("--rate", type=float, default=0, help="limit each CDN response to this many MB/s (a link)")
+    ap.add_argument("--token", default="hf_test", help="the one access token this hub accepts")
     args = ap.parse_args()
     with open(args.repos) as f:
         hub = Hub([Repo(spec) for spec in json.load(f)])
     hub.rate = args.rate * 1e6
+    hub.token = args.token
     api = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(hub, False))
     cdn = ThreadingHTTPServer(("127.0.0.1", args.cdn_port), make_handler(hub, True))
     api.daemon_threads = cdn.daemon_threads = True

@@ -20,6 +20,7 @@ pub fn run(dirs: Vec<PathBuf>) -> Result<(), String> {
         let source = match &m.source {
             ModelSource::HfCache { repo, .. } => repo.clone(),
             ModelSource::Folder { folder } => folder.display().to_string(),
+            ModelSource::Imported => "added".into(),
             ModelSource::LmStudio => "LM Studio".into(),
             ModelSource::Ollama { .. } => "Ollama".into(),
         };

@@ -27,16 +27,26 @@ pub fn models_dir() -> PathBuf {
 }
 
 /// Everywhere models are: the Hugging Face cache, the app's models folder, `./models`, the
-/// folders given, LM Studio's and Ollama's.
+/// folders given, what the user added in the app, LM Studio's and Ollama's.
 pub fn library_roots(hf_cache: PathBuf, extra: Vec<PathBuf>) -> LibraryRoots {
     let mut folders = vec![models_dir(), PathBuf::from("models")];
     folders.extend(extra);
     folders.dedup();
-    let roots = LibraryRoots { hf_cache: Some(hf_cache), folders, ..Default::default() };
+    let roots = LibraryRoots { hf_cache: Some(hf_cache), folders, ..Default::default() }.with_locations(&added_locations());
     match std::env::var_os("HOME") {
         Some(home) => roots.detect_other_apps(&PathBuf::from(home)),
         None => roots,
     }
+}
+
+/// The folders and files added to the library in the app (its `settings.json`, written by
+/// tauri-plugin-store); none when the app never ran.
+pub fn added_locations() -> Vec<PathBuf> {
+    std::fs::read(data_dir().join("settings.json"))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .and_then(|settings| serde_json::from_value(settings["libraryLocations"].clone()).ok())
+        .unwrap_or_default()
 }
 
 /// The app's database, when it exists (it is never created from the CLI).

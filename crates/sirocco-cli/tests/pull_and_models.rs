@@ -17,6 +17,9 @@ fn sirocco(fake: &FakeHub, home: &std::path::Path, args: &[&str]) -> std::proces
         .env("HOME", home)
         .env_remove("HF_HUB_CACHE")
         .env_remove("HF_TOKEN")
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("SIROCCO_DATA_DIR")
+        .env_remove("SIROCCO_MODELS_DIR")
         .output()
         .unwrap()
 }
@@ -63,4 +66,24 @@ fn models_with_nothing_says_how_to_get_one() {
     let home = tempfile::tempdir().unwrap();
     let out = sirocco(&fake, home.path(), &["models"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("sirocco pull"));
+}
+
+#[test]
+fn models_lists_what_was_added_in_the_app() {
+    let fake = FakeHub::start();
+    let home = tempfile::tempdir().unwrap();
+    let elsewhere = home.path().join("Downloads");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let added = elsewhere.join("Added-Mistral-Q8_0.gguf");
+    std::fs::copy(fixture("tiny-mistral-7b-shape.gguf"), &added).unwrap();
+    std::fs::copy(fixture("tiny-mistral-7b-shape.gguf"), elsewhere.join("Not-Added-Q8_0.gguf")).unwrap();
+    // The app's settings file, as tauri-plugin-store writes it in the app's data folder.
+    let data = home.path().join(".local/share/dev.sirocco.app");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(data.join("settings.json"), serde_json::json!({"theme": "dark", "libraryLocations": [added]}).to_string()).unwrap();
+
+    let out = sirocco(&fake, home.path(), &["models"]);
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert!(listing.contains("Added-Mistral-Q8_0.gguf"), "{listing}");
+    assert!(!listing.contains("Not-Added"), "{listing}");
 }

@@ -11,7 +11,7 @@ use crate::{HubError, Result};
 
 /// Where the Hub is and who the user is. `None` fields follow the Hugging Face conventions
 /// (`HF_ENDPOINT`, `HF_TOKEN`, `HF_HOME`/`HF_HUB_CACHE`), like every other HF tool.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct HubConfig {
     pub endpoint: Option<String>,
     pub token: Option<String>,
@@ -19,6 +19,25 @@ pub struct HubConfig {
     /// First delay of `hf-hub`'s own retries of a failed request (5xx, 429, connection
     /// errors); `None` keeps its default (100 ms, doubling).
     pub retry_base_delay: Option<std::time::Duration>,
+}
+
+/// Written without the token, so a config can be logged.
+impl std::fmt::Debug for HubConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubConfig")
+            .field("endpoint", &self.endpoint)
+            .field("token", &self.token.as_ref().map(|_| "<set>"))
+            .field("cache_dir", &self.cache_dir)
+            .field("retry_base_delay", &self.retry_base_delay)
+            .finish()
+    }
+}
+
+/// The account an access token belongs to.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub name: String,
+    pub fullname: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -111,6 +130,25 @@ impl Hub {
 
     pub fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// Whether requests carry an access token (given, or `HF_TOKEN`).
+    pub fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
+    /// The account the access token belongs to: checks the token against the Hub.
+    pub async fn whoami(&self) -> Result<Account> {
+        if self.token.is_none() {
+            return Err(HubError::Unauthorized("no access token is set".into()));
+        }
+        match self.client.whoami().send().await {
+            Ok(user) => Ok(Account { name: user.username, fullname: user.fullname }),
+            Err(hf_hub::HFError::AuthRequired { .. } | hf_hub::HFError::Forbidden { .. }) => {
+                Err(HubError::Unauthorized("the Hub does not accept this access token".into()))
+            }
+            Err(e) => Err(HubError::Network(e.to_string())),
+        }
     }
 
     /// GGUF repositories matching `query.text`, one page of them.

@@ -1,6 +1,7 @@
 //! `sirocco-hub`: the Hugging Face Hub through `hf-hub`.
 //!
 //! - [`client`] builds the Hub client (endpoint, token, cache folder) and searches repositories.
+//! - [`credentials`] keeps the access token in the operating system's keyring.
 //! - [`gguf_files`] groups a repository's GGUF files by quantization, split parts as one entry.
 //! - [`remote_header`] reads a remote GGUF's header with range requests, for the memory planner.
 //! - [`library`] lists every local model (HF cache, folders, LM Studio, Ollama) without copying.
@@ -11,13 +12,14 @@
 
 pub mod cache;
 pub mod client;
+pub mod credentials;
 pub mod download;
 mod error;
 pub mod gguf_files;
 pub mod library;
 pub mod remote_header;
 
-pub use client::{Hub, HubConfig, RepoSummary, SearchQuery, SortBy};
+pub use client::{Account, Hub, HubConfig, RepoSummary, SearchQuery, SortBy};
 pub use download::{DownloadProgress, DownloadRequest};
 pub use error::{HubError, Result};
 pub use gguf_files::{GgufEntry, RemoteFile};

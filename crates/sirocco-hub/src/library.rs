@@ -21,6 +21,8 @@ pub enum ModelSource {
     HfCache { repo: String, commit: String },
     /// A folder: the models folder or one the user added.
     Folder { folder: PathBuf },
+    /// A file the user added from anywhere on disk (used in place, never copied).
+    Imported,
     LmStudio,
     Ollama { model: String },
 }
@@ -54,11 +56,26 @@ impl LibraryModel {
 pub struct LibraryRoots {
     pub hf_cache: Option<PathBuf>,
     pub folders: Vec<PathBuf>,
+    /// Single GGUF files added from anywhere (part 1 of a split model brings its other parts).
+    pub files: Vec<PathBuf>,
     pub lm_studio: Vec<PathBuf>,
     pub ollama: Option<PathBuf>,
 }
 
 impl LibraryRoots {
+    /// Adds what the user added to the library: folders as folders, anything else as a file
+    /// (a file that has gone missing is still listed, with its error, so it can be removed).
+    pub fn with_locations(mut self, locations: &[PathBuf]) -> Self {
+        for location in locations {
+            if location.is_dir() {
+                self.folders.push(location.clone());
+            } else {
+                self.files.push(location.clone());
+            }
+        }
+        self
+    }
+
     /// LM Studio's and Ollama's usual places under `home`, where they exist.
     pub fn detect_other_apps(mut self, home: &Path) -> Self {
         for dir in [".lmstudio/models", ".cache/lm-studio/models"] {
@@ -83,6 +100,9 @@ pub fn scan(roots: &LibraryRoots) -> Vec<LibraryModel> {
     }
     for folder in &roots.folders {
         found.extend(group_files(gguf_files_under(folder, 4), |_| ModelSource::Folder { folder: folder.clone() }));
+    }
+    for file in &roots.files {
+        found.extend(imported_file(file));
     }
     for folder in &roots.lm_studio {
         found.extend(group_files(gguf_files_under(folder, 4), |_| ModelSource::LmStudio));
@@ -151,6 +171,20 @@ fn group_files(files: Vec<PathBuf>, source: impl Fn(&Path) -> ModelSource) -> Ve
     singles
 }
 
+/// An added file as a model: a split model's part 1 with its sibling parts, else the file alone.
+fn imported_file(file: &Path) -> Vec<(String, Vec<PathBuf>, ModelSource)> {
+    let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let Some((base, _, _)) = split_part(&name) else {
+        return vec![(name, vec![file.to_path_buf()], ModelSource::Imported)];
+    };
+    let folder = file.parent().unwrap_or(Path::new("."));
+    let siblings = gguf_files_under(folder, 0)
+        .into_iter()
+        .filter(|f| split_part(&f.file_name().unwrap_or_default().to_string_lossy()).is_some_and(|(b, _, _)| b == base))
+        .collect();
+    group_files(siblings, |_| ModelSource::Imported)
+}
+
 fn scan_hf_cache(cache: &Path) -> Vec<(String, Vec<PathBuf>, ModelSource)> {
     let mut out = Vec::new();
     let Ok(repos) = std::fs::read_dir(cache) else { return out };
@@ -216,11 +250,15 @@ fn files_under(folder: &Path, depth: usize) -> Vec<PathBuf> {
 }
 
 /// Deletes a model Sirocco downloaded (its snapshot links and blobs) or a file in a user
-/// folder, returning the bytes freed. Other apps' stores are never touched.
+/// folder, returning the bytes freed. Other apps' stores and added files are never touched
+/// (an added file is removed from the library, not from the disk).
 pub fn delete(model: &LibraryModel) -> Result<u64> {
     match &model.source {
         ModelSource::LmStudio | ModelSource::Ollama { .. } => {
             return Err(HubError::Io("models of other apps are deleted in those apps".into()))
+        }
+        ModelSource::Imported => {
+            return Err(HubError::Io("an added file is removed from the library, not deleted".into()))
         }
         ModelSource::HfCache { .. } | ModelSource::Folder { .. } => {}
     }

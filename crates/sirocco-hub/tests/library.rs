@@ -58,6 +58,7 @@ async fn every_source_is_listed_once_and_sirocco_deletes_only_its_own() {
         folders: vec![folder.clone(), folder.clone()],
         lm_studio: vec![lm.clone()],
         ollama: Some(ollama.clone()),
+        ..LibraryRoots::default()
     };
     let models = library::scan(&roots);
     let mut names: Vec<_> = models.iter().map(|m| m.name.as_str()).collect();
@@ -86,4 +87,43 @@ async fn every_source_is_listed_once_and_sirocco_deletes_only_its_own() {
     let after = library::scan(&roots);
     assert!(after.iter().all(|m| m.name != "Mixtral-8x7B-shape-F16.gguf"));
     assert!(after.iter().any(|m| m.name == "mistral:7b"));
+}
+
+#[test]
+fn added_files_and_folders_are_used_where_they_are_and_never_deleted() {
+    let root = tempfile::tempdir().unwrap();
+    let tiny = fixture("tiny-mistral-7b-shape.gguf");
+    let elsewhere = root.path().join("Downloads");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let single = elsewhere.join("My-Model-Q6_K.gguf");
+    std::fs::copy(&tiny, &single).unwrap();
+    std::fs::copy(&tiny, elsewhere.join("Other-Q4_0.gguf")).unwrap(); // beside it, not added
+    std::fs::copy(&tiny, elsewhere.join("Huge-Q2_K-00001-of-00002.gguf")).unwrap();
+    std::fs::copy(&tiny, elsewhere.join("Huge-Q2_K-00002-of-00002.gguf")).unwrap();
+    let added_folder = root.path().join("ssd/models");
+    std::fs::create_dir_all(&added_folder).unwrap();
+    std::fs::copy(&tiny, added_folder.join("In-Folder-Q8_0.gguf")).unwrap();
+    let gone = root.path().join("removed-drive/Gone-Q4_K_M.gguf");
+
+    let locations = [single.clone(), elsewhere.join("Huge-Q2_K-00001-of-00002.gguf"), added_folder.clone(), gone.clone()];
+    let roots = LibraryRoots::default().with_locations(&locations);
+    assert_eq!(roots.folders, [added_folder.clone()]);
+    let models = library::scan(&roots);
+    let mut names: Vec<_> = models.iter().map(|m| m.name.as_str()).collect();
+    names.sort();
+    assert_eq!(names, ["Gone-Q4_K_M.gguf", "Huge-Q2_K.gguf", "In-Folder-Q8_0.gguf", "My-Model-Q6_K.gguf"]);
+    let by_name = |n: &str| models.iter().find(|m| m.name == n).unwrap();
+    let added = by_name("My-Model-Q6_K.gguf");
+    assert_eq!(added.source, ModelSource::Imported);
+    assert_eq!(added.path, single, "used in place, not copied");
+    assert!(added.summary.is_some());
+    assert_eq!(by_name("Huge-Q2_K.gguf").parts.len(), 2);
+    assert_eq!(by_name("In-Folder-Q8_0.gguf").source, ModelSource::Folder { folder: added_folder });
+    let missing = by_name("Gone-Q4_K_M.gguf");
+    assert!(missing.summary.is_none() && missing.error.is_some(), "a missing file says why");
+
+    // Deleting an added file is refused: it is removed from the library instead.
+    let err = library::delete(added).unwrap_err();
+    assert!(err.to_string().contains("removed from the library"), "{err}");
+    assert!(single.is_file());
 }

@@ -16,7 +16,7 @@ use crate::AppState;
 
 #[tauri::command]
 pub async fn hub_search(state: State<'_, AppState>, query: SearchQuery) -> IpcResult<Vec<RepoSummary>> {
-    Ok(state.hub.search(&query).await?)
+    Ok(state.hub().search(&query).await?)
 }
 
 /// A repository page: the commit it is pinned to, its model card and its GGUF models.
@@ -30,9 +30,9 @@ pub struct RepoPage {
 
 #[tauri::command]
 pub async fn hub_repo(state: State<'_, AppState>, id: String) -> IpcResult<RepoPage> {
-    let commit = state.hub.head_commit(&id).await?;
-    let (readme, entries) =
-        tokio::join!(state.hub.readme(&id, &commit), state.hub.gguf_entries(&id, &commit));
+    let hub = state.hub();
+    let commit = hub.head_commit(&id).await?;
+    let (readme, entries) = tokio::join!(hub.readme(&id, &commit), hub.gguf_entries(&id, &commit));
     Ok(RepoPage { id, commit, readme: readme.unwrap_or_default(), entries: entries? })
 }
 
@@ -45,7 +45,7 @@ pub struct RemoteFit {
 
 #[tauri::command]
 pub async fn hub_fit(state: State<'_, AppState>, id: String, commit: String, file: RemoteFile) -> IpcResult<RemoteFit> {
-    let summary = sirocco_hub::remote_header::read(&state.hub, &id, &commit, &file).await?;
+    let summary = sirocco_hub::remote_header::read(&state.hub(), &id, &commit, &file).await?;
     let fit = planner::fit(&summary, &Hardware::detect(), None);
     Ok(RemoteFit { summary, fit })
 }
@@ -53,7 +53,7 @@ pub async fn hub_fit(state: State<'_, AppState>, id: String, commit: String, fil
 /// The entry named `name` at `commit`, as the Hub lists it (sizes and hashes come from the Hub,
 /// never from the page).
 async fn entry_named(state: &AppState, id: &str, commit: &str, name: &str) -> IpcResult<GgufEntry> {
-    let entries = state.hub.gguf_entries(id, commit).await?;
+    let entries = state.hub().gguf_entries(id, commit).await?;
     Ok(entries.into_iter().find(|e| e.name == name).ok_or_else(|| format!("{id} has no model {name}"))?)
 }
 
@@ -74,7 +74,7 @@ pub async fn download_start(
     state.downloads.lock().unwrap().insert(key.clone(), cancel.clone());
     let request = DownloadRequest { repo: id, commit, files: entry.parts };
     let result = download::download(
-        &state.hub,
+        &state.hub(),
         &request,
         &DownloadOptions::default(),
         |p| {
@@ -101,7 +101,7 @@ pub async fn download_cancel(state: State<'_, AppState>, id: String, commit: Str
     download_pause(state.clone(), id.clone(), name.clone());
     let entry = entry_named(&state, &id, &commit, &name).await?;
     let request = DownloadRequest { repo: id, commit, files: entry.parts };
-    Ok(download::discard(&state.hub, &request)?)
+    Ok(download::discard(&state.hub(), &request)?)
 }
 
 fn download_key(id: &str, name: &str) -> String {

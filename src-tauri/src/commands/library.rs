@@ -1,12 +1,13 @@
-//! The model library: every local model, and deleting what Sirocco downloaded.
+//! The model library: every local model, folders and files the user adds (used in place),
+//! deleting what Sirocco owns, and showing a model in the file manager.
 
 use std::path::PathBuf;
 
 use sirocco_hub::library::{self, LibraryModel};
-use tauri::State;
+use tauri::{AppHandle, State};
 
 use crate::error::IpcResult;
-use crate::AppState;
+use crate::{settings, AppState};
 
 #[tauri::command]
 pub async fn library_list(state: State<'_, AppState>) -> IpcResult<Vec<LibraryModel>> {
@@ -17,11 +18,67 @@ pub async fn library_list(state: State<'_, AppState>) -> IpcResult<Vec<LibraryMo
 /// Deletes the model whose file llama.cpp loads is `path`; returns the bytes freed.
 #[tauri::command]
 pub async fn library_delete(state: State<'_, AppState>, path: PathBuf) -> IpcResult<u64> {
+    let model = model_at(&state, path).await?;
+    tauri::async_runtime::spawn_blocking(move || Ok(library::delete(&model)?)).await.map_err(|e| e.to_string())?
+}
+
+/// The folders and files the user added.
+#[tauri::command]
+pub fn library_locations(state: State<'_, AppState>) -> Vec<PathBuf> {
+    state.library_locations.read().unwrap().clone()
+}
+
+/// Adds a folder (its GGUF files, four levels down) or one GGUF file to the library, where it
+/// is: nothing is copied.
+#[tauri::command]
+pub async fn library_add(app: AppHandle, state: State<'_, AppState>, path: String) -> IpcResult<Vec<PathBuf>> {
+    let path = PathBuf::from(path.trim());
+    if !path.is_absolute() {
+        return Err(format!("{} is not a full path (it should start with /)", path.display()).into());
+    }
+    let meta = std::fs::metadata(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if meta.is_file() {
+        let is_gguf = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gguf"));
+        if !is_gguf {
+            return Err(format!("{} is not a .gguf file", path.display()).into());
+        }
+        sirocco_engine::gguf_file::inspect(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    }
+    let mut locations = state.library_locations.read().unwrap().clone();
+    if !locations.contains(&path) {
+        locations.push(path);
+    }
+    settings::save_library_locations(&app, &locations)?;
+    *state.library_locations.write().unwrap() = locations.clone();
+    Ok(locations)
+}
+
+/// Removes an added folder or file from the library (nothing on disk is touched).
+#[tauri::command]
+pub fn library_remove_location(app: AppHandle, state: State<'_, AppState>, path: PathBuf) -> IpcResult<Vec<PathBuf>> {
+    let mut locations = state.library_locations.read().unwrap().clone();
+    locations.retain(|l| l != &path);
+    settings::save_library_locations(&app, &locations)?;
+    *state.library_locations.write().unwrap() = locations.clone();
+    Ok(locations)
+}
+
+/// Shows a library model's file in the file manager (selected in its folder).
+#[tauri::command]
+pub async fn library_reveal(state: State<'_, AppState>, path: PathBuf) -> IpcResult<()> {
+    let shown = model_at(&state, path).await?.path;
+    tauri::async_runtime::spawn_blocking(move || tauri_plugin_opener::reveal_item_in_dir(&shown))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("no file manager could show it: {e}"))?;
+    Ok(())
+}
+
+/// The library model whose loaded file is `path` (the page never names files outside it).
+async fn model_at(state: &AppState, path: PathBuf) -> IpcResult<LibraryModel> {
     let roots = state.library_roots();
-    tauri::async_runtime::spawn_blocking(move || {
-        let model = library::scan(&roots).into_iter().find(|m| m.path == path).ok_or("that model is no longer there")?;
-        Ok(library::delete(&model)?)
-    })
-    .await
-    .map_err(|e| e.to_string())?
+    tauri::async_runtime::spawn_blocking(move || library::scan(&roots).into_iter().find(|m| m.path == path))
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "that model is no longer there".into())
 }

@@ -1,6 +1,7 @@
 pub mod chat;
 pub mod conversations;
 pub mod hub;
+pub mod hub_settings;
 pub mod library;
 pub mod models;
 pub mod personas;

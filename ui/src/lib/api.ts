@@ -221,6 +221,7 @@ export const downloadCancel = (id: string, commit: string, entry: GgufEntry) =>
 export type ModelSource =
   | { kind: 'hf_cache'; repo: string; commit: string }
   | { kind: 'folder'; folder: string }
+  | { kind: 'imported' }
   | { kind: 'lm_studio' }
   | { kind: 'ollama'; model: string };
 export interface LibraryModel {
@@ -235,6 +236,24 @@ export interface LibraryModel {
 }
 export const libraryList = () => invoke<LibraryModel[]>('library_list');
 export const libraryDelete = (path: string) => invoke<number>('library_delete', { path });
+/** Folders and single GGUF files added to the library (used where they are). */
+export const libraryLocations = () => invoke<string[]>('library_locations');
+export const libraryAdd = (path: string) => invoke<string[]>('library_add', { path });
+export const libraryRemoveLocation = (path: string) => invoke<string[]>('library_remove_location', { path });
+export const libraryReveal = (path: string) => invoke<void>('library_reveal', { path });
+
+/** The Hub's endpoint and token (src-tauri/src/commands/hub_settings.rs); never the token itself. */
+export interface HubSettings {
+  endpoint: string;
+  saved_endpoint: string;
+  token: 'keyring' | 'session' | 'environment' | 'none';
+  account: string | null;
+  account_error: string | null;
+}
+export const hubSettings = () => invoke<HubSettings>('hub_settings');
+export const hubSetEndpoint = (endpoint: string) => invoke<HubSettings>('hub_set_endpoint', { endpoint });
+export const hubSetToken = (token: string) => invoke<HubSettings>('hub_set_token', { token });
+export const hubClearToken = () => invoke<HubSettings>('hub_clear_token');
 export const hardware = () => invoke<Hardware>('hardware');
 
 // ---- Conversations, presets, personas (commands/conversations.rs, presets.rs, personas.rs, chat.rs) ----
