@@ -108,6 +108,16 @@ export async function startFakeHub() {
       tags: ['gguf'],
       files: [{ path: 'Gated-Mistral-7B-shape-F16.gguf', source: join(fixtures, 'tiny-mistral-7b-shape.gguf') }],
     },
+    {
+      id: 'sirocco-test/SmolLM2-135M-split-GGUF',
+      downloads: 20,
+      likes: 1,
+      tags: ['gguf'],
+      files: [1, 2].map((n) => ({
+        path: `SmolLM2-135M-Instruct-Q4_1-0000${n}-of-00002.gguf`,
+        source: join(fixtures, 'split', `SmolLM2-135M-Instruct-Q4_1-0000${n}-of-00002.gguf`),
+      })),
+    },
   ];
   writeFileSync(join(dir, 'repos.json'), JSON.stringify(repos));
   const hub = spawn('python3', [join(repo, 'tests/fakehub/fakehub.py'), '--repos', join(dir, 'repos.json')], {

@@ -28,17 +28,19 @@ after(async () => {
   hub?.stop();
 });
 
-async function openRepo() {
+async function openRepo(query = 'instruct-gguf', name = 'SmolLM2-135M-Instruct-GGUF') {
   await (await $('[data-testid="nav-discover"]')).click();
+  const back = await $('[data-testid="repo-back"]');
+  if (await back.isExisting()) await back.click();
   const search = await $('[data-testid="hub-search"]');
   await search.waitForDisplayed({ timeout: 10_000 });
-  await search.setValue('smol');
+  await search.setValue(query);
   await app.browser.waitUntil(
     async () => {
       const results = await $$('[data-testid="hub-result"]');
-      return results.length === 1 && (await text(results[0])).includes('SmolLM2-135M-Instruct-GGUF');
+      return results.length === 1 && (await text(results[0])).includes(name);
     },
-    { timeout: 15_000, timeoutMsg: 'the search did not find SmolLM2' },
+    { timeout: 15_000, timeoutMsg: `the search did not find ${name}` },
   );
   if (!openRepo.shotTaken) {
     // The list before a search narrows it: every GGUF repository, most downloaded first.
@@ -126,4 +128,36 @@ test('a download shows progress, resumes after an app restart and is then chatte
   await model.waitForDisplayed({ timeout: 10_000 });
   assert.match(await text(model), new RegExp(REPO));
   await app.browser.saveScreenshot(join(artifacts, 'library.png'));
+});
+
+test('a split model is one file to download, one model in the library, and answers', async () => {
+  await openRepo('split', 'SmolLM2-135M-split-GGUF');
+  const row = await $('[data-testid="repo-file"]');
+  assert.match(await text(row), /2 parts/);
+  // The verdict reads both parts' headers (the planner needs every part's weights).
+  await (await $('[data-testid="fit-verdict"]')).waitForDisplayed({ timeout: 20_000 });
+  await (await $('[data-testid="download"]')).click();
+  const use = await $('[data-testid="use-model"]');
+  await use.waitForDisplayed({ timeout: 60_000 });
+  await use.click();
+  const input = await $('[data-testid="composer-input"]');
+  await input.waitForEnabled({ timeout: 30_000 });
+  await input.setValue('Say hello.');
+  await (await $('[data-testid="send-button"]')).click();
+  const reply = () =>
+    app.browser.execute(() => {
+      const all = document.querySelectorAll('[data-testid="message-assistant"]');
+      return all[all.length - 1]?.textContent ?? '';
+    });
+  await app.browser.waitUntil(async () => (await reply()).trim().length > 10 && /tok\/s/.test(await reply()), {
+    timeout: 120_000, timeoutMsg: 'the split model did not answer',
+  });
+  await (await $('[data-testid="nav-library"]')).click();
+  await app.browser.waitUntil(async () => (await $$('[data-testid="library-model"]')).length === 2, { timeout: 10_000 });
+  const rows = await app.browser.execute(() =>
+    [...document.querySelectorAll('[data-testid="library-model"]')].map((r) => r.textContent ?? ''),
+  );
+  const split = rows.filter((r) => r.includes('sirocco-test/SmolLM2-135M-split-GGUF'));
+  assert.equal(split.length, 1, rows.join(' | '));
+  assert.match(split[0], /2 parts/);
 });

@@ -22,6 +22,8 @@ pub const SMOL_REPO: &str = "bartowski/SmolLM2-135M-Instruct-GGUF";
 pub const SMOL_FILE: &str = "SmolLM2-135M-Instruct-Q4_1.gguf";
 pub const MIXTRAL_REPO: &str = "sirocco-test/Mixtral-8x7B-shape-GGUF";
 pub const GATED_REPO: &str = "mistralai/Gated-Mistral-GGUF";
+/// SmolLM2 published as a two-part split model.
+pub const SPLIT_REPO: &str = "sirocco-test/SmolLM2-135M-split-GGUF";
 
 pub struct FakeHub {
     child: Child,
@@ -31,8 +33,8 @@ pub struct FakeHub {
 }
 
 impl FakeHub {
-    /// The standard set of repositories: SmolLM2 (real), the tiny Mixtral and Mistral shapes,
-    /// a gated repository.
+    /// The standard set of repositories: SmolLM2 (real, and split in two parts), the tiny
+    /// Mixtral and Mistral shapes, a gated repository.
     pub fn start() -> Self {
         let smol = fixture("SmolLM2-135M-Instruct.Q4_1.gguf");
         let mixtral = fixture("tiny-mixtral-8x7b-shape.gguf");
@@ -48,6 +50,9 @@ impl FakeHub {
              "files": [{"path": "Mistral-7B-shape-F16.gguf", "source": mistral}]},
             {"id": GATED_REPO, "downloads": 10, "likes": 1, "gated": "manual", "tags": ["gguf"],
              "files": [{"path": "Gated-F16.gguf", "source": mistral}]},
+            {"id": SPLIT_REPO, "downloads": 5, "likes": 0, "tags": ["gguf"],
+             "files": [{"path": "SmolLM2-135M-Instruct-Q4_1-00001-of-00002.gguf", "source": fixture("split/SmolLM2-135M-Instruct-Q4_1-00001-of-00002.gguf")},
+                       {"path": "SmolLM2-135M-Instruct-Q4_1-00002-of-00002.gguf", "source": fixture("split/SmolLM2-135M-Instruct-Q4_1-00002-of-00002.gguf")}]},
             {"id": "someone/not-gguf", "downloads": 99999, "tags": ["safetensors"], "files": []}
         ]);
         Self::with_repos(&repos)

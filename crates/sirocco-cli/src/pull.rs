@@ -59,7 +59,7 @@ pub async fn run(repo: &str, quant: Option<&str>) -> Result<(), String> {
 async fn best_fit(hub: &Hub, repo: &str, commit: &str, entries: &[GgufEntry]) -> Result<GgufEntry, String> {
     let hardware = Hardware::detect();
     for entry in entries.iter().rev() {
-        let header = sirocco_hub::remote_header::read(hub, repo, commit, &entry.parts[0]).await;
+        let header = sirocco_hub::remote_header::read_model(hub, repo, commit, &entry.parts).await;
         let Ok(summary) = header else { continue };
         let plan = planner::fit(&summary, &hardware, None);
         if plan.verdict != FitVerdict::TooLarge {

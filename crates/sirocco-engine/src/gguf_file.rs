@@ -66,14 +66,70 @@ fn invalid(path: &Path, reason: impl Into<String>) -> EngineError {
     EngineError::InvalidModelFile { path: path.to_path_buf(), reason: reason.into() }
 }
 
-/// Checks `path` and reads its header. Never aborts, whatever the file holds.
+/// Checks `path` and reads its header. Never aborts, whatever the file holds. For the first
+/// part of a split model (`…-00001-of-0000N.gguf`), every other part is checked too (llama.cpp
+/// opens them all) and the summary counts the whole model's tensors and bytes.
 pub fn inspect(path: &Path) -> Result<GgufSummary> {
+    let mut summary = inspect_file(path)?;
+    if summary.split_count > 1 {
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        let Some((base, 1, count)) = split_part(&name) else {
+            return Err(invalid(path, "a part of a split model other than the first: load its part 1 (…-00001-of-…)"));
+        };
+        if u64::from(count) != summary.split_count {
+            return Err(invalid(path, format!("its name says {count} parts but its header says {}", summary.split_count)));
+        }
+        for part in 2..=count {
+            let part_path = path.with_file_name(split_part_name(base, part, count));
+            if !part_path.is_file() {
+                return Err(invalid(path, format!("part {part} of {count} ({}) is missing", part_path.display())));
+            }
+            summary.add_split_part(&inspect_file(&part_path)?);
+        }
+    }
+    Ok(summary)
+}
+
+fn inspect_file(path: &Path) -> Result<GgufSummary> {
     let meta = std::fs::metadata(path)
         .map_err(|source| EngineError::Io { path: path.to_path_buf(), source })?;
     if !meta.is_file() {
         return Err(invalid(path, "not a regular file"));
     }
     inspect_header(path, meta.len())
+}
+
+/// `<base>-00002-of-00003.gguf` → `(base, 2, 3)`: how llama.cpp names a split model's parts.
+pub fn split_part(name: &str) -> Option<(&str, u32, u32)> {
+    let stem = name.strip_suffix(".gguf")?;
+    let (rest, of) = stem.rsplit_once("-of-")?;
+    let (base, part) = rest.rsplit_once('-')?;
+    if part.len() != 5 || of.len() != 5 {
+        return None;
+    }
+    let (part, of) = (part.parse().ok()?, of.parse().ok()?);
+    (part >= 1 && part <= of).then_some((base, part, of))
+}
+
+/// The file name of part `part` of `count` (llama.cpp's `llama_split_path`).
+pub fn split_part_name(base: &str, part: u32, count: u32) -> String {
+    format!("{base}-{part:05}-of-{count:05}.gguf")
+}
+
+impl GgufSummary {
+    /// Counts another part of the same split model: its tensors, bytes and size.
+    pub fn add_split_part(&mut self, part: &GgufSummary) {
+        self.file_size += part.file_size;
+        self.tensor_count += part.tensor_count;
+        self.tensor_bytes += part.tensor_bytes;
+        self.other_bytes += part.other_bytes;
+        if self.layer_bytes.len() < part.layer_bytes.len() {
+            self.layer_bytes.resize(part.layer_bytes.len(), 0);
+        }
+        for (mine, theirs) in self.layer_bytes.iter_mut().zip(&part.layer_bytes) {
+            *mine += theirs;
+        }
+    }
 }
 
 /// Like [`inspect`] for a file of which only the first bytes (at least the whole header)
@@ -115,12 +171,15 @@ pub fn inspect_header(path: &Path, file_size: u64) -> Result<GgufSummary> {
         }
     }
 
-    let architecture = header
-        .string("general.architecture")
-        .ok_or_else(|| invalid(path, "general.architecture is missing: not a model file"))?;
+    // A split model's later parts (`split.no` > 0) carry tensors and no model metadata.
+    let later_part = header.uint("split.no").is_some_and(|n| n > 0);
+    let architecture = match header.string("general.architecture") {
+        Some(a) => a,
+        None if later_part => String::new(),
+        None => return Err(invalid(path, "general.architecture is missing: not a model file")),
+    };
     let arch_key = |k: &str| format!("{architecture}.{k}");
     let split_count = header.uint("split.count").unwrap_or(1);
-    // Split parts after the first carry tensors but no model metadata worth checking.
     let summary = GgufSummary {
         path: path.to_path_buf(),
         file_size,

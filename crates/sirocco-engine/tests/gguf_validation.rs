@@ -160,3 +160,53 @@ fn mutated_headers_never_abort() {
     // Most damage must be caught; some (a flipped byte inside a token's text) is harmless.
     assert!(rejected > 200, "only {rejected} of 400 damaged files rejected ({accepted} accepted)");
 }
+
+const SPLIT_PART_1: &str = "split/SmolLM2-135M-Instruct-Q4_1-00001-of-00002.gguf";
+const SPLIT_PART_2: &str = "split/SmolLM2-135M-Instruct-Q4_1-00002-of-00002.gguf";
+
+/// A split model (SmolLM2 written as two parts) is one model: its summary counts both parts
+/// exactly as the single file counts them, it loads from part 1 and answers exactly as the
+/// single file does; a missing, truncated or foreign part is a clear error, never an abort.
+#[tokio::test]
+async fn a_split_model_is_checked_whole_and_loads_as_one() {
+    let single = inspect(&fixture(SMOLLM2)).unwrap();
+    let split = inspect(&fixture(SPLIT_PART_1)).unwrap();
+    assert_eq!(split.split_count, 2);
+    assert_eq!(split.tensor_count, single.tensor_count);
+    assert_eq!(split.tensor_bytes, single.tensor_bytes);
+    assert_eq!(split.layer_bytes, single.layer_bytes);
+    assert_eq!(split.other_bytes, single.other_bytes);
+    let part_1 = std::fs::metadata(fixture(SPLIT_PART_1)).unwrap().len();
+    let part_2 = std::fs::metadata(fixture(SPLIT_PART_2)).unwrap().len();
+    assert_eq!(split.file_size, part_1 + part_2);
+    let err = inspect(&fixture(SPLIT_PART_2)).unwrap_err().to_string();
+    assert!(err.contains("load its part 1"), "{err}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("Model-Q4_1-00001-of-00002.gguf");
+    std::fs::copy(fixture(SPLIT_PART_1), &first).unwrap();
+    let err = inspect(&first).unwrap_err().to_string();
+    assert!(err.contains("part 2 of 2") && err.contains("is missing"), "{err}");
+    let second = std::fs::read(fixture(SPLIT_PART_2)).unwrap();
+    write(dir.path(), "Model-Q4_1-00002-of-00002.gguf", &second[..second.len() / 2]);
+    let err = inspect(&first).unwrap_err().to_string();
+    assert!(err.contains("Model-Q4_1-00002-of-00002.gguf") && err.contains("truncated"), "{err}");
+    let engine = Engine::start();
+    let result = engine.load(&first, LoadParams::default(), |_| {}, Arc::new(AtomicBool::new(false))).await;
+    assert!(matches!(result, Err(EngineError::InvalidModelFile { .. })), "a truncated part 2 never reaches llama.cpp");
+
+    let params = LoadParams { context_length: Some(512), ..LoadParams::default() };
+    let ask = |engine: Engine| async move {
+        let request = sirocco_engine::GenerateRequest::new(
+            vec![sirocco_engine::ChatMessage::new(sirocco_engine::Role::User, "What is the capital of France?")],
+            sirocco_engine::SamplingParams { temperature: 0.0, max_tokens: 24, ..Default::default() },
+        );
+        common::answer(&engine, request).await.0
+    };
+    engine.load(&fixture(SPLIT_PART_1), params.clone(), |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
+    let from_split = ask(engine.clone()).await;
+    engine.load(&fixture(SMOLLM2), params, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
+    let from_single = ask(engine.clone()).await;
+    assert!(!from_split.is_empty());
+    assert_eq!(from_split, from_single);
+}

@@ -25,15 +25,7 @@ pub struct GgufEntry {
 }
 
 /// Parses `…-00001-of-00003.gguf` into (stem, part, of).
-pub fn split_part(path: &str) -> Option<(&str, u32, u32)> {
-    let stem = path.strip_suffix(".gguf")?;
-    let (rest, of) = stem.rsplit_once("-of-")?;
-    let (base, part) = rest.rsplit_once('-')?;
-    if part.len() != 5 || of.len() != 5 {
-        return None;
-    }
-    Some((base, part.parse().ok()?, of.parse().ok()?))
-}
+pub use sirocco_engine::gguf_file::split_part;
 
 /// The quantization named in a file name (`Q4_K_M`, `IQ2_XXS`, `Q8_0`, `F16`, `BF16`…).
 pub fn quant_of(name: &str) -> Option<String> {

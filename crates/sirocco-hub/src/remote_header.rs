@@ -14,6 +14,17 @@ const FIRST_BYTES: u64 = 2 << 20;
 /// Headers are never larger than this; growing stops here.
 const MAX_BYTES: u64 = 128 << 20;
 
+/// A whole model's summary from the headers of all its parts (part 1 first): a split model's
+/// tensors and bytes are counted across every part, as the planner needs them.
+pub async fn read_model(hub: &Hub, repo_id: &str, revision: &str, parts: &[RemoteFile]) -> Result<GgufSummary> {
+    let (first, rest) = parts.split_first().ok_or_else(|| HubError::Protocol("a model with no files".into()))?;
+    let mut summary = read(hub, repo_id, revision, first).await?;
+    for part in rest {
+        summary.add_split_part(&read(hub, repo_id, revision, part).await?);
+    }
+    Ok(summary)
+}
+
 /// Reads the header of `file` (the first part of a split model) in `repo` at `revision`,
 /// fetching 2 MB first and four times more while the header does not fit.
 pub async fn read(hub: &Hub, repo_id: &str, revision: &str, file: &RemoteFile) -> Result<GgufSummary> {

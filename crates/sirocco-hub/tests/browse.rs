@@ -20,7 +20,7 @@ async fn search_finds_gguf_repositories_sorted_and_paged() {
     let all = hub.search(&SearchQuery { text: String::new(), sort: SortBy::Downloads, page: 0, page_size: 10 }).await.unwrap();
     let ids: Vec<_> = all.iter().map(|r| r.id.as_str()).collect();
     // Only GGUF repositories, most downloaded first.
-    assert_eq!(ids, [SMOL_REPO, "sirocco-test/Mistral-7B-shape-GGUF", MIXTRAL_REPO, GATED_REPO]);
+    assert_eq!(ids, [SMOL_REPO, "sirocco-test/Mistral-7B-shape-GGUF", MIXTRAL_REPO, GATED_REPO, SPLIT_REPO]);
     assert_eq!(all[0].author, "bartowski");
     assert_eq!(all[0].downloads, 5000);
     assert!(all[3].gated && !all[0].gated);

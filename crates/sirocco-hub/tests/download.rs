@@ -229,3 +229,41 @@ async fn a_partial_file_longer_than_the_file_starts_over() {
     std::fs::write(&partial, vec![7u8; s.size as usize + 10]).unwrap();
     assert_verified(&s, &run(&s, &fast()).await.0.unwrap());
 }
+
+/// A split model is one entry, one download (both parts, each verified) and one library model
+/// whose summary counts both parts — sized up remotely from its parts' headers exactly as the
+/// downloaded files are.
+#[tokio::test]
+async fn a_split_model_downloads_as_one_item_and_is_one_model() {
+    let fake = FakeHub::start();
+    let cache = tempfile::tempdir().unwrap();
+    let hub = Hub::new(HubConfig { endpoint: Some(fake.api.clone()), token: None, cache_dir: Some(cache.path().into()), retry_base_delay: Some(Duration::from_millis(5)) })
+        .unwrap();
+    let commit = hub.head_commit(SPLIT_REPO).await.unwrap();
+    let entries = hub.gguf_entries(SPLIT_REPO, &commit).await.unwrap();
+    assert_eq!(entries.len(), 1, "{entries:?}");
+    let entry = &entries[0];
+    assert_eq!(entry.parts.len(), 2);
+    assert_eq!(entry.total_size, entry.parts.iter().map(|p| p.size).sum::<u64>());
+
+    let remote = sirocco_hub::remote_header::read_model(&hub, SPLIT_REPO, &commit, &entry.parts).await.unwrap();
+    let request = DownloadRequest { repo: SPLIT_REPO.into(), commit, files: entry.parts.clone() };
+    let mut progress = Vec::new();
+    let paths = download::download(&hub, &request, &DownloadOptions::default(), |p| progress.push(p.clone()), &Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap();
+    assert_eq!(paths.len(), 2);
+    let last = progress.last().unwrap();
+    assert_eq!((last.downloaded, last.total), (entry.total_size, entry.total_size), "one item's progress covers both parts");
+
+    let roots = sirocco_hub::library::LibraryRoots { hf_cache: Some(cache.path().into()), ..Default::default() };
+    let models = sirocco_hub::library::scan(&roots);
+    assert_eq!(models.len(), 1);
+    let model = &models[0];
+    assert_eq!(model.name, "SmolLM2-135M-Instruct-Q4_1.gguf");
+    assert_eq!(model.parts.len(), 2);
+    let local = model.summary.as_ref().expect("the split model is whole and valid");
+    assert_eq!(local.tensor_bytes, remote.tensor_bytes);
+    assert_eq!(local.layer_bytes, remote.layer_bytes);
+    assert_eq!(local.file_size, entry.total_size);
+}

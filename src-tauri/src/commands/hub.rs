@@ -36,7 +36,7 @@ pub async fn hub_repo(state: State<'_, AppState>, id: String) -> IpcResult<RepoP
     Ok(RepoPage { id, commit, readme: readme.unwrap_or_default(), entries: entries? })
 }
 
-/// How a remote file fits this machine, from its header alone (range requests).
+/// How a remote model fits this machine, from its files' headers alone (range requests).
 #[derive(serde::Serialize)]
 pub struct RemoteFit {
     summary: sirocco_engine::GgufSummary,
@@ -44,8 +44,8 @@ pub struct RemoteFit {
 }
 
 #[tauri::command]
-pub async fn hub_fit(state: State<'_, AppState>, id: String, commit: String, file: RemoteFile) -> IpcResult<RemoteFit> {
-    let summary = sirocco_hub::remote_header::read(&state.hub(), &id, &commit, &file).await?;
+pub async fn hub_fit(state: State<'_, AppState>, id: String, commit: String, parts: Vec<RemoteFile>) -> IpcResult<RemoteFit> {
+    let summary = sirocco_hub::remote_header::read_model(&state.hub(), &id, &commit, &parts).await?;
     let fit = planner::fit(&summary, &Hardware::detect(), None);
     Ok(RemoteFit { summary, fit })
 }

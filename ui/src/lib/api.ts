@@ -206,8 +206,9 @@ export interface DownloadProgress {
 
 export const hubSearch = (query: SearchQuery) => invoke<RepoSummary[]>('hub_search', { query });
 export const hubRepo = (id: string) => invoke<RepoPage>('hub_repo', { id });
-export const hubFit = (id: string, commit: string, file: RemoteFile) =>
-  invoke<RemoteFit>('hub_fit', { id, commit, file });
+/** `parts`: every file of the model (a split model's parts, part 1 first). */
+export const hubFit = (id: string, commit: string, parts: RemoteFile[]) =>
+  invoke<RemoteFit>('hub_fit', { id, commit, parts });
 
 export function downloadStart(id: string, commit: string, entry: GgufEntry, onProgress: (p: DownloadProgress) => void) {
   const channel = new Channel<DownloadProgress>();
