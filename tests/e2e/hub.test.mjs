@@ -65,6 +65,7 @@ test('search finds the model and its file says whether it fits, from the header 
   const row = await text(await $('[data-testid="repo-file"]'));
   assert.match(row, /Q4_1/);
   assert.match(row, /98\.4 MB/);
+  assert.match(row, /135M params/, 'the parameter count comes from the remote header');
   const log = await hub.log();
   const fetched = log.filter((r) => r.method === 'GET').reduce((n, r) => n + r.sent, 0);
   assert.ok(fetched <= 2 << 20, `the verdict fetched ${fetched} bytes, not just the header`);
@@ -127,6 +128,7 @@ test('a download shows progress, resumes after an app restart and is then chatte
   const model = await $('[data-testid="library-model"]');
   await model.waitForDisplayed({ timeout: 10_000 });
   assert.match(await text(model), new RegExp(REPO));
+  assert.match(await text(model), /llama · 135M/);
   await app.browser.saveScreenshot(join(artifacts, 'library.png'));
 });
 

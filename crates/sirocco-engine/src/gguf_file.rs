@@ -60,6 +60,8 @@ pub struct GgufSummary {
     pub layer_bytes: Vec<u64>,
     /// Tensor bytes outside the repeating layers: embeddings, output norm and head.
     pub other_bytes: u64,
+    /// Weights (elements of every tensor): what "7B" or "135M" counts.
+    pub parameter_count: u64,
 }
 
 fn invalid(path: &Path, reason: impl Into<String>) -> EngineError {
@@ -123,6 +125,7 @@ impl GgufSummary {
         self.tensor_count += part.tensor_count;
         self.tensor_bytes += part.tensor_bytes;
         self.other_bytes += part.other_bytes;
+        self.parameter_count += part.parameter_count;
         if self.layer_bytes.len() < part.layer_bytes.len() {
             self.layer_bytes.resize(part.layer_bytes.len(), 0);
         }
@@ -144,6 +147,7 @@ pub fn inspect_header(path: &Path, file_size: u64) -> Result<GgufSummary> {
     let mut tensor_bytes: u64 = 0;
     let mut layer_bytes: Vec<u64> = Vec::new();
     let mut other_bytes: u64 = 0;
+    let mut parameter_count: u64 = 0;
     for id in 0..tensor_count {
         let end = data_offset
             .checked_add(header.tensor_offset(id))
@@ -160,6 +164,7 @@ pub fn inspect_header(path: &Path, file_size: u64) -> Result<GgufSummary> {
         }
         let size = header.tensor_size(id);
         tensor_bytes = tensor_bytes.saturating_add(size);
+        parameter_count = parameter_count.saturating_add(header.tensor_elements(id));
         match header.tensor_name(id).as_deref().and_then(layer_index) {
             Some(layer) if layer < 65_536 => {
                 if layer_bytes.len() <= layer {
@@ -202,6 +207,7 @@ pub fn inspect_header(path: &Path, file_size: u64) -> Result<GgufSummary> {
         vocab_size: header.uint(&arch_key("vocab_size")).or_else(|| header.array_len("tokenizer.ggml.tokens")),
         layer_bytes,
         other_bytes,
+        parameter_count,
         architecture,
     };
     if summary.tensor_count == 0 && summary.split_count <= 1 {
@@ -298,6 +304,17 @@ impl Header {
 
     fn tensor_size(&self, id: i64) -> u64 {
         unsafe { sys::gguf_get_tensor_size(self.0, id) as u64 }
+    }
+
+    /// Elements of a tensor: its bytes over its type's bytes per block, times the block's
+    /// elements (the reader has checked the type; a type with no size counts nothing).
+    fn tensor_elements(&self, id: i64) -> u64 {
+        let kind = unsafe { sys::gguf_get_tensor_type(self.0, id) };
+        let (type_size, block) = unsafe { (sys::ggml_type_size(kind) as u64, sys::ggml_blck_size(kind)) };
+        if type_size == 0 || block <= 0 {
+            return 0;
+        }
+        self.tensor_size(id) / type_size * block as u64
     }
 
     fn tensor_name(&self, id: i64) -> Option<String> {

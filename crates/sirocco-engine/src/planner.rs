@@ -282,6 +282,7 @@ mod tests {
             value_length: None,
             vocab_size: Some(32_000),
             layer_bytes: vec![130_000_000; 32],
+            parameter_count: 7_241_732_096,
             other_bytes: 208_000_000,
         }
     }

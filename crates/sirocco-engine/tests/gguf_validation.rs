@@ -75,6 +75,8 @@ fn real_files_are_summarised() {
     assert_eq!(smol.block_count, Some(30));
     assert!(smol.chat_template.as_deref().unwrap().contains("<|im_start|>"));
     assert!(smol.tensor_bytes > 80_000_000 && smol.tensor_bytes < smol.file_size);
+    // Every tensor's elements, as gguf-py's reader counts them (quantized blocks included).
+    assert_eq!(smol.parameter_count, 134_515_008);
 
     let mistral = inspect(&fixture(TINY_MISTRAL)).unwrap();
     assert_eq!((mistral.head_count, mistral.head_count_kv), (Some(8), Some(2)));
@@ -176,6 +178,7 @@ async fn a_split_model_is_checked_whole_and_loads_as_one() {
     assert_eq!(split.tensor_bytes, single.tensor_bytes);
     assert_eq!(split.layer_bytes, single.layer_bytes);
     assert_eq!(split.other_bytes, single.other_bytes);
+    assert_eq!(split.parameter_count, single.parameter_count);
     let part_1 = std::fs::metadata(fixture(SPLIT_PART_1)).unwrap().len();
     let part_2 = std::fs::metadata(fixture(SPLIT_PART_2)).unwrap().len();
     assert_eq!(split.file_size, part_1 + part_2);

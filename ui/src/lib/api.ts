@@ -28,6 +28,8 @@ export interface GgufSummary {
   expert_count: number | null;
   expert_used_count: number | null;
   chat_template: string | null;
+  /** Weights in the whole model (every part of a split model). */
+  parameter_count: number;
 }
 export interface LoadedModel {
   summary: GgufSummary;

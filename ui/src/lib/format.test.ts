@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeModelFile, formatBytes, formatStats } from './format';
+import { describeModelFile, formatBytes, formatParameters, formatStats } from './format';
 import type { GenerationStats } from './api';
 
 describe('describeModelFile', () => {
@@ -35,5 +35,16 @@ describe('formatStats', () => {
   it('says why a reply ended early', () => {
     expect(formatStats({ ...stats, finish_reason: 'cancelled' })).toMatch(/stopped$/);
     expect(formatStats({ ...stats, finish_reason: 'length' })).toMatch(/reached max tokens$/);
+  });
+});
+
+describe('formatParameters', () => {
+  it('says sizes the way model names do', () => {
+    expect(formatParameters(134_515_008)).toBe('135M');
+    expect(formatParameters(7_241_732_096)).toBe('7.2B');
+    expect(formatParameters(46_702_792_704)).toBe('46.7B');
+    expect(formatParameters(122_610_069_504)).toBe('123B');
+    expect(formatParameters(8_000_000_000)).toBe('8B');
+    expect(formatParameters(0)).toBe('');
   });
 });

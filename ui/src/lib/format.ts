@@ -43,3 +43,11 @@ export function formatStats(stats: GenerationStats): string {
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
+
+/** A model's size as people say it: 135M, 7.2B, 46.7B, 123B. */
+export function formatParameters(n: number): string {
+  if (n <= 0) return '';
+  if (n < 1e9) return `${Math.max(1, Math.round(n / 1e6))}M`;
+  const billions = n / 1e9;
+  return `${billions >= 100 ? Math.round(billions) : Number(billions.toFixed(1))}B`;
+}
