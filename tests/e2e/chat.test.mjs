@@ -125,13 +125,16 @@ test('the settings panel shows the planner\'s estimate and applies a new context
     slider.value = '2048';
     slider.dispatchEvent(new Event('input', { bubbles: true }));
   });
+  // And one CPU thread, under Advanced loading.
+  await (await $('[data-testid="advanced-load"] summary')).click();
+  await (await $('[data-testid="threads-input"]')).setValue('1');
   const reload = await $('[data-testid="reload-button"]');
   await reload.waitForExist({ timeout: 5_000 });
   await reload.click();
   await browser.waitUntil(
     async () => (await $('[data-testid="model-picker"]').isExisting()) &&
-      /2,048 ctx/.test(await $('[data-testid="model-picker"]').getProperty('textContent')),
-    { timeout: 60_000, timeoutMsg: 'the model was not reloaded with a 2,048-token context' },
+      /2,048 ctx\s*·\s*1\s+thread\b/.test(await $('[data-testid="model-picker"]').getProperty('textContent')),
+    { timeout: 60_000, timeoutMsg: 'the model was not reloaded with a 2,048-token context on one thread' },
   );
   await browser.saveScreenshot(join(artifacts, 'settings.png'));
 });

@@ -224,6 +224,10 @@ test('after a restart every conversation, branch and persona is still there', as
   await (await $('[data-testid="nav-personas"]')).click();
   assert.equal(await text(await $('[data-testid="persona-card-name"]')), 'Captain Nemo');
   await (await $('[data-testid="nav-chat"]')).click();
+  // The model used last loaded by itself.
+  await browser.waitUntil(async () => /SmolLM2/.test(await text(await $('[data-testid="model-picker"]'))) && (await $('[data-testid="composer-input"]').isEnabled()), {
+    timeout: 60_000, timeoutMsg: 'the last model did not load at start',
+  });
   await browser.saveScreenshot(join(artifacts, 'conversations-after-restart.png'));
 });
 

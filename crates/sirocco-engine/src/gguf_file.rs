@@ -62,6 +62,9 @@ pub struct GgufSummary {
     pub other_bytes: u64,
     /// Weights (elements of every tensor): what "7B" or "135M" counts.
     pub parameter_count: u64,
+    /// Bytes of each layer's mixture-of-experts tensors (`ffn_*_exps`), part of `layer_bytes`:
+    /// what stays in RAM when the experts are kept on the CPU. Empty for dense models.
+    pub expert_bytes: Vec<u64>,
 }
 
 fn invalid(path: &Path, reason: impl Into<String>) -> EngineError {
@@ -126,12 +129,17 @@ impl GgufSummary {
         self.tensor_bytes += part.tensor_bytes;
         self.other_bytes += part.other_bytes;
         self.parameter_count += part.parameter_count;
-        if self.layer_bytes.len() < part.layer_bytes.len() {
-            self.layer_bytes.resize(part.layer_bytes.len(), 0);
-        }
-        for (mine, theirs) in self.layer_bytes.iter_mut().zip(&part.layer_bytes) {
-            *mine += theirs;
-        }
+        add_per_layer(&mut self.layer_bytes, &part.layer_bytes);
+        add_per_layer(&mut self.expert_bytes, &part.expert_bytes);
+    }
+}
+
+fn add_per_layer(mine: &mut Vec<u64>, theirs: &[u64]) {
+    if mine.len() < theirs.len() {
+        mine.resize(theirs.len(), 0);
+    }
+    for (m, t) in mine.iter_mut().zip(theirs) {
+        *m += t;
     }
 }
 
@@ -148,6 +156,7 @@ pub fn inspect_header(path: &Path, file_size: u64) -> Result<GgufSummary> {
     let mut layer_bytes: Vec<u64> = Vec::new();
     let mut other_bytes: u64 = 0;
     let mut parameter_count: u64 = 0;
+    let mut expert_bytes: Vec<u64> = Vec::new();
     for id in 0..tensor_count {
         let end = data_offset
             .checked_add(header.tensor_offset(id))
@@ -165,12 +174,19 @@ pub fn inspect_header(path: &Path, file_size: u64) -> Result<GgufSummary> {
         let size = header.tensor_size(id);
         tensor_bytes = tensor_bytes.saturating_add(size);
         parameter_count = parameter_count.saturating_add(header.tensor_elements(id));
-        match header.tensor_name(id).as_deref().and_then(layer_index) {
+        let name = header.tensor_name(id);
+        match name.as_deref().and_then(layer_index) {
             Some(layer) if layer < 65_536 => {
                 if layer_bytes.len() <= layer {
                     layer_bytes.resize(layer + 1, 0);
                 }
                 layer_bytes[layer] += size;
+                if name.as_deref().is_some_and(|n| n.contains("_exps.")) {
+                    if expert_bytes.len() <= layer {
+                        expert_bytes.resize(layer + 1, 0);
+                    }
+                    expert_bytes[layer] += size;
+                }
             }
             _ => other_bytes += size,
         }
@@ -208,6 +224,7 @@ pub fn inspect_header(path: &Path, file_size: u64) -> Result<GgufSummary> {
         layer_bytes,
         other_bytes,
         parameter_count,
+        expert_bytes,
         architecture,
     };
     if summary.tensor_count == 0 && summary.split_count <= 1 {

@@ -33,6 +33,9 @@ pub struct PlanRequest {
     pub batch_size: u64,
     /// Parallel sequences sharing the context.
     pub sequences: u64,
+    /// Mixture-of-experts tensors stay in RAM even in layers on the GPU (`moe_experts_on_cpu`).
+    #[serde(default)]
+    pub experts_on_cpu: bool,
 }
 
 impl PlanRequest {
@@ -44,6 +47,7 @@ impl PlanRequest {
             flash_attention: FlashAttention::Auto,
             batch_size: 512,
             sequences: crate::engine::DEFAULT_PARALLEL as u64,
+            experts_on_cpu: false,
         }
     }
 }
@@ -84,6 +88,8 @@ pub enum FitVerdict {
 pub struct FitPlan {
     pub verdict: FitVerdict,
     pub gpu_layers: u32,
+    /// A mixture-of-experts model that fits more of itself on the GPU with its experts in RAM.
+    pub experts_on_cpu: bool,
     pub context_length: u64,
     pub estimate: MemoryEstimate,
 }
@@ -150,6 +156,10 @@ impl<'a> Shape<'a> {
         self.summary.layer_bytes.get(layer as usize).copied().unwrap_or(0)
     }
 
+    fn expert_bytes(&self, layer: u64) -> u64 {
+        self.summary.expert_bytes.get(layer as usize).copied().unwrap_or(0).min(self.layer_bytes(layer))
+    }
+
     /// KV cache bytes of one layer.
     fn kv_layer_bytes(&self, layer: u64, req: &PlanRequest) -> u64 {
         let full = pad(req.context_length, CELL_PAD);
@@ -188,7 +198,9 @@ pub fn estimate(summary: &GgufSummary, req: &PlanRequest) -> MemoryEstimate {
     for layer in 0..shape.layers {
         let (w, kv) = (shape.layer_bytes(layer), shape.kv_layer_bytes(layer, req));
         if layer >= first_gpu_layer {
-            weights_vram += w;
+            let experts = if req.experts_on_cpu { shape.expert_bytes(layer) } else { 0 };
+            weights_vram += w - experts;
+            weights_ram += experts;
             kv_vram += kv;
         } else {
             weights_ram += w;
@@ -225,16 +237,30 @@ pub fn fit(summary: &GgufSummary, hardware: &Hardware, max_context: Option<u64>)
     let ram = hardware.ram_available;
     let vram = hardware.vram_free;
     let layers = shape.layers as u32;
-    let try_fit = |gpu_layers: u32, context: u64| {
-        let est = estimate(summary, &PlanRequest { gpu_layers, ..PlanRequest::cpu(context) });
+    let fits = |gpu_layers: u32, context: u64, experts_on_cpu: bool| {
+        let est = estimate(summary, &PlanRequest { gpu_layers, experts_on_cpu, ..PlanRequest::cpu(context) });
         (est.ram() <= ram && est.vram() <= vram).then_some(est)
     };
     // Most GPU layers that fit with a minimal context, then the longest context for them.
     let max_gpu = if vram == 0 { 0 } else { layers + 1 };
-    let gpu_layers = (0..=max_gpu).rev().find(|&g| try_fit(g, CELL_PAD.min(cap)).is_some());
+    let most_layers = |experts_on_cpu: bool| (0..=max_gpu).rev().find(|&g| fits(g, CELL_PAD.min(cap), experts_on_cpu).is_some());
+    // A mixture of experts that does not fit whole on the GPU: keeping its experts in RAM puts
+    // every other tensor (attention, KV cache) on the GPU, which is worth more than some whole
+    // layers there (only a few experts' weights are read per token).
+    let whole = most_layers(false);
+    let moe = !summary.expert_bytes.iter().all(|&b| b == 0);
+    let (gpu_layers, experts_on_cpu) = match (whole, moe && vram > 0) {
+        (Some(g), _) if g > layers => (Some(g), false),
+        (whole, true) => match most_layers(true) {
+            Some(g) if whole.is_none_or(|w| g > w) => (Some(g), true),
+            _ => (whole, false),
+        },
+        (whole, false) => (whole, false),
+    };
+    let try_fit = |gpu_layers: u32, context: u64| fits(gpu_layers, context, experts_on_cpu);
     let Some(gpu_layers) = gpu_layers else {
         let estimate = estimate(summary, &PlanRequest::cpu(CELL_PAD.min(cap)));
-        return FitPlan { verdict: FitVerdict::TooLarge, gpu_layers: 0, context_length: 0, estimate };
+        return FitPlan { verdict: FitVerdict::TooLarge, gpu_layers: 0, experts_on_cpu: false, context_length: 0, estimate };
     };
     let mut context = CELL_PAD.min(cap);
     let mut candidate = cap;
@@ -251,7 +277,7 @@ pub fn fit(summary: &GgufSummary, hardware: &Hardware, max_context: Option<u64>)
         g if g >= layers => FitVerdict::FullyOnGpu,
         g => FitVerdict::PartialOffload { gpu_layers: g, total_layers: layers },
     };
-    FitPlan { verdict, gpu_layers, context_length: context, estimate }
+    FitPlan { verdict, gpu_layers, experts_on_cpu, context_length: context, estimate }
 }
 
 #[cfg(test)]
@@ -283,6 +309,7 @@ mod tests {
             vocab_size: Some(32_000),
             layer_bytes: vec![130_000_000; 32],
             parameter_count: 7_241_732_096,
+            expert_bytes: Vec::new(),
             other_bytes: 208_000_000,
         }
     }
@@ -330,6 +357,51 @@ mod tests {
         let with_swa = estimate(&gemma, &PlanRequest::cpu(32_768));
         // 5 of every 6 gemma3 layers keep 512 + 512 cells instead of 32,768.
         assert!(with_swa.kv_ram < mistral.kv_ram / 4, "{with_swa:?}");
+    }
+
+    /// Mixtral 8x7B's shape (Q4_K_M sizes): of each layer's 805 MB, 780 MB are the 8 experts.
+    fn mixtral_8x7b() -> GgufSummary {
+        GgufSummary {
+            name: Some("Mixtral 8x7B Instruct v0.1".into()),
+            expert_count: Some(8),
+            expert_used_count: Some(2),
+            layer_bytes: vec![805_000_000; 32],
+            expert_bytes: vec![780_000_000; 32],
+            parameter_count: 46_702_792_704,
+            ..mistral_7b()
+        }
+    }
+
+    #[test]
+    fn experts_on_the_cpu_keep_their_bytes_in_ram() {
+        let m = mixtral_8x7b();
+        let on_gpu = estimate(&m, &PlanRequest { gpu_layers: 33, ..PlanRequest::cpu(4096) });
+        let experts_home = estimate(&m, &PlanRequest { gpu_layers: 33, experts_on_cpu: true, ..PlanRequest::cpu(4096) });
+        assert_eq!(on_gpu.weights_vram - experts_home.weights_vram, 32 * 780_000_000);
+        assert_eq!(experts_home.weights_ram - on_gpu.weights_ram, 32 * 780_000_000);
+        assert_eq!(on_gpu.kv_vram, experts_home.kv_vram, "the KV cache stays on the GPU");
+        // A dense model has no experts to keep back.
+        let dense = estimate(&mistral_7b(), &PlanRequest { gpu_layers: 33, experts_on_cpu: true, ..PlanRequest::cpu(4096) });
+        assert_eq!(dense, estimate(&mistral_7b(), &PlanRequest { gpu_layers: 33, ..PlanRequest::cpu(4096) }));
+    }
+
+    #[test]
+    fn fit_keeps_a_moe_models_experts_on_the_cpu_when_that_puts_more_on_the_gpu() {
+        let gib = 1u64 << 30;
+        let m = mixtral_8x7b();
+        // 8 GB of VRAM: whole layers, ~9 of 33; experts in RAM, every layer.
+        let plan = fit(&m, &Hardware::test(64 * gib, 8 * gib), None);
+        assert!(plan.experts_on_cpu);
+        assert_eq!(plan.gpu_layers, 33);
+        assert!(plan.estimate.vram() <= 8 * gib && plan.estimate.ram() <= 64 * gib);
+        // Enough VRAM for all of it: nothing is kept back.
+        let plan = fit(&m, &Hardware::test(64 * gib, 48 * gib), None);
+        assert!(!plan.experts_on_cpu);
+        assert_eq!(plan.verdict, FitVerdict::FullyOnGpu);
+        // No GPU: nothing to decide.
+        assert!(!fit(&m, &Hardware::test(64 * gib, 0), None).experts_on_cpu);
+        // A dense model never.
+        assert!(!fit(&mistral_7b(), &Hardware::test(64 * gib, 2 * gib), None).experts_on_cpu);
     }
 
     #[test]

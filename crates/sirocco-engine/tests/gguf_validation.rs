@@ -85,6 +85,12 @@ fn real_files_are_summarised() {
 
     let mixtral = inspect(&fixture(TINY_MIXTRAL)).unwrap();
     assert_eq!((mixtral.expert_count, mixtral.expert_used_count), (Some(8), Some(2)));
+    // The experts' tensors (ffn_*_exps) are most of each layer; a dense model has none.
+    assert_eq!(mixtral.expert_bytes.len(), mixtral.layer_bytes.len());
+    for (experts, layer) in mixtral.expert_bytes.iter().zip(&mixtral.layer_bytes) {
+        assert!(*experts > 0 && experts < layer, "{experts} of {layer}");
+    }
+    assert!(mistral.expert_bytes.is_empty() && smol.expert_bytes.is_empty());
 }
 
 #[tokio::test]

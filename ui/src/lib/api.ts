@@ -90,6 +90,13 @@ export interface LoadParams {
   gpu_layers: number;
   kv_cache_type: KvCacheType;
   flash_attention: FlashAttention;
+  /** `null`: the machine's physical cores. */
+  threads: number | null;
+  batch_size: number;
+  use_mmap: boolean;
+  use_mlock: boolean;
+  /** Mixture-of-experts models: experts in RAM, the rest on the GPU. */
+  moe_experts_on_cpu: boolean;
 }
 
 export function loadModel(path: string, params: Partial<LoadParams>, onProgress: (fraction: number) => void) {
@@ -128,7 +135,7 @@ export interface MemoryEstimate {
 export interface ModelPlan {
   summary: GgufSummary;
   hardware: Hardware;
-  fit: { verdict: FitVerdict; gpu_layers: number; context_length: number; estimate: MemoryEstimate };
+  fit: { verdict: FitVerdict; gpu_layers: number; experts_on_cpu: boolean; context_length: number; estimate: MemoryEstimate };
 }
 
 export const planModel = (path: string) => invoke<ModelPlan>('plan_model', { path });
@@ -140,6 +147,7 @@ export interface PlanRequest {
   flash_attention: FlashAttention;
   batch_size: number;
   sequences: number;
+  experts_on_cpu: boolean;
 }
 
 export const estimateMemory = (path: string, request: PlanRequest) =>

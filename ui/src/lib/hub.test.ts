@@ -18,6 +18,10 @@ describe('fit verdicts', () => {
     expect(verdictLabel({ kind: 'partial_offload', gpu_layers: 20, total_layers: 88 })).toBe(
       'Partial offload: 20 of 88 layers on GPU',
     );
+    expect(verdictLabel({ kind: 'fully_on_gpu' }, true)).toBe('Fits on GPU, experts in RAM');
+    expect(verdictLabel({ kind: 'partial_offload', gpu_layers: 20, total_layers: 56 }, true)).toBe(
+      'Partial offload: 20 of 56 layers on GPU, experts in RAM',
+    );
     expect(verdictTone({ kind: 'too_large' })).toBe('bad');
     expect(verdictTone({ kind: 'cpu_only' })).toBe('good');
   });

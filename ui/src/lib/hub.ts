@@ -14,12 +14,14 @@ export function renderModelCard(markdown: string): string {
   });
 }
 
-export function verdictLabel(v: FitVerdict): string {
+/** `expertsOnCpu`: a mixture of experts planned with its experts in RAM. */
+export function verdictLabel(v: FitVerdict, expertsOnCpu = false): string {
+  const experts = expertsOnCpu ? ', experts in RAM' : '';
   switch (v.kind) {
     case 'fully_on_gpu':
-      return 'Fits fully on GPU';
+      return expertsOnCpu ? 'Fits on GPU, experts in RAM' : 'Fits fully on GPU';
     case 'partial_offload':
-      return `Partial offload: ${v.gpu_layers} of ${v.total_layers} layers on GPU`;
+      return `Partial offload: ${v.gpu_layers} of ${v.total_layers} layers on GPU${experts}`;
     case 'cpu_only':
       return 'Fits in RAM (CPU only)';
     case 'too_large':

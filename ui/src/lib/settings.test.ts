@@ -6,6 +6,9 @@ describe('settings', () => {
   it('turns flash attention on for a quantized KV cache', () => {
     expect(loadParamsOf({ ...defaultSettings(), kv_cache_type: 'q8_0' }).flash_attention).toBe('on');
     expect(loadParamsOf(defaultSettings()).flash_attention).toBe('auto');
+    expect(loadParamsOf({ ...defaultSettings(), flash_attention: 'off' }).flash_attention).toBe('off');
+    expect(loadParamsOf({ ...defaultSettings(), kv_cache_type: 'q4_0', flash_attention: 'off' }).flash_attention).toBe('on');
+    expect(loadParamsOf({ ...defaultSettings(), threads: 2, experts_on_cpu: true })).toMatchObject({ threads: 2, moe_experts_on_cpu: true });
   });
 
   it('asks for a reload only when load parameters change', () => {
@@ -14,6 +17,11 @@ describe('settings', () => {
     expect(needsReload(loaded, { ...s, temperature: 1.3 })).toBe(false);
     expect(needsReload(loaded, { ...s, context_length: 8192 })).toBe(true);
     expect(needsReload(loaded, { ...s, kv_cache_type: 'q4_0' })).toBe(true);
+    expect(needsReload(loaded, { ...s, threads: 1 })).toBe(true);
+    expect(needsReload(loaded, { ...s, batch_size: 128 })).toBe(true);
+    expect(needsReload(loaded, { ...s, flash_attention: 'off' })).toBe(true);
+    expect(needsReload(loaded, { ...s, experts_on_cpu: true })).toBe(true);
+    expect(needsReload(loaded, { ...s, use_mmap: false })).toBe(true);
     expect(needsReload(null, s)).toBe(false);
   });
 

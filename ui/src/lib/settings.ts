@@ -1,4 +1,4 @@
-import type { KvCacheType, LoadParams, OverflowPolicy, PresetParams, SamplingParams } from './api';
+import type { FlashAttention, KvCacheType, LoadParams, OverflowPolicy, PresetParams, SamplingParams } from './api';
 
 /** What the settings panel edits: how the model is loaded, how replies are sampled, the
  *  system prompt and the overflow policy — the fields of a preset. */
@@ -6,6 +6,14 @@ export interface ChatSettings {
   context_length: number;
   gpu_layers: number;
   kv_cache_type: KvCacheType;
+  /** A quantized KV cache needs it: then it is on whatever this says. */
+  flash_attention: FlashAttention;
+  /** `null`: the machine's physical cores. */
+  threads: number | null;
+  batch_size: number;
+  use_mmap: boolean;
+  use_mlock: boolean;
+  experts_on_cpu: boolean;
   temperature: number;
   top_k: number;
   top_p: number;
@@ -29,6 +37,12 @@ export const defaultSettings = (): ChatSettings => ({
   context_length: 4096,
   gpu_layers: 0,
   kv_cache_type: 'f16',
+  flash_attention: 'auto',
+  threads: null,
+  batch_size: 512,
+  use_mmap: true,
+  use_mlock: false,
+  experts_on_cpu: false,
   temperature: 0.7,
   top_k: 40,
   top_p: 0.95,
@@ -48,8 +62,13 @@ export function loadParamsOf(s: ChatSettings): LoadParams {
     context_length: s.context_length,
     gpu_layers: s.gpu_layers,
     kv_cache_type: s.kv_cache_type,
-    // A quantized cache needs flash attention; f16 lets llama.cpp decide.
-    flash_attention: s.kv_cache_type === 'f16' ? 'auto' : 'on',
+    // A quantized cache needs flash attention; with f16 it is the user's choice.
+    flash_attention: s.kv_cache_type === 'f16' ? s.flash_attention : 'on',
+    threads: s.threads,
+    batch_size: s.batch_size,
+    use_mmap: s.use_mmap,
+    use_mlock: s.use_mlock,
+    moe_experts_on_cpu: s.experts_on_cpu,
   };
 }
 
@@ -72,11 +91,7 @@ export function samplingOf(s: ChatSettings): Partial<SamplingParams> {
 export function needsReload(loaded: LoadParams | null, next: ChatSettings): boolean {
   if (!loaded) return false;
   const want = loadParamsOf(next);
-  return (
-    loaded.context_length !== want.context_length ||
-    loaded.gpu_layers !== want.gpu_layers ||
-    loaded.kv_cache_type !== want.kv_cache_type
-  );
+  return (Object.keys(want) as (keyof LoadParams)[]).some((k) => loaded[k] !== want[k]);
 }
 
 /** The settings with a preset applied: its sampling, system prompt and overflow policy, and the
@@ -99,6 +114,7 @@ export function applyPreset(current: ChatSettings, p: PresetParams): ChatSetting
     context_length: p.context_length ?? current.context_length,
     gpu_layers: p.gpu_layers ?? current.gpu_layers,
     kv_cache_type: p.kv_cache_type ?? current.kv_cache_type,
+    flash_attention: p.flash_attention ?? current.flash_attention,
   };
 }
 
@@ -113,6 +129,7 @@ export function presetParamsOf(s: ChatSettings, base: PresetParams): PresetParam
     context_length: base.context_length === null ? null : s.context_length,
     gpu_layers: base.gpu_layers === null ? null : s.gpu_layers,
     kv_cache_type: base.kv_cache_type === null ? null : s.kv_cache_type,
+    flash_attention: base.flash_attention === null ? null : s.flash_attention,
   };
 }
 
