@@ -148,6 +148,8 @@ test('a persona greets first and answers under its name', async () => {
   await (await $('[data-testid="persona-name"]')).setValue('Captain Nemo');
   await (await $('[data-testid="persona-greeting"]')).setValue('Welcome aboard the Nautilus, {{user}}.');
   await (await $('[data-testid="persona-system"]')).setValue('You are {{char}}, captain of the Nautilus.');
+  await (await $('[data-testid="persona-add-greeting"]')).click();
+  await (await $('[data-testid="persona-alternate"]')).setValue('The sea is calm tonight, {{user}}.');
   await (await $('[data-testid="persona-save"]')).click();
   const card = await $('[data-testid="persona-card"]');
   await card.waitForExist({ timeout: 5_000 });
@@ -155,9 +157,19 @@ test('a persona greets first and answers under its name', async () => {
   await (await card.$('[data-testid="persona-chat"]')).click();
   await (await $('[data-testid="empty-state"]')).waitForExist({ timeout: 5_000 });
   assert.match(await text(await $('[data-testid="empty-state"]')), /Chatting with Captain Nemo/);
+  // Two openings: the user picks the second.
+  const pick = await $('[data-testid="greeting-pick"]');
+  assert.match(await text(pick), /Welcome aboard the Nautilus, User\..*\b1\/2\b/s);
+  await (await $('[data-testid="greeting-next"]')).click();
+  await browser.waitUntil(async () => /The sea is calm tonight, User\..*\b2\/2\b/s.test(await text(pick)), { timeout: 5_000 });
+  await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  await browser.saveScreenshot(join(artifacts, 'persona-greeting.png'));
   await send('Where are we going?');
   const texts = await messageTexts();
-  assert.match(texts[0], /Captain Nemo.*Welcome aboard the Nautilus, User\./s, 'the greeting comes first, macros filled in');
+  assert.match(texts[0], /Captain Nemo.*The sea is calm tonight, User\./s, 'the picked greeting comes first, macros filled in');
+  // The other opening stays a branch of the first message.
+  const first = await $('[data-testid="message-assistant"]');
+  assert.equal(await text(await first.$('[data-testid="branch-position"]')), '2/2');
   assert.match(texts[1], /Where are we going\?/);
   assert.match(await text(await lastOf('assistant')), /^\s*C\s*Captain Nemo/);
   assert.equal((await $$('[data-testid="conversation-item"]')).length, 2);

@@ -60,6 +60,9 @@ pub struct TurnRequest {
     pub model: Option<String>,
     /// What `{{user}}` expands to.
     pub user_name: String,
+    /// A new conversation with a persona: which of its greetings opens it (0: the greeting,
+    /// 1…: its alternates).
+    pub greeting: usize,
 }
 
 impl Default for TurnRequest {
@@ -75,6 +78,7 @@ impl Default for TurnRequest {
             persona_id: None,
             model: None,
             user_name: "User".into(),
+            greeting: 0,
         }
     }
 }
@@ -139,12 +143,19 @@ pub async fn run_turn(
             let text = non_empty(text)?;
             let mut parent = *parent_id;
             if parent.is_none() {
-                // A persona greets first.
-                if let Some(p) = persona.as_ref().filter(|p| !p.draft.greeting.trim().is_empty()) {
-                    let greeting = sirocco_store::expand_macros(&p.draft.greeting, &p.draft.name, &request.user_name);
-                    let id = store.add_message(conversation_id, None, Role::Assistant, &greeting, MessageStatus::Complete).await?;
-                    added.push(store.message(id).await?);
-                    parent = Some(id);
+                // A persona greets first: every opening it has is a first message (‹ › between
+                // them), and the question answers the one the user picked.
+                if let Some(p) = persona.as_ref() {
+                    let greetings = p.draft.greetings();
+                    let chosen = request.greeting.min(greetings.len().saturating_sub(1));
+                    for (i, text) in greetings.iter().enumerate() {
+                        let greeting = sirocco_store::expand_macros(text, &p.draft.name, &request.user_name);
+                        let id = store.add_message(conversation_id, None, Role::Assistant, &greeting, MessageStatus::Complete).await?;
+                        if i == chosen {
+                            added.push(store.message(id).await?);
+                            parent = Some(id);
+                        }
+                    }
                 }
             } else {
                 check_in(store, conversation_id, parent.unwrap()).await?;

@@ -172,3 +172,45 @@ async fn personas_greet_and_speak_and_a_stop_keeps_the_partial_answer() {
     let conversation = store.conversation(*conversation_id).await.unwrap();
     assert_eq!(conversation.persona_id, Some(persona));
 }
+
+#[tokio::test]
+async fn a_persona_opens_with_the_greeting_the_user_picked_and_keeps_the_others_as_branches() {
+    let (_dir, store, engine) = setup().await;
+    let persona = store
+        .create_persona(&PersonaDraft {
+            name: "Lumen".into(),
+            greeting: "The lamp is lit, {{user}}.".into(),
+            alternate_greetings: vec!["Storm tonight.".into(), "Who goes there, {{user}}?".into()],
+            ..PersonaDraft::default()
+        })
+        .await
+        .unwrap();
+    let mut events = Vec::new();
+    run_turn(
+        &store,
+        &engine,
+        TurnRequest {
+            turn: Turn::Send { parent_id: None, text: "Hello.".into() },
+            persona_id: Some(persona),
+            user_name: "Ada".into(),
+            greeting: 2,
+            sampling: greedy(4),
+            ..TurnRequest::default()
+        },
+        |_| {},
+        |e| {
+            events.push(e);
+            true
+        },
+    )
+    .await
+    .unwrap();
+    let TurnEvent::Started { conversation_id, added, .. } = &events[0] else { panic!() };
+    assert_eq!(added[0].content, "Who goes there, Ada?");
+    let branch = store.branch_view(*conversation_id).await.unwrap();
+    assert_eq!(branch[0].message.content, "Who goes there, Ada?");
+    assert_eq!((branch[0].sibling_index, branch[0].sibling_count), (3, 3), "‹ 3/3 › on the greeting");
+    let openings: Vec<_> = store.siblings(branch[0].message.id).await.unwrap().into_iter().map(|m| m.content).collect();
+    assert_eq!(openings, ["The lamp is lit, Ada.", "Storm tonight.", "Who goes there, Ada?"]);
+    assert_eq!(branch[1].message.content, "Hello.");
+}

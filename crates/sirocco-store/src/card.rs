@@ -8,7 +8,7 @@
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::personas::{PersonaDraft, MAX_AVATAR_BYTES, MAX_FIELD_BYTES};
+use crate::personas::{PersonaDraft, MAX_ALTERNATE_GREETINGS, MAX_AVATAR_BYTES, MAX_FIELD_BYTES};
 
 /// Largest card file read.
 pub const MAX_CARD_BYTES: usize = 16 * 1024 * 1024;
@@ -126,12 +126,38 @@ fn parse_json_card(bytes: &[u8]) -> Result<PersonaDraft, CardError> {
         description: description.trim().to_string(),
         system_prompt: field("system_prompt")?,
         greeting: field("first_mes")?,
+        alternate_greetings: alternate_greetings(data)?,
         example_dialogue: field("mes_example")?,
     };
     if draft.description.len() > MAX_FIELD_BYTES {
         return Err(CardError::FieldTooLong { field: "description".into(), kb: draft.description.len() / 1024 });
     }
     Ok(draft)
+}
+
+/// V2/V3 `alternate_greetings`: a list of texts, bounded in count and size.
+fn alternate_greetings(data: &serde_json::Map<String, Value>) -> Result<Vec<String>, CardError> {
+    let list = match data.get("alternate_greetings") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(list)) => list,
+        Some(_) => return Err(CardError::NotACard("its `alternate_greetings` is not a list".into())),
+    };
+    if list.len() > MAX_ALTERNATE_GREETINGS {
+        return Err(CardError::NotACard(format!(
+            "it has {} alternate greetings; at most {MAX_ALTERNATE_GREETINGS} are kept",
+            list.len()
+        )));
+    }
+    list.iter()
+        .map(|g| match g {
+            Value::String(s) if s.len() > MAX_FIELD_BYTES => {
+                Err(CardError::FieldTooLong { field: "alternate_greetings".into(), kb: s.len() / 1024 })
+            }
+            Value::String(s) => Ok(s.clone()),
+            _ => Err(CardError::NotACard("an alternate greeting is not text".into())),
+        })
+        .filter(|g| g.as_ref().map_or(true, |s| !s.trim().is_empty()))
+        .collect()
 }
 
 fn truncate(s: &str, chars: usize) -> &str {

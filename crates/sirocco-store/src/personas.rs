@@ -9,6 +9,8 @@ use crate::{now_ms, Result, Store, StoreError};
 
 /// Longest text field a persona keeps (SillyTavern cards run to a few KB; 100 KB is generous).
 pub const MAX_FIELD_BYTES: usize = 100 * 1024;
+/// Most alternate greetings a persona keeps.
+pub const MAX_ALTERNATE_GREETINGS: usize = 32;
 /// Largest avatar (a `data:` URL of a PNG, JPEG or WebP).
 pub const MAX_AVATAR_BYTES: usize = 1024 * 1024;
 
@@ -23,6 +25,8 @@ pub struct PersonaDraft {
     pub description: String,
     pub system_prompt: String,
     pub greeting: String,
+    /// Other openings the user can pick instead of `greeting` (‹ › on the greeting).
+    pub alternate_greetings: Vec<String>,
     pub example_dialogue: String,
 }
 
@@ -73,7 +77,28 @@ impl PersonaDraft {
                 )));
             }
         }
+        if self.alternate_greetings.len() > MAX_ALTERNATE_GREETINGS {
+            return Err(StoreError::Invalid(format!(
+                "{} alternate greetings; at most {MAX_ALTERNATE_GREETINGS} are kept",
+                self.alternate_greetings.len()
+            )));
+        }
+        if let Some(long) = self.alternate_greetings.iter().find(|g| g.len() > MAX_FIELD_BYTES) {
+            return Err(StoreError::Invalid(format!(
+                "an alternate greeting is {} KB; at most {} KB is kept",
+                long.len() / 1024,
+                MAX_FIELD_BYTES / 1024
+            )));
+        }
         validate_avatar(&self.avatar)
+    }
+
+    /// Every opening, the greeting first then the alternates (empty ones left out).
+    pub fn greetings(&self) -> Vec<&str> {
+        std::iter::once(self.greeting.as_str())
+            .chain(self.alternate_greetings.iter().map(String::as_str))
+            .filter(|g| !g.trim().is_empty())
+            .collect()
     }
 
     /// The system message this persona sends: its system prompt, description and example
@@ -111,6 +136,10 @@ fn validate_avatar(avatar: &str) -> Result<()> {
     }
 }
 
+fn alternates_json(draft: &PersonaDraft) -> String {
+    serde_json::to_string(&draft.alternate_greetings).unwrap_or_else(|_| "[]".into())
+}
+
 fn persona_of(r: &sqlx::sqlite::SqliteRow) -> Persona {
     Persona {
         id: r.get("id"),
@@ -120,6 +149,7 @@ fn persona_of(r: &sqlx::sqlite::SqliteRow) -> Persona {
             description: r.get("description"),
             system_prompt: r.get("system_prompt"),
             greeting: r.get("greeting"),
+            alternate_greetings: serde_json::from_str(r.get::<&str, _>("alternate_greetings")).unwrap_or_default(),
             example_dialogue: r.get("example_dialogue"),
         },
     }
@@ -144,14 +174,15 @@ impl Store {
         draft.validate()?;
         let now = now_ms();
         Ok(sqlx::query(
-            "INSERT INTO personas (name, avatar, description, system_prompt, greeting, example_dialogue, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO personas (name, avatar, description, system_prompt, greeting, alternate_greetings, \
+             example_dialogue, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(draft.name.trim())
         .bind(&draft.avatar)
         .bind(&draft.description)
         .bind(&draft.system_prompt)
         .bind(&draft.greeting)
+        .bind(alternates_json(draft))
         .bind(&draft.example_dialogue)
         .bind(now)
         .bind(now)
@@ -164,13 +195,14 @@ impl Store {
         draft.validate()?;
         let done = sqlx::query(
             "UPDATE personas SET name = ?, avatar = ?, description = ?, system_prompt = ?, greeting = ?, \
-             example_dialogue = ?, updated_at = ? WHERE id = ?",
+             alternate_greetings = ?, example_dialogue = ?, updated_at = ? WHERE id = ?",
         )
         .bind(draft.name.trim())
         .bind(&draft.avatar)
         .bind(&draft.description)
         .bind(&draft.system_prompt)
         .bind(&draft.greeting)
+        .bind(alternates_json(draft))
         .bind(&draft.example_dialogue)
         .bind(now_ms())
         .bind(id)

@@ -63,6 +63,7 @@ async fn personas_expand_macros_and_refuse_unsafe_avatars() {
         description: "{{char}} commands the Nautilus and distrusts {{USER}}.".into(),
         system_prompt: String::new(),
         greeting: "Welcome aboard, {{user}}.".into(),
+        alternate_greetings: vec!["The Nautilus is diving.".into(), "Silence, {{user}}.".into()],
         example_dialogue: "<USER>: Where are we?\n<BOT>: Twenty thousand leagues down.".into(),
     };
     let id = store.create_persona(&draft).await.unwrap();
@@ -84,6 +85,8 @@ async fn personas_expand_macros_and_refuse_unsafe_avatars() {
         let err = store.create_persona(&bad).await.unwrap_err().to_string();
         assert!(err.contains("avatar"), "{avatar}: {err}");
     }
+    let many = PersonaDraft { alternate_greetings: vec!["hi".into(); 33], ..draft.clone() };
+    assert!(store.create_persona(&many).await.unwrap_err().to_string().contains("at most 32"));
     let huge = PersonaDraft { description: "x".repeat(200 * 1024), ..draft.clone() };
     assert!(store.create_persona(&huge).await.unwrap_err().to_string().contains("description"));
     assert_eq!(store.personas().await.unwrap().len(), 1);
@@ -158,6 +161,8 @@ fn character_cards_json_and_png() {
     assert!(draft.description.contains("{{char}}'s personality: curious, precise"));
     assert!(draft.description.contains("Scenario: A lighthouse at night."));
     assert_eq!(draft.greeting, "*looks up* Oh, {{user}}! You came.");
+    assert_eq!(draft.alternate_greetings, ["Hi."]);
+    assert_eq!(draft.greetings(), ["*looks up* Oh, {{user}}! You came.", "Hi."]);
     assert!(draft.avatar.is_empty());
 
     // V1: the fields at the top level.
@@ -196,6 +201,16 @@ fn hostile_character_cards_give_clear_errors_or_stay_inert() {
     assert!(not_card(&png_with_text("chara", b"%%%not base64%%%")).contains("not base64"));
     // Huge: the file, and one field.
     assert!(matches!(parse_character_card(&vec![b' '; 17 * 1024 * 1024]), Err(CardError::TooLarge(17))));
+    // Alternate greetings: not a list, not text, too many.
+    let with_greetings = |g: serde_json::Value| {
+        let mut card = v2_card("Lumen", "d");
+        card["data"]["alternate_greetings"] = g;
+        parse_character_card(card.to_string().as_bytes())
+    };
+    assert!(matches!(with_greetings(serde_json::json!("Hi")), Err(CardError::NotACard(w)) if w.contains("not a list")));
+    assert!(matches!(with_greetings(serde_json::json!([1])), Err(CardError::NotACard(w)) if w.contains("not text")));
+    assert!(matches!(with_greetings(serde_json::json!(vec!["x"; 10_000])), Err(CardError::NotACard(w)) if w.contains("at most 32")));
+    assert_eq!(with_greetings(serde_json::json!(["", "  ", "Hello"])).unwrap().alternate_greetings, ["Hello"]);
     let long = v2_card("Big", &"x".repeat(150 * 1024));
     assert!(matches!(
         parse_character_card(long.to_string().as_bytes()),

@@ -327,6 +327,8 @@ export interface TurnRequest {
   persona_id?: number | null;
   model?: string | null;
   user_name?: string;
+  /** A new conversation with a persona: which greeting opens it (0: the greeting, 1…: alternates). */
+  greeting?: number;
 }
 export type TurnEvent =
   | { kind: 'started'; conversation_id: number; title: string; added: StoredMessage[]; answer_id: number }
@@ -387,6 +389,8 @@ export interface PersonaDraft {
   description: string;
   system_prompt: string;
   greeting: string;
+  /** Other openings (‹ › on the greeting). */
+  alternate_greetings: string[];
   example_dialogue: string;
 }
 export interface Persona extends PersonaDraft {
