@@ -18,9 +18,12 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             let data = state::data_dir(app.handle());
             std::fs::create_dir_all(&data)?;
             let store = tauri::async_runtime::block_on(sirocco_store::Store::open(&data.join("sirocco.db")))?;
-            let state = AppState::new(state::models_dir(app.handle()), &data, store, &settings::read(app.handle()))?;
+            let saved = settings::read(app.handle());
+            let state = AppState::new(state::models_dir(app.handle()), &data, store, &saved)?;
             tracing::info!(models = %state.models_dir.display(), data = %data.display(), "folders");
             app.manage(state);
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn_blocking(move || handle.state::<AppState>().use_saved_token(saved.hub_endpoint));
             Ok(())
         })
         .on_window_event(save_before_closing)

@@ -36,16 +36,13 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// The Hub's endpoint and token come from the settings and the keyring; unset, they follow
-    /// the Hugging Face conventions (`HF_ENDPOINT`, `HF_TOKEN`, `HF_HOME`).
+    /// The Hub's endpoint comes from the settings; unset, it and the token follow the Hugging
+    /// Face conventions (`HF_ENDPOINT`, `HF_TOKEN`, `HF_HOME`) until [`Self::use_saved_token`]
+    /// has read the keyring.
     pub fn new(models_dir: PathBuf, data_dir: &std::path::Path, store: Store, settings: &Settings) -> Result<Self, sirocco_hub::HubError> {
-        let token = TokenStore::new(KEYRING_SERVICE).get().unwrap_or_else(|e| {
-            tracing::warn!("Hub token: {e}");
-            None
-        });
         Ok(Self {
             engine: Engine::start(),
-            hub: RwLock::new(Hub::new(HubConfig { endpoint: settings.hub_endpoint.clone(), token, ..HubConfig::default() })?),
+            hub: RwLock::new(Hub::new(HubConfig { endpoint: settings.hub_endpoint.clone(), ..HubConfig::default() })?),
             library_locations: RwLock::new(settings.library_locations.clone()),
             store,
             models_dir,
@@ -57,6 +54,19 @@ impl AppState {
             served: Mutex::new(None),
             closing: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// Reads the token saved in the system keyring and uses it from now on. Blocking (a D-Bus
+    /// round trip, or longer while a locked keyring asks the user): run it off the start-up path.
+    pub fn use_saved_token(&self, endpoint: Option<String>) {
+        match TokenStore::new(KEYRING_SERVICE).get() {
+            Ok(Some(token)) => match Hub::new(HubConfig { endpoint, token: Some(token), ..HubConfig::default() }) {
+                Ok(hub) => self.set_hub(hub),
+                Err(e) => tracing::warn!("Hub with the saved token: {e}"),
+            },
+            Ok(None) => {}
+            Err(e) => tracing::warn!("Hub token: {e}"),
+        }
     }
 
     /// The Hub client as configured now.

@@ -52,6 +52,24 @@ async function openRepo(query = 'instruct-gguf', name = 'SmolLM2-135M-Instruct-G
   await (await $('[data-testid="repo-file"]')).waitForDisplayed({ timeout: 15_000 });
 }
 
+/** Uses the downloaded model (its Use button) and waits for a whole answer to "Say hello.". */
+async function chatWith(use, failure) {
+  await use.click();
+  const input = await $('[data-testid="composer-input"]');
+  await input.waitForEnabled({ timeout: 30_000 });
+  await input.setValue('Say hello.');
+  await (await $('[data-testid="send-button"]')).click();
+  // Read in one step each time: the answer's element is replaced while it streams.
+  const reply = () =>
+    app.browser.execute(() => {
+      const all = document.querySelectorAll('[data-testid="message-assistant"]');
+      return all[all.length - 1]?.textContent ?? '';
+    });
+  await app.browser.waitUntil(async () => (await reply()).trim().length > 10 && /tok\/s/.test(await reply()), {
+    timeout: 120_000, timeoutMsg: failure,
+  });
+}
+
 test('search finds the model and its file says whether it fits, from the header alone', async () => {
   // With no models yet, the chat points the way to Discover.
   const empty = await $('[data-testid="empty-state"]');
@@ -107,21 +125,7 @@ test('a download shows progress, resumes after an app restart and is then chatte
   assert.ok(resumed[0].start >= 4 << 20, `the second session started at byte ${resumed[0].start}`);
   assert.ok(before >= 1);
 
-  // Chat with it.
-  await use.click();
-  const input = await $('[data-testid="composer-input"]');
-  await input.waitForEnabled({ timeout: 30_000 });
-  await input.setValue('Say hello.');
-  await (await $('[data-testid="send-button"]')).click();
-  // Read in one step each time: the answer's element is replaced while it streams.
-  const reply = () =>
-    app.browser.execute(() => {
-      const all = document.querySelectorAll('[data-testid="message-assistant"]');
-      return all[all.length - 1]?.textContent ?? '';
-    });
-  await app.browser.waitUntil(async () => (await reply()).trim().length > 10 && /tok\/s/.test(await reply()), {
-    timeout: 120_000, timeoutMsg: 'the downloaded model did not answer',
-  });
+  await chatWith(use, 'the downloaded model did not answer');
 
   // It is in the library, downloaded from its repository.
   await (await $('[data-testid="nav-library"]')).click();
@@ -141,19 +145,7 @@ test('a split model is one file to download, one model in the library, and answe
   await (await $('[data-testid="download"]')).click();
   const use = await $('[data-testid="use-model"]');
   await use.waitForDisplayed({ timeout: 60_000 });
-  await use.click();
-  const input = await $('[data-testid="composer-input"]');
-  await input.waitForEnabled({ timeout: 30_000 });
-  await input.setValue('Say hello.');
-  await (await $('[data-testid="send-button"]')).click();
-  const reply = () =>
-    app.browser.execute(() => {
-      const all = document.querySelectorAll('[data-testid="message-assistant"]');
-      return all[all.length - 1]?.textContent ?? '';
-    });
-  await app.browser.waitUntil(async () => (await reply()).trim().length > 10 && /tok\/s/.test(await reply()), {
-    timeout: 120_000, timeoutMsg: 'the split model did not answer',
-  });
+  await chatWith(use, 'the split model did not answer');
   await (await $('[data-testid="nav-library"]')).click();
   await app.browser.waitUntil(async () => (await $$('[data-testid="library-model"]')).length === 2, { timeout: 10_000 });
   const rows = await app.browser.execute(() =>
