@@ -8,7 +8,7 @@
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::personas::{PersonaDraft, MAX_ALTERNATE_GREETINGS, MAX_AVATAR_BYTES, MAX_FIELD_BYTES};
+use crate::personas::{PersonaDraft, MAX_ALTERNATE_GREETINGS, MAX_FIELD_BYTES};
 
 /// Largest card file read.
 pub const MAX_CARD_BYTES: usize = 16 * 1024 * 1024;
@@ -34,10 +34,8 @@ pub fn parse_character_card(bytes: &[u8]) -> Result<PersonaDraft, CardError> {
     if bytes.starts_with(PNG_SIGNATURE) {
         let json = png_card_text(bytes)?;
         let mut draft = parse_json_card(&json)?;
-        let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
-        if encoded.len() + 22 <= MAX_AVATAR_BYTES {
-            draft.avatar = format!("data:image/png;base64,{encoded}");
-        }
+        // The picture, scaled down and without the card's text chunk; none if it does not decode.
+        draft.avatar = crate::avatar::from_image(bytes).unwrap_or_default();
         return Ok(draft);
     }
     parse_json_card(bytes)

@@ -8,6 +8,7 @@
 //!
 //! Nothing here knows about Tauri or any UI.
 
+mod avatar;
 mod card;
 mod personas;
 mod presets;

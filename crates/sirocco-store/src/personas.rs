@@ -93,6 +93,11 @@ impl PersonaDraft {
         validate_avatar(&self.avatar)
     }
 
+    /// The draft with its picture avatar scaled down to what the app keeps (see [`crate::avatar`]).
+    pub fn with_small_avatar(&self) -> PersonaDraft {
+        PersonaDraft { avatar: crate::avatar::normalise(&self.avatar), ..self.clone() }
+    }
+
     /// Every opening, the greeting first then the alternates (empty ones left out).
     pub fn greetings(&self) -> Vec<&str> {
         std::iter::once(self.greeting.as_str())
@@ -171,6 +176,7 @@ impl Store {
     }
 
     pub async fn create_persona(&self, draft: &PersonaDraft) -> Result<i64> {
+        let draft = &draft.with_small_avatar();
         draft.validate()?;
         let now = now_ms();
         Ok(sqlx::query(
@@ -192,6 +198,7 @@ impl Store {
     }
 
     pub async fn update_persona(&self, id: i64, draft: &PersonaDraft) -> Result<()> {
+        let draft = &draft.with_small_avatar();
         draft.validate()?;
         let done = sqlx::query(
             "UPDATE personas SET name = ?, avatar = ?, description = ?, system_prompt = ?, greeting = ?, \

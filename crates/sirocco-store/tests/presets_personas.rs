@@ -309,3 +309,67 @@ async fn export_then_import_keeps_every_branch() {
     }
     assert_eq!(store.conversations().await.unwrap().len(), before);
 }
+
+/// A real picture: `w`×`h` of noise (incompressible, so the file is large), as PNG.
+fn noise_png(w: u32, h: u32) -> Vec<u8> {
+    let mut seed = 0x9E37_79B9_u32;
+    let pixels = image::RgbaImage::from_fn(w, h, |_, _| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        image::Rgba(seed.to_le_bytes())
+    });
+    let mut png = Vec::new();
+    pixels.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).unwrap();
+    png
+}
+
+/// The `data:` URL's picture: its size and its PNG bytes.
+fn avatar_image(avatar: &str) -> ((u32, u32), Vec<u8>) {
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(avatar.strip_prefix("data:image/png;base64,").expect("a PNG data URL"))
+        .unwrap();
+    let image = image::load_from_memory(&png).unwrap();
+    ((image.width(), image.height()), png)
+}
+
+#[tokio::test]
+async fn avatars_are_kept_small_whatever_the_picture() {
+    // A card whose picture is 1200×1800 (several MB): the avatar is that picture at 256 px,
+    // without the card's text chunk.
+    let picture = noise_png(1200, 1800);
+    assert!(picture.len() > 4 << 20);
+    let text = base64::engine::general_purpose::STANDARD.encode(v2_card("Tall", "d").to_string());
+    let iend = picture.len() - 12;
+    let mut card = picture[..iend].to_vec();
+    let mut chunk_data = b"chara\0".to_vec();
+    chunk_data.extend(text.as_bytes());
+    card.extend((chunk_data.len() as u32).to_be_bytes());
+    card.extend(b"tEXt");
+    card.extend(&chunk_data);
+    card.extend([0; 4]);
+    card.extend(&picture[iend..]);
+    let draft = parse_character_card(&card).unwrap();
+    assert_eq!(draft.name, "Tall");
+    let ((w, h), png) = avatar_image(&draft.avatar);
+    assert_eq!((w, h), (171, 256));
+    assert!(draft.avatar.len() < 300 * 1024, "{} bytes", draft.avatar.len());
+    assert!(!png.windows(5).any(|w| w == b"chara"), "the card's text is not kept in the avatar");
+    let (_dir, store) = store().await;
+    store.create_persona(&draft).await.unwrap();
+
+    // A picture the user picks (a data URL of several MB) is stored small too.
+    let picked = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(noise_png(900, 600)));
+    assert!(picked.len() > 1 << 20);
+    let id = store.create_persona(&PersonaDraft { name: "Wide".into(), avatar: picked, ..PersonaDraft::default() }).await.unwrap();
+    let ((w, h), _) = avatar_image(&store.persona(id).await.unwrap().draft.avatar);
+    assert_eq!((w, h), (256, 171));
+
+    // A card whose picture claims absurd dimensions still imports, without an avatar.
+    let mut bomb = png_with_text("chara", text.as_bytes());
+    bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
+    bomb[20..24].copy_from_slice(&100_000u32.to_be_bytes());
+    let draft = parse_character_card(&bomb).unwrap();
+    assert_eq!(draft.name, "Tall");
+    assert!(draft.avatar.is_empty());
+}
