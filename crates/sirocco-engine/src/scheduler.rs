@@ -511,11 +511,12 @@ impl<'m> Scheduler<'m> {
             .state_seq_save_file(&partial, slot.seq, &slot.kv_tokens)
             .map_err(|e| EngineError::Decode(format!("saving the conversation's state: {e}")))?;
         std::fs::rename(&partial, &path).map_err(|source| EngineError::Io { path: path.clone(), source })?;
-        // The length it must have: llama.cpp aborts (GGML_ASSERT) on a truncated state, so a
-        // file is read back only when this record and its length agree.
-        let len = std::fs::metadata(&path).map_err(|source| EngineError::Io { path: path.clone(), source })?.len();
+        // The length and content hash it must have: llama.cpp aborts (GGML_ASSERT) on a
+        // truncated state and reads damaged bytes as they are, so a file is read back only when
+        // this record, its length and its hash agree.
         let record = length_record(&path);
-        std::fs::write(&record, len.to_string()).map_err(|source| EngineError::Io { path: record, source })?;
+        let (len, hash) = content_hash(&path).map_err(|source| EngineError::Io { path: path.clone(), source })?;
+        std::fs::write(&record, format!("{len} {hash:032x}")).map_err(|source| EngineError::Io { path: record, source })?;
         Ok(true)
     }
 
@@ -606,9 +607,26 @@ fn shared_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
-/// Beside each saved state: its length when it was written whole.
+/// Beside each saved state: its length and content hash (XXH3-128) when it was written whole.
 fn length_record(path: &std::path::Path) -> std::path::PathBuf {
     path.with_extension("kv.len")
+}
+
+/// A file's length and XXH3-128 hash (tens of MB in a few milliseconds).
+fn content_hash(path: &std::path::Path) -> std::io::Result<(usize, u128)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut len = 0;
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            return Ok((len, hasher.digest128()));
+        }
+        hasher.update(&buf[..n]);
+        len += n;
+    }
 }
 
 /// The token count in a llama.cpp sequence-state file's header (magic, version, count), or
@@ -619,10 +637,13 @@ fn saved_token_count(path: &std::path::Path) -> Option<usize> {
     std::fs::File::open(path).ok()?.read_exact(&mut header).ok()?;
     let word = |i: usize| u32::from_le_bytes(header[i..i + 4].try_into().expect("4 bytes"));
     let count = word(8) as usize;
-    let size = std::fs::metadata(path).ok()?.len() as usize;
-    let recorded: usize = std::fs::read_to_string(length_record(path)).ok()?.trim().parse().ok()?;
-    if recorded != size {
-        tracing::warn!(path = %path.display(), size, recorded, "a saved state is not whole; ignoring it");
+    let record = std::fs::read_to_string(length_record(path)).ok()?;
+    let (recorded_len, recorded_hash) = record.trim().split_once(' ')?;
+    let (recorded_len, recorded_hash): (usize, u128) =
+        (recorded_len.parse().ok()?, u128::from_str_radix(recorded_hash, 16).ok()?);
+    let (size, hash) = content_hash(path).ok()?;
+    if (size, hash) != (recorded_len, recorded_hash) {
+        tracing::warn!(path = %path.display(), size, recorded_len, "a saved state is not whole or was changed; ignoring it");
         return None;
     }
     // llama.cpp's LLAMA_STATE_SEQ_MAGIC ('ggsq') and LLAMA_STATE_SEQ_VERSION (4); the tokens

@@ -110,6 +110,17 @@ async fn other_settings_or_a_damaged_file_never_read_a_saved_state() {
     f16.unload().await.unwrap();
     assert!(saved_files(dir.path()).contains(&files[0]), "saved again, whole, when that model unloaded");
 
+    // A damaged byte in the middle (same length): the content hash tells, nothing is restored.
+    let mut damaged = std::fs::read(&files[0]).unwrap();
+    let middle = damaged.len() / 2;
+    damaged[middle] ^= 0x40;
+    std::fs::write(&files[0], &damaged).unwrap();
+    let again = engine(dir.path(), KvCacheType::F16).await;
+    let (text, stats) = ask(&again, &messages, Some("c1")).await;
+    assert_eq!(stats.cached_tokens, 0, "a changed state is never read");
+    assert!(!text.is_empty());
+    again.unload().await.unwrap();
+
     // A header claiming more tokens than the file holds never reaches llama.cpp.
     std::fs::write(&files[0], [b"qsgg".as_slice(), &4u32.to_le_bytes(), &1_000_000u32.to_le_bytes()].concat()).unwrap();
     let fresh = engine(dir.path(), KvCacheType::F16).await;
