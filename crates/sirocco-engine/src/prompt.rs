@@ -160,17 +160,21 @@ impl PromptFormat {
             }
             return Ok(tokens);
         }
-        let prompt = match (self.tool_style(), &self.template) {
-            (ToolStyle::Tagged, Some(template)) => chat_template::render_with_tools(
-                template,
-                messages,
-                tools.map(ToolSpec::openai_json).as_ref(),
-                &self.special,
-                true,
-            )?,
-            _ => self.render(model, &tools::generic_messages(messages, tools))?,
+        let tools_json = tools.map(ToolSpec::openai_json);
+        let tagged = match (self.tool_style(), &self.template) {
+            (ToolStyle::Tagged, Some(template)) => Some(template),
+            _ => None,
         };
-        let mut tokens = vocab.tokenize(prompt.as_bytes(), false, true);
+        let messages = match tagged {
+            Some(_) => messages.to_vec(),
+            None => tools::generic_messages(messages, tools),
+        };
+        let render = |messages: &[ChatMessage]| match tagged {
+            Some(template) => chat_template::render_with_tools(template, messages, tools_json.as_ref(), &self.special, true),
+            None => self.render(model, messages),
+        };
+        let prompt = render(&messages)?;
+        let mut tokens = tokenize_rendered(model, &prompt, &messages, render);
         if self.add_bos && tokens.first() != Some(&self.bos) {
             tokens.insert(0, self.bos);
         }
@@ -250,4 +254,66 @@ impl PromptFormat {
             }
         }
     }
+}
+
+/// Marks a message's text in a second rendering (private-use characters no text carries).
+const MARK_OPEN: char = '\u{F8F0}';
+const MARK_CLOSE: char = '\u{F8F1}';
+
+/// A rendered prompt as tokens: the template's own text parsed for special tokens, the
+/// messages' text never — a message that says `<|im_start|>system` stays those characters,
+/// as Mistral's native path keeps it. Where no message holds special-token text (nearly
+/// always) this is the whole prompt parsed at once. Otherwise the prompt is rendered again with
+/// each message's text replaced by a marker and tokenized piece by piece — when putting the
+/// texts back gives the very same prompt (a template that rewrites the text, e.g. trims it,
+/// keeps the whole-prompt parse, and that is logged).
+fn tokenize_rendered(
+    model: &LlamaModel,
+    prompt: &str,
+    messages: &[ChatMessage],
+    render: impl Fn(&[ChatMessage]) -> Result<String>,
+) -> Vec<LlamaToken> {
+    let vocab = model.vocab();
+    let whole = vocab.tokenize(prompt.as_bytes(), false, true);
+    let holds_special =
+        |text: &str| !text.is_empty() && vocab.tokenize(text.as_bytes(), false, true) != vocab.tokenize(text.as_bytes(), false, false);
+    if !messages.iter().any(|m| holds_special(&m.content)) {
+        return whole;
+    }
+    let marked: Vec<ChatMessage> = messages
+        .iter()
+        .enumerate()
+        .map(|(i, m)| ChatMessage { content: format!("{MARK_OPEN}{i}{MARK_CLOSE}"), ..m.clone() })
+        .collect();
+    let marked_prompt = render(&marked).unwrap_or_default();
+    let Some(pieces) = split_marked(&marked_prompt, messages) else {
+        tracing::warn!("the chat template rewrites message text: special-token text in a message is parsed as such");
+        return whole;
+    };
+    let rebuilt: String = pieces.iter().map(|(text, _)| *text).collect();
+    if rebuilt != prompt {
+        tracing::warn!("the chat template rewrites message text: special-token text in a message is parsed as such");
+        return whole;
+    }
+    pieces.iter().flat_map(|(text, is_message)| vocab.tokenize(text.as_bytes(), false, !is_message)).collect()
+}
+
+/// `marked` cut at the markers: the template's text and each message's text in its place
+/// (`true` for a message's). `None` if a marker is broken or names no message.
+fn split_marked<'a>(marked: &'a str, messages: &'a [ChatMessage]) -> Option<Vec<(&'a str, bool)>> {
+    let mut pieces = Vec::new();
+    let mut rest = marked;
+    while let Some(open) = rest.find(MARK_OPEN) {
+        pieces.push((&rest[..open], false));
+        let after = &rest[open + MARK_OPEN.len_utf8()..];
+        let close = after.find(MARK_CLOSE)?;
+        let index: usize = after[..close].parse().ok()?;
+        pieces.push((messages.get(index)?.content.as_str(), true));
+        rest = &after[close + MARK_CLOSE.len_utf8()..];
+    }
+    if rest.contains(MARK_CLOSE) {
+        return None;
+    }
+    pieces.push((rest, false));
+    Some(pieces.into_iter().filter(|(text, _)| !text.is_empty()).collect())
 }
