@@ -280,6 +280,17 @@ pub fn fit(summary: &GgufSummary, hardware: &Hardware, max_context: Option<u64>)
     FitPlan { verdict, gpu_layers, experts_on_cpu, context_length: context, estimate }
 }
 
+/// `base` with the GPU offload this machine takes for `summary` (the most layers that fit, a
+/// mixture of experts' experts in RAM when that fits more): how a model loads when nobody
+/// chose (the server loading a model a request names). A saved preset goes on top.
+pub fn planned_load(summary: &GgufSummary, hardware: &Hardware, base: crate::LoadParams) -> crate::LoadParams {
+    let plan = fit(summary, hardware, base.context_length.map(u64::from));
+    if plan.verdict == FitVerdict::TooLarge {
+        return base;
+    }
+    crate::LoadParams { gpu_layers: plan.gpu_layers, moe_experts_on_cpu: plan.experts_on_cpu, ..base }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,6 +413,17 @@ mod tests {
         assert!(!fit(&m, &Hardware::test(64 * gib, 0), None).experts_on_cpu);
         // A dense model never.
         assert!(!fit(&mistral_7b(), &Hardware::test(64 * gib, 2 * gib), None).experts_on_cpu);
+    }
+
+    #[test]
+    fn a_model_nobody_configured_loads_with_the_offload_this_machine_takes() {
+        let gib = 1u64 << 30;
+        let gpu = planned_load(&mixtral_8x7b(), &Hardware::test(64 * gib, 8 * gib), crate::LoadParams::default());
+        assert_eq!((gpu.gpu_layers, gpu.moe_experts_on_cpu), (33, true));
+        let cpu = planned_load(&mistral_7b(), &Hardware::test(64 * gib, 0), crate::LoadParams::default());
+        assert_eq!((cpu.gpu_layers, cpu.moe_experts_on_cpu), (0, false));
+        let big_gpu = planned_load(&mistral_7b(), &Hardware::test(64 * gib, 24 * gib), crate::LoadParams::default());
+        assert_eq!(big_gpu.gpu_layers, 33);
     }
 
     #[test]

@@ -46,7 +46,8 @@ struct ServerModelEvent {
     model: sirocco_engine::LoadedModel,
 }
 
-/// The library, each model with its saved settings (its default preset's load fields).
+/// The library, each model with the offload this machine takes and its saved settings (its
+/// default preset's load fields) on top.
 fn catalog(app: AppHandle) -> sirocco_server::Catalog {
     Arc::new(move || {
         let app = app.clone();
@@ -55,9 +56,12 @@ fn catalog(app: AppHandle) -> sirocco_server::Catalog {
             let roots = state.library_roots();
             let models = tokio::task::spawn_blocking(move || sirocco_hub::library::scan(&roots)).await.unwrap_or_default();
             let base = sirocco_engine::LoadParams { state_dir: Some(state.states_dir.clone()), ..Default::default() };
+            let hardware = sirocco_engine::hardware::Hardware::detect();
             let mut catalog = Vec::new();
-            for m in models.into_iter().filter(|m| m.error.is_none()) {
-                let params = state.store.model_load_params(&m.path.to_string_lossy(), base.clone()).await.unwrap_or_else(|_| base.clone());
+            for m in models.into_iter() {
+                let Some(summary) = &m.summary else { continue };
+                let planned = sirocco_engine::planner::planned_load(summary, &hardware, base.clone());
+                let params = state.store.model_load_params(&m.path.to_string_lossy(), planned.clone()).await.unwrap_or(planned);
                 catalog.push(CatalogModel { id: m.id(), path: m.path, params });
             }
             catalog
