@@ -286,15 +286,12 @@ fn tokenize_rendered(
         .map(|(i, m)| ChatMessage { content: format!("{MARK_OPEN}{i}{MARK_CLOSE}"), ..m.clone() })
         .collect();
     let marked_prompt = render(&marked).unwrap_or_default();
-    let Some(pieces) = split_marked(&marked_prompt, messages) else {
+    let pieces = split_marked(&marked_prompt, messages)
+        .filter(|pieces| pieces.iter().map(|(text, _)| *text).collect::<String>() == prompt);
+    let Some(pieces) = pieces else {
         tracing::warn!("the chat template rewrites message text: special-token text in a message is parsed as such");
         return whole;
     };
-    let rebuilt: String = pieces.iter().map(|(text, _)| *text).collect();
-    if rebuilt != prompt {
-        tracing::warn!("the chat template rewrites message text: special-token text in a message is parsed as such");
-        return whole;
-    }
     pieces.iter().flat_map(|(text, is_message)| vocab.tokenize(text.as_bytes(), false, !is_message)).collect()
 }
 

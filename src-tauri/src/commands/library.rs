@@ -42,7 +42,11 @@ pub async fn library_add(app: AppHandle, state: State<'_, AppState>, path: Strin
         if !is_gguf {
             return Err(format!("{} is not a .gguf file", path.display()).into());
         }
-        sirocco_engine::gguf_file::inspect(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let file = path.clone();
+        tauri::async_runtime::spawn_blocking(move || sirocco_engine::gguf_file::inspect(&file))
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| format!("{}: {e}", path.display()))?;
     }
     let mut locations = state.library_locations.read().unwrap().clone();
     if !locations.contains(&path) {
