@@ -5,8 +5,9 @@
 //! - time to first token of a follow-up turn in a ~4,000-token conversation with and without
 //!   prefix reuse, against llama-bench's prefill of the same new tokens at the same depth.
 //!
-//! Rounds are interleaved (tool, engine, tool, engine …) so that drift in the machine's speed
-//! hits both sides alike; the first round warms up and is dropped; medians are reported.
+//! Rounds are interleaved (engine, tool, engine, tool …) so that drift in the machine's speed
+//! hits both sides alike; the first round warms up and is dropped; medians are reported, and
+//! each ratio is the median of the rounds' own ratios (with their range, to show the noise).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -30,6 +31,16 @@ fn median(mut values: Vec<f64>) -> f64 {
         return f64::NAN;
     }
     if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
+}
+
+/// The ratio of two interleaved series: the median of each round's own ratio (both sides
+/// measured seconds apart, so a slow spell of the machine cancels out), with the lowest and
+/// highest round.
+fn paired_ratio(ours: &[f64], theirs: &[f64]) -> (f64, f64, f64) {
+    let ratios: Vec<f64> = ours.iter().zip(theirs).map(|(a, b)| a / b).collect();
+    let low = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = ratios.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    (median(ratios), low, high)
 }
 
 async fn run_once(engine: &Engine, request: GenerateRequest) -> Result<GenerationStats, String> {
@@ -206,19 +217,19 @@ pub async fn run(model: &Path, threads: Option<u32>, reps: usize, tools_dir: Opt
         }
         if keep { sir_chain.push(stats.decode_tokens_per_second) }
     }
-    let report = |what: &str, ours: f64, theirs: &[f64], tool: &str| {
-        println!("sirocco {what}: {ours:.1} tok/s");
+    let report = |what: &str, ours: &[f64], theirs: &[f64], tool: &str| {
+        println!("sirocco {what}: {:.1} tok/s", median(ours.to_vec()));
         if !theirs.is_empty() {
-            let t = median(theirs.to_vec());
-            println!("{tool} {what}: {t:.1} tok/s");
-            println!("{what} ratio (sirocco / {tool}): {:.3}", ours / t);
+            println!("{tool} {what}: {:.1} tok/s", median(theirs.to_vec()));
+            let (ratio, low, high) = paired_ratio(ours, theirs);
+            println!("{what} ratio (sirocco / {tool}): {ratio:.3} (rounds {low:.3}–{high:.3})");
         }
     };
-    report(&format!("prefill ({prefill_tokens} tokens)"), median(sir_pp), &lb_pp, "llama-bench");
-    report(&format!("decode ({DECODE_TOKENS} tokens, greedy)"), median(sir_tg), &lb_tg, "llama-bench");
+    report(&format!("prefill ({prefill_tokens} tokens)"), &sir_pp, &lb_pp, "llama-bench");
+    report(&format!("decode ({DECODE_TOKENS} tokens, greedy)"), &sir_tg, &lb_tg, "llama-bench");
     report(
         &format!("decode ({DECODE_TOKENS} tokens, full sampler chain)"),
-        median(sir_chain),
+        &sir_chain,
         &lc_chain,
         "llama-completion",
     );
@@ -279,6 +290,7 @@ async fn follow_up_ttft(engine: &Engine, reps: usize, tools: Option<&Tools>) -> 
             alone.push(only.time_to_first_token_ms);
         }
     }
+    let paired = (!at_depth.is_empty()).then(|| paired_ratio(&reused, &at_depth));
     let (reused, cold, alone, restored) = (median(reused), median(cold), median(alone), median(restored));
     println!("follow-up TTFT at {} tokens, prefix reuse: {reused:.1} ms", depth + new_tokens);
     println!("follow-up TTFT at {} tokens, no reuse: {cold:.1} ms", depth + new_tokens);
@@ -286,11 +298,10 @@ async fn follow_up_ttft(engine: &Engine, reps: usize, tools: Option<&Tools>) -> 
     println!("follow-up TTFT after restoring the saved state from disk: {restored:.1} ms");
     println!("restored ratio (restored / in-memory follow-up): {:.2} (target ≤ 2)", restored / reused);
     println!("new-turn tokens alone TTFT (empty context): {alone:.1} ms");
-    println!("follow-up ratio (reuse / new tokens alone on an empty context): {:.2}", reused / alone);
-    if !at_depth.is_empty() {
-        let lb = median(at_depth);
-        println!("llama-bench prefill of the {new_tokens} new tokens at depth {depth}: {lb:.1} ms");
-        println!("follow-up ratio (reuse / llama-bench new tokens at the same depth): {:.2}", reused / lb);
+    println!("(the difference: attention over the {depth} cached tokens, which llama-bench at the same depth pays too)");
+    if let Some((ratio, low, high)) = paired {
+        println!("llama-bench prefill of the {new_tokens} new tokens at depth {depth}: {:.1} ms", median(at_depth));
+        println!("follow-up ratio (reuse / llama-bench new tokens at the same depth): {ratio:.2} (rounds {low:.2}–{high:.2}; target ≤ 1.1)");
     }
     Ok(())
 }

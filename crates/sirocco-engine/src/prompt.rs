@@ -2,6 +2,7 @@
 //! natively (exactly as Mistral's reference tokenizes them), otherwise the model's own Jinja
 //! template (or the user's override), otherwise llama.cpp's built-in ChatML.
 
+use aho_corasick::AhoCorasick;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
 use serde::Serialize;
@@ -45,6 +46,27 @@ pub(crate) struct PromptFormat {
     bos: LlamaToken,
     eos: LlamaToken,
     add_bos: bool,
+    /// Finds the text of the vocabulary's control tokens in a message.
+    control_texts: Option<AhoCorasick>,
+}
+
+/// A matcher for the text of every token llama.cpp's tokenizer turns into a control token
+/// only when asked to parse special tokens (control and unknown tokens; user-defined ones it
+/// matches either way). A message without any of these texts tokenizes the same both ways, and
+/// finding them is one pass over the text instead of two tokenizations.
+fn control_texts(model: &LlamaModel) -> Option<AhoCorasick> {
+    use llama_cpp_2::token_type::LlamaTokenAttr;
+    let vocab = model.vocab();
+    let texts: Vec<Vec<u8>> = vocab
+        .tokens()
+        .filter(|&t| vocab.attr(t).intersects(LlamaTokenAttr::Control | LlamaTokenAttr::Unknown))
+        .filter_map(|t| vocab.text(t).map(|text| text.to_bytes().to_vec()))
+        .filter(|text| !text.is_empty())
+        .collect();
+    if texts.is_empty() {
+        return None;
+    }
+    AhoCorasick::new(texts).inspect_err(|e| tracing::warn!("control-token matcher: {e}")).ok()
 }
 
 /// The id of a special token written as `name`, if the vocabulary has it as one.
@@ -90,7 +112,16 @@ impl PromptFormat {
                 }
             }
         };
-        Self { kind, controls, template, special, bos: vocab.bos(), eos: vocab.eos(), add_bos: vocab.should_add_bos() }
+        Self {
+            kind,
+            controls,
+            template,
+            special,
+            bos: vocab.bos(),
+            eos: vocab.eos(),
+            add_bos: vocab.should_add_bos(),
+            control_texts: control_texts(model),
+        }
     }
 
     fn control(&self, name: &str) -> Option<LlamaToken> {
@@ -174,7 +205,7 @@ impl PromptFormat {
             None => self.render(model, messages),
         };
         let prompt = render(&messages)?;
-        let mut tokens = tokenize_rendered(model, &prompt, &messages, render);
+        let mut tokens = tokenize_rendered(model, self.control_texts.as_ref(), &prompt, &messages, render);
         if self.add_bos && tokens.first() != Some(&self.bos) {
             tokens.insert(0, self.bos);
         }
@@ -269,14 +300,18 @@ const MARK_CLOSE: char = '\u{F8F1}';
 /// keeps the whole-prompt parse, and that is logged).
 fn tokenize_rendered(
     model: &LlamaModel,
+    control_texts: Option<&AhoCorasick>,
     prompt: &str,
     messages: &[ChatMessage],
     render: impl Fn(&[ChatMessage]) -> Result<String>,
 ) -> Vec<LlamaToken> {
     let vocab = model.vocab();
     let whole = vocab.tokenize(prompt.as_bytes(), false, true);
-    let holds_special =
-        |text: &str| !text.is_empty() && vocab.tokenize(text.as_bytes(), false, true) != vocab.tokenize(text.as_bytes(), false, false);
+    // A control token's text is where the two parses can differ; the tokenizer has the last word.
+    let holds_special = |text: &str| {
+        control_texts.is_some_and(|m| m.is_match(text))
+            && vocab.tokenize(text.as_bytes(), false, true) != vocab.tokenize(text.as_bytes(), false, false)
+    };
     if !messages.iter().any(|m| holds_special(&m.content)) {
         return whole;
     }
