@@ -66,6 +66,7 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::conversations::conversation_delete,
             commands::conversations::conversations_search,
             commands::conversations::conversation_export,
+            commands::conversations::conversation_export_reveal,
             commands::conversations::conversations_import,
             commands::conversations::message_show_sibling,
             commands::conversations::message_delete,

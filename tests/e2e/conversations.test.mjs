@@ -2,8 +2,8 @@
 // branches, edit, a persona with a greeting, a preset, search — then a restart finds it all.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { join } from 'node:path';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { artifacts, fixtures, makeModelsFolder, startApp } from './harness.mjs';
 
@@ -144,6 +144,9 @@ test('editing the question branches it and answers the new one; hostile text sta
 
 test('a persona greets first and answers under its name', async () => {
   await (await $('[data-testid="nav-personas"]')).click();
+  // The user's name fills {{user}}.
+  await (await $('[data-testid="user-name"]')).setValue('Ada');
+  await browser.keys('Tab');
   await (await $('[data-testid="new-persona"]')).click();
   await (await $('[data-testid="persona-name"]')).setValue('Captain Nemo');
   await (await $('[data-testid="persona-greeting"]')).setValue('Welcome aboard the Nautilus, {{user}}.');
@@ -159,14 +162,14 @@ test('a persona greets first and answers under its name', async () => {
   assert.match(await text(await $('[data-testid="empty-state"]')), /Chatting with Captain Nemo/);
   // Two openings: the user picks the second.
   const pick = await $('[data-testid="greeting-pick"]');
-  assert.match(await text(pick), /Welcome aboard the Nautilus, User\..*\b1\/2\b/s);
+  assert.match(await text(pick), /Welcome aboard the Nautilus, Ada\..*\b1\/2\b/s);
   await (await $('[data-testid="greeting-next"]')).click();
-  await browser.waitUntil(async () => /The sea is calm tonight, User\..*\b2\/2\b/s.test(await text(pick)), { timeout: 5_000 });
+  await browser.waitUntil(async () => /The sea is calm tonight, Ada\..*\b2\/2\b/s.test(await text(pick)), { timeout: 5_000 });
   await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
   await browser.saveScreenshot(join(artifacts, 'persona-greeting.png'));
   await send('Where are we going?');
   const texts = await messageTexts();
-  assert.match(texts[0], /Captain Nemo.*The sea is calm tonight, User\./s, 'the picked greeting comes first, macros filled in');
+  assert.match(texts[0], /Captain Nemo.*The sea is calm tonight, Ada\./s, 'the picked greeting comes first, macros filled in');
   // The other opening stays a branch of the first message.
   const first = await $('[data-testid="message-assistant"]');
   assert.equal(await text(await first.$('[data-testid="branch-position"]')), '2/2');
@@ -235,6 +238,7 @@ test('after a restart every conversation, branch and persona is still there', as
   assert.ok(ids.includes(foundId), 'the branch the search opened');
   await (await $('[data-testid="nav-personas"]')).click();
   assert.equal(await text(await $('[data-testid="persona-card-name"]')), 'Captain Nemo');
+  assert.equal(await (await $('[data-testid="user-name"]')).getValue(), 'Ada', 'the user\'s name is kept');
   await (await $('[data-testid="nav-chat"]')).click();
   // The model used last loaded by itself.
   await browser.waitUntil(async () => /SmolLM2/.test(await text(await $('[data-testid="model-picker"]'))) && (await $('[data-testid="composer-input"]').isEnabled()), {
@@ -301,6 +305,56 @@ test('start reply with: the answer begins with the given words; the context mete
   assert.match(answer, /^\s*The capital of Spain is\s+\S+/);
   const meter = await $('[data-testid="context-meter"]');
   assert.match(await text(meter), /\d+ \/ [\d,]+ tokens/);
+});
+
+/** The ⋯ menu of the first conversation in the sidebar (it shows on hover). */
+async function openMenuOfFirst() {
+  await (await $$('[data-testid="conversation-item"]'))[0].moveTo();
+  await (await $$('[data-testid="conversation-menu"]'))[0].click();
+}
+
+test('a conversation exports to Downloads as Markdown, never over an earlier export, and all of them as JSON that imports back', async () => {
+  const downloads = join(home, 'Downloads');
+  const exportMarkdown = async () => {
+    await openMenuOfFirst();
+    await (await $('[data-testid="menu-export-md"]')).click();
+    const notice = await $('[data-testid="notice"]');
+    await notice.waitForExist({ timeout: 5_000 });
+    const saved = (await text(notice)).match(/Saved to (.*\.md)/)?.[1];
+    assert.ok(saved, await text(notice));
+    await (await notice.$('button[aria-label="Dismiss"]')).click();
+    return saved;
+  };
+  const title = await text((await $$('[data-testid="conversation-title"]'))[0]);
+  const first = await exportMarkdown();
+  const second = await exportMarkdown();
+  assert.equal(dirname(first), downloads);
+  assert.notEqual(first, second, 'the second export is a new file');
+  assert.match(basename(second), / \(2\)\.md$/);
+  const markdown = readFileSync(first, 'utf8');
+  assert.equal(readFileSync(second, 'utf8'), markdown);
+  assert.ok(markdown.startsWith(`# ${title}`), markdown.slice(0, 80));
+
+  await (await $('[data-testid="export-all"]')).click();
+  const notice = await $('[data-testid="notice"]');
+  await notice.waitForExist({ timeout: 5_000 });
+  const all = (await text(notice)).match(/Saved to (.*\.json)/)?.[1];
+  assert.ok(all, await text(notice));
+  assert.ok(await (await notice.$('[data-testid="notice-show"]')).isExisting(), 'the notice offers to show the file');
+  const exported = JSON.parse(readFileSync(all, 'utf8'));
+  const before = (await $$('[data-testid="conversation-item"]')).length;
+  assert.equal(exported.conversations.length, before);
+  await chooseFile('import-file', basename(all), readFileSync(all));
+  await browser.waitUntil(async () => /Imported \d+ conversations?/.test(await text(await $('[data-testid="notice"]'))), { timeout: 5_000 });
+  assert.match(await text(await $('[data-testid="notice"]')), new RegExp(`Imported ${before} conversation`));
+  await browser.waitUntil(async () => (await $$('[data-testid="conversation-item"]')).length === 2 * before, { timeout: 5_000 });
+  // The copies go again, so the rest of the run sees the conversations it made.
+  for (let i = 0; i < before; i++) {
+    await openMenuOfFirst();
+    await (await $('[data-testid="menu-delete"]')).click();
+    await (await $('[data-testid="confirm-delete"]')).click();
+    await browser.waitUntil(async () => (await $$('[data-testid="conversation-item"]')).length === 2 * before - i - 1, { timeout: 5_000 });
+  }
 });
 
 test('an exported conversations file imports back as new conversations', async () => {

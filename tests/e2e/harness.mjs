@@ -1,7 +1,7 @@
 // Starts the built app under tauri-driver (WebKitWebDriver) and connects WebdriverIO to it.
 // Each session gets its own data, config and cache folders and its own models folder.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -52,6 +52,12 @@ export async function startApp({ modelsDir, home = mkdtempSync(join(tmpdir(), 's
     ...extra,
   };
   delete env.HF_HUB_CACHE;
+  // The desktop's Downloads folder (where exports go) is the test's own.
+  const userDirs = join(env.XDG_CONFIG_HOME, 'user-dirs.dirs');
+  if (!existsSync(userDirs)) {
+    mkdirSync(env.XDG_CONFIG_HOME, { recursive: true });
+    writeFileSync(userDirs, `XDG_DOWNLOAD_DIR="${join(home, 'Downloads')}"\n`);
+  }
   mkdirSync(artifacts, { recursive: true });
   const port = 4444 + Math.floor(Math.random() * 1000) * 2;
   // The driver's (and the app's) output goes to a file, not to the test's output: a process that

@@ -17,7 +17,7 @@ mod transfer;
 pub use card::{parse_character_card, CardError};
 pub use personas::{expand_macros, Persona, PersonaDraft};
 pub use presets::{builtin_presets, Preset, PresetParams};
-pub use transfer::{ExportedConversation, ExportedMessage, Export};
+pub use transfer::{write_export_file, Export, ExportedConversation, ExportedMessage};
 
 use std::path::Path;
 use std::str::FromStr;

@@ -175,3 +175,36 @@ impl Store {
         Ok(created)
     }
 }
+
+/// Writes an export into `dir` as a new file named after `title` (characters a file name cannot
+/// hold replaced), never over an existing one: "Title.md", then "Title (2).md", … Returns the
+/// path written.
+pub fn write_export_file(dir: &std::path::Path, title: &str, extension: &str, body: &str) -> std::io::Result<std::path::PathBuf> {
+    use std::io::Write;
+    std::fs::create_dir_all(dir)?;
+    let safe: String = title.chars().map(|c| if c.is_alphanumeric() || " -_".contains(c) { c } else { '_' }).collect();
+    let stem = match safe.trim() {
+        "" => "Conversation",
+        s => s,
+    };
+    // Long titles make long names: keep them well under file systems' 255 bytes.
+    let stem: String = stem.chars().take(80).collect();
+    for n in 1..10_000 {
+        let name = if n == 1 { format!("{stem}.{extension}") } else { format!("{stem} ({n}).{extension}") };
+        let path = dir.join(name);
+        match std::fs::OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(mut file) => {
+                let written = file.write_all(body.as_bytes()).and_then(|()| file.sync_all());
+                if let Err(e) = written {
+                    // A full disk: no half-written export is left behind.
+                    let _ = std::fs::remove_file(&path);
+                    return Err(e);
+                }
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, format!("too many files named {stem} in {}", dir.display())))
+}

@@ -127,3 +127,24 @@ fn a_killed_app_keeps_the_saved_part_of_a_streaming_answer() {
         assert!(words.iter().enumerate().all(|(i, w)| *w == format!("word{i}")));
     });
 }
+
+#[test]
+fn an_export_never_overwrites_an_earlier_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let downloads = dir.path().join("Downloads");
+    let first = sirocco_store::write_export_file(&downloads, "Trip: Paris/Rome?", "md", "one").unwrap();
+    let second = sirocco_store::write_export_file(&downloads, "Trip: Paris/Rome?", "md", "two").unwrap();
+    assert_eq!(first, downloads.join("Trip_ Paris_Rome_.md"));
+    assert_eq!(second, downloads.join("Trip_ Paris_Rome_ (2).md"));
+    assert_eq!(std::fs::read_to_string(&first).unwrap(), "one", "the first export is untouched");
+    assert_eq!(std::fs::read_to_string(&second).unwrap(), "two");
+    // A title with nothing usable still makes a file name; a huge one is cut.
+    let untitled = sirocco_store::write_export_file(&downloads, "   ", "json", "{}").unwrap();
+    assert_eq!(untitled.file_name().unwrap(), "Conversation.json");
+    let long = sirocco_store::write_export_file(&downloads, &"a".repeat(1000), "json", "{}").unwrap();
+    assert!(long.file_name().unwrap().len() < 100);
+    // A folder that cannot be written is a clear error, not a panic.
+    let blocked = dir.path().join("file-not-folder");
+    std::fs::write(&blocked, "").unwrap();
+    assert!(sirocco_store::write_export_file(&blocked, "x", "md", "x").is_err());
+}

@@ -1,5 +1,7 @@
 //! The conversation list, a conversation's branch on screen, search, export and import.
 
+use std::path::PathBuf;
+
 use serde::Serialize;
 use sirocco_store::{BranchPage, Conversation, SearchHit};
 use tauri::{Manager, State};
@@ -73,7 +75,7 @@ pub async fn conversations_search(state: State<'_, AppState>, text: String) -> I
 }
 
 /// Writes the conversation (or all, when `id` is none) to the Downloads folder as Markdown or
-/// JSON; returns the file's path.
+/// JSON, as a new file (an earlier export is never overwritten); returns the file's path.
 #[tauri::command]
 pub async fn conversation_export(
     app: tauri::AppHandle,
@@ -94,11 +96,31 @@ pub async fn conversation_export(
         (None, true) => return Err("Markdown export is per conversation".into()),
     };
     let dir = app.path().download_dir().map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(&dir).map_err(|e| format!("could not create {}: {e}", dir.display()))?;
-    let safe: String = name.chars().map(|c| if c.is_alphanumeric() || " -_".contains(c) { c } else { '_' }).collect();
-    let path = dir.join(format!("{}.{}", safe.trim(), if markdown { "md" } else { "json" }));
-    std::fs::write(&path, body).map_err(|e| format!("could not write {}: {e}", path.display()))?;
+    let extension = if markdown { "md" } else { "json" };
+    let folder = dir.clone();
+    let path = tauri::async_runtime::spawn_blocking(move || sirocco_store::write_export_file(&folder, &name, extension, &body))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("could not save the export in {}: {e}", dir.display()))?;
     Ok(path.display().to_string())
+}
+
+/// Shows an exported file in the file manager: only an export in the Downloads folder (the page
+/// names no other file).
+#[tauri::command]
+pub async fn conversation_export_reveal(app: tauri::AppHandle, path: PathBuf) -> IpcResult<()> {
+    let dir = app.path().download_dir().map_err(|e| e.to_string())?;
+    let is_export = path.parent() == Some(dir.as_path())
+        && path.extension().is_some_and(|e| e == "md" || e == "json")
+        && path.is_file();
+    if !is_export {
+        return Err("that is not an exported conversation".into());
+    }
+    tauri::async_runtime::spawn_blocking(move || tauri_plugin_opener::reveal_item_in_dir(&path))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("no file manager could show it: {e}"))?;
+    Ok(())
 }
 
 /// Imports a JSON export; returns the new conversations' ids.

@@ -352,6 +352,7 @@ export const conversationRename = (id: number, title: string) => invoke<void>('c
 export const conversationPin = (id: number, pinned: boolean) => invoke<void>('conversation_pin', { id, pinned });
 export const conversationDelete = (id: number) => invoke<void>('conversation_delete', { id });
 export const conversationsSearch = (text: string) => invoke<SearchHit[]>('conversations_search', { text });
+export const conversationExportReveal = (path: string) => invoke<void>('conversation_export_reveal', { path });
 export const conversationExport = (id: number | null, markdown: boolean) =>
   invoke<string>('conversation_export', { id, markdown });
 export const conversationsImport = (json: string) => invoke<number[]>('conversations_import', { json });
