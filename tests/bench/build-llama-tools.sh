@@ -13,6 +13,8 @@ print(next(p["manifest_path"] for p in m["packages"] if p["name"] == "llama-cpp-
 sys_dir="$(dirname "$sys_manifest")"
 version="$(basename "$sys_dir")"
 out="${SIROCCO_TOOLS:-$HOME/.cache/sirocco/llama-tools}/$version"
+gpu=()
+if [ "${SIROCCO_GPU:-}" = cuda ]; then out="$out-cuda"; gpu=(-DGGML_CUDA=ON); fi
 bin="$out/build/bin"
 tools=(llama-bench llama-completion llama-batched-bench)
 missing=0
@@ -43,6 +45,6 @@ CMAKE
 cmake -S "$out/wrapper" -B "$out/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
   -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_TESTS=OFF \
   -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF \
-  -DCMAKE_RUNTIME_OUTPUT_DIRECTORY="$out/build/bin" >&2
+  -DCMAKE_RUNTIME_OUTPUT_DIRECTORY="$out/build/bin" "${gpu[@]}" >&2
 cmake --build "$out/build" --target "${tools[@]}" -j "$(nproc)" >&2
 echo "$bin"

@@ -23,6 +23,8 @@ use sirocco_engine::{
 
 const PREFILL_TOKENS: usize = 512;
 const DECODE_TOKENS: u32 = 128;
+/// The prompt of the sampler-chain run, for both sides.
+const CHAIN_PROMPT: &str = "Tell me a story about the sea.";
 
 fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
@@ -100,6 +102,7 @@ struct Tools {
     dir: PathBuf,
     model: PathBuf,
     threads: u32,
+    gpu_layers: u32,
 }
 
 impl Tools {
@@ -108,6 +111,7 @@ impl Tools {
         let out = Command::new(&bin)
             .args(["-m".to_owned(), self.model.to_string_lossy().into_owned()])
             .args(["-t".to_owned(), self.threads.to_string()])
+            .args(["-ngl".to_owned(), self.gpu_layers.to_string()])
             .args(args)
             .output()
             .map_err(|e| format!("could not run {}: {e}", bin.display()))?;
@@ -134,7 +138,7 @@ impl Tools {
     /// sampling included (eval runs / (total − prompt eval) from its performance report).
     fn completion_chain(&self, chain: &SamplingParams) -> Result<f64, String> {
         let args = [
-            "-p", "Tell me a story about the sea.", "-n", &chain.max_tokens.to_string(), "--ignore-eos",
+            "-p", CHAIN_PROMPT, "-n", &chain.max_tokens.to_string(), "--ignore-eos",
             "-no-cnv", "-fa", "on", "--temp", &chain.temperature.to_string(),
             "--top-k", &chain.top_k.to_string(), "--top-p", &chain.top_p.to_string(),
             "--min-p", &chain.min_p.to_string(), "--repeat-penalty", &chain.repeat_penalty.to_string(),
@@ -164,16 +168,17 @@ impl Tools {
     }
 }
 
-pub async fn run(model: &Path, threads: Option<u32>, reps: usize, tools_dir: Option<&Path>) -> Result<(), String> {
+pub async fn run(model: &Path, threads: Option<u32>, gpu_layers: u32, reps: usize, tools_dir: Option<&Path>) -> Result<(), String> {
     let threads = threads.unwrap_or_else(|| Hardware::detect().physical_cores);
     println!("model: {}", model.display());
-    println!("threads: {threads}, flash attention: on (both), rounds: {reps} + 1 warm-up, medians");
+    println!("threads: {threads}, GPU layers: {gpu_layers}, flash attention: on (both), rounds: {reps} + 1 warm-up, medians");
 
     let engine = Engine::start();
     let states = std::env::temp_dir().join(format!("sirocco-bench-states-{}", std::process::id()));
     let params = LoadParams {
         context_length: Some(8192),
         threads: Some(threads),
+        gpu_layers,
         flash_attention: FlashAttention::On,
         // One slot: llama-bench measures one sequence, and "a different conversation" below
         // must evict the previous one.
@@ -182,35 +187,36 @@ pub async fn run(model: &Path, threads: Option<u32>, reps: usize, tools_dir: Opt
         ..LoadParams::default()
     };
     engine.load(model, params, |_| {}, Arc::new(AtomicBool::new(false))).await.map_err(|e| e.to_string())?;
-    let tools = tools_dir.map(|dir| Tools { dir: dir.to_path_buf(), model: model.to_path_buf(), threads });
+    let tools = tools_dir.map(|dir| Tools { dir: dir.to_path_buf(), model: model.to_path_buf(), threads, gpu_layers });
 
     let (mut sir_pp, mut sir_tg, mut sir_chain) = (Vec::new(), Vec::new(), Vec::new());
     let (mut lb_pp, mut lb_tg, mut lc_chain) = (Vec::new(), Vec::new(), Vec::new());
     let mut prefill_tokens = 0;
     for round in 0..=reps {
         let keep = round > 0;
-        // Prefill: a ~512-token prompt computed from scratch.
-        let messages = vec![ChatMessage::new(Role::User, filler(round, PREFILL_TOKENS - 12))];
-        let stats = run_once(&engine, GenerateRequest::new(messages, greedy(1))).await?;
+        // Like with like: plain completions (no chat template), so Sirocco's prompts are the
+        // very tokens llama.cpp's tools are given, and each tool measures at the depth Sirocco's
+        // run starts from.
+        // Prefill: a ~512-token prompt computed from scratch (all but the shared BOS).
+        let stats = run_once(&engine, GenerateRequest::completion(filler(round, PREFILL_TOKENS - 4), greedy(1))).await?;
         prefill_tokens = stats.prompt_tokens - stats.cached_tokens;
         if let Some(t) = &tools {
-            let v = t.llama_bench(PREFILL_TOKENS, 0, 0)?;
+            let v = t.llama_bench(prefill_tokens, 0, stats.cached_tokens)?;
             if keep { lb_pp.push(v) }
         }
         if keep { sir_pp.push(stats.prefill_tokens_per_second) }
 
-        // Greedy decode: 128 tokens after a short prompt (depth ~0, like tg128).
-        let messages = vec![ChatMessage::new(Role::User, format!("Tell me a story, number {round}."))];
-        let stats = run_once(&engine, GenerateRequest::new(messages, greedy(DECODE_TOKENS))).await?;
+        // Greedy decode: 128 tokens after a short prompt (llama-bench's tg128 at that depth).
+        let prompt = format!("Tell me a story, number {round}.");
+        let stats = run_once(&engine, GenerateRequest::completion(prompt, greedy(DECODE_TOKENS))).await?;
         if let Some(t) = &tools {
-            let v = t.llama_bench(0, DECODE_TOKENS, 0)?;
+            let v = t.llama_bench(0, DECODE_TOKENS, stats.prompt_tokens)?;
             if keep { lb_tg.push(v) }
         }
         if keep { sir_tg.push(stats.decode_tokens_per_second) }
 
-        // Decode with the full sampler chain.
-        let messages = vec![ChatMessage::new(Role::User, format!("Tell me a story about the sea, {round}."))];
-        let stats = run_once(&engine, GenerateRequest::new(messages, full_chain())).await?;
+        // Decode with the full sampler chain: the same prompt and chain as llama-completion's.
+        let stats = run_once(&engine, GenerateRequest::completion(CHAIN_PROMPT, full_chain())).await?;
         if let Some(t) = &tools {
             let v = t.completion_chain(&full_chain())?;
             if keep { lc_chain.push(v) }

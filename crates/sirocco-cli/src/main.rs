@@ -39,6 +39,9 @@ enum Command {
         /// (tests/bench/build-llama-tools.sh prints it).
         #[arg(long)]
         llama_tools: Option<PathBuf>,
+        /// Layers on the GPU, for both (a GPU build: `--features cuda`).
+        #[arg(long, default_value_t = 0)]
+        gpu_layers: u32,
     },
     /// Measure the conversation store at scale: full-text search over many messages (against
     /// the sqlite3 command on the same file) and opening a long conversation.
@@ -137,8 +140,8 @@ enum Command {
 async fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Bench { model, threads, reps, llama_tools } => {
-            bench::run(&model, threads, reps.max(1), llama_tools.as_deref()).await
+        Command::Bench { model, threads, reps, llama_tools, gpu_layers } => {
+            bench::run(&model, threads, gpu_layers, reps.max(1), llama_tools.as_deref()).await
         }
         Command::BenchStore { db, messages, long, reps } => {
             bench_store::run(&db, messages.max(long), long, reps.max(1)).await

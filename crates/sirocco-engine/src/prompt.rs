@@ -296,8 +296,8 @@ const MARK_CLOSE: char = '\u{F8F1}';
 /// as Mistral's native path keeps it. Where no message holds special-token text (nearly
 /// always) this is the whole prompt parsed at once. Otherwise the prompt is rendered again with
 /// each message's text replaced by a marker and tokenized piece by piece — when putting the
-/// texts back gives the very same prompt (a template that rewrites the text, e.g. trims it,
-/// keeps the whole-prompt parse, and that is logged).
+/// texts back (as they are, or trimmed as many templates do) gives the very same prompt; a
+/// template that rewrites the text in another way keeps the whole-prompt parse, logged.
 fn tokenize_rendered(
     model: &LlamaModel,
     control_texts: Option<&AhoCorasick>,
@@ -321,31 +321,52 @@ fn tokenize_rendered(
         .map(|(i, m)| ChatMessage { content: format!("{MARK_OPEN}{i}{MARK_CLOSE}"), ..m.clone() })
         .collect();
     let marked_prompt = render(&marked).unwrap_or_default();
-    let pieces = split_marked(&marked_prompt, messages)
-        .filter(|pieces| pieces.iter().map(|(text, _)| *text).collect::<String>() == prompt);
-    let Some(pieces) = pieces else {
+    let Some(pieces) = split_marked(&marked_prompt, messages, prompt) else {
         tracing::warn!("the chat template rewrites message text: special-token text in a message is parsed as such");
         return whole;
     };
     pieces.iter().flat_map(|(text, is_message)| vocab.tokenize(text.as_bytes(), false, !is_message)).collect()
 }
 
-/// `marked` cut at the markers: the template's text and each message's text in its place
-/// (`true` for a message's). `None` if a marker is broken or names no message.
-fn split_marked<'a>(marked: &'a str, messages: &'a [ChatMessage]) -> Option<Vec<(&'a str, bool)>> {
-    let mut pieces = Vec::new();
+/// `prompt` cut where `marked` (the same rendering with markers for the messages' text) has
+/// template text and where it has each message's text (`true`). A template may trim a message's
+/// text (Llama 3's does): each message's piece is its text as is, trimmed, or trimmed at one end —
+/// whichever is followed by the template's next text. `None` if a marker is broken, names no
+/// message, or the template changes the text in another way.
+fn split_marked<'a>(marked: &str, messages: &[ChatMessage], prompt: &'a str) -> Option<Vec<(&'a str, bool)>> {
+    // The marked rendering as template text and message indices, alternating.
+    let mut template = Vec::new();
+    let mut indices = Vec::new();
     let mut rest = marked;
     while let Some(open) = rest.find(MARK_OPEN) {
-        pieces.push((&rest[..open], false));
+        template.push(&rest[..open]);
         let after = &rest[open + MARK_OPEN.len_utf8()..];
         let close = after.find(MARK_CLOSE)?;
         let index: usize = after[..close].parse().ok()?;
-        pieces.push((messages.get(index)?.content.as_str(), true));
+        indices.push(messages.get(index)?.content.as_str());
         rest = &after[close + MARK_CLOSE.len_utf8()..];
     }
     if rest.contains(MARK_CLOSE) {
         return None;
     }
-    pieces.push((rest, false));
-    Some(pieces.into_iter().filter(|(text, _)| !text.is_empty()).collect())
+    template.push(rest);
+
+    let mut pieces = Vec::new();
+    let mut at = 0;
+    for (k, text) in template.iter().enumerate() {
+        if !prompt[at..].starts_with(text) {
+            return None;
+        }
+        pieces.push((&prompt[at..at + text.len()], false));
+        at += text.len();
+        let Some(content) = indices.get(k) else { break };
+        let next = template[k + 1];
+        let fits = |candidate: &&str| {
+            prompt[at..].starts_with(*candidate) && prompt[at + candidate.len()..].starts_with(next)
+        };
+        let chosen = [*content, content.trim(), content.trim_start(), content.trim_end()].into_iter().find(|c| fits(&c))?;
+        pieces.push((&prompt[at..at + chosen.len()], true));
+        at += chosen.len();
+    }
+    (at == prompt.len()).then(|| pieces.into_iter().filter(|(text, _)| !text.is_empty()).collect())
 }

@@ -119,6 +119,12 @@ impl ServerState {
 
 pub(crate) type Shared = State<Arc<ServerState>>;
 
+/// Keeps the loaded model while a generation outside the server runs (see
+/// [`RunningServer::hold_model`]).
+pub struct ModelHold {
+    _model: tokio::sync::OwnedRwLockReadGuard<()>,
+}
+
 /// A running server: its address, and a way to stop it.
 pub struct RunningServer {
     pub addr: SocketAddr,
@@ -134,6 +140,15 @@ impl RunningServer {
         *self.state.served.write().unwrap() = model;
         // The user's choice: never unloaded for idleness.
         self.state.switching.loaded_here.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// A hold on the loaded model for a generation the server does not run itself (the app's own
+    /// chat): a request that names another model waits until the hold is dropped, as it waits
+    /// for the server's own streams on the old model. The future owns what it needs (await it
+    /// without holding any lock of the caller's).
+    pub fn hold_model(&self) -> impl std::future::Future<Output = ModelHold> + Send + 'static {
+        let lock = self.state.switching.lock.clone();
+        async move { ModelHold { _model: lock.read_owned().await } }
     }
 
     /// Stops accepting connections, lets open requests finish, and returns when the port is closed.

@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use sirocco_engine::{Engine, LoadParams};
+use sirocco_engine::engine::FinishReason;
+use sirocco_engine::{ChatMessage, Engine, GenerateRequest, GenerationEvent, LoadParams, Role, SamplingParams};
 use sirocco_server::{CatalogModel, OnDemand, RunningServer, ServedModel, ServerConfig};
 
 const SMOLLM2: &str = "SmolLM2-135M-Instruct.Q4_1";
@@ -27,6 +28,10 @@ async fn serve(idle_unload: Option<Duration>) -> (RunningServer, Changes) {
 }
 
 async fn serve_with(idle_unload: Option<Duration>, extra: Vec<CatalogModel>) -> (RunningServer, Changes) {
+    serve_engine(Engine::start(), idle_unload, extra).await
+}
+
+async fn serve_engine(engine: Engine, idle_unload: Option<Duration>, extra: Vec<CatalogModel>) -> (RunningServer, Changes) {
     let changes: Changes = Arc::default();
     let seen = changes.clone();
     let on_demand = OnDemand {
@@ -49,7 +54,7 @@ async fn serve_with(idle_unload: Option<Duration>, extra: Vec<CatalogModel>) -> 
         on_change: Some(Arc::new(move |m: Option<sirocco_server::LoadedOnDemand>| seen.lock().unwrap().push(m.map(|m| m.served)))),
     };
     let config = ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), on_demand: Some(on_demand), ..ServerConfig::default() };
-    let server = sirocco_server::start(config, Engine::start(), None).await.unwrap();
+    let server = sirocco_server::start(config, engine, None).await.unwrap();
     (server, changes)
 }
 
@@ -135,6 +140,43 @@ async fn a_switch_waits_for_the_streams_on_the_old_model() {
     assert!(text.ends_with("data: [DONE]\n\n"), "the stream ran to its end: {text}");
     assert!(text.contains(r#""finish_reason":"length""#) && !text.contains(r#""error""#), "{text}");
     assert_eq!(switch.await.unwrap(), 200);
+    let ids: Vec<_> = changes.lock().unwrap().iter().map(|m| m.as_ref().map(|m| m.id.clone())).collect();
+    assert_eq!(ids, [Some(SMOLLM2.to_string()), Some(CODER.to_string())]);
+    server.stop().await;
+}
+
+/// The app's own chat runs on the engine, not through the server: it holds the model, so a
+/// request that names another model waits for the in-app answer instead of cutting it off.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_switch_waits_for_an_answer_in_the_app() {
+    let engine = Engine::start();
+    let (server, changes) = serve_engine(engine.clone(), None, Vec::new()).await;
+    let http = reqwest::Client::new();
+    assert_eq!(chat(&http, &server, SMOLLM2, 2).await.0, 200);
+
+    let hold = server.hold_model().await;
+    let sampling = SamplingParams { temperature: 0.0, max_tokens: 96, ignore_eos: true, ..SamplingParams::default() };
+    let mut answer = engine.generate(GenerateRequest::new(vec![ChatMessage::new(Role::User, "Tell me a story.")], sampling)).unwrap();
+    let first = answer.events.recv().await.expect("the answer has begun");
+    assert!(matches!(first, GenerationEvent::Text { .. }), "{first:?}");
+    let switch = tokio::spawn({
+        let (http, addr) = (http.clone(), server.addr);
+        async move {
+            let body = json!({ "model": CODER, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 2 });
+            http.post(format!("http://{addr}/v1/chat/completions")).json(&body).send().await.unwrap().status().as_u16()
+        }
+    });
+    let stats = loop {
+        match answer.events.recv().await.expect("the answer ends with its stats") {
+            GenerationEvent::Done { stats } => break stats,
+            GenerationEvent::Error { message, .. } => panic!("the answer was cut off: {message}"),
+            _ => {}
+        }
+    };
+    assert_eq!(stats.finish_reason, FinishReason::Length, "the answer ran to its end");
+    assert_eq!(stats.generated_tokens, 96);
+    drop(hold);
+    assert_eq!(switch.await.unwrap(), 200, "the switch happened after the answer");
     let ids: Vec<_> = changes.lock().unwrap().iter().map(|m| m.as_ref().map(|m| m.id.clone())).collect();
     assert_eq!(ids, [Some(SMOLLM2.to_string()), Some(CODER.to_string())]);
     server.stop().await;

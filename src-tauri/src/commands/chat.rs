@@ -15,8 +15,19 @@ use crate::AppState;
 #[tauri::command]
 pub async fn chat_turn(state: State<'_, AppState>, request: TurnRequest, on_event: Channel<TurnEvent>) -> IpcResult<i64> {
     let cancel_slot = &state.generation_cancel;
+    let _model = hold_model(&state).await;
     // A page that went away stops the turn; what was generated is kept.
     Ok(run_turn(&state.store, &state.engine, request, |c| *cancel_slot.lock().unwrap() = Some(c), |e| on_event.send(e).is_ok()).await?)
+}
+
+/// While the server runs, an answer in the app holds the loaded model: an API request naming
+/// another model waits for the answer instead of cutting it off.
+async fn hold_model(state: &AppState) -> Option<sirocco_server::ModelHold> {
+    let hold = state.server.lock().await.as_ref().map(|server| server.hold_model());
+    match hold {
+        Some(hold) => Some(hold.await),
+        None => None,
+    }
 }
 
 #[tauri::command]
@@ -34,6 +45,7 @@ pub async fn arena_generate(
     sampling: SamplingParams,
     on_event: Channel<GenerationEvent>,
 ) -> IpcResult<()> {
+    let _model = hold_model(&state).await;
     let mut generation = state.engine.generate(GenerateRequest::new(messages, sampling))?;
     *state.generation_cancel.lock().unwrap() = Some(generation.cancel_handle());
     while let Some(event) = generation.events.recv().await {
