@@ -34,7 +34,9 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
             .load(model, base.clone(), |_| {}, Arc::new(AtomicBool::new(false)))
             .await
             .map_err(|e| e.to_string())?;
-        let id = model.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());
+        let hub = Hub::new(HubConfig::default()).map_err(|e| e.to_string())?;
+        let roots = crate::paths::library_roots(hub.cache_dir().to_path_buf(), args.dirs.clone());
+        let id = sirocco_hub::library::id_of(&roots, model);
         served = Some(sirocco_server::ServedModel { id, context_length: loaded.context_length });
     }
     let on_demand = OnDemand {

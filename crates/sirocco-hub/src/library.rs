@@ -118,6 +118,23 @@ pub fn scan(roots: &LibraryRoots) -> Vec<LibraryModel> {
         .collect()
 }
 
+/// The id the library gives the model loaded from `path` (what `GET /v1/models` lists, so a
+/// client naming it finds the loaded model): the file name without `.gguf` and a split model's
+/// part suffix, or Ollama's `name:tag` for one of its blobs. Reads no GGUF header.
+pub fn id_of(roots: &LibraryRoots, path: &Path) -> String {
+    if let Some(store) = roots.ollama.as_ref().filter(|store| path.starts_with(store.join("blobs"))) {
+        if let Some((name, _, _)) = scan_ollama(store).into_iter().find(|(_, parts, _)| parts[0] == path) {
+            return name;
+        }
+    }
+    let name = path.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let name = match split_part(&name) {
+        Some((base, _, _)) => base.to_owned(),
+        None => name,
+    };
+    name.strip_suffix(".gguf").unwrap_or(&name).to_owned()
+}
+
 fn describe(name: String, parts: Vec<PathBuf>, source: ModelSource) -> LibraryModel {
     let size = parts.iter().map(|p| std::fs::metadata(p).map_or(0, |m| m.len())).sum();
     let (summary, error) = match sirocco_engine::gguf_file::inspect(&parts[0]) {

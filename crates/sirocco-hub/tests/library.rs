@@ -79,6 +79,13 @@ async fn every_source_is_listed_once_and_sirocco_deletes_only_its_own() {
     assert!(broken.summary.is_none() && broken.error.as_deref().is_some_and(|e| !e.is_empty()));
     assert_eq!(by_name("mistral:7b").source, ModelSource::Ollama { model: "mistral:7b".into() });
     assert_eq!(by_name("lm-Q5_K_M.gguf").source, ModelSource::LmStudio);
+    // The id a loaded file is served under is the one the library lists (split parts, Ollama's
+    // blobs named by digest).
+    for m in &models {
+        assert_eq!(library::id_of(&roots, &m.path), m.id(), "{}", m.path.display());
+    }
+    assert_eq!(library::id_of(&roots, &split.path), "Big-Q4_K_M");
+    assert_eq!(library::id_of(&roots, &by_name("mistral:7b").path), "mistral:7b");
 
     // Deleting frees the bytes and the model leaves the library; other apps' models stay.
     let freed = library::delete(downloaded).unwrap();

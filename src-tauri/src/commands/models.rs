@@ -62,7 +62,8 @@ pub async fn load_model(
     state.set_served(None).await;
     let params = LoadParams { state_dir: Some(state.states_dir.clone()), ..params.unwrap_or_default() };
     let loaded = state.engine.load(&path, params, progress, cancel).await?;
-    let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let roots = state.library_roots();
+    let id = tauri::async_runtime::spawn_blocking(move || sirocco_hub::library::id_of(&roots, &path)).await.unwrap_or_default();
     state.set_served(Some(sirocco_server::ServedModel { id, context_length: loaded.context_length })).await;
     Ok(loaded)
 }
