@@ -31,7 +31,7 @@ async fn resolve(model: &str, dirs: Vec<PathBuf>) -> Result<(PathBuf, PresetPara
     } else {
         let hub = Hub::new(HubConfig::default()).map_err(|e| e.to_string())?;
         let roots = crate::paths::library_roots(hub.cache_dir().to_path_buf(), dirs);
-        let catalog = crate::paths::catalog(&roots, None, &LoadParams::default()).await;
+        let catalog = sirocco_server::library_catalog(roots.clone(), None, &LoadParams::default()).await;
         match catalog.into_iter().find(|m| m.id == model || m.id.eq_ignore_ascii_case(model)) {
             Some(m) => m.path,
             None => return Err(format!("no model file or library model named `{model}` (see `sirocco models`)")),

@@ -4,9 +4,7 @@
 
 use std::path::PathBuf;
 
-use sirocco_engine::LoadParams;
-use sirocco_hub::library::{self, LibraryRoots};
-use sirocco_server::CatalogModel;
+use sirocco_hub::library::LibraryRoots;
 use sirocco_store::Store;
 
 /// The app's identifier in `tauri.conf.json`, which names its data folder.
@@ -58,21 +56,3 @@ pub async fn app_store() -> Result<Option<Store>, String> {
     Store::open(&db).await.map(Some).map_err(|e| format!("{}: {e}", db.display()))
 }
 
-/// Every usable library model with the offload this machine takes, and its saved settings (its
-/// default preset's load fields) on top, over `base`.
-pub async fn catalog(roots: &LibraryRoots, store: Option<&Store>, base: &LoadParams) -> Vec<CatalogModel> {
-    let roots = roots.clone();
-    let models = tokio::task::spawn_blocking(move || library::scan(&roots)).await.unwrap_or_default();
-    let hardware = sirocco_engine::hardware::Hardware::detect();
-    let mut catalog = Vec::new();
-    for m in models.into_iter() {
-        let Some(summary) = &m.summary else { continue };
-        let planned = sirocco_engine::planner::planned_load(summary, &hardware, base.clone());
-        let params = match store {
-            Some(store) => store.model_load_params(&m.path.to_string_lossy(), planned.clone()).await.unwrap_or(planned),
-            None => planned,
-        };
-        catalog.push(CatalogModel { id: m.id(), path: m.path, params });
-    }
-    catalog
-}

@@ -69,6 +69,6 @@ async fn catalog(dirs: Vec<PathBuf>, base: LoadParams) -> Result<sirocco_server:
     let store = crate::paths::app_store().await?;
     Ok(Arc::new(move || {
         let (roots, store, base) = (roots.clone(), store.clone(), base.clone());
-        Box::pin(async move { crate::paths::catalog(&roots, store.as_ref(), &base).await })
+        Box::pin(async move { sirocco_server::library_catalog(roots, store.as_ref(), &base).await })
     }))
 }

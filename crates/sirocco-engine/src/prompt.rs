@@ -364,7 +364,7 @@ fn split_marked<'a>(marked: &str, messages: &[ChatMessage], prompt: &'a str) -> 
         let fits = |candidate: &&str| {
             prompt[at..].starts_with(*candidate) && prompt[at + candidate.len()..].starts_with(next)
         };
-        let chosen = [*content, content.trim(), content.trim_start(), content.trim_end()].into_iter().find(|c| fits(&c))?;
+        let chosen = [*content, content.trim(), content.trim_start(), content.trim_end()].into_iter().find(|c| fits(c))?;
         pieces.push((&prompt[at..at + chosen.len()], true));
         at += chosen.len();
     }

@@ -7,6 +7,7 @@
 //! frees its slot within one step: the answer's receiver is dropped, and the engine drops a
 //! request nobody listens to.
 
+mod catalog;
 mod error;
 mod on_demand;
 mod routes;
@@ -23,6 +24,7 @@ use axum::Router;
 use sirocco_engine::Engine;
 use tokio::sync::oneshot;
 
+pub use catalog::library_catalog;
 pub use error::ApiError;
 pub use on_demand::{Catalog, CatalogModel, Lease, LoadedOnDemand, ModelChanged, OnDemand};
 

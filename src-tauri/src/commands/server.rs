@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use sirocco_server::{CatalogModel, OnDemand, RequestLogEntry, ServerConfig};
+use sirocco_server::{OnDemand, RequestLogEntry, ServerConfig};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Emitter, Manager, State};
 
@@ -53,18 +53,8 @@ fn catalog(app: AppHandle) -> sirocco_server::Catalog {
         let app = app.clone();
         Box::pin(async move {
             let state = app.state::<AppState>();
-            let roots = state.library_roots();
-            let models = tokio::task::spawn_blocking(move || sirocco_hub::library::scan(&roots)).await.unwrap_or_default();
             let base = sirocco_engine::LoadParams { state_dir: Some(state.states_dir.clone()), ..Default::default() };
-            let hardware = sirocco_engine::hardware::Hardware::detect();
-            let mut catalog = Vec::new();
-            for m in models.into_iter() {
-                let Some(summary) = &m.summary else { continue };
-                let planned = sirocco_engine::planner::planned_load(summary, &hardware, base.clone());
-                let params = state.store.model_load_params(&m.path.to_string_lossy(), planned.clone()).await.unwrap_or(planned);
-                catalog.push(CatalogModel { id: m.id(), path: m.path, params });
-            }
-            catalog
+            sirocco_server::library_catalog(state.library_roots(), Some(&state.store), &base).await
         })
     })
 }
