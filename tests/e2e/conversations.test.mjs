@@ -282,15 +282,31 @@ test('character cards import as personas; a hostile card gives a clear error', a
   assert.match(await text(error), /Could not import evil\.png: this is not a character card/);
   await chooseFile('card-file', 'lumen.png', cardPng({
     spec: 'chara_card_v2', spec_version: '2.0',
-    data: { name: 'Lumen', description: '<img src=x onerror="document.title=\'pwned\'">Keeps the lighthouse.', first_mes: 'The lamp is lit, {{user}}.', mes_example: '' },
+    data: {
+      name: 'Lumen', description: '<img src=x onerror="document.title=\'pwned\'">Keeps the lighthouse.', first_mes: 'The lamp is lit, {{user}}.', mes_example: '',
+      character_book: { entries: [
+        { keys: ['lamp', 'oil'], content: 'The lamp burns whale oil.', enabled: true, insertion_order: 1 },
+        { keys: ['<script>alert(1)</script>'], content: '<img src=x onerror="document.title=\'pwned\'">', enabled: false, insertion_order: 2 },
+      ] },
+    },
   }));
   await browser.waitUntil(async () => (await $$('[data-testid="persona-card"]')).length === 2, { timeout: 5_000 });
+  // The card's lorebook came with it, shown as text.
+  assert.equal(await text(await $('[data-testid="persona-lore-count"]')), 'Lorebook · 2 entries');
   const cards = [];
   for (const c of await $$('[data-testid="persona-card-name"]')) cards.push(await text(c));
   assert.deepEqual(cards, ['Captain Nemo', 'Lumen']);
   assert.equal(await browser.execute(() => document.querySelectorAll('[data-testid="personas-page"] .desc img').length), 0);
   assert.notEqual(await browser.getTitle(), 'pwned');
   await browser.saveScreenshot(join(artifacts, 'personas-imported.png'));
+  await (await (await $$('[data-testid="persona-card"]'))[1].$('button=Edit')).click();
+  const lore = await $('[data-testid="persona-lorebook"]');
+  await lore.waitForExist({ timeout: 5_000 });
+  assert.match(await text(lore), /lamp, oil\s*The lamp burns whale oil\./);
+  assert.match(await text(lore), /<script>alert\(1\)<\/script> · off/);
+  assert.equal(await browser.execute(() => document.querySelectorAll('[data-testid="persona-lorebook"] img, [data-testid="persona-lorebook"] script').length), 0);
+  await browser.saveScreenshot(join(artifacts, 'persona-lorebook.png'));
+  await (await $('button=Cancel')).click();
 });
 
 test('start reply with: the answer begins with the given words; the context meter fills', async () => {

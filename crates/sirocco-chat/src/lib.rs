@@ -199,9 +199,15 @@ pub async fn run_turn(
         emit(TurnEvent::Text { text: p.to_string() });
     }
 
+    let history: Vec<_> =
+        store.path_to(parent).await?.into_iter().filter(|m| m.status != MessageStatus::Error && !m.content.is_empty()).collect();
+    // The persona's lorebook entries the latest messages mention.
+    let recent: Vec<&str> = history.iter().rev().take(sirocco_store::lorebook::SCAN_DEPTH).map(|m| m.content.as_str()).collect();
+    let lore = persona.as_ref().and_then(|p| p.draft.lore(&recent, &request.user_name));
     let mut messages = Vec::new();
     let system = [
         persona.as_ref().map(|p| p.draft.system_message(&request.user_name)).unwrap_or_default(),
+        lore.unwrap_or_default(),
         request.system_prompt.trim().to_string(),
     ]
     .into_iter()
@@ -211,10 +217,7 @@ pub async fn run_turn(
     if !system.is_empty() {
         messages.push(ChatMessage::new(Role::System, system));
     }
-    for m in store.path_to(parent).await? {
-        if m.status == MessageStatus::Error || m.content.is_empty() {
-            continue;
-        }
+    for m in history {
         messages.push(ChatMessage::new(m.role, m.content));
     }
 

@@ -214,3 +214,45 @@ async fn a_persona_opens_with_the_greeting_the_user_picked_and_keeps_the_others_
     assert_eq!(openings, ["The lamp is lit, Ada.", "Storm tonight.", "Who goes there, Ada?"]);
     assert_eq!(branch[1].message.content, "Hello.");
 }
+
+/// A persona's lorebook entry reaches the model only in a turn whose latest messages mention
+/// its keyword (seen in the prompt's token count: the same question with and without it).
+#[tokio::test]
+async fn a_lorebook_entry_is_told_only_when_its_keyword_comes_up() {
+    let (_dir, store, engine) = setup().await;
+    let lore = "The lighthouse on Skerry Point was built in 1852; its lamp burns whale oil and the keeper, {{char}}, has never left the island.";
+    let persona = store
+        .create_persona(&PersonaDraft {
+            name: "Lumen".into(),
+            system_prompt: "You are {{char}}.".into(),
+            lorebook: vec![sirocco_store::LoreEntry { keys: vec!["lighthouse".into()], content: lore.into(), ..Default::default() }],
+            ..PersonaDraft::default()
+        })
+        .await
+        .unwrap();
+    let prompt_tokens = |question: &'static str| {
+        let (store, engine) = (store.clone(), engine.clone());
+        async move {
+            let mut stats = None;
+            let request = TurnRequest {
+                turn: Turn::Send { parent_id: None, text: question.into() },
+                persona_id: Some(persona),
+                sampling: greedy(1),
+                ..TurnRequest::default()
+            };
+            run_turn(&store, &engine, request, |_| {}, |e| {
+                if let TurnEvent::Done { stats: s } = e {
+                    stats = Some(s.prompt_tokens);
+                }
+                true
+            })
+            .await
+            .unwrap();
+            stats.expect("the turn finished")
+        }
+    };
+    let without = prompt_tokens("Tell me about the harbour.").await;
+    let with = prompt_tokens("Tell me about the lighthouse.").await;
+    let lore_tokens = engine.tokenize(lore.replace("{{char}}", "Lumen"), false, false).await.unwrap().len();
+    assert!(with >= without + lore_tokens, "with the keyword {with} tokens, without {without}; the entry is {lore_tokens}");
+}

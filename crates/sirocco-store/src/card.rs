@@ -126,6 +126,7 @@ fn parse_json_card(bytes: &[u8]) -> Result<PersonaDraft, CardError> {
         greeting: field("first_mes")?,
         alternate_greetings: alternate_greetings(data)?,
         example_dialogue: field("mes_example")?,
+        lorebook: crate::lorebook::from_card(data.get("character_book")).map_err(CardError::NotACard)?,
     };
     if draft.description.len() > MAX_FIELD_BYTES {
         return Err(CardError::FieldTooLong { field: "description".into(), kb: draft.description.len() / 1024 });

@@ -10,11 +10,13 @@
 
 mod avatar;
 mod card;
+pub mod lorebook;
 mod personas;
 mod presets;
 mod transfer;
 
 pub use card::{parse_character_card, CardError};
+pub use lorebook::LoreEntry;
 pub use personas::{expand_macros, Persona, PersonaDraft};
 pub use presets::{builtin_presets, Preset, PresetParams};
 pub use transfer::{write_export_file, Export, ExportedConversation, ExportedMessage};

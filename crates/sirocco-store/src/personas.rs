@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
+use crate::lorebook::{self, LoreEntry};
 use crate::presets::valid_name;
 use crate::{now_ms, Result, Store, StoreError};
 
@@ -28,6 +29,8 @@ pub struct PersonaDraft {
     /// Other openings the user can pick instead of `greeting` (‹ › on the greeting).
     pub alternate_greetings: Vec<String>,
     pub example_dialogue: String,
+    /// Facts told to the model when the conversation mentions their keywords.
+    pub lorebook: Vec<LoreEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -90,6 +93,7 @@ impl PersonaDraft {
                 MAX_FIELD_BYTES / 1024
             )));
         }
+        lorebook::validate(&self.lorebook).map_err(StoreError::Invalid)?;
         validate_avatar(&self.avatar)
     }
 
@@ -123,6 +127,13 @@ impl PersonaDraft {
         }
         expand_macros(&parts.join("\n\n"), self.name.trim(), user_name)
     }
+
+    /// The lorebook entries `recent` (the latest messages) brings in, as one block for the
+    /// system message; `None` when none comes in.
+    pub fn lore(&self, recent: &[&str], user_name: &str) -> Option<String> {
+        let active = lorebook::active(&self.lorebook, recent);
+        (!active.is_empty()).then(|| expand_macros(&format!("What you know:\n{}", active.join("\n\n")), self.name.trim(), user_name))
+    }
 }
 
 fn validate_avatar(avatar: &str) -> Result<()> {
@@ -145,6 +156,10 @@ fn alternates_json(draft: &PersonaDraft) -> String {
     serde_json::to_string(&draft.alternate_greetings).unwrap_or_else(|_| "[]".into())
 }
 
+fn lorebook_json(draft: &PersonaDraft) -> String {
+    serde_json::to_string(&draft.lorebook).unwrap_or_else(|_| "[]".into())
+}
+
 fn persona_of(r: &sqlx::sqlite::SqliteRow) -> Persona {
     Persona {
         id: r.get("id"),
@@ -156,6 +171,7 @@ fn persona_of(r: &sqlx::sqlite::SqliteRow) -> Persona {
             greeting: r.get("greeting"),
             alternate_greetings: serde_json::from_str(r.get::<&str, _>("alternate_greetings")).unwrap_or_default(),
             example_dialogue: r.get("example_dialogue"),
+            lorebook: serde_json::from_str(r.get::<&str, _>("lorebook")).unwrap_or_default(),
         },
     }
 }
@@ -181,7 +197,7 @@ impl Store {
         let now = now_ms();
         Ok(sqlx::query(
             "INSERT INTO personas (name, avatar, description, system_prompt, greeting, alternate_greetings, \
-             example_dialogue, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             example_dialogue, lorebook, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(draft.name.trim())
         .bind(&draft.avatar)
@@ -190,6 +206,7 @@ impl Store {
         .bind(&draft.greeting)
         .bind(alternates_json(draft))
         .bind(&draft.example_dialogue)
+        .bind(lorebook_json(draft))
         .bind(now)
         .bind(now)
         .execute(&self.pool)
@@ -202,7 +219,7 @@ impl Store {
         draft.validate()?;
         let done = sqlx::query(
             "UPDATE personas SET name = ?, avatar = ?, description = ?, system_prompt = ?, greeting = ?, \
-             alternate_greetings = ?, example_dialogue = ?, updated_at = ? WHERE id = ?",
+             alternate_greetings = ?, example_dialogue = ?, lorebook = ?, updated_at = ? WHERE id = ?",
         )
         .bind(draft.name.trim())
         .bind(&draft.avatar)
@@ -211,6 +228,7 @@ impl Store {
         .bind(&draft.greeting)
         .bind(alternates_json(draft))
         .bind(&draft.example_dialogue)
+        .bind(lorebook_json(draft))
         .bind(now_ms())
         .bind(id)
         .execute(&self.pool)

@@ -1,7 +1,7 @@
 //! Presets, personas, character cards, branches and export/import on real SQLite files.
 
 use base64::Engine as _;
-use sirocco_store::{expand_macros, parse_character_card, CardError, MessageStatus, PersonaDraft, Role, Store};
+use sirocco_store::{expand_macros, parse_character_card, CardError, LoreEntry, MessageStatus, PersonaDraft, Role, Store};
 
 async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -65,6 +65,7 @@ async fn personas_expand_macros_and_refuse_unsafe_avatars() {
         greeting: "Welcome aboard, {{user}}.".into(),
         alternate_greetings: vec!["The Nautilus is diving.".into(), "Silence, {{user}}.".into()],
         example_dialogue: "<USER>: Where are we?\n<BOT>: Twenty thousand leagues down.".into(),
+        lorebook: vec![LoreEntry { keys: vec!["Ned".into()], content: "Ned Land, a harpooner, distrusts {{char}}.".into(), ..LoreEntry::default() }],
     };
     let id = store.create_persona(&draft).await.unwrap();
     let persona = store.persona(id).await.unwrap();
@@ -73,6 +74,11 @@ async fn personas_expand_macros_and_refuse_unsafe_avatars() {
     assert!(system.starts_with("You are Captain Nemo."), "{system}");
     assert!(system.contains("Captain Nemo commands the Nautilus and distrusts Ada."), "{system}");
     assert!(system.contains("Ada: Where are we?\nCaptain Nemo: Twenty thousand leagues down."), "{system}");
+    // The lorebook speaks only when its keyword comes up.
+    assert_eq!(persona.draft.lore(&["Where are we going?"], "Ada"), None);
+    assert_eq!(persona.draft.lore(&["Is Ned aboard?"], "Ada").as_deref(), Some("What you know:\nNed Land, a harpooner, distrusts Captain Nemo."));
+    let crowded = PersonaDraft { lorebook: vec![LoreEntry::default(); 257], ..draft.clone() };
+    assert!(store.create_persona(&crowded).await.unwrap_err().to_string().contains("at most 256"));
     assert_eq!(expand_macros("{{user}} → {{char}} {{other}}", "C", "U"), "U → C {{other}}");
 
     for avatar in [
@@ -109,7 +115,9 @@ fn v2_card(name: &str, description: &str) -> serde_json::Value {
             "system_prompt": "",
             "post_history_instructions": "",
             "alternate_greetings": ["Hi."],
-            "character_book": null,
+            "character_book": {"name": "Lighthouse lore", "entries": [
+                {"keys": ["lamp", "oil"], "content": "The lamp burns whale oil.", "enabled": true, "insertion_order": 10, "extensions": {}}
+            ]},
             "tags": ["test"],
             "creator": "sirocco",
             "character_version": "1.0",
@@ -164,6 +172,9 @@ fn character_cards_json_and_png() {
     assert_eq!(draft.alternate_greetings, ["Hi."]);
     assert_eq!(draft.greetings(), ["*looks up* Oh, {{user}}! You came.", "Hi."]);
     assert!(draft.avatar.is_empty());
+    assert_eq!(draft.lorebook.len(), 1);
+    assert_eq!(draft.lorebook[0].keys, ["lamp", "oil"]);
+    assert_eq!(draft.lore(&["Is there oil left?"], "Ada").as_deref(), Some("What you know:\nThe lamp burns whale oil."));
 
     // V1: the fields at the top level.
     let v1 = serde_json::json!({"name": "Old", "description": "d", "first_mes": "hi", "mes_example": ""});
@@ -190,6 +201,8 @@ fn hostile_character_cards_give_clear_errors_or_stay_inert() {
     assert!(not_card(br#"{"spec":"chara_card_v9","data":{}}"#).contains("unknown card format"));
     assert!(not_card(br#"{"name": {"$ne": 1}}"#).contains("`name` is not text"));
     assert!(not_card(br#"{"description": "no name"}"#).contains("no name"));
+    assert!(not_card(br#"{"name": "x", "character_book": {"entries": "all of them"}}"#).contains("not a list"));
+    assert!(not_card(br#"{"name": "x", "character_book": {"entries": [{"keys": [{"$gt": ""}], "content": "x"}]}}"#).contains("keyword is not text"));
     // PNGs: no card chunk, a chunk length past the end, a chunk that is not base64.
     assert!(not_card(&png_with_text("comment", b"hello")).contains("no character data"));
     let mut cut = png_with_text("chara", b"e30=");

@@ -393,6 +393,16 @@ export interface PersonaDraft {
   /** Other openings (‹ › on the greeting). */
   alternate_greetings: string[];
   example_dialogue: string;
+  /** Facts told to the model when the latest messages mention a keyword (from a card). */
+  lorebook?: LoreEntry[];
+}
+export interface LoreEntry {
+  keys: string[];
+  content: string;
+  enabled: boolean;
+  constant: boolean;
+  case_sensitive: boolean;
+  insertion_order: number;
 }
 export interface Persona extends PersonaDraft {
   id: number;
