@@ -39,15 +39,15 @@ impl Default for LoreEntry {
 }
 
 impl LoreEntry {
-    fn mentioned_in(&self, texts: &[&str]) -> bool {
+    /// Whether a keyword is in `texts` (`lower`: the same texts lowercased, made once a turn).
+    fn mentioned_in(&self, texts: &[&str], lower: &[String]) -> bool {
         self.keys.iter().filter(|k| !k.trim().is_empty()).any(|key| {
-            texts.iter().any(|text| {
-                if self.case_sensitive {
-                    text.contains(key.as_str())
-                } else {
-                    text.to_lowercase().contains(&key.to_lowercase())
-                }
-            })
+            if self.case_sensitive {
+                texts.iter().any(|text| text.contains(key.as_str()))
+            } else {
+                let key = key.to_lowercase();
+                lower.iter().any(|text| text.contains(&key))
+            }
         })
     }
 }
@@ -72,9 +72,10 @@ pub fn validate(entries: &[LoreEntry]) -> Result<(), String> {
 /// `recent` (the latest messages, the new one included), in insertion order, as much as the
 /// turn's budget holds.
 pub fn active<'a>(entries: &'a [LoreEntry], recent: &[&str]) -> Vec<&'a str> {
+    let lower: Vec<String> = recent.iter().map(|t| t.to_lowercase()).collect();
     let mut hits: Vec<&LoreEntry> = entries
         .iter()
-        .filter(|e| e.enabled && !e.content.trim().is_empty() && (e.constant || e.mentioned_in(recent)))
+        .filter(|e| e.enabled && !e.content.trim().is_empty() && (e.constant || e.mentioned_in(recent, &lower)))
         .collect();
     hits.sort_by_key(|e| e.insertion_order);
     let mut used = 0;
