@@ -116,11 +116,7 @@ pub async fn conversation_export_reveal(app: tauri::AppHandle, path: PathBuf) ->
     if !is_export {
         return Err("that is not an exported conversation".into());
     }
-    tauri::async_runtime::spawn_blocking(move || tauri_plugin_opener::reveal_item_in_dir(&path))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("no file manager could show it: {e}"))?;
-    Ok(())
+    super::reveal_in_file_manager(path).await
 }
 
 /// Imports a JSON export; returns the new conversations' ids.

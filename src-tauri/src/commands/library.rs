@@ -71,11 +71,7 @@ pub fn library_remove_location(app: AppHandle, state: State<'_, AppState>, path:
 #[tauri::command]
 pub async fn library_reveal(state: State<'_, AppState>, path: PathBuf) -> IpcResult<()> {
     let shown = model_at(&state, path).await?.path;
-    tauri::async_runtime::spawn_blocking(move || tauri_plugin_opener::reveal_item_in_dir(&shown))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("no file manager could show it: {e}"))?;
-    Ok(())
+    super::reveal_in_file_manager(shown).await
 }
 
 /// The library model whose loaded file is `path` (the page never names files outside it).

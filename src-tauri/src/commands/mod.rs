@@ -7,3 +7,12 @@ pub mod models;
 pub mod personas;
 pub mod presets;
 pub mod server;
+
+/// Shows `path` selected in the desktop's file manager (off the async runtime: it talks D-Bus).
+pub(crate) async fn reveal_in_file_manager(path: std::path::PathBuf) -> crate::error::IpcResult<()> {
+    tauri::async_runtime::spawn_blocking(move || tauri_plugin_opener::reveal_item_in_dir(&path))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| format!("no file manager could show it: {e}"))?;
+    Ok(())
+}
