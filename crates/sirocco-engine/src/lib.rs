@@ -6,13 +6,15 @@
 //! - [`tools`] holds tool calling: the tools offered, the calls made, how replies become calls.
 //! - [`prompt`] picks the format for a loaded model and turns a conversation into tokens.
 //! - [`engine`] owns the loaded model on its own thread and streams generated text; its
-//!   scheduler decodes concurrent requests together (continuous batching).
+//!   scheduler decodes concurrent requests together (continuous batching) and sends each
+//!   request's text through an outbox that bundles what comes faster than a frame.
 //!
 //! Nothing here knows about Tauri or any UI.
 
 pub mod chat_template;
 pub mod engine;
 mod error;
+mod outbox;
 pub mod gguf_file;
 pub mod hardware;
 pub mod mistral_format;

@@ -19,6 +19,7 @@ use llama_cpp_2::token::LlamaToken;
 use tokio::sync::mpsc::UnboundedSender;
 
 use crate::engine::{FinishReason, GenerateRequest, GenerationEvent, GenerationStats};
+use crate::outbox::Outbox;
 use crate::overflow;
 use crate::prompt::{PromptFormat, ToolStyle};
 use crate::sampling::TokenPicker;
@@ -68,7 +69,7 @@ struct Slot {
 /// One request, from its arrival to its last event.
 struct Active {
     key: Option<String>,
-    events: UnboundedSender<GenerationEvent>,
+    events: Outbox,
     cancel: Arc<AtomicBool>,
     picker: TokenPicker,
     prompt: Vec<LlamaToken>,
@@ -120,7 +121,7 @@ impl Active {
     /// Sends `text` unless it belongs to tool calls being collected; false when nobody listens.
     fn emit(&mut self, text: String) -> bool {
         match self.tools.hold(text) {
-            Some(text) if !text.is_empty() => self.events.send(GenerationEvent::Text { text }).is_ok(),
+            Some(text) if !text.is_empty() => self.events.text(&text, Instant::now()),
             _ => true,
         }
     }
@@ -136,7 +137,7 @@ impl Active {
         }
         match std::mem::replace(&mut self.tools, ToolReader::Off).finish() {
             Some(ToolOutcome::Calls(calls)) => {
-                let _ = self.events.send(GenerationEvent::ToolCalls { calls });
+                self.events.send(GenerationEvent::ToolCalls { calls });
                 if reason == FinishReason::Stop {
                     reason = FinishReason::ToolCalls;
                 }
@@ -146,11 +147,12 @@ impl Active {
             }
             None => {}
         }
-        let _ = self.events.send(GenerationEvent::Done { stats: self.stats(reason, n_ctx) });
+        let stats = self.stats(reason, n_ctx);
+        self.events.send(GenerationEvent::Done { stats });
     }
 
-    fn fail(self, error: &EngineError) {
-        let _ = self.events.send(GenerationEvent::error(error));
+    fn fail(mut self, error: &EngineError) {
+        self.events.send(GenerationEvent::error(error));
     }
 }
 
@@ -194,7 +196,7 @@ impl<'m> Scheduler<'m> {
         match self.prepare(format, request) {
             Ok((picker, prompt, dropped_messages, tools)) => self.queue.push_back(Active {
                 key: request.cache_key.clone(),
-                events,
+                events: Outbox::new(events),
                 cancel,
                 picker,
                 prompt,
