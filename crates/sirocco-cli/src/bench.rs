@@ -5,9 +5,9 @@
 //! - time to first token of a follow-up turn in a ~4,000-token conversation with and without
 //!   prefix reuse, against llama-bench's prefill of the same new tokens at the same depth.
 //!
-//! Rounds are interleaved (engine, tool, engine, tool …) so that drift in the machine's speed
+//! Rounds are interleaved (engine, tool, tool, engine …) so that drift in the machine's speed
 //! hits both sides alike; the first round warms up and is dropped; medians are reported, and
-//! each ratio is the median of the rounds' own ratios (with their range, to show the noise).
+//! each ratio is the median of the pairs' own ratios (with their range, to show the noise).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -23,6 +23,10 @@ use sirocco_engine::{
 
 const PREFILL_TOKENS: usize = 512;
 const DECODE_TOKENS: u32 = 128;
+/// Prefill measurements a round, each side.
+const PREFILL_PAIRS: usize = 2;
+/// Greedy-decode measurements a round, each side.
+const DECODE_PAIRS: usize = 3;
 /// The prompt of the sampler-chain run, for both sides.
 const CHAIN_PROMPT: &str = "Tell me a story about the sea.";
 
@@ -55,6 +59,15 @@ async fn run_once(engine: &Engine, request: GenerateRequest) -> Result<Generatio
         }
     }
     Err("the engine stopped".into())
+}
+
+/// A plain completion's prompt tokens, as the engine reads them (BOS, control-token text parsed).
+async fn tokenize(engine: &Engine, text: &str) -> Result<Vec<i32>, String> {
+    engine.tokenize(text.to_owned(), true, true).await.map_err(|e| e.to_string())
+}
+
+fn shared_prefix(a: &[i32], b: &[i32]) -> usize {
+    a.iter().zip(b).take_while(|(x, y)| x == y).count()
 }
 
 fn greedy(max_tokens: u32) -> SamplingParams {
@@ -192,36 +205,74 @@ pub async fn run(model: &Path, threads: Option<u32>, gpu_layers: u32, reps: usiz
     let (mut sir_pp, mut sir_tg, mut sir_chain) = (Vec::new(), Vec::new(), Vec::new());
     let (mut lb_pp, mut lb_tg, mut lc_chain) = (Vec::new(), Vec::new(), Vec::new());
     let mut prefill_tokens = 0;
+    // The prompt of the last request: the one context slot keeps what the next one shares.
+    let mut last_prompt: Vec<i32> = Vec::new();
+    let chain_tokens = tokenize(&engine, CHAIN_PROMPT).await?;
     for round in 0..=reps {
         let keep = round > 0;
         // Like with like: plain completions (no chat template), so Sirocco's prompts are the
         // very tokens llama.cpp's tools are given, and each tool measures at the depth Sirocco's
         // run starts from.
-        // Prefill: a ~512-token prompt computed from scratch (all but the shared BOS).
-        let stats = run_once(&engine, GenerateRequest::completion(filler(round, PREFILL_TOKENS - 4), greedy(1))).await?;
-        prefill_tokens = stats.prompt_tokens - stats.cached_tokens;
-        if let Some(t) = &tools {
-            let v = t.llama_bench(prefill_tokens, 0, stats.cached_tokens)?;
-            if keep { lb_pp.push(v) }
+        // Prefill: a ~512-token prompt computed from scratch (all but what it shares with the
+        // prompt before it: the BOS). PREFILL_PAIRS pairs a round, in alternating order (see
+        // the decode below).
+        for pair in 0..PREFILL_PAIRS {
+            let text = filler(round * PREFILL_PAIRS + pair, PREFILL_TOKENS - 4);
+            let tokens = tokenize(&engine, &text).await?;
+            let depth = shared_prefix(&last_prompt, &tokens).min(tokens.len() - 1);
+            prefill_tokens = tokens.len() - depth;
+            let tool = |tools: Option<&Tools>| tools.map(|t| t.llama_bench(prefill_tokens, 0, depth)).transpose();
+            let tool_first = pair % 2 == 1;
+            let before = if tool_first { tool(tools.as_ref())? } else { None };
+            let stats = run_once(&engine, GenerateRequest::completion(text, greedy(1))).await?;
+            if (stats.prompt_tokens, stats.cached_tokens) != (tokens.len(), depth) {
+                return Err(format!(
+                    "the prefill read {} of {} tokens, llama-bench was told {prefill_tokens} of {}",
+                    stats.prompt_tokens - stats.cached_tokens,
+                    stats.prompt_tokens,
+                    tokens.len()
+                ));
+            }
+            let theirs = if tool_first { before } else { tool(tools.as_ref())? };
+            if keep {
+                sir_pp.push(stats.prefill_tokens_per_second);
+                lb_pp.extend(theirs);
+            }
+            last_prompt = tokens;
         }
-        if keep { sir_pp.push(stats.prefill_tokens_per_second) }
 
         // Greedy decode: 128 tokens after a short prompt (llama-bench's tg128 at that depth).
-        let prompt = format!("Tell me a story, number {round}.");
-        let stats = run_once(&engine, GenerateRequest::completion(prompt, greedy(DECODE_TOKENS))).await?;
-        if let Some(t) = &tools {
-            let v = t.llama_bench(0, DECODE_TOKENS, stats.prompt_tokens)?;
-            if keep { lb_tg.push(v) }
+        // The shortest and noisiest measurement: DECODE_PAIRS pairs a round, each pair in the
+        // other order than the one before (engine–tool, tool–engine, …), so a machine that
+        // speeds up or slows down within a round favours neither side.
+        for pair in 0..DECODE_PAIRS {
+            let prompt = format!("Tell me a story, number {round}.{pair}.");
+            let depth = tokenize(&engine, &prompt).await?.len();
+            let tool_first = (round * DECODE_PAIRS + pair) % 2 == 1;
+            let tool = |tools: Option<&Tools>| tools.map(|t| t.llama_bench(0, DECODE_TOKENS, depth)).transpose();
+            let before = if tool_first { tool(tools.as_ref())? } else { None };
+            let stats = run_once(&engine, GenerateRequest::completion(prompt, greedy(DECODE_TOKENS))).await?;
+            if stats.prompt_tokens != depth {
+                return Err(format!("the decode prompt took {} tokens, llama-bench was told {depth}", stats.prompt_tokens));
+            }
+            let theirs = if tool_first { before } else { tool(tools.as_ref())? };
+            if keep {
+                sir_tg.push(stats.decode_tokens_per_second);
+                lb_tg.extend(theirs);
+            }
         }
-        if keep { sir_tg.push(stats.decode_tokens_per_second) }
 
-        // Decode with the full sampler chain: the same prompt and chain as llama-completion's.
+        // Decode with the full sampler chain: the same prompt and chain as llama-completion's
+        // (the order alternating by round, as above).
+        let chain = |tools: Option<&Tools>| tools.map(|t| t.completion_chain(&full_chain())).transpose();
+        let before = if round % 2 == 1 { chain(tools.as_ref())? } else { None };
         let stats = run_once(&engine, GenerateRequest::completion(CHAIN_PROMPT, full_chain())).await?;
-        if let Some(t) = &tools {
-            let v = t.completion_chain(&full_chain())?;
-            if keep { lc_chain.push(v) }
+        let theirs = if round % 2 == 1 { before } else { chain(tools.as_ref())? };
+        if keep {
+            sir_chain.push(stats.decode_tokens_per_second);
+            lc_chain.extend(theirs);
         }
-        if keep { sir_chain.push(stats.decode_tokens_per_second) }
+        last_prompt = chain_tokens.clone();
     }
     let report = |what: &str, ours: &[f64], theirs: &[f64], tool: &str| {
         println!("sirocco {what}: {:.1} tok/s", median(ours.to_vec()));
