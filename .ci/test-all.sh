@@ -16,6 +16,9 @@ mkdir -p "$logs"
 
 echo "== UI build"
 npm --workspace ui run build --silent
+echo "== UI type check (svelte-check: TypeScript and Svelte's own checks, warnings fail)"
+checked=0
+npm --workspace ui run check --silent -- --fail-on-warnings --output machine 2>&1 | tee "$logs/check.log" || checked=1
 echo "== Rust tests"
 # Every stage runs (a failure in one still shows the others); the verdict comes at the end.
 cargo test --workspace --color never 2>&1 | tee "$logs/cargo.log" || true
@@ -33,10 +36,12 @@ read -r rp rf <<<"$rust"; read -r up uf <<<"$ui"; read -r ep ef <<<"$e2e"
 echo "rust: $rp passed, $rf failed"
 echo "ui: $up passed, $uf failed"
 echo "e2e: $ep passed, $ef failed"
+[ "$checked" = 0 ] && echo "ui type check: clean" || echo "ui type check: FAILED (see $logs/check.log)"
 echo "took $(( $(date +%s) - started )) s"
 echo "all: $((rp + up + ep)) passed, $((rf + uf + ef)) failed"
-# Failed tests, or a stage that ran no tests at all (it did not build), fail the run.
-if [ $((rf + uf + ef)) -ne 0 ] || [ "$rp" -eq 0 ] || [ "$up" -eq 0 ] || [ "$ep" -eq 0 ]; then
+# Failed tests, a type check that found anything, or a stage that ran no tests at all (it did
+# not build), fail the run.
+if [ $((rf + uf + ef + checked)) -ne 0 ] || [ "$rp" -eq 0 ] || [ "$up" -eq 0 ] || [ "$ep" -eq 0 ]; then
   echo "FAILED"
   exit 1
 fi
