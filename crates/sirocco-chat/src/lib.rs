@@ -201,13 +201,17 @@ pub async fn run_turn(
 
     let history: Vec<_> =
         store.path_to(parent).await?.into_iter().filter(|m| m.status != MessageStatus::Error && !m.content.is_empty()).collect();
-    // The persona's lorebook entries the latest messages mention.
+    // The persona's lorebook entries the latest messages mention. They go with the question
+    // being answered, not into the system message: a system message that changes whenever an
+    // entry comes up or drops out would make the engine read the whole conversation again,
+    // while this way only the last exchange is read again (the question no longer carries them).
     let recent: Vec<&str> = history.iter().rev().take(sirocco_store::lorebook::SCAN_DEPTH).map(|m| m.content.as_str()).collect();
-    let lore = persona.as_ref().and_then(|p| p.draft.lore(&recent, &request.user_name));
+    let mut lore = persona.as_ref().and_then(|p| p.draft.lore(&recent, &request.user_name));
+    let asked = history.last().is_some_and(|m| m.role == Role::User);
     let mut messages = Vec::new();
     let system = [
         persona.as_ref().map(|p| p.draft.system_message(&request.user_name)).unwrap_or_default(),
-        lore.unwrap_or_default(),
+        if asked { String::new() } else { lore.take().unwrap_or_default() },
         request.system_prompt.trim().to_string(),
     ]
     .into_iter()
@@ -219,6 +223,9 @@ pub async fn run_turn(
     }
     for m in history {
         messages.push(ChatMessage::new(m.role, m.content));
+    }
+    if let (Some(lore), Some(question)) = (lore, messages.last_mut()) {
+        question.content = format!("[{lore}]\n\n{}", question.content);
     }
 
     let generation = GenerateRequest {

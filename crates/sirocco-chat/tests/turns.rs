@@ -256,3 +256,54 @@ async fn a_lorebook_entry_is_told_only_when_its_keyword_comes_up() {
     let lore_tokens = engine.tokenize(lore.replace("{{char}}", "Lumen"), false, false).await.unwrap().len();
     assert!(with >= without + lore_tokens, "with the keyword {with} tokens, without {without}; the entry is {lore_tokens}");
 }
+
+/// An entry that comes up in a later turn goes with that turn's question: the conversation
+/// before it stays in the engine's cache (it was in the system message, so the whole
+/// conversation was read again each time an entry came up or dropped out).
+#[tokio::test]
+async fn a_lorebook_entry_coming_up_keeps_the_conversation_before_it_cached() {
+    let (_dir, store, engine) = setup().await;
+    let lore = "The lighthouse on Skerry Point was built in 1852 by {{char}}'s grandfather.";
+    let persona = store
+        .create_persona(&PersonaDraft {
+            name: "Lumen".into(),
+            system_prompt: "You are {{char}}, a keeper who answers in one sentence.".into(),
+            lorebook: vec![sirocco_store::LoreEntry { keys: vec!["lighthouse".into()], content: lore.into(), ..Default::default() }],
+            ..PersonaDraft::default()
+        })
+        .await
+        .unwrap();
+    let stats_of = |events: &[TurnEvent]| match events.last() {
+        Some(TurnEvent::Done { stats }) => stats.clone(),
+        other => panic!("the turn did not finish: {other:?}"),
+    };
+    let ask = |conversation_id: Option<i64>, parent_id: Option<i64>, text: &str| TurnRequest {
+        conversation_id,
+        turn: Turn::Send { parent_id, text: text.into() },
+        persona_id: Some(persona),
+        sampling: greedy(16),
+        ..TurnRequest::default()
+    };
+    let (events, first) = turn(&store, &engine, ask(None, None, "Tell me about the harbour.")).await;
+    let TurnEvent::Started { conversation_id, .. } = &events[0] else { panic!("{events:?}") };
+    let conversation_id = *conversation_id;
+    let before = stats_of(&events);
+
+    let (events, second) = turn(&store, &engine, ask(Some(conversation_id), Some(first), "And who built the lighthouse?")).await;
+    let after = stats_of(&events);
+    // Everything the first turn read is still cached; only the answer, the new question and
+    // the entry are read now.
+    assert!(
+        after.cached_tokens >= before.prompt_tokens,
+        "{} of {} tokens cached; the first turn's prompt was {}",
+        after.cached_tokens,
+        after.prompt_tokens,
+        before.prompt_tokens
+    );
+    let lore_tokens = engine.tokenize(lore.replace("{{char}}", "Lumen"), false, false).await.unwrap().len();
+    assert!(after.prompt_tokens - after.cached_tokens >= lore_tokens, "the entry is in the new part of the prompt");
+    // The conversation keeps what the user wrote: the entry is only in the prompt.
+    let branch = store.path_to(second).await.unwrap();
+    let questions: Vec<&str> = branch.iter().filter(|m| m.role == Role::User).map(|m| m.content.as_str()).collect();
+    assert_eq!(questions, ["Tell me about the harbour.", "And who built the lighthouse?"]);
+}

@@ -13,7 +13,7 @@ pub const MAX_KEYS: usize = 32;
 pub const MAX_KEY_CHARS: usize = 100;
 /// Longest entry text.
 pub const MAX_CONTENT_BYTES: usize = 16 * 1024;
-/// Most lorebook text one turn's system message carries (≈ 2,000 tokens).
+/// Most lorebook text one turn carries (≈ 2,000 tokens).
 pub const TURN_BUDGET_BYTES: usize = 8 * 1024;
 /// How many of the latest messages are searched for keywords.
 pub const SCAN_DEPTH: usize = 4;

@@ -128,8 +128,8 @@ impl PersonaDraft {
         expand_macros(&parts.join("\n\n"), self.name.trim(), user_name)
     }
 
-    /// The lorebook entries `recent` (the latest messages) brings in, as one block for the
-    /// system message; `None` when none comes in.
+    /// The lorebook entries `recent` (the latest messages) brings in, as one block (a turn
+    /// puts it before the question it answers); `None` when none comes in.
     pub fn lore(&self, recent: &[&str], user_name: &str) -> Option<String> {
         let active = lorebook::active(&self.lorebook, recent);
         (!active.is_empty()).then(|| expand_macros(&format!("What you know:\n{}", active.join("\n\n")), self.name.trim(), user_name))
