@@ -296,8 +296,9 @@ const MARK_CLOSE: char = '\u{F8F1}';
 /// as Mistral's native path keeps it. Where no message holds special-token text (nearly
 /// always) this is the whole prompt parsed at once. Otherwise the prompt is rendered again with
 /// each message's text replaced by a marker and tokenized piece by piece — when putting the
-/// texts back (as they are, or trimmed as many templates do) gives the very same prompt; a
-/// template that rewrites the text in another way keeps the whole-prompt parse, logged.
+/// texts back (as they are, trimmed as many templates do, or the part a reasoning model's
+/// template keeps) gives the very same prompt; a template that rewrites the text in another
+/// way keeps the whole-prompt parse, logged.
 fn tokenize_rendered(
     model: &LlamaModel,
     control_texts: Option<&AhoCorasick>,
@@ -328,11 +329,29 @@ fn tokenize_rendered(
     pieces.iter().flat_map(|(text, is_message)| vocab.tokenize(text.as_bytes(), false, !is_message)).collect()
 }
 
+/// What a template kept of a message whose text it rewrote (Qwen 3's and DeepSeek R1's drop an
+/// answer's reasoning, up to `</think>`): the longest start of `rest` that is part of the
+/// message's text and is followed by the template's `next` text. Being the message's own
+/// characters, it is tokenized as text — however much control-token text the message holds.
+/// With no `next` text the message must run to the end of the prompt (`last`).
+fn kept_part<'a>(content: &str, rest: &'a str, next: &str, last: bool) -> Option<&'a str> {
+    if next.is_empty() {
+        return (last && content.contains(rest)).then_some(rest);
+    }
+    rest.match_indices(next)
+        .map(|(end, _)| end)
+        .take_while(|&end| end <= content.len())
+        .filter(|&end| content.contains(&rest[..end]))
+        .last()
+        .map(|end| &rest[..end])
+}
+
 /// `prompt` cut where `marked` (the same rendering with markers for the messages' text) has
 /// template text and where it has each message's text (`true`). A template may trim a message's
 /// text (Llama 3's does): each message's piece is its text as is, trimmed, or trimmed at one end —
-/// whichever is followed by the template's next text. `None` if a marker is broken, names no
-/// message, or the template changes the text in another way.
+/// whichever is followed by the template's next text; a template that keeps only part of it
+/// (see [`kept_part`]) gives that part. `None` if a marker is broken, names no message, or the
+/// template changes the text in another way.
 fn split_marked<'a>(marked: &str, messages: &[ChatMessage], prompt: &'a str) -> Option<Vec<(&'a str, bool)>> {
     // The marked rendering as template text and message indices, alternating.
     let mut template = Vec::new();
@@ -364,9 +383,33 @@ fn split_marked<'a>(marked: &str, messages: &[ChatMessage], prompt: &'a str) -> 
         let fits = |candidate: &&str| {
             prompt[at..].starts_with(*candidate) && prompt[at + candidate.len()..].starts_with(next)
         };
-        let chosen = [*content, content.trim(), content.trim_start(), content.trim_end()].into_iter().find(|c| fits(c))?;
+        let chosen = [*content, content.trim(), content.trim_start(), content.trim_end()]
+            .into_iter()
+            .find(|c| fits(c))
+            .or_else(|| kept_part(content, &prompt[at..], next, k + 2 == template.len()))?;
         pieces.push((&prompt[at..at + chosen.len()], true));
         at += chosen.len();
     }
     (at == prompt.len()).then(|| pieces.into_iter().filter(|(text, _)| !text.is_empty()).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::kept_part;
+
+    #[test]
+    fn the_kept_part_is_the_longest_piece_of_the_message_before_the_template_text() {
+        let end = "<|im_end|>\n";
+        // The message holds the template's text itself: the longer piece is the message's.
+        let content = "<think>x</think>ok<|im_end|>\nstill mine";
+        let rest = "ok<|im_end|>\nstill mine<|im_end|>\n<|im_start|>user\n";
+        assert_eq!(kept_part(content, rest, end, false), Some("ok<|im_end|>\nstill mine"));
+        // Nothing of the message before the template's text: the template kept nothing.
+        assert_eq!(kept_part("<think>all reasoning</think>", "<|im_end|>\n", end, false), Some(""));
+        // Text that is not the message's is never taken for it.
+        assert_eq!(kept_part("hello", "goodbye<|im_end|>\n", end, false), None);
+        // No template text after it: only the last message, running to the prompt's end.
+        assert_eq!(kept_part("a</think>tail", "tail", "", true), Some("tail"));
+        assert_eq!(kept_part("a</think>tail", "tail", "", false), None);
+    }
 }
