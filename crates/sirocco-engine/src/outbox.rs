@@ -11,7 +11,8 @@ use crate::engine::GenerationEvent;
 /// for every token is not free when the model is fast and the cores are few (on 2 cores it
 /// cost 2–4 % of decode speed: the woken thread pre-empts one of llama.cpp's); text that comes
 /// faster waits for the next token at most this long, and the first piece and the last never
-/// wait.
+/// wait. Before a long step (another request's prompt in the batch) the scheduler sends what
+/// waits.
 const TEXT_INTERVAL: Duration = Duration::from_millis(16);
 
 /// A request's event channel, with its text paced to [`TEXT_INTERVAL`].
@@ -37,7 +38,8 @@ impl Outbox {
         self.flush()
     }
 
-    fn flush(&mut self) -> bool {
+    /// Sends the queued text now; false when nobody listens any more.
+    pub(crate) fn flush(&mut self) -> bool {
         if self.pending.is_empty() {
             return !self.events.is_closed();
         }

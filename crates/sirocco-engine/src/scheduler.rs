@@ -327,6 +327,7 @@ impl<'m> Scheduler<'m> {
             a.next = None;
             in_batch.push(i);
         }
+        let answering = in_batch.len();
         // Then prompt chunks, as much as the batch holds.
         for i in 0..self.slots.len() {
             let Some((fed, len)) = self.slots[i].active.as_ref().filter(|a| a.next.is_none()).map(|a| (a.fed, a.prompt.len())) else {
@@ -358,6 +359,12 @@ impl<'m> Scheduler<'m> {
         }
         if self.batch.n_tokens() == 0 {
             return;
+        }
+        if self.batch.n_tokens() as usize > answering {
+            // Reading a prompt makes this step long: text held back goes out before it.
+            for a in self.slots.iter_mut().filter_map(|s| s.active.as_mut()) {
+                a.events.flush();
+            }
         }
 
         if let Err(e) = self.ctx.decode(&mut self.batch) {
