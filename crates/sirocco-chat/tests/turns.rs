@@ -215,21 +215,26 @@ async fn a_persona_opens_with_the_greeting_the_user_picked_and_keeps_the_others_
     assert_eq!(branch[1].message.content, "Hello.");
 }
 
+/// Lumen, a persona with `system_prompt` and one lorebook entry, `lore`, keyed on "lighthouse".
+async fn lighthouse_keeper(store: &Store, system_prompt: &str, lore: &str) -> i64 {
+    store
+        .create_persona(&PersonaDraft {
+            name: "Lumen".into(),
+            system_prompt: system_prompt.into(),
+            lorebook: vec![sirocco_store::LoreEntry { keys: vec!["lighthouse".into()], content: lore.into(), ..Default::default() }],
+            ..PersonaDraft::default()
+        })
+        .await
+        .unwrap()
+}
+
 /// A persona's lorebook entry reaches the model only in a turn whose latest messages mention
 /// its keyword (seen in the prompt's token count: the same question with and without it).
 #[tokio::test]
 async fn a_lorebook_entry_is_told_only_when_its_keyword_comes_up() {
     let (_dir, store, engine) = setup().await;
     let lore = "The lighthouse on Skerry Point was built in 1852; its lamp burns whale oil and the keeper, {{char}}, has never left the island.";
-    let persona = store
-        .create_persona(&PersonaDraft {
-            name: "Lumen".into(),
-            system_prompt: "You are {{char}}.".into(),
-            lorebook: vec![sirocco_store::LoreEntry { keys: vec!["lighthouse".into()], content: lore.into(), ..Default::default() }],
-            ..PersonaDraft::default()
-        })
-        .await
-        .unwrap();
+    let persona = lighthouse_keeper(&store, "You are {{char}}.", lore).await;
     let prompt_tokens = |question: &'static str| {
         let (store, engine) = (store.clone(), engine.clone());
         async move {
@@ -264,15 +269,7 @@ async fn a_lorebook_entry_is_told_only_when_its_keyword_comes_up() {
 async fn a_lorebook_entry_coming_up_keeps_the_conversation_before_it_cached() {
     let (_dir, store, engine) = setup().await;
     let lore = "The lighthouse on Skerry Point was built in 1852 by {{char}}'s grandfather.";
-    let persona = store
-        .create_persona(&PersonaDraft {
-            name: "Lumen".into(),
-            system_prompt: "You are {{char}}, a keeper who answers in one sentence.".into(),
-            lorebook: vec![sirocco_store::LoreEntry { keys: vec!["lighthouse".into()], content: lore.into(), ..Default::default() }],
-            ..PersonaDraft::default()
-        })
-        .await
-        .unwrap();
+    let persona = lighthouse_keeper(&store, "You are {{char}}, a keeper who answers in one sentence.", lore).await;
     let stats_of = |events: &[TurnEvent]| match events.last() {
         Some(TurnEvent::Done { stats }) => stats.clone(),
         other => panic!("the turn did not finish: {other:?}"),
