@@ -36,6 +36,12 @@ impl From<sirocco_chat::ChatError> for IpcError {
     }
 }
 
+impl From<sirocco_host::HostError> for IpcError {
+    fn from(e: sirocco_host::HostError) -> Self {
+        Self { message: e.to_string() }
+    }
+}
+
 impl From<&str> for IpcError {
     fn from(message: &str) -> Self {
         Self { message: message.to_owned() }

@@ -21,7 +21,17 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             let saved = settings::read(app.handle());
             let state = AppState::new(state::models_dir(app.handle()), &data, store, &saved)?;
             tracing::info!(models = %state.models_dir.display(), data = %data.display(), "folders");
+            let mut resident = state.host.subscribe();
             app.manage(state);
+            // The page shows every loaded model: told on each change (loads, ejects, leases).
+            let tell = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                use tauri::Emitter;
+                while resident.changed().await.is_ok() {
+                    let models = resident.borrow_and_update().clone();
+                    let _ = tell.emit("models-changed", models);
+                }
+            });
             let handle = app.handle().clone();
             tauri::async_runtime::spawn_blocking(move || handle.state::<AppState>().use_saved_token(saved.hub_endpoint));
             Ok(())
@@ -32,6 +42,7 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::models::load_model,
             commands::models::cancel_load,
             commands::models::unload_model,
+            commands::models::loaded_models,
             commands::models::plan_model,
             commands::models::estimate_memory,
             commands::models::hardware,
@@ -84,7 +95,7 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
         ])
 }
 
-/// Closing the window first saves every conversation cache the engine holds (the model is
+/// Closing the window first saves every conversation cache the loaded models hold (they are
 /// unloaded, which saves them), without blocking the event loop; then the window goes. A
 /// second close request, or ten seconds, and it goes anyway.
 fn save_before_closing(window: &tauri::Window, event: &tauri::WindowEvent) {
@@ -97,9 +108,9 @@ fn save_before_closing(window: &tauri::Window, event: &tauri::WindowEvent) {
     }
     api.prevent_close();
     tracing::info!("saving the conversations' caches before the window closes");
-    let (window, engine) = (window.clone(), state.engine.clone());
+    let (window, host) = (window.clone(), state.host.clone());
     tauri::async_runtime::spawn(async move {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), engine.unload()).await;
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), host.unload_all()).await;
         let _ = window.destroy();
         // The main window is the app: closing it quits, even if the destroy did not.
         window.app_handle().exit(0);

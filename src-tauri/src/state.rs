@@ -4,17 +4,18 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use std::collections::HashMap;
 
-use sirocco_engine::Engine;
+use sirocco_host::ModelHost;
 use sirocco_hub::library::LibraryRoots;
 use sirocco_hub::credentials::TokenStore;
 use sirocco_hub::{Hub, HubConfig};
 use sirocco_store::Store;
 use tauri::Manager;
 
-/// What the commands share: the engine handle, the Hub client, and the flags that cancel
-/// long tasks (a load, a generation, each download).
+/// What the commands share: the model host, the Hub client, and the flags that cancel
+/// long tasks (a load, each generation, each download).
 pub struct AppState {
-    pub engine: Engine,
+    /// The one owner of loaded models (shared with the local server).
+    pub host: ModelHost,
     /// The Hub client for the endpoint and token set now (rebuilt when either changes).
     hub: RwLock<Hub>,
     /// Folders and single GGUF files the user added to the library.
@@ -25,12 +26,11 @@ pub struct AppState {
     /// Where conversations' KV state is kept between sessions.
     pub states_dir: PathBuf,
     pub load_cancel: Mutex<Arc<AtomicBool>>,
-    pub generation_cancel: Mutex<Option<Arc<AtomicBool>>>,
+    /// Each answer's own stop flag, by the stream the page named (`chat`, `arena-0`…).
+    pub generations: Mutex<HashMap<String, Arc<AtomicBool>>>,
     pub downloads: Mutex<HashMap<String, Arc<AtomicBool>>>,
     /// The local OpenAI-compatible server, while it runs.
     pub server: tokio::sync::Mutex<Option<sirocco_server::RunningServer>>,
-    /// The model the engine has loaded, as the server names it.
-    pub served: Mutex<Option<sirocco_server::ServedModel>>,
     /// The window asked to close and its conversations' caches are being saved.
     pub closing: std::sync::atomic::AtomicBool,
 }
@@ -41,17 +41,16 @@ impl AppState {
     /// has read the keyring.
     pub fn new(models_dir: PathBuf, data_dir: &std::path::Path, store: Store, settings: &Settings) -> Result<Self, sirocco_hub::HubError> {
         Ok(Self {
-            engine: Engine::start(),
+            host: ModelHost::default(),
             hub: RwLock::new(Hub::new(HubConfig { endpoint: settings.hub_endpoint.clone(), ..HubConfig::default() })?),
             library_locations: RwLock::new(settings.library_locations.clone()),
             store,
             models_dir,
             states_dir: data_dir.join("kv-states"),
             load_cancel: Mutex::new(Arc::new(AtomicBool::new(false))),
-            generation_cancel: Mutex::new(None),
+            generations: Mutex::new(HashMap::new()),
             downloads: Mutex::new(HashMap::new()),
             server: tokio::sync::Mutex::new(None),
-            served: Mutex::new(None),
             closing: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -79,11 +78,17 @@ impl AppState {
         *self.hub.write().unwrap() = hub;
     }
 
-    /// Records what the engine has loaded and tells a running server.
-    pub async fn set_served(&self, model: Option<sirocco_server::ServedModel>) {
-        *self.served.lock().unwrap() = model.clone();
-        if let Some(server) = self.server.lock().await.as_ref() {
-            server.set_model(model);
+    /// The library's id for the model file `path` (how the host and the server name it).
+    pub async fn model_id(&self, path: &std::path::Path) -> String {
+        let (roots, path) = (self.library_roots(), path.to_path_buf());
+        tauri::async_runtime::spawn_blocking(move || sirocco_hub::library::id_of(&roots, &path)).await.unwrap_or_default()
+    }
+
+    /// A lease on the model file `path` (loaded), or on the user's model when none is named.
+    pub async fn lease(&self, path: Option<&std::path::Path>) -> Result<sirocco_host::Lease, sirocco_host::HostError> {
+        match path {
+            Some(path) => self.host.lease(&self.model_id(path).await).await,
+            None => self.host.lease_default().await,
         }
     }
 

@@ -14,9 +14,9 @@ const app = process.env.SIROCCO_APP_BIN ?? join(repo, 'target', 'debug', 'sirocc
 export const fixtures = process.env.SIROCCO_FIXTURES ?? join(process.env.HOME, '.cache', 'sirocco', 'fixtures');
 
 /** A models folder with the real SmolLM2 and one file that is not a model at all. */
-export function makeModelsFolder() {
+export function makeModelsFolder({ extra = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sirocco-models-'));
-  symlinkSync(join(fixtures, 'SmolLM2-135M-Instruct.Q4_1.gguf'), join(dir, 'SmolLM2-135M-Instruct.Q4_1.gguf'));
+  for (const name of ['SmolLM2-135M-Instruct.Q4_1.gguf', ...extra]) symlinkSync(join(fixtures, name), join(dir, name));
   writeFileSync(join(dir, 'broken-download.gguf'), 'GGUF\x03\0\0\0 this is not really a model');
   return dir;
 }

@@ -22,7 +22,7 @@ const freePort = () =>
   });
 
 before(async () => {
-  app = await startApp({ modelsDir: makeModelsFolder() });
+  app = await startApp({ modelsDir: makeModelsFolder({ extra: ['tiny-coder-fim.gguf'] }) });
   browser = app.browser;
 });
 after(async () => {
@@ -44,11 +44,11 @@ test('a request naming a library model loads it, and the app shows it loaded', a
 
   // Nothing is loaded; the library is listed (not the broken file).
   const ids = (await (await fetch(`${base}/models`)).json()).data.map((m) => m.id);
-  assert.deepEqual(ids, ['SmolLM2-135M-Instruct.Q4_1']);
+  assert.deepEqual(ids.sort(), ['SmolLM2-135M-Instruct.Q4_1', 'tiny-coder-fim']);
   const reply = await fetch(`${base}/chat/completions`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ model: ids[0], messages: [{ role: 'user', content: 'Hi' }], max_tokens: 4 }),
+    body: JSON.stringify({ model: 'SmolLM2-135M-Instruct.Q4_1', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 4 }),
   });
   assert.equal(reply.status, 200);
 
@@ -67,7 +67,10 @@ test('the local server serves the loaded model to an OpenAI client and stops whe
   await (await $('[data-testid="model-picker"]')).waitForClickable({ timeout: 20_000 });
   await (await $('[data-testid="model-picker"]')).click();
   for (const option of await $$('[data-testid="model-option"]')) {
-    if ((await option.getText()).includes('SmolLM2')) await option.click();
+    if ((await option.getText()).includes('SmolLM2')) {
+      await option.click();
+      break; // the menu closes
+    }
   }
   await (await $('[data-testid="loaded-model"]')).waitForExist({ timeout: 60_000 });
 
@@ -82,7 +85,7 @@ test('the local server serves the loaded model to an OpenAI client and stops whe
   assert.equal(base, `http://127.0.0.1:${port}/v1`);
 
   const models = await (await fetch(`${base}/models`)).json();
-  assert.equal(models.data[0].id, 'SmolLM2-135M-Instruct.Q4_1');
+  assert.equal(models.data[0].id, 'SmolLM2-135M-Instruct.Q4_1', 'the loaded model first');
   const reply = await (await fetch(`${base}/chat/completions`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
@@ -101,4 +104,53 @@ test('the local server serves the loaded model to an OpenAI client and stops whe
   await (await $('[data-testid="server-toggle"]')).click();
   await browser.waitUntil(async () => /Off/.test(await text(await $('[data-testid="server-state"]'))), { timeout: 10_000 });
   await assert.rejects(fetch(`${base}/models`), 'the port is closed');
+});
+
+test('two models in memory are both listed with their memory, and one is ejected', async () => {
+  // SmolLM2 is the chat's model (the test before loaded it); a request loads the coder beside it.
+  await (await $('[data-testid="nav-server"]')).click();
+  const port = await freePort();
+  await (await $('[data-testid="server-port"]')).setValue(String(port));
+  await (await $('[data-testid="server-toggle"]')).click();
+  await (await $('[data-testid="server-url"]')).waitForExist({ timeout: 10_000 });
+  const base = `http://127.0.0.1:${port}/v1`;
+  const fim = await fetch(`${base}/completions`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ model: 'tiny-coder-fim', prompt: 'def add(a, b):\n    return ', suffix: '\n', max_tokens: 4 }),
+  });
+  assert.equal(fim.status, 200, await fim.text());
+  const rows = async () => {
+    const found = [];
+    for (const row of await $$('[data-testid="loaded-model-row"]')) found.push({ id: await row.getAttribute('data-model'), text: await text(row) });
+    return found;
+  };
+  await browser.waitUntil(async () => (await rows()).length === 2, { timeout: 10_000, timeoutMsg: 'the server page does not list both models' });
+  for (const row of await rows()) assert.match(row.text, /\d+(\.\d)? MB/, `${row.id} shows its memory: ${row.text}`);
+  assert.match((await rows()).find((r) => r.id === 'tiny-coder-fim').text, /by a request/);
+  assert.match((await rows()).find((r) => r.id === 'SmolLM2-135M-Instruct.Q4_1').text, /by you/);
+  assert.match(await text(await $('[data-testid="server-model"]')), /Serving SmolLM2-135M-Instruct\.Q4_1, tiny-coder-fim/);
+
+  // The picker lists both too; eject the coder there.
+  await (await $('[data-testid="nav-chat"]')).click();
+  await (await $('[data-testid="model-picker"]')).click();
+  await (await $('[data-testid="model-menu"]')).waitForExist({ timeout: 5_000 });
+  await browser.waitUntil(async () => (await rows()).length === 2, { timeout: 5_000, timeoutMsg: 'the picker does not list both models' });
+  await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  await browser.saveScreenshot(join(artifacts, 'two-models-loaded.png'));
+  for (const row of await $$('[data-testid="loaded-model-row"]')) {
+    if ((await row.getAttribute('data-model')) === 'tiny-coder-fim') await (await row.$('[data-testid="eject-model"]')).click();
+  }
+  await browser.waitUntil(async () => (await rows()).length === 1, { timeout: 10_000, timeoutMsg: 'the ejected model is still listed' });
+  assert.equal((await rows())[0].id, 'SmolLM2-135M-Instruct.Q4_1', 'the chat model stays');
+  const listing = await (await fetch(`http://127.0.0.1:${port}/models`)).json();
+  assert.deepEqual(
+    listing.data.map((m) => [m.id, m.status.value]).sort(),
+    [['SmolLM2-135M-Instruct.Q4_1', 'loaded'], ['tiny-coder-fim', 'unloaded']],
+  );
+  assert.match(await text(await $('[data-testid="loaded-model"]')), /SmolLM2/, 'the chat still uses its model');
+  await browser.keys('Escape');
+  await (await $('[data-testid="nav-server"]')).click();
+  await (await $('[data-testid="server-toggle"]')).click();
+  await browser.waitUntil(async () => /Off/.test(await text(await $('[data-testid="server-state"]'))), { timeout: 10_000 });
 });

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use sirocco_engine::{ChatMessage, Engine, GenerateRequest, GenerationEvent, LoadParams, Role, SamplingParams};
-use sirocco_server::{ServedModel, ServerConfig};
+use sirocco_host::{LoadedBy, ModelHost, ModelSpec};
+use sirocco_server::ServerConfig;
 
 const PROMPT: &str = "Write a long story about a lighthouse keeper.";
 
@@ -125,20 +126,19 @@ fn llama_batched(tools: &Path, model: &Path, threads: u32, context: u32, prompt:
 }
 
 pub async fn run(model: &Path, tokens: u32, reps: usize, llama_tools: Option<&Path>) -> Result<(), String> {
-    let engine = Engine::start();
     let params = LoadParams {
         // Room for every concurrent stream's prompt and answer in the shared cells.
         context_length: Some((tokens + 128) * CLIENTS as u32),
         parallel: CLIENTS as u32,
         ..LoadParams::default()
     };
-    let loaded = engine
-        .load(model, params, |_| {}, Arc::new(AtomicBool::new(false)))
-        .await
-        .map_err(|e| e.to_string())?;
-    let served = ServedModel { id: "bench".into(), context_length: loaded.context_length };
+    let host = ModelHost::default();
+    let spec = ModelSpec { id: "bench".into(), path: model.to_path_buf(), params };
+    let loaded = host.load(spec, LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await.map_err(|e| e.to_string())?;
+    let lease = host.lease("bench").await.map_err(|e| e.to_string())?;
+    let engine = lease.engine().clone();
     let config = ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..ServerConfig::default() };
-    let server = sirocco_server::start(config, engine.clone(), Some(served)).await.map_err(|e| e.to_string())?;
+    let server = sirocco_server::start(config, host.clone()).await.map_err(|e| e.to_string())?;
     let base = format!("http://{}/v1", server.addr);
     // Warm-up, then interleaved rounds.
     in_app(&engine, 16).await?;
@@ -178,5 +178,7 @@ pub async fn run(model: &Path, tokens: u32, reps: usize, llama_tools: Option<&Pa
         println!("  Sirocco's {CLIENTS} streams over SSE vs llama.cpp's {CLIENTS} sequences in-process: {:.2}", m / lm);
     }
     server.stop().await;
+    drop(lease);
+    host.unload_all().await;
     Ok(())
 }

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use sirocco_engine::{ChatMessage, Engine, GenerateRequest, GenerationEvent, LoadParams, Role};
+use sirocco_host::{LoadedBy, ModelHost, ModelSpec};
 use sirocco_hub::{Hub, HubConfig};
 use sirocco_store::PresetParams;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -22,15 +23,15 @@ pub struct ChatArgs {
     pub dirs: Vec<PathBuf>,
 }
 
-/// The file to load and its saved settings.
-async fn resolve(model: &str, dirs: Vec<PathBuf>) -> Result<(PathBuf, PresetParams), String> {
+/// The file to load, its library id and its saved settings.
+async fn resolve(model: &str, dirs: Vec<PathBuf>) -> Result<(PathBuf, String, PresetParams), String> {
     let store = crate::paths::app_store().await?;
     let path = PathBuf::from(model);
+    let hub = Hub::new(HubConfig::default()).map_err(|e| e.to_string())?;
+    let roots = crate::paths::library_roots(hub.cache_dir().to_path_buf(), dirs);
     let path = if path.is_file() {
         path
     } else {
-        let hub = Hub::new(HubConfig::default()).map_err(|e| e.to_string())?;
-        let roots = crate::paths::library_roots(hub.cache_dir().to_path_buf(), dirs);
         let catalog = sirocco_server::library_catalog(roots.clone(), None, &LoadParams::default()).await;
         match catalog.into_iter().find(|m| m.id == model || m.id.eq_ignore_ascii_case(model)) {
             Some(m) => m.path,
@@ -44,14 +45,15 @@ async fn resolve(model: &str, dirs: Vec<PathBuf>) -> Result<(PathBuf, PresetPara
         },
         None => PresetParams::default(),
     };
-    Ok((path, preset))
+    let id = sirocco_hub::library::id_of(&roots, &path);
+    Ok((path, id, preset))
 }
 
 pub async fn run(args: ChatArgs) -> Result<(), String> {
-    let (path, preset) = resolve(&args.model, args.dirs).await?;
+    let (path, id, preset) = resolve(&args.model, args.dirs).await?;
     let params = preset.apply_to(LoadParams { context_length: args.context, parallel: 1, ..LoadParams::default() });
     let params = LoadParams { context_length: args.context.or(params.context_length), ..params };
-    let engine = Engine::start();
+    let host = ModelHost::default();
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let interactive = std::io::stdin().is_terminal();
     let progress = {
@@ -62,10 +64,11 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
             }
         }
     };
-    let loaded = engine
-        .load(&path, params, progress, Arc::new(AtomicBool::new(false)))
-        .await
-        .map_err(|e| e.to_string())?;
+    let spec = ModelSpec { id: id.clone(), path: path.clone(), params };
+    host.load(spec, LoadedBy::User, progress, Arc::new(AtomicBool::new(false))).await.map_err(|e| e.to_string())?;
+    // Held for the whole conversation.
+    let lease = host.lease(&id).await.map_err(|e| e.to_string())?;
+    let loaded = lease.model().clone();
     if interactive {
         eprintln!("\r{name} · {} tokens of context · /reset starts over, /exit leaves", loaded.context_length);
     }
@@ -103,7 +106,7 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
         }
         messages.extend(history.iter().cloned());
         let request = GenerateRequest { cache_key: Some("cli-chat".into()), ..GenerateRequest::new(messages, sampling.clone()) };
-        match answer(&engine, request).await {
+        match answer(lease.engine(), request).await {
             Ok(reply) => history.push(ChatMessage::new(Role::Assistant, reply)),
             Err(e) => {
                 history.pop();
@@ -111,6 +114,8 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
             }
         }
     }
+    drop(lease);
+    host.unload_all().await;
     Ok(())
 }
 

@@ -1,6 +1,7 @@
 //! `sirocco`: Sirocco without a window. Builds without WebKit.
 
 mod bench;
+mod bench_models;
 mod bench_server;
 mod bench_store;
 mod chat;
@@ -8,6 +9,7 @@ mod format;
 mod models;
 mod pull;
 mod paths;
+mod ps;
 mod serve;
 
 use std::path::PathBuf;
@@ -70,6 +72,17 @@ enum Command {
         #[arg(long, env = "SIROCCO_LLAMA_TOOLS")]
         llama_tools: Option<PathBuf>,
     },
+    /// Continue's day: chat requests to one model interleaved with fill-in-the-middle requests
+    /// to another, both resident, against each model alone and against a reload per switch.
+    BenchModels {
+        #[arg(long)]
+        chat: PathBuf,
+        #[arg(long)]
+        coder: PathBuf,
+        /// Requests of each kind.
+        #[arg(long, default_value_t = 20)]
+        requests: usize,
+    },
     /// Serve models over an OpenAI-compatible HTTP API (the same server as the app's toggle):
     /// the one given, and any library model a request names (loaded on demand).
     Serve {
@@ -93,9 +106,23 @@ enum Command {
         /// Unload a model loaded on demand after this many seconds without requests (0: never).
         #[arg(long, default_value_t = 900)]
         idle_unload: u64,
+        /// Most models kept loaded at once (default: as many as fit, at most 4); the least
+        /// recently used idle one loaded on demand makes room for another.
+        #[arg(long)]
+        max_models: Option<usize>,
         /// More folders to find models in.
         #[arg(long = "dir")]
         dirs: Vec<PathBuf>,
+    },
+    /// What a running `sirocco serve` (or the app's server) has loaded: each model, who loaded
+    /// it, its memory, the requests using it and how long it has been idle.
+    Ps {
+        #[arg(long, default_value_t = 1234)]
+        port: u16,
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        #[arg(long, env = "SIROCCO_API_KEY")]
+        api_key: Option<String>,
     },
     /// Download a GGUF model from the Hugging Face Hub (resumable, sha256-verified) into the
     /// Hugging Face cache. Honours HF_ENDPOINT, HF_TOKEN and HF_HOME.
@@ -149,10 +176,13 @@ async fn main() {
         Command::BenchServer { model, tokens, reps, llama_tools } => {
             bench_server::run(&model, tokens.max(8), reps.max(1), llama_tools.as_deref()).await
         }
-        Command::Serve { model, port, host, api_key, context, parallel, idle_unload, dirs } => {
+        Command::BenchModels { chat, coder, requests } => bench_models::run(&chat, &coder, requests.max(1)).await,
+        Command::Serve { model, port, host, api_key, context, parallel, idle_unload, max_models, dirs } => {
             let addr = std::net::SocketAddr::new(host, port);
-            serve::run(serve::ServeArgs { model, addr, api_key, context, parallel, idle_unload_secs: idle_unload, dirs }).await
+            let idle_unload_secs = idle_unload;
+            serve::run(serve::ServeArgs { model, addr, api_key, context, parallel, idle_unload_secs, max_models, dirs }).await
         }
+        Command::Ps { port, host, api_key } => ps::run(std::net::SocketAddr::new(host, port), api_key).await,
         Command::Pull { repo, quant } => pull::run(&repo, quant.as_deref()).await,
         Command::Chat { model, system, temperature, max_tokens, context, dirs } => {
             chat::run(chat::ChatArgs { model, system, temperature, max_tokens, context, dirs }).await

@@ -1,7 +1,9 @@
 //! `sirocco serve`: the app's server without a window, until Ctrl+C (or SIGTERM). With
-//! `--model` that model is loaded first; any library model a request names is loaded on demand
-//! with its own saved settings (the app's default preset for it), and a model loaded that way is
-//! unloaded after `--idle-unload` seconds without requests.
+//! `--model` that model is loaded first (as the user's: never unloaded for others); any library
+//! model a request names is loaded on demand with its own saved settings (the app's default
+//! preset for it) beside the others, up to `--max-models` (default: as many as fit, at most 4;
+//! the least recently used idle one makes room), and unloaded after `--idle-unload` seconds
+//! without requests. Every load and unload is written to stderr.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,7 +11,8 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sirocco_engine::{Engine, LoadParams};
+use sirocco_engine::LoadParams;
+use sirocco_host::{HostConfig, HostEvent, LoadedBy, ModelHost, ModelSpec, UnloadReason};
 use sirocco_hub::{Hub, HubConfig};
 use sirocco_server::{OnDemand, ServerConfig};
 
@@ -21,35 +24,30 @@ pub struct ServeArgs {
     pub parallel: u32,
     /// 0: never.
     pub idle_unload_secs: u64,
+    pub max_models: Option<usize>,
     pub dirs: Vec<PathBuf>,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    let engine = Engine::start();
+    let host = ModelHost::new(HostConfig { max_models: args.max_models, ..HostConfig::default() });
+    tokio::spawn(report(host.events()));
     let base = LoadParams { context_length: args.context, parallel: args.parallel, ..LoadParams::default() };
-    let mut served = None;
+    let mut name = "the library".to_owned();
     if let Some(model) = &args.model {
         eprintln!("loading {}…", model.display());
-        let loaded = engine
-            .load(model, base.clone(), |_| {}, Arc::new(AtomicBool::new(false)))
-            .await
-            .map_err(|e| e.to_string())?;
         let hub = Hub::new(HubConfig::default()).map_err(|e| e.to_string())?;
         let roots = crate::paths::library_roots(hub.cache_dir().to_path_buf(), args.dirs.clone());
         let id = sirocco_hub::library::id_of(&roots, model);
-        served = Some(sirocco_server::ServedModel { id, context_length: loaded.context_length });
+        let spec = ModelSpec { id: id.clone(), path: model.clone(), params: base.clone() };
+        host.load(spec, LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await.map_err(|e| e.to_string())?;
+        name = id;
     }
     let on_demand = OnDemand {
         catalog: catalog(args.dirs, base).await?,
         idle_unload: (args.idle_unload_secs > 0).then(|| Duration::from_secs(args.idle_unload_secs)),
-        on_change: Some(Arc::new(|model| match model {
-            Some(m) => eprintln!("loaded {} on demand", m.served.id),
-            None => eprintln!("unloaded the idle model"),
-        })),
     };
     let config = ServerConfig { addr: args.addr, api_key: args.api_key, on_demand: Some(on_demand), ..ServerConfig::default() };
-    let name = served.as_ref().map_or_else(|| "the library".to_owned(), |m| m.id.clone());
-    let server = sirocco_server::start(config, engine, served).await.map_err(|e| e.to_string())?;
+    let server = sirocco_server::start(config, host.clone()).await.map_err(|e| e.to_string())?;
     // The line scripts wait for: the address clients use.
     println!("serving {name} on http://{}/v1", server.addr);
     let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| e.to_string())?;
@@ -59,7 +57,28 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     }
     eprintln!("stopping…");
     server.stop().await;
+    host.unload_all().await;
     Ok(())
+}
+
+/// Every load and unload, one line each.
+async fn report(mut events: tokio::sync::broadcast::Receiver<HostEvent>) {
+    use tokio::sync::broadcast::error::RecvError;
+    loop {
+        match events.recv().await {
+            Ok(HostEvent::Loaded { id, .. }) => eprintln!("loaded {id}"),
+            Ok(HostEvent::Unloaded { id, reason }) => match reason {
+                UnloadReason::Evicted { for_model } => eprintln!("unloaded {id} to make room for {for_model}"),
+                UnloadReason::Idle => eprintln!("unloaded {id} (idle)"),
+                UnloadReason::Asked => eprintln!("unloaded {id}"),
+                UnloadReason::Replaced => eprintln!("reloading {id} with other settings"),
+                UnloadReason::Shutdown => {}
+            },
+            Ok(HostEvent::LoadFailed { id, message }) => eprintln!("could not load {id}: {message}"),
+            Err(RecvError::Lagged(_)) => {}
+            Err(RecvError::Closed) => return,
+        }
+    }
 }
 
 /// The library as the app sees it, each model with its saved settings.

@@ -29,7 +29,7 @@ use crate::{EngineError, Result};
 
 /// Default context when the user has not chosen one: never the trained maximum
 /// (some models claim a million positions).
-const DEFAULT_CONTEXT: u32 = 4096;
+pub const DEFAULT_CONTEXT: u32 = 4096;
 /// llama.cpp rounds contexts up to a multiple of 256; smaller requests gain nothing.
 const MIN_CONTEXT: u32 = 256;
 
@@ -702,7 +702,10 @@ impl<'m> Embedder<'m> {
             for (pos, token) in tokens.iter().enumerate() {
                 batch.add(*token, pos as i32, &[0], true).map_err(|e| EngineError::Decode(e.to_string()))?;
             }
-            self.ctx.decode(&mut batch).map_err(|e| EngineError::Decode(e.to_string()))?;
+            let turn = crate::compute::turn();
+            let decoded = self.ctx.decode(&mut batch);
+            drop(turn);
+            decoded.map_err(|e| EngineError::Decode(e.to_string()))?;
             let pooled = self.ctx.embeddings_seq_ith(0).map_err(|e| EngineError::Decode(e.to_string()))?;
             let norm = pooled.iter().map(|x| x * x).sum::<f32>().sqrt();
             vectors.push(pooled.iter().map(|x| if norm > 0.0 { x / norm } else { *x }).collect());

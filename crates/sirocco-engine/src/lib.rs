@@ -12,6 +12,7 @@
 //! Nothing here knows about Tauri or any UI.
 
 pub mod chat_template;
+mod compute;
 pub mod engine;
 mod error;
 mod outbox;

@@ -367,7 +367,10 @@ impl<'m> Scheduler<'m> {
             }
         }
 
-        if let Err(e) = self.ctx.decode(&mut self.batch) {
+        let turn = crate::compute::turn();
+        let decoded = self.ctx.decode(&mut self.batch);
+        drop(turn);
+        if let Err(e) = decoded {
             // What the cache holds for these sequences is unknown now: reuse none of it.
             let error = EngineError::Decode(e.to_string());
             for &i in &in_batch {

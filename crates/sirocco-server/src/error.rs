@@ -30,11 +30,12 @@ impl ApiError {
         }
     }
 
-    pub fn model_not_found(model: &str, served: &str) -> Self {
+    pub fn model_not_found(model: &str, loaded: &[String]) -> Self {
+        let served = if loaded.is_empty() { "none".to_owned() } else { loaded.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ") };
         Self {
             status: StatusCode::NOT_FOUND,
             kind: "invalid_request_error",
-            message: format!("The model `{model}` is not loaded; this server serves `{served}`."),
+            message: format!("The model `{model}` is not loaded; this server serves {served}."),
             param: Some("model"),
             code: Some("model_not_found"),
         }
@@ -65,6 +66,11 @@ impl ApiError {
             param: None,
             code: Some("server_busy"),
         }
+    }
+
+    /// The model does not fit beside the loaded ones (the message names the models in the way).
+    pub fn no_room(message: String) -> Self {
+        Self { status: StatusCode::SERVICE_UNAVAILABLE, kind: "server_error", message, param: Some("model"), code: Some("model_no_room") }
     }
 
     pub fn not_found(path: &str) -> Self {

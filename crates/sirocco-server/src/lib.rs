@@ -1,7 +1,9 @@
 //! `sirocco-server`: an OpenAI-compatible HTTP API over the Sirocco engine (axum).
 //!
 //! One file per endpoint under `routes/`, OpenAI's wire types in `wire.rs`, its error format in
-//! `error.rs`. The server shares the engine the app (or `sirocco serve`) loaded; concurrent
+//! `error.rs`. The server shares the app's (or `sirocco serve`'s) [`ModelHost`]: every model
+//! loaded there answers under its id, and with loading on demand so does every library model
+//! (llama.cpp's router endpoints `GET /models`, `POST /models/load`, `/models/unload` too). Concurrent
 //! requests decode together in the engine's sequence slots (continuous batching), more wait in
 //! its queue, and beyond `max_pending` the server answers 503 at once. A client that disconnects
 //! frees its slot within one step: the answer's receiver is dropped, and the engine drops a
@@ -21,17 +23,17 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use sirocco_engine::Engine;
+use sirocco_host::ModelHost;
 use tokio::sync::oneshot;
 
 pub use catalog::library_catalog;
 pub use error::ApiError;
-pub use on_demand::{Catalog, CatalogModel, Lease, LoadedOnDemand, ModelChanged, OnDemand};
+pub use on_demand::{Catalog, CatalogModel, Lease, OnDemand};
 
-/// The model the server answers with (the one the engine has loaded).
+/// The model a request runs on.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ServedModel {
-    /// Its id in `/v1/models` (the file name without `.gguf`).
+    /// Its id in `/v1/models` (as the library names it).
     pub id: String,
     pub context_length: u32,
 }
@@ -92,27 +94,17 @@ pub enum ServerError {
 
 /// What every handler sees.
 pub(crate) struct ServerState {
-    pub engine: Engine,
-    /// What the engine has loaded (the app changes it when the user loads another model).
-    pub served: std::sync::RwLock<Option<ServedModel>>,
+    /// The one owner of loaded models (the app's, or `sirocco serve`'s).
+    pub host: ModelHost,
+    pub on_demand: Option<OnDemand>,
     pub api_key: Option<String>,
     pub started: u64,
     /// One permit per generation request in flight.
     pub pending: Arc<tokio::sync::Semaphore>,
     pub on_request: Option<RequestLog>,
-    pub switching: on_demand::Switching,
 }
 
 impl ServerState {
-    /// The loaded model, or a 503 saying none is loaded.
-    pub fn model(&self) -> Result<ServedModel, ApiError> {
-        self.served
-            .read()
-            .unwrap()
-            .clone()
-            .ok_or_else(|| ApiError::unavailable("No model is loaded: load one in Sirocco first."))
-    }
-
     /// A place among the requests in flight, or a 503 when the queue is full.
     pub fn admit(&self) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
         self.pending.clone().try_acquire_owned().map_err(|_| ApiError::busy())
@@ -121,38 +113,15 @@ impl ServerState {
 
 pub(crate) type Shared = State<Arc<ServerState>>;
 
-/// Keeps the loaded model while a generation outside the server runs (see
-/// [`RunningServer::hold_model`]).
-pub struct ModelHold {
-    _model: tokio::sync::OwnedRwLockReadGuard<()>,
-}
-
 /// A running server: its address, and a way to stop it.
 pub struct RunningServer {
     pub addr: SocketAddr,
-    state: Arc<ServerState>,
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     idle_unloader: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl RunningServer {
-    /// The engine loaded another model (or none).
-    pub fn set_model(&self, model: Option<ServedModel>) {
-        *self.state.served.write().unwrap() = model;
-        // The user's choice: never unloaded for idleness.
-        self.state.switching.loaded_here.store(false, std::sync::atomic::Ordering::SeqCst);
-    }
-
-    /// A hold on the loaded model for a generation the server does not run itself (the app's own
-    /// chat): a request that names another model waits until the hold is dropped, as it waits
-    /// for the server's own streams on the old model. The future owns what it needs (await it
-    /// without holding any lock of the caller's).
-    pub fn hold_model(&self) -> impl std::future::Future<Output = ModelHold> + Send + 'static {
-        let lock = self.state.switching.lock.clone();
-        async move { ModelHold { _model: lock.read_owned().await } }
-    }
-
     /// Stops accepting connections, lets open requests finish, and returns when the port is closed.
     pub async fn stop(mut self) {
         if let Some(unloader) = self.idle_unloader.take() {
@@ -165,8 +134,8 @@ impl RunningServer {
     }
 }
 
-/// Starts serving `engine`'s loaded model per `config`.
-pub async fn start(config: ServerConfig, engine: Engine, model: Option<ServedModel>) -> Result<RunningServer, ServerError> {
+/// Starts serving `host`'s models per `config`.
+pub async fn start(config: ServerConfig, host: ModelHost) -> Result<RunningServer, ServerError> {
     if !config.addr.ip().is_loopback() && config.api_key.as_deref().is_none_or(str::is_empty) {
         return Err(ServerError::LanWithoutKey(config.addr));
     }
@@ -175,13 +144,12 @@ pub async fn start(config: ServerConfig, engine: Engine, model: Option<ServedMod
         .map_err(|source| ServerError::Bind { addr: config.addr, source })?;
     let addr = listener.local_addr().map_err(|source| ServerError::Bind { addr: config.addr, source })?;
     let state = Arc::new(ServerState {
-        engine,
-        served: std::sync::RwLock::new(model),
+        host,
+        on_demand: config.on_demand.clone(),
         on_request: config.on_request.clone(),
         api_key: config.api_key.filter(|k| !k.is_empty()),
         started: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         pending: Arc::new(tokio::sync::Semaphore::new(config.max_pending.max(1))),
-        switching: on_demand::Switching::new(config.on_demand.clone()),
     });
     let idle_unloader = on_demand::spawn_idle_unloader(state.clone());
     let mut app = router(state.clone(), config.max_body_bytes);
@@ -205,7 +173,7 @@ pub async fn start(config: ServerConfig, engine: Engine, model: Option<ServedMod
         }
     });
     tracing::info!(%addr, "OpenAI-compatible server listening");
-    Ok(RunningServer { addr, state, shutdown: Some(tx), task, idle_unloader })
+    Ok(RunningServer { addr, shutdown: Some(tx), task, idle_unloader })
 }
 
 fn router(state: Arc<ServerState>, max_body: usize) -> Router {
@@ -215,6 +183,9 @@ fn router(state: Arc<ServerState>, max_body: usize) -> Router {
         .route("/v1/chat/completions", post(routes::chat_completions::handle))
         .route("/v1/completions", post(routes::completions::handle))
         .route("/v1/embeddings", post(routes::embeddings::handle))
+        .route("/models", get(routes::router::list))
+        .route("/models/load", post(routes::router::load))
+        .route("/models/unload", post(routes::router::unload))
         .route("/tokenize", post(routes::tokens::tokenize))
         .route("/detokenize", post(routes::tokens::detokenize))
         .route("/apply-template", post(routes::tokens::apply_template))

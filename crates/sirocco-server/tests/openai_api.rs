@@ -5,8 +5,9 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use sirocco_engine::{Engine, LoadParams};
-use sirocco_server::{RunningServer, ServedModel, ServerConfig};
+use sirocco_engine::LoadParams;
+use sirocco_host::{LoadedBy, ModelHost, ModelSpec};
+use sirocco_server::{RunningServer, ServerConfig};
 
 fn fixtures() -> PathBuf {
     std::env::var_os("SIROCCO_FIXTURES").map(PathBuf::from).unwrap_or_else(|| {
@@ -33,11 +34,9 @@ async fn serve_configured(id: &str, api_key: Option<&str>, context: u32, max_pen
 async fn serve_loaded(id: &str, api_key: Option<&str>, max_pending: usize, params: LoadParams) -> RunningServer {
     let model = fixtures().join(format!("{id}.gguf"));
     assert!(model.is_file(), "missing fixture {} — run tests/fixtures/fetch.sh", model.display());
-    let engine = Engine::start();
-    let loaded = engine
-        .load(&model, params, |_| {}, Arc::new(AtomicBool::new(false)))
-        .await
-        .expect("SmolLM2 loads");
+    let host = ModelHost::default();
+    let spec = ModelSpec { id: id.into(), path: model, params };
+    host.load(spec, LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await.expect("the model loads");
     let config = ServerConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
         api_key: api_key.map(String::from),
@@ -47,8 +46,7 @@ async fn serve_loaded(id: &str, api_key: Option<&str>, max_pending: usize, param
         max_pending,
         on_demand: None,
     };
-    let served = ServedModel { id: id.into(), context_length: loaded.context_length };
-    sirocco_server::start(config, engine, Some(served)).await.unwrap()
+    sirocco_server::start(config, host).await.unwrap()
 }
 
 /// Runs `tests/server/<script>` (the official `openai` client) with `args`; it must end with
@@ -364,16 +362,15 @@ async fn sixteen_concurrent_clients_with_disconnects_get_no_errors_and_leak_noth
 
 #[tokio::test]
 async fn serving_beyond_this_machine_requires_an_api_key() {
-    let engine = Engine::start();
     let config = ServerConfig { addr: "0.0.0.0:0".parse().unwrap(), api_key: None, ..ServerConfig::default() };
-    let err = sirocco_server::start(config, engine, None).await.err().expect("refused");
+    let err = sirocco_server::start(config, ModelHost::default()).await.err().expect("refused");
     assert!(err.to_string().contains("requires an API key"), "{err}");
 }
 
 #[tokio::test]
 async fn without_a_loaded_model_requests_get_a_clear_503() {
     let config = ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..ServerConfig::default() };
-    let server = sirocco_server::start(config, Engine::start(), None).await.unwrap();
+    let server = sirocco_server::start(config, ModelHost::default()).await.unwrap();
     let http = reqwest::Client::new();
     let models: serde_json::Value = http.get(format!("http://{}/v1/models", server.addr)).send().await.unwrap().json().await.unwrap();
     assert_eq!(models["data"], serde_json::json!([]));
@@ -386,18 +383,5 @@ async fn without_a_loaded_model_requests_get_a_clear_503() {
     assert_eq!(response.status().as_u16(), 503);
     let error: serde_json::Value = response.json().await.unwrap();
     assert!(error["error"]["message"].as_str().unwrap().contains("No model is loaded"), "{error}");
-    server.stop().await;
-
-    // The engine itself has nothing loaded (the app unloaded it): its error is a 503 too.
-    let config = ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..ServerConfig::default() };
-    let served = ServedModel { id: "gone".into(), context_length: 512 };
-    let server = sirocco_server::start(config, Engine::start(), Some(served)).await.unwrap();
-    let response = http
-        .post(format!("http://{}/tokenize", server.addr))
-        .json(&serde_json::json!({"content": "hi"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status().as_u16(), 503);
     server.stop().await;
 }

@@ -1,6 +1,10 @@
-//! A conversation turn (send, regenerate, edit, continue) streamed to the page; stop.
+//! A conversation turn (send, regenerate, edit, continue) streamed to the page; stop; the
+//! arena's unsaved answers. Each answer holds a lease on its model (never unloaded under it)
+//! and has its own stop flag under the stream name the page gives (`chat`, `arena-0`, …).
 
-use std::sync::atomic::Ordering;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use sirocco_chat::{run_turn, TurnEvent, TurnRequest};
 use sirocco_engine::{ChatMessage, GenerateRequest, GenerationEvent, SamplingParams};
@@ -10,52 +14,74 @@ use tauri::State;
 use crate::error::IpcResult;
 use crate::AppState;
 
-/// Runs one turn, streaming its events to `on_event`; resolves with the answer's id when the
-/// answer is finished (done, stopped or failed — a failure is saved with it and sent as an event).
+/// The stream an answer runs under when the page names none.
+fn stream_or_chat(stream: Option<String>) -> String {
+    stream.unwrap_or_else(|| "chat".into())
+}
+
+/// Runs one turn on the model the request names (its `model` file, loaded; else the user's),
+/// streaming its events to `on_event`; resolves with the answer's id when the answer is finished
+/// (done, stopped or failed — a failure is saved with it and sent as an event).
 #[tauri::command]
-pub async fn chat_turn(state: State<'_, AppState>, request: TurnRequest, on_event: Channel<TurnEvent>) -> IpcResult<i64> {
-    let cancel_slot = &state.generation_cancel;
-    let _model = hold_model(&state).await;
+pub async fn chat_turn(
+    state: State<'_, AppState>,
+    request: TurnRequest,
+    stream: Option<String>,
+    on_event: Channel<TurnEvent>,
+) -> IpcResult<i64> {
+    let model = state.lease(request.model.as_deref().map(std::path::Path::new)).await?;
+    let stream = stream_or_chat(stream);
+    let generations = &state.generations;
     // A page that went away stops the turn; what was generated is kept.
-    Ok(run_turn(&state.store, &state.engine, request, |c| *cancel_slot.lock().unwrap() = Some(c), |e| on_event.send(e).is_ok()).await?)
+    let answer = run_turn(
+        &state.store,
+        model.engine(),
+        request,
+        |c| {
+            generations.lock().unwrap().insert(stream.clone(), c);
+        },
+        |e| on_event.send(e).is_ok(),
+    )
+    .await;
+    generations.lock().unwrap().remove(&stream);
+    Ok(answer?)
 }
 
-/// While the server runs, an answer in the app holds the loaded model: an API request naming
-/// another model waits for the answer instead of cutting it off.
-async fn hold_model(state: &AppState) -> Option<sirocco_server::ModelHold> {
-    let hold = state.server.lock().await.as_ref().map(|server| server.hold_model());
-    match hold {
-        Some(hold) => Some(hold.await),
-        None => None,
-    }
-}
-
+/// Stops the answer streaming under `stream` (every answer when none is named).
 #[tauri::command]
-pub fn stop_generation(state: State<'_, AppState>) {
-    if let Some(cancel) = state.generation_cancel.lock().unwrap().as_ref() {
-        cancel.store(true, Ordering::Relaxed);
+pub fn stop_generation(state: State<'_, AppState>, stream: Option<String>) {
+    for (name, cancel) in state.generations.lock().unwrap().iter() {
+        if stream.as_ref().is_none_or(|s| s == name) {
+            cancel.store(true, Ordering::Relaxed);
+        }
     }
 }
 
-/// Arena: a one-off answer to `messages` that is not saved (the page shows two side by side).
+/// Arena: a one-off answer to `messages` from model file `model` (loaded) that is not saved
+/// (the page shows two side by side).
 #[tauri::command]
 pub async fn arena_generate(
     state: State<'_, AppState>,
     messages: Vec<ChatMessage>,
     sampling: SamplingParams,
+    model: Option<PathBuf>,
+    stream: Option<String>,
     on_event: Channel<GenerationEvent>,
 ) -> IpcResult<()> {
-    let _model = hold_model(&state).await;
-    let mut generation = state.engine.generate(GenerateRequest::new(messages, sampling))?;
-    *state.generation_cancel.lock().unwrap() = Some(generation.cancel_handle());
+    let lease = state.lease(model.as_deref()).await?;
+    let mut generation = lease.engine().generate(GenerateRequest::new(messages, sampling))?;
+    let stream = stream.unwrap_or_else(|| "arena".into());
+    let cancel: Arc<AtomicBool> = generation.cancel_handle();
+    state.generations.lock().unwrap().insert(stream.clone(), cancel.clone());
     while let Some(event) = generation.events.recv().await {
         let last = !matches!(event, GenerationEvent::Text { .. });
         if on_event.send(event).is_err() {
-            generation.cancel_handle().store(true, Ordering::Relaxed);
+            cancel.store(true, Ordering::Relaxed);
         }
         if last {
             break;
         }
     }
+    state.generations.lock().unwrap().remove(&stream);
     Ok(())
 }

@@ -41,7 +41,7 @@ pub async fn conversation_open(state: State<'_, AppState>, id: i64, through: Opt
 /// coming back skips reading the history again. Nothing to save is not an error.
 #[tauri::command]
 pub async fn conversation_leave(state: State<'_, AppState>, id: i64) -> IpcResult<bool> {
-    Ok(sirocco_chat::leave(&state.engine, id).await.unwrap_or(false))
+    Ok(state.host.persist_state(&sirocco_chat::cache_key(id)).await)
 }
 
 /// The messages of the branch on screen above `before`.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use sirocco_engine::hardware::Hardware;
 use sirocco_engine::planner::{self, FitPlan, MemoryEstimate, PlanRequest};
 use sirocco_engine::{LoadParams, LoadedModel};
+use sirocco_host::{LoadedBy, ModelSpec, ResidentModel};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -59,13 +60,9 @@ pub async fn load_model(
             let _ = on_progress.send(fraction);
         }
     };
-    state.set_served(None).await;
     let params = LoadParams { state_dir: Some(state.states_dir.clone()), ..params.unwrap_or_default() };
-    let loaded = state.engine.load(&path, params, progress, cancel).await?;
-    let roots = state.library_roots();
-    let id = tauri::async_runtime::spawn_blocking(move || sirocco_hub::library::id_of(&roots, &path)).await.unwrap_or_default();
-    state.set_served(Some(sirocco_server::ServedModel { id, context_length: loaded.context_length })).await;
-    Ok(loaded)
+    let spec = ModelSpec { id: state.model_id(&path).await, path, params };
+    Ok(state.host.load(spec, LoadedBy::User, progress, cancel).await?)
 }
 
 #[tauri::command]
@@ -73,10 +70,16 @@ pub fn cancel_load(state: State<'_, AppState>) {
     state.load_cancel.lock().unwrap().store(true, Ordering::Relaxed);
 }
 
+/// Ejects model `id` once the answers using it are done.
 #[tauri::command]
-pub async fn unload_model(state: State<'_, AppState>) -> IpcResult<()> {
-    state.set_served(None).await;
-    Ok(state.engine.unload().await?)
+pub async fn unload_model(state: State<'_, AppState>, id: String) -> IpcResult<()> {
+    Ok(state.host.unload(&id).await?)
+}
+
+/// Every model loaded now (memory, who loaded it, idle since); `models-changed` events follow.
+#[tauri::command]
+pub fn loaded_models(state: State<'_, AppState>) -> Vec<ResidentModel> {
+    state.host.resident()
 }
 
 /// What a model file is and how it fits this machine, from its header alone.

@@ -1,5 +1,7 @@
 //! The local OpenAI-compatible server: start (port, LAN opt-in with an API key, a live request
-//! log, loading library models on demand), stop, status.
+//! log, loading library models on demand beside the ones loaded), stop, status. It serves the
+//! app's own model host: what the user loads answers there too, and what it loads shows in the
+//! app (`models-changed`).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -8,7 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use sirocco_server::{OnDemand, RequestLogEntry, ServerConfig};
 use tauri::ipc::Channel;
-use tauri::{AppHandle, Emitter, Manager, State};
+use tauri::{AppHandle, Manager, State};
 
 use crate::error::IpcResult;
 use crate::AppState;
@@ -36,14 +38,6 @@ fn yes() -> bool {
 
 fn an_hour() -> u32 {
     60
-}
-
-/// What the page hears when the server loads a model on demand (or unloads one): the file and
-/// the model as a load reports it; `None` once unloaded.
-#[derive(Clone, Serialize)]
-struct ServerModelEvent {
-    path: std::path::PathBuf,
-    model: sirocco_engine::LoadedModel,
 }
 
 /// The library, each model with the offload this machine takes and its saved settings (its
@@ -78,15 +72,9 @@ fn on_demand(app: &AppHandle, settings: &ServerSettings) -> Option<OnDemand> {
     if !settings.on_demand {
         return None;
     }
-    let tell = app.clone();
     Some(OnDemand {
         catalog: catalog(app.clone()),
         idle_unload: (settings.idle_minutes > 0).then(|| Duration::from_secs(u64::from(settings.idle_minutes) * 60)),
-        on_change: Some(Arc::new(move |change: Option<sirocco_server::LoadedOnDemand>| {
-            *tell.state::<AppState>().served.lock().unwrap() = change.as_ref().map(|c| c.served.clone());
-            let event = change.map(|c| ServerModelEvent { path: c.path, model: c.model });
-            let _ = tell.emit("server-model", event);
-        })),
     })
 }
 
@@ -95,7 +83,8 @@ pub struct ServerStatus {
     running: bool,
     /// The address clients use, e.g. `http://127.0.0.1:1234/v1`.
     base_url: Option<String>,
-    model: Option<String>,
+    /// The models loaded now (each answers under this id).
+    models: Vec<String>,
 }
 
 async fn status_of(state: &AppState) -> ServerStatus {
@@ -103,7 +92,7 @@ async fn status_of(state: &AppState) -> ServerStatus {
     ServerStatus {
         running: server.is_some(),
         base_url: server.as_ref().map(|s| format!("http://{}/v1", s.addr)),
-        model: state.served.lock().unwrap().as_ref().map(|m| m.id.clone()),
+        models: state.host.loaded_ids(),
     }
 }
 
@@ -129,9 +118,8 @@ pub async fn server_start(
         })),
         ..ServerConfig::default()
     };
-    let served = state.served.lock().unwrap().clone();
     let server = server_runtime()
-        .spawn(sirocco_server::start(config, state.engine.clone(), served))
+        .spawn(sirocco_server::start(config, state.host.clone()))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;

@@ -158,7 +158,25 @@ export const vramOf = (e: MemoryEstimate) => e.weights_vram + e.kv_vram + e.comp
 
 export const cancelLoad = () => invoke<void>('cancel_load');
 
-export const stopGeneration = () => invoke<void>('stop_generation');
+/** Stops the answer streaming under `stream` (`chat`, `arena-0`…; every answer when absent). */
+export const stopGeneration = (stream?: string) => invoke<void>('stop_generation', { stream: stream ?? null });
+
+/** A model the app holds (src-tauri/src/commands/models.rs, sirocco-host's ResidentModel). */
+export interface ResidentModel {
+  id: string;
+  path: string;
+  status: 'loading' | 'loaded' | 'unloading';
+  /** `user`: loaded in the app; `server`: a request named it (idleness and other requests may unload it). */
+  loaded_by: 'user' | 'server';
+  memory: { ram: number; vram: number };
+  in_use: number;
+  /** Unix milliseconds since nothing has used it; null while in use. */
+  idle_since_ms: number | null;
+  model: LoadedModel | null;
+}
+export const loadedModels = () => invoke<ResidentModel[]>('loaded_models');
+/** Ejects a model once the answers using it are done. */
+export const unloadModel = (id: string) => invoke<void>('unload_model', { id });
 
 // ---- Model hub (src-tauri/src/commands/hub.rs) and library (library.rs) ----
 
@@ -414,17 +432,24 @@ export const personaImportCard = (base64: string) => invoke<Persona>('persona_im
 
 
 /** Arena: an answer that is not saved. */
-export function arenaGenerate(messages: ChatMessage[], sampling: SamplingParams, onEvent: (e: GenerationEvent) => void) {
+export function arenaGenerate(
+  messages: ChatMessage[],
+  sampling: SamplingParams,
+  model: string | null,
+  stream: string,
+  onEvent: (e: GenerationEvent) => void,
+) {
   const channel = new Channel<GenerationEvent>();
   channel.onmessage = onEvent;
-  return invoke<void>('arena_generate', { messages, sampling, onEvent: channel });
+  return invoke<void>('arena_generate', { messages, sampling, model, stream, onEvent: channel });
 }
 
 // ---- Local server (commands/server.rs) ----
 export interface ServerStatus {
   running: boolean;
   base_url: string | null;
-  model: string | null;
+  /** The models loaded now; each answers under its id. */
+  models: string[];
 }
 export interface RequestLogEntry {
   method: string;
@@ -441,11 +466,6 @@ export interface ServerSettings {
   on_demand: boolean;
   /** A model loaded that way is unloaded after this many idle minutes (0: never). */
   idle_minutes: number;
-}
-/** The server loaded a model on demand (`null`: it unloaded an idle one). */
-export interface ServerModelEvent {
-  path: string;
-  model: LoadedModel;
 }
 export function serverStart(settings: ServerSettings, onRequest: (e: RequestLogEntry) => void) {
   const channel = new Channel<RequestLogEntry>();

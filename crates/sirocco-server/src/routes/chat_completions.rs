@@ -23,7 +23,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
     if tools.is_some() && sampling.json_schema.is_some() {
         return Err(ApiError::invalid("tools and a JSON response_format cannot be used together.", Some("response_format")));
     }
-    let mut generation = state.engine.generate(GenerateRequest { tools, ..GenerateRequest::new(messages, sampling) })?;
+    let mut generation = lease.engine().generate(GenerateRequest { tools, ..GenerateRequest::new(messages, sampling) })?;
     let id = request::id("chatcmpl");
     let created = request::now();
     let model = served.id.clone();

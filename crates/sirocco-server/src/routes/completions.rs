@@ -27,7 +27,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
         Some(suffix) => (GenerateRequest::infill(prompt, suffix, sampling), "suffix"),
         None => (GenerateRequest::completion(prompt, sampling), "prompt"),
     };
-    let mut generation = state.engine.generate(request)?;
+    let mut generation = lease.engine().generate(request)?;
     let id = request::id("cmpl");
     let created = request::now();
     let model = served.id.clone();

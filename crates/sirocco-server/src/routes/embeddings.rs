@@ -32,8 +32,8 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<EmbeddingsReque
         Some("base64") => true,
         Some(other) => return Err(ApiError::invalid(format!("encoding_format `{other}`: use float or base64."), Some("encoding_format"))),
     };
-    let (served, _lease) = state.lease(body.model.as_deref()).await?;
-    let embeddings = state.engine.embed(inputs).await.map_err(|e| match e {
+    let (served, lease) = state.lease(body.model.as_deref()).await?;
+    let embeddings = lease.engine().embed(inputs).await.map_err(|e| match e {
         sirocco_engine::EngineError::InvalidRequest(m) => ApiError::invalid(m, Some("input")),
         e => e.into(),
     })?;

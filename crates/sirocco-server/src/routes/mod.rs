@@ -6,6 +6,7 @@ pub mod embeddings;
 pub mod health;
 pub mod models;
 pub mod openapi;
+pub mod router;
 pub mod tokens;
 mod request;
 mod sse;

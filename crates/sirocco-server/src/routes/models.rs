@@ -1,4 +1,4 @@
-//! `GET /v1/models` and `GET /v1/models/{id}`: the loaded model, and with loading on demand
+//! `GET /v1/models` and `GET /v1/models/{id}`: the loaded models, and with loading on demand
 //! every library model a request may name.
 
 use axum::extract::{Path, State};
@@ -11,10 +11,10 @@ fn object(state: &crate::ServerState, id: String) -> ModelObject {
     ModelObject { id, object: "model", created: state.started, owned_by: "sirocco" }
 }
 
-/// The ids a request may name: the loaded model first, then the library's.
+/// The ids a request may name: the loaded models first, then the library's.
 async fn ids(state: &crate::ServerState) -> Vec<String> {
-    let mut ids: Vec<String> = state.model().ok().map(|m| m.id).into_iter().collect();
-    if let Some(on_demand) = &state.switching.on_demand {
+    let mut ids: Vec<String> = state.host.loaded_ids();
+    if let Some(on_demand) = &state.on_demand {
         for m in (on_demand.catalog)().await {
             if !ids.contains(&m.id) {
                 ids.push(m.id);
@@ -33,9 +33,9 @@ pub async fn list(State(state): Shared) -> Json<ModelList> {
 pub async fn one(State(state): Shared, Path(id): Path<String>) -> Result<Json<ModelObject>, ApiError> {
     let ids = ids(&state).await;
     if !ids.contains(&id) {
-        return Err(match state.switching.on_demand {
+        return Err(match state.on_demand {
             Some(_) => ApiError::model_not_in_library(&id, &ids),
-            None => ApiError::model_not_found(&id, &state.model()?.id),
+            None => ApiError::model_not_found(&id, &ids),
         });
     }
     Ok(Json(object(&state, id)))

@@ -17,6 +17,9 @@ pub struct TokenizeRequest {
     add_special: bool,
     #[serde(default = "yes")]
     parse_special: bool,
+    /// Which loaded (or library) model's tokens; the default model when absent.
+    #[serde(default)]
+    model: Option<String>,
 }
 
 fn yes() -> bool {
@@ -24,22 +27,24 @@ fn yes() -> bool {
 }
 
 pub async fn tokenize(State(state): Shared, ApiJson(body): ApiJson<TokenizeRequest>) -> Result<Json<Value>, ApiError> {
-    state.model()?;
-    let tokens = state.engine.tokenize(body.content, body.add_special, body.parse_special).await?;
+    let model = state.model_lease(body.model.as_deref()).await?;
+    let tokens = model.engine().tokenize(body.content, body.add_special, body.parse_special).await?;
     Ok(Json(json!({ "tokens": tokens })))
 }
 
 #[derive(Deserialize)]
 pub struct DetokenizeRequest {
     tokens: Vec<i32>,
+    #[serde(default)]
+    model: Option<String>,
 }
 
 pub async fn detokenize(State(state): Shared, ApiJson(body): ApiJson<DetokenizeRequest>) -> Result<Json<Value>, ApiError> {
-    state.model()?;
     if body.tokens.len() > 1_000_000 {
         return Err(ApiError::invalid("At most 1,000,000 tokens per request.", Some("tokens")));
     }
-    let content = state.engine.detokenize(body.tokens, true).await?;
+    let model = state.model_lease(body.model.as_deref()).await?;
+    let content = model.engine().detokenize(body.tokens, true).await?;
     Ok(Json(json!({ "content": content })))
 }
 
@@ -50,13 +55,15 @@ pub struct ApplyTemplateRequest {
     tools: Option<Vec<crate::wire::ToolDefinition>>,
     #[serde(default)]
     tool_choice: Option<Value>,
+    #[serde(default)]
+    model: Option<String>,
 }
 
 pub async fn apply_template(State(state): Shared, ApiJson(body): ApiJson<ApplyTemplateRequest>) -> Result<Json<Value>, ApiError> {
-    state.model()?;
     let messages = request::messages(body.messages)?;
     let tools = request::tools(body.tools, body.tool_choice, None)?;
-    let tokens = state.engine.prompt_tokens(messages, None, tools).await?;
-    let prompt = state.engine.detokenize(tokens, true).await?;
+    let model = state.model_lease(body.model.as_deref()).await?;
+    let tokens = model.engine().prompt_tokens(messages, None, tools).await?;
+    let prompt = model.engine().detokenize(tokens, true).await?;
     Ok(Json(json!({ "prompt": prompt })))
 }
