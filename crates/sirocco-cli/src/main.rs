@@ -89,14 +89,9 @@ enum Command {
         /// A GGUF model file to load first.
         #[arg(long)]
         model: Option<PathBuf>,
-        #[arg(long, default_value_t = 1234)]
-        port: u16,
-        /// Address to listen on; anything but loopback requires --api-key.
-        #[arg(long, default_value = "127.0.0.1")]
-        host: std::net::IpAddr,
-        /// Require `Authorization: Bearer <key>` (default: $SIROCCO_API_KEY).
-        #[arg(long, env = "SIROCCO_API_KEY")]
-        api_key: Option<String>,
+        /// With --api-key every request must send `Authorization: Bearer <key>`.
+        #[command(flatten)]
+        address: ServerAddress,
         /// Context length (default: what fits, capped at 4,096); the parallel requests share it.
         #[arg(long)]
         context: Option<u32>,
@@ -117,12 +112,8 @@ enum Command {
     /// What a running `sirocco serve` (or the app's server) has loaded: each model, who loaded
     /// it, its memory, the requests using it and how long it has been idle.
     Ps {
-        #[arg(long, default_value_t = 1234)]
-        port: u16,
-        #[arg(long, default_value = "127.0.0.1")]
-        host: std::net::IpAddr,
-        #[arg(long, env = "SIROCCO_API_KEY")]
-        api_key: Option<String>,
+        #[command(flatten)]
+        address: ServerAddress,
     },
     /// Download a GGUF model from the Hugging Face Hub (resumable, sha256-verified) into the
     /// Hugging Face cache. Honours HF_ENDPOINT, HF_TOKEN and HF_HOME.
@@ -160,6 +151,25 @@ enum Command {
     },
 }
 
+/// Where a server listens (`serve`) or is found (`ps`), and its API key.
+#[derive(clap::Args)]
+struct ServerAddress {
+    #[arg(long, default_value_t = 1234)]
+    port: u16,
+    /// The address; `serve` on anything but loopback requires --api-key.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// The API key (default: $SIROCCO_API_KEY).
+    #[arg(long, env = "SIROCCO_API_KEY")]
+    api_key: Option<String>,
+}
+
+impl ServerAddress {
+    fn socket(&self) -> std::net::SocketAddr {
+        std::net::SocketAddr::new(self.host, self.port)
+    }
+}
+
 /// One worker thread: HTTP and the terminal need little, and on a machine with few cores every
 /// extra busy thread preempts llama.cpp's, whose threads wait for each other at every step
 /// (measured on 2 cores: 4 SSE streams at 0.94× one stream with two workers, 1.46× with one).
@@ -177,12 +187,11 @@ async fn main() {
             bench_server::run(&model, tokens.max(8), reps.max(1), llama_tools.as_deref()).await
         }
         Command::BenchModels { chat, coder, requests } => bench_models::run(&chat, &coder, requests.max(1)).await,
-        Command::Serve { model, port, host, api_key, context, parallel, idle_unload, max_models, dirs } => {
-            let addr = std::net::SocketAddr::new(host, port);
-            let idle_unload_secs = idle_unload;
+        Command::Serve { model, address, context, parallel, idle_unload, max_models, dirs } => {
+            let (addr, api_key, idle_unload_secs) = (address.socket(), address.api_key, idle_unload);
             serve::run(serve::ServeArgs { model, addr, api_key, context, parallel, idle_unload_secs, max_models, dirs }).await
         }
-        Command::Ps { port, host, api_key } => ps::run(std::net::SocketAddr::new(host, port), api_key).await,
+        Command::Ps { address } => ps::run(address.socket(), address.api_key).await,
         Command::Pull { repo, quant } => pull::run(&repo, quant.as_deref()).await,
         Command::Chat { model, system, temperature, max_tokens, context, dirs } => {
             chat::run(chat::ChatArgs { model, system, temperature, max_tokens, context, dirs }).await
