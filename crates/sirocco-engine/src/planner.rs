@@ -282,6 +282,25 @@ pub fn fit(summary: &GgufSummary, hardware: &Hardware, max_context: Option<u64>)
     FitPlan { verdict, gpu_layers, experts_on_cpu, context_length: context, estimate }
 }
 
+/// Predicted memory of loading `summary` with `params`, the context chosen as the engine
+/// chooses it (the default when unset, within the trained length).
+pub fn estimate_load(summary: &GgufSummary, params: &crate::LoadParams) -> MemoryEstimate {
+    let trained = summary.context_length.unwrap_or(u64::from(crate::engine::DEFAULT_CONTEXT)).max(1);
+    let context = u64::from(params.context_length.unwrap_or(crate::engine::DEFAULT_CONTEXT)).min(trained);
+    estimate(
+        summary,
+        &PlanRequest {
+            gpu_layers: params.gpu_layers,
+            context_length: context,
+            kv_cache_type: params.kv_cache_type,
+            flash_attention: params.flash_attention,
+            batch_size: u64::from(params.batch_size),
+            sequences: u64::from(params.parallel),
+            experts_on_cpu: params.moe_experts_on_cpu,
+        },
+    )
+}
+
 /// `base` with the GPU offload this machine takes for `summary` (the most layers that fit, a
 /// mixture of experts' experts in RAM when that fits more): how a model loads when nobody
 /// chose (the server loading a model a request names). A saved preset goes on top.

@@ -24,7 +24,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::Serialize;
 use sirocco_engine::hardware::Hardware;
-use sirocco_engine::planner::{self, PlanRequest};
+use sirocco_engine::planner;
 use sirocco_engine::{Engine, EngineError, LoadParams, LoadedModel};
 use tokio::sync::{broadcast, watch, Notify};
 
@@ -405,13 +405,7 @@ impl ModelHost {
             notified.as_mut().enable();
             {
                 let mut state = self.inner.lock();
-                let pick = state
-                    .slots
-                    .iter()
-                    .filter(|s| s.status == ModelStatus::Loaded)
-                    .max_by_key(|s| (s.loaded_by == LoadedBy::User, if s.loaded_by == LoadedBy::User { s.chosen } else { s.last_used }))
-                    .map(|s| s.key);
-                if let Some(key) = pick {
+                if let Some(key) = default_slot(&state).map(|s| s.key) {
                     let lease = self.lease_slot(&mut state, key);
                     drop(state);
                     self.inner.changed();
@@ -423,6 +417,11 @@ impl ModelHost {
             }
             notified.await;
         }
+    }
+
+    /// The model a request that names none gets now (see [`Self::lease_default`]).
+    pub fn default_model(&self) -> Option<ResidentModel> {
+        default_slot(&self.inner.lock()).map(Slot::resident)
     }
 
     /// Unloads model `id` once the answers using it are done (new ones are not let in).
@@ -707,26 +706,22 @@ impl ModelHost {
     }
 }
 
+/// The loaded model the user chose last, else the one used last.
+fn default_slot(state: &State) -> Option<&Slot> {
+    state
+        .slots
+        .iter()
+        .filter(|s| s.status == ModelStatus::Loaded)
+        .max_by_key(|s| (s.loaded_by == LoadedBy::User, if s.loaded_by == LoadedBy::User { s.chosen } else { s.last_used }))
+}
+
 /// The planner's memory for loading `spec` (reads the file's header), and the budget for all
 /// models together; off the async runtime.
 async fn estimate(spec: &ModelSpec, config: HostConfig) -> Result<(Memory, Memory), EngineError> {
     let (path, params) = (spec.path.clone(), spec.params.clone());
     tokio::task::spawn_blocking(move || {
         let summary = sirocco_engine::gguf_file::inspect(&path)?;
-        let trained = summary.context_length.unwrap_or(4096).max(1);
-        let context = u64::from(params.context_length.unwrap_or(sirocco_engine::engine::DEFAULT_CONTEXT)).min(trained);
-        let estimate = planner::estimate(
-            &summary,
-            &PlanRequest {
-                gpu_layers: params.gpu_layers,
-                context_length: context,
-                kv_cache_type: params.kv_cache_type,
-                flash_attention: params.flash_attention,
-                batch_size: u64::from(params.batch_size),
-                sequences: u64::from(params.parallel),
-                experts_on_cpu: params.moe_experts_on_cpu,
-            },
-        );
+        let estimate = planner::estimate_load(&summary, &params);
         Ok((Memory { ram: estimate.ram(), vram: estimate.vram() }, config.budget()))
     })
     .await
