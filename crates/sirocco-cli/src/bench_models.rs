@@ -40,8 +40,8 @@ async fn serve(chat: &Path, coder: &Path, max_models: usize) -> Result<Served, S
 }
 
 impl Served {
-    /// One request, timed to its last byte.
-    async fn request(&self, model: &str, i: usize) -> Result<Duration, String> {
+    /// One request, timed to its last byte, with the server's own prefill and decode times.
+    async fn request(&self, model: &str, i: usize) -> Result<Timed, String> {
         let (path, body) = if model == CHAT {
             ("/v1/chat/completions", json!({ "model": CHAT, "max_tokens": 16, "temperature": 0,
                 "messages": [{ "role": "user", "content": format!("Write one sentence about the number {i}.") }] }))
@@ -56,22 +56,37 @@ impl Served {
         if !status.is_success() {
             return Err(format!("{model}: {status} {text}"));
         }
-        Ok(started.elapsed())
+        let total = started.elapsed();
+        let body: serde_json::Value = serde_json::from_str(&text).map_err(|e| e.to_string())?;
+        let timings = &body["usage"]["timings"];
+        let ms = |key: &str| timings[key].as_f64().ok_or_else(|| format!("{model}: no usage.timings.{key} in {text}"));
+        Ok(Timed { total, prefill_ms: ms("prompt_ms")?, decode_ms: ms("predicted_ms")? })
     }
 }
 
-fn mean_ms(times: &[Duration]) -> f64 {
-    times.iter().map(|d| d.as_secs_f64() * 1000.0).sum::<f64>() / times.len().max(1) as f64
+#[derive(Clone)]
+struct Timed {
+    total: Duration,
+    prefill_ms: f64,
+    decode_ms: f64,
+}
+
+fn mean_ms(times: &[Timed]) -> f64 {
+    mean(times, |t| t.total.as_secs_f64() * 1000.0)
+}
+
+fn mean(times: &[Timed], f: impl Fn(&Timed) -> f64) -> f64 {
+    times.iter().map(f).sum::<f64>() / times.len().max(1) as f64
 }
 
 pub async fn run(chat: &Path, coder: &Path, requests: usize) -> Result<(), String> {
     // Each model alone: the same requests, one model loaded (a warm-up request loads it).
-    let mut alone = Vec::new();
-    for model in [CHAT, CODER] {
+    let (mut alone_chat, mut alone_coder) = (Vec::new(), Vec::new());
+    for (model, times) in [(CHAT, &mut alone_chat), (CODER, &mut alone_coder)] {
         let served = serve(chat, coder, 1).await?;
         served.request(model, usize::MAX).await?;
         for i in 0..requests {
-            alone.push(served.request(model, i).await?);
+            times.push(served.request(model, i).await?);
         }
         served.server.stop().await;
     }
@@ -79,10 +94,10 @@ pub async fn run(chat: &Path, coder: &Path, requests: usize) -> Result<(), Strin
     let both = serve(chat, coder, 2).await?;
     both.request(CHAT, usize::MAX).await?;
     both.request(CODER, usize::MAX).await?;
-    let mut interleaved = Vec::new();
+    let (mut both_chat, mut both_coder) = (Vec::new(), Vec::new());
     for i in 0..requests {
-        interleaved.push(both.request(CHAT, i).await?);
-        interleaved.push(both.request(CODER, i).await?);
+        both_chat.push(both.request(CHAT, i).await?);
+        both_coder.push(both.request(CODER, i).await?);
     }
     both.server.stop().await;
     // Room for one: every switch reloads.
@@ -94,10 +109,19 @@ pub async fn run(chat: &Path, coder: &Path, requests: usize) -> Result<(), Strin
     }
     one.server.stop().await;
 
+    let alone = [alone_chat.as_slice(), alone_coder.as_slice()].concat();
+    let interleaved = [both_chat.as_slice(), both_coder.as_slice()].concat();
     let (a, b, c) = (mean_ms(&alone), mean_ms(&interleaved), mean_ms(&reloading));
     println!("interleaved chat + fill-in-the-middle requests, 16 tokens each ({requests} of each)");
     println!("  each model alone           {a:>9.1} ms per request");
     println!("  both resident, interleaved {b:>9.1} ms per request   speed vs alone {:.3} (goal ≥ 0.95)", a / b);
+    for (name, alone, both) in [("chat", &alone_chat, &both_chat), ("fill-in-the-middle", &alone_coder, &both_coder)] {
+        println!(
+            "    {name:<20} alone {:>6.1} ms (prefill {:>5.1}, decode {:>5.1})   interleaved {:>6.1} ms (prefill {:>5.1}, decode {:>5.1})",
+            mean_ms(alone), mean(alone, |t| t.prefill_ms), mean(alone, |t| t.decode_ms),
+            mean_ms(both), mean(both, |t| t.prefill_ms), mean(both, |t| t.decode_ms),
+        );
+    }
     println!("  room for one (reload each) {c:>9.1} ms per request   {:.1}× slower than both resident", c / b);
     Ok(())
 }

@@ -702,9 +702,7 @@ impl<'m> Embedder<'m> {
             for (pos, token) in tokens.iter().enumerate() {
                 batch.add(*token, pos as i32, &[0], true).map_err(|e| EngineError::Decode(e.to_string()))?;
             }
-            let turn = crate::compute::turn();
-            let decoded = self.ctx.decode(&mut batch);
-            drop(turn);
+            let decoded = crate::compute::run(|| self.ctx.decode(&mut batch));
             decoded.map_err(|e| EngineError::Decode(e.to_string()))?;
             let pooled = self.ctx.embeddings_seq_ith(0).map_err(|e| EngineError::Decode(e.to_string()))?;
             let norm = pooled.iter().map(|x| x * x).sum::<f32>().sqrt();

@@ -367,9 +367,7 @@ impl<'m> Scheduler<'m> {
             }
         }
 
-        let turn = crate::compute::turn();
-        let decoded = self.ctx.decode(&mut self.batch);
-        drop(turn);
+        let decoded = crate::compute::run(|| self.ctx.decode(&mut self.batch));
         if let Err(e) = decoded {
             // What the cache holds for these sequences is unknown now: reuse none of it.
             let error = EngineError::Decode(e.to_string());

@@ -170,6 +170,50 @@ pub struct Usage {
     pub prompt_tokens: usize,
     pub completion_tokens: usize,
     pub total_tokens: usize,
+    /// OpenAI's field: prompt tokens served from the cache (not computed again).
+    pub prompt_tokens_details: PromptTokensDetails,
+    /// llama.cpp-server's extra: where the time went.
+    pub timings: Timings,
+}
+
+#[derive(Debug, Serialize, Clone, Copy)]
+pub struct PromptTokensDetails {
+    pub cached_tokens: usize,
+}
+
+/// llama.cpp server's `timings` names: `prompt_*` is the prefill of the tokens not cached,
+/// `predicted_*` the generated tokens.
+#[derive(Debug, Serialize, Clone, Copy)]
+pub struct Timings {
+    pub cache_n: usize,
+    pub prompt_n: usize,
+    pub prompt_ms: f64,
+    pub prompt_per_second: f64,
+    pub predicted_n: usize,
+    pub predicted_ms: f64,
+    pub predicted_per_second: f64,
+}
+
+impl Usage {
+    pub fn from_stats(stats: &sirocco_engine::GenerationStats) -> Self {
+        let computed = stats.prompt_tokens.saturating_sub(stats.cached_tokens);
+        let per = |n: usize, rate: f64| if rate > 0.0 { n as f64 * 1000.0 / rate } else { 0.0 };
+        Self {
+            prompt_tokens: stats.prompt_tokens,
+            completion_tokens: stats.generated_tokens,
+            total_tokens: stats.prompt_tokens + stats.generated_tokens,
+            prompt_tokens_details: PromptTokensDetails { cached_tokens: stats.cached_tokens },
+            timings: Timings {
+                cache_n: stats.cached_tokens,
+                prompt_n: computed,
+                prompt_ms: per(computed, stats.prefill_tokens_per_second),
+                prompt_per_second: stats.prefill_tokens_per_second,
+                predicted_n: stats.generated_tokens,
+                predicted_ms: per(stats.generated_tokens, stats.decode_tokens_per_second),
+                predicted_per_second: stats.decode_tokens_per_second,
+            },
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]

@@ -55,11 +55,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
             GenerationEvent::Done { stats } => {
                 let mut out = vec![chunk(delta(None, None), Some(request::finish_reason(&stats.finish_reason)), None, true)];
                 if include_usage {
-                    let usage = Usage {
-                        prompt_tokens: stats.prompt_tokens,
-                        completion_tokens: stats.generated_tokens,
-                        total_tokens: stats.prompt_tokens + stats.generated_tokens,
-                    };
+                    let usage = Usage::from_stats(&stats);
                     out.push(chunk(delta(None, None), None, Some(usage), false));
                 }
                 out
@@ -78,11 +74,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
             GenerationEvent::ToolCalls { calls } => tool_calls = Some(ResponseToolCall::from_calls(calls, false)),
             GenerationEvent::Error { message, busy } => return Err(ApiError::from_generation(message, busy, "messages")),
             GenerationEvent::Done { stats } => {
-                let usage = Usage {
-                    prompt_tokens: stats.prompt_tokens,
-                    completion_tokens: stats.generated_tokens,
-                    total_tokens: stats.prompt_tokens + stats.generated_tokens,
-                };
+                let usage = Usage::from_stats(&stats);
                 return Ok(Json(ChatCompletion {
                     id,
                     object: "chat.completion",

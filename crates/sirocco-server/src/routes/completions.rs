@@ -54,11 +54,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
             // A text completion offers no tools.
             GenerationEvent::ToolCalls { .. } => Vec::new(),
             GenerationEvent::Done { stats } => {
-                let usage = include_usage.then_some(Usage {
-                    prompt_tokens: stats.prompt_tokens,
-                    completion_tokens: stats.generated_tokens,
-                    total_tokens: stats.prompt_tokens + stats.generated_tokens,
-                });
+                let usage = include_usage.then(|| Usage::from_stats(&stats));
                 vec![chunk(String::new(), Some(request::finish_reason(&stats.finish_reason)), usage)]
             }
             GenerationEvent::Error { message, .. } => vec![sse::error_data(&message)],
@@ -74,11 +70,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
             GenerationEvent::ToolCalls { .. } => {}
             GenerationEvent::Error { message, busy } => return Err(ApiError::from_generation(message, busy, param)),
             GenerationEvent::Done { stats } => {
-                let usage = Usage {
-                    prompt_tokens: stats.prompt_tokens,
-                    completion_tokens: stats.generated_tokens,
-                    total_tokens: stats.prompt_tokens + stats.generated_tokens,
-                };
+                let usage = Usage::from_stats(&stats);
                 let body: serde_json::Value = serde_json::from_str(&chunk(text, Some(request::finish_reason(&stats.finish_reason)), Some(usage))).expect("valid JSON");
                 return Ok(Json(body).into_response());
             }
