@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
-use sirocco_engine::engine::FinishReason;
+use sirocco_engine::FinishReason;
 use sirocco_engine::{ChatMessage, Engine, GenerateRequest, GenerationEvent, OverflowPolicy, SamplingParams};
 use sirocco_store::{title_from, Message, MessageStatus, Role, Store};
 

@@ -14,7 +14,7 @@ use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use sirocco_engine::engine::FlashAttention;
+use sirocco_engine::FlashAttention;
 use sirocco_engine::hardware::Hardware;
 use sirocco_engine::{
     ChatMessage, Engine, GenerateRequest, GenerationEvent, GenerationStats, LoadParams, Role,

@@ -96,7 +96,7 @@ enum Command {
         #[arg(long)]
         context: Option<u32>,
         /// Requests decoded together (continuous batching); more wait in a queue.
-        #[arg(long, default_value_t = sirocco_engine::engine::DEFAULT_PARALLEL)]
+        #[arg(long, default_value_t = sirocco_engine::DEFAULT_PARALLEL)]
         parallel: u32,
         /// Unload a model loaded on demand after this many seconds without requests (0: never).
         #[arg(long, default_value_t = 900)]

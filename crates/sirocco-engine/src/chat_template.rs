@@ -4,41 +4,12 @@
 //! network access, and a fuel limit stops templates that loop forever.
 
 use minijinja::{Environment, Error, ErrorKind, Value};
-use serde::{Deserialize, Serialize};
 
-use crate::tools::ToolCall;
+use crate::message::ChatMessage;
 use crate::{EngineError, Result};
 
 /// Enough for any real template over a long conversation; stops runaway templates.
 const TEMPLATE_FUEL: u64 = 50_000_000;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    System,
-    User,
-    Assistant,
-    /// A tool's result, answering one of the assistant's calls.
-    Tool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ChatMessage {
-    pub role: Role,
-    pub content: String,
-    /// An assistant message's calls to tools.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub tool_calls: Vec<ToolCall>,
-    /// A tool message: the call it answers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_call_id: Option<String>,
-}
-
-impl ChatMessage {
-    pub fn new(role: Role, content: impl Into<String>) -> Self {
-        Self { role, content: content.into(), tool_calls: Vec::new(), tool_call_id: None }
-    }
-}
 
 /// The special tokens a template refers to, as text.
 #[derive(Debug, Clone, Default)]
@@ -150,6 +121,7 @@ fn template_error(e: Error) -> EngineError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::Role;
 
     const CHATML: &str = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
 

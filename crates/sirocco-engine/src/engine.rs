@@ -2,252 +2,29 @@
 //! through channels. Loading reports progress and can be cancelled; generation streams
 //! UTF-8 text pieces and stops within one token of a cancel.
 
-use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Instant;
 
-use llama_cpp_2::context::params::LlamaContextParams;
-use llama_cpp_2::llama_backend::LlamaBackend;
-use llama_cpp_2::llama_batch::LlamaBatch;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
-use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc as async_mpsc, oneshot};
 
-use crate::chat_template::ChatMessage;
-use crate::tools::{ToolCall, ToolSpec};
-use crate::gguf_file::{self, GgufSummary};
-use crate::overflow::OverflowPolicy;
-use crate::prompt::{PromptFormat, PromptFormatKind};
-use crate::sampling::SamplingParams;
-use crate::scheduler::{Scheduler, StateFiles};
+use crate::backend::{self, backend};
+use crate::embedder::Embedder;
+use crate::gguf_file;
+use crate::hardware;
+use crate::load::{FlashAttention, KvCacheType, LoadParams, LoadedModel, DEFAULT_CONTEXT, MAX_PARALLEL, MIN_CONTEXT};
+use crate::message::ChatMessage;
+use crate::prompt::PromptFormat;
+use crate::request::{Embeddings, GenerateRequest, Generation, GenerationEvent};
+use crate::scheduler::Scheduler;
+use crate::state_files::StateFiles;
+use crate::tools::ToolSpec;
 use crate::{EngineError, Result};
-
-/// Default context when the user has not chosen one: never the trained maximum
-/// (some models claim a million positions).
-pub const DEFAULT_CONTEXT: u32 = 4096;
-/// llama.cpp rounds contexts up to a multiple of 256; smaller requests gain nothing.
-const MIN_CONTEXT: u32 = 256;
-
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum FlashAttention {
-    /// llama.cpp decides per device.
-    #[default]
-    Auto,
-    On,
-    Off,
-}
-
-/// Element type of the KV cache (keys and values alike).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum KvCacheType {
-    #[default]
-    F16,
-    Q8_0,
-    Q4_0,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(default)]
-pub struct LoadParams {
-    /// Context length in tokens; `None` picks a safe default capped by the trained maximum.
-    pub context_length: Option<u32>,
-    pub gpu_layers: u32,
-    /// Threads for decoding and prefill; `None` uses the machine's cores.
-    pub threads: Option<u32>,
-    pub batch_size: u32,
-    pub flash_attention: FlashAttention,
-    pub kv_cache_type: KvCacheType,
-    /// Map the file instead of reading it (shares pages with the OS cache).
-    pub use_mmap: bool,
-    /// Pin the weights in RAM so the OS never swaps them out.
-    pub use_mlock: bool,
-    /// A Jinja chat template to use instead of the file's (the user's override per model).
-    pub chat_template_override: Option<String>,
-    /// Mixture-of-experts models: keep the expert tensors (most of the weights, each used by
-    /// a few tokens) in RAM while attention and the rest go to the GPU.
-    pub moe_experts_on_cpu: bool,
-    /// Requests decoded together (continuous batching); the context's cells are shared by
-    /// them, so one conversation alone can still use the whole context.
-    pub parallel: u32,
-    /// Where conversations' KV state is saved (see [`GenerateRequest::cache_key`]); `None`
-    /// keeps nothing on disk.
-    pub state_dir: Option<PathBuf>,
-}
-
-/// Sequence slots a context gets unless the user chooses.
-pub const DEFAULT_PARALLEL: u32 = 4;
-/// Most sequence slots a context gets.
-pub const MAX_PARALLEL: u32 = 16;
-
-impl Default for LoadParams {
-    fn default() -> Self {
-        Self {
-            context_length: None,
-            gpu_layers: 0,
-            threads: None,
-            batch_size: 512,
-            flash_attention: FlashAttention::Auto,
-            kv_cache_type: KvCacheType::F16,
-            use_mmap: true,
-            use_mlock: false,
-            chat_template_override: None,
-            moe_experts_on_cpu: false,
-            parallel: DEFAULT_PARALLEL,
-            state_dir: None,
-        }
-    }
-}
-
-/// A model the engine has loaded, as the UI describes it.
-#[derive(Debug, Clone, Serialize)]
-pub struct LoadedModel {
-    pub summary: GgufSummary,
-    pub context_length: u32,
-    pub threads: u32,
-    /// Requests that decode at once; more wait in a queue.
-    pub parallel: u32,
-    pub load_ms: u64,
-    /// How prompts are built for this model.
-    pub prompt_format: PromptFormatKind,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct GenerateRequest {
-    pub messages: Vec<ChatMessage>,
-    #[serde(default)]
-    pub sampling: SamplingParams,
-    /// "Start reply with": the assistant's reply begins with this text and generation
-    /// continues it (the text itself is not streamed back).
-    #[serde(default)]
-    pub reply_prefix: Option<String>,
-    /// Plain completion: this text is the whole prompt (no chat template; the model's BOS is
-    /// added and special-token text is parsed, as llama.cpp's tools do). `messages` is ignored.
-    #[serde(default)]
-    pub raw_prompt: Option<String>,
-    /// Fill-in-the-middle: with `raw_prompt` as the code before the cursor, this is the code
-    /// after it; the model writes what goes between, in its own FIM format.
-    #[serde(default)]
-    pub suffix: Option<String>,
-    /// What to do when the conversation does not fit the context.
-    #[serde(default)]
-    pub overflow: OverflowPolicy,
-    /// The conversation this request continues: its cache can be saved under this key
-    /// ([`Engine::persist_state`]) and is read back when the conversation returns, even after
-    /// a restart, so a long chat resumes without reading its whole history again.
-    #[serde(default)]
-    pub cache_key: Option<String>,
-    /// Tools the model may call; its calls arrive as [`GenerationEvent::ToolCalls`].
-    #[serde(default)]
-    pub tools: Option<ToolSpec>,
-}
-
-impl GenerateRequest {
-    pub fn new(messages: Vec<ChatMessage>, sampling: SamplingParams) -> Self {
-        Self {
-            messages,
-            sampling,
-            reply_prefix: None,
-            raw_prompt: None,
-            suffix: None,
-            overflow: OverflowPolicy::Stop,
-            cache_key: None,
-            tools: None,
-        }
-    }
-
-    /// The code between `prefix` and `suffix` (fill-in-the-middle).
-    pub fn infill(prefix: impl Into<String>, suffix: impl Into<String>, sampling: SamplingParams) -> Self {
-        Self { suffix: Some(suffix.into()), ..Self::completion(prefix, sampling) }
-    }
-
-    /// A plain completion of `prompt`.
-    pub fn completion(prompt: impl Into<String>, sampling: SamplingParams) -> Self {
-        Self { raw_prompt: Some(prompt.into()), ..Self::new(Vec::new(), sampling) }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, PartialEq)]
-#[serde(rename_all = "snake_case")]
-pub enum FinishReason {
-    /// The model ended its turn.
-    Stop,
-    /// `max_tokens` was reached.
-    Length,
-    /// The context is full.
-    ContextFull,
-    Cancelled,
-    /// The reply is calls to tools.
-    ToolCalls,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct GenerationStats {
-    pub prompt_tokens: usize,
-    /// Prompt tokens whose KV cache was kept from the previous turn (not computed again).
-    pub cached_tokens: usize,
-    pub generated_tokens: usize,
-    pub time_to_first_token_ms: f64,
-    pub prefill_tokens_per_second: f64,
-    pub decode_tokens_per_second: f64,
-    pub context_used: usize,
-    pub context_length: usize,
-    pub finish_reason: FinishReason,
-    /// Messages the overflow policy left out so the conversation fits.
-    pub dropped_messages: usize,
-}
-
-/// Embedding vectors, one per input, and the tokens they took.
-#[derive(Debug, Clone, Serialize)]
-pub struct Embeddings {
-    pub vectors: Vec<Vec<f32>>,
-    pub prompt_tokens: usize,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum GenerationEvent {
-    /// A piece of text: always whole UTF-8 characters.
-    Text { text: String },
-    /// The reply calls these tools (sent once, just before `Done`).
-    ToolCalls { calls: Vec<ToolCall> },
-    Done { stats: GenerationStats },
-    Error {
-        message: String,
-        /// The engine's state, not the request, is at fault (no model, the context busy with
-        /// other requests): the same request may succeed later.
-        #[serde(default)]
-        busy: bool,
-    },
-}
-
-impl GenerationEvent {
-    pub fn error(e: &EngineError) -> Self {
-        let busy = matches!(
-            e,
-            EngineError::NoModelLoaded | EngineError::ModelUnloaded | EngineError::ContextBusy { .. } | EngineError::EngineGone
-        );
-        Self::Error { message: e.to_string(), busy }
-    }
-}
-
-/// A running generation: its events, and a flag that stops it within one token.
-pub struct Generation {
-    pub events: async_mpsc::UnboundedReceiver<GenerationEvent>,
-    cancel: Arc<AtomicBool>,
-}
-
-impl Generation {
-    pub fn cancel_handle(&self) -> Arc<AtomicBool> {
-        self.cancel.clone()
-    }
-}
 
 type Progress = Box<dyn FnMut(f32) + Send>;
 
@@ -303,20 +80,6 @@ enum Command {
 #[derive(Clone)]
 pub struct Engine {
     commands: mpsc::Sender<Command>,
-}
-
-/// llama.cpp's backend is process-wide and may be initialised once.
-fn backend() -> &'static LlamaBackend {
-    static BACKEND: OnceLock<LlamaBackend> = OnceLock::new();
-    BACKEND.get_or_init(|| {
-        llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
-        LlamaBackend::init().expect("llama.cpp backend is initialised once, here")
-    })
-}
-
-/// Initialises llama.cpp's backend if nothing has yet (device lists need it).
-pub(crate) fn ensure_backend() {
-    backend();
 }
 
 impl Default for Engine {
@@ -513,27 +276,13 @@ fn serve_model(
             return None;
         }
     };
-    let threads = params.threads.unwrap_or_else(default_threads).max(1);
+    let threads = params.threads.unwrap_or_else(hardware::default_threads).max(1);
     let trained = model.n_ctx_train().max(1);
     let context_length =
         params.context_length.unwrap_or(DEFAULT_CONTEXT).clamp(MIN_CONTEXT.min(trained), trained);
     let batch = params.batch_size.max(1).min(context_length);
     let slots = params.parallel.clamp(1, MAX_PARALLEL);
-    let ctx_params = LlamaContextParams::default()
-        .with_n_ctx(NonZeroU32::new(context_length))
-        .with_n_batch(batch)
-        .with_n_ubatch(batch)
-        .with_n_seq_max(slots)
-        .with_kv_unified(true)
-        .with_n_threads(threads as i32)
-        .with_n_threads_batch(threads as i32)
-        .with_flash_attention_policy(match params.flash_attention {
-            FlashAttention::Auto => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_AUTO,
-            FlashAttention::On => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED,
-            FlashAttention::Off => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED,
-        })
-        .with_type_k(params.kv_cache_type.into())
-        .with_type_v(params.kv_cache_type.into());
+    let ctx_params = backend::context_params(params, context_length, batch, slots, threads);
     let ctx = match model.new_context(backend(), ctx_params) {
         Ok(c) => c,
         Err(e) => {
@@ -542,7 +291,7 @@ fn serve_model(
         }
     };
     let prompt_format = PromptFormat::for_model(&model, &summary, params.chat_template_override.as_deref());
-    let states = params.state_dir.clone().map(|dir| StateFiles { dir, fingerprint: fingerprint(&summary, params, context_length) });
+    let states = params.state_dir.clone().map(|dir| StateFiles::new(dir, &summary, params, context_length));
     let mut scheduler = Scheduler::new(&model, ctx, slots as usize, batch as usize, states);
     // Made on the first embeddings request.
     let mut embedder: Option<Embedder<'_>> = None;
@@ -636,82 +385,6 @@ fn serve_model(
     }
 }
 
-/// Names a load's saved states: the model file (path and size) and what shapes its cache
-/// (context length, cache type, flash attention). FNV-1a, stable across builds.
-fn fingerprint(summary: &GgufSummary, params: &LoadParams, context_length: u32) -> String {
-    let text = format!(
-        "{}|{}|{}|{:?}|{:?}",
-        summary.path.display(),
-        summary.file_size,
-        context_length,
-        params.kv_cache_type,
-        params.flash_attention
-    );
-    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
-    format!("{hash:016x}")
-}
-
-/// A second context on the same weights, for embeddings: pooled output, one input at a time.
-struct Embedder<'m> {
-    ctx: llama_cpp_2::context::LlamaContext<'m>,
-    n_ctx: usize,
-}
-
-/// Longest input an embedding takes (one batch: pooling sees the whole input at once).
-const EMBED_CONTEXT: u32 = 2048;
-
-impl<'m> Embedder<'m> {
-    fn new(model: &'m LlamaModel, threads: u32) -> Result<Self> {
-        use llama_cpp_2::context::params::LlamaPoolingType;
-        let n = EMBED_CONTEXT.min(model.n_ctx_train().max(1));
-        // Embedding models say how they pool; a chat model's states are averaged.
-        let arch = model.meta_val_str("general.architecture").unwrap_or_default();
-        let pooling = if model.meta_val_str(&format!("{arch}.pooling_type")).is_ok() {
-            LlamaPoolingType::Unspecified
-        } else {
-            LlamaPoolingType::Mean
-        };
-        let params = LlamaContextParams::default()
-            .with_n_ctx(NonZeroU32::new(n))
-            .with_n_batch(n)
-            .with_n_ubatch(n)
-            .with_n_seq_max(1)
-            .with_n_threads(threads as i32)
-            .with_n_threads_batch(threads as i32)
-            .with_embeddings(true)
-            .with_pooling_type(pooling);
-        let ctx = model.new_context(backend(), params).map_err(|e| EngineError::ContextFailed(e.to_string()))?;
-        Ok(Self { ctx, n_ctx: n as usize })
-    }
-
-    fn embed(&mut self, model: &LlamaModel, inputs: &[String]) -> Result<Embeddings> {
-        let mut vectors = Vec::with_capacity(inputs.len());
-        let mut prompt_tokens = 0;
-        for (i, input) in inputs.iter().enumerate() {
-            let tokens = model.vocab().tokenize(input.as_bytes(), true, false);
-            if tokens.is_empty() || tokens.len() > self.n_ctx {
-                return Err(EngineError::InvalidRequest(format!(
-                    "input {i} is {} tokens long; an embedding takes 1 to {} tokens",
-                    tokens.len(),
-                    self.n_ctx
-                )));
-            }
-            prompt_tokens += tokens.len();
-            self.ctx.clear_kv_cache();
-            let mut batch = LlamaBatch::new(tokens.len(), 1);
-            for (pos, token) in tokens.iter().enumerate() {
-                batch.add(*token, pos as i32, &[0], true).map_err(|e| EngineError::Decode(e.to_string()))?;
-            }
-            let decoded = crate::compute::run(|| self.ctx.decode(&mut batch));
-            decoded.map_err(|e| EngineError::Decode(e.to_string()))?;
-            let pooled = self.ctx.embeddings_seq_ith(0).map_err(|e| EngineError::Decode(e.to_string()))?;
-            let norm = pooled.iter().map(|x| x * x).sum::<f32>().sqrt();
-            vectors.push(pooled.iter().map(|x| if norm > 0.0 { x / norm } else { *x }).collect());
-        }
-        Ok(Embeddings { vectors, prompt_tokens })
-    }
-}
-
 fn detokenize(model: &LlamaModel, tokens: Vec<i32>, special: bool) -> Result<String> {
     let vocab = model.vocab();
     let n = vocab.n_tokens();
@@ -728,18 +401,3 @@ fn detokenize(model: &LlamaModel, tokens: Vec<i32>, special: bool) -> Result<Str
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
-impl From<KvCacheType> for llama_cpp_2::context::params::KvCacheType {
-    fn from(t: KvCacheType) -> Self {
-        match t {
-            KvCacheType::F16 => Self::F16,
-            KvCacheType::Q8_0 => Self::Q8_0,
-            KvCacheType::Q4_0 => Self::Q4_0,
-        }
-    }
-}
-
-/// Physical cores: hyper-threads only add contention to llama.cpp's matrix kernels.
-fn default_threads() -> u32 {
-    static CORES: OnceLock<u32> = OnceLock::new();
-    *CORES.get_or_init(|| crate::hardware::Hardware::detect().physical_cores)
-}

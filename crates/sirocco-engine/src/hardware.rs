@@ -27,7 +27,7 @@ pub struct Hardware {
 
 impl Hardware {
     pub fn detect() -> Self {
-        crate::engine::ensure_backend();
+        crate::backend::ensure_backend();
         let gpus: Vec<Gpu> = llama_cpp_2::list_llama_ggml_backend_devices()
             .into_iter()
             .filter(|d| !d.backend.eq_ignore_ascii_case("CPU") && d.memory_total > 0)
@@ -103,6 +103,12 @@ fn parse_cpuinfo(cpuinfo: &str) -> (String, u32, Vec<String>) {
         .collect();
     let physical = if cores.is_empty() { 0 } else { cores.len() as u32 };
     (name, physical.max(1), features)
+}
+
+/// Physical cores: hyper-threads only add contention to llama.cpp's matrix kernels.
+pub(crate) fn default_threads() -> u32 {
+    static CORES: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| Hardware::detect().physical_cores)
 }
 
 #[cfg(test)]

@@ -11,31 +11,36 @@
 //!
 //! Nothing here knows about Tauri or any UI.
 
+mod backend;
 pub mod chat_template;
 mod compute;
-pub mod engine;
+mod embedder;
+mod engine;
 mod error;
-mod outbox;
 pub mod gguf_file;
 pub mod hardware;
+mod load;
+mod message;
 pub mod mistral_format;
+mod outbox;
 pub mod overflow;
 pub mod planner;
 pub mod prompt;
+mod request;
 mod sampling;
 mod scheduler;
+mod state_files;
 mod stop_strings;
 pub mod tools;
 mod utf8_stream;
 
-pub use chat_template::{ChatMessage, Role};
-pub use engine::{
-    Embeddings, Engine, FlashAttention, GenerateRequest, Generation, GenerationEvent, GenerationStats, KvCacheType, LoadParams,
-    LoadedModel,
-};
+pub use engine::Engine;
+pub use load::{FlashAttention, KvCacheType, LoadParams, LoadedModel, DEFAULT_CONTEXT, DEFAULT_PARALLEL, MAX_PARALLEL};
+pub use message::{ChatMessage, Role, ToolCall};
+pub use request::{Embeddings, FinishReason, GenerateRequest, Generation, GenerationEvent, GenerationStats};
 pub use error::{EngineError, Result};
 pub use gguf_file::GgufSummary;
 pub use overflow::OverflowPolicy;
 pub use prompt::PromptFormatKind;
 pub use sampling::{SamplingParams, RANDOM_SEED};
-pub use tools::{Tool, ToolCall, ToolChoice, ToolSpec};
+pub use tools::{Tool, ToolChoice, ToolSpec};

@@ -19,8 +19,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::chat_template::{ChatMessage, Role};
-use crate::tools::{self, ToolCall, ToolSpec};
+use crate::message::{ChatMessage, Role};
+use crate::message::ToolCall;
+use crate::tools::{self, ToolSpec};
 
 /// The Mistral instruct format versions Sirocco builds natively.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

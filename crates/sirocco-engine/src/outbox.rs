@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::engine::GenerationEvent;
+use crate::request::GenerationEvent;
 
 /// How often a reply's text is sent at most: one frame at 60 Hz. Waking the receiving task
 /// for every token is not free when the model is fast and the cores are few (on 2 cores it

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::chat_template::{ChatMessage, Role};
+use crate::message::{ChatMessage, Role};
 use crate::{EngineError, Result};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

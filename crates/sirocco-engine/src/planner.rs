@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::{FlashAttention, KvCacheType};
+use crate::load::{FlashAttention, KvCacheType, DEFAULT_CONTEXT, DEFAULT_PARALLEL};
 use crate::hardware::Hardware;
 use crate::GgufSummary;
 
@@ -48,7 +48,7 @@ impl PlanRequest {
             kv_cache_type: KvCacheType::F16,
             flash_attention: FlashAttention::Auto,
             batch_size: 512,
-            sequences: crate::engine::DEFAULT_PARALLEL as u64,
+            sequences: DEFAULT_PARALLEL as u64,
             experts_on_cpu: false,
         }
     }
@@ -285,8 +285,8 @@ pub fn fit(summary: &GgufSummary, hardware: &Hardware, max_context: Option<u64>)
 /// Predicted memory of loading `summary` with `params`, the context chosen as the engine
 /// chooses it (the default when unset, within the trained length).
 pub fn estimate_load(summary: &GgufSummary, params: &crate::LoadParams) -> MemoryEstimate {
-    let trained = summary.context_length.unwrap_or(u64::from(crate::engine::DEFAULT_CONTEXT)).max(1);
-    let context = u64::from(params.context_length.unwrap_or(crate::engine::DEFAULT_CONTEXT)).min(trained);
+    let trained = summary.context_length.unwrap_or(u64::from(DEFAULT_CONTEXT)).max(1);
+    let context = u64::from(params.context_length.unwrap_or(DEFAULT_CONTEXT)).min(trained);
     estimate(
         summary,
         &PlanRequest {

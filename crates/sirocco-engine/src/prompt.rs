@@ -7,7 +7,8 @@ use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
 use serde::Serialize;
 
-use crate::chat_template::{self, ChatMessage, SpecialTokens};
+use crate::chat_template::{self, SpecialTokens};
+use crate::message::ChatMessage;
 use crate::gguf_file::GgufSummary;
 use crate::mistral_format::{self, MistralVersion, Segment, VocabFacts};
 use crate::tools::{self, ToolSpec};

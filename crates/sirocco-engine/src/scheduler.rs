@@ -18,7 +18,8 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::engine::{FinishReason, GenerateRequest, GenerationEvent, GenerationStats};
+use crate::request::{FinishReason, GenerateRequest, GenerationEvent, GenerationStats};
+use crate::state_files::StateFiles;
 use crate::outbox::Outbox;
 use crate::overflow;
 use crate::prompt::{PromptFormat, ToolStyle};
@@ -41,19 +42,6 @@ pub(crate) struct Scheduler<'m> {
     /// Where conversations' KV state is saved (persisted state), and the fingerprint of this
     /// load that names the files (another model or other cache settings never read them).
     states: Option<StateFiles>,
-}
-
-/// Saved sequence states: `<dir>/<key>.<fingerprint>.kv`, written through a temporary file.
-pub(crate) struct StateFiles {
-    pub dir: std::path::PathBuf,
-    pub fingerprint: String,
-}
-
-impl StateFiles {
-    fn path(&self, key: &str) -> std::path::PathBuf {
-        let safe: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).take(80).collect();
-        self.dir.join(format!("{safe}.{}.kv", self.fingerprint))
-    }
 }
 
 /// A sequence of the context and the tokens its KV cache holds.
@@ -477,8 +465,8 @@ impl<'m> Scheduler<'m> {
     /// that is missing, unreadable or does not fit leaves the slot empty: the prompt is then
     /// simply computed.
     fn restore(&mut self, i: usize, key: &str) {
-        let Some(path) = self.states.as_ref().map(|s| s.path(key)) else { return };
-        let Some(count) = saved_token_count(&path) else { return };
+        let Some(states) = &self.states else { return };
+        let Some((path, count)) = states.readable(key) else { return };
         let seq = self.slots[i].seq;
         self.evict(i);
         if count == 0 || count >= self.n_ctx || !self.make_room(count, i) {
@@ -492,8 +480,9 @@ impl<'m> Scheduler<'m> {
             _ => {
                 tracing::warn!(path = %path.display(), "a saved state could not be read; computing the prompt instead");
                 let _ = self.ctx.clear_kv_cache_seq(Some(seq as u32), None, None);
-                let _ = std::fs::remove_file(&path);
-                let _ = std::fs::remove_file(length_record(&path));
+                if let Some(states) = &self.states {
+                    states.discard(key);
+                }
             }
         }
     }
@@ -512,21 +501,12 @@ impl<'m> Scheduler<'m> {
         if slot.kv_tokens.is_empty() || slot.active.is_some() {
             return Ok(false);
         }
-        std::fs::create_dir_all(&states.dir).map_err(|source| EngineError::Io { path: states.dir.clone(), source })?;
-        let path = states.path(key);
-        let partial = path.with_extension("kv.partial");
-        // The old record goes first: a crash from here on leaves no record, so no read.
-        let _ = std::fs::remove_file(length_record(&path));
-        self.ctx
-            .state_seq_save_file(&partial, slot.seq, &slot.kv_tokens)
-            .map_err(|e| EngineError::Decode(format!("saving the conversation's state: {e}")))?;
-        std::fs::rename(&partial, &path).map_err(|source| EngineError::Io { path: path.clone(), source })?;
-        // The length and content hash it must have: llama.cpp aborts (GGML_ASSERT) on a
-        // truncated state and reads damaged bytes as they are, so a file is read back only when
-        // this record, its length and its hash agree.
-        let record = length_record(&path);
-        let (len, hash) = content_hash(&path).map_err(|source| EngineError::Io { path: path.clone(), source })?;
-        std::fs::write(&record, format!("{len} {hash:032x}")).map_err(|source| EngineError::Io { path: record, source })?;
+        states.save(key, |partial| {
+            self.ctx
+                .state_seq_save_file(partial, slot.seq, &slot.kv_tokens)
+                .map(|_| ())
+                .map_err(|e| EngineError::Decode(format!("saving the conversation's state: {e}")))
+        })?;
         Ok(true)
     }
 
@@ -615,48 +595,4 @@ impl<'m> Scheduler<'m> {
 
 fn shared_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {
     a.iter().zip(b).take_while(|(x, y)| x == y).count()
-}
-
-/// Beside each saved state: its length and content hash (XXH3-128) when it was written whole.
-fn length_record(path: &std::path::Path) -> std::path::PathBuf {
-    path.with_extension("kv.len")
-}
-
-/// A file's length and XXH3-128 hash (tens of MB in a few milliseconds).
-fn content_hash(path: &std::path::Path) -> std::io::Result<(usize, u128)> {
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut len = 0;
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            return Ok((len, hasher.digest128()));
-        }
-        hasher.update(&buf[..n]);
-        len += n;
-    }
-}
-
-/// The token count in a llama.cpp sequence-state file's header (magic, version, count), or
-/// `None` when there is no such file or it is not one.
-fn saved_token_count(path: &std::path::Path) -> Option<usize> {
-    use std::io::Read;
-    let mut header = [0u8; 12];
-    std::fs::File::open(path).ok()?.read_exact(&mut header).ok()?;
-    let word = |i: usize| u32::from_le_bytes(header[i..i + 4].try_into().expect("4 bytes"));
-    let count = word(8) as usize;
-    let record = std::fs::read_to_string(length_record(path)).ok()?;
-    let (recorded_len, recorded_hash) = record.trim().split_once(' ')?;
-    let (recorded_len, recorded_hash): (usize, u128) =
-        (recorded_len.parse().ok()?, u128::from_str_radix(recorded_hash, 16).ok()?);
-    let (size, hash) = content_hash(path).ok()?;
-    if (size, hash) != (recorded_len, recorded_hash) {
-        tracing::warn!(path = %path.display(), size, recorded_len, "a saved state is not whole or was changed; ignoring it");
-        return None;
-    }
-    // llama.cpp's LLAMA_STATE_SEQ_MAGIC ('ggsq') and LLAMA_STATE_SEQ_VERSION (4); the tokens
-    // must be in the file.
-    (word(0) == 0x6767_7371 && word(4) == 4 && size >= 12 + 4 * count).then_some(count)
 }

@@ -21,7 +21,7 @@ use std::hash::{BuildHasher, Hasher};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::chat_template::{ChatMessage, Role};
+use crate::message::{ChatMessage, Role, ToolCall};
 
 /// A function the model may call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,15 +36,6 @@ pub struct Tool {
 
 fn empty_object() -> Value {
     json!({})
-}
-
-/// A call the model made (or, in a conversation's history, made earlier).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ToolCall {
-    pub id: String,
-    pub name: String,
-    /// The arguments as JSON text.
-    pub arguments: String,
 }
 
 /// Whether the reply may, must, or must call one named tool.

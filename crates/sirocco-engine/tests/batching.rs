@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use common::{fixture, SMOLLM2};
-use sirocco_engine::engine::FinishReason;
+use sirocco_engine::FinishReason;
 use sirocco_engine::{ChatMessage, Engine, GenerateRequest, GenerationEvent, GenerationStats, LoadParams, Role, SamplingParams};
 use tokio::sync::mpsc;
 

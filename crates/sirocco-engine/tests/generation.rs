@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use common::{fixture, SMOLLM2, TINY_MISTRAL, TINY_MIXTRAL};
-use sirocco_engine::engine::FinishReason;
+use sirocco_engine::FinishReason;
 use sirocco_engine::{
     ChatMessage, Engine, EngineError, GenerateRequest, GenerationEvent, GenerationStats,
     LoadParams, Role, SamplingParams,

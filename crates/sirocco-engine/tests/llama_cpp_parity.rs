@@ -9,7 +9,7 @@ use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use sirocco_engine::engine::FlashAttention;
+use sirocco_engine::FlashAttention;
 use sirocco_engine::{Engine, GenerateRequest, GenerationEvent, LoadParams, SamplingParams};
 
 const TOKENS: u32 = 48;

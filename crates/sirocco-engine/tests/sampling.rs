@@ -6,7 +6,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use common::{fixture, SMOLLM2};
-use sirocco_engine::engine::{FinishReason, FlashAttention, KvCacheType};
+use sirocco_engine::{FinishReason, FlashAttention, KvCacheType};
 use sirocco_engine::{
     ChatMessage, Engine, EngineError, GenerateRequest, GenerationEvent, GenerationStats,
     LoadParams, Role, SamplingParams,

@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use serde_json::json;
-use sirocco_engine::engine::FinishReason;
+use sirocco_engine::FinishReason;
 use sirocco_engine::{
     ChatMessage, Engine, GenerateRequest, GenerationEvent, GenerationStats, LoadParams, Role, SamplingParams, Tool,
     ToolCall, ToolChoice, ToolSpec,

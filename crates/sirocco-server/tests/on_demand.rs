@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use sirocco_engine::engine::FinishReason;
+use sirocco_engine::FinishReason;
 use sirocco_engine::{ChatMessage, GenerateRequest, GenerationEvent, LoadParams, Role, SamplingParams};
 use sirocco_host::{HostConfig, HostEvent, LoadedBy, ModelHost, ModelSpec, UnloadReason};
 use sirocco_server::{CatalogModel, OnDemand, RunningServer, ServerConfig};

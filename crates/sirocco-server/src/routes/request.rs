@@ -244,8 +244,8 @@ pub fn messages(input: Vec<RequestMessage>) -> Result<Vec<ChatMessage>, ApiError
         .collect()
 }
 
-pub fn finish_reason(reason: &sirocco_engine::engine::FinishReason) -> &'static str {
-    use sirocco_engine::engine::FinishReason;
+pub fn finish_reason(reason: &sirocco_engine::FinishReason) -> &'static str {
+    use sirocco_engine::FinishReason;
     match reason {
         FinishReason::Stop | FinishReason::Cancelled => "stop",
         FinishReason::Length | FinishReason::ContextFull => "length",

@@ -1,0 +1,99 @@
+//! What a load asks for ([`LoadParams`]) and what it gives back ([`LoadedModel`]).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::gguf_file::GgufSummary;
+use crate::prompt::PromptFormatKind;
+
+/// Default context when the user has not chosen one: never the trained maximum
+/// (some models claim a million positions).
+pub const DEFAULT_CONTEXT: u32 = 4096;
+/// llama.cpp rounds contexts up to a multiple of 256; smaller requests gain nothing.
+pub(crate) const MIN_CONTEXT: u32 = 256;
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum FlashAttention {
+    /// llama.cpp decides per device.
+    #[default]
+    Auto,
+    On,
+    Off,
+}
+
+/// Element type of the KV cache (keys and values alike).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum KvCacheType {
+    #[default]
+    F16,
+    Q8_0,
+    Q4_0,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct LoadParams {
+    /// Context length in tokens; `None` picks a safe default capped by the trained maximum.
+    pub context_length: Option<u32>,
+    pub gpu_layers: u32,
+    /// Threads for decoding and prefill; `None` uses the machine's cores.
+    pub threads: Option<u32>,
+    pub batch_size: u32,
+    pub flash_attention: FlashAttention,
+    pub kv_cache_type: KvCacheType,
+    /// Map the file instead of reading it (shares pages with the OS cache).
+    pub use_mmap: bool,
+    /// Pin the weights in RAM so the OS never swaps them out.
+    pub use_mlock: bool,
+    /// A Jinja chat template to use instead of the file's (the user's override per model).
+    pub chat_template_override: Option<String>,
+    /// Mixture-of-experts models: keep the expert tensors (most of the weights, each used by
+    /// a few tokens) in RAM while attention and the rest go to the GPU.
+    pub moe_experts_on_cpu: bool,
+    /// Requests decoded together (continuous batching); the context's cells are shared by
+    /// them, so one conversation alone can still use the whole context.
+    pub parallel: u32,
+    /// Where conversations' KV state is saved (see [`GenerateRequest::cache_key`]); `None`
+    /// keeps nothing on disk.
+    pub state_dir: Option<PathBuf>,
+}
+
+/// Sequence slots a context gets unless the user chooses.
+pub const DEFAULT_PARALLEL: u32 = 4;
+/// Most sequence slots a context gets.
+pub const MAX_PARALLEL: u32 = 16;
+
+impl Default for LoadParams {
+    fn default() -> Self {
+        Self {
+            context_length: None,
+            gpu_layers: 0,
+            threads: None,
+            batch_size: 512,
+            flash_attention: FlashAttention::Auto,
+            kv_cache_type: KvCacheType::F16,
+            use_mmap: true,
+            use_mlock: false,
+            chat_template_override: None,
+            moe_experts_on_cpu: false,
+            parallel: DEFAULT_PARALLEL,
+            state_dir: None,
+        }
+    }
+}
+
+/// A model the engine has loaded, as the UI describes it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadedModel {
+    pub summary: GgufSummary,
+    pub context_length: u32,
+    pub threads: u32,
+    /// Requests that decode at once; more wait in a queue.
+    pub parallel: u32,
+    pub load_ms: u64,
+    /// How prompts are built for this model.
+    pub prompt_format: PromptFormatKind,
+}

@@ -1,0 +1,145 @@
+//! What a caller asks the engine to generate ([`GenerateRequest`]) and what comes back: a
+//! stream of [`GenerationEvent`]s ending in [`GenerationStats`], or [`Embeddings`].
+
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc as async_mpsc;
+
+use crate::message::{ChatMessage, ToolCall};
+use crate::overflow::OverflowPolicy;
+use crate::sampling::SamplingParams;
+use crate::tools::ToolSpec;
+use crate::EngineError;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GenerateRequest {
+    pub messages: Vec<ChatMessage>,
+    #[serde(default)]
+    pub sampling: SamplingParams,
+    /// "Start reply with": the assistant's reply begins with this text and generation
+    /// continues it (the text itself is not streamed back).
+    #[serde(default)]
+    pub reply_prefix: Option<String>,
+    /// Plain completion: this text is the whole prompt (no chat template; the model's BOS is
+    /// added and special-token text is parsed, as llama.cpp's tools do). `messages` is ignored.
+    #[serde(default)]
+    pub raw_prompt: Option<String>,
+    /// Fill-in-the-middle: with `raw_prompt` as the code before the cursor, this is the code
+    /// after it; the model writes what goes between, in its own FIM format.
+    #[serde(default)]
+    pub suffix: Option<String>,
+    /// What to do when the conversation does not fit the context.
+    #[serde(default)]
+    pub overflow: OverflowPolicy,
+    /// The conversation this request continues: its cache can be saved under this key
+    /// ([`Engine::persist_state`]) and is read back when the conversation returns, even after
+    /// a restart, so a long chat resumes without reading its whole history again.
+    #[serde(default)]
+    pub cache_key: Option<String>,
+    /// Tools the model may call; its calls arrive as [`GenerationEvent::ToolCalls`].
+    #[serde(default)]
+    pub tools: Option<ToolSpec>,
+}
+
+impl GenerateRequest {
+    pub fn new(messages: Vec<ChatMessage>, sampling: SamplingParams) -> Self {
+        Self {
+            messages,
+            sampling,
+            reply_prefix: None,
+            raw_prompt: None,
+            suffix: None,
+            overflow: OverflowPolicy::Stop,
+            cache_key: None,
+            tools: None,
+        }
+    }
+
+    /// The code between `prefix` and `suffix` (fill-in-the-middle).
+    pub fn infill(prefix: impl Into<String>, suffix: impl Into<String>, sampling: SamplingParams) -> Self {
+        Self { suffix: Some(suffix.into()), ..Self::completion(prefix, sampling) }
+    }
+
+    /// A plain completion of `prompt`.
+    pub fn completion(prompt: impl Into<String>, sampling: SamplingParams) -> Self {
+        Self { raw_prompt: Some(prompt.into()), ..Self::new(Vec::new(), sampling) }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// The model ended its turn.
+    Stop,
+    /// `max_tokens` was reached.
+    Length,
+    /// The context is full.
+    ContextFull,
+    Cancelled,
+    /// The reply is calls to tools.
+    ToolCalls,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GenerationStats {
+    pub prompt_tokens: usize,
+    /// Prompt tokens whose KV cache was kept from the previous turn (not computed again).
+    pub cached_tokens: usize,
+    pub generated_tokens: usize,
+    pub time_to_first_token_ms: f64,
+    pub prefill_tokens_per_second: f64,
+    pub decode_tokens_per_second: f64,
+    pub context_used: usize,
+    pub context_length: usize,
+    pub finish_reason: FinishReason,
+    /// Messages the overflow policy left out so the conversation fits.
+    pub dropped_messages: usize,
+}
+
+/// Embedding vectors, one per input, and the tokens they took.
+#[derive(Debug, Clone, Serialize)]
+pub struct Embeddings {
+    pub vectors: Vec<Vec<f32>>,
+    pub prompt_tokens: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum GenerationEvent {
+    /// A piece of text: always whole UTF-8 characters.
+    Text { text: String },
+    /// The reply calls these tools (sent once, just before `Done`).
+    ToolCalls { calls: Vec<ToolCall> },
+    Done { stats: GenerationStats },
+    Error {
+        message: String,
+        /// The engine's state, not the request, is at fault (no model, the context busy with
+        /// other requests): the same request may succeed later.
+        #[serde(default)]
+        busy: bool,
+    },
+}
+
+impl GenerationEvent {
+    pub fn error(e: &EngineError) -> Self {
+        let busy = matches!(
+            e,
+            EngineError::NoModelLoaded | EngineError::ModelUnloaded | EngineError::ContextBusy { .. } | EngineError::EngineGone
+        );
+        Self::Error { message: e.to_string(), busy }
+    }
+}
+
+/// A running generation: its events, and a flag that stops it within one token.
+pub struct Generation {
+    pub events: async_mpsc::UnboundedReceiver<GenerationEvent>,
+    pub(crate) cancel: Arc<AtomicBool>,
+}
+
+impl Generation {
+    pub fn cancel_handle(&self) -> Arc<AtomicBool> {
+        self.cancel.clone()
+    }
+}
