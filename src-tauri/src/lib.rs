@@ -43,6 +43,8 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::models::cancel_load,
             commands::models::unload_model,
             commands::models::loaded_models,
+            commands::models::model_memory,
+            commands::models::set_model_memory,
             commands::models::plan_model,
             commands::models::estimate_memory,
             commands::models::hardware,

@@ -12,18 +12,46 @@ use crate::state::Settings;
 pub const FILE: &str = "settings.json";
 const HUB_ENDPOINT: &str = "hubEndpoint";
 const LIBRARY_LOCATIONS: &str = "libraryLocations";
+const MODEL_MEMORY: &str = "modelMemory";
+
+/// How many models stay loaded and how much RAM they leave free (the host's limits).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModelMemory {
+    /// `None`: as many as fit, at most `sirocco_host::DEFAULT_MAX_MODELS`.
+    pub max_models: Option<usize>,
+    /// RAM left free for everything else, in bytes.
+    pub reserve_ram: u64,
+}
+
+impl Default for ModelMemory {
+    fn default() -> Self {
+        let defaults = sirocco_host::HostConfig::default();
+        Self { max_models: defaults.max_models, reserve_ram: defaults.reserve_ram }
+    }
+}
+
+impl ModelMemory {
+    pub fn host_config(&self) -> sirocco_host::HostConfig {
+        sirocco_host::HostConfig { max_models: self.max_models, reserve_ram: self.reserve_ram, ..sirocco_host::HostConfig::default() }
+    }
+}
 
 /// What is saved (a missing or unreadable file gives the defaults).
 pub fn read(app: &AppHandle) -> Settings {
     let Ok(store) = app.store(FILE) else {
-        return Settings { hub_endpoint: None, library_locations: Vec::new() };
+        return Settings { hub_endpoint: None, library_locations: Vec::new(), model_memory: ModelMemory::default() };
     };
     let hub_endpoint = store.get(HUB_ENDPOINT).and_then(|v| v.as_str().map(str::to_owned)).filter(|s| !s.is_empty());
     let library_locations = store
         .get(LIBRARY_LOCATIONS)
         .and_then(|v| serde_json::from_value::<Vec<PathBuf>>(v).ok())
         .unwrap_or_default();
-    Settings { hub_endpoint, library_locations }
+    let model_memory = store.get(MODEL_MEMORY).and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+    Settings { hub_endpoint, library_locations, model_memory }
+}
+
+pub fn save_model_memory(app: &AppHandle, memory: &ModelMemory) -> Result<(), String> {
+    save(app, MODEL_MEMORY, serde_json::json!(memory))
 }
 
 pub fn save_hub_endpoint(app: &AppHandle, endpoint: Option<&str>) -> Result<(), String> {

@@ -41,7 +41,7 @@ impl AppState {
     /// has read the keyring.
     pub fn new(models_dir: PathBuf, data_dir: &std::path::Path, store: Store, settings: &Settings) -> Result<Self, sirocco_hub::HubError> {
         Ok(Self {
-            host: ModelHost::default(),
+            host: ModelHost::new(settings.model_memory.host_config()),
             hub: RwLock::new(Hub::new(HubConfig { endpoint: settings.hub_endpoint.clone(), ..HubConfig::default() })?),
             library_locations: RwLock::new(settings.library_locations.clone()),
             store,
@@ -115,6 +115,7 @@ pub const KEYRING_SERVICE: &str = "dev.sirocco.app";
 pub struct Settings {
     pub hub_endpoint: Option<String>,
     pub library_locations: Vec<PathBuf>,
+    pub model_memory: crate::settings::ModelMemory,
 }
 
 /// `SIROCCO_DATA_DIR`, else the app's data folder: where the database lives.

@@ -154,3 +154,117 @@ test('two models in memory are both listed with their memory, and one is ejected
   await (await $('[data-testid="server-toggle"]')).click();
   await browser.waitUntil(async () => /Off/.test(await text(await $('[data-testid="server-state"]'))), { timeout: 10_000 });
 });
+
+async function pick(namePart) {
+  await (await $('[data-testid="model-picker"]')).waitForClickable({ timeout: 20_000 });
+  await (await $('[data-testid="model-picker"]')).click();
+  for (const option of await $$('[data-testid="model-option"]')) {
+    if ((await option.getText()).includes(namePart)) {
+      await option.click();
+      await browser.waitUntil(async () => (await $('[data-testid="loaded-model"]').isExisting()) && (await text(await $('[data-testid="loaded-model"]'))).includes(namePart), {
+        timeout: 60_000, timeoutMsg: `${namePart} did not load`,
+      });
+      return;
+    }
+  }
+  assert.fail(`no model option contains ${namePart}`);
+}
+
+async function send(message) {
+  const input = await $('[data-testid="composer-input"]');
+  await input.waitForEnabled({ timeout: 10_000 });
+  await input.setValue(message);
+  const answered = (await $$('[data-testid="message-stats"]')).length;
+  await (await $('[data-testid="send-button"]')).click();
+  await browser.waitUntil(async () => (await $$('[data-testid="message-stats"]')).length > answered, { timeout: 60_000, timeoutMsg: 'no answer' });
+}
+
+async function setSelect(testid, value) {
+  await browser.execute((testid, value) => {
+    const select = document.querySelector(`[data-testid="${testid}"]`);
+    select.value = value;
+    select.dispatchEvent(new Event('change', { bubbles: true }));
+  }, testid, value);
+}
+
+const residentIds = async () => {
+  const ids = [];
+  for (const row of await $$('[data-testid="loaded-model-row"]')) ids.push(await row.getAttribute('data-model'));
+  return ids.sort();
+};
+
+test('opening a conversation brings its model back; the models kept loaded are a setting the host obeys', async () => {
+  // A conversation with the coder, then one with SmolLM2.
+  await (await $('[data-testid="nav-chat"]')).click();
+  await (await $('[data-testid="new-chat"]')).click();
+  await pick('tiny-coder-fim');
+  await send('Write a function');
+  await (await $('[data-testid="new-chat"]')).click();
+  await pick('SmolLM2');
+  await send('Say hello');
+
+  // Eject the coder; opening its conversation loads it again and the chat uses it.
+  await (await $('[data-testid="model-picker"]')).click();
+  await browser.waitUntil(async () => (await residentIds()).includes('tiny-coder-fim'), { timeout: 5_000, timeoutMsg: 'the coder is not listed' });
+  for (const row of await $$('[data-testid="loaded-model-row"]')) {
+    if ((await row.getAttribute('data-model')) === 'tiny-coder-fim') await (await row.$('[data-testid="eject-model"]')).click();
+  }
+  await browser.waitUntil(async () => !(await residentIds()).includes('tiny-coder-fim'), { timeout: 10_000, timeoutMsg: 'the coder was not ejected' });
+  await browser.keys('Escape');
+  let opened = false;
+  for (const item of await $$('[data-testid="conversation-open"]')) {
+    if (/Write a function/.test(await text(item))) {
+      await item.click();
+      opened = true;
+      break;
+    }
+  }
+  assert.ok(opened, 'the coder conversation is in the sidebar');
+  await browser.waitUntil(async () => /tiny-coder-fim/.test(await text(await $('[data-testid="model-picker"]'))) && (await $('[data-testid="loaded-model"]').isExisting()), {
+    timeout: 60_000, timeoutMsg: 'opening the conversation did not bring its model back',
+  });
+
+  // At most one model: a request for another one that the server would load finds the user's
+  // model in the way (never evicted for a request) and gets a 503 naming it.
+  await (await $('[data-testid="nav-server"]')).click();
+  await (await $('[data-testid="model-memory"]')).waitForExist({ timeout: 5_000 });
+  assert.match(await text(await $('[data-testid="model-memory-budget"]')), /Models may use \d+(\.\d)? GB of this computer's \d+(\.\d)? GB/);
+  for (const row of await $$('[data-testid="loaded-model-row"]')) {
+    if ((await row.getAttribute('data-model')) === 'SmolLM2-135M-Instruct.Q4_1') await (await row.$('[data-testid="eject-model"]')).click();
+  }
+  await browser.waitUntil(async () => (await residentIds()).join() === 'tiny-coder-fim', { timeout: 10_000, timeoutMsg: 'SmolLM2 was not ejected' });
+  await setSelect('model-memory-count', '1');
+  const port = await freePort();
+  await (await $('[data-testid="server-port"]')).setValue(String(port));
+  await (await $('[data-testid="server-toggle"]')).click();
+  await (await $('[data-testid="server-url"]')).waitForExist({ timeout: 10_000 });
+  const ask = () =>
+    fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'SmolLM2-135M-Instruct.Q4_1', messages: [{ role: 'user', content: 'Hi' }], max_tokens: 4 }),
+    });
+  const refused = await ask();
+  const body = await refused.text();
+  assert.equal(refused.status, 503, body);
+  assert.match(body, /tiny-coder-fim/, 'the error names the model in the way');
+
+  // As many as fit again: the same request loads SmolLM2 beside the coder.
+  await setSelect('model-memory-count', 'auto');
+  const served = await ask();
+  assert.equal(served.status, 200, await served.text());
+  await browser.waitUntil(async () => (await residentIds()).length === 2, { timeout: 10_000, timeoutMsg: 'both models are not listed' });
+
+  // RAM to leave free beyond what the machine has is refused, clearly.
+  const reserve = await $('[data-testid="model-memory-reserve"]');
+  await reserve.setValue('100000');
+  await browser.keys('Tab');
+  await browser.waitUntil(async () => /more than this computer has/.test(await text(await $('[data-testid="model-memory"]'))), { timeout: 5_000, timeoutMsg: 'no error for an impossible reserve' });
+  await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  await browser.saveScreenshot(join(artifacts, 'model-memory.png'));
+  await reserve.setValue('2');
+  await browser.keys('Tab');
+  await browser.waitUntil(async () => !/more than this computer has/.test(await text(await $('[data-testid="model-memory"]'))), { timeout: 5_000 });
+  await (await $('[data-testid="server-toggle"]')).click();
+  await browser.waitUntil(async () => /Off/.test(await text(await $('[data-testid="server-state"]'))), { timeout: 10_000 });
+});

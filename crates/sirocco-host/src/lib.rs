@@ -65,11 +65,14 @@ impl Default for HostConfig {
 }
 
 impl HostConfig {
-    fn max_models(&self) -> usize {
+    /// The most models kept loaded, the default filled in.
+    pub fn max_models(&self) -> usize {
         self.max_models.unwrap_or(DEFAULT_MAX_MODELS).max(1)
     }
 
-    fn budget(&self) -> Memory {
+    /// The memory the models may use together: the override, else this machine's less the
+    /// reserves.
+    pub fn budget(&self) -> Memory {
         self.budget.unwrap_or_else(|| {
             let hardware = Hardware::detect();
             let vram: u64 = hardware.gpus.iter().map(|g| g.memory_total).sum();

@@ -423,3 +423,24 @@ async fn router_endpoints_list_load_and_unload_models() {
     );
     served.server.stop().await;
 }
+
+/// The same endpoints through the official `openai` client's raw HTTP calls (what a tool
+/// without a method for them does): tests/server/openai_router.py.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn router_endpoints_through_the_openai_clients_raw_http() {
+    let mut served = serve(HostConfig::default(), None, Vec::new()).await;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/server/openai_router.py");
+    let out = tokio::process::Command::new(fixtures().join("venv/bin/python"))
+        .arg(script)
+        .args([served.url(""), SMOLLM2.into(), CODER.into()])
+        .output()
+        .await
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("all checks passed"), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        served.events(),
+        [loaded(SMOLLM2, LoadedBy::Server), HostEvent::Unloaded { id: SMOLLM2.into(), reason: UnloadReason::Asked }]
+    );
+    served.server.stop().await;
+}

@@ -5,11 +5,12 @@ use std::sync::Arc;
 use sirocco_engine::hardware::Hardware;
 use sirocco_engine::planner::{self, FitPlan, MemoryEstimate, PlanRequest};
 use sirocco_engine::{LoadParams, LoadedModel};
-use sirocco_host::{LoadedBy, ModelSpec, ResidentModel};
+use sirocco_host::{HostConfig, LoadedBy, ModelSpec, ResidentModel};
 use tauri::ipc::Channel;
 use tauri::State;
 
 use crate::error::IpcResult;
+use crate::settings::{self, ModelMemory};
 use crate::AppState;
 
 /// A model the picker offers (part 1 of a split model).
@@ -81,6 +82,49 @@ pub async fn unload_model(state: State<'_, AppState>, id: String) -> IpcResult<(
 pub fn loaded_models(state: State<'_, AppState>) -> Vec<ResidentModel> {
     state.host.resident()
 }
+
+/// The limits on models kept loaded, and what they give on this machine.
+#[derive(serde::Serialize)]
+pub struct ModelMemoryView {
+    settings: ModelMemory,
+    /// The most models kept loaded, the default filled in.
+    max_models: usize,
+    /// What "as many as fit" stops at.
+    default_max_models: usize,
+    /// RAM the models may use together, and the machine's.
+    budget_ram: u64,
+    total_ram: u64,
+}
+
+fn model_memory_view(settings: ModelMemory) -> ModelMemoryView {
+    let config = settings.host_config();
+    ModelMemoryView { settings, max_models: config.max_models(), default_max_models: sirocco_host::DEFAULT_MAX_MODELS, budget_ram: config.budget().ram, total_ram: Hardware::detect().ram_total }
+}
+
+#[tauri::command]
+pub fn model_memory(state: State<'_, AppState>) -> ModelMemoryView {
+    let config = state.host.config();
+    model_memory_view(ModelMemory { max_models: config.max_models, reserve_ram: config.reserve_ram })
+}
+
+/// Most models kept loaded (1 to 16, or none for the default) and RAM left free (at most all
+/// of it). Applies from the next load; saved for the next start.
+#[tauri::command]
+pub fn set_model_memory(app: tauri::AppHandle, state: State<'_, AppState>, settings: ModelMemory) -> IpcResult<ModelMemoryView> {
+    if settings.max_models.is_some_and(|n| !(1..=MOST_MODELS).contains(&n)) {
+        return Err(format!("Keep between 1 and {MOST_MODELS} models loaded.").into());
+    }
+    let total = Hardware::detect().ram_total;
+    if settings.reserve_ram > total {
+        return Err("The RAM to leave free is more than this computer has.".to_string().into());
+    }
+    state.host.set_config(HostConfig { max_models: settings.max_models, reserve_ram: settings.reserve_ram, ..state.host.config() });
+    settings::save_model_memory(&app, &settings)?;
+    Ok(model_memory_view(settings))
+}
+
+/// The most a user may ask to keep loaded.
+const MOST_MODELS: usize = 16;
 
 /// What a model file is and how it fits this machine, from its header alone.
 #[derive(serde::Serialize)]

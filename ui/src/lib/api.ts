@@ -178,6 +178,26 @@ export const loadedModels = () => invoke<ResidentModel[]>('loaded_models');
 /** Ejects a model once the answers using it are done. */
 export const unloadModel = (id: string) => invoke<void>('unload_model', { id });
 
+/** The limits on models kept loaded (src-tauri/src/settings.rs ModelMemory). */
+export interface ModelMemory {
+  /** null: as many as fit, at most 4. */
+  max_models: number | null;
+  /** RAM left free for other apps, in bytes. */
+  reserve_ram: number;
+}
+export interface ModelMemoryView {
+  settings: ModelMemory;
+  /** The most models kept loaded, the default filled in. */
+  max_models: number;
+  /** What "as many as fit" stops at. */
+  default_max_models: number;
+  budget_ram: number;
+  total_ram: number;
+}
+export const modelMemory = () => invoke<ModelMemoryView>('model_memory');
+/** Applies from the next load; saved for the next start. */
+export const setModelMemory = (settings: ModelMemory) => invoke<ModelMemoryView>('set_model_memory', { settings });
+
 // ---- Model hub (src-tauri/src/commands/hub.rs) and library (library.rs) ----
 
 export type SortBy = 'downloads' | 'likes' | 'recently_updated';
