@@ -2,7 +2,7 @@
 // Each session gets its own data, config and cache folders and its own models folder.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,17 @@ export function makeModelsFolder({ extra = [] } = {}) {
   for (const name of ['SmolLM2-135M-Instruct.Q4_1.gguf', ...extra]) symlinkSync(join(fixtures, name), join(dir, name));
   writeFileSync(join(dir, 'broken-download.gguf'), 'GGUF\x03\0\0\0 this is not really a model');
   return dir;
+}
+
+/** A port nothing listens on now (the system's choice: a fixed or random pick can meet a driver
+ *  another run left behind). */
+export function freePort() {
+  return new Promise((resolvePort) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolvePort(port));
+    });
+  });
 }
 
 function waitForPort(port, deadline) {
@@ -59,21 +70,31 @@ export async function startApp({ modelsDir, home = mkdtempSync(join(tmpdir(), 's
     writeFileSync(userDirs, `XDG_DOWNLOAD_DIR="${join(home, 'Downloads')}"\n`);
   }
   mkdirSync(artifacts, { recursive: true });
-  const port = 4444 + Math.floor(Math.random() * 1000) * 2;
+  const port = await freePort();
+  const nativePort = await freePort();
   // The driver's (and the app's) output goes to a file, not to the test's output: a process that
   // outlived its test must never hold the test runner's pipe open.
   const driverLog = openSync(join(artifacts, 'driver.log'), 'a');
-  const driver = spawn('tauri-driver', ['--port', String(port), '--native-port', String(port + 1)], {
+  const driver = spawn('tauri-driver', ['--port', String(port), '--native-port', String(nativePort)], {
     env,
     stdio: ['ignore', driverLog, driverLog],
   });
-  await waitForPort(port, Date.now() + 30_000);
-  const browser = await remote({
-    hostname: '127.0.0.1',
-    port,
-    logLevel: 'warn',
-    capabilities: { 'tauri:options': { application: app } },
-  });
+  let browser;
+  try {
+    // Both listen before a session can start: tauri-driver, and the WebKitWebDriver it starts
+    // behind it (a session asked for before that one listens fails to fetch).
+    await waitForPort(port, Date.now() + 30_000);
+    await waitForPort(nativePort, Date.now() + 30_000);
+    browser = await remote({
+      hostname: '127.0.0.1',
+      port,
+      logLevel: 'warn',
+      capabilities: { 'tauri:options': { application: app } },
+    });
+  } catch (e) {
+    driver.kill();
+    throw e;
+  }
   return {
     browser,
     home,

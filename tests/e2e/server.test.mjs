@@ -1,25 +1,15 @@
 // End to end through the real webview: flip the local server on, call it from a client, see the
 // request in the log, flip it off and find the port closed.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { join } from 'node:path';
-import { artifacts, makeModelsFolder, startApp } from './harness.mjs';
+import { artifacts, freePort, makeModelsFolder, startApp } from './harness.mjs';
 
 let app;
 let browser;
 const $ = (s) => browser.$(s);
 const $$ = (s) => browser.$$(s);
 const text = async (el) => (await el.getProperty('textContent')) ?? '';
-
-/** A port nothing listens on right now. */
-const freePort = () =>
-  new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
 
 before(async () => {
   app = await startApp({ modelsDir: makeModelsFolder({ extra: ['tiny-coder-fim.gguf'] }) });
