@@ -21,6 +21,8 @@ pub struct ChatArgs {
     pub max_tokens: Option<u32>,
     pub context: Option<u32>,
     pub dirs: Vec<PathBuf>,
+    /// Layers offloaded (to local GPUs and workers); 0 keeps the saved settings'.
+    pub gpu_layers: u32,
 }
 
 /// The file to load, its library id and its saved settings.
@@ -52,7 +54,8 @@ async fn resolve(model: &str, dirs: Vec<PathBuf>) -> Result<(PathBuf, String, Pr
 pub async fn run(args: ChatArgs) -> Result<(), String> {
     let (path, id, preset) = resolve(&args.model, args.dirs).await?;
     let params = preset.apply_to(LoadParams { context_length: args.context, parallel: 1, ..LoadParams::default() });
-    let params = LoadParams { context_length: args.context.or(params.context_length), ..params };
+    let gpu_layers = if args.gpu_layers > 0 { args.gpu_layers } else { params.gpu_layers };
+    let params = LoadParams { context_length: args.context.or(params.context_length), gpu_layers, ..params };
     let host = ModelHost::default();
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let interactive = std::io::stdin().is_terminal();

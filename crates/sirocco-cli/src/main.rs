@@ -11,6 +11,7 @@ mod pull;
 mod paths;
 mod ps;
 mod serve;
+mod worker;
 
 use std::path::PathBuf;
 
@@ -108,6 +109,8 @@ enum Command {
         /// More folders to find models in.
         #[arg(long = "dir")]
         dirs: Vec<PathBuf>,
+        #[command(flatten)]
+        offload: Offload,
     },
     /// What a running `sirocco serve` (or the app's server) has loaded: each model, who loaded
     /// it, its memory, the requests using it and how long it has been idle.
@@ -142,6 +145,20 @@ enum Command {
         /// More folders to find models in.
         #[arg(long = "dir")]
         dirs: Vec<PathBuf>,
+        #[command(flatten)]
+        offload: Offload,
+    },
+    /// Serve this machine's backend (its GPUs, else its CPU) to other machines through
+    /// llama.cpp's RPC protocol, for their `--worker HOST:PORT`. No authentication: it binds
+    /// 127.0.0.1 unless --host says otherwise; use it on trusted networks only.
+    Worker {
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        #[arg(long, default_value_t = 50052)]
+        port: u16,
+        /// Threads for the CPU (default: physical cores).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// List the models on this machine: downloads, the models folder, LM Studio and Ollama.
     Models {
@@ -149,6 +166,18 @@ enum Command {
         #[arg(long = "dir")]
         dirs: Vec<PathBuf>,
     },
+}
+
+/// Layers on GPUs and other machines.
+#[derive(clap::Args)]
+struct Offload {
+    /// A machine running `sirocco worker` (repeatable): its devices join this machine's, and
+    /// offloaded layers may go there.
+    #[arg(long = "worker", value_name = "HOST:PORT")]
+    workers: Vec<String>,
+    /// Layers to offload, as llama.cpp's -ngl: to local GPUs and workers (0: all on the CPU).
+    #[arg(long, default_value_t = 0)]
+    gpu_layers: u32,
 }
 
 /// Where a server listens (`serve`) or is found (`ps`), and its API key.
@@ -187,15 +216,26 @@ async fn main() {
             bench_server::run(&model, tokens.max(8), reps.max(1), llama_tools.as_deref()).await
         }
         Command::BenchModels { chat, coder, requests } => bench_models::run(&chat, &coder, requests.max(1)).await,
-        Command::Serve { model, address, context, parallel, idle_unload, max_models, dirs } => {
+        Command::Serve { model, address, context, parallel, idle_unload, max_models, dirs, offload } => {
             let (addr, api_key, idle_unload_secs) = (address.socket(), address.api_key, idle_unload);
-            serve::run(serve::ServeArgs { model, addr, api_key, context, parallel, idle_unload_secs, max_models, dirs }).await
+            match worker::add_all(&offload.workers) {
+                Ok(()) => {
+                    let gpu_layers = offload.gpu_layers;
+                    serve::run(serve::ServeArgs { model, addr, api_key, context, parallel, idle_unload_secs, max_models, dirs, gpu_layers }).await
+                }
+                Err(e) => Err(e),
+            }
         }
         Command::Ps { address } => ps::run(address.socket(), address.api_key).await,
         Command::Pull { repo, quant } => pull::run(&repo, quant.as_deref()).await,
-        Command::Chat { model, system, temperature, max_tokens, context, dirs } => {
-            chat::run(chat::ChatArgs { model, system, temperature, max_tokens, context, dirs }).await
-        }
+        Command::Chat { model, system, temperature, max_tokens, context, dirs, offload } => match worker::add_all(&offload.workers) {
+            Ok(()) => {
+                let gpu_layers = offload.gpu_layers;
+                chat::run(chat::ChatArgs { model, system, temperature, max_tokens, context, dirs, gpu_layers }).await
+            }
+            Err(e) => Err(e),
+        },
+        Command::Worker { host, port, threads } => worker::run(host, port, threads),
         Command::Models { dirs } => models::run(dirs),
     };
     if let Err(e) = result {

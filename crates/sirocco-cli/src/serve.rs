@@ -26,12 +26,14 @@ pub struct ServeArgs {
     pub idle_unload_secs: u64,
     pub max_models: Option<usize>,
     pub dirs: Vec<PathBuf>,
+    /// Layers offloaded (to local GPUs and workers), every model alike.
+    pub gpu_layers: u32,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
     let host = ModelHost::new(HostConfig { max_models: args.max_models, ..HostConfig::default() });
     tokio::spawn(report(host.events()));
-    let base = LoadParams { context_length: args.context, parallel: args.parallel, ..LoadParams::default() };
+    let base = LoadParams { context_length: args.context, parallel: args.parallel, gpu_layers: args.gpu_layers, ..LoadParams::default() };
     let mut name = "the library".to_owned();
     if let Some(model) = &args.model {
         eprintln!("loading {}…", model.display());

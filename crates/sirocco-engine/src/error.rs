@@ -45,6 +45,9 @@ pub enum EngineError {
     InvalidRequest(String),
     #[error("generation failed: {0}")]
     Decode(String),
+    /// Another machine's backend (ggml-rpc) could not be used.
+    #[error("{0}")]
+    Worker(String),
     #[error("the engine thread has stopped")]
     EngineGone,
 }

@@ -32,6 +32,7 @@ mod scheduler;
 mod state_files;
 mod stop_strings;
 pub mod tools;
+pub mod workers;
 mod utf8_stream;
 
 pub use engine::Engine;

@@ -1,0 +1,60 @@
+//! `sirocco worker`: this machine's backend (its GPUs, else its CPU) served to other machines
+//! through llama.cpp's RPC protocol, until the process is stopped. Another machine's
+//! `sirocco serve --worker HOST:PORT --gpu-layers N` (or `sirocco chat`) then puts layers here.
+//!
+//! ggml-rpc has no authentication and no encryption: anyone who reaches the port can use this
+//! machine's memory and compute. It binds 127.0.0.1 unless `--host` says otherwise, and then
+//! says so plainly; use it on trusted networks only.
+
+use std::net::IpAddr;
+
+pub fn run(host: IpAddr, port: u16, threads: Option<usize>) -> Result<(), String> {
+    if !host.is_loopback() {
+        eprintln!(
+            "warning: serving on {host}: anyone who can reach port {port} can use this machine's memory and compute \
+             (llama.cpp's RPC protocol has no authentication or encryption). Use this on a trusted network only."
+        );
+    }
+    let threads = threads.unwrap_or_else(|| sirocco_engine::hardware::Hardware::detect().physical_cores as usize);
+    let endpoint = std::net::SocketAddr::new(host, port);
+    let serving = {
+        let endpoint = endpoint.to_string();
+        std::thread::spawn(move || sirocco_engine::workers::serve(&endpoint, threads, None))
+    };
+    // ggml-rpc says nothing a script can wait for (its banner sits in C's stdout buffer when
+    // piped): the line below comes once the port accepts connections.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        if serving.is_finished() {
+            return serving.join().map_err(|_| "the worker stopped".to_string())?.map_err(|e| e.to_string());
+        }
+        if std::net::TcpStream::connect_timeout(&endpoint, std::time::Duration::from_millis(200)).is_ok() {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!("the worker did not start listening on {endpoint}"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    println!("sirocco worker listening on {endpoint} ({threads} threads)");
+    serving.join().map_err(|_| "the worker stopped".to_string())?.map_err(|e| e.to_string())
+}
+
+/// Adds each worker (checked first), printing what it offers; the loads that follow see its
+/// devices beside local GPUs.
+pub fn add_all(endpoints: &[String]) -> Result<(), String> {
+    for endpoint in endpoints {
+        let worker = sirocco_engine::workers::add(endpoint).map_err(|e| e.to_string())?;
+        for d in &worker.devices {
+            eprintln!(
+                "worker {}: {} ({}), {} MiB free of {} MiB",
+                worker.endpoint,
+                d.name,
+                d.description,
+                d.memory_free / (1 << 20),
+                d.memory_total / (1 << 20)
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,194 @@
+//! Layers on another machine through `sirocco worker` (ggml-rpc), on loopback: greedy text with
+//! some layers on the worker is the text with every layer here, the worker really holds those
+//! layers' weights, and a worker that is not there is a clear error (ggml-rpc would abort).
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+fn fixtures() -> PathBuf {
+    std::env::var_os("SIROCCO_FIXTURES").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/sirocco/fixtures")
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Kills the child when the test ends, however it ends.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `sirocco worker` and waits for the line that says it listens.
+fn worker(port: u16) -> Running {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+        .args(["worker", "--port", &port.to_string(), "--threads", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("sirocco worker listening on") {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "the worker exited before listening");
+    }
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    Running(child)
+}
+
+/// `sirocco serve` with these extra arguments; its base URL.
+fn serve(extra: &[String]) -> (Running, String) {
+    let dir = tempfile::tempdir().unwrap().keep();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+        .args(["serve", "--port", "0", "--context", "512", "--parallel", "1", "--model"])
+        .arg(fixtures().join("SmolLM2-135M-Instruct.Q4_1.gguf"))
+        .args(extra)
+        .env_remove("SIROCCO_API_KEY")
+        .envs([("SIROCCO_DATA_DIR", dir.join("data")), ("SIROCCO_MODELS_DIR", dir.join("models")), ("HF_HOME", dir.join("hf")), ("HOME", dir.clone())])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let mut err = child.stderr.take().unwrap();
+    if !line.starts_with("serving ") {
+        let mut said = String::new();
+        std::io::Read::read_to_string(&mut err, &mut said).unwrap();
+        panic!("serve did not start: {line:?}\n{said}");
+    }
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    (Running(child), line.trim().rsplit(' ').next().unwrap().to_string())
+}
+
+async fn greedy(base: &str) -> String {
+    let reply: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/chat/completions"))
+        .json(&serde_json::json!({"messages": [{"role": "user", "content": "Name three rivers of Europe."}], "temperature": 0, "max_tokens": 32}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    reply["choices"][0]["message"]["content"].as_str().unwrap_or_else(|| panic!("{reply}")).to_owned()
+}
+
+fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let kb: u64 = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).unwrap().trim().trim_end_matches(" kB").trim().parse().unwrap();
+    kb * 1024
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn layers_on_a_loopback_worker_give_the_same_greedy_text() {
+    let (local, base) = serve(&[]);
+    let expected = greedy(&base).await;
+    drop(local);
+
+    let port = free_port();
+    let worker = worker(port);
+    let before = rss_bytes(worker.0.id());
+    // SmolLM2-135M: 30 layers of ~3 MB each at Q4_1; half of them on the worker.
+    let (offloaded, base) = serve(&["--worker".into(), format!("127.0.0.1:{port}"), "--gpu-layers".into(), "15".into()]);
+    let text = greedy(&base).await;
+    assert_eq!(text, expected, "greedy text with 15 of 30 layers on the worker");
+    let grown = rss_bytes(worker.0.id()).saturating_sub(before);
+    // llama.cpp offloads the last layers; their weights are what the worker must now hold.
+    let summary = sirocco_engine::gguf_file::inspect(&fixtures().join("SmolLM2-135M-Instruct.Q4_1.gguf")).unwrap();
+    let layers: u64 = summary.layer_bytes.iter().rev().take(15).sum();
+    eprintln!("worker grew by {grown} bytes; the 15 layers hold {layers}");
+    assert!(grown as f64 >= 0.95 * layers as f64, "the worker holds the offloaded layers' weights: it grew by {grown} bytes, the layers are {layers}");
+    drop(offloaded);
+}
+
+#[test]
+fn a_worker_that_is_not_there_is_a_clear_error_not_an_abort() {
+    let port = free_port();
+    let out = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+        .args(["serve", "--port", "0", "--worker", &format!("127.0.0.1:{port}"), "--gpu-layers", "4"])
+        .env_remove("SIROCCO_API_KEY")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "exits with an error, not a signal: {stderr}");
+    assert!(stderr.contains(&format!("worker 127.0.0.1:{port}: cannot connect")), "{stderr}");
+}
+
+/// A second host: a network namespace joined to this one by a veth pair, with its own address.
+/// Removed when dropped (its processes are killed first by their own guards).
+struct Netns {
+    name: String,
+}
+
+fn ip(args: &[&str]) {
+    let out = Command::new("ip").args(args).output().expect("the ip command (iproute2) runs");
+    assert!(out.status.success(), "ip {args:?}: {} (network namespaces need root)", String::from_utf8_lossy(&out.stderr));
+}
+
+impl Netns {
+    /// `10.77.<n>.1` here, `10.77.<n>.2` there.
+    fn new(n: u8) -> Self {
+        let name = format!("sirocco-test-{}-{n}", std::process::id());
+        let (here, there) = (format!("sv{n}h{}", std::process::id() % 10000), format!("sv{n}t{}", std::process::id() % 10000));
+        ip(&["netns", "add", &name]);
+        let ns = Self { name };
+        ip(&["link", "add", &here, "type", "veth", "peer", "name", &there]);
+        ip(&["link", "set", &there, "netns", &ns.name]);
+        ip(&["addr", "add", &format!("10.77.{n}.1/24"), "dev", &here]);
+        ip(&["link", "set", &here, "up"]);
+        ip(&["-n", &ns.name, "addr", "add", &format!("10.77.{n}.2/24"), "dev", &there]);
+        ip(&["-n", &ns.name, "link", "set", &there, "up"]);
+        ip(&["-n", &ns.name, "link", "set", "lo", "up"]);
+        ns
+    }
+}
+
+impl Drop for Netns {
+    fn drop(&mut self) {
+        // Deleting the namespace deletes its end of the pair, and with it ours.
+        let _ = Command::new("ip").args(["netns", "delete", &self.name]).status();
+    }
+}
+
+/// The worker on another host (its own network namespace, reached over veth): the same text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn layers_on_a_worker_in_another_network_namespace_give_the_same_greedy_text() {
+    let (local, base) = serve(&[]);
+    let expected = greedy(&base).await;
+    drop(local);
+
+    let ns = Netns::new(1);
+    let mut child = Command::new("ip")
+        .args(["netns", "exec", &ns.name, env!("CARGO_BIN_EXE_sirocco"), "worker", "--host", "10.77.1.2", "--port", "50052", "--threads", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.starts_with("sirocco worker listening on") {
+        line.clear();
+        assert!(out.read_line(&mut line).unwrap() > 0, "the worker exited before listening");
+    }
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    let mut warning = String::new();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    err.read_line(&mut warning).unwrap();
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    assert!(warning.contains("no authentication"), "beyond loopback the worker warns: {warning:?}");
+    let worker = Running(child);
+
+    let (offloaded, base) = serve(&["--worker".into(), "10.77.1.2:50052".into(), "--gpu-layers".into(), "15".into()]);
+    assert_eq!(greedy(&base).await, expected, "greedy text with 15 of 30 layers on the other host");
+    drop(offloaded);
+    drop(worker);
+}
