@@ -12,7 +12,8 @@ m = json.load(sys.stdin)
 print(next(p["manifest_path"] for p in m["packages"] if p["name"] == "llama-cpp-sys-2"))')"
 sys_dir="$(dirname "$sys_manifest")"
 version="$(basename "$sys_dir")"
-out="${SIROCCO_TOOLS:-$HOME/.cache/sirocco/llama-tools}/$version"
+# With the RPC backend, as the app is built (llama-bench --rpc measures workers too).
+out="${SIROCCO_TOOLS:-$HOME/.cache/sirocco/llama-tools}/$version-rpc"
 gpu=()
 if [ "${SIROCCO_GPU:-}" = cuda ]; then out="$out-cuda"; gpu=(-DGGML_CUDA=ON); fi
 bin="$out/build/bin"
@@ -42,7 +43,7 @@ add_subdirectory("$out/llama.cpp/tools/llama-bench" llama-bench)
 add_subdirectory("$out/llama.cpp/tools/completion" completion)
 add_subdirectory("$out/llama.cpp/tools/batched-bench" batched-bench)
 CMAKE
-cmake -S "$out/wrapper" -B "$out/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON \
+cmake -S "$out/wrapper" -B "$out/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DGGML_RPC=ON \
   -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_TESTS=OFF \
   -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF \
   -DCMAKE_RUNTIME_OUTPUT_DIRECTORY="$out/build/bin" "${gpu[@]}" >&2

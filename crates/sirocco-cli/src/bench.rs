@@ -116,6 +116,9 @@ struct Tools {
     model: PathBuf,
     threads: u32,
     gpu_layers: u32,
+    /// The worker llama.cpp's tools offload to (`--rpc`; not Sirocco's: a worker serves one
+    /// machine at a time).
+    rpc: Option<String>,
 }
 
 impl Tools {
@@ -125,6 +128,7 @@ impl Tools {
             .args(["-m".to_owned(), self.model.to_string_lossy().into_owned()])
             .args(["-t".to_owned(), self.threads.to_string()])
             .args(["-ngl".to_owned(), self.gpu_layers.to_string()])
+            .args(self.rpc.iter().flat_map(|w| ["--rpc".to_owned(), w.clone()]))
             .args(args)
             .output()
             .map_err(|e| format!("could not run {}: {e}", bin.display()))?;
@@ -181,10 +185,23 @@ impl Tools {
     }
 }
 
-pub async fn run(model: &Path, threads: Option<u32>, gpu_layers: u32, reps: usize, tools_dir: Option<&Path>) -> Result<(), String> {
+/// Where the layers go besides this machine's CPU: workers for Sirocco and for llama.cpp's tools
+/// (one each, on the same kind of host).
+pub struct Offload {
+    pub gpu_layers: u32,
+    pub worker: Option<String>,
+    pub llama_rpc: Option<String>,
+}
+
+pub async fn run(model: &Path, threads: Option<u32>, offload: Offload, reps: usize, tools_dir: Option<&Path>) -> Result<(), String> {
     let threads = threads.unwrap_or_else(|| Hardware::detect().physical_cores);
+    let gpu_layers = offload.gpu_layers;
     println!("model: {}", model.display());
     println!("threads: {threads}, GPU layers: {gpu_layers}, flash attention: on (both), rounds: {reps} + 1 warm-up, medians");
+    if let Some(worker) = &offload.worker {
+        crate::worker::add_all(std::slice::from_ref(worker))?;
+        println!("offloaded layers: sirocco's on worker {worker}, llama.cpp's on {}", offload.llama_rpc.as_deref().unwrap_or("no worker"));
+    }
 
     let engine = Engine::start();
     let states = std::env::temp_dir().join(format!("sirocco-bench-states-{}", std::process::id()));
@@ -200,7 +217,7 @@ pub async fn run(model: &Path, threads: Option<u32>, gpu_layers: u32, reps: usiz
         ..LoadParams::default()
     };
     engine.load(model, params, |_| {}, Arc::new(AtomicBool::new(false))).await.map_err(|e| e.to_string())?;
-    let tools = tools_dir.map(|dir| Tools { dir: dir.to_path_buf(), model: model.to_path_buf(), threads, gpu_layers });
+    let tools = tools_dir.map(|dir| Tools { dir: dir.to_path_buf(), model: model.to_path_buf(), threads, gpu_layers, rpc: offload.llama_rpc.clone() });
 
     let (mut sir_pp, mut sir_tg, mut sir_chain) = (Vec::new(), Vec::new(), Vec::new());
     let (mut lb_pp, mut lb_tg, mut lc_chain) = (Vec::new(), Vec::new(), Vec::new());
@@ -292,6 +309,11 @@ pub async fn run(model: &Path, threads: Option<u32>, gpu_layers: u32, reps: usiz
     );
     if tools.is_none() {
         println!("(no --llama-tools given: llama.cpp's figures and the ratios are skipped)");
+    }
+    if offload.worker.is_some() {
+        // Prefix reuse is this machine's cache either way; over a worker the figures above say it.
+        let _ = std::fs::remove_dir_all(&states);
+        return Ok(());
     }
     let result = follow_up_ttft(&engine, reps, tools.as_ref()).await;
     let _ = std::fs::remove_dir_all(&states);

@@ -42,9 +42,15 @@ enum Command {
         /// (tests/bench/build-llama-tools.sh prints it).
         #[arg(long)]
         llama_tools: Option<PathBuf>,
-        /// Layers on the GPU, for both (a GPU build: `--features cuda`).
+        /// Layers on the GPU or workers, for both (a GPU build: `--features cuda`).
         #[arg(long, default_value_t = 0)]
         gpu_layers: u32,
+        /// A `sirocco worker` for Sirocco's offloaded layers.
+        #[arg(long)]
+        worker: Option<String>,
+        /// Another worker for llama.cpp's tools (`--rpc`): a worker serves one machine at a time.
+        #[arg(long)]
+        llama_rpc: Option<String>,
     },
     /// Measure the conversation store at scale: full-text search over many messages (against
     /// the sqlite3 command on the same file) and opening a long conversation.
@@ -206,8 +212,9 @@ impl ServerAddress {
 async fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Bench { model, threads, reps, llama_tools, gpu_layers } => {
-            bench::run(&model, threads, gpu_layers, reps.max(1), llama_tools.as_deref()).await
+        Command::Bench { model, threads, reps, llama_tools, gpu_layers, worker, llama_rpc } => {
+            let offload = bench::Offload { gpu_layers, worker, llama_rpc };
+            bench::run(&model, threads, offload, reps.max(1), llama_tools.as_deref()).await
         }
         Command::BenchStore { db, messages, long, reps } => {
             bench_store::run(&db, messages.max(long), long, reps.max(1)).await

@@ -209,6 +209,23 @@ mod tests {
         server.join().unwrap();
     }
 
+    /// A worker busy with another machine accepts the connection but answers nobody else.
+    #[test]
+    fn a_worker_that_does_not_answer_is_reported_busy_after_the_timeout() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let (done, finished) = std::sync::mpsc::channel::<()>();
+        let server = std::thread::spawn(move || {
+            let (_peer, _) = listener.accept().unwrap();
+            // Hold the connection, silent, until the check has given up.
+            let _ = finished.recv();
+        });
+        let e = check(&addr).unwrap_err().to_string();
+        assert!(e.contains("serving another machine"), "{e}");
+        done.send(()).unwrap();
+        server.join().unwrap();
+    }
+
     #[test]
     fn another_protocol_version_is_refused() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
