@@ -66,7 +66,9 @@ struct Active {
     cached: usize,
     dropped_messages: usize,
     started: Instant,
-    prefill_done: Option<Instant>,
+    /// When the first token was picked: the prefill's end. Not when the decode call returned:
+    /// on a GPU or a worker llama.cpp computes asynchronously, and the prompt is done only once
+    /// its logits are read.
     first_token_at: Option<Instant>,
     utf8: Utf8Stream,
     stops: StopStrings,
@@ -89,7 +91,7 @@ impl Active {
     fn stats(&self, finish_reason: FinishReason, n_ctx: usize) -> GenerationStats {
         let now = Instant::now();
         let per_second = |n: usize, secs: f64| if secs > 0.0 { n as f64 / secs } else { 0.0 };
-        let prefill_secs = self.prefill_done.map_or(0.0, |t| (t - self.started).as_secs_f64());
+        let prefill_secs = self.first_token_at.map_or(0.0, |t| (t - self.started).as_secs_f64());
         let decode_secs = self.first_token_at.map_or(0.0, |t| (now - t).as_secs_f64());
         GenerationStats {
             prompt_tokens: self.prompt.len(),
@@ -192,7 +194,6 @@ impl<'m> Scheduler<'m> {
                 cached: 0,
                 dropped_messages,
                 started,
-                prefill_done: None,
                 first_token_at: None,
                 utf8: Utf8Stream::default(),
                 stops: StopStrings::new(&request.sampling.stop),
@@ -368,15 +369,11 @@ impl<'m> Scheduler<'m> {
             return;
         }
 
-        let now = Instant::now();
         let model = self.model;
         let vocab = model.vocab();
         for i in in_batch {
             let Some(a) = self.slots[i].active.as_mut() else { continue };
             let Some(index) = a.logits_at.take() else { continue };
-            if a.prefill_done.is_none() {
-                a.prefill_done = Some(now);
-            }
             let token = a.picker.pick(&self.ctx, index);
             a.first_token_at.get_or_insert_with(Instant::now);
             if vocab.is_eog(token) && !a.ignore_eos {
