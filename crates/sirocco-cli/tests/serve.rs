@@ -2,24 +2,10 @@
 //! the OpenAI API, and exits cleanly on SIGTERM with the port closed.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-fn fixtures() -> PathBuf {
-    std::env::var_os("SIROCCO_FIXTURES").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/sirocco/fixtures")
-    })
-}
-
-/// The app's folders and the Hugging Face cache, all under `dir` (nothing of this machine's).
-fn isolated(dir: &std::path::Path) -> Vec<(&'static str, PathBuf)> {
-    vec![
-        ("SIROCCO_DATA_DIR", dir.join("data")),
-        ("SIROCCO_MODELS_DIR", dir.join("models")),
-        ("HF_HOME", dir.join("hf")),
-        ("HOME", dir.to_path_buf()),
-    ]
-}
+mod common;
+use common::{fixtures, isolated};
 
 /// Reads the `serving … on http://…/v1` line; the base URL.
 fn base_url(child: &mut std::process::Child) -> (String, String) {

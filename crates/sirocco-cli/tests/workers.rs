@@ -3,14 +3,10 @@
 //! layers' weights, and a worker that is not there is a clear error (ggml-rpc would abort).
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
-fn fixtures() -> PathBuf {
-    std::env::var_os("SIROCCO_FIXTURES").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/sirocco/fixtures")
-    })
-}
+mod common;
+use common::{fixtures, isolated};
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -26,14 +22,25 @@ impl Drop for Running {
     }
 }
 
-/// Starts `sirocco worker` and waits for the line that says it listens.
-fn worker(port: u16) -> Running {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
-        .args(["worker", "--port", &port.to_string(), "--threads", "1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+/// Starts `sirocco worker` (inside network namespace `netns` when given) and waits for the
+/// line that says it listens; the first line it wrote to stderr (its warning, if any).
+fn worker_at(netns: Option<&str>, host: &str, port: u16) -> (Running, String) {
+    let bin = env!("CARGO_BIN_EXE_sirocco");
+    let port = port.to_string();
+    let args = ["worker", "--host", host, "--port", &port, "--threads", "1"];
+    let mut command = match netns {
+        Some(ns) => {
+            let mut c = Command::new("ip");
+            c.args(["netns", "exec", ns, bin]).args(args);
+            c
+        }
+        None => {
+            let mut c = Command::new(bin);
+            c.args(args);
+            c
+        }
+    };
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
     let mut out = BufReader::new(child.stdout.take().unwrap());
     let mut line = String::new();
     while !line.starts_with("sirocco worker listening on") {
@@ -41,7 +48,17 @@ fn worker(port: u16) -> Running {
         assert!(out.read_line(&mut line).unwrap() > 0, "the worker exited before listening");
     }
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    Running(child)
+    let mut warning = String::new();
+    let mut err = BufReader::new(child.stderr.take().unwrap());
+    if !host.starts_with("127.") {
+        err.read_line(&mut warning).unwrap();
+    }
+    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    (Running(child), warning)
+}
+
+fn worker(port: u16) -> Running {
+    worker_at(None, "127.0.0.1", port).0
 }
 
 /// `sirocco serve` with these extra arguments; its base URL.
@@ -52,7 +69,7 @@ fn serve(extra: &[String]) -> (Running, String) {
         .arg(fixtures().join("SmolLM2-135M-Instruct.Q4_1.gguf"))
         .args(extra)
         .env_remove("SIROCCO_API_KEY")
-        .envs([("SIROCCO_DATA_DIR", dir.join("data")), ("SIROCCO_MODELS_DIR", dir.join("models")), ("HF_HOME", dir.join("hf")), ("HOME", dir.clone())])
+        .envs(isolated(&dir))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -167,25 +184,8 @@ async fn layers_on_a_worker_in_another_network_namespace_give_the_same_greedy_te
     drop(local);
 
     let ns = Netns::new(1);
-    let mut child = Command::new("ip")
-        .args(["netns", "exec", &ns.name, env!("CARGO_BIN_EXE_sirocco"), "worker", "--host", "10.77.1.2", "--port", "50052", "--threads", "1"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while !line.starts_with("sirocco worker listening on") {
-        line.clear();
-        assert!(out.read_line(&mut line).unwrap() > 0, "the worker exited before listening");
-    }
-    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    let mut warning = String::new();
-    let mut err = BufReader::new(child.stderr.take().unwrap());
-    err.read_line(&mut warning).unwrap();
-    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let (worker, warning) = worker_at(Some(&ns.name), "10.77.1.2", 50052);
     assert!(warning.contains("no authentication"), "beyond loopback the worker warns: {warning:?}");
-    let worker = Running(child);
 
     let (offloaded, base) = serve(&["--worker".into(), "10.77.1.2:50052".into(), "--gpu-layers".into(), "15".into()]);
     assert_eq!(greedy(&base).await, expected, "greedy text with 15 of 30 layers on the other host");
