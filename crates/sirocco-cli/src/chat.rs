@@ -21,6 +21,8 @@ pub struct ChatArgs {
     pub max_tokens: Option<u32>,
     pub context: Option<u32>,
     pub dirs: Vec<PathBuf>,
+    /// `sirocco worker`s whose devices join this machine's (checked and added first).
+    pub workers: Vec<String>,
     /// Layers offloaded (to local GPUs and workers); 0 keeps the saved settings'.
     pub gpu_layers: u32,
 }
@@ -52,6 +54,7 @@ async fn resolve(model: &str, dirs: Vec<PathBuf>) -> Result<(PathBuf, String, Pr
 }
 
 pub async fn run(args: ChatArgs) -> Result<(), String> {
+    crate::worker::add_all(&args.workers)?;
     let (path, id, preset) = resolve(&args.model, args.dirs).await?;
     let params = preset.apply_to(LoadParams { context_length: args.context, parallel: 1, ..LoadParams::default() });
     let gpu_layers = if args.gpu_layers > 0 { args.gpu_layers } else { params.gpu_layers };

@@ -225,23 +225,15 @@ async fn main() {
         Command::BenchModels { chat, coder, requests } => bench_models::run(&chat, &coder, requests.max(1)).await,
         Command::Serve { model, address, context, parallel, idle_unload, max_models, dirs, offload } => {
             let (addr, api_key, idle_unload_secs) = (address.socket(), address.api_key, idle_unload);
-            match worker::add_all(&offload.workers) {
-                Ok(()) => {
-                    let gpu_layers = offload.gpu_layers;
-                    serve::run(serve::ServeArgs { model, addr, api_key, context, parallel, idle_unload_secs, max_models, dirs, gpu_layers }).await
-                }
-                Err(e) => Err(e),
-            }
+            let Offload { workers, gpu_layers } = offload;
+            serve::run(serve::ServeArgs { model, addr, api_key, context, parallel, idle_unload_secs, max_models, dirs, workers, gpu_layers }).await
         }
         Command::Ps { address } => ps::run(address.socket(), address.api_key).await,
         Command::Pull { repo, quant } => pull::run(&repo, quant.as_deref()).await,
-        Command::Chat { model, system, temperature, max_tokens, context, dirs, offload } => match worker::add_all(&offload.workers) {
-            Ok(()) => {
-                let gpu_layers = offload.gpu_layers;
-                chat::run(chat::ChatArgs { model, system, temperature, max_tokens, context, dirs, gpu_layers }).await
-            }
-            Err(e) => Err(e),
-        },
+        Command::Chat { model, system, temperature, max_tokens, context, dirs, offload } => {
+            let Offload { workers, gpu_layers } = offload;
+            chat::run(chat::ChatArgs { model, system, temperature, max_tokens, context, dirs, workers, gpu_layers }).await
+        }
         Command::Worker { host, port, threads } => worker::run(host, port, threads),
         Command::Models { dirs } => models::run(dirs),
     };

@@ -26,11 +26,14 @@ pub struct ServeArgs {
     pub idle_unload_secs: u64,
     pub max_models: Option<usize>,
     pub dirs: Vec<PathBuf>,
+    /// `sirocco worker`s whose devices join this machine's (checked and added first).
+    pub workers: Vec<String>,
     /// Layers offloaded (to local GPUs and workers), every model alike.
     pub gpu_layers: u32,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
+    crate::worker::add_all(&args.workers)?;
     let host = ModelHost::new(HostConfig { max_models: args.max_models, ..HostConfig::default() });
     tokio::spawn(report(host.events()));
     let base = LoadParams { context_length: args.context, parallel: args.parallel, gpu_layers: args.gpu_layers, ..LoadParams::default() };

@@ -73,11 +73,13 @@ impl HostConfig {
     /// The memory the models may use together: the override, else this machine's less the
     /// reserves.
     pub fn budget(&self) -> Memory {
-        self.budget.unwrap_or_else(|| {
-            let hardware = Hardware::detect();
-            let vram: u64 = hardware.gpus.iter().map(|g| g.memory_total).sum();
-            Memory { ram: hardware.ram_total.saturating_sub(self.reserve_ram), vram: vram.saturating_sub(self.reserve_vram) }
-        })
+        self.budget.unwrap_or_else(|| self.budget_on(&Hardware::detect()))
+    }
+
+    /// The budget on `hardware`, the override aside: its memory less the reserves.
+    pub fn budget_on(&self, hardware: &Hardware) -> Memory {
+        let vram: u64 = hardware.gpus.iter().map(|g| g.memory_total).sum();
+        Memory { ram: hardware.ram_total.saturating_sub(self.reserve_ram), vram: vram.saturating_sub(self.reserve_vram) }
     }
 }
 

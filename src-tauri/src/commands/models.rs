@@ -96,15 +96,21 @@ pub struct ModelMemoryView {
     total_ram: u64,
 }
 
-fn model_memory_view(settings: ModelMemory) -> ModelMemoryView {
+fn model_memory_view(settings: ModelMemory, hardware: &Hardware) -> ModelMemoryView {
     let config = settings.host_config();
-    ModelMemoryView { settings, max_models: config.max_models(), default_max_models: sirocco_host::DEFAULT_MAX_MODELS, budget_ram: config.budget().ram, total_ram: Hardware::detect().ram_total }
+    ModelMemoryView {
+        settings,
+        max_models: config.max_models(),
+        default_max_models: sirocco_host::DEFAULT_MAX_MODELS,
+        budget_ram: config.budget_on(hardware).ram,
+        total_ram: hardware.ram_total,
+    }
 }
 
 #[tauri::command]
 pub fn model_memory(state: State<'_, AppState>) -> ModelMemoryView {
     let config = state.host.config();
-    model_memory_view(ModelMemory { max_models: config.max_models, reserve_ram: config.reserve_ram })
+    model_memory_view(ModelMemory { max_models: config.max_models, reserve_ram: config.reserve_ram }, &Hardware::detect())
 }
 
 /// Most models kept loaded (1 to 16, or none for the default) and RAM left free (at most all
@@ -114,13 +120,13 @@ pub fn set_model_memory(app: tauri::AppHandle, state: State<'_, AppState>, setti
     if settings.max_models.is_some_and(|n| !(1..=MOST_MODELS).contains(&n)) {
         return Err(format!("Keep between 1 and {MOST_MODELS} models loaded.").into());
     }
-    let total = Hardware::detect().ram_total;
-    if settings.reserve_ram > total {
+    let hardware = Hardware::detect();
+    if settings.reserve_ram > hardware.ram_total {
         return Err("The RAM to leave free is more than this computer has.".to_string().into());
     }
     state.host.set_config(HostConfig { max_models: settings.max_models, reserve_ram: settings.reserve_ram, ..state.host.config() });
     settings::save_model_memory(&app, &settings)?;
-    Ok(model_memory_view(settings))
+    Ok(model_memory_view(settings, &hardware))
 }
 
 /// The most a user may ask to keep loaded.
