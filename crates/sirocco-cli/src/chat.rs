@@ -21,7 +21,8 @@ pub struct ChatArgs {
     pub max_tokens: Option<u32>,
     pub context: Option<u32>,
     pub dirs: Vec<PathBuf>,
-    /// `sirocco worker`s whose devices join this machine's (checked and added first).
+    /// `sirocco worker`s whose devices join this machine's (checked first; the model then runs
+    /// in an engine process of its own).
     pub workers: Vec<String>,
     /// Layers offloaded (to local GPUs and workers); 0 keeps the saved settings'.
     pub gpu_layers: u32,
@@ -54,11 +55,11 @@ async fn resolve(model: &str, dirs: Vec<PathBuf>) -> Result<(PathBuf, String, Pr
 }
 
 pub async fn run(args: ChatArgs) -> Result<(), String> {
-    crate::worker::add_all(&args.workers)?;
+    crate::worker::probe_all(&args.workers)?;
     let (path, id, preset) = resolve(&args.model, args.dirs).await?;
     let params = preset.apply_to(LoadParams { context_length: args.context, parallel: 1, ..LoadParams::default() });
     let gpu_layers = if args.gpu_layers > 0 { args.gpu_layers } else { params.gpu_layers };
-    let params = LoadParams { context_length: args.context.or(params.context_length), gpu_layers, ..params };
+    let params = LoadParams { context_length: args.context.or(params.context_length), gpu_layers, workers: args.workers.clone(), ..params };
     let host = ModelHost::default();
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let interactive = std::io::stdin().is_terminal();

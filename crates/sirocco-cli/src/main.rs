@@ -205,12 +205,17 @@ impl ServerAddress {
     }
 }
 
-/// One worker thread: HTTP and the terminal need little, and on a machine with few cores every
+/// `main`'s runtime has one worker thread: HTTP and the terminal need little, and on a machine with few cores every
 /// extra busy thread preempts llama.cpp's, whose threads wait for each other at every step
 /// (measured on 2 cores: 4 SSE streams at 0.94× one stream with two workers, 1.46× with one).
-#[tokio::main(flavor = "multi_thread", worker_threads = 1)]
-async fn main() {
-    let cli = Cli::parse();
+fn main() {
+    // A model on other machines runs in a child: this binary again (see sirocco_engine::process).
+    sirocco_engine::process::run_if_child();
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("a tokio runtime");
+    runtime.block_on(run(Cli::parse()));
+}
+
+async fn run(cli: Cli) {
     let result = match cli.command {
         Command::Bench { model, threads, reps, llama_tools, gpu_layers, worker, llama_rpc } => {
             let offload = bench::Offload { gpu_layers, worker, llama_rpc };

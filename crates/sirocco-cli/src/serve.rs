@@ -26,17 +26,18 @@ pub struct ServeArgs {
     pub idle_unload_secs: u64,
     pub max_models: Option<usize>,
     pub dirs: Vec<PathBuf>,
-    /// `sirocco worker`s whose devices join this machine's (checked and added first).
+    /// `sirocco worker`s whose devices join this machine's for every model (checked first; the
+    /// models then run in engine processes of their own).
     pub workers: Vec<String>,
     /// Layers offloaded (to local GPUs and workers), every model alike.
     pub gpu_layers: u32,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    crate::worker::add_all(&args.workers)?;
+    crate::worker::probe_all(&args.workers)?;
     let host = ModelHost::new(HostConfig { max_models: args.max_models, ..HostConfig::default() });
     tokio::spawn(report(host.events()));
-    let base = LoadParams { context_length: args.context, parallel: args.parallel, gpu_layers: args.gpu_layers, ..LoadParams::default() };
+    let base = LoadParams { context_length: args.context, parallel: args.parallel, gpu_layers: args.gpu_layers, workers: args.workers.clone(), ..LoadParams::default() };
     let mut name = "the library".to_owned();
     if let Some(model) = &args.model {
         eprintln!("loading {}…", model.display());
@@ -78,6 +79,7 @@ async fn report(mut events: tokio::sync::broadcast::Receiver<HostEvent>) {
                 UnloadReason::Asked => eprintln!("unloaded {id}"),
                 UnloadReason::Replaced => eprintln!("reloading {id} with other settings"),
                 UnloadReason::Shutdown => {}
+                UnloadReason::Stopped { message } => eprintln!("unloaded {id}: {message}"),
             },
             Ok(HostEvent::LoadFailed { id, message }) => eprintln!("could not load {id}: {message}"),
             Err(RecvError::Lagged(_)) => {}

@@ -40,8 +40,21 @@ pub fn run(host: IpAddr, port: u16, threads: Option<usize>) -> Result<(), String
     serving.join().map_err(|_| "the worker stopped".to_string())?.map_err(|e| e.to_string())
 }
 
-/// Adds each worker (checked first), printing what it offers; the loads that follow see its
-/// devices beside local GPUs.
+/// Asks each worker what it offers (without adding it to this process), printing its memory:
+/// a clear error for one that is missing or busy before any model is loaded on it.
+pub fn probe_all(endpoints: &[String]) -> Result<(), String> {
+    for endpoint in endpoints {
+        let devices = sirocco_engine::workers::probe(endpoint).map_err(|e| e.to_string())?;
+        for (i, d) in devices.iter().enumerate() {
+            eprintln!("worker {endpoint}: device {i}, {} MiB free of {} MiB", d.free >> 20, d.total >> 20);
+        }
+    }
+    Ok(())
+}
+
+/// Adds each worker (checked first) to this process, printing what it offers; the loads that
+/// follow see its devices beside local GPUs. Only for `sirocco bench`, which measures the
+/// in-process engine: a worker lost mid-run aborts the bench.
 pub fn add_all(endpoints: &[String]) -> Result<(), String> {
     for endpoint in endpoints {
         let worker = sirocco_engine::workers::add(endpoint).map_err(|e| e.to_string())?;

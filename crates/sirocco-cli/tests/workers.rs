@@ -63,6 +63,12 @@ fn worker(port: u16) -> Running {
 
 /// `sirocco serve` with these extra arguments; its base URL.
 fn serve(extra: &[String]) -> (Running, String) {
+    let (running, base, _log) = serve_logged(extra);
+    (running, base)
+}
+
+/// `sirocco serve` as [`serve`], and its stderr line by line.
+fn serve_logged(extra: &[String]) -> (Running, String, std::sync::mpsc::Receiver<String>) {
     let dir = tempfile::tempdir().unwrap().keep();
     let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
         .args(["serve", "--port", "0", "--context", "512", "--parallel", "1", "--model"])
@@ -82,8 +88,13 @@ fn serve(extra: &[String]) -> (Running, String) {
         std::io::Read::read_to_string(&mut err, &mut said).unwrap();
         panic!("serve did not start: {line:?}\n{said}");
     }
-    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
-    (Running(child), line.trim().rsplit(' ').next().unwrap().to_string())
+    let (log, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(err).lines().map_while(Result::ok) {
+            let _ = log.send(line);
+        }
+    });
+    (Running(child), line.trim().rsplit(' ').next().unwrap().to_string(), lines)
 }
 
 async fn greedy(base: &str) -> String {
@@ -138,6 +149,65 @@ fn a_worker_that_is_not_there_is_a_clear_error_not_an_abort() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "exits with an error, not a signal: {stderr}");
     assert!(stderr.contains(&format!("worker 127.0.0.1:{port}: cannot connect")), "{stderr}");
+}
+
+/// The worker killed while it computes half of an answer's layers: the answer ends with a
+/// clear error naming it, `sirocco serve` keeps running (the model ran in an engine process of
+/// its own, which ggml-rpc aborted), the model is announced as unloaded, a request while the
+/// worker is gone is refused plainly, and once a worker is back the model loads and answers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_killed_mid_answer_is_a_clear_error_and_the_server_lives_on() {
+    let port = free_port();
+    let endpoint = format!("127.0.0.1:{port}");
+    let mut worker = worker(port);
+    // The fixtures as the library: the model can be loaded again on demand, by name.
+    let library = fixtures().to_string_lossy().into_owned();
+    let (mut server, base, log) =
+        serve_logged(&["--worker".into(), endpoint.clone(), "--gpu-layers".into(), "15".into(), "--dir".into(), library]);
+    let client = reqwest::Client::new();
+    let models: serde_json::Value = client.get(format!("{base}/models")).send().await.unwrap().json().await.unwrap();
+    let model = models["data"].as_array().unwrap().iter().filter_map(|m| m["id"].as_str()).find(|id| id.starts_with("SmolLM2-135M-Instruct.Q4_1")).unwrap_or_else(|| panic!("{models}")).to_owned();
+    let long = serde_json::json!({
+        "model": model,
+        "messages": [{"role": "user", "content": "Count from one to a thousand in words."}],
+        "max_tokens": 400, "ignore_eos": true, "temperature": 0, "stream": true,
+    });
+    let mut stream = client.post(format!("{base}/chat/completions")).json(&long).send().await.unwrap();
+    assert_eq!(stream.status(), 200);
+    let mut body = String::new();
+    while !body.contains("\"content\"") {
+        let chunk = stream.chunk().await.unwrap().expect("the answer streams before the worker goes");
+        body.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    worker.0.kill().unwrap();
+    worker.0.wait().unwrap();
+    while let Some(chunk) = stream.chunk().await.unwrap() {
+        body.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let error = body.lines().find(|l| l.contains("\"error\"")).unwrap_or_else(|| panic!("the stream ends with an error: {body}"));
+    eprintln!("{error}");
+    assert!(error.contains(&endpoint) && error.contains("stopped answering"), "the error names the machine: {error}");
+    assert!(!body.contains("\"finish_reason\":\"length\""), "the answer was not finished: {body}");
+
+    assert!(server.0.try_wait().unwrap().is_none(), "sirocco serve is still running");
+    let unloaded = log.iter().find(|l| l.starts_with("unloaded ")).expect("the unload is announced");
+    assert!(unloaded.contains(&endpoint), "{unloaded}");
+    let models = client.get(format!("{base}/models")).send().await.unwrap();
+    assert_eq!(models.status(), 200, "the server still answers");
+
+    // The worker is gone: the model cannot be loaded on it, and the refusal says why.
+    let short = serde_json::json!({"model": model, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4, "temperature": 0});
+    let refused = client.post(format!("{base}/chat/completions")).json(&short).send().await.unwrap();
+    let (status, text) = (refused.status(), refused.text().await.unwrap());
+    assert!(!status.is_success(), "{status} {text}");
+    assert!(text.contains(&endpoint) && text.contains("cannot connect"), "{status} {text}");
+
+    // A worker back on that address: the model loads again and answers.
+    let _back = worker_at(None, "127.0.0.1", port);
+    let answered = client.post(format!("{base}/chat/completions")).json(&short).send().await.unwrap();
+    let (status, text) = (answered.status(), answered.text().await.unwrap());
+    assert_eq!(status, 200, "{text}");
+    assert!(server.0.try_wait().unwrap().is_none());
 }
 
 /// A second host: a network namespace joined to this one by a veth pair, with its own address.

@@ -11,7 +11,7 @@ use std::time::Instant;
 use llama_cpp_2::model::params::LlamaModelParams;
 use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
-use tokio::sync::{mpsc as async_mpsc, oneshot};
+use tokio::sync::{mpsc as async_mpsc, oneshot, watch};
 
 use crate::backend::{self, backend};
 use crate::embedder::Embedder;
@@ -26,9 +26,9 @@ use crate::state_files::StateFiles;
 use crate::tools::ToolSpec;
 use crate::{EngineError, Result};
 
-type Progress = Box<dyn FnMut(f32) + Send>;
+pub(crate) type Progress = Box<dyn FnMut(f32) + Send>;
 
-enum Command {
+pub(crate) enum Command {
     Load {
         path: PathBuf,
         params: LoadParams,
@@ -76,10 +76,13 @@ enum Command {
     },
 }
 
-/// Handle to the engine thread. Cheap to clone; the thread ends when every handle is gone.
+/// Handle to the engine thread (or to an engine process: [`Engine::for_load`]). Cheap to
+/// clone; the engine ends when every handle is gone.
 #[derive(Clone)]
 pub struct Engine {
     commands: mpsc::Sender<Command>,
+    /// Set when the engine stopped on its own (its process died), with why.
+    stopped: watch::Receiver<Option<String>>,
 }
 
 impl Default for Engine {
@@ -89,13 +92,55 @@ impl Default for Engine {
 }
 
 impl Engine {
+    /// An engine on a thread of this process.
     pub fn start() -> Self {
         let (commands, rx) = mpsc::channel();
+        // Dropped when the thread ends: an in-process engine never stops on its own.
+        let (stop, stopped) = watch::channel(None);
         std::thread::Builder::new()
             .name("sirocco-engine".into())
-            .spawn(move || owner_loop(&rx))
+            .spawn(move || {
+                owner_loop(&rx);
+                drop(stop);
+            })
             .expect("spawn the engine thread");
-        Self { commands }
+        Self { commands, stopped }
+    }
+
+    /// The engine for a load with `params`: in this process, or — when the model uses other
+    /// machines, whose loss llama.cpp answers by aborting the process using them — in an
+    /// engine process of its own ([`crate::process`]).
+    pub fn for_load(params: &LoadParams) -> Self {
+        if params.workers.is_empty() {
+            Self::start()
+        } else {
+            Self::start_process()
+        }
+    }
+
+    /// An engine in a child process (this executable again, started with
+    /// [`crate::process::CHILD_ARG`]); the same API, its commands and events sent over pipes.
+    pub fn start_process() -> Self {
+        let (commands, rx) = mpsc::channel();
+        let (stop, stopped) = watch::channel(None);
+        crate::process::spawn_proxy(rx, stop);
+        Self { commands, stopped }
+    }
+
+    /// Resolves with the reason when the engine stops on its own — its process died, say
+    /// because a worker went away — and with `None` once every handle is gone otherwise.
+    pub fn stopped(&self) -> impl std::future::Future<Output = Option<String>> + Send + 'static {
+        let mut stopped = self.stopped.clone();
+        async move {
+            loop {
+                if let Some(why) = stopped.borrow_and_update().clone() {
+                    return Some(why);
+                }
+                if stopped.changed().await.is_err() {
+                    return stopped.borrow().clone();
+                }
+            }
+        }
     }
 
     /// Validates and loads a model, replacing any loaded one. `progress` receives 0..=1;

@@ -48,6 +48,12 @@ pub enum EngineError {
     /// Another machine's backend (ggml-rpc) could not be used.
     #[error("{0}")]
     Worker(String),
+    /// What an engine process reported, as it phrased it.
+    #[error("{0}")]
+    Relayed(String),
+    /// The engine process died (a worker lost mid-answer, a crash): why, for the user.
+    #[error("{0}")]
+    ProcessStopped(String),
     #[error("the engine thread has stopped")]
     EngineGone,
 }

@@ -15,7 +15,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use llama_cpp_sys_2 as sys;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{EngineError, Result};
 
@@ -29,7 +29,7 @@ const MIN_TENSOR_INFO_BYTES: u64 = 33;
 const MAX_TENSORS: u64 = 1 << 20;
 
 /// What the app shows about a model file, read from its header alone.
-#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct GgufSummary {
     pub path: PathBuf,
     pub file_size: u64,

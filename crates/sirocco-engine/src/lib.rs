@@ -8,6 +8,8 @@
 //! - [`engine`] owns the loaded model on its own thread and streams generated text; its
 //!   scheduler decodes concurrent requests together (continuous batching) and sends each
 //!   request's text through an outbox that bundles what comes faster than a frame.
+//! - [`process`] runs an engine in a child process instead (models on other machines), the
+//!   same API over pipes, so the child's death is an error, not the app's end.
 //!
 //! Nothing here knows about Tauri or any UI.
 
@@ -25,6 +27,7 @@ pub mod mistral_format;
 mod outbox;
 pub mod overflow;
 pub mod planner;
+pub mod process;
 pub mod prompt;
 mod request;
 mod sampling;

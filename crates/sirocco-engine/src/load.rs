@@ -59,6 +59,10 @@ pub struct LoadParams {
     /// Where conversations' KV state is saved (see [`GenerateRequest::cache_key`]); `None`
     /// keeps nothing on disk.
     pub state_dir: Option<PathBuf>,
+    /// Other machines running `sirocco worker` (`host:port`): their devices take offloaded
+    /// layers beside local GPUs. A model with workers runs in an engine process of its own
+    /// (see `process`), so a worker lost mid-answer ends that process, never the app.
+    pub workers: Vec<String>,
 }
 
 /// Sequence slots a context gets unless the user chooses.
@@ -81,12 +85,13 @@ impl Default for LoadParams {
             moe_experts_on_cpu: false,
             parallel: DEFAULT_PARALLEL,
             state_dir: None,
+            workers: Vec::new(),
         }
     }
 }
 
 /// A model the engine has loaded, as the UI describes it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoadedModel {
     pub summary: GgufSummary,
     pub context_length: u32,

@@ -5,7 +5,7 @@
 use aho_corasick::AhoCorasick;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};
 use llama_cpp_2::token::LlamaToken;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::chat_template::{self, SpecialTokens};
 use crate::message::ChatMessage;
@@ -15,7 +15,7 @@ use crate::tools::{self, ToolSpec};
 use crate::{EngineError, Result};
 
 /// Which way prompts are built for the loaded model, as the UI names it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PromptFormatKind {
     Mistral { version: MistralVersion, tekken: bool, label: String },

@@ -68,7 +68,7 @@ impl GenerateRequest {
     }
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(rename_all = "snake_case")]
 pub enum FinishReason {
     /// The model ended its turn.
@@ -82,7 +82,7 @@ pub enum FinishReason {
     ToolCalls,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct GenerationStats {
     pub prompt_tokens: usize,
     /// Prompt tokens whose KV cache was kept from the previous turn (not computed again).
@@ -99,13 +99,13 @@ pub struct GenerationStats {
 }
 
 /// Embedding vectors, one per input, and the tokens they took.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Embeddings {
     pub vectors: Vec<Vec<f32>>,
     pub prompt_tokens: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum GenerationEvent {
     /// A piece of text: always whole UTF-8 characters.

@@ -10,7 +10,9 @@
 //! fails, so a worker is checked here first — connected and greeted in ggml-rpc's own protocol
 //! (HELLO, protocol major version 7) with a timeout — and only then handed to ggml-rpc. The
 //! same is true of a worker that goes away mid-answer: ggml-rpc aborts the process using it.
-//! Until models on workers run in a process of their own, the CLI is the only user of workers.
+//! So a process that has added a worker must be one it may take down: models with workers
+//! run in an engine process of their own (`process`); the app's own process only [`probe`]s
+//! workers, in Rust, and never adds one.
 //!
 //! The backend is reached through ggml's backend registry (`ggml_backend_reg_by_name("RPC")`
 //! and its proc addresses), so a build without `GGML_RPC` gives a clear error, not a link
@@ -30,6 +32,9 @@ use crate::{EngineError, Result};
 const RPC_PROTO_MAJOR: u8 = 7;
 /// ggml-rpc's `RPC_CMD_HELLO` (fixed at 14 across versions).
 const RPC_CMD_HELLO: u8 = 14;
+/// `RPC_CMD_GET_DEVICE_MEMORY` and `RPC_CMD_DEVICE_COUNT` in protocol 7.
+const RPC_CMD_GET_DEVICE_MEMORY: u8 = 11;
+const RPC_CMD_DEVICE_COUNT: u8 = 15;
 /// `RPC_CONN_CAPS_SIZE`: the transport capabilities in HELLO (all zero: plain TCP).
 const CONN_CAPS: usize = 24;
 /// How long a worker has to answer the greeting (it serves one machine at a time).
@@ -111,6 +116,54 @@ fn serving_devices() -> Vec<llama_cpp_sys_2::ggml_backend_dev_t> {
 /// Greets the worker at `endpoint` in ggml-rpc's protocol: reachable, free, the same major
 /// version. Anything else is a clear error (ggml-rpc itself would abort the process).
 pub fn check(endpoint: &str) -> Result<()> {
+    greet(endpoint).map(drop)
+}
+
+/// What a worker offers, asked in ggml-rpc's protocol without adding it to this process
+/// (a process that adds a worker aborts when the worker goes away): each device's memory.
+pub fn probe(endpoint: &str) -> Result<Vec<DeviceMemory>> {
+    let fail = |why: String| EngineError::Worker(format!("worker {endpoint}: {why}"));
+    let mut socket = greet(endpoint)?;
+    let count = u32::from_le_bytes(ask(&mut socket, RPC_CMD_DEVICE_COUNT, &[]).map_err(&fail)?);
+    if count > 64 {
+        return Err(fail(format!("it claims {count} devices")));
+    }
+    (0..count)
+        .map(|device| {
+            let answer: [u8; 16] = ask(&mut socket, RPC_CMD_GET_DEVICE_MEMORY, &device.to_le_bytes()).map_err(&fail)?;
+            let free = u64::from_le_bytes(answer[..8].try_into().expect("8 bytes"));
+            let total = u64::from_le_bytes(answer[8..].try_into().expect("8 bytes"));
+            Ok(DeviceMemory { free, total })
+        })
+        .collect()
+}
+
+/// One device's memory as a worker reports it.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct DeviceMemory {
+    pub free: u64,
+    pub total: u64,
+}
+
+/// One request in ggml-rpc's framing (command byte, u64 size, payload) and its fixed-size
+/// answer (u64 size, payload).
+fn ask<const N: usize>(socket: &mut TcpStream, cmd: u8, payload: &[u8]) -> std::result::Result<[u8; N], String> {
+    let mut request = vec![cmd];
+    request.extend((payload.len() as u64).to_le_bytes());
+    request.extend(payload);
+    socket.write_all(&request).map_err(|e| format!("the request failed ({e})"))?;
+    let mut size = [0u8; 8];
+    socket.read_exact(&mut size).map_err(|e| format!("no answer ({e})"))?;
+    if u64::from_le_bytes(size) != N as u64 {
+        return Err(format!("it answered command {cmd} with {} bytes, not {N}", u64::from_le_bytes(size)));
+    }
+    let mut answer = [0u8; N];
+    socket.read_exact(&mut answer).map_err(|e| format!("the answer was cut ({e})"))?;
+    Ok(answer)
+}
+
+/// Connects and greets; the socket is ready for commands.
+fn greet(endpoint: &str) -> Result<TcpStream> {
     let fail = |why: String| EngineError::Worker(format!("worker {endpoint}: {why}"));
     let addr = endpoint
         .to_socket_addrs()
@@ -138,7 +191,7 @@ pub fn check(endpoint: &str) -> Result<()> {
     if major != RPC_PROTO_MAJOR {
         return Err(fail(format!("it speaks RPC protocol {major}.{minor}.{patch}; this build speaks {RPC_PROTO_MAJOR}.x")));
     }
-    Ok(())
+    Ok(socket)
 }
 
 /// Checks the worker at `endpoint` and adds its devices to this process's backend registry,

@@ -124,6 +124,8 @@ pub enum UnloadReason {
     Replaced,
     /// The host is shutting down.
     Shutdown,
+    /// Its engine process died (a worker it used went away): why, for the user.
+    Stopped { message: String },
 }
 
 /// A load or an unload, as it happens.
@@ -584,7 +586,8 @@ impl ModelHost {
                                 state.slots.iter_mut().filter(|s| keys.contains(&s.key)).map(Slot::take).collect();
                             let key = state.next_key;
                             state.next_key += 1;
-                            let engine = Engine::start();
+                            let engine = Engine::for_load(&spec.params);
+                            self.watch_engine(key, &spec.id, &engine);
                             let now = Instant::now();
                             state.slots.push(Slot {
                                 key,
@@ -643,7 +646,10 @@ impl ModelHost {
         let mut state = self.inner.lock();
         match loaded {
             Ok(model) => {
-                let slot = state.slots.iter_mut().find(|s| s.key == key).expect("a loading slot stays until loaded");
+                let Some(slot) = state.slots.iter_mut().find(|s| s.key == key) else {
+                    // Its engine process died as the load finished (see `watch_engine`).
+                    return Err(HostError::LoadFailed { id: spec.id.clone(), message: "the model stopped as it loaded".into(), cancelled: false });
+                };
                 slot.status = ModelStatus::Loaded;
                 slot.model = Some(model);
                 let lease = self.lease_slot(&mut state, key);
@@ -700,6 +706,28 @@ impl ModelHost {
             }
             notified.await;
         }
+    }
+
+    /// Forgets the slot `key` when its engine stops on its own (an engine process that died:
+    /// a worker lost mid-answer), telling subscribers why; the model can be loaded again.
+    fn watch_engine(&self, key: u64, id: &str, engine: &Engine) {
+        let stopped = engine.stopped();
+        let (host, id) = (Arc::downgrade(&self.inner), id.to_owned());
+        tokio::spawn(async move {
+            let Some(message) = stopped.await else { return };
+            let Some(inner) = host.upgrade() else { return };
+            let gone = {
+                let mut state = inner.lock();
+                let before = state.slots.len();
+                // A slot an unload has taken is forgotten (and announced) by that unload.
+                state.slots.retain(|s| s.key != key || s.taken);
+                state.slots.len() != before
+            };
+            if gone {
+                inner.event(HostEvent::Unloaded { id, reason: UnloadReason::Stopped { message } });
+                inner.changed();
+            }
+        });
     }
 
     /// Unloads a slot already marked as going, then forgets it.
