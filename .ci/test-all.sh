@@ -25,7 +25,8 @@ cargo test --workspace --color never 2>&1 | tee "$logs/cargo.log" || true
 echo "== UI unit tests"
 npm --workspace ui run test --silent -- --color=false 2>&1 | tee "$logs/ui.log" || true
 echo "== End to end (real webview)"
-cargo build
+# The app, and the CLI whose `sirocco worker` the other-machines test runs.
+cargo build -p sirocco -p sirocco-cli
 bash tests/e2e/run.sh 2>&1 | tee "$logs/e2e.log" || true
 
 strip() { sed 's/\x1b\[[0-9;]*m//g' "$1"; }

@@ -13,6 +13,16 @@ pub const FILE: &str = "settings.json";
 const HUB_ENDPOINT: &str = "hubEndpoint";
 const LIBRARY_LOCATIONS: &str = "libraryLocations";
 const MODEL_MEMORY: &str = "modelMemory";
+const WORKERS: &str = "workers";
+
+/// Another machine running `sirocco worker`, as the user added it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct WorkerEntry {
+    /// `host:port`.
+    pub endpoint: String,
+    /// Loads with GPU layers use it.
+    pub enabled: bool,
+}
 
 /// How many models stay loaded and how much RAM they leave free (the host's limits).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -39,7 +49,7 @@ impl ModelMemory {
 /// What is saved (a missing or unreadable file gives the defaults).
 pub fn read(app: &AppHandle) -> Settings {
     let Ok(store) = app.store(FILE) else {
-        return Settings { hub_endpoint: None, library_locations: Vec::new(), model_memory: ModelMemory::default() };
+        return Settings { hub_endpoint: None, library_locations: Vec::new(), model_memory: ModelMemory::default(), workers: Vec::new() };
     };
     let hub_endpoint = store.get(HUB_ENDPOINT).and_then(|v| v.as_str().map(str::to_owned)).filter(|s| !s.is_empty());
     let library_locations = store
@@ -47,7 +57,12 @@ pub fn read(app: &AppHandle) -> Settings {
         .and_then(|v| serde_json::from_value::<Vec<PathBuf>>(v).ok())
         .unwrap_or_default();
     let model_memory = store.get(MODEL_MEMORY).and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
-    Settings { hub_endpoint, library_locations, model_memory }
+    let workers = store.get(WORKERS).and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+    Settings { hub_endpoint, library_locations, model_memory, workers }
+}
+
+pub fn save_workers(app: &AppHandle, workers: &[WorkerEntry]) -> Result<(), String> {
+    save(app, WORKERS, serde_json::json!(workers))
 }
 
 pub fn save_model_memory(app: &AppHandle, memory: &ModelMemory) -> Result<(), String> {

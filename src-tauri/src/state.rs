@@ -29,6 +29,8 @@ pub struct AppState {
     /// Each answer's own stop flag, by the stream the page named (`chat`, `arena-0`…).
     pub generations: Mutex<HashMap<String, Arc<AtomicBool>>>,
     pub downloads: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// Other machines (`sirocco worker`s) the user added, in order.
+    pub workers: RwLock<Vec<crate::settings::WorkerEntry>>,
     /// The local OpenAI-compatible server, while it runs.
     pub server: tokio::sync::Mutex<Option<sirocco_server::RunningServer>>,
     /// The window asked to close and its conversations' caches are being saved.
@@ -50,6 +52,7 @@ impl AppState {
             load_cancel: Mutex::new(Arc::new(AtomicBool::new(false))),
             generations: Mutex::new(HashMap::new()),
             downloads: Mutex::new(HashMap::new()),
+            workers: RwLock::new(settings.workers.clone()),
             server: tokio::sync::Mutex::new(None),
             closing: std::sync::atomic::AtomicBool::new(false),
         })
@@ -76,6 +79,15 @@ impl AppState {
     /// Replaces the Hub client (a new endpoint or token); requests under way finish on the old one.
     pub fn set_hub(&self, hub: Hub) {
         *self.hub.write().unwrap() = hub;
+    }
+
+    /// The workers a load with `gpu_layers` uses: the enabled ones, when any layer is offloaded
+    /// (layers past the local GPUs go to them).
+    pub fn workers_for(&self, gpu_layers: u32) -> Vec<String> {
+        if gpu_layers == 0 {
+            return Vec::new();
+        }
+        self.workers.read().unwrap().iter().filter(|w| w.enabled).map(|w| w.endpoint.clone()).collect()
     }
 
     /// The library's id for the model file `path` (how the host and the server name it).
@@ -116,6 +128,7 @@ pub struct Settings {
     pub hub_endpoint: Option<String>,
     pub library_locations: Vec<PathBuf>,
     pub model_memory: crate::settings::ModelMemory,
+    pub workers: Vec<crate::settings::WorkerEntry>,
 }
 
 /// `SIROCCO_DATA_DIR`, else the app's data folder: where the database lives.

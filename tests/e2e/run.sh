@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# End-to-end tests through the real webview. Needs the app built (cargo build) and the
+# End-to-end tests through the real webview. Needs the app and the CLI built
+# (cargo build -p sirocco -p sirocco-cli) and the
 # fixtures fetched; starts a virtual display when there is none.
 set -euo pipefail
 cd "$(dirname "$0")"

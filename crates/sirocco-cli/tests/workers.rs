@@ -185,7 +185,6 @@ async fn a_worker_killed_mid_answer_is_a_clear_error_and_the_server_lives_on() {
         body.push_str(&String::from_utf8_lossy(&chunk));
     }
     let error = body.lines().find(|l| l.contains("\"error\"")).unwrap_or_else(|| panic!("the stream ends with an error: {body}"));
-    eprintln!("{error}");
     assert!(error.contains(&endpoint) && error.contains("stopped answering"), "the error names the machine: {error}");
     assert!(!body.contains("\"finish_reason\":\"length\""), "the answer was not finished: {body}");
 

@@ -409,7 +409,7 @@ fn explain(status: &std::io::Result<std::process::ExitStatus>, tail: &[String], 
     let lost: Vec<&str> = workers.iter().filter(|w| crate::workers::check(w).is_err()).map(String::as_str).collect();
     if !lost.is_empty() {
         let which = lost.join(", ");
-        let machines = if lost.len() == 1 { "the machine" } else { "the machines" };
+        let machines = if lost.len() == 1 { "The machine" } else { "The machines" };
         return format!(
             "{machines} at {which} stopped answering, and the model that used {} was unloaded. Load it again \
              once {} back, or without {}.",
@@ -424,9 +424,9 @@ fn explain(status: &std::io::Result<std::process::ExitStatus>, tail: &[String], 
     };
     let last = tail.iter().rev().find(|l| !l.trim().is_empty()).map(|l| format!(" Its last message: {}", l.trim())).unwrap_or_default();
     if tail.iter().any(|l| l.contains("RPC")) && !workers.is_empty() {
-        return format!("a machine the model used ({}) failed mid-answer, and the model was unloaded.{last}", workers.join(", "));
+        return format!("A machine the model used ({}) failed mid-answer, and the model was unloaded.{last}", workers.join(", "));
     }
-    format!("the model's engine process {how}, and the model was unloaded.{last}")
+    format!("The model's engine process {how}, and the model was unloaded.{last}")
 }
 
 fn describe_status(status: &std::process::ExitStatus) -> String {

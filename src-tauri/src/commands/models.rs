@@ -61,7 +61,8 @@ pub async fn load_model(
             let _ = on_progress.send(fraction);
         }
     };
-    let params = LoadParams { state_dir: Some(state.states_dir.clone()), ..params.unwrap_or_default() };
+    let params = params.unwrap_or_default();
+    let params = LoadParams { state_dir: Some(state.states_dir.clone()), workers: state.workers_for(params.gpu_layers), ..params };
     let spec = ModelSpec { id: state.model_id(&path).await, path, params };
     Ok(state.host.load(spec, LoadedBy::User, progress, cancel).await?)
 }
@@ -138,15 +139,18 @@ pub struct ModelPlan {
     summary: sirocco_engine::GgufSummary,
     hardware: Hardware,
     fit: FitPlan,
+    /// The other machines a load with GPU layers would use (enabled in "Other machines").
+    workers: Vec<String>,
 }
 
 #[tauri::command]
-pub async fn plan_model(path: PathBuf) -> IpcResult<ModelPlan> {
+pub async fn plan_model(state: State<'_, AppState>, path: PathBuf) -> IpcResult<ModelPlan> {
+    let workers = state.workers_for(u32::MAX);
     tauri::async_runtime::spawn_blocking(move || {
         let summary = sirocco_engine::gguf_file::inspect(&path)?;
         let hardware = Hardware::detect();
         let fit = planner::fit(&summary, &hardware, None);
-        Ok(ModelPlan { summary, hardware, fit })
+        Ok(ModelPlan { summary, hardware, fit, workers })
     })
     .await
     .map_err(|e| e.to_string())?

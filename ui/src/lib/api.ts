@@ -136,6 +136,8 @@ export interface ModelPlan {
   summary: GgufSummary;
   hardware: Hardware;
   fit: { verdict: FitVerdict; gpu_layers: number; experts_on_cpu: boolean; context_length: number; estimate: MemoryEstimate };
+  /** Other machines a load with GPU layers would use (enabled under "Other machines"). */
+  workers: string[];
 }
 
 export const planModel = (path: string) => invoke<ModelPlan>('plan_model', { path });
@@ -197,6 +199,21 @@ export interface ModelMemoryView {
 export const modelMemory = () => invoke<ModelMemoryView>('model_memory');
 /** Applies from the next load; saved for the next start. */
 export const setModelMemory = (settings: ModelMemory) => invoke<ModelMemoryView>('set_model_memory', { settings });
+
+/** Another machine running `sirocco worker` (src-tauri/src/commands/workers.rs). */
+export type WorkerView = { endpoint: string; enabled: boolean } & (
+  | { state: 'ready'; devices: { free: number; total: number }[] }
+  /** A loaded model uses it (a worker serves one machine at a time). */
+  | { state: 'in_use'; model: string }
+  | { state: 'unreachable'; message: string }
+);
+export const workersList = () => invoke<WorkerView[]>('workers_list');
+/** Checks the machine first: one that does not answer as a worker is not added. */
+export const workerAdd = (endpoint: string) => invoke<WorkerView[]>('worker_add', { endpoint });
+export const workerRemove = (endpoint: string) => invoke<WorkerView[]>('worker_remove', { endpoint });
+/** From the next load on. */
+export const workerSetEnabled = (endpoint: string, enabled: boolean) =>
+  invoke<WorkerView[]>('worker_set_enabled', { endpoint, enabled });
 
 // ---- Model hub (src-tauri/src/commands/hub.rs) and library (library.rs) ----
 
