@@ -82,6 +82,8 @@ test('the GPU slider moves layers onto the machine; losing it mid-answer is a cl
     }
   }
   await (await $('[data-testid="loaded-model"]')).waitForExist({ timeout: 60_000 });
+  // The planner counted the machine's memory: all of SmolLM2 fits there, so every layer is offloaded.
+  assert.match(await text(await $('[data-testid="settings-panel"]')), /GPU offload\s*31 \/ 31 layers/);
   // No GPU here, yet the slider moves: offloaded layers go to the other machine.
   const slider = await $('[data-testid="gpu-layers-slider"]');
   assert.equal(await slider.isEnabled(), true, 'the slider is enabled by the machine');

@@ -24,8 +24,9 @@ pub struct ChatArgs {
     /// `sirocco worker`s whose devices join this machine's (checked first; the model then runs
     /// in an engine process of its own).
     pub workers: Vec<String>,
-    /// Layers offloaded (to local GPUs and workers); 0 keeps the saved settings'.
-    pub gpu_layers: u32,
+    /// Layers offloaded (to local GPUs and workers); `None`: with workers the planner's fit
+    /// across this machine and them, else the saved settings'.
+    pub gpu_layers: Option<u32>,
 }
 
 /// The file to load, its library id and its saved settings.
@@ -55,10 +56,14 @@ async fn resolve(model: &str, dirs: Vec<PathBuf>) -> Result<(PathBuf, String, Pr
 }
 
 pub async fn run(args: ChatArgs) -> Result<(), String> {
-    crate::worker::probe_all(&args.workers)?;
+    let worker_memory = crate::worker::probe_all(&args.workers)?;
     let (path, id, preset) = resolve(&args.model, args.dirs).await?;
     let params = preset.apply_to(LoadParams { context_length: args.context, parallel: 1, ..LoadParams::default() });
-    let gpu_layers = if args.gpu_layers > 0 { args.gpu_layers } else { params.gpu_layers };
+    let gpu_layers = match args.gpu_layers {
+        Some(n) => n,
+        None if !args.workers.is_empty() => crate::worker::planned_gpu_layers(&path, &worker_memory, args.context)?,
+        None => params.gpu_layers,
+    };
     let params = LoadParams { context_length: args.context.or(params.context_length), gpu_layers, workers: args.workers.clone(), ..params };
     let host = ModelHost::default();
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();

@@ -182,8 +182,9 @@ struct Offload {
     #[arg(long = "worker", value_name = "HOST:PORT")]
     workers: Vec<String>,
     /// Layers to offload, as llama.cpp's -ngl: to local GPUs and workers (0: all on the CPU).
-    #[arg(long, default_value_t = 0)]
-    gpu_layers: u32,
+    /// Default with workers: the planner's fit across this machine and them.
+    #[arg(long)]
+    gpu_layers: Option<u32>,
 }
 
 /// Where a server listens (`serve`) or is found (`ps`), and its API key.

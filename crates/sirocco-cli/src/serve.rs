@@ -29,15 +29,21 @@ pub struct ServeArgs {
     /// `sirocco worker`s whose devices join this machine's for every model (checked first; the
     /// models then run in engine processes of their own).
     pub workers: Vec<String>,
-    /// Layers offloaded (to local GPUs and workers), every model alike.
-    pub gpu_layers: u32,
+    /// Layers offloaded (to local GPUs and workers), every model alike; `None`: the planner's
+    /// fit across this machine and the workers for `--model` (none for the others).
+    pub gpu_layers: Option<u32>,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
-    crate::worker::probe_all(&args.workers)?;
+    let worker_memory = crate::worker::probe_all(&args.workers)?;
+    let gpu_layers = match (args.gpu_layers, &args.model) {
+        (Some(n), _) => n,
+        (None, Some(model)) if !args.workers.is_empty() => crate::worker::planned_gpu_layers(model, &worker_memory, args.context)?,
+        (None, _) => 0,
+    };
     let host = ModelHost::new(HostConfig { max_models: args.max_models, ..HostConfig::default() });
     tokio::spawn(report(host.events()));
-    let base = LoadParams { context_length: args.context, parallel: args.parallel, gpu_layers: args.gpu_layers, workers: args.workers.clone(), ..LoadParams::default() };
+    let base = LoadParams { context_length: args.context, parallel: args.parallel, gpu_layers, workers: args.workers.clone(), ..LoadParams::default() };
     let mut name = "the library".to_owned();
     if let Some(model) = &args.model {
         eprintln!("loading {}…", model.display());

@@ -41,15 +41,37 @@ pub fn run(host: IpAddr, port: u16, threads: Option<usize>) -> Result<(), String
 }
 
 /// Asks each worker what it offers (without adding it to this process), printing its memory:
-/// a clear error for one that is missing or busy before any model is loaded on it.
-pub fn probe_all(endpoints: &[String]) -> Result<(), String> {
+/// a clear error for one that is missing or busy before any model is loaded on it. The free
+/// memory of every device, in order.
+pub fn probe_all(endpoints: &[String]) -> Result<Vec<u64>, String> {
+    let mut free = Vec::new();
     for endpoint in endpoints {
         let devices = sirocco_engine::workers::probe(endpoint).map_err(|e| e.to_string())?;
         for (i, d) in devices.iter().enumerate() {
             eprintln!("worker {endpoint}: device {i}, {} MiB free of {} MiB", d.free >> 20, d.total >> 20);
+            free.push(d.free);
         }
     }
-    Ok(())
+    Ok(free)
+}
+
+/// The layers the planner offloads for `model` across this machine's GPUs and the workers'
+/// devices (`workers`: their free memory), at `context` tokens when chosen; said on stderr.
+pub fn planned_gpu_layers(model: &std::path::Path, workers: &[u64], context: Option<u32>) -> Result<u32, String> {
+    use sirocco_engine::{hardware::Hardware, planner};
+    let summary = sirocco_engine::gguf_file::inspect(model).map_err(|e| e.to_string())?;
+    let hardware = Hardware::detect();
+    let plan = match context {
+        Some(c) => planner::fit_at_context(&summary, &hardware, workers, u64::from(c)),
+        None => planner::fit_across(&summary, &hardware, workers, None),
+    };
+    let layers = summary.block_count.unwrap_or(0) + 1;
+    if plan.verdict == planner::FitVerdict::TooLarge {
+        eprintln!("the planner finds no offload that fits; loading with every layer here");
+        return Ok(0);
+    }
+    eprintln!("planned: {} of {layers} layers offloaded, {} of them to other machines' devices", plan.gpu_layers, plan.devices.iter().skip(plan.devices.len().saturating_sub(workers.len())).map(|d| d.layers() + u32::from(d.output)).sum::<u32>());
+    Ok(plan.gpu_layers)
 }
 
 /// Adds each worker (checked first) to this process, printing what it offers; the loads that

@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 
 mod common;
 use common::{fixtures, isolated};
+use sirocco_engine::planner;
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
@@ -97,6 +98,20 @@ fn serve_logged(extra: &[String]) -> (Running, String, std::sync::mpsc::Receiver
     (Running(child), line.trim().rsplit(' ').next().unwrap().to_string(), lines)
 }
 
+/// The first line on `log` starting with `prefix`, within 30 s (a missing line fails the
+/// test instead of hanging it).
+fn said(log: &std::sync::mpsc::Receiver<String>, prefix: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match log.recv_timeout(left) {
+            Ok(line) if line.starts_with(prefix) => return line,
+            Ok(_) => {}
+            Err(e) => panic!("no line starting with {prefix:?} ({e})"),
+        }
+    }
+}
+
 async fn greedy(base: &str) -> String {
     let reply: serde_json::Value = reqwest::Client::new()
         .post(format!("{base}/chat/completions"))
@@ -129,12 +144,30 @@ async fn layers_on_a_loopback_worker_give_the_same_greedy_text() {
     let (offloaded, base) = serve(&["--worker".into(), format!("127.0.0.1:{port}"), "--gpu-layers".into(), "15".into()]);
     let text = greedy(&base).await;
     assert_eq!(text, expected, "greedy text with 15 of 30 layers on the worker");
+    // A prompt that fills most of a batch: the worker's compute buffer is then in use as the
+    // planner counts it (a few tokens touch only a few of its pages).
+    let long = "The river flows to the sea, and the sea returns it as rain. ".repeat(29);
+    let reply: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/chat/completions"))
+        .json(&serde_json::json!({"messages": [{"role": "user", "content": long}], "temperature": 0, "max_tokens": 8}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let prompt_tokens = reply["usage"]["prompt_tokens"].as_u64().unwrap_or_else(|| panic!("{reply}"));
+    assert!((440..=500).contains(&prompt_tokens), "a prompt of most of a 512-token batch: {prompt_tokens}");
     let grown = rss_bytes(worker.0.id()).saturating_sub(before);
-    // llama.cpp offloads the last layers; their weights are what the worker must now hold.
+    // The planner's share for the worker: as `sirocco serve` loads it (512 tokens of context,
+    // one sequence, batches of 512), the worker the only offload device.
     let summary = sirocco_engine::gguf_file::inspect(&fixtures().join("SmolLM2-135M-Instruct.Q4_1.gguf")).unwrap();
-    let layers: u64 = summary.layer_bytes.iter().rev().take(15).sum();
-    eprintln!("worker grew by {grown} bytes; the 15 layers hold {layers}");
-    assert!(grown as f64 >= 0.95 * layers as f64, "the worker holds the offloaded layers' weights: it grew by {grown} bytes, the layers are {layers}");
+    let request = planner::PlanRequest { gpu_layers: 15, sequences: 1, ..planner::PlanRequest::cpu(512) };
+    let (_, shares) = planner::estimate_split(&summary, &request, &[1]);
+    let share = &shares[0];
+    eprintln!("worker grew by {grown} bytes; the planner's share: {share:?} = {}", share.total());
+    let ratio = grown as f64 / share.total() as f64;
+    assert!((0.95..=1.05).contains(&ratio), "the worker holds {grown} bytes, the planner said {} ({ratio:.3}x)", share.total());
     drop(offloaded);
 }
 
@@ -189,7 +222,7 @@ async fn a_worker_killed_mid_answer_is_a_clear_error_and_the_server_lives_on() {
     assert!(!body.contains("\"finish_reason\":\"length\""), "the answer was not finished: {body}");
 
     assert!(server.0.try_wait().unwrap().is_none(), "sirocco serve is still running");
-    let unloaded = log.iter().find(|l| l.starts_with("unloaded ")).expect("the unload is announced");
+    let unloaded = said(&log, "unloaded ");
     assert!(unloaded.contains(&endpoint), "{unloaded}");
     let models = client.get(format!("{base}/models")).send().await.unwrap();
     assert_eq!(models.status(), 200, "the server still answers");
@@ -245,7 +278,8 @@ impl Drop for Netns {
     }
 }
 
-/// The worker on another host (its own network namespace, reached over veth): the same text.
+/// The worker on another host (its own network namespace, reached over veth), the offload
+/// left to the planner: every layer goes there, and the text is the same.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn layers_on_a_worker_in_another_network_namespace_give_the_same_greedy_text() {
     let (local, base) = serve(&[]);
@@ -256,8 +290,12 @@ async fn layers_on_a_worker_in_another_network_namespace_give_the_same_greedy_te
     let (worker, warning) = worker_at(Some(&ns.name), "10.77.1.2", 50052);
     assert!(warning.contains("no authentication"), "beyond loopback the worker warns: {warning:?}");
 
-    let (offloaded, base) = serve(&["--worker".into(), "10.77.1.2:50052".into(), "--gpu-layers".into(), "15".into()]);
-    assert_eq!(greedy(&base).await, expected, "greedy text with 15 of 30 layers on the other host");
+    // No --gpu-layers: the planner's fit across this machine and the worker's memory, which
+    // holds all of SmolLM2.
+    let (offloaded, base, log) = serve_logged(&["--worker".into(), "10.77.1.2:50052".into()]);
+    let planned = said(&log, "planned: ");
+    assert_eq!(planned, "planned: 31 of 31 layers offloaded, 31 of them to other machines' devices");
+    assert_eq!(greedy(&base).await, expected, "greedy text with every layer on the other host");
     drop(offloaded);
     drop(worker);
 }

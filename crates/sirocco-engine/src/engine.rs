@@ -107,23 +107,9 @@ impl Engine {
         Self { commands, stopped }
     }
 
-    /// The engine for a load with `params`: in this process, or — when the model uses other
-    /// machines, whose loss llama.cpp answers by aborting the process using them — in an
-    /// engine process of its own ([`crate::process`]).
-    pub fn for_load(params: &LoadParams) -> Self {
-        if params.workers.is_empty() {
-            Self::start()
-        } else {
-            Self::start_process()
-        }
-    }
-
-    /// An engine in a child process (this executable again, started with
-    /// [`crate::process::CHILD_ARG`]); the same API, its commands and events sent over pipes.
-    pub fn start_process() -> Self {
-        let (commands, rx) = mpsc::channel();
-        let (stop, stopped) = watch::channel(None);
-        crate::process::spawn_proxy(rx, stop);
+    /// A handle over `commands`, for another owner of the receiving end (an engine process's
+    /// proxy, `process.rs`).
+    pub(crate) fn from_parts(commands: mpsc::Sender<Command>, stopped: watch::Receiver<Option<String>>) -> Self {
         Self { commands, stopped }
     }
 

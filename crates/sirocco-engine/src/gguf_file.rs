@@ -65,6 +65,16 @@ pub struct GgufSummary {
     /// Bytes of each layer's mixture-of-experts tensors (`ffn_*_exps`), part of `layer_bytes`:
     /// what stays in RAM when the experts are kept on the CPU. Empty for dense models.
     pub expert_bytes: Vec<u64>,
+    /// The output layer's tensors, part of `other_bytes`: the final norm (`output_norm.*`) and
+    /// the head (`output.*`, absent when the file ties it to the token embeddings —
+    /// llama.cpp then copies `token_embd.weight` to the output layer's device).
+    #[serde(default)]
+    pub output_norm_bytes: u64,
+    #[serde(default)]
+    pub output_head_bytes: u64,
+    /// `token_embd.weight`, part of `other_bytes` (the input layer: always in RAM).
+    #[serde(default)]
+    pub token_embd_bytes: u64,
 }
 
 fn invalid(path: &Path, reason: impl Into<String>) -> EngineError {
@@ -131,6 +141,15 @@ impl GgufSummary {
         self.parameter_count += part.parameter_count;
         add_per_layer(&mut self.layer_bytes, &part.layer_bytes);
         add_per_layer(&mut self.expert_bytes, &part.expert_bytes);
+        self.output_norm_bytes += part.output_norm_bytes;
+        self.output_head_bytes += part.output_head_bytes;
+        self.token_embd_bytes += part.token_embd_bytes;
+    }
+
+    /// Bytes the output layer puts on the device it is offloaded to: its norm and its head
+    /// (the token embeddings again when the head is tied to them).
+    pub fn output_layer_bytes(&self) -> u64 {
+        self.output_norm_bytes + if self.output_head_bytes > 0 { self.output_head_bytes } else { self.token_embd_bytes }
     }
 }
 
@@ -157,6 +176,7 @@ pub fn inspect_header(path: &Path, file_size: u64) -> Result<GgufSummary> {
     let mut other_bytes: u64 = 0;
     let mut parameter_count: u64 = 0;
     let mut expert_bytes: Vec<u64> = Vec::new();
+    let (mut output_norm_bytes, mut output_head_bytes, mut token_embd_bytes) = (0, 0, 0);
     for id in 0..tensor_count {
         let end = data_offset
             .checked_add(header.tensor_offset(id))
@@ -188,7 +208,15 @@ pub fn inspect_header(path: &Path, file_size: u64) -> Result<GgufSummary> {
                     expert_bytes[layer] += size;
                 }
             }
-            _ => other_bytes += size,
+            _ => {
+                other_bytes += size;
+                match name.as_deref() {
+                    Some(n) if n.starts_with("output_norm.") => output_norm_bytes += size,
+                    Some(n) if n.starts_with("output.") => output_head_bytes += size,
+                    Some("token_embd.weight") => token_embd_bytes += size,
+                    _ => {}
+                }
+            }
         }
     }
 
@@ -225,6 +253,9 @@ pub fn inspect_header(path: &Path, file_size: u64) -> Result<GgufSummary> {
         other_bytes,
         parameter_count,
         expert_bytes,
+        output_norm_bytes,
+        output_head_bytes,
+        token_embd_bytes,
         architecture,
     };
     if summary.tensor_count == 0 && summary.split_count <= 1 {

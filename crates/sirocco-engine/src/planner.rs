@@ -94,6 +94,10 @@ pub struct FitPlan {
     pub experts_on_cpu: bool,
     pub context_length: u64,
     pub estimate: MemoryEstimate,
+    /// Each offload device's share (local GPUs, then other machines' devices).
+    pub devices: Vec<DeviceShare>,
+    /// Other machines' devices that take part ("fits across this machine and N others").
+    pub workers_used: u32,
 }
 
 /// Which layers llama.cpp gives a sliding-window KV cache, per architecture. Architectures
@@ -176,82 +180,196 @@ impl<'a> Shape<'a> {
             + kv_row_bytes(req.kv_cache_type, kv * self.value_len))
     }
 
-    /// Compute buffer in use for one batch: activations of one layer, the attention mask,
-    /// attention scores when flash attention is off, and one row of logits per sequence.
-    fn compute_bytes(&self, req: &PlanRequest) -> u64 {
+    /// Compute buffer in use for one batch, in two parts: what every device running layers
+    /// holds (activations of one layer, the attention mask, attention scores when flash
+    /// attention is off), and one row of logits per sequence (the output layer's device).
+    fn compute_parts(&self, req: &PlanRequest) -> (u64, u64) {
         let batch = req.batch_size;
         let activations = batch * 4 * (6 * self.embd + 3 * self.ff * self.experts_used);
         let scores = match req.flash_attention {
             FlashAttention::Off => batch * pad(req.context_length, CELL_PAD) * self.heads * 4,
             _ => 0,
         };
-        let logits = self.vocab * 4 * req.sequences;
-        activations + scores + logits
+        (activations + scores, self.vocab * 4 * req.sequences)
     }
 }
 
-/// Predicts the memory of loading `summary` with `req`.
+/// One offload device's share of a load — a local GPU or a worker's device — as llama.cpp
+/// splits it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceShare {
+    /// Repeating layers on it: `first_layer..end_layer` (none when equal).
+    pub first_layer: u32,
+    pub end_layer: u32,
+    /// The output layer (final norm and head) is on it too.
+    pub output: bool,
+    pub weights: u64,
+    pub kv: u64,
+    pub compute: u64,
+}
+
+impl DeviceShare {
+    pub fn total(&self) -> u64 {
+        self.weights + self.kv + self.compute
+    }
+    pub fn layers(&self) -> u32 {
+        self.end_layer - self.first_layer
+    }
+}
+
+/// Where llama.cpp puts each layer for `gpu_layers` (its `-ngl`) over offload devices with
+/// `free` bytes each, in its order: index `layers` is the output layer; `None` is the CPU.
+///
+/// As `llama_model::load_tensors` does: the output layer counts as one of the `gpu_layers`
+/// and goes first, then the last repeating layers (so 15 of 30 puts layers 16–29 and the
+/// output layer on the devices); the offloaded ones are cut into consecutive runs in
+/// proportion to each device's free memory (the default tensor split).
+pub fn layer_devices(layers: u32, gpu_layers: u32, free: &[u64]) -> Vec<Option<usize>> {
+    let (n, ngl) = (i64::from(layers), i64::from(gpu_layers));
+    let start = (n + 1 - ngl).max(0);
+    let offloaded = if free.is_empty() { 0 } else { ngl.min(n + 1) };
+    // llama.cpp sums and normalises in f32; the same arithmetic gives the same cut points.
+    let mut splits: Vec<f32> = Vec::with_capacity(free.len());
+    let mut sum = 0f32;
+    for &f in free {
+        sum += f as f32;
+        splits.push(sum);
+    }
+    if sum > 0.0 {
+        splits.iter_mut().for_each(|s| *s /= sum);
+    } else {
+        let n = splits.len() as f32;
+        splits.iter_mut().enumerate().for_each(|(i, s)| *s = (i + 1) as f32 / n);
+    }
+    (0..=n)
+        .map(|il| {
+            if il < start || il - start >= offloaded {
+                return None;
+            }
+            let at = (il - start) as f32 / offloaded as f32;
+            Some(splits.iter().position(|&s| s > at).unwrap_or(free.len() - 1))
+        })
+        .collect()
+}
+
+/// Predicts the memory of loading `summary` with `req`, with every offloaded layer on one
+/// device (the VRAM side is that device's share).
 pub fn estimate(summary: &GgufSummary, req: &PlanRequest) -> MemoryEstimate {
+    estimate_split(summary, req, &[1]).0
+}
+
+/// Predicts the memory of loading `summary` with `req` over offload devices with `free` bytes
+/// each (local GPUs, then workers, as llama.cpp lists them): what stays in RAM and each
+/// device's share; the estimate's VRAM fields are the devices' sums.
+pub fn estimate_split(summary: &GgufSummary, req: &PlanRequest, free: &[u64]) -> (MemoryEstimate, Vec<DeviceShare>) {
     let shape = Shape::of(summary);
-    let gpu_layers = u64::from(req.gpu_layers).min(shape.layers + 1);
-    // llama.cpp offloads the last layers first; "layers + 1" also moves the output head.
-    let first_gpu_layer = shape.layers.saturating_sub(gpu_layers);
-    let (mut weights_ram, mut weights_vram, mut kv_ram, mut kv_vram) = (0, 0, 0, 0);
+    let layers = shape.layers as u32;
+    let placed = layer_devices(layers, req.gpu_layers, free);
+    let mut shares: Vec<DeviceShare> = (0..free.len())
+        .map(|_| DeviceShare { first_layer: 0, end_layer: 0, output: false, weights: 0, kv: 0, compute: 0 })
+        .collect();
+    let (mut weights_ram, mut kv_ram) = (0, 0);
     for layer in 0..shape.layers {
         let (w, kv) = (shape.layer_bytes(layer), shape.kv_layer_bytes(layer, req));
-        if layer >= first_gpu_layer {
-            let experts = if req.experts_on_cpu { shape.expert_bytes(layer) } else { 0 };
-            weights_vram += w - experts;
-            weights_ram += experts;
-            kv_vram += kv;
-        } else {
-            weights_ram += w;
-            kv_ram += kv;
+        match placed[layer as usize] {
+            Some(d) => {
+                let experts = if req.experts_on_cpu { shape.expert_bytes(layer) } else { 0 };
+                let share = &mut shares[d];
+                if share.first_layer == share.end_layer {
+                    share.first_layer = layer as u32;
+                }
+                share.end_layer = layer as u32 + 1;
+                share.weights += w - experts;
+                share.kv += kv;
+                weights_ram += experts;
+            }
+            None => {
+                weights_ram += w;
+                kv_ram += kv;
+            }
         }
     }
     weights_ram += summary.other_bytes;
-    let compute = shape.compute_bytes(req);
-    let (compute_ram, compute_vram) = if gpu_layers > 0 { (compute / 4, compute) } else { (compute, 0) };
-    MemoryEstimate {
-        weights_ram,
-        weights_vram,
-        kv_ram,
-        kv_vram,
-        compute_ram,
-        compute_vram,
-        runtime_ram: RUNTIME_BASE + shape.vocab * VOCAB_BYTES_PER_TOKEN,
+    let (activations, logits) = shape.compute_parts(req);
+    if let Some(d) = placed[layers as usize] {
+        // The head leaves RAM; a tied one is a copy of the token embeddings, which stay.
+        weights_ram -= (summary.output_norm_bytes + summary.output_head_bytes).min(summary.other_bytes);
+        shares[d].output = true;
+        shares[d].weights += summary.output_layer_bytes();
+        shares[d].compute += logits;
     }
+    for share in shares.iter_mut().filter(|s| s.layers() > 0 || s.output) {
+        share.compute += activations;
+    }
+    let offloaded = placed.iter().any(Option::is_some);
+    let compute = activations + logits;
+    let estimate = MemoryEstimate {
+        weights_ram,
+        weights_vram: shares.iter().map(|s| s.weights).sum(),
+        kv_ram,
+        kv_vram: shares.iter().map(|s| s.kv).sum(),
+        compute_ram: if offloaded { compute / 4 } else { compute },
+        compute_vram: shares.iter().map(|s| s.compute).sum(),
+        runtime_ram: RUNTIME_BASE + shape.vocab * VOCAB_BYTES_PER_TOKEN,
+    };
+    (estimate, shares)
 }
 
 /// The most GPU layers, then the longest context (up to `max_context`, default
 /// [`DEFAULT_CONTEXT_CAP`], never beyond the trained length) that fit `hardware`.
 pub fn fit(summary: &GgufSummary, hardware: &Hardware, max_context: Option<u64>) -> FitPlan {
+    fit_across(summary, hardware, &[], max_context)
+}
+
+/// [`fit`] with other machines' devices too (`workers`: each device's free memory, in the
+/// order llama.cpp lists them after the local GPUs): every device's share, as llama.cpp splits
+/// the offloaded layers, must fit that device, and what stays here this machine's RAM.
+pub fn fit_across(summary: &GgufSummary, hardware: &Hardware, workers: &[u64], max_context: Option<u64>) -> FitPlan {
+    plan(summary, hardware, workers, max_context, false)
+}
+
+/// The most GPU layers that fit `hardware` and `workers` with exactly `context` tokens of
+/// context (the user chose it): the GPU-layers slider's default for that choice.
+pub fn fit_at_context(summary: &GgufSummary, hardware: &Hardware, workers: &[u64], context: u64) -> FitPlan {
+    plan(summary, hardware, workers, Some(context), true)
+}
+
+fn plan(summary: &GgufSummary, hardware: &Hardware, workers: &[u64], max_context: Option<u64>, exact: bool) -> FitPlan {
     let shape = Shape::of(summary);
     let trained = summary.context_length.unwrap_or(4096).max(CELL_PAD);
     let mut cap = max_context.unwrap_or(DEFAULT_CONTEXT_CAP).min(trained);
     // Mistral 7B v0.1 and kin declare a window llama.cpp does not apply: beyond it the
     // model was not trained to attend, so that is the sensible default.
-    if let Some(window) = summary.sliding_window {
+    if let Some(window) = summary.sliding_window.filter(|_| !exact) {
         if !(0..shape.layers).any(|l| sliding_window_layer(&summary.architecture, l)) {
             cap = cap.min(window.max(CELL_PAD));
         }
     }
+    // The smallest context tried: the chosen one when it is chosen.
+    let least = if exact { cap } else { CELL_PAD.min(cap) };
     let ram = hardware.ram_available;
-    let vram = hardware.vram_free;
+    let mut free: Vec<u64> = if hardware.gpus.is_empty() {
+        if hardware.vram_free > 0 { vec![hardware.vram_free] } else { Vec::new() }
+    } else {
+        hardware.gpus.iter().map(|g| g.memory_free).collect()
+    };
+    let local = free.len();
+    free.extend(workers.iter().copied().filter(|&w| w > 0));
     let layers = shape.layers as u32;
     let fits = |gpu_layers: u32, context: u64, experts_on_cpu: bool| {
-        let est = estimate(summary, &PlanRequest { gpu_layers, experts_on_cpu, ..PlanRequest::cpu(context) });
-        (est.ram() <= ram && est.vram() <= vram).then_some(est)
+        let req = PlanRequest { gpu_layers, experts_on_cpu, ..PlanRequest::cpu(context) };
+        let (est, shares) = estimate_split(summary, &req, &free);
+        (est.ram() <= ram && shares.iter().zip(&free).all(|(s, &f)| s.total() <= f)).then_some((est, shares))
     };
     // Most GPU layers that fit with a minimal context, then the longest context for them.
-    let max_gpu = if vram == 0 { 0 } else { layers + 1 };
-    let most_layers = |experts_on_cpu: bool| (0..=max_gpu).rev().find(|&g| fits(g, CELL_PAD.min(cap), experts_on_cpu).is_some());
+    let max_gpu = if free.is_empty() { 0 } else { layers + 1 };
+    let most_layers = |experts_on_cpu: bool| (0..=max_gpu).rev().find(|&g| fits(g, least, experts_on_cpu).is_some());
     // A mixture of experts that does not fit whole on the GPU: keeping its experts in RAM puts
     // every other tensor (attention, KV cache) on the GPU, which is worth more than some whole
     // layers there (only a few experts' weights are read per token).
     let whole = most_layers(false);
     let moe = !summary.expert_bytes.iter().all(|&b| b == 0);
-    let (gpu_layers, experts_on_cpu) = match (whole, moe && vram > 0) {
+    let (gpu_layers, experts_on_cpu) = match (whole, moe && !free.is_empty()) {
         (Some(g), _) if g > layers => (Some(g), false),
         (whole, true) => match most_layers(true) {
             Some(g) if whole.is_none_or(|w| g > w) => (Some(g), true),
@@ -261,10 +379,18 @@ pub fn fit(summary: &GgufSummary, hardware: &Hardware, max_context: Option<u64>)
     };
     let try_fit = |gpu_layers: u32, context: u64| fits(gpu_layers, context, experts_on_cpu);
     let Some(gpu_layers) = gpu_layers else {
-        let estimate = estimate(summary, &PlanRequest::cpu(CELL_PAD.min(cap)));
-        return FitPlan { verdict: FitVerdict::TooLarge, gpu_layers: 0, experts_on_cpu: false, context_length: 0, estimate };
+        let estimate = estimate(summary, &PlanRequest::cpu(least));
+        return FitPlan {
+            verdict: FitVerdict::TooLarge,
+            gpu_layers: 0,
+            experts_on_cpu: false,
+            context_length: 0,
+            estimate,
+            devices: Vec::new(),
+            workers_used: 0,
+        };
     };
-    let mut context = CELL_PAD.min(cap);
+    let mut context = least;
     let mut candidate = cap;
     while candidate > context {
         if try_fit(gpu_layers, candidate).is_some() {
@@ -273,13 +399,14 @@ pub fn fit(summary: &GgufSummary, hardware: &Hardware, max_context: Option<u64>)
         }
         candidate = pad(candidate / 2, CELL_PAD);
     }
-    let estimate = try_fit(gpu_layers, context).expect("checked above");
+    let (estimate, devices) = try_fit(gpu_layers, context).expect("checked above");
     let verdict = match gpu_layers {
         0 => FitVerdict::CpuOnly,
         g if g >= layers => FitVerdict::FullyOnGpu,
         g => FitVerdict::PartialOffload { gpu_layers: g, total_layers: layers },
     };
-    FitPlan { verdict, gpu_layers, experts_on_cpu, context_length: context, estimate }
+    let workers_used = devices[local..].iter().filter(|d| d.layers() > 0 || d.output).count() as u32;
+    FitPlan { verdict, gpu_layers, experts_on_cpu, context_length: context, estimate, devices, workers_used }
 }
 
 /// Predicted memory of loading `summary` with `params`, the context chosen as the engine
@@ -343,6 +470,10 @@ mod tests {
             parameter_count: 7_241_732_096,
             expert_bytes: Vec::new(),
             other_bytes: 208_000_000,
+            // 32,000 × 4096 at Q4_K (embeddings) and Q6_K (head), and the f32 norm.
+            output_norm_bytes: 16_384,
+            output_head_bytes: 107_520_000,
+            token_embd_bytes: 73_728_000,
         }
     }
 
@@ -374,10 +505,14 @@ mod tests {
     fn gpu_layers_move_weights_and_kv_to_vram() {
         let m = mistral_7b();
         let cpu = estimate(&m, &PlanRequest::cpu(4096));
-        let half = estimate(&m, &PlanRequest { gpu_layers: 16, ..PlanRequest::cpu(4096) });
-        assert_eq!(half.weights_vram, 16 * 130_000_000);
+        // llama.cpp's -ngl 17: the output layer first, then the last 16 repeating layers.
+        let half = estimate(&m, &PlanRequest { gpu_layers: 17, ..PlanRequest::cpu(4096) });
+        assert_eq!(half.weights_vram, 16 * 130_000_000 + 107_520_000 + 16_384);
         assert_eq!(half.kv_vram, cpu.kv_ram / 2);
         assert_eq!(half.weights_ram + half.weights_vram, cpu.weights_ram);
+        // -ngl 1 is the output layer alone.
+        let head = estimate(&m, &PlanRequest { gpu_layers: 1, ..PlanRequest::cpu(4096) });
+        assert_eq!((head.weights_vram, head.kv_vram), (107_520_000 + 16_384, 0));
     }
 
     #[test]
@@ -481,5 +616,99 @@ mod tests {
         assert_eq!(plan.context_length, DEFAULT_CONTEXT_CAP);
         let plan = fit(&m, &Hardware::test(64 << 30, 0), Some(65_536));
         assert_eq!(plan.context_length, 65_536);
+    }
+
+    #[test]
+    fn layers_are_placed_as_llama_cpp_places_them() {
+        // 30 layers, -ngl 15, one device: the output layer and layers 16–29.
+        let one = layer_devices(30, 15, &[1]);
+        assert!(one[..16].iter().all(Option::is_none), "{one:?}");
+        assert!(one[16..].iter().all(|d| *d == Some(0)), "{one:?}");
+        // Every layer: -ngl 31 (layers + 1); nothing without a device.
+        assert!(layer_devices(30, 31, &[1]).iter().all(|d| *d == Some(0)));
+        assert!(layer_devices(30, 31, &[]).iter().all(Option::is_none));
+        // Devices with 1 and 3 GiB free, -ngl 8: of the 8 offloaded (layers 23–29 and the
+        // output), the first quarter (offloaded index 0 and 1, at 0/8 and 1/8 < 1/4) on the first.
+        let two = layer_devices(30, 8, &[1 << 30, 3 << 30]);
+        assert!(two[..23].iter().all(Option::is_none), "{two:?}");
+        assert_eq!(&two[23..], &[Some(0), Some(0), Some(1), Some(1), Some(1), Some(1), Some(1), Some(1)]);
+    }
+
+    /// Mistral Large 2 (123B) at Q4_K_M, as its header gives it: 88 layers of 825 MB, 96 heads
+    /// of 128 with 8 KV heads, 12,288 wide, a 32,768-token vocabulary; token embeddings at
+    /// Q4_K (32,768 × 12,288 × 4.5 bits = 226,492,416 bytes), the head at Q6_K
+    /// (× 6.5625 bits = 330,301,440), the f32 output norm (49,152).
+    fn mistral_large_2() -> GgufSummary {
+        GgufSummary {
+            name: Some("Mistral Large Instruct 2407".into()),
+            block_count: Some(88),
+            context_length: Some(131_072),
+            embedding_length: Some(12_288),
+            head_count: Some(96),
+            head_count_kv: Some(8),
+            sliding_window: None,
+            feed_forward_length: Some(28_672),
+            vocab_size: Some(32_768),
+            layer_bytes: vec![825_000_000; 88],
+            parameter_count: 122_610_000_000,
+            token_embd_bytes: 226_492_416,
+            output_head_bytes: 330_301_440,
+            output_norm_bytes: 49_152,
+            other_bytes: 226_492_416 + 330_301_440 + 49_152,
+            ..mistral_7b()
+        }
+    }
+
+    /// Two machines: this one with 64 GB of RAM (62 GiB available) and a 24 GB GPU (23.5 GiB
+    /// free), and a worker with 64 GB (62 GiB free), for Mistral Large 2 at its full 128k
+    /// context (f16 KV cache: 131,072 cells × 8 heads × 128 × 2 (K, V) × 2 bytes = 512 MiB a
+    /// layer, 44 GiB in all). Alone this machine cannot hold it; across both it loads with 66
+    /// of 89 layers offloaded, split as llama.cpp splits them (by free memory, 23.5 : 62).
+    #[test]
+    fn mistral_large_2_at_128k_fits_across_two_machines() {
+        let gib = 1u64 << 30;
+        let m = mistral_large_2();
+        let here = Hardware::test(62 * gib, 23 * gib + gib / 2);
+        let worker = [62 * gib];
+        let kv_layer = 512u64 << 20;
+        let layer = 825_000_000 + kv_layer;
+        // One batch's activations on each device running layers: 512 × 4 × (6 × 12,288 +
+        // 3 × 28,672) = 327,155,712 bytes; the logits (32,768 × 4 bytes × 4 sequences) on
+        // the output layer's device.
+        let activations = 327_155_712u64;
+        let logits = 524_288u64;
+
+        assert_eq!(fit_at_context(&m, &here, &[], 131_072).verdict, FitVerdict::TooLarge, "one machine cannot hold it");
+
+        let plan = fit_at_context(&m, &here, &worker, 131_072);
+        assert_eq!(plan.context_length, 131_072);
+        assert_eq!(plan.gpu_layers, 65);
+        assert_eq!(plan.verdict, FitVerdict::PartialOffload { gpu_layers: 65, total_layers: 88 });
+        assert_eq!(plan.workers_used, 1);
+        let [gpu, other] = &plan.devices[..] else { panic!("{:?}", plan.devices) };
+        // -ngl 65: the output layer and layers 24–87; the GPU takes the first 23.5/85.5 of
+        // them: offloaded index i with i/65 < 0.27485, i.e. 0–17 → layers 24–41 (18 layers).
+        assert_eq!((gpu.first_layer, gpu.end_layer, gpu.output), (24, 42, false));
+        assert_eq!((other.first_layer, other.end_layer, other.output), (42, 88, true));
+        assert_eq!(gpu.total(), 18 * layer + activations);
+        assert_eq!(gpu.total(), 24_840_832_128);
+        assert!(gpu.total() <= 23 * gib + gib / 2);
+        assert_eq!(other.total(), 46 * layer + 330_301_440 + 49_152 + activations + logits);
+        assert_eq!(other.total(), 63_304_092_544);
+        assert!(other.total() <= 62 * gib);
+        // Here: layers 0–23 with their caches, the token embeddings, a quarter of one batch's
+        // compute, the runtime (13 MiB + 210 bytes a token): 33,013,827,072 bytes.
+        assert_eq!(plan.estimate.weights_ram, 24 * 825_000_000 + 226_492_416);
+        assert_eq!(plan.estimate.kv_ram, 24 * kv_layer);
+        assert_eq!(plan.estimate.ram(), 33_013_827_072);
+        assert!(plan.estimate.ram() <= 62 * gib, "{:?}", plan.estimate);
+        // One layer more would overfill the GPU (its share grows to 19 layers).
+        let more = estimate_split(&m, &PlanRequest { gpu_layers: 66, ..PlanRequest::cpu(131_072) }, &[23 * gib + gib / 2, 62 * gib]).1;
+        assert!(more[0].total() > 23 * gib + gib / 2, "{more:?}");
+
+        // Context left to the planner: every layer offloaded, at the longest context that fits.
+        let flexible = fit_across(&m, &here, &worker, Some(131_072));
+        assert_eq!((flexible.gpu_layers, flexible.context_length), (89, 32_768));
+        assert_eq!(flexible.workers_used, 1);
     }
 }

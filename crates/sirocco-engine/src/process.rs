@@ -30,10 +30,11 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc as async_mpsc, oneshot, watch};
 
 use crate::engine::{Command, Progress};
+use crate::load::LoadParams;
 use crate::message::ChatMessage;
 use crate::request::{GenerateRequest, GenerationEvent};
 use crate::tools::ToolSpec;
-use crate::{Engine, EngineError, LoadParams, LoadedModel, Result};
+use crate::{Engine, EngineError, LoadedModel, Result};
 
 /// The argument that makes a binary an engine process (see [`run_if_child`]).
 pub const CHILD_ARG: &str = "--sirocco-engine-process";
@@ -43,6 +44,28 @@ pub const CHILD_ARG: &str = "--sirocco-engine-process";
 const CANCEL_SCAN: Duration = Duration::from_millis(25);
 /// Lines of the child's stderr kept to explain its death.
 const STDERR_TAIL: usize = 40;
+
+impl Engine {
+    /// The engine for a load with `params`: in this process, or — when the model uses other
+    /// machines, whose loss llama.cpp answers by aborting the process using them — in an
+    /// engine process of its own.
+    pub fn for_load(params: &LoadParams) -> Self {
+        if params.workers.is_empty() {
+            Self::start()
+        } else {
+            Self::start_process()
+        }
+    }
+
+    /// An engine in a child process (this executable again, started with [`CHILD_ARG`]); the
+    /// same API, its commands and events sent over pipes.
+    pub fn start_process() -> Self {
+        let (commands, rx) = mpsc::channel();
+        let (stop, stopped) = watch::channel(None);
+        spawn_proxy(rx, stop);
+        Engine::from_parts(commands, stopped)
+    }
+}
 
 /// When this process was started as an engine process, serves the parent until it goes and
 /// exits; otherwise returns at once. Call it first in `main`.
@@ -186,7 +209,7 @@ type Workers = Arc<Mutex<Vec<String>>>;
 
 /// Starts the child and the threads that stand for the engine thread: one takes `commands`
 /// and writes them to the child, one reads the child's answers, one keeps its stderr.
-pub(crate) fn spawn_proxy(commands: mpsc::Receiver<Command>, stop: watch::Sender<Option<String>>) {
+fn spawn_proxy(commands: mpsc::Receiver<Command>, stop: watch::Sender<Option<String>>) {
     let calls = Arc::new(Mutex::new(Calls::default()));
     let workers: Workers = Arc::default();
     let child = std::env::current_exe().and_then(|exe| {

@@ -139,17 +139,19 @@ pub struct ModelPlan {
     summary: sirocco_engine::GgufSummary,
     hardware: Hardware,
     fit: FitPlan,
-    /// The other machines a load with GPU layers would use (enabled in "Other machines").
+    /// The other machines a load with GPU layers would use (enabled in "Other machines"); the
+    /// fit counts the devices of those that answer.
     workers: Vec<String>,
 }
 
 #[tauri::command]
 pub async fn plan_model(state: State<'_, AppState>, path: PathBuf) -> IpcResult<ModelPlan> {
     let workers = state.workers_for(u32::MAX);
+    let worker_memory = state.worker_memory().await;
     tauri::async_runtime::spawn_blocking(move || {
         let summary = sirocco_engine::gguf_file::inspect(&path)?;
         let hardware = Hardware::detect();
-        let fit = planner::fit(&summary, &hardware, None);
+        let fit = planner::fit_across(&summary, &hardware, &worker_memory, None);
         Ok(ModelPlan { summary, hardware, fit, workers })
     })
     .await

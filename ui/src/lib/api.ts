@@ -135,7 +135,11 @@ export interface MemoryEstimate {
 export interface ModelPlan {
   summary: GgufSummary;
   hardware: Hardware;
-  fit: { verdict: FitVerdict; gpu_layers: number; experts_on_cpu: boolean; context_length: number; estimate: MemoryEstimate };
+  fit: {
+    verdict: FitVerdict; gpu_layers: number; experts_on_cpu: boolean; context_length: number; estimate: MemoryEstimate;
+    /** Other machines' devices that take part ("fits across this machine and N others"). */
+    workers_used: number;
+  };
   /** Other machines a load with GPU layers would use (enabled under "Other machines"). */
   workers: string[];
 }

@@ -22,6 +22,11 @@ describe('fit verdicts', () => {
     expect(verdictLabel({ kind: 'partial_offload', gpu_layers: 20, total_layers: 56 }, true)).toBe(
       'Partial offload: 20 of 56 layers on GPU, experts in RAM',
     );
+    expect(verdictLabel({ kind: 'partial_offload', gpu_layers: 65, total_layers: 88 }, false, 1)).toBe(
+      'Fits across this machine and 1 other: 65 of 88 layers offloaded',
+    );
+    expect(verdictLabel({ kind: 'fully_on_gpu' }, false, 2)).toBe('Fits across this machine and 2 others');
+    expect(verdictLabel({ kind: 'cpu_only' }, false, 2)).toBe('Fits in RAM (CPU only)');
     expect(verdictTone({ kind: 'too_large' })).toBe('bad');
     expect(verdictTone({ kind: 'cpu_only' })).toBe('good');
   });

@@ -14,9 +14,14 @@ export function renderModelCard(markdown: string): string {
   });
 }
 
-/** `expertsOnCpu`: a mixture of experts planned with its experts in RAM. */
-export function verdictLabel(v: FitVerdict, expertsOnCpu = false): string {
+/** `expertsOnCpu`: a mixture of experts planned with its experts in RAM; `others`: other
+ *  machines (workers) whose devices take part. */
+export function verdictLabel(v: FitVerdict, expertsOnCpu = false, others = 0): string {
   const experts = expertsOnCpu ? ', experts in RAM' : '';
+  if (others > 0 && (v.kind === 'fully_on_gpu' || v.kind === 'partial_offload')) {
+    const across = `Fits across this machine and ${others === 1 ? '1 other' : `${others} others`}`;
+    return v.kind === 'fully_on_gpu' ? `${across}${experts}` : `${across}: ${v.gpu_layers} of ${v.total_layers} layers offloaded${experts}`;
+  }
   switch (v.kind) {
     case 'fully_on_gpu':
       return expertsOnCpu ? 'Fits on GPU, experts in RAM' : 'Fits fully on GPU';
