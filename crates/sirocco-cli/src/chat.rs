@@ -27,6 +27,8 @@ pub struct ChatArgs {
     /// Layers offloaded (to local GPUs and workers); `None`: with workers the planner's fit
     /// across this machine and them, else the saved settings'.
     pub gpu_layers: Option<u32>,
+    /// Mixture-of-experts tensors stay in RAM here (else the saved settings say).
+    pub cpu_moe: bool,
 }
 
 /// The file to load, its library id and its saved settings.
@@ -64,7 +66,7 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
         None if !args.workers.is_empty() => crate::worker::planned_gpu_layers(&path, &worker_memory, args.context)?,
         None => params.gpu_layers,
     };
-    let params = LoadParams { context_length: args.context.or(params.context_length), gpu_layers, workers: args.workers.clone(), ..params };
+    let params = LoadParams { context_length: args.context.or(params.context_length), gpu_layers, workers: args.workers.clone(), moe_experts_on_cpu: args.cpu_moe || params.moe_experts_on_cpu, ..params };
     let host = ModelHost::default();
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let interactive = std::io::stdin().is_terminal();

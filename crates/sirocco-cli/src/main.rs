@@ -185,6 +185,10 @@ struct Offload {
     /// Default with workers: the planner's fit across this machine and them.
     #[arg(long)]
     gpu_layers: Option<u32>,
+    /// Mixture-of-experts models: keep the expert tensors in RAM here while attention and the
+    /// rest go to the GPUs or workers (llama.cpp's --cpu-moe).
+    #[arg(long)]
+    cpu_moe: bool,
 }
 
 /// Where a server listens (`serve`) or is found (`ps`), and its API key.
@@ -231,14 +235,14 @@ async fn run(cli: Cli) {
         Command::BenchModels { chat, coder, requests } => bench_models::run(&chat, &coder, requests.max(1)).await,
         Command::Serve { model, address, context, parallel, idle_unload, max_models, dirs, offload } => {
             let (addr, api_key, idle_unload_secs) = (address.socket(), address.api_key, idle_unload);
-            let Offload { workers, gpu_layers } = offload;
-            serve::run(serve::ServeArgs { model, addr, api_key, context, parallel, idle_unload_secs, max_models, dirs, workers, gpu_layers }).await
+            let Offload { workers, gpu_layers, cpu_moe } = offload;
+            serve::run(serve::ServeArgs { model, addr, api_key, context, parallel, idle_unload_secs, max_models, dirs, workers, gpu_layers, cpu_moe }).await
         }
         Command::Ps { address } => ps::run(address.socket(), address.api_key).await,
         Command::Pull { repo, quant } => pull::run(&repo, quant.as_deref()).await,
         Command::Chat { model, system, temperature, max_tokens, context, dirs, offload } => {
-            let Offload { workers, gpu_layers } = offload;
-            chat::run(chat::ChatArgs { model, system, temperature, max_tokens, context, dirs, workers, gpu_layers }).await
+            let Offload { workers, gpu_layers, cpu_moe } = offload;
+            chat::run(chat::ChatArgs { model, system, temperature, max_tokens, context, dirs, workers, gpu_layers, cpu_moe }).await
         }
         Command::Worker { host, port, threads } => worker::run(host, port, threads),
         Command::Models { dirs } => models::run(dirs),

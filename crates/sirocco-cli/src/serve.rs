@@ -32,6 +32,8 @@ pub struct ServeArgs {
     /// Layers offloaded (to local GPUs and workers), every model alike; `None`: the planner's
     /// fit across this machine and the workers for `--model` (none for the others).
     pub gpu_layers: Option<u32>,
+    /// Mixture-of-experts tensors stay in RAM here (every model alike).
+    pub cpu_moe: bool,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
@@ -43,7 +45,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     };
     let host = ModelHost::new(HostConfig { max_models: args.max_models, ..HostConfig::default() });
     tokio::spawn(report(host.events()));
-    let base = LoadParams { context_length: args.context, parallel: args.parallel, gpu_layers, workers: args.workers.clone(), ..LoadParams::default() };
+    let base = LoadParams { context_length: args.context, parallel: args.parallel, gpu_layers, workers: args.workers.clone(), moe_experts_on_cpu: args.cpu_moe, ..LoadParams::default() };
     let mut name = "the library".to_owned();
     if let Some(model) = &args.model {
         eprintln!("loading {}…", model.display());

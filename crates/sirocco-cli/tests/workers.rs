@@ -70,10 +70,15 @@ fn serve(extra: &[String]) -> (Running, String) {
 
 /// `sirocco serve` as [`serve`], and its stderr line by line.
 fn serve_logged(extra: &[String]) -> (Running, String, std::sync::mpsc::Receiver<String>) {
+    serve_model(&fixtures().join("SmolLM2-135M-Instruct.Q4_1.gguf"), extra)
+}
+
+/// `sirocco serve --model model` with these extra arguments; its base URL and stderr.
+fn serve_model(model: &std::path::Path, extra: &[String]) -> (Running, String, std::sync::mpsc::Receiver<String>) {
     let dir = tempfile::tempdir().unwrap().keep();
     let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
         .args(["serve", "--port", "0", "--context", "512", "--parallel", "1", "--model"])
-        .arg(fixtures().join("SmolLM2-135M-Instruct.Q4_1.gguf"))
+        .arg(model)
         .args(extra)
         .env_remove("SIROCCO_API_KEY")
         .envs(isolated(&dir))
@@ -169,6 +174,46 @@ async fn layers_on_a_loopback_worker_give_the_same_greedy_text() {
     let ratio = grown as f64 / share.total() as f64;
     assert!((0.95..=1.05).contains(&ratio), "the worker holds {grown} bytes, the planner said {} ({ratio:.3}x)", share.total());
     drop(offloaded);
+}
+
+/// A mixture of experts with every layer offloaded to the worker, its experts kept in RAM
+/// (`--cpu-moe`) or not: kept, the expert tensors stay here while attention and the rest go
+/// to the worker — the worker's growth without `--cpu-moe` less its growth with it is the
+/// experts' bytes — and the greedy text is the all-local text either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn experts_kept_in_ram_stay_here_while_the_rest_goes_to_the_worker() {
+    let model = fixtures().join("tiny-moe-wide-experts.gguf");
+    let summary = sirocco_engine::gguf_file::inspect(&model).unwrap();
+    let experts: u64 = summary.expert_bytes.iter().sum();
+    let layers: u64 = summary.layer_bytes.iter().sum();
+    assert!(experts * 10 > layers * 9, "the fixture's layers are mostly experts: {experts} of {layers}");
+    let (local, base, _) = serve_model(&model, &[]);
+    let expected = greedy(&base).await;
+    drop(local);
+
+    let mut grown = Vec::new();
+    for cpu_moe in [false, true] {
+        let port = free_port();
+        let worker = worker(port);
+        let before = rss_bytes(worker.0.id());
+        let mut args = vec!["--worker".to_owned(), format!("127.0.0.1:{port}"), "--gpu-layers".into(), "5".into()];
+        if cpu_moe {
+            args.push("--cpu-moe".into());
+        }
+        let (offloaded, base, _) = serve_model(&model, &args);
+        assert_eq!(greedy(&base).await, expected, "greedy text with every layer on the worker (--cpu-moe: {cpu_moe})");
+        grown.push(rss_bytes(worker.0.id()).saturating_sub(before));
+        drop(offloaded);
+    }
+    let (all, kept) = (grown[0], grown[1]);
+    eprintln!("worker grew by {all} bytes with the experts, {kept} without; the experts are {experts} bytes");
+    // What left the worker is the experts' weights and the activations of their matrix
+    // products, now computed here (a few hundred KB for this prompt: up to a tenth more).
+    let moved = all.saturating_sub(kept) as f64 / experts as f64;
+    assert!((0.95..=1.10).contains(&moved), "the experts' bytes stayed here: the worker held {all} vs {kept} bytes, the experts are {experts} ({moved:.3}x)");
+    // What stayed on the worker: attention and the rest of every layer, and the head.
+    let rest = layers - experts + summary.output_layer_bytes();
+    assert!(kept >= rest, "attention and the head are on the worker: it holds {kept} bytes, they are {rest}");
 }
 
 #[test]
