@@ -41,6 +41,14 @@ after(async () => {
   await app?.stop();
 });
 
+async function pickSmolLM2() {
+  await (await $('[data-testid="model-picker"]')).click();
+  for (const option of await $$('[data-testid="model-option"]')) {
+    if ((await option.getText()).includes('SmolLM2')) return option.click();
+  }
+  assert.fail('SmolLM2 is not in the picker');
+}
+
 async function rows() {
   const found = [];
   for (const row of await $$('[data-testid="worker-row"]')) found.push(await text(row));
@@ -74,13 +82,7 @@ test('a machine is checked when added, and listed with its memory', async () => 
 
 test('the GPU slider moves layers onto the machine; losing it mid-answer is a clear error and the app lives on', async () => {
   await (await $('[data-testid="nav-chat"]')).click();
-  await (await $('[data-testid="model-picker"]')).click();
-  for (const option of await $$('[data-testid="model-option"]')) {
-    if ((await option.getText()).includes('SmolLM2')) {
-      await option.click();
-      break;
-    }
-  }
+  await pickSmolLM2();
   await (await $('[data-testid="loaded-model"]')).waitForExist({ timeout: 60_000 });
   // The planner counted the machine's memory: all of SmolLM2 fits there, so every layer is offloaded.
   assert.match(await text(await $('[data-testid="settings-panel"]')), /GPU offload\s*31 \/ 31 layers/);
@@ -129,13 +131,7 @@ test('the GPU slider moves layers onto the machine; losing it mid-answer is a cl
   await (await $(`[aria-label="Use ${endpoint}"]`)).click();
   await browser.waitUntil(async () => !(await (await $(`[aria-label="Use ${endpoint}"]`)).isSelected()), { timeout: 15_000 });
   await (await $('[data-testid="nav-chat"]')).click();
-  await (await $('[data-testid="model-picker"]')).click();
-  for (const option of await $$('[data-testid="model-option"]')) {
-    if ((await option.getText()).includes('SmolLM2')) {
-      await option.click();
-      break;
-    }
-  }
+  await pickSmolLM2();
   await (await $('[data-testid="loaded-model"]')).waitForExist({ timeout: 60_000 });
   await input.waitForEnabled({ timeout: 10_000 });
   await input.setValue('What is the capital of France?');

@@ -117,16 +117,21 @@ fn said(log: &std::sync::mpsc::Receiver<String>, prefix: &str) -> String {
     }
 }
 
-async fn greedy(base: &str) -> String {
-    let reply: serde_json::Value = reqwest::Client::new()
+/// A chat completion at temperature 0 of one user message; the whole reply.
+async fn complete(base: &str, message: &str, max_tokens: u32) -> serde_json::Value {
+    reqwest::Client::new()
         .post(format!("{base}/chat/completions"))
-        .json(&serde_json::json!({"messages": [{"role": "user", "content": "Name three rivers of Europe."}], "temperature": 0, "max_tokens": 32}))
+        .json(&serde_json::json!({"messages": [{"role": "user", "content": message}], "temperature": 0, "max_tokens": max_tokens}))
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn greedy(base: &str) -> String {
+    let reply = complete(base, "Name three rivers of Europe.", 32).await;
     reply["choices"][0]["message"]["content"].as_str().unwrap_or_else(|| panic!("{reply}")).to_owned()
 }
 
@@ -152,15 +157,7 @@ async fn layers_on_a_loopback_worker_give_the_same_greedy_text() {
     // A prompt that fills most of a batch: the worker's compute buffer is then in use as the
     // planner counts it (a few tokens touch only a few of its pages).
     let long = "The river flows to the sea, and the sea returns it as rain. ".repeat(29);
-    let reply: serde_json::Value = reqwest::Client::new()
-        .post(format!("{base}/chat/completions"))
-        .json(&serde_json::json!({"messages": [{"role": "user", "content": long}], "temperature": 0, "max_tokens": 8}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply = complete(&base, &long, 8).await;
     let prompt_tokens = reply["usage"]["prompt_tokens"].as_u64().unwrap_or_else(|| panic!("{reply}"));
     assert!((440..=500).contains(&prompt_tokens), "a prompt of most of a 512-token batch: {prompt_tokens}");
     let grown = rss_bytes(worker.0.id()).saturating_sub(before);
