@@ -14,6 +14,8 @@
 //! - In the child, only the protocol writes to the pipe the parent reads: file descriptor 1
 //!   is pointed at stderr before anything else runs, so a stray `printf` in C code lands in
 //!   the log, not in the protocol.
+//! - The child's log (its tracing events and llama.cpp's, to stderr) becomes the parent's log,
+//!   line by line, under the target `sirocco_engine::process`.
 //! - The child ends when its stdin closes (every handle in the parent is gone, or the parent
 //!   died); it saves the conversations it holds first, as an in-process engine does.
 
@@ -496,6 +498,15 @@ fn protocol_pipe() -> Box<dyn Write + Send> {
 
 fn child_main() -> i32 {
     let out: Out = Arc::new(Mutex::new(protocol_pipe()));
+    // The engine's and llama.cpp's log lines go to stderr, which the parent logs as its own.
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,llama_cpp_2=warn".into()),
+        )
+        .try_init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
         Ok(r) => r,
         Err(e) => {
