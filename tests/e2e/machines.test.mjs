@@ -78,6 +78,14 @@ test('a machine is checked when added, and listed with its memory', async () => 
   assert.match(row, /\d+(\.\d)? [MG]B free of \d+(\.\d)? [MG]B/, `its memory is shown: ${row}`);
   await settle();
   await browser.saveScreenshot(join(artifacts, 'other-machines.png'));
+
+  // Discover's hardware panel counts it beside this machine.
+  await (await $('[data-testid="nav-discover"]')).click();
+  const others = await $('[data-testid="hardware-others"]');
+  await others.waitForExist({ timeout: 15_000 });
+  assert.match(await text(others), /\+ 1 other machine: \d+(\.\d)? [MG]B free/);
+  await settle();
+  await browser.saveScreenshot(join(artifacts, 'discover-machines.png'));
 });
 
 test('the GPU slider moves layers onto the machine; losing it mid-answer is a clear error and the app lives on', async () => {
