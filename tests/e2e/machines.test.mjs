@@ -106,6 +106,15 @@ test('the GPU slider moves layers onto the machine; losing it mid-answer is a cl
     t.value = '0';
     t.dispatchEvent(new Event('input', { bubbles: true }));
   });
+  // The memory readout splits the load as llama.cpp will: 15 of 31 layers (the head first) on the machine.
+  await browser.waitUntil(async () => {
+    for (const row of await $$('[data-testid="memory-device"]')) if (/Other machine · 15 layers\s*\d+(\.\d)? MB of \d+(\.\d)? GB/.test(await text(row))) return true;
+    return false;
+  }, { timeout: 10_000, timeoutMsg: 'the memory readout does not show the other machine\'s share' });
+  assert.match(await text(await $('[data-testid="memory-estimate"]')), /Fits: .* RAM available here/);
+  await (await $('[data-testid="memory-estimate"]')).scrollIntoView({ block: 'center' });
+  await settle();
+  await browser.saveScreenshot(join(artifacts, 'memory-split.png'));
   await (await $('[data-testid="reload-button"]')).click();
   await browser.waitUntil(async () => /15 \/ \d+ layers/.test(await text(await $('[data-testid="settings-panel"]'))) && (await $('[data-testid="loaded-model"]')).isExisting(), {
     timeout: 60_000, timeoutMsg: 'the model was not reloaded with 15 layers offloaded',

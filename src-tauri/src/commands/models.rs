@@ -142,6 +142,9 @@ pub struct ModelPlan {
     /// The other machines a load with GPU layers would use (enabled in "Other machines"); the
     /// fit counts the devices of those that answer.
     workers: Vec<String>,
+    /// Free memory of each of their devices that answered, after the local GPUs' in the fit's
+    /// device order.
+    worker_memory: Vec<u64>,
 }
 
 #[tauri::command]
@@ -152,18 +155,33 @@ pub async fn plan_model(state: State<'_, AppState>, path: PathBuf) -> IpcResult<
         let summary = sirocco_engine::gguf_file::inspect(&path)?;
         let hardware = Hardware::detect();
         let fit = planner::fit_across(&summary, &hardware, &worker_memory, None);
-        Ok(ModelPlan { summary, hardware, fit, workers })
+        Ok(ModelPlan { summary, hardware, fit, workers, worker_memory })
     })
     .await
     .map_err(|e| e.to_string())?
 }
 
-/// Predicted memory of loading `path` with `request`.
+/// A load's predicted memory: what stays in RAM, and each offload device's share.
+#[derive(serde::Serialize)]
+pub struct MemoryEstimateView {
+    #[serde(flatten)]
+    estimate: MemoryEstimate,
+    /// The offload devices' shares, in `devices`' order (empty without devices).
+    devices: Vec<planner::DeviceShare>,
+}
+
+/// Predicted memory of loading `path` with `request` over offload devices with `devices`
+/// bytes free each (the local GPUs, then the other machines' devices, as `plan_model` gave
+/// them); none given: every offloaded layer on one device.
 #[tauri::command]
-pub async fn estimate_memory(path: PathBuf, request: PlanRequest) -> IpcResult<MemoryEstimate> {
+pub async fn estimate_memory(path: PathBuf, request: PlanRequest, devices: Option<Vec<u64>>) -> IpcResult<MemoryEstimateView> {
     tauri::async_runtime::spawn_blocking(move || {
         let summary = sirocco_engine::gguf_file::inspect(&path)?;
-        Ok(planner::estimate(&summary, &request))
+        let (estimate, devices) = match devices.filter(|d| !d.is_empty()) {
+            Some(free) => planner::estimate_split(&summary, &request, &free),
+            None => (planner::estimate(&summary, &request), Vec::new()),
+        };
+        Ok(MemoryEstimateView { estimate, devices })
     })
     .await
     .map_err(|e| e.to_string())?

@@ -142,7 +142,20 @@ export interface ModelPlan {
   };
   /** Other machines a load with GPU layers would use (enabled under "Other machines"). */
   workers: string[];
+  /** Free memory of each of their devices that answered (after the local GPUs, in the fit's order). */
+  worker_memory: number[];
 }
+
+/** One offload device's share of a load (sirocco-engine's planner::DeviceShare). */
+export interface DeviceShare {
+  first_layer: number;
+  end_layer: number;
+  output: boolean;
+  weights: number;
+  kv: number;
+  compute: number;
+}
+export type SplitEstimate = MemoryEstimate & { devices: DeviceShare[] };
 
 export const planModel = (path: string) => invoke<ModelPlan>('plan_model', { path });
 
@@ -156,8 +169,10 @@ export interface PlanRequest {
   experts_on_cpu: boolean;
 }
 
-export const estimateMemory = (path: string, request: PlanRequest) =>
-  invoke<MemoryEstimate>('estimate_memory', { path, request });
+/** `devices`: each offload device's free memory (local GPUs, then other machines' devices):
+ *  the estimate then gives each one's share. */
+export const estimateMemory = (path: string, request: PlanRequest, devices: number[] | null = null) =>
+  invoke<SplitEstimate>('estimate_memory', { path, request, devices });
 
 export const ramOf = (e: MemoryEstimate) => e.weights_ram + e.kv_ram + e.compute_ram + e.runtime_ram;
 export const vramOf = (e: MemoryEstimate) => e.weights_vram + e.kv_vram + e.compute_vram;
