@@ -90,28 +90,6 @@ impl AppState {
         self.workers.read().unwrap().iter().filter(|w| w.enabled).map(|w| w.endpoint.clone()).collect()
     }
 
-    /// Free memory of each device the enabled other machines offer now, asked at once. A machine
-    /// a loaded model uses serves nobody else (a worker serves one machine at a time), and one
-    /// that does not answer offers nothing: neither counts.
-    pub async fn worker_memory(&self) -> Vec<u64> {
-        let in_use: Vec<String> = self.host.resident().into_iter().flat_map(|m| m.params.workers).collect();
-        let asks: Vec<_> = self
-            .workers_for(u32::MAX)
-            .into_iter()
-            .filter(|e| !in_use.contains(e))
-            .map(|e| {
-                tauri::async_runtime::spawn_blocking(move || {
-                    sirocco_engine::workers::probe(&e).map(|d| d.into_iter().map(|d| d.free).collect::<Vec<_>>()).unwrap_or_default()
-                })
-            })
-            .collect();
-        let mut free = Vec::new();
-        for ask in asks {
-            free.extend(ask.await.unwrap_or_default());
-        }
-        free
-    }
-
     /// The library's id for the model file `path` (how the host and the server name it).
     pub async fn model_id(&self, path: &std::path::Path) -> String {
         let (roots, path) = (self.library_roots(), path.to_path_buf());

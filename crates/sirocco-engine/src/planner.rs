@@ -354,7 +354,9 @@ fn plan(summary: &GgufSummary, hardware: &Hardware, workers: &[u64], max_context
         hardware.gpus.iter().map(|g| g.memory_free).collect()
     };
     let local = free.len();
-    free.extend(workers.iter().copied().filter(|&w| w > 0));
+    // Every worker device keeps its place (a full one gets no layers: the split is by free
+    // memory), so `devices` lines up with the local GPUs followed by `workers`.
+    free.extend_from_slice(workers);
     let layers = shape.layers as u32;
     let fits = |gpu_layers: u32, context: u64, experts_on_cpu: bool| {
         let req = PlanRequest { gpu_layers, experts_on_cpu, ..PlanRequest::cpu(context) };

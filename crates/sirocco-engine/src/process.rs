@@ -36,7 +36,7 @@ use crate::load::LoadParams;
 use crate::message::ChatMessage;
 use crate::request::{GenerateRequest, GenerationEvent};
 use crate::tools::ToolSpec;
-use crate::{Engine, EngineError, LoadedModel, Result};
+use crate::{Engine, EngineError, Result};
 
 /// The argument that makes a binary an engine process (see [`run_if_child`]).
 pub const CHILD_ARG: &str = "--sirocco-engine-process";
@@ -164,32 +164,37 @@ fn wire_result<T: Serialize>(result: Result<T>) -> WireResult {
 // ---------------------------------------------------------------------------------------------
 // The parent's side: a proxy standing where the engine thread would.
 
+/// Hands a reply (its JSON value) to the caller waiting for it, as the type it waits for.
+type Answer = Box<dyn FnOnce(Result<serde_json::Value>) + Send>;
+
+fn answer<T: DeserializeOwned + Send + 'static>(tx: oneshot::Sender<Result<T>>) -> Answer {
+    Box::new(move |result| {
+        let _ = tx.send(result.and_then(|v| {
+            serde_json::from_value(v).map_err(|e| EngineError::Relayed(format!("the engine process answered nonsense: {e}")))
+        }));
+    })
+}
+
 /// A caller waiting on the child.
 enum Pending {
-    Load { progress: Progress, cancel: Arc<AtomicBool>, cancel_sent: bool, reply: oneshot::Sender<Result<LoadedModel>> },
+    Load { progress: Progress, cancel: Arc<AtomicBool>, cancel_sent: bool, reply: Answer },
     Generate { events: async_mpsc::UnboundedSender<GenerationEvent>, cancel: Arc<AtomicBool>, cancel_sent: bool },
-    Reply(Box<dyn FnOnce(Result<serde_json::Value>) + Send>),
+    Reply(Answer),
 }
 
 impl Pending {
-    fn reply<T: DeserializeOwned + Send + 'static>(tx: oneshot::Sender<Result<T>>) -> Self {
-        Self::Reply(Box::new(move |result| {
-            let _ = tx.send(result.and_then(|v| {
-                serde_json::from_value(v).map_err(|e| EngineError::Relayed(format!("the engine process answered nonsense: {e}")))
-            }));
-        }))
-    }
-
     fn fail(self, error: &EngineError) {
         match self {
-            Self::Load { reply, .. } => {
-                let _ = reply.send(Err(relay(error)));
-            }
+            Self::Load { reply, .. } | Self::Reply(reply) => reply(Err(relay(error))),
             Self::Generate { events, .. } => {
                 let _ = events.send(GenerationEvent::error(error));
             }
-            Self::Reply(reply) => reply(Err(relay(error))),
         }
+    }
+
+    /// A load or a generation, which a caller may cancel.
+    fn cancellable(&self) -> bool {
+        !matches!(self, Self::Reply(_))
     }
 }
 
@@ -264,7 +269,15 @@ fn write_commands(commands: &mpsc::Receiver<Command>, stdin: Option<ChildStdin>,
     let mut stdin = stdin;
     let mut next_id = 0u64;
     loop {
-        match commands.recv_timeout(CANCEL_SCAN) {
+        // Cancel flags are plain atomics: while a load or a generation runs they are looked at
+        // every CANCEL_SCAN; otherwise nothing needs waking up for.
+        let watching = calls.lock().expect("calls").pending.values().any(Pending::cancellable);
+        let next = if watching {
+            commands.recv_timeout(CANCEL_SCAN)
+        } else {
+            commands.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected)
+        };
+        match next {
             Ok(command) => {
                 next_id += 1;
                 let (message, pending) = to_wire(next_id, command, workers);
@@ -317,7 +330,7 @@ fn to_wire(id: u64, command: Command, workers: &Workers) -> (ToChild, Pending) {
     match command {
         Command::Load { path, params, progress, cancel, reply } => {
             *workers.lock().expect("workers") = params.workers.clone();
-            (ToChild::Load { id, path, params }, Pending::Load { progress, cancel, cancel_sent: false, reply })
+            (ToChild::Load { id, path, params }, Pending::Load { progress, cancel, cancel_sent: false, reply: answer(reply) })
         }
         Command::Unload { reply } => (
             ToChild::Unload { id },
@@ -329,15 +342,15 @@ fn to_wire(id: u64, command: Command, workers: &Workers) -> (ToChild, Pending) {
             (ToChild::Generate { id, request }, Pending::Generate { events, cancel, cancel_sent: false })
         }
         Command::PromptTokens { messages, reply_prefix, tools, reply } => {
-            (ToChild::PromptTokens { id, messages, reply_prefix, tools }, Pending::reply(reply))
+            (ToChild::PromptTokens { id, messages, reply_prefix, tools }, Pending::Reply(answer(reply)))
         }
-        Command::PersistState { key, reply } => (ToChild::PersistState { id, key }, Pending::reply(reply)),
-        Command::Embed { inputs, reply } => (ToChild::Embed { id, inputs }, Pending::reply(reply)),
-        Command::InfillTokens { prefix, suffix, reply } => (ToChild::InfillTokens { id, prefix, suffix }, Pending::reply(reply)),
+        Command::PersistState { key, reply } => (ToChild::PersistState { id, key }, Pending::Reply(answer(reply))),
+        Command::Embed { inputs, reply } => (ToChild::Embed { id, inputs }, Pending::Reply(answer(reply))),
+        Command::InfillTokens { prefix, suffix, reply } => (ToChild::InfillTokens { id, prefix, suffix }, Pending::Reply(answer(reply))),
         Command::Tokenize { text, add_special, parse_special, reply } => {
-            (ToChild::Tokenize { id, text, add_special, parse_special }, Pending::reply(reply))
+            (ToChild::Tokenize { id, text, add_special, parse_special }, Pending::Reply(answer(reply)))
         }
-        Command::Detokenize { tokens, special, reply } => (ToChild::Detokenize { id, tokens, special }, Pending::reply(reply)),
+        Command::Detokenize { tokens, special, reply } => (ToChild::Detokenize { id, tokens, special }, Pending::Reply(answer(reply))),
     }
 }
 
@@ -371,20 +384,11 @@ fn read_answers(stdout: std::process::ChildStdout, calls: &Mutex<Calls>) {
             FromChild::Reply { id, result } => {
                 let Some(pending) = calls.pending.remove(&id) else { continue };
                 drop(calls);
-                match pending {
-                    Pending::Load { reply, .. } => {
-                        let result = match result {
-                            WireResult::Ok(v) => serde_json::from_value(v)
-                                .map_err(|e| EngineError::Relayed(format!("the engine process answered nonsense: {e}"))),
-                            WireResult::Err(e) => Err(e.into_error()),
-                        };
-                        let _ = reply.send(result);
-                    }
-                    Pending::Reply(reply) => reply(match result {
+                if let Pending::Load { reply, .. } | Pending::Reply(reply) = pending {
+                    reply(match result {
                         WireResult::Ok(v) => Ok(v),
                         WireResult::Err(e) => Err(e.into_error()),
-                    }),
-                    Pending::Generate { .. } => {}
+                    });
                 }
             }
         }
@@ -518,6 +522,14 @@ fn child_main() -> i32 {
     0
 }
 
+/// Answers request `id` with what `call` gives, when it has it (requests run side by side).
+fn reply<T: Serialize>(out: Out, id: u64, call: impl std::future::Future<Output = Result<T>> + Send + 'static) {
+    tokio::spawn(async move {
+        let result = call.await;
+        write_out(&out, &FromChild::Reply { id, result: wire_result(result) });
+    });
+}
+
 async fn serve_parent(out: Out) {
     let engine = Engine::start();
     let cancels: Arc<Mutex<HashMap<u64, Arc<AtomicBool>>>> = Arc::default();
@@ -547,21 +559,18 @@ async fn serve_parent(out: Out) {
                 // Workers join this process's devices once, before the load that uses them.
                 let new: Vec<String> = params.workers.iter().filter(|w| !added.contains(*w)).cloned().collect();
                 added.extend(new.iter().cloned());
-                let cancels = cancels.clone();
-                tokio::spawn(async move {
+                let (cancels, progress_out) = (cancels.clone(), out.clone());
+                reply(out, id, async move {
                     let joined = tokio::task::spawn_blocking(move || new.iter().try_for_each(|w| crate::workers::add(w).map(drop)))
                         .await
                         .unwrap_or(Err(EngineError::EngineGone));
+                    let progress = move |fraction| write_out(&progress_out, &FromChild::Progress { id, fraction });
                     let result = match joined {
-                        Ok(()) => {
-                            let progress_out = out.clone();
-                            let progress = move |fraction| write_out(&progress_out, &FromChild::Progress { id, fraction });
-                            engine.load(&path, params, progress, cancel).await
-                        }
+                        Ok(()) => engine.load(&path, params, progress, cancel).await,
                         Err(e) => Err(e),
                     };
                     cancels.lock().expect("cancels").remove(&id);
-                    write_out(&out, &FromChild::Reply { id, result: wire_result(result) });
+                    result
                 });
             }
             ToChild::Cancel { id } => {
@@ -586,48 +595,17 @@ async fn serve_parent(out: Out) {
                 }
                 Err(e) => write_out(&out, &FromChild::Event { id, event: GenerationEvent::error(&e) }),
             },
-            ToChild::Unload { id } => {
-                tokio::spawn(async move {
-                    let result = engine.unload().await;
-                    write_out(&out, &FromChild::Reply { id, result: wire_result(result) });
-                });
-            }
+            ToChild::Unload { id } => reply(out, id, async move { engine.unload().await }),
             ToChild::PromptTokens { id, messages, reply_prefix, tools } => {
-                tokio::spawn(async move {
-                    let result = engine.prompt_tokens(messages, reply_prefix, tools).await;
-                    write_out(&out, &FromChild::Reply { id, result: wire_result(result) });
-                });
+                reply(out, id, async move { engine.prompt_tokens(messages, reply_prefix, tools).await })
             }
-            ToChild::PersistState { id, key } => {
-                tokio::spawn(async move {
-                    let result = engine.persist_state(key).await;
-                    write_out(&out, &FromChild::Reply { id, result: wire_result(result) });
-                });
-            }
-            ToChild::Embed { id, inputs } => {
-                tokio::spawn(async move {
-                    let result = engine.embed(inputs).await;
-                    write_out(&out, &FromChild::Reply { id, result: wire_result(result) });
-                });
-            }
-            ToChild::InfillTokens { id, prefix, suffix } => {
-                tokio::spawn(async move {
-                    let result = engine.infill_tokens(prefix, suffix).await;
-                    write_out(&out, &FromChild::Reply { id, result: wire_result(result) });
-                });
-            }
+            ToChild::PersistState { id, key } => reply(out, id, async move { engine.persist_state(key).await }),
+            ToChild::Embed { id, inputs } => reply(out, id, async move { engine.embed(inputs).await }),
+            ToChild::InfillTokens { id, prefix, suffix } => reply(out, id, async move { engine.infill_tokens(prefix, suffix).await }),
             ToChild::Tokenize { id, text, add_special, parse_special } => {
-                tokio::spawn(async move {
-                    let result = engine.tokenize(text, add_special, parse_special).await;
-                    write_out(&out, &FromChild::Reply { id, result: wire_result(result) });
-                });
+                reply(out, id, async move { engine.tokenize(text, add_special, parse_special).await })
             }
-            ToChild::Detokenize { id, tokens, special } => {
-                tokio::spawn(async move {
-                    let result = engine.detokenize(tokens, special).await;
-                    write_out(&out, &FromChild::Reply { id, result: wire_result(result) });
-                });
-            }
+            ToChild::Detokenize { id, tokens, special } => reply(out, id, async move { engine.detokenize(tokens, special).await }),
         }
     }
     // The parent closed the pipe: keep the conversations, as an engine thread does when its

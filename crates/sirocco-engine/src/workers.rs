@@ -145,17 +145,27 @@ pub struct DeviceMemory {
     pub total: u64,
 }
 
-/// One request in ggml-rpc's framing (command byte, u64 size, payload) and its fixed-size
-/// answer (u64 size, payload).
-fn ask<const N: usize>(socket: &mut TcpStream, cmd: u8, payload: &[u8]) -> std::result::Result<[u8; N], String> {
+/// One request in ggml-rpc's framing: command byte, u64 size, payload.
+fn send_command(socket: &mut TcpStream, cmd: u8, payload: &[u8]) -> std::io::Result<()> {
     let mut request = vec![cmd];
     request.extend((payload.len() as u64).to_le_bytes());
     request.extend(payload);
-    socket.write_all(&request).map_err(|e| format!("the request failed ({e})"))?;
+    socket.write_all(&request)
+}
+
+/// The size of the answer that follows (a u64 before its bytes).
+fn answer_size(socket: &mut TcpStream) -> std::io::Result<u64> {
     let mut size = [0u8; 8];
-    socket.read_exact(&mut size).map_err(|e| format!("no answer ({e})"))?;
-    if u64::from_le_bytes(size) != N as u64 {
-        return Err(format!("it answered command {cmd} with {} bytes, not {N}", u64::from_le_bytes(size)));
+    socket.read_exact(&mut size)?;
+    Ok(u64::from_le_bytes(size))
+}
+
+/// A request with a fixed-size answer.
+fn ask<const N: usize>(socket: &mut TcpStream, cmd: u8, payload: &[u8]) -> std::result::Result<[u8; N], String> {
+    send_command(socket, cmd, payload).map_err(|e| format!("the request failed ({e})"))?;
+    let size = answer_size(socket).map_err(|e| format!("no answer ({e})"))?;
+    if size != N as u64 {
+        return Err(format!("it answered command {cmd} with {size} bytes, not {N}"));
     }
     let mut answer = [0u8; N];
     socket.read_exact(&mut answer).map_err(|e| format!("the answer was cut ({e})"))?;
@@ -172,16 +182,11 @@ fn greet(endpoint: &str) -> Result<TcpStream> {
         .ok_or_else(|| fail("the name resolves to no address".into()))?;
     let mut socket = TcpStream::connect_timeout(&addr, HELLO_TIMEOUT).map_err(|e| fail(format!("cannot connect ({e}); is `sirocco worker` running there?")))?;
     socket.set_read_timeout(Some(HELLO_TIMEOUT)).and_then(|()| socket.set_write_timeout(Some(HELLO_TIMEOUT))).map_err(|e| fail(e.to_string()))?;
-    let mut hello = vec![RPC_CMD_HELLO];
-    hello.extend((CONN_CAPS as u64).to_le_bytes());
-    hello.extend([0u8; CONN_CAPS]);
-    socket.write_all(&hello).map_err(|e| fail(format!("the greeting failed ({e})")))?;
-    let mut size = [0u8; 8];
-    socket.read_exact(&mut size).map_err(|e| match e.kind() {
+    send_command(&mut socket, RPC_CMD_HELLO, &[0u8; CONN_CAPS]).map_err(|e| fail(format!("the greeting failed ({e})")))?;
+    let size = answer_size(&mut socket).map_err(|e| match e.kind() {
         std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => fail("no answer; it may be serving another machine (a worker serves one at a time)".into()),
         _ => fail(format!("it closed the connection ({e}); is it a Sirocco or llama.cpp RPC worker?")),
     })?;
-    let size = u64::from_le_bytes(size);
     if size < 3 || size > 1024 {
         return Err(fail(format!("it answered the greeting with {size} bytes; not a ggml-rpc worker")));
     }

@@ -46,7 +46,7 @@ pub struct RemoteFit {
 #[tauri::command]
 pub async fn hub_fit(state: State<'_, AppState>, id: String, commit: String, parts: Vec<RemoteFile>) -> IpcResult<RemoteFit> {
     let summary = sirocco_hub::remote_header::read_model(&state.hub(), &id, &commit, &parts).await?;
-    let workers = state.worker_memory().await;
+    let workers = super::workers::usable_memory(&state).await;
     let fit = planner::fit_across(&summary, &Hardware::detect(), &workers, None);
     Ok(RemoteFit { summary, fit })
 }

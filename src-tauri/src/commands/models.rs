@@ -150,7 +150,7 @@ pub struct ModelPlan {
 #[tauri::command]
 pub async fn plan_model(state: State<'_, AppState>, path: PathBuf) -> IpcResult<ModelPlan> {
     let workers = state.workers_for(u32::MAX);
-    let worker_memory = state.worker_memory().await;
+    let worker_memory = super::workers::usable_memory(&state).await;
     tauri::async_runtime::spawn_blocking(move || {
         let summary = sirocco_engine::gguf_file::inspect(&path)?;
         let hardware = Hardware::detect();

@@ -34,10 +34,20 @@ pub enum Reach {
 /// Every machine the user added, each asked what it offers (at once, off the async runtime).
 #[tauri::command]
 pub async fn workers_list(state: State<'_, AppState>) -> IpcResult<Vec<WorkerView>> {
-    let entries = state.workers.read().unwrap().clone();
+    Ok(survey(&state, false).await)
+}
+
+/// Each machine the user added (the enabled ones only, when asked) and what it said just
+/// now; one a loaded model uses is not asked.
+async fn survey(state: &AppState, enabled_only: bool) -> Vec<WorkerView> {
     let resident = state.host.resident();
-    let asks: Vec<_> = entries
-        .into_iter()
+    let asks: Vec<_> = state
+        .workers
+        .read()
+        .unwrap()
+        .iter()
+        .filter(|w| w.enabled || !enabled_only)
+        .cloned()
         .map(|entry| {
             let user = resident.iter().find(|m| m.params.workers.contains(&entry.endpoint)).map(|m| m.id.clone());
             tauri::async_runtime::spawn_blocking(move || {
@@ -51,9 +61,23 @@ pub async fn workers_list(state: State<'_, AppState>) -> IpcResult<Vec<WorkerVie
         .collect();
     let mut views = Vec::with_capacity(asks.len());
     for ask in asks {
-        views.push(ask.await.map_err(|e| e.to_string())?);
+        views.extend(ask.await.ok());
     }
-    Ok(views)
+    views
+}
+
+/// Free memory of each device the enabled machines that answer offer, in order: what the
+/// planner may count. One a loaded model uses serves nobody else (a worker serves one machine
+/// at a time), and one that does not answer offers nothing.
+pub(crate) async fn usable_memory(state: &AppState) -> Vec<u64> {
+    survey(state, true)
+        .await
+        .into_iter()
+        .flat_map(|w| match w.reach {
+            Reach::Ready { devices } => devices.into_iter().map(|d| d.free).collect(),
+            _ => Vec::new(),
+        })
+        .collect()
 }
 
 /// Adds the machine at `endpoint` (`host` or `host:port`) once it answers as a worker.
@@ -71,7 +95,7 @@ pub async fn worker_add(app: tauri::AppHandle, state: State<'_, AppState>, endpo
         list.clone()
     };
     settings::save_workers(&app, &saved)?;
-    workers_list(state).await
+    Ok(survey(&state, false).await)
 }
 
 #[tauri::command]
@@ -82,7 +106,7 @@ pub async fn worker_remove(app: tauri::AppHandle, state: State<'_, AppState>, en
         list.clone()
     };
     settings::save_workers(&app, &saved)?;
-    workers_list(state).await
+    Ok(survey(&state, false).await)
 }
 
 /// Whether loads use the machine (from the next load on).
@@ -96,7 +120,7 @@ pub async fn worker_set_enabled(app: tauri::AppHandle, state: State<'_, AppState
         list.clone()
     };
     settings::save_workers(&app, &saved)?;
-    workers_list(state).await
+    Ok(survey(&state, false).await)
 }
 
 fn reach(endpoint: &str) -> Reach {
