@@ -19,6 +19,11 @@ npm --workspace ui run build --silent
 echo "== UI type check (svelte-check: TypeScript and Svelte's own checks, warnings fail)"
 checked=0
 npm --workspace ui run check --silent -- --fail-on-warnings --output machine 2>&1 | tee "$logs/check.log" || checked=1
+echo "== Rust format and lints (cargo fmt --check, clippy -D warnings)"
+linted=0
+cargo fmt --all --check > "$logs/fmt.log" 2>&1 || { linted=1; head -40 "$logs/fmt.log"; }
+cargo clippy --workspace --all-targets --color never -- -D warnings > "$logs/clippy.log" 2>&1 \
+  || { linted=1; grep -E "^(error|warning)" -A8 "$logs/clippy.log" | head -80; }
 echo "== Rust tests"
 # Every stage runs (a failure in one still shows the others); the verdict comes at the end.
 cargo test --workspace --color never 2>&1 | tee "$logs/cargo.log" || true
@@ -38,11 +43,12 @@ echo "rust: $rp passed, $rf failed"
 echo "ui: $up passed, $uf failed"
 echo "e2e: $ep passed, $ef failed"
 [ "$checked" = 0 ] && echo "ui type check: clean" || echo "ui type check: FAILED (see $logs/check.log)"
+[ "$linted" = 0 ] && echo "rust format and lints: clean" || echo "rust format and lints: FAILED (see $logs/fmt.log, $logs/clippy.log)"
 echo "took $(( $(date +%s) - started )) s"
 echo "all: $((rp + up + ep)) passed, $((rf + uf + ef)) failed"
 # Failed tests, a type check that found anything, or a stage that ran no tests at all (it did
 # not build), fail the run.
-if [ $((rf + uf + ef + checked)) -ne 0 ] || [ "$rp" -eq 0 ] || [ "$up" -eq 0 ] || [ "$ep" -eq 0 ]; then
+if [ $((rf + uf + ef + checked + linted)) -ne 0 ] || [ "$rp" -eq 0 ] || [ "$up" -eq 0 ] || [ "$ep" -eq 0 ]; then
   echo "FAILED"
   exit 1
 fi

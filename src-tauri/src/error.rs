@@ -1,57 +1,199 @@
+//! The one error type the page sees: a kind it branches on and a message meant for a person.
+//! Every crate's error enum maps to a kind here, and only here; the page never reads a message
+//! to decide what happened.
+
 use serde::Serialize;
 
-/// The one error type the UI sees: a message meant for a person.
-#[derive(Debug, Serialize)]
+/// What went wrong, as the page acts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The user (or a newer request) stopped it: not a failure to show.
+    Cancelled,
+    /// The Hub wants an access token (a gated or private repository, or a token refused).
+    NeedsToken,
+    /// Something else is using what this needs; it may work later.
+    Busy,
+    /// The model does not fit beside the ones loaded.
+    NoRoom,
+    /// What was asked for does not exist (a repository, a file, a conversation, a model).
+    NotFound,
+    /// The request or the file is unusable as it is (a bad GGUF, a bad template, bad input).
+    Invalid,
+    /// The disk is full.
+    DiskFull,
+    /// Reading or writing a file or the database failed.
+    Io,
+    /// The Hub or another machine could not be reached or stopped answering.
+    Network,
+    /// Anything else.
+    Other,
+}
+
+#[derive(Debug, Serialize, ts_rs::TS)]
 pub struct IpcError {
+    pub kind: ErrorKind,
     pub message: String,
+}
+
+impl IpcError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::NotFound, message)
+    }
+
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Invalid, message)
+    }
 }
 
 impl From<sirocco_engine::EngineError> for IpcError {
     fn from(e: sirocco_engine::EngineError) -> Self {
-        Self { message: e.to_string() }
+        use sirocco_engine::EngineError as E;
+        let kind = match &e {
+            E::LoadCancelled | E::ModelUnloaded => ErrorKind::Cancelled,
+            E::InvalidModelFile { .. }
+            | E::LoadFailed { .. }
+            | E::Template(_)
+            | E::ContextOverflow { .. }
+            | E::InvalidRequest(_) => ErrorKind::Invalid,
+            E::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull => ErrorKind::DiskFull,
+            E::Io { .. } => ErrorKind::Io,
+            E::NoModelLoaded => ErrorKind::NotFound,
+            E::ContextBusy { .. } => ErrorKind::Busy,
+            E::Worker(_) | E::ProcessStopped(_) => ErrorKind::Network,
+            E::ContextFailed(_) | E::Decode(_) | E::Relayed(_) | E::EngineGone => ErrorKind::Other,
+        };
+        Self::new(kind, e.to_string())
     }
 }
 
 impl From<sirocco_hub::HubError> for IpcError {
     fn from(e: sirocco_hub::HubError) -> Self {
-        Self { message: e.to_string() }
+        use sirocco_hub::HubError as E;
+        let kind = match &e {
+            E::Cancelled => ErrorKind::Cancelled,
+            E::Gated { .. } | E::Unauthorized(_) => ErrorKind::NeedsToken,
+            E::RepoNotFound(_) | E::FileNotFound { .. } => ErrorKind::NotFound,
+            E::Network(_) | E::Protocol(_) | E::RetriesExhausted { .. } => ErrorKind::Network,
+            E::DiskFull { .. } => ErrorKind::DiskFull,
+            E::ChecksumMismatch { .. } | E::BadHeader(_) => ErrorKind::Invalid,
+            E::Io(_) => ErrorKind::Io,
+        };
+        Self::new(kind, e.to_string())
     }
 }
 
 impl From<sirocco_store::StoreError> for IpcError {
     fn from(e: sirocco_store::StoreError) -> Self {
-        Self { message: e.to_string() }
+        use sirocco_store::StoreError as E;
+        let kind = match &e {
+            E::Database(_) | E::Migration(_) => ErrorKind::Io,
+            E::NotFound(_) => ErrorKind::NotFound,
+            E::Invalid(_) => ErrorKind::Invalid,
+        };
+        Self::new(kind, e.to_string())
     }
 }
 
 impl From<sirocco_store::CardError> for IpcError {
     fn from(e: sirocco_store::CardError) -> Self {
-        Self { message: e.to_string() }
+        Self::invalid(e.to_string())
     }
 }
 
 impl From<sirocco_chat::ChatError> for IpcError {
     fn from(e: sirocco_chat::ChatError) -> Self {
-        Self { message: e.to_string() }
+        use sirocco_chat::ChatError as E;
+        match e {
+            E::Store(e) => e.into(),
+            E::Engine(e) => e.into(),
+            E::Invalid(message) => Self::invalid(message),
+        }
     }
 }
 
 impl From<sirocco_host::HostError> for IpcError {
     fn from(e: sirocco_host::HostError) -> Self {
-        Self { message: e.to_string() }
+        use sirocco_host::HostError as E;
+        let kind = match &e {
+            E::NotLoaded { .. } | E::NothingLoaded => ErrorKind::NotFound,
+            E::NoRoom { .. } => ErrorKind::NoRoom,
+            E::Busy { .. } => ErrorKind::Busy,
+            E::LoadFailed { cancelled: true, .. } => ErrorKind::Cancelled,
+            E::LoadFailed { .. } => ErrorKind::Invalid,
+        };
+        Self::new(kind, e.to_string())
     }
 }
 
+impl From<std::io::Error> for IpcError {
+    fn from(e: std::io::Error) -> Self {
+        let kind = match e.kind() {
+            std::io::ErrorKind::StorageFull => ErrorKind::DiskFull,
+            std::io::ErrorKind::NotFound => ErrorKind::NotFound,
+            _ => ErrorKind::Io,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
+/// A message of the app's own (a check in a command), with no crate's kind behind it.
 impl From<&str> for IpcError {
     fn from(message: &str) -> Self {
-        Self { message: message.to_owned() }
+        Self::new(ErrorKind::Other, message)
     }
 }
 
 impl From<String> for IpcError {
     fn from(message: String) -> Self {
-        Self { message }
+        Self::new(ErrorKind::Other, message)
     }
 }
 
 pub type IpcResult<T> = Result<T, IpcError>;
+
+/// Runs blocking work (file scans, hashing, keyring and D-Bus calls) off the async runtime; its
+/// error keeps its kind, and a panic in it is an error, not a dead command.
+pub async fn blocking<T, E>(work: impl FnOnce() -> Result<T, E> + Send + 'static) -> IpcResult<T>
+where
+    T: Send + 'static,
+    E: Into<IpcError> + Send + 'static,
+{
+    match tauri::async_runtime::spawn_blocking(work).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(e) => Err(IpcError::new(ErrorKind::Other, format!("the work stopped unexpectedly: {e}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_come_from_the_crates_errors() {
+        let gated: IpcError = sirocco_hub::HubError::Gated { repo: "a/b".into() }.into();
+        assert_eq!(gated.kind, ErrorKind::NeedsToken);
+        let cancelled: IpcError = sirocco_hub::HubError::Cancelled.into();
+        assert_eq!(cancelled.kind, ErrorKind::Cancelled);
+        let busy: IpcError = sirocco_host::HostError::Busy { id: "m".into(), busy: vec!["n".into()] }.into();
+        assert_eq!(busy.kind, ErrorKind::Busy);
+        let missing: IpcError = sirocco_chat::ChatError::Store(sirocco_store::StoreError::NotFound("x".into())).into();
+        assert_eq!(missing.kind, ErrorKind::NotFound);
+        let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        let full: IpcError = sirocco_engine::EngineError::Io { path: "/m".into(), source: full }.into();
+        assert_eq!(full.kind, ErrorKind::DiskFull);
+    }
+
+    #[test]
+    fn the_page_reads_kind_and_message() {
+        let e = IpcError::new(ErrorKind::NeedsToken, "a/b is gated");
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({ "kind": "needs_token", "message": "a/b is gated" })
+        );
+    }
+}

@@ -1,6 +1,8 @@
 //! The Tauri shell: a thin adapter between the web UI and the domain crates.
 //! Each file in `commands/` maps one domain to IPC commands; no domain logic lives here.
 
+#[cfg(test)]
+mod bindings;
 mod commands;
 mod error;
 mod settings;
@@ -33,7 +35,9 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
                 }
             });
             let handle = app.handle().clone();
-            tauri::async_runtime::spawn_blocking(move || handle.state::<AppState>().use_saved_token(saved.hub_endpoint));
+            tauri::async_runtime::spawn_blocking(move || {
+                handle.state::<AppState>().use_saved_token(saved.hub_endpoint)
+            });
             Ok(())
         })
         .on_window_event(save_before_closing)
@@ -126,11 +130,8 @@ fn save_before_closing(window: &tauri::Window, event: &tauri::WindowEvent) {
 pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,llama_cpp_2=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,llama_cpp_2=warn".into()),
         )
         .init();
-    builder()
-        .run(tauri::generate_context!())
-        .expect("error while running the Sirocco app");
+    builder().run(tauri::generate_context!()).expect("error while running the Sirocco app");
 }

@@ -42,20 +42,27 @@ impl Default for ModelMemory {
 
 impl ModelMemory {
     pub fn host_config(&self) -> sirocco_host::HostConfig {
-        sirocco_host::HostConfig { max_models: self.max_models, reserve_ram: self.reserve_ram, ..sirocco_host::HostConfig::default() }
+        sirocco_host::HostConfig {
+            max_models: self.max_models,
+            reserve_ram: self.reserve_ram,
+            ..sirocco_host::HostConfig::default()
+        }
     }
 }
 
 /// What is saved (a missing or unreadable file gives the defaults).
 pub fn read(app: &AppHandle) -> Settings {
     let Ok(store) = app.store(FILE) else {
-        return Settings { hub_endpoint: None, library_locations: Vec::new(), model_memory: ModelMemory::default(), workers: Vec::new() };
+        return Settings {
+            hub_endpoint: None,
+            library_locations: Vec::new(),
+            model_memory: ModelMemory::default(),
+            workers: Vec::new(),
+        };
     };
     let hub_endpoint = store.get(HUB_ENDPOINT).and_then(|v| v.as_str().map(str::to_owned)).filter(|s| !s.is_empty());
-    let library_locations = store
-        .get(LIBRARY_LOCATIONS)
-        .and_then(|v| serde_json::from_value::<Vec<PathBuf>>(v).ok())
-        .unwrap_or_default();
+    let library_locations =
+        store.get(LIBRARY_LOCATIONS).and_then(|v| serde_json::from_value::<Vec<PathBuf>>(v).ok()).unwrap_or_default();
     let model_memory = store.get(MODEL_MEMORY).and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
     let workers = store.get(WORKERS).and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
     Settings { hub_endpoint, library_locations, model_memory, workers }

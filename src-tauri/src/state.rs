@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::collections::HashMap;
 
 use sirocco_host::ModelHost;
-use sirocco_hub::library::LibraryRoots;
 use sirocco_hub::credentials::TokenStore;
+use sirocco_hub::library::LibraryRoots;
 use sirocco_hub::{Hub, HubConfig};
 use sirocco_store::Store;
 use tauri::Manager;
@@ -41,7 +41,12 @@ impl AppState {
     /// The Hub's endpoint comes from the settings; unset, it and the token follow the Hugging
     /// Face conventions (`HF_ENDPOINT`, `HF_TOKEN`, `HF_HOME`) until [`Self::use_saved_token`]
     /// has read the keyring.
-    pub fn new(models_dir: PathBuf, data_dir: &std::path::Path, store: Store, settings: &Settings) -> Result<Self, sirocco_hub::HubError> {
+    pub fn new(
+        models_dir: PathBuf,
+        data_dir: &std::path::Path,
+        store: Store,
+        settings: &Settings,
+    ) -> Result<Self, sirocco_hub::HubError> {
         Ok(Self {
             host: ModelHost::new(settings.model_memory.host_config()),
             hub: RwLock::new(Hub::new(HubConfig { endpoint: settings.hub_endpoint.clone(), ..HubConfig::default() })?),
@@ -93,7 +98,9 @@ impl AppState {
     /// The library's id for the model file `path` (how the host and the server name it).
     pub async fn model_id(&self, path: &std::path::Path) -> String {
         let (roots, path) = (self.library_roots(), path.to_path_buf());
-        tauri::async_runtime::spawn_blocking(move || sirocco_hub::library::id_of(&roots, &path)).await.unwrap_or_default()
+        tauri::async_runtime::spawn_blocking(move || sirocco_hub::library::id_of(&roots, &path))
+            .await
+            .unwrap_or_default()
     }
 
     /// A lease on the model file `path` (loaded), or on the user's model when none is named.
@@ -144,8 +151,5 @@ pub fn models_dir(app: &tauri::AppHandle) -> PathBuf {
     if let Some(dir) = std::env::var_os("SIROCCO_MODELS_DIR") {
         return PathBuf::from(dir);
     }
-    app.path()
-        .app_data_dir()
-        .map(|d| d.join("models"))
-        .unwrap_or_else(|_| PathBuf::from("models"))
+    app.path().app_data_dir().map(|d| d.join("models")).unwrap_or_else(|_| PathBuf::from("models"))
 }

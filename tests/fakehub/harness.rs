@@ -82,7 +82,8 @@ impl FakeHub {
 
     /// Replaces the injected faults (and clears the request log).
     pub async fn faults(&self, faults: Value) {
-        let r = reqwest::Client::new().post(format!("{}/_faults", self.api)).body(faults.to_string()).send().await.unwrap();
+        let r =
+            reqwest::Client::new().post(format!("{}/_faults", self.api)).body(faults.to_string()).send().await.unwrap();
         assert!(r.status().is_success());
     }
 

@@ -89,10 +89,21 @@ impl Default for TurnRequest {
 pub enum TurnEvent {
     /// The stored messages the turn made: the conversation, the messages added before the
     /// answer (a greeting, the question), and the answer's id.
-    Started { conversation_id: i64, title: String, added: Vec<Message>, answer_id: i64 },
-    Text { text: String },
-    Done { stats: sirocco_engine::GenerationStats },
-    Error { message: String },
+    Started {
+        conversation_id: i64,
+        title: String,
+        added: Vec<Message>,
+        answer_id: i64,
+    },
+    Text {
+        text: String,
+    },
+    Done {
+        stats: sirocco_engine::GenerationStats,
+    },
+    Error {
+        message: String,
+    },
 }
 
 /// Runs one turn. `on_cancel` receives the flag that stops it (within one token); `emit` gets
@@ -150,15 +161,17 @@ pub async fn run_turn(
                     let chosen = request.greeting.min(greetings.len().saturating_sub(1));
                     for (i, text) in greetings.iter().enumerate() {
                         let greeting = sirocco_store::expand_macros(text, &p.draft.name, &request.user_name);
-                        let id = store.add_message(conversation_id, None, Role::Assistant, &greeting, MessageStatus::Complete).await?;
+                        let id = store
+                            .add_message(conversation_id, None, Role::Assistant, &greeting, MessageStatus::Complete)
+                            .await?;
                         if i == chosen {
                             added.push(store.message(id).await?);
                             parent = Some(id);
                         }
                     }
                 }
-            } else {
-                check_in(store, conversation_id, parent.unwrap()).await?;
+            } else if let Some(parent) = parent {
+                check_in(store, conversation_id, parent).await?;
             }
             let q = store.add_message(conversation_id, parent, Role::User, text, MessageStatus::Complete).await?;
             added.push(store.message(q).await?);
@@ -176,7 +189,9 @@ pub async fn run_turn(
             if old.role != Role::User {
                 return Err(ChatError::Invalid("edit an answer with the answer editor".into()));
             }
-            let q = store.add_message(conversation_id, old.parent_id, Role::User, non_empty(text)?, MessageStatus::Complete).await?;
+            let q = store
+                .add_message(conversation_id, old.parent_id, Role::User, non_empty(text)?, MessageStatus::Complete)
+                .await?;
             added.push(store.message(q).await?);
             (q, store.stream_message(conversation_id, Some(q)).await?)
         }
@@ -199,13 +214,18 @@ pub async fn run_turn(
         emit(TurnEvent::Text { text: p.to_string() });
     }
 
-    let history: Vec<_> =
-        store.path_to(parent).await?.into_iter().filter(|m| m.status != MessageStatus::Error && !m.content.is_empty()).collect();
+    let history: Vec<_> = store
+        .path_to(parent)
+        .await?
+        .into_iter()
+        .filter(|m| m.status != MessageStatus::Error && !m.content.is_empty())
+        .collect();
     // The persona's lorebook entries the latest messages mention. They go with the question
     // being answered, not into the system message: a system message that changes whenever an
     // entry comes up or drops out would make the engine read the whole conversation again,
     // while this way only the last exchange is read again (the question no longer carries them).
-    let recent: Vec<&str> = history.iter().rev().take(sirocco_store::lorebook::SCAN_DEPTH).map(|m| m.content.as_str()).collect();
+    let recent: Vec<&str> =
+        history.iter().rev().take(sirocco_store::lorebook::SCAN_DEPTH).map(|m| m.content.as_str()).collect();
     let mut lore = persona.as_ref().and_then(|p| p.draft.lore(&recent, &request.user_name));
     let asked = history.last().is_some_and(|m| m.role == Role::User);
     let mut messages = Vec::new();

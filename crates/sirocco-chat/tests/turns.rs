@@ -34,10 +34,16 @@ fn greedy(max_tokens: u32) -> SamplingParams {
 /// Runs a turn and returns (events, answer id).
 async fn turn(store: &Store, engine: &Engine, request: TurnRequest) -> (Vec<TurnEvent>, i64) {
     let mut events = Vec::new();
-    let id = run_turn(store, engine, request, |_| {}, |e| {
-        events.push(e);
-        true
-    })
+    let id = run_turn(
+        store,
+        engine,
+        request,
+        |_| {},
+        |e| {
+            events.push(e);
+            true
+        },
+    )
     .await
     .expect("the turn runs");
     (events, id)
@@ -51,11 +57,15 @@ fn text_of(events: &[TurnEvent]) -> String {
 async fn send_regenerate_edit_and_continue_make_branches_in_the_store() {
     let (_dir, store, engine) = setup().await;
     // Send: a new conversation titled from the question.
-    let (events, a1) = turn(&store, &engine, TurnRequest {
-        turn: Turn::Send { parent_id: None, text: "What is the capital of France?\nAnswer briefly.".into() },
-        sampling: greedy(24),
-        ..TurnRequest::default()
-    })
+    let (events, a1) = turn(
+        &store,
+        &engine,
+        TurnRequest {
+            turn: Turn::Send { parent_id: None, text: "What is the capital of France?\nAnswer briefly.".into() },
+            sampling: greedy(24),
+            ..TurnRequest::default()
+        },
+    )
     .await;
     let TurnEvent::Started { conversation_id: c, title, added, answer_id } = &events[0] else { panic!("{events:?}") };
     assert_eq!((title.as_str(), *answer_id), ("What is the capital of France?", a1));
@@ -70,24 +80,35 @@ async fn send_regenerate_edit_and_continue_make_branches_in_the_store() {
     assert!(answer.stats.as_ref().unwrap()["generated_tokens"].as_u64().unwrap() > 0);
 
     // Regenerate with other sampling: a second answer to the same question.
-    let (events, a2) = turn(&store, &engine, TurnRequest {
-        conversation_id: Some(c),
-        turn: Turn::Regenerate { question_id: q },
-        sampling: SamplingParams { temperature: 1.2, seed: 7, max_tokens: 16, ..SamplingParams::default() },
-        ..TurnRequest::default()
-    })
+    let (events, a2) = turn(
+        &store,
+        &engine,
+        TurnRequest {
+            conversation_id: Some(c),
+            turn: Turn::Regenerate { question_id: q },
+            sampling: SamplingParams { temperature: 1.2, seed: 7, max_tokens: 16, ..SamplingParams::default() },
+            ..TurnRequest::default()
+        },
+    )
     .await;
     assert!(matches!(events.last(), Some(TurnEvent::Done { .. })));
     let view = store.branch_view(c).await.unwrap();
-    assert_eq!(view.iter().map(|m| (m.message.id, m.sibling_index, m.sibling_count)).collect::<Vec<_>>(), [(q, 1, 1), (a2, 2, 2)]);
+    assert_eq!(
+        view.iter().map(|m| (m.message.id, m.sibling_index, m.sibling_count)).collect::<Vec<_>>(),
+        [(q, 1, 1), (a2, 2, 2)]
+    );
 
     // Edit the question: a sibling question with its own answer.
-    let (events, a3) = turn(&store, &engine, TurnRequest {
-        conversation_id: Some(c),
-        turn: Turn::Edit { message_id: q, text: "What is the capital of Italy? Answer briefly.".into() },
-        sampling: greedy(24),
-        ..TurnRequest::default()
-    })
+    let (events, a3) = turn(
+        &store,
+        &engine,
+        TurnRequest {
+            conversation_id: Some(c),
+            turn: Turn::Edit { message_id: q, text: "What is the capital of Italy? Answer briefly.".into() },
+            sampling: greedy(24),
+            ..TurnRequest::default()
+        },
+    )
     .await;
     assert!(text_of(&events).contains("Rome"), "{}", text_of(&events));
     let view = store.branch_view(c).await.unwrap();
@@ -96,12 +117,16 @@ async fn send_regenerate_edit_and_continue_make_branches_in_the_store() {
 
     // Continue the answer: text is appended to the same message.
     let before = store.message(a3).await.unwrap().content;
-    let (events, same) = turn(&store, &engine, TurnRequest {
-        conversation_id: Some(c),
-        turn: Turn::Continue { answer_id: a3 },
-        sampling: SamplingParams { ignore_eos: true, ..greedy(8) },
-        ..TurnRequest::default()
-    })
+    let (events, same) = turn(
+        &store,
+        &engine,
+        TurnRequest {
+            conversation_id: Some(c),
+            turn: Turn::Continue { answer_id: a3 },
+            sampling: SamplingParams { ignore_eos: true, ..greedy(8) },
+            ..TurnRequest::default()
+        },
+    )
     .await;
     assert_eq!(same, a3);
     let after = store.message(a3).await.unwrap().content;
@@ -110,9 +135,19 @@ async fn send_regenerate_edit_and_continue_make_branches_in_the_store() {
 
     // A message from another conversation is refused before anything is written.
     let other = store.create_conversation("other").await.unwrap();
-    let err = run_turn(&store, &engine, TurnRequest { conversation_id: Some(other), turn: Turn::Regenerate { question_id: q }, ..TurnRequest::default() }, |_| {}, |_| true)
-        .await
-        .unwrap_err();
+    let err = run_turn(
+        &store,
+        &engine,
+        TurnRequest {
+            conversation_id: Some(other),
+            turn: Turn::Regenerate { question_id: q },
+            ..TurnRequest::default()
+        },
+        |_| {},
+        |_| true,
+    )
+    .await
+    .unwrap_err();
     assert!(err.to_string().contains("not in this conversation"), "{err}");
     assert!(store.branch_view(other).await.unwrap().is_empty());
 }
@@ -221,7 +256,11 @@ async fn lighthouse_keeper(store: &Store, system_prompt: &str, lore: &str) -> i6
         .create_persona(&PersonaDraft {
             name: "Lumen".into(),
             system_prompt: system_prompt.into(),
-            lorebook: vec![sirocco_store::LoreEntry { keys: vec!["lighthouse".into()], content: lore.into(), ..Default::default() }],
+            lorebook: vec![sirocco_store::LoreEntry {
+                keys: vec!["lighthouse".into()],
+                content: lore.into(),
+                ..Default::default()
+            }],
             ..PersonaDraft::default()
         })
         .await
@@ -245,12 +284,18 @@ async fn a_lorebook_entry_is_told_only_when_its_keyword_comes_up() {
                 sampling: greedy(1),
                 ..TurnRequest::default()
             };
-            run_turn(&store, &engine, request, |_| {}, |e| {
-                if let TurnEvent::Done { stats: s } = e {
-                    stats = Some(s.prompt_tokens);
-                }
-                true
-            })
+            run_turn(
+                &store,
+                &engine,
+                request,
+                |_| {},
+                |e| {
+                    if let TurnEvent::Done { stats: s } = e {
+                        stats = Some(s.prompt_tokens);
+                    }
+                    true
+                },
+            )
             .await
             .unwrap();
             stats.expect("the turn finished")
@@ -259,7 +304,10 @@ async fn a_lorebook_entry_is_told_only_when_its_keyword_comes_up() {
     let without = prompt_tokens("Tell me about the harbour.").await;
     let with = prompt_tokens("Tell me about the lighthouse.").await;
     let lore_tokens = engine.tokenize(lore.replace("{{char}}", "Lumen"), false, false).await.unwrap().len();
-    assert!(with >= without + lore_tokens, "with the keyword {with} tokens, without {without}; the entry is {lore_tokens}");
+    assert!(
+        with >= without + lore_tokens,
+        "with the keyword {with} tokens, without {without}; the entry is {lore_tokens}"
+    );
 }
 
 /// An entry that comes up in a later turn goes with that turn's question: the conversation
@@ -286,7 +334,8 @@ async fn a_lorebook_entry_coming_up_keeps_the_conversation_before_it_cached() {
     let conversation_id = *conversation_id;
     let before = stats_of(&events);
 
-    let (events, second) = turn(&store, &engine, ask(Some(conversation_id), Some(first), "And who built the lighthouse?")).await;
+    let (events, second) =
+        turn(&store, &engine, ask(Some(conversation_id), Some(first), "And who built the lighthouse?")).await;
     let after = stats_of(&events);
     // Everything the first turn read is still cached; only the answer, the new question and
     // the entry are read now.

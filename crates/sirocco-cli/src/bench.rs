@@ -14,11 +14,10 @@ use std::process::Command;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use sirocco_engine::FlashAttention;
 use sirocco_engine::hardware::Hardware;
+use sirocco_engine::FlashAttention;
 use sirocco_engine::{
-    ChatMessage, Engine, GenerateRequest, GenerationEvent, GenerationStats, LoadParams, Role,
-    SamplingParams,
+    ChatMessage, Engine, GenerateRequest, GenerationEvent, GenerationStats, LoadParams, Role, SamplingParams,
 };
 
 const PREFILL_TOKENS: usize = 512;
@@ -36,7 +35,11 @@ fn median(mut values: Vec<f64>) -> f64 {
     if n == 0 {
         return f64::NAN;
     }
-    if n % 2 == 1 { values[n / 2] } else { (values[n / 2 - 1] + values[n / 2]) / 2.0 }
+    if n % 2 == 1 {
+        values[n / 2]
+    } else {
+        (values[n / 2 - 1] + values[n / 2]) / 2.0
+    }
 }
 
 /// The ratio of two interleaved series: the median of each round's own ratio (both sides
@@ -71,13 +74,7 @@ fn shared_prefix(a: &[i32], b: &[i32]) -> usize {
 }
 
 fn greedy(max_tokens: u32) -> SamplingParams {
-    SamplingParams {
-        temperature: 0.0,
-        repeat_penalty: 1.0,
-        max_tokens,
-        ignore_eos: true,
-        ..SamplingParams::default()
-    }
+    SamplingParams { temperature: 0.0, repeat_penalty: 1.0, max_tokens, ignore_eos: true, ..SamplingParams::default() }
 }
 
 /// The full chain: penalties → top-k → top-p → min-p → temperature → distribution.
@@ -141,13 +138,23 @@ impl Tools {
     /// One llama-bench measurement (its own warm-up, one repetition): tokens per second.
     fn llama_bench(&self, prompt: usize, generate: u32, depth: usize) -> Result<f64, String> {
         let args = [
-            "-p", &prompt.to_string(), "-n", &generate.to_string(), "-d", &depth.to_string(),
-            "-fa", "1", "-r", "1", "-o", "json",
+            "-p",
+            &prompt.to_string(),
+            "-n",
+            &generate.to_string(),
+            "-d",
+            &depth.to_string(),
+            "-fa",
+            "1",
+            "-r",
+            "1",
+            "-o",
+            "json",
         ]
         .map(str::to_owned);
         let out = self.run("llama-bench", &args)?;
-        let results: serde_json::Value = serde_json::from_slice(&out.stdout)
-            .map_err(|e| format!("llama-bench printed no JSON: {e}"))?;
+        let results: serde_json::Value =
+            serde_json::from_slice(&out.stdout).map_err(|e| format!("llama-bench printed no JSON: {e}"))?;
         results[0]["avg_ts"].as_f64().ok_or_else(|| "llama-bench JSON has no avg_ts".into())
     }
 
@@ -155,14 +162,34 @@ impl Tools {
     /// sampling included (eval runs / (total − prompt eval) from its performance report).
     fn completion_chain(&self, chain: &SamplingParams) -> Result<f64, String> {
         let args = [
-            "-p", CHAIN_PROMPT, "-n", &chain.max_tokens.to_string(), "--ignore-eos",
-            "-no-cnv", "-fa", "on", "--temp", &chain.temperature.to_string(),
-            "--top-k", &chain.top_k.to_string(), "--top-p", &chain.top_p.to_string(),
-            "--min-p", &chain.min_p.to_string(), "--repeat-penalty", &chain.repeat_penalty.to_string(),
-            "--presence-penalty", &chain.presence_penalty.to_string(),
-            "--frequency-penalty", &chain.frequency_penalty.to_string(),
-            "--repeat-last-n", &chain.penalty_last_n.to_string(), "-s", &chain.seed.to_string(),
-            "--samplers", "penalties;top_k;top_p;min_p;temperature",
+            "-p",
+            CHAIN_PROMPT,
+            "-n",
+            &chain.max_tokens.to_string(),
+            "--ignore-eos",
+            "-no-cnv",
+            "-fa",
+            "on",
+            "--temp",
+            &chain.temperature.to_string(),
+            "--top-k",
+            &chain.top_k.to_string(),
+            "--top-p",
+            &chain.top_p.to_string(),
+            "--min-p",
+            &chain.min_p.to_string(),
+            "--repeat-penalty",
+            &chain.repeat_penalty.to_string(),
+            "--presence-penalty",
+            &chain.presence_penalty.to_string(),
+            "--frequency-penalty",
+            &chain.frequency_penalty.to_string(),
+            "--repeat-last-n",
+            &chain.penalty_last_n.to_string(),
+            "-s",
+            &chain.seed.to_string(),
+            "--samplers",
+            "penalties;top_k;top_p;min_p;temperature",
         ]
         .map(str::to_owned);
         let out = self.run("llama-completion", &args)?;
@@ -193,14 +220,25 @@ pub struct Offload {
     pub llama_rpc: Option<String>,
 }
 
-pub async fn run(model: &Path, threads: Option<u32>, offload: Offload, reps: usize, tools_dir: Option<&Path>) -> Result<(), String> {
+pub async fn run(
+    model: &Path,
+    threads: Option<u32>,
+    offload: Offload,
+    reps: usize,
+    tools_dir: Option<&Path>,
+) -> Result<(), String> {
     let threads = threads.unwrap_or_else(|| Hardware::detect().physical_cores);
     let gpu_layers = offload.gpu_layers;
     println!("model: {}", model.display());
-    println!("threads: {threads}, GPU layers: {gpu_layers}, flash attention: on (both), rounds: {reps} + 1 warm-up, medians");
+    println!(
+        "threads: {threads}, GPU layers: {gpu_layers}, flash attention: on (both), rounds: {reps} + 1 warm-up, medians"
+    );
     if let Some(worker) = &offload.worker {
         crate::worker::add_all(std::slice::from_ref(worker))?;
-        println!("offloaded layers: sirocco's on worker {worker}, llama.cpp's on {}", offload.llama_rpc.as_deref().unwrap_or("no worker"));
+        println!(
+            "offloaded layers: sirocco's on worker {worker}, llama.cpp's on {}",
+            offload.llama_rpc.as_deref().unwrap_or("no worker")
+        );
     }
 
     let engine = Engine::start();
@@ -217,7 +255,13 @@ pub async fn run(model: &Path, threads: Option<u32>, offload: Offload, reps: usi
         ..LoadParams::default()
     };
     engine.load(model, params, |_| {}, Arc::new(AtomicBool::new(false))).await.map_err(|e| e.to_string())?;
-    let tools = tools_dir.map(|dir| Tools { dir: dir.to_path_buf(), model: model.to_path_buf(), threads, gpu_layers, rpc: offload.llama_rpc.clone() });
+    let tools = tools_dir.map(|dir| Tools {
+        dir: dir.to_path_buf(),
+        model: model.to_path_buf(),
+        threads,
+        gpu_layers,
+        rpc: offload.llama_rpc.clone(),
+    });
 
     let (mut sir_pp, mut sir_tg, mut sir_chain) = (Vec::new(), Vec::new(), Vec::new());
     let (mut lb_pp, mut lb_tg, mut lc_chain) = (Vec::new(), Vec::new(), Vec::new());
@@ -270,7 +314,10 @@ pub async fn run(model: &Path, threads: Option<u32>, offload: Offload, reps: usi
             let before = if tool_first { tool(tools.as_ref())? } else { None };
             let stats = run_once(&engine, GenerateRequest::completion(prompt, greedy(DECODE_TOKENS))).await?;
             if stats.prompt_tokens != depth {
-                return Err(format!("the decode prompt took {} tokens, llama-bench was told {depth}", stats.prompt_tokens));
+                return Err(format!(
+                    "the decode prompt took {} tokens, llama-bench was told {depth}",
+                    stats.prompt_tokens
+                ));
             }
             let theirs = if tool_first { before } else { tool(tools.as_ref())? };
             if keep {
@@ -301,12 +348,7 @@ pub async fn run(model: &Path, threads: Option<u32>, offload: Offload, reps: usi
     };
     report(&format!("prefill ({prefill_tokens} tokens)"), &sir_pp, &lb_pp, "llama-bench");
     report(&format!("decode ({DECODE_TOKENS} tokens, greedy)"), &sir_tg, &lb_tg, "llama-bench");
-    report(
-        &format!("decode ({DECODE_TOKENS} tokens, full sampler chain)"),
-        &sir_chain,
-        &lc_chain,
-        "llama-completion",
-    );
+    report(&format!("decode ({DECODE_TOKENS} tokens, full sampler chain)"), &sir_chain, &lc_chain, "llama-completion");
     if tools.is_none() {
         println!("(no --llama-tools given: llama.cpp's figures and the ratios are skipped)");
     }
@@ -335,7 +377,8 @@ async fn follow_up_ttft(engine: &Engine, reps: usize, tools: Option<&Tools>) -> 
     let request = |messages: Vec<ChatMessage>| GenerateRequest::new(messages, greedy(1));
     let keyed = |messages: Vec<ChatMessage>| GenerateRequest { cache_key: Some("bench".into()), ..request(messages) };
 
-    let (mut reused, mut cold, mut alone, mut at_depth, mut restored) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut reused, mut cold, mut alone, mut at_depth, mut restored) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut depth, mut new_tokens) = (0, 0);
     for round in 0..=reps {
         // The conversation so far; another conversation takes the slot (saving it to disk);
@@ -345,7 +388,10 @@ async fn follow_up_ttft(engine: &Engine, reps: usize, tools: Option<&Tools>) -> 
         let back = run_once(engine, keyed(follow_up.clone())).await?;
         // (The conversation's prompt ends with the assistant's cue, which the follow-up replaces.)
         if back.cached_tokens * 10 < before.prompt_tokens * 9 {
-            return Err(format!("the saved state was not restored ({} of {} tokens)", back.cached_tokens, before.prompt_tokens));
+            return Err(format!(
+                "the saved state was not restored ({} of {} tokens)",
+                back.cached_tokens, before.prompt_tokens
+            ));
         }
         // The same follow-up with the conversation in memory.
         run_once(engine, keyed(conversation.clone())).await?;
@@ -360,7 +406,9 @@ async fn follow_up_ttft(engine: &Engine, reps: usize, tools: Option<&Tools>) -> 
         new_tokens = warm.prompt_tokens - warm.cached_tokens;
         if let Some(t) = tools {
             let tps = t.llama_bench(new_tokens, 0, depth)?;
-            if round > 0 { at_depth.push(new_tokens as f64 / tps * 1e3) }
+            if round > 0 {
+                at_depth.push(new_tokens as f64 / tps * 1e3)
+            }
         }
         if round > 0 {
             restored.push(back.time_to_first_token_ms);
@@ -377,7 +425,9 @@ async fn follow_up_ttft(engine: &Engine, reps: usize, tools: Option<&Tools>) -> 
     println!("follow-up TTFT after restoring the saved state from disk: {restored:.1} ms");
     println!("restored ratio (restored / in-memory follow-up): {:.2} (target ≤ 2)", restored / reused);
     println!("new-turn tokens alone TTFT (empty context): {alone:.1} ms");
-    println!("(the difference: attention over the {depth} cached tokens, which llama-bench at the same depth pays too)");
+    println!(
+        "(the difference: attention over the {depth} cached tokens, which llama-bench at the same depth pays too)"
+    );
     if let Some((ratio, low, high)) = paired {
         println!("llama-bench prefill of the {new_tokens} new tokens at depth {depth}: {:.1} ms", median(at_depth));
         println!("follow-up ratio (reuse / llama-bench new tokens at the same depth): {ratio:.2} (rounds {low:.2}–{high:.2}; target ≤ 1.1)");

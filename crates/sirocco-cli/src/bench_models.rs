@@ -34,7 +34,8 @@ async fn serve(chat: &Path, coder: &Path, max_models: usize) -> Result<Served, S
         idle_unload: None,
     };
     let host = ModelHost::new(HostConfig { max_models: Some(max_models), ..HostConfig::default() });
-    let config = ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), on_demand: Some(on_demand), ..ServerConfig::default() };
+    let config =
+        ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), on_demand: Some(on_demand), ..ServerConfig::default() };
     let server = sirocco_server::start(config, host).await.map_err(|e| e.to_string())?;
     Ok(Served { server, http: reqwest::Client::new() })
 }
@@ -43,14 +44,26 @@ impl Served {
     /// One request, timed to its last byte, with the server's own prefill and decode times.
     async fn request(&self, model: &str, i: usize) -> Result<Timed, String> {
         let (path, body) = if model == CHAT {
-            ("/v1/chat/completions", json!({ "model": CHAT, "max_tokens": 16, "temperature": 0,
-                "messages": [{ "role": "user", "content": format!("Write one sentence about the number {i}.") }] }))
+            (
+                "/v1/chat/completions",
+                json!({ "model": CHAT, "max_tokens": 16, "temperature": 0,
+                "messages": [{ "role": "user", "content": format!("Write one sentence about the number {i}.") }] }),
+            )
         } else {
-            ("/v1/completions", json!({ "model": CODER, "max_tokens": 16, "temperature": 0,
-                "prompt": format!("def f{i}(x):\n    return "), "suffix": "\n\nprint(f(1))\n" }))
+            (
+                "/v1/completions",
+                json!({ "model": CODER, "max_tokens": 16, "temperature": 0,
+                "prompt": format!("def f{i}(x):\n    return "), "suffix": "\n\nprint(f(1))\n" }),
+            )
         };
         let started = Instant::now();
-        let response = self.http.post(format!("http://{}{path}", self.server.addr)).json(&body).send().await.map_err(|e| e.to_string())?;
+        let response = self
+            .http
+            .post(format!("http://{}{path}", self.server.addr))
+            .json(&body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
         let status = response.status();
         let text = response.text().await.map_err(|e| e.to_string())?;
         if !status.is_success() {

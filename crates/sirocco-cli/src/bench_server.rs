@@ -20,7 +20,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Tokens per second from the first streamed piece to the last.
 async fn in_app(engine: &Engine, tokens: u32) -> Result<f64, String> {
-    let sampling = SamplingParams { temperature: 0.0, max_tokens: tokens, ignore_eos: true, ..SamplingParams::default() };
+    let sampling =
+        SamplingParams { temperature: 0.0, max_tokens: tokens, ignore_eos: true, ..SamplingParams::default() };
     let mut generation = engine
         .generate(GenerateRequest::new(vec![ChatMessage::new(Role::User, PROMPT)], sampling))
         .map_err(|e| e.to_string())?;
@@ -68,7 +69,12 @@ async fn stream(base: &str, tokens: u32) -> Result<(usize, Instant, Instant), St
         "messages": [{"role": "user", "content": PROMPT}], "stream": true, "temperature": 0, "repeat_penalty": 1.1,
         "max_tokens": tokens, "ignore_eos": true, "stream_options": {"include_usage": true}
     });
-    let response = reqwest::Client::new().post(format!("{base}/chat/completions")).json(&body).send().await.map_err(|e| e.to_string())?;
+    let response = reqwest::Client::new()
+        .post(format!("{base}/chat/completions"))
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
     let mut stream = response.bytes_stream();
     let (mut first, mut last, mut generated, mut buffer) = (None, Instant::now(), 0usize, String::new());
     while let Some(chunk) = stream.next().await {
@@ -98,7 +104,15 @@ const CLIENTS: usize = 4;
 /// sequences of `prompt` + `generate` tokens at once vs one, same model, threads and context.
 /// Returns (tokens per second generated with one sequence, with `sequences`), over the whole
 /// run including the prompts, as the SSE figure is measured.
-fn llama_batched(tools: &Path, model: &Path, threads: u32, context: u32, prompt: usize, generate: u32, sequences: usize) -> Result<(f64, f64), String> {
+fn llama_batched(
+    tools: &Path,
+    model: &Path,
+    threads: u32,
+    context: u32,
+    prompt: usize,
+    generate: u32,
+    sequences: usize,
+) -> Result<(f64, f64), String> {
     let bin = tools.join("llama-batched-bench");
     let out = std::process::Command::new(&bin)
         .arg("-m")
@@ -134,7 +148,8 @@ pub async fn run(model: &Path, tokens: u32, reps: usize, llama_tools: Option<&Pa
     };
     let host = ModelHost::default();
     let spec = ModelSpec { id: "bench".into(), path: model.to_path_buf(), params };
-    let loaded = host.load(spec, LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await.map_err(|e| e.to_string())?;
+    let loaded =
+        host.load(spec, LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await.map_err(|e| e.to_string())?;
     let lease = host.lease("bench").await.map_err(|e| e.to_string())?;
     let engine = lease.engine().clone();
     let config = ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..ServerConfig::default() };
@@ -162,7 +177,11 @@ pub async fn run(model: &Path, tokens: u32, reps: usize, llama_tools: Option<&Pa
     println!("  1 stream     {o:>8.1} tok/s");
     println!("  {CLIENTS} streams    {m:>8.1} tok/s   ratio {:.2} (target ≥ 2.5)", m / o);
     if let Some(tools) = llama_tools {
-        let prompt = engine.prompt_tokens(vec![ChatMessage::new(Role::User, PROMPT)], None, None).await.map_err(|e| e.to_string())?.len();
+        let prompt = engine
+            .prompt_tokens(vec![ChatMessage::new(Role::User, PROMPT)], None, None)
+            .await
+            .map_err(|e| e.to_string())?
+            .len();
         let context = loaded.context_length;
         let (mut l1, mut lm) = (Vec::new(), Vec::new());
         for _ in 0..reps {

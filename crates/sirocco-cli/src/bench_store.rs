@@ -10,11 +10,62 @@ use std::time::Instant;
 use sirocco_store::{Export, ExportedConversation, ExportedMessage, MessageStatus, Role, Store};
 
 const WORDS: &[&str] = &[
-    "the", "model", "river", "context", "token", "mistral", "kernel", "cache", "window", "answer", "question", "python",
-    "rust", "memory", "layer", "expert", "quant", "prompt", "system", "user", "stream", "bread", "dragon", "harbor",
-    "lighthouse", "garden", "function", "vector", "matrix", "tensor", "attention", "sliding", "sparse", "mixture",
-    "download", "checksum", "branch", "persona", "preset", "server", "client", "editor", "terminal", "compile", "danube",
-    "violet", "copper", "falcon", "orchard", "glacier", "meadow", "quartz", "saffron", "tundra", "zephyr", "bishop",
+    "the",
+    "model",
+    "river",
+    "context",
+    "token",
+    "mistral",
+    "kernel",
+    "cache",
+    "window",
+    "answer",
+    "question",
+    "python",
+    "rust",
+    "memory",
+    "layer",
+    "expert",
+    "quant",
+    "prompt",
+    "system",
+    "user",
+    "stream",
+    "bread",
+    "dragon",
+    "harbor",
+    "lighthouse",
+    "garden",
+    "function",
+    "vector",
+    "matrix",
+    "tensor",
+    "attention",
+    "sliding",
+    "sparse",
+    "mixture",
+    "download",
+    "checksum",
+    "branch",
+    "persona",
+    "preset",
+    "server",
+    "client",
+    "editor",
+    "terminal",
+    "compile",
+    "danube",
+    "violet",
+    "copper",
+    "falcon",
+    "orchard",
+    "glacier",
+    "meadow",
+    "quartz",
+    "saffron",
+    "tundra",
+    "zephyr",
+    "bishop",
 ];
 
 /// A deterministic pseudo-random sentence generator (xorshift): reproducible corpora.
@@ -54,7 +105,13 @@ fn conversation(title: &str, messages: usize, words: &mut Words) -> ExportedConv
             stats: None,
         })
         .collect();
-    ExportedConversation { title: title.into(), created_at: 0, pinned: false, current_leaf: Some(messages.len() as i64), messages }
+    ExportedConversation {
+        title: title.into(),
+        created_at: 0,
+        pinned: false,
+        current_leaf: Some(messages.len() as i64),
+        messages,
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

@@ -66,7 +66,13 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
         None if !args.workers.is_empty() => crate::worker::planned_gpu_layers(&path, &worker_memory, args.context)?,
         None => params.gpu_layers,
     };
-    let params = LoadParams { context_length: args.context.or(params.context_length), gpu_layers, workers: args.workers.clone(), moe_experts_on_cpu: args.cpu_moe || params.moe_experts_on_cpu, ..params };
+    let params = LoadParams {
+        context_length: args.context.or(params.context_length),
+        gpu_layers,
+        workers: args.workers.clone(),
+        moe_experts_on_cpu: args.cpu_moe || params.moe_experts_on_cpu,
+        ..params
+    };
     let host = ModelHost::default();
     let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let interactive = std::io::stdin().is_terminal();
@@ -119,7 +125,8 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
             messages.push(ChatMessage::new(Role::System, system.clone()));
         }
         messages.extend(history.iter().cloned());
-        let request = GenerateRequest { cache_key: Some("cli-chat".into()), ..GenerateRequest::new(messages, sampling.clone()) };
+        let request =
+            GenerateRequest { cache_key: Some("cli-chat".into()), ..GenerateRequest::new(messages, sampling.clone()) };
         match answer(lease.engine(), request).await {
             Ok(reply) => history.push(ChatMessage::new(Role::Assistant, reply)),
             Err(e) => {

@@ -7,9 +7,9 @@ mod bench_store;
 mod chat;
 mod format;
 mod models;
-mod pull;
 mod paths;
 mod ps;
+mod pull;
 mod serve;
 mod worker;
 
@@ -216,7 +216,8 @@ impl ServerAddress {
 fn main() {
     // A model on other machines runs in a child: this binary again (see sirocco_engine::process).
     sirocco_engine::process::run_if_child();
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("a tokio runtime");
+    let runtime =
+        tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("a tokio runtime");
     runtime.block_on(run(Cli::parse()));
 }
 
@@ -236,13 +237,37 @@ async fn run(cli: Cli) {
         Command::Serve { model, address, context, parallel, idle_unload, max_models, dirs, offload } => {
             let (addr, api_key, idle_unload_secs) = (address.socket(), address.api_key, idle_unload);
             let Offload { workers, gpu_layers, cpu_moe } = offload;
-            serve::run(serve::ServeArgs { model, addr, api_key, context, parallel, idle_unload_secs, max_models, dirs, workers, gpu_layers, cpu_moe }).await
+            serve::run(serve::ServeArgs {
+                model,
+                addr,
+                api_key,
+                context,
+                parallel,
+                idle_unload_secs,
+                max_models,
+                dirs,
+                workers,
+                gpu_layers,
+                cpu_moe,
+            })
+            .await
         }
         Command::Ps { address } => ps::run(address.socket(), address.api_key).await,
         Command::Pull { repo, quant } => pull::run(&repo, quant.as_deref()).await,
         Command::Chat { model, system, temperature, max_tokens, context, dirs, offload } => {
             let Offload { workers, gpu_layers, cpu_moe } = offload;
-            chat::run(chat::ChatArgs { model, system, temperature, max_tokens, context, dirs, workers, gpu_layers, cpu_moe }).await
+            chat::run(chat::ChatArgs {
+                model,
+                system,
+                temperature,
+                max_tokens,
+                context,
+                dirs,
+                workers,
+                gpu_layers,
+                cpu_moe,
+            })
+            .await
         }
         Command::Worker { host, port, threads } => worker::run(host, port, threads),
         Command::Models { dirs } => models::run(dirs),

@@ -15,7 +15,7 @@ pub fn run(dirs: Vec<PathBuf>) -> Result<(), String> {
         println!("No models yet. Download one with: sirocco pull <owner/repo>");
         return Ok(());
     }
-    println!("{:<48} {:>9} {:<8} {:<10} {:>8}  {}", "MODEL", "SIZE", "QUANT", "ARCH", "CONTEXT", "SOURCE");
+    println!("{:<48} {:>9} {:<8} {:<10} {:>8}  SOURCE", "MODEL", "SIZE", "QUANT", "ARCH", "CONTEXT");
     for m in models {
         let source = match &m.source {
             ModelSource::HfCache { repo, .. } => repo.clone(),

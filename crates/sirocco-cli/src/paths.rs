@@ -14,9 +14,9 @@ pub fn data_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("SIROCCO_DATA_DIR") {
         return PathBuf::from(dir);
     }
-    let base = std::env::var_os("XDG_DATA_HOME").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local/share")
-    });
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local/share"));
     base.join(APP_IDENTIFIER)
 }
 
@@ -30,7 +30,8 @@ pub fn library_roots(hf_cache: PathBuf, extra: Vec<PathBuf>) -> LibraryRoots {
     let mut folders = vec![models_dir(), PathBuf::from("models")];
     folders.extend(extra);
     folders.dedup();
-    let roots = LibraryRoots { hf_cache: Some(hf_cache), folders, ..Default::default() }.with_locations(&added_locations());
+    let roots =
+        LibraryRoots { hf_cache: Some(hf_cache), folders, ..Default::default() }.with_locations(&added_locations());
     match std::env::var_os("HOME") {
         Some(home) => roots.detect_other_apps(&PathBuf::from(home)),
         None => roots,
@@ -55,4 +56,3 @@ pub async fn app_store() -> Result<Option<Store>, String> {
     }
     Store::open(&db).await.map(Some).map_err(|e| format!("{}: {e}", db.display()))
 }
-

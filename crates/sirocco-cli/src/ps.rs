@@ -11,10 +11,9 @@ pub async fn run(addr: SocketAddr, api_key: Option<String>) -> Result<(), String
     if let Some(key) = api_key.filter(|k| !k.is_empty()) {
         request = request.bearer_auth(key);
     }
-    let response = request
-        .send()
-        .await
-        .map_err(|_| format!("no Sirocco server answers on {addr} (start one with `sirocco serve` or the app's Server page)"))?;
+    let response = request.send().await.map_err(|_| {
+        format!("no Sirocco server answers on {addr} (start one with `sirocco serve` or the app's Server page)")
+    })?;
     if !response.status().is_success() {
         let status = response.status();
         let body: Value = response.json().await.unwrap_or_default();
@@ -40,7 +39,9 @@ fn table(listing: &Value, now_ms: u64) -> String {
         .map(|m| {
             let s = &m["sirocco"];
             let memory = match (s["ram_bytes"].as_u64(), s["vram_bytes"].as_u64()) {
-                (Some(ram), Some(vram)) if vram > 0 => format!("{} + {} GPU", crate::format::bytes(ram), crate::format::bytes(vram)),
+                (Some(ram), Some(vram)) if vram > 0 => {
+                    format!("{} + {} GPU", crate::format::bytes(ram), crate::format::bytes(vram))
+                }
                 (Some(ram), _) => crate::format::bytes(ram),
                 _ => "?".into(),
             };

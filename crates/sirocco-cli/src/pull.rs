@@ -58,15 +58,29 @@ pub async fn run(repo: &str, quant: Option<&str>) -> Result<(), String> {
 /// Without `--quant`: the largest file the planner says fits this machine.
 async fn best_fit(hub: &Hub, repo: &str, commit: &str, entries: &[GgufEntry]) -> Result<GgufEntry, String> {
     let hardware = Hardware::detect();
+    let mut unread = Vec::new();
     for entry in entries.iter().rev() {
-        let header = sirocco_hub::remote_header::read_model(hub, repo, commit, &entry.parts).await;
-        let Ok(summary) = header else { continue };
+        let summary = match sirocco_hub::remote_header::read_model(hub, repo, commit, &entry.parts).await {
+            Ok(summary) => summary,
+            Err(e) => {
+                unread.push(format!("{}: {e}", entry.name));
+                continue;
+            }
+        };
         let plan = planner::fit(&summary, &hardware, None);
         if plan.verdict != FitVerdict::TooLarge {
             return Ok(entry.clone());
         }
     }
-    Err(format!("no GGUF file in {repo} fits this machine's memory"))
+    // A verdict only from files that were judged: one that could not be read is said so.
+    if unread.is_empty() {
+        Err(format!("no GGUF file in {repo} fits this machine's memory"))
+    } else {
+        Err(format!(
+            "could not judge which GGUF file of {repo} fits this machine (name one with --quant): {}",
+            unread.join("; ")
+        ))
+    }
 }
 
 fn draw(p: &sirocco_hub::DownloadProgress) {
@@ -80,10 +94,12 @@ fn draw(p: &sirocco_hub::DownloadProgress) {
             None => String::new(),
         },
         Phase::Retrying { attempt, delay_ms, error } => format!("retry {attempt} in {delay_ms} ms ({error})"),
+        Phase::Waiting => "waiting for another download of this file (the app or another terminal)…".into(),
         Phase::Verifying => "verifying sha256…".into(),
         Phase::Done => "done, verified".into(),
     };
     let mut err = std::io::stderr();
-    let _ = write!(err, "\r\x1b[2K{bar} {:>5.1}% {}/{} {status}", fraction * 100.0, bytes(p.downloaded), bytes(p.total));
+    let _ =
+        write!(err, "\r\x1b[2K{bar} {:>5.1}% {}/{} {status}", fraction * 100.0, bytes(p.downloaded), bytes(p.total));
     let _ = err.flush();
 }

@@ -40,12 +40,21 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let worker_memory = crate::worker::probe_all(&args.workers)?;
     let gpu_layers = match (args.gpu_layers, &args.model) {
         (Some(n), _) => n,
-        (None, Some(model)) if !args.workers.is_empty() => crate::worker::planned_gpu_layers(model, &worker_memory, args.context)?,
+        (None, Some(model)) if !args.workers.is_empty() => {
+            crate::worker::planned_gpu_layers(model, &worker_memory, args.context)?
+        }
         (None, _) => 0,
     };
     let host = ModelHost::new(HostConfig { max_models: args.max_models, ..HostConfig::default() });
     tokio::spawn(report(host.events()));
-    let base = LoadParams { context_length: args.context, parallel: args.parallel, gpu_layers, workers: args.workers.clone(), moe_experts_on_cpu: args.cpu_moe, ..LoadParams::default() };
+    let base = LoadParams {
+        context_length: args.context,
+        parallel: args.parallel,
+        gpu_layers,
+        workers: args.workers.clone(),
+        moe_experts_on_cpu: args.cpu_moe,
+        ..LoadParams::default()
+    };
     let mut name = "the library".to_owned();
     if let Some(model) = &args.model {
         eprintln!("loading {}…", model.display());
@@ -60,11 +69,13 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         catalog: catalog(args.dirs, base).await?,
         idle_unload: (args.idle_unload_secs > 0).then(|| Duration::from_secs(args.idle_unload_secs)),
     };
-    let config = ServerConfig { addr: args.addr, api_key: args.api_key, on_demand: Some(on_demand), ..ServerConfig::default() };
+    let config =
+        ServerConfig { addr: args.addr, api_key: args.api_key, on_demand: Some(on_demand), ..ServerConfig::default() };
     let server = sirocco_server::start(config, host.clone()).await.map_err(|e| e.to_string())?;
     // The line scripts wait for: the address clients use.
     println!("serving {name} on http://{}/v1", server.addr);
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| e.to_string())?;
+    let mut term =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| e.to_string())?;
     tokio::select! {
         _ = tokio::signal::ctrl_c() => {}
         _ = term.recv() => {}

@@ -70,7 +70,15 @@ pub fn planned_gpu_layers(model: &std::path::Path, workers: &[u64], context: Opt
         eprintln!("the planner finds no offload that fits; loading with every layer here");
         return Ok(0);
     }
-    eprintln!("planned: {} of {layers} layers offloaded, {} of them to other machines' devices", plan.gpu_layers, plan.devices.iter().skip(plan.devices.len().saturating_sub(workers.len())).map(|d| d.layers() + u32::from(d.output)).sum::<u32>());
+    eprintln!(
+        "planned: {} of {layers} layers offloaded, {} of them to other machines' devices",
+        plan.gpu_layers,
+        plan.devices
+            .iter()
+            .skip(plan.devices.len().saturating_sub(workers.len()))
+            .map(|d| d.layers() + u32::from(d.output))
+            .sum::<u32>()
+    );
     Ok(plan.gpu_layers)
 }
 

@@ -13,7 +13,11 @@ fn chat_answers_each_line_and_remembers_the_conversation() {
     let dir = tempfile::tempdir().unwrap();
     let models = dir.path().join("models");
     std::fs::create_dir_all(&models).unwrap();
-    std::os::unix::fs::symlink(fixtures.join("SmolLM2-135M-Instruct.Q4_1.gguf"), models.join("SmolLM2-135M-Instruct.Q4_1.gguf")).unwrap();
+    std::os::unix::fs::symlink(
+        fixtures.join("SmolLM2-135M-Instruct.Q4_1.gguf"),
+        models.join("SmolLM2-135M-Instruct.Q4_1.gguf"),
+    )
+    .unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
         .args(["chat", "--model", "SmolLM2-135M-Instruct.Q4_1", "--temperature", "0", "--max-tokens", "40"])
         .env("SIROCCO_DATA_DIR", dir.path().join("data"))

@@ -32,7 +32,10 @@ fn pull_downloads_verified_into_hf_home_and_models_lists_it() {
     let out = sirocco(&fake, home.path(), &["pull", SMOL_REPO, "--quant", "q4_1"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let path = std::path::PathBuf::from(String::from_utf8(out.stdout).unwrap().trim());
-    assert!(path.starts_with(home.path().join("hf/hub/models--bartowski--SmolLM2-135M-Instruct-GGUF/snapshots")), "{path:?}");
+    assert!(
+        path.starts_with(home.path().join("hf/hub/models--bartowski--SmolLM2-135M-Instruct-GGUF/snapshots")),
+        "{path:?}"
+    );
     assert_eq!(sha256_file(&path), sha256_file(&fixture("SmolLM2-135M-Instruct.Q4_1.gguf")));
     let progress = String::from_utf8_lossy(&out.stderr);
     assert!(progress.contains("100.0%") && progress.contains("done, verified"), "{progress}");
@@ -60,6 +63,95 @@ fn pull_without_a_quant_picks_what_fits_and_unknown_quants_are_explained() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("was not found"));
 }
 
+/// A connection dropped while a header is read is retried, as a download is; when it keeps
+/// failing, the error says the files could not be judged, never that none fits.
+#[test]
+fn pull_without_a_quant_retries_a_dropped_header_read_and_says_what_failed() {
+    let fake = FakeHub::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let reset = |times: i32| serde_json::json!([{ "file": "Mixtral-8x7B-shape-F16.gguf", "kind": "reset", "after_bytes": 1000, "times": times }]);
+    runtime.block_on(fake.faults(reset(1)));
+    let out = sirocco(&fake, home.path(), &["pull", MIXTRAL_REPO]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).trim().ends_with("Mixtral-8x7B-shape-F16.gguf"));
+    let log = runtime.block_on(fake.log());
+    assert_eq!(log.iter().filter(|r| r["fault"] == "reset").count(), 1, "the reset happened: {log:?}");
+
+    let home = tempfile::tempdir().unwrap();
+    runtime.block_on(fake.faults(reset(-1)));
+    let out = sirocco(&fake, home.path(), &["pull", MIXTRAL_REPO]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("fits this machine's memory"), "no false verdict: {err}");
+    assert!(
+        err.contains("could not judge") && err.contains("reading the header of Mixtral-8x7B-shape-F16.gguf"),
+        "{err}"
+    );
+}
+
+/// Two terminals pull the same file at once: the second waits for the first (a lock on the
+/// file, as huggingface_hub takes it) and then uses what it fetched; both print the same path
+/// and the file crossed the network once.
+#[test]
+fn two_pulls_of_the_same_file_at_once_both_succeed_and_fetch_it_once() {
+    use std::io::Read;
+    let fake = FakeHub::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    // Slow enough that the second starts while the first is still fetching.
+    runtime.block_on(fake.faults(serde_json::json!([
+        { "file": "Mixtral-8x7B-shape-F16.gguf", "kind": "drip", "delay": 0.01, "times": -1 }
+    ])));
+    let home = tempfile::tempdir().unwrap();
+    let pull = || {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sirocco"));
+        command
+            .args(["pull", MIXTRAL_REPO, "--quant", "F16"])
+            .current_dir(home.path())
+            .env("HF_ENDPOINT", &fake.api)
+            .env("HF_HOME", home.path().join("hf"))
+            .env("HOME", home.path())
+            .env_remove("HF_HUB_CACHE")
+            .env_remove("HF_TOKEN")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        command.spawn().unwrap()
+    };
+    let mut first = pull();
+    // The first has bytes on disk (its progress bar shows a percentage) before the second starts.
+    let mut first_err = first.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !String::from_utf8_lossy(&seen).contains('%') {
+        assert_eq!(
+            first_err.read(&mut byte).unwrap(),
+            1,
+            "the first pull ended early: {}",
+            String::from_utf8_lossy(&seen)
+        );
+        seen.push(byte[0]);
+    }
+    let second = pull();
+    let second = second.wait_with_output().unwrap();
+    let mut rest = String::new();
+    first_err.read_to_string(&mut rest).unwrap();
+    let first = first.wait_with_output().unwrap();
+    assert!(first.status.success(), "the first: {}{rest}", String::from_utf8_lossy(&seen));
+    let second_err = String::from_utf8_lossy(&second.stderr);
+    assert!(second.status.success(), "the second: {second_err}");
+    assert!(second_err.contains("waiting for another download of this file"), "it said it waited: {second_err}");
+    assert_eq!(first.stdout, second.stdout, "the same file");
+    let path = std::path::PathBuf::from(String::from_utf8(first.stdout).unwrap().trim());
+    assert_eq!(sha256_file(&path), sha256_file(&fixture("tiny-mixtral-8x7b-shape.gguf")));
+    let sent: u64 = runtime
+        .block_on(fake.log())
+        .iter()
+        .filter(|r| r["method"] == "GET")
+        .map(|r| r["sent"].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(sent, std::fs::metadata(&path).unwrap().len(), "fetched once");
+}
+
 #[test]
 fn models_with_nothing_says_how_to_get_one() {
     let fake = FakeHub::start();
@@ -80,7 +172,11 @@ fn models_lists_what_was_added_in_the_app() {
     // The app's settings file, as tauri-plugin-store writes it in the app's data folder.
     let data = home.path().join(".local/share/dev.sirocco.app");
     std::fs::create_dir_all(&data).unwrap();
-    std::fs::write(data.join("settings.json"), serde_json::json!({"theme": "dark", "libraryLocations": [added]}).to_string()).unwrap();
+    std::fs::write(
+        data.join("settings.json"),
+        serde_json::json!({"theme": "dark", "libraryLocations": [added]}).to_string(),
+    )
+    .unwrap();
 
     let out = sirocco(&fake, home.path(), &["models"]);
     let listing = String::from_utf8(out.stdout).unwrap();

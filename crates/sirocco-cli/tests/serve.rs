@@ -100,12 +100,19 @@ async fn serve_loads_library_models_on_demand_with_their_saved_settings() {
 
     // `sirocco ps` lists it: loaded by a request, idle, with its memory.
     let port = root.rsplit(':').next().unwrap();
-    let ps = Command::new(env!("CARGO_BIN_EXE_sirocco")).args(["ps", "--port", port]).env_remove("SIROCCO_API_KEY").output().unwrap();
+    let ps = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+        .args(["ps", "--port", port])
+        .env_remove("SIROCCO_API_KEY")
+        .output()
+        .unwrap();
     assert!(ps.status.success(), "{}", String::from_utf8_lossy(&ps.stderr));
     let table = String::from_utf8_lossy(&ps.stdout);
     let lines: Vec<&str> = table.lines().collect();
     assert_eq!(lines.len(), 2, "a header and one model: {table}");
-    assert!(lines[0].starts_with("MODEL") && lines[1].starts_with("SmolLM2-135M-Instruct.Q4_1  loaded  a request"), "{table}");
+    assert!(
+        lines[0].starts_with("MODEL") && lines[1].starts_with("SmolLM2-135M-Instruct.Q4_1  loaded  a request"),
+        "{table}"
+    );
     let cells: Vec<&str> = lines[1].split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
     assert!(cells[3].ends_with(" MB"), "its memory: {table}");
     assert_eq!(cells[4], "0", "no request uses it now: {table}");
@@ -113,7 +120,15 @@ async fn serve_loads_library_models_on_demand_with_their_saved_settings() {
     stop(&mut child);
 
     // With no server: a clear error, exit status 1.
-    let ps = Command::new(env!("CARGO_BIN_EXE_sirocco")).args(["ps", "--port", port]).env_remove("SIROCCO_API_KEY").output().unwrap();
+    let ps = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+        .args(["ps", "--port", port])
+        .env_remove("SIROCCO_API_KEY")
+        .output()
+        .unwrap();
     assert_eq!(ps.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&ps.stderr).contains("no Sirocco server answers"), "{}", String::from_utf8_lossy(&ps.stderr));
+    assert!(
+        String::from_utf8_lossy(&ps.stderr).contains("no Sirocco server answers"),
+        "{}",
+        String::from_utf8_lossy(&ps.stderr)
+    );
 }

@@ -137,7 +137,15 @@ async fn greedy(base: &str) -> String {
 
 fn rss_bytes(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-    let kb: u64 = status.lines().find_map(|l| l.strip_prefix("VmRSS:")).unwrap().trim().trim_end_matches(" kB").trim().parse().unwrap();
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .unwrap()
+        .trim()
+        .trim_end_matches(" kB")
+        .trim()
+        .parse()
+        .unwrap();
     kb * 1024
 }
 
@@ -151,7 +159,8 @@ async fn layers_on_a_loopback_worker_give_the_same_greedy_text() {
     let worker = worker(port);
     let before = rss_bytes(worker.0.id());
     // SmolLM2-135M: 30 layers of ~3 MB each at Q4_1; half of them on the worker.
-    let (offloaded, base) = serve(&["--worker".into(), format!("127.0.0.1:{port}"), "--gpu-layers".into(), "15".into()]);
+    let (offloaded, base) =
+        serve(&["--worker".into(), format!("127.0.0.1:{port}"), "--gpu-layers".into(), "15".into()]);
     let text = greedy(&base).await;
     assert_eq!(text, expected, "greedy text with 15 of 30 layers on the worker");
     // A prompt that fills most of a batch: the worker's compute buffer is then in use as the
@@ -169,7 +178,11 @@ async fn layers_on_a_loopback_worker_give_the_same_greedy_text() {
     let share = &shares[0];
     eprintln!("worker grew by {grown} bytes; the planner's share: {share:?} = {}", share.total());
     let ratio = grown as f64 / share.total() as f64;
-    assert!((0.95..=1.05).contains(&ratio), "the worker holds {grown} bytes, the planner said {} ({ratio:.3}x)", share.total());
+    assert!(
+        (0.95..=1.05).contains(&ratio),
+        "the worker holds {grown} bytes, the planner said {} ({ratio:.3}x)",
+        share.total()
+    );
     drop(offloaded);
 }
 
@@ -237,11 +250,24 @@ async fn a_worker_killed_mid_answer_is_a_clear_error_and_the_server_lives_on() {
     let mut worker = worker(port);
     // The fixtures as the library: the model can be loaded again on demand, by name.
     let library = fixtures().to_string_lossy().into_owned();
-    let (mut server, base, log) =
-        serve_logged(&["--worker".into(), endpoint.clone(), "--gpu-layers".into(), "15".into(), "--dir".into(), library]);
+    let (mut server, base, log) = serve_logged(&[
+        "--worker".into(),
+        endpoint.clone(),
+        "--gpu-layers".into(),
+        "15".into(),
+        "--dir".into(),
+        library,
+    ]);
     let client = reqwest::Client::new();
     let models: serde_json::Value = client.get(format!("{base}/models")).send().await.unwrap().json().await.unwrap();
-    let model = models["data"].as_array().unwrap().iter().filter_map(|m| m["id"].as_str()).find(|id| id.starts_with("SmolLM2-135M-Instruct.Q4_1")).unwrap_or_else(|| panic!("{models}")).to_owned();
+    let model = models["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["id"].as_str())
+        .find(|id| id.starts_with("SmolLM2-135M-Instruct.Q4_1"))
+        .unwrap_or_else(|| panic!("{models}"))
+        .to_owned();
     let long = serde_json::json!({
         "model": model,
         "messages": [{"role": "user", "content": "Count from one to a thousand in words."}],
@@ -259,7 +285,10 @@ async fn a_worker_killed_mid_answer_is_a_clear_error_and_the_server_lives_on() {
     while let Some(chunk) = stream.chunk().await.unwrap() {
         body.push_str(&String::from_utf8_lossy(&chunk));
     }
-    let error = body.lines().find(|l| l.contains("\"error\"")).unwrap_or_else(|| panic!("the stream ends with an error: {body}"));
+    let error = body
+        .lines()
+        .find(|l| l.contains("\"error\""))
+        .unwrap_or_else(|| panic!("the stream ends with an error: {body}"));
     assert!(error.contains(&endpoint) && error.contains("stopped answering"), "the error names the machine: {error}");
     assert!(!body.contains("\"finish_reason\":\"length\""), "the answer was not finished: {body}");
 
@@ -292,14 +321,19 @@ struct Netns {
 
 fn ip(args: &[&str]) {
     let out = Command::new("ip").args(args).output().expect("the ip command (iproute2) runs");
-    assert!(out.status.success(), "ip {args:?}: {} (network namespaces need root)", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "ip {args:?}: {} (network namespaces need root)",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 impl Netns {
     /// `10.77.<n>.1` here, `10.77.<n>.2` there.
     fn new(n: u8) -> Self {
         let name = format!("sirocco-test-{}-{n}", std::process::id());
-        let (here, there) = (format!("sv{n}h{}", std::process::id() % 10000), format!("sv{n}t{}", std::process::id() % 10000));
+        let (here, there) =
+            (format!("sv{n}h{}", std::process::id() % 10000), format!("sv{n}t{}", std::process::id() % 10000));
         ip(&["netns", "add", &name]);
         let ns = Self { name };
         ip(&["link", "add", &here, "type", "veth", "peer", "name", &there]);

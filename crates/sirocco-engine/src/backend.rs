@@ -25,7 +25,13 @@ pub(crate) fn ensure_backend() {
 
 /// The context a load gets: `context_length` cells shared by `slots` sequences, batches of
 /// `batch` tokens, `threads` threads.
-pub(crate) fn context_params(params: &LoadParams, context_length: u32, batch: u32, slots: u32, threads: u32) -> LlamaContextParams {
+pub(crate) fn context_params(
+    params: &LoadParams,
+    context_length: u32,
+    batch: u32,
+    slots: u32,
+    threads: u32,
+) -> LlamaContextParams {
     LlamaContextParams::default()
         .with_n_ctx(NonZeroU32::new(context_length))
         .with_n_batch(batch)

@@ -80,9 +80,7 @@ pub fn render_with_tools(
         eos_token => tokens.eos,
         add_generation_prompt => add_generation_prompt,
     };
-    env.get_template("chat")
-        .and_then(|t| t.render(ctx))
-        .map_err(template_error)
+    env.get_template("chat").and_then(|t| t.render(ctx)).map_err(template_error)
 }
 
 /// `tojson` as Hugging Face's templates have it (Python's `json.dumps`: `", "` and `": "`,
@@ -100,7 +98,8 @@ fn tojson(value: Value, indent: Option<usize>, kwargs: minijinja::value::Kwargs)
             use serde::Serialize;
             let pad = vec![b' '; n.min(16)];
             let mut out = Vec::new();
-            let mut ser = serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(&pad));
+            let mut ser =
+                serde_json::Serializer::with_formatter(&mut out, serde_json::ser::PrettyFormatter::with_indent(&pad));
             json.serialize(&mut ser).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
             String::from_utf8(out).unwrap_or_default()
         }
@@ -127,13 +126,7 @@ mod tests {
 
     #[test]
     fn renders_chatml_with_generation_prompt() {
-        let out = render(
-            CHATML,
-            &[ChatMessage::new(Role::User, "Hi")],
-            &SpecialTokens::default(),
-            true,
-        )
-        .unwrap();
+        let out = render(CHATML, &[ChatMessage::new(Role::User, "Hi")], &SpecialTokens::default(), true).unwrap();
         assert_eq!(out, "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
     }
 
@@ -141,15 +134,16 @@ mod tests {
     fn tojson_writes_what_python_writes() {
         let t = "{{ messages[0] | tojson }}|{{ {'b': [1, 2], 'a': '<x>'} | tojson(indent=2) }}";
         let out = render(t, &[ChatMessage::new(Role::User, "<é>")], &SpecialTokens::default(), false).unwrap();
-        assert_eq!(out, "{\"role\": \"user\", \"content\": \"<é>\"}|{\n  \"b\": [\n    1,\n    2\n  ],\n  \"a\": \"<x>\"\n}");
+        assert_eq!(
+            out,
+            "{\"role\": \"user\", \"content\": \"<é>\"}|{\n  \"b\": [\n    1,\n    2\n  ],\n  \"a\": \"<x>\"\n}"
+        );
     }
 
     #[test]
     fn python_string_methods_work() {
         let t = "{{ messages[0]['content'].strip().upper() }}";
-        let out =
-            render(t, &[ChatMessage::new(Role::User, "  hi ")], &SpecialTokens::default(), false)
-                .unwrap();
+        let out = render(t, &[ChatMessage::new(Role::User, "  hi ")], &SpecialTokens::default(), false).unwrap();
         assert_eq!(out, "HI");
     }
 

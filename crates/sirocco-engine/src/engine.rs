@@ -139,13 +139,7 @@ impl Engine {
         cancel: Arc<AtomicBool>,
     ) -> Result<LoadedModel> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::Load {
-            path: path.to_path_buf(),
-            params,
-            progress: Box::new(progress),
-            cancel,
-            reply,
-        })?;
+        self.send(Command::Load { path: path.to_path_buf(), params, progress: Box::new(progress), cancel, reply })?;
         answer.await.map_err(|_| EngineError::EngineGone)?
     }
 
@@ -248,7 +242,9 @@ fn owner_loop(rx: &mpsc::Receiver<Command>) {
             Command::PersistState { reply, .. } => {
                 let _ = reply.send(Ok(false));
             }
-            Command::PromptTokens { reply, .. } | Command::InfillTokens { reply, .. } | Command::Tokenize { reply, .. } => {
+            Command::PromptTokens { reply, .. }
+            | Command::InfillTokens { reply, .. }
+            | Command::Tokenize { reply, .. } => {
                 let _ = reply.send(Err(EngineError::NoModelLoaded));
             }
             Command::Detokenize { reply, .. } => {
@@ -309,8 +305,7 @@ fn serve_model(
     };
     let threads = params.threads.unwrap_or_else(hardware::default_threads).max(1);
     let trained = model.n_ctx_train().max(1);
-    let context_length =
-        params.context_length.unwrap_or(DEFAULT_CONTEXT).clamp(MIN_CONTEXT.min(trained), trained);
+    let context_length = params.context_length.unwrap_or(DEFAULT_CONTEXT).clamp(MIN_CONTEXT.min(trained), trained);
     let batch = params.batch_size.max(1).min(context_length);
     let slots = params.parallel.clamp(1, MAX_PARALLEL);
     let ctx_params = backend::context_params(params, context_length, batch, slots, threads);
@@ -431,4 +426,3 @@ fn detokenize(model: &LlamaModel, tokens: Vec<i32>, special: bool) -> Result<Str
     }
     Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
-

@@ -27,20 +27,13 @@ pub enum EngineError {
         "the conversation is {prompt_tokens} tokens long, which does not fit the context of \
          {context_size} tokens"
     )]
-    ContextOverflow {
-        prompt_tokens: usize,
-        context_size: usize,
-    },
+    ContextOverflow { prompt_tokens: usize, context_size: usize },
     #[error(
         "the conversation is {prompt_tokens} tokens long, and only {free} of the context's \
          {context_size} tokens are free while other requests run (try again when they finish, or \
          load the model with a longer context)"
     )]
-    ContextBusy {
-        prompt_tokens: usize,
-        free: usize,
-        context_size: usize,
-    },
+    ContextBusy { prompt_tokens: usize, free: usize, context_size: usize },
     #[error("invalid request: {0}")]
     InvalidRequest(String),
     #[error("generation failed: {0}")]

@@ -92,7 +92,10 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
             return Err(invalid(path, "a part of a split model other than the first: load its part 1 (…-00001-of-…)"));
         };
         if u64::from(count) != summary.split_count {
-            return Err(invalid(path, format!("its name says {count} parts but its header says {}", summary.split_count)));
+            return Err(invalid(
+                path,
+                format!("its name says {count} parts but its header says {}", summary.split_count),
+            ));
         }
         for part in 2..=count {
             let part_path = path.with_file_name(split_part_name(base, part, count));
@@ -106,8 +109,7 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
 }
 
 fn inspect_file(path: &Path) -> Result<GgufSummary> {
-    let meta = std::fs::metadata(path)
-        .map_err(|source| EngineError::Io { path: path.to_path_buf(), source })?;
+    let meta = std::fs::metadata(path).map_err(|source| EngineError::Io { path: path.to_path_buf(), source })?;
     if !meta.is_file() {
         return Err(invalid(path, "not a regular file"));
     }
@@ -275,8 +277,7 @@ fn layer_index(name: &str) -> Option<usize> {
 /// Rejects files whose fixed prefix is not GGUF or whose counts cannot fit the file.
 fn check_prefix(path: &Path, file_size: u64) -> Result<()> {
     let mut prefix = [0u8; 24];
-    let mut file = std::fs::File::open(path)
-        .map_err(|source| EngineError::Io { path: path.to_path_buf(), source })?;
+    let mut file = std::fs::File::open(path).map_err(|source| EngineError::Io { path: path.to_path_buf(), source })?;
     let mut read = 0;
     while read < prefix.len() {
         match file.read(&mut prefix[read..]) {
@@ -387,8 +388,7 @@ impl Header {
         match self.find(key)? {
             (id, sys::GGUF_TYPE_STRING) => {
                 let ptr = unsafe { sys::gguf_get_val_str(self.0, id) };
-                (!ptr.is_null())
-                    .then(|| unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned())
+                (!ptr.is_null()).then(|| unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned())
             }
             _ => None,
         }

@@ -96,11 +96,8 @@ fn parse_cpuinfo(cpuinfo: &str) -> (String, u32, Vec<String>) {
         }
     }
     let wanted = ["avx", "avx2", "fma", "f16c", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "neon", "asimd"];
-    let features = flags
-        .split_whitespace()
-        .filter(|f| wanted.contains(f))
-        .map(|f| f.to_uppercase().replace('_', "-"))
-        .collect();
+    let features =
+        flags.split_whitespace().filter(|f| wanted.contains(f)).map(|f| f.to_uppercase().replace('_', "-")).collect();
     let physical = if cores.is_empty() { 0 } else { cores.len() as u32 };
     (name, physical.max(1), features)
 }

@@ -19,8 +19,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::message::{ChatMessage, Role};
 use crate::message::ToolCall;
+use crate::message::{ChatMessage, Role};
 use crate::tools::{self, ToolSpec};
 
 /// The Mistral instruct format versions Sirocco builds natively.
@@ -54,8 +54,16 @@ pub const END_TOOL_RESULTS: &str = "[/TOOL_RESULTS]";
 pub const TOOL_CONTENT: &str = "[TOOL_CONTENT]";
 /// Every control token these formats place.
 pub const CONTROLS: [&str; 10] = [
-    BEGIN_INST, END_INST, BEGIN_SYSTEM, END_SYSTEM, BEGIN_TOOLS, END_TOOLS, TOOL_CALLS, BEGIN_TOOL_RESULTS,
-    END_TOOL_RESULTS, TOOL_CONTENT,
+    BEGIN_INST,
+    END_INST,
+    BEGIN_SYSTEM,
+    END_SYSTEM,
+    BEGIN_TOOLS,
+    END_TOOLS,
+    TOOL_CALLS,
+    BEGIN_TOOL_RESULTS,
+    END_TOOL_RESULTS,
+    TOOL_CONTENT,
 ];
 
 /// What the vocabulary tells about a model, enough to recognise a Mistral format.
@@ -80,8 +88,7 @@ impl MistralVersion {
     /// name when the file has no template.
     pub fn detect(facts: &VocabFacts) -> Option<Self> {
         if facts.has_inst_control {
-            let template_uses_system =
-                facts.chat_template.as_deref().is_none_or(|t| t.contains(BEGIN_SYSTEM));
+            let template_uses_system = facts.chat_template.as_deref().is_none_or(|t| t.contains(BEGIN_SYSTEM));
             return Some(if facts.has_system_control && template_uses_system { Self::V7 } else { Self::V3 });
         }
         if !facts.spm_32k {
@@ -102,7 +109,11 @@ impl MistralVersion {
             Self::V3 => "v3",
             Self::V7 => "v7",
         };
-        if tekken { format!("Mistral {v}-tekken") } else { format!("Mistral {v}") }
+        if tekken {
+            format!("Mistral {v}-tekken")
+        } else {
+            format!("Mistral {v}")
+        }
     }
 }
 
@@ -261,7 +272,8 @@ pub fn segments(
                 out.push(Segment::Control(END_TOOL_RESULTS));
             }
             (Role::Assistant, v) => {
-                let content = if v == MistralVersion::V1 { &turn.content[..] } else { turn.content.trim_end_matches(' ') };
+                let content =
+                    if v == MistralVersion::V1 { &turn.content[..] } else { turn.content.trim_end_matches(' ') };
                 // v3 holds either text or calls; v7 text, then calls.
                 if turn.tool_calls.is_empty() || v == MistralVersion::V7 {
                     out.push(Segment::Text(content.to_owned()));
@@ -309,8 +321,14 @@ mod tests {
             segments(MistralVersion::V3, &msgs, None, None),
             vec![
                 Bos,
-                Control(BEGIN_INST), text("A"), Control(END_INST), text("B"), Eos,
-                Control(BEGIN_INST), text("S\n\nC"), Control(END_INST),
+                Control(BEGIN_INST),
+                text("A"),
+                Control(END_INST),
+                text("B"),
+                Eos,
+                Control(BEGIN_INST),
+                text("S\n\nC"),
+                Control(END_INST),
             ]
         );
     }
@@ -321,15 +339,27 @@ mod tests {
         assert_eq!(
             segments(MistralVersion::V7, &msgs, Some("Sure"), None),
             vec![
-                Bos, Control(BEGIN_SYSTEM), text("S"), Control(END_SYSTEM),
-                Control(BEGIN_INST), text("A"), Control(END_INST), text("Sure"),
+                Bos,
+                Control(BEGIN_SYSTEM),
+                text("S"),
+                Control(END_SYSTEM),
+                Control(BEGIN_INST),
+                text("A"),
+                Control(END_INST),
+                text("Sure"),
             ]
         );
     }
 
     #[test]
     fn same_role_neighbours_merge_instead_of_failing() {
-        let msgs = [m(Role::User, "A"), m(Role::User, ""), m(Role::User, "B"), m(Role::Assistant, "C"), m(Role::Assistant, "D")];
+        let msgs = [
+            m(Role::User, "A"),
+            m(Role::User, ""),
+            m(Role::User, "B"),
+            m(Role::Assistant, "C"),
+            m(Role::Assistant, "D"),
+        ];
         let segs = segments(MistralVersion::V3, &msgs, None, None);
         assert_eq!(segs[2], text("A\n\nB"));
         assert_eq!(segs[4], text("C\n\nD"));

@@ -9,8 +9,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::load::{FlashAttention, KvCacheType, DEFAULT_CONTEXT, DEFAULT_PARALLEL};
 use crate::hardware::Hardware;
+use crate::load::{FlashAttention, KvCacheType, DEFAULT_CONTEXT, DEFAULT_PARALLEL};
 use crate::GgufSummary;
 
 const MIB: u64 = 1024 * 1024;
@@ -104,7 +104,7 @@ pub struct FitPlan {
 /// that declare a window llama.cpp does not apply (Mistral 7B v0.1's `llama`) get none.
 fn sliding_window_layer(arch: &str, layer: u64) -> bool {
     match arch {
-        "gemma2" | "gpt-oss" => layer % 2 == 0,
+        "gemma2" | "gpt-oss" => layer.is_multiple_of(2),
         "gemma3" | "gemma3n" => layer % 6 < 5,
         "cohere2" => layer % 4 < 3,
         _ => false,
@@ -176,8 +176,9 @@ impl<'a> Shape<'a> {
             _ => full,
         };
         let kv = self.kv_heads;
-        cells * (kv_row_bytes(req.kv_cache_type, kv * self.key_len)
-            + kv_row_bytes(req.kv_cache_type, kv * self.value_len))
+        cells
+            * (kv_row_bytes(req.kv_cache_type, kv * self.key_len)
+                + kv_row_bytes(req.kv_cache_type, kv * self.value_len))
     }
 
     /// Compute buffer in use for one batch, in two parts: what every device running layers
@@ -349,7 +350,11 @@ fn plan(summary: &GgufSummary, hardware: &Hardware, workers: &[u64], max_context
     let least = if exact { cap } else { CELL_PAD.min(cap) };
     let ram = hardware.ram_available;
     let mut free: Vec<u64> = if hardware.gpus.is_empty() {
-        if hardware.vram_free > 0 { vec![hardware.vram_free] } else { Vec::new() }
+        if hardware.vram_free > 0 {
+            vec![hardware.vram_free]
+        } else {
+            Vec::new()
+        }
     } else {
         hardware.gpus.iter().map(|g| g.memory_free).collect()
     };
@@ -545,12 +550,14 @@ mod tests {
     fn experts_on_the_cpu_keep_their_bytes_in_ram() {
         let m = mixtral_8x7b();
         let on_gpu = estimate(&m, &PlanRequest { gpu_layers: 33, ..PlanRequest::cpu(4096) });
-        let experts_home = estimate(&m, &PlanRequest { gpu_layers: 33, experts_on_cpu: true, ..PlanRequest::cpu(4096) });
+        let experts_home =
+            estimate(&m, &PlanRequest { gpu_layers: 33, experts_on_cpu: true, ..PlanRequest::cpu(4096) });
         assert_eq!(on_gpu.weights_vram - experts_home.weights_vram, 32 * 780_000_000);
         assert_eq!(experts_home.weights_ram - on_gpu.weights_ram, 32 * 780_000_000);
         assert_eq!(on_gpu.kv_vram, experts_home.kv_vram, "the KV cache stays on the GPU");
         // A dense model has no experts to keep back.
-        let dense = estimate(&mistral_7b(), &PlanRequest { gpu_layers: 33, experts_on_cpu: true, ..PlanRequest::cpu(4096) });
+        let dense =
+            estimate(&mistral_7b(), &PlanRequest { gpu_layers: 33, experts_on_cpu: true, ..PlanRequest::cpu(4096) });
         assert_eq!(dense, estimate(&mistral_7b(), &PlanRequest { gpu_layers: 33, ..PlanRequest::cpu(4096) }));
     }
 
@@ -599,9 +606,7 @@ mod tests {
 
         let small_gpu = Hardware::test(16 * gib, 2 * gib);
         let plan = fit(&m, &small_gpu, None);
-        let FitVerdict::PartialOffload { gpu_layers, total_layers } = plan.verdict else {
-            panic!("{plan:?}")
-        };
+        let FitVerdict::PartialOffload { gpu_layers, total_layers } = plan.verdict else { panic!("{plan:?}") };
         assert!(gpu_layers > 4 && gpu_layers < 16 && total_layers == 32, "{gpu_layers}");
         assert!(plan.estimate.vram() <= 2 * gib && plan.estimate.ram() <= 16 * gib);
 
@@ -705,7 +710,12 @@ mod tests {
         assert_eq!(plan.estimate.ram(), 33_013_827_072);
         assert!(plan.estimate.ram() <= 62 * gib, "{:?}", plan.estimate);
         // One layer more would overfill the GPU (its share grows to 19 layers).
-        let more = estimate_split(&m, &PlanRequest { gpu_layers: 66, ..PlanRequest::cpu(131_072) }, &[23 * gib + gib / 2, 62 * gib]).1;
+        let more = estimate_split(
+            &m,
+            &PlanRequest { gpu_layers: 66, ..PlanRequest::cpu(131_072) },
+            &[23 * gib + gib / 2, 62 * gib],
+        )
+        .1;
         assert!(more[0].total() > 23 * gib + gib / 2, "{more:?}");
 
         // Context left to the planner: every layer offloaded, at the longest context that fits.

@@ -80,20 +80,57 @@ pub fn run_if_child() {
 // ---------------------------------------------------------------------------------------------
 // The wire: one JSON object per line each way.
 
+// One message a line, each built to be written and dropped at once: boxing would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 enum ToChild {
-    Load { id: u64, path: PathBuf, params: LoadParams },
+    Load {
+        id: u64,
+        path: PathBuf,
+        params: LoadParams,
+    },
     /// Cancels the load or generation `id`.
-    Cancel { id: u64 },
-    Unload { id: u64 },
-    Generate { id: u64, request: GenerateRequest },
-    PromptTokens { id: u64, messages: Vec<ChatMessage>, reply_prefix: Option<String>, tools: Option<ToolSpec> },
-    PersistState { id: u64, key: String },
-    Embed { id: u64, inputs: Vec<String> },
-    InfillTokens { id: u64, prefix: String, suffix: String },
-    Tokenize { id: u64, text: String, add_special: bool, parse_special: bool },
-    Detokenize { id: u64, tokens: Vec<i32>, special: bool },
+    Cancel {
+        id: u64,
+    },
+    Unload {
+        id: u64,
+    },
+    Generate {
+        id: u64,
+        request: GenerateRequest,
+    },
+    PromptTokens {
+        id: u64,
+        messages: Vec<ChatMessage>,
+        reply_prefix: Option<String>,
+        tools: Option<ToolSpec>,
+    },
+    PersistState {
+        id: u64,
+        key: String,
+    },
+    Embed {
+        id: u64,
+        inputs: Vec<String>,
+    },
+    InfillTokens {
+        id: u64,
+        prefix: String,
+        suffix: String,
+    },
+    Tokenize {
+        id: u64,
+        text: String,
+        add_special: bool,
+        parse_special: bool,
+    },
+    Detokenize {
+        id: u64,
+        tokens: Vec<i32>,
+        special: bool,
+    },
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -170,7 +207,8 @@ type Answer = Box<dyn FnOnce(Result<serde_json::Value>) + Send>;
 fn answer<T: DeserializeOwned + Send + 'static>(tx: oneshot::Sender<Result<T>>) -> Answer {
     Box::new(move |result| {
         let _ = tx.send(result.and_then(|v| {
-            serde_json::from_value(v).map_err(|e| EngineError::Relayed(format!("the engine process answered nonsense: {e}")))
+            serde_json::from_value(v)
+                .map_err(|e| EngineError::Relayed(format!("the engine process answered nonsense: {e}")))
         }));
     })
 }
@@ -230,7 +268,8 @@ fn spawn_proxy(commands: mpsc::Receiver<Command>, stop: watch::Sender<Option<Str
     let mut child = match child {
         Ok(c) => c,
         Err(e) => {
-            calls.lock().expect("calls").gone = Some(EngineError::Relayed(format!("could not start the engine process: {e}")));
+            calls.lock().expect("calls").gone =
+                Some(EngineError::Relayed(format!("could not start the engine process: {e}")));
             std::thread::spawn(move || write_commands(&commands, None, &calls, &workers));
             return;
         }
@@ -265,7 +304,12 @@ fn spawn_proxy(commands: mpsc::Receiver<Command>, stop: watch::Sender<Option<Str
 
 /// Takes commands until every handle is gone, then closes the child's stdin (it saves its
 /// conversations and exits).
-fn write_commands(commands: &mpsc::Receiver<Command>, stdin: Option<ChildStdin>, calls: &Mutex<Calls>, workers: &Workers) {
+fn write_commands(
+    commands: &mpsc::Receiver<Command>,
+    stdin: Option<ChildStdin>,
+    calls: &Mutex<Calls>,
+    workers: &Workers,
+) {
     let mut stdin = stdin;
     let mut next_id = 0u64;
     loop {
@@ -301,7 +345,9 @@ fn write_commands(commands: &mpsc::Receiver<Command>, stdin: Option<ChildStdin>,
                     *cancel_sent = true;
                     cancels.push(*id);
                 }
-                Pending::Generate { events, cancel, cancel_sent } if !*cancel_sent && (cancel.load(Ordering::Relaxed) || events.is_closed()) => {
+                Pending::Generate { events, cancel, cancel_sent }
+                    if !*cancel_sent && (cancel.load(Ordering::Relaxed) || events.is_closed()) =>
+                {
                     *cancel_sent = true;
                     cancels.push(*id);
                 }
@@ -330,7 +376,10 @@ fn to_wire(id: u64, command: Command, workers: &Workers) -> (ToChild, Pending) {
     match command {
         Command::Load { path, params, progress, cancel, reply } => {
             *workers.lock().expect("workers") = params.workers.clone();
-            (ToChild::Load { id, path, params }, Pending::Load { progress, cancel, cancel_sent: false, reply: answer(reply) })
+            (
+                ToChild::Load { id, path, params },
+                Pending::Load { progress, cancel, cancel_sent: false, reply: answer(reply) },
+            )
         }
         Command::Unload { reply } => (
             ToChild::Unload { id },
@@ -346,11 +395,15 @@ fn to_wire(id: u64, command: Command, workers: &Workers) -> (ToChild, Pending) {
         }
         Command::PersistState { key, reply } => (ToChild::PersistState { id, key }, Pending::Reply(answer(reply))),
         Command::Embed { inputs, reply } => (ToChild::Embed { id, inputs }, Pending::Reply(answer(reply))),
-        Command::InfillTokens { prefix, suffix, reply } => (ToChild::InfillTokens { id, prefix, suffix }, Pending::Reply(answer(reply))),
+        Command::InfillTokens { prefix, suffix, reply } => {
+            (ToChild::InfillTokens { id, prefix, suffix }, Pending::Reply(answer(reply)))
+        }
         Command::Tokenize { text, add_special, parse_special, reply } => {
             (ToChild::Tokenize { id, text, add_special, parse_special }, Pending::Reply(answer(reply)))
         }
-        Command::Detokenize { tokens, special, reply } => (ToChild::Detokenize { id, tokens, special }, Pending::Reply(answer(reply))),
+        Command::Detokenize { tokens, special, reply } => {
+            (ToChild::Detokenize { id, tokens, special }, Pending::Reply(answer(reply)))
+        }
     }
 }
 
@@ -408,7 +461,13 @@ fn keep_stderr(stderr: std::process::ChildStderr, tail: &Mutex<VecDeque<String>>
 }
 
 /// The child's stdout closed: reap it, tell every waiting caller why, and announce it.
-fn child_gone(child: &mut Child, calls: &Mutex<Calls>, workers: &Workers, tail: &Mutex<VecDeque<String>>, stop: &watch::Sender<Option<String>>) {
+fn child_gone(
+    child: &mut Child,
+    calls: &Mutex<Calls>,
+    workers: &Workers,
+    tail: &Mutex<VecDeque<String>>,
+    stop: &watch::Sender<Option<String>>,
+) {
     let status = child.wait();
     let closing = calls.lock().expect("calls").closing;
     let why = if closing && status.as_ref().is_ok_and(|s| s.success()) {
@@ -451,9 +510,17 @@ fn explain(status: &std::io::Result<std::process::ExitStatus>, tail: &[String], 
         Ok(s) => describe_status(s),
         Err(e) => format!("could not be waited for ({e})"),
     };
-    let last = tail.iter().rev().find(|l| !l.trim().is_empty()).map(|l| format!(" Its last message: {}", l.trim())).unwrap_or_default();
+    let last = tail
+        .iter()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| format!(" Its last message: {}", l.trim()))
+        .unwrap_or_default();
     if tail.iter().any(|l| l.contains("RPC")) && !workers.is_empty() {
-        return format!("A machine the model used ({}) failed mid-answer, and the model was unloaded.{last}", workers.join(", "));
+        return format!(
+            "A machine the model used ({}) failed mid-answer, and the model was unloaded.{last}",
+            workers.join(", ")
+        );
     }
     format!("The model's engine process {how}, and the model was unloaded.{last}")
 }
@@ -561,9 +628,11 @@ async fn serve_parent(out: Out) {
                 added.extend(new.iter().cloned());
                 let (cancels, progress_out) = (cancels.clone(), out.clone());
                 reply(out, id, async move {
-                    let joined = tokio::task::spawn_blocking(move || new.iter().try_for_each(|w| crate::workers::add(w).map(drop)))
-                        .await
-                        .unwrap_or(Err(EngineError::EngineGone));
+                    let joined = tokio::task::spawn_blocking(move || {
+                        new.iter().try_for_each(|w| crate::workers::add(w).map(drop))
+                    })
+                    .await
+                    .unwrap_or(Err(EngineError::EngineGone));
                     let progress = move |fraction| write_out(&progress_out, &FromChild::Progress { id, fraction });
                     let result = match joined {
                         Ok(()) => engine.load(&path, params, progress, cancel).await,
@@ -601,11 +670,15 @@ async fn serve_parent(out: Out) {
             }
             ToChild::PersistState { id, key } => reply(out, id, async move { engine.persist_state(key).await }),
             ToChild::Embed { id, inputs } => reply(out, id, async move { engine.embed(inputs).await }),
-            ToChild::InfillTokens { id, prefix, suffix } => reply(out, id, async move { engine.infill_tokens(prefix, suffix).await }),
+            ToChild::InfillTokens { id, prefix, suffix } => {
+                reply(out, id, async move { engine.infill_tokens(prefix, suffix).await })
+            }
             ToChild::Tokenize { id, text, add_special, parse_special } => {
                 reply(out, id, async move { engine.tokenize(text, add_special, parse_special).await })
             }
-            ToChild::Detokenize { id, tokens, special } => reply(out, id, async move { engine.detokenize(tokens, special).await }),
+            ToChild::Detokenize { id, tokens, special } => {
+                reply(out, id, async move { engine.detokenize(tokens, special).await })
+            }
         }
     }
     // The parent closed the pipe: keep the conversations, as an engine thread does when its
@@ -624,10 +697,15 @@ mod tests {
             let back = serde_json::from_str::<WireError>(&line).unwrap().into_error();
             assert_eq!(std::mem::discriminant(&back), std::mem::discriminant(&e), "{line}");
         }
-        let worker = WireError::from_error(&EngineError::Worker("worker 10.0.0.2:50052: cannot connect".into())).into_error();
+        let worker =
+            WireError::from_error(&EngineError::Worker("worker 10.0.0.2:50052: cannot connect".into())).into_error();
         assert!(matches!(&worker, EngineError::Worker(m) if m.contains("10.0.0.2:50052")), "{worker:?}");
-        let other = WireError::from_error(&EngineError::ContextOverflow { prompt_tokens: 9000, context_size: 4096 }).into_error();
-        assert_eq!(other.to_string(), EngineError::ContextOverflow { prompt_tokens: 9000, context_size: 4096 }.to_string());
+        let other = WireError::from_error(&EngineError::ContextOverflow { prompt_tokens: 9000, context_size: 4096 })
+            .into_error();
+        assert_eq!(
+            other.to_string(),
+            EngineError::ContextOverflow { prompt_tokens: 9000, context_size: 4096 }.to_string()
+        );
     }
 
     #[test]
@@ -646,7 +724,11 @@ mod tests {
         // A port nothing listens on: bind, note it, let it go.
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let endpoint = format!("127.0.0.1:{port}");
-        let why = explain(&Ok(exit_signal(6)), &["Remote RPC server crashed or returned malformed response".into()], &[endpoint.clone()]);
+        let why = explain(
+            &Ok(exit_signal(6)),
+            &["Remote RPC server crashed or returned malformed response".into()],
+            std::slice::from_ref(&endpoint),
+        );
         assert!(why.contains(&endpoint) && why.contains("stopped answering"), "{why}");
         let why = explain(&Ok(exit_signal(9)), &["something".into()], &[]);
         assert!(why.contains("signal 9") && why.contains("something"), "{why}");

@@ -8,8 +8,8 @@ use llama_cpp_2::token::LlamaToken;
 use serde::{Deserialize, Serialize};
 
 use crate::chat_template::{self, SpecialTokens};
-use crate::message::ChatMessage;
 use crate::gguf_file::GgufSummary;
+use crate::message::ChatMessage;
 use crate::mistral_format::{self, MistralVersion, Segment, VocabFacts};
 use crate::tools::{self, ToolSpec};
 use crate::{EngineError, Result};
@@ -18,7 +18,11 @@ use crate::{EngineError, Result};
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PromptFormatKind {
-    Mistral { version: MistralVersion, tekken: bool, label: String },
+    Mistral {
+        version: MistralVersion,
+        tekken: bool,
+        label: String,
+    },
     /// The Jinja template in the file.
     ModelTemplate,
     /// A template the user set for this model.
@@ -80,8 +84,7 @@ fn special_token(model: &LlamaModel, name: &str) -> Option<LlamaToken> {
 impl PromptFormat {
     pub fn for_model(model: &LlamaModel, summary: &GgufSummary, template_override: Option<&str>) -> Self {
         let vocab = model.vocab();
-        let piece =
-            |t: LlamaToken| String::from_utf8_lossy(&vocab.token_to_piece(t, true, None)).into_owned();
+        let piece = |t: LlamaToken| String::from_utf8_lossy(&vocab.token_to_piece(t, true, None)).into_owned();
         let special = SpecialTokens { bos: piece(vocab.bos()), eos: piece(vocab.eos()) };
         use mistral_format::{BEGIN_INST, BEGIN_SYSTEM, END_INST, END_SYSTEM};
         let controls: Vec<_> = mistral_format::CONTROLS
@@ -182,9 +185,11 @@ impl PromptFormat {
                     Segment::Bos => tokens.push(self.bos),
                     Segment::Eos => tokens.push(self.eos),
                     Segment::Control(name) => {
-                        let (_, token) = self.controls.iter().find(|(n, _)| *n == name).ok_or_else(|| {
-                            EngineError::Template(format!("the vocabulary has no {name} token"))
-                        })?;
+                        let (_, token) = self
+                            .controls
+                            .iter()
+                            .find(|(n, _)| *n == name)
+                            .ok_or_else(|| EngineError::Template(format!("the vocabulary has no {name} token")))?;
                         tokens.push(*token);
                     }
                     Segment::Text(text) => tokens.extend(vocab.tokenize(text.as_bytes(), false, false)),
@@ -202,7 +207,9 @@ impl PromptFormat {
             None => tools::generic_messages(messages, tools),
         };
         let render = |messages: &[ChatMessage]| match tagged {
-            Some(template) => chat_template::render_with_tools(template, messages, tools_json.as_ref(), &self.special, true),
+            Some(template) => {
+                chat_template::render_with_tools(template, messages, tools_json.as_ref(), &self.special, true)
+            }
             None => self.render(model, messages),
         };
         let prompt = render(&messages)?;
@@ -231,7 +238,8 @@ impl PromptFormat {
             )
         };
         if let PromptFormatKind::Mistral { version, .. } = &self.kind {
-            let (Some(suffix_token), Some(prefix_token)) = (special_token(model, "[SUFFIX]"), special_token(model, "[PREFIX]"))
+            let (Some(suffix_token), Some(prefix_token)) =
+                (special_token(model, "[SUFFIX]"), special_token(model, "[PREFIX]"))
             else {
                 return Err(unsupported());
             };
@@ -273,16 +281,11 @@ impl PromptFormat {
                     .iter()
                     .map(|m| {
                         let role = serde_json::to_value(m.role).unwrap_or_default();
-                        LlamaChatMessage::new(
-                            role.as_str().unwrap_or("user").to_owned(),
-                            m.content.replace('\0', ""),
-                        )
+                        LlamaChatMessage::new(role.as_str().unwrap_or("user").to_owned(), m.content.replace('\0', ""))
                     })
                     .collect::<std::result::Result<Vec<_>, _>>()
                     .map_err(|e| EngineError::Template(e.to_string()))?;
-                model
-                    .apply_chat_template(&chatml, &chat, true)
-                    .map_err(|e| EngineError::Template(e.to_string()))
+                model.apply_chat_template(&chatml, &chat, true).map_err(|e| EngineError::Template(e.to_string()))
             }
         }
     }
@@ -381,9 +384,8 @@ fn split_marked<'a>(marked: &str, messages: &[ChatMessage], prompt: &'a str) -> 
         at += text.len();
         let Some(content) = indices.get(k) else { break };
         let next = template[k + 1];
-        let fits = |candidate: &&str| {
-            prompt[at..].starts_with(*candidate) && prompt[at + candidate.len()..].starts_with(next)
-        };
+        let fits =
+            |candidate: &&str| prompt[at..].starts_with(*candidate) && prompt[at + candidate.len()..].starts_with(next);
         let chosen = [*content, content.trim(), content.trim_start(), content.trim_end()]
             .into_iter()
             .find(|c| fits(c))

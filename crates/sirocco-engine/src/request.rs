@@ -109,10 +109,16 @@ pub struct Embeddings {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum GenerationEvent {
     /// A piece of text: always whole UTF-8 characters.
-    Text { text: String },
+    Text {
+        text: String,
+    },
     /// The reply calls these tools (sent once, just before `Done`).
-    ToolCalls { calls: Vec<ToolCall> },
-    Done { stats: GenerationStats },
+    ToolCalls {
+        calls: Vec<ToolCall>,
+    },
+    Done {
+        stats: GenerationStats,
+    },
     Error {
         message: String,
         /// The engine's state, not the request, is at fault (no model, the context busy with
@@ -126,7 +132,10 @@ impl GenerationEvent {
     pub fn error(e: &EngineError) -> Self {
         let busy = matches!(
             e,
-            EngineError::NoModelLoaded | EngineError::ModelUnloaded | EngineError::ContextBusy { .. } | EngineError::EngineGone
+            EngineError::NoModelLoaded
+                | EngineError::ModelUnloaded
+                | EngineError::ContextBusy { .. }
+                | EngineError::EngineGone
         );
         Self::Error { message: e.to_string(), busy }
     }

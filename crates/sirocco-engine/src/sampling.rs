@@ -2,8 +2,8 @@
 
 use llama_cpp_2::context::LlamaContext;
 use llama_cpp_2::model::LlamaModel;
-use llama_cpp_2::token::LlamaToken;
 use llama_cpp_2::sampling::LlamaSampler;
+use llama_cpp_2::token::LlamaToken;
 use serde::{Deserialize, Serialize};
 
 use crate::{EngineError, Result};
@@ -123,9 +123,7 @@ impl SamplingParams {
                 .map_err(|e| EngineError::InvalidRequest(format!("grammar: {e}")))?;
             chain.push(sampler);
         }
-        let penalties = self.repeat_penalty != 1.0
-            || self.presence_penalty != 0.0
-            || self.frequency_penalty != 0.0;
+        let penalties = self.repeat_penalty != 1.0 || self.presence_penalty != 0.0 || self.frequency_penalty != 0.0;
         if penalties && self.penalty_last_n > 0 {
             chain.push(LlamaSampler::penalties(
                 model.n_vocab(),
@@ -223,13 +221,8 @@ mod tests {
 
     #[test]
     fn first_highest_picks_what_the_greedy_sampler_picks() {
-        let mut cases: Vec<Vec<f32>> = vec![
-            vec![],
-            vec![1.0],
-            vec![f32::NEG_INFINITY; 70],
-            vec![f32::NAN; 40],
-            vec![3.0; 100],
-        ];
+        let mut cases: Vec<Vec<f32>> =
+            vec![vec![], vec![1.0], vec![f32::NEG_INFINITY; 70], vec![f32::NAN; 40], vec![3.0; 100]];
         // Ties across and inside blocks, NaNs, a maximum in the tail after the last full block.
         let mut x = 12345u32;
         for len in [31, 32, 33, 64, 65, 1000, 49152, 49155] {

@@ -18,12 +18,12 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::request::{FinishReason, GenerateRequest, GenerationEvent, GenerationStats};
-use crate::state_files::StateFiles;
 use crate::outbox::Outbox;
 use crate::overflow;
 use crate::prompt::{PromptFormat, ToolStyle};
+use crate::request::{FinishReason, GenerateRequest, GenerationEvent, GenerationStats};
 use crate::sampling::TokenPicker;
+use crate::state_files::StateFiles;
 use crate::stop_strings::StopStrings;
 use crate::tools::{ToolOutcome, ToolReader};
 use crate::utf8_stream::Utf8Stream;
@@ -241,7 +241,8 @@ impl<'m> Scheduler<'m> {
                         if spec.must_call() {
                             sampling.grammar = Some(crate::tools::tagged_calls_grammar(spec)?);
                         }
-                        let reader = ToolReader::Tagged { pending: String::new(), collecting: false, buffer: String::new() };
+                        let reader =
+                            ToolReader::Tagged { pending: String::new(), collecting: false, buffer: String::new() };
                         (sampling.token_picker(self.model)?, reader, None)
                     }
                     ToolStyle::Generic => {
@@ -319,7 +320,9 @@ impl<'m> Scheduler<'m> {
         let answering = in_batch.len();
         // Then prompt chunks, as much as the batch holds.
         for i in 0..self.slots.len() {
-            let Some((fed, len)) = self.slots[i].active.as_ref().filter(|a| a.next.is_none()).map(|a| (a.fed, a.prompt.len())) else {
+            let Some((fed, len)) =
+                self.slots[i].active.as_ref().filter(|a| a.next.is_none()).map(|a| (a.fed, a.prompt.len()))
+            else {
                 continue;
             };
             if fed == len {
@@ -414,7 +417,9 @@ impl<'m> Scheduler<'m> {
             let Some(i) = best else { return };
             let mut a = self.queue.pop_front().expect("front exists");
             if let Some(key) = a.key.clone() {
-                if self.slots[i].key.as_deref() != Some(key.as_str()) && shared_prefix(&self.slots[i].kv_tokens, &a.prompt) * 2 < a.prompt.len() {
+                if self.slots[i].key.as_deref() != Some(key.as_str())
+                    && shared_prefix(&self.slots[i].kv_tokens, &a.prompt) * 2 < a.prompt.len()
+                {
                     // Its conversation is in no slot: read its saved state, when there is one.
                     self.restore(i, &key);
                 }
@@ -450,8 +455,9 @@ impl<'m> Scheduler<'m> {
     /// never evicts another conversation.
     fn pick_slot(&self, prompt: &[LlamaToken]) -> Option<usize> {
         let free = || self.slots.iter().enumerate().filter(|(_, s)| s.active.is_none());
-        let (best, shared, cached) =
-            free().map(|(i, s)| (i, shared_prefix(&s.kv_tokens, prompt), s.kv_tokens.len())).max_by_key(|&(_, n, _)| n)?;
+        let (best, shared, cached) = free()
+            .map(|(i, s)| (i, shared_prefix(&s.kv_tokens, prompt), s.kv_tokens.len()))
+            .max_by_key(|&(_, n, _)| n)?;
         if shared > 0 && shared >= cached - shared {
             return Some(best);
         }
@@ -539,8 +545,13 @@ impl<'m> Scheduler<'m> {
 
     /// The most cells slot `i` could have if every idle slot's cache were dropped.
     fn free_cells_for(&self, i: usize) -> usize {
-        let busy: usize =
-            self.slots.iter().enumerate().filter(|(j, s)| *j != i && s.active.is_some()).map(|(_, s)| s.kv_tokens.len()).sum();
+        let busy: usize = self
+            .slots
+            .iter()
+            .enumerate()
+            .filter(|(j, s)| *j != i && s.active.is_some())
+            .map(|(_, s)| s.kv_tokens.len())
+            .sum();
         self.n_ctx.saturating_sub(busy)
     }
 

@@ -34,7 +34,8 @@ impl StateFiles {
 
     /// Where conversation `key`'s state is (its key made safe for a file name).
     pub(crate) fn path(&self, key: &str) -> PathBuf {
-        let safe: String = key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).take(80).collect();
+        let safe: String =
+            key.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).take(80).collect();
         self.dir.join(format!("{safe}.{}.kv", self.fingerprint))
     }
 
@@ -83,7 +84,8 @@ fn fingerprint(summary: &GgufSummary, params: &LoadParams, context_length: u32) 
         params.kv_cache_type,
         params.flash_attention
     );
-    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
+    let hash =
+        text.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
     format!("{hash:016x}")
 }
 
@@ -153,7 +155,11 @@ mod tests {
     }
 
     fn save(states: &StateFiles, key: &str, bytes: Vec<u8>) {
-        states.save(key, |partial| std::fs::write(partial, bytes).map_err(|source| EngineError::Io { path: partial.into(), source })).unwrap();
+        states
+            .save(key, |partial| {
+                std::fs::write(partial, bytes).map_err(|source| EngineError::Io { path: partial.into(), source })
+            })
+            .unwrap();
     }
 
     #[test]
@@ -164,7 +170,10 @@ mod tests {
         save(&states, "chat-1", state_bytes(3, b"kv cache"));
         let (path, count) = states.readable("chat-1").expect("readable");
         assert_eq!((path, count), (states.path("chat-1"), 3));
-        assert!(!states.path("chat-1").with_extension("kv.partial").exists(), "the temporary file took the state's place");
+        assert!(
+            !states.path("chat-1").with_extension("kv.partial").exists(),
+            "the temporary file took the state's place"
+        );
     }
 
     #[test]

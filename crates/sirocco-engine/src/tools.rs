@@ -179,7 +179,8 @@ impl ToolSpec {
 /// tokens (llama.cpp's own allows newlines and 20 spaces of indent at each, which a model can
 /// spend its whole budget on).
 fn compact_json_grammar(schema: &Value) -> crate::Result<String> {
-    let bad = |e: String| crate::EngineError::InvalidRequest(format!("tools: a parameters schema cannot be followed: {e}"));
+    let bad =
+        |e: String| crate::EngineError::InvalidRequest(format!("tools: a parameters schema cannot be followed: {e}"));
     let grammar = llama_cpp_2::json_schema_to_grammar(&schema.to_string()).map_err(|e| bad(e.to_string()))?;
     let mut lines: Vec<String> = grammar.lines().map(str::to_owned).collect();
     match lines.iter_mut().find(|l| l.starts_with("space ::= ")) {
@@ -218,7 +219,11 @@ pub(crate) fn tagged_calls_grammar(spec: &ToolSpec) -> crate::Result<String> {
     let grammar = compact_json_grammar(&spec.call_schema(false))?;
     wrap_root(&grammar, "call", |call| {
         let block = format!("\"{TAG_OPEN}\\n\" {call} \"\\n{TAG_CLOSE}\"");
-        if spec.parallel { format!("{block} (\"\\n\" {block})*") } else { block }
+        if spec.parallel {
+            format!("{block} (\"\\n\" {block})*")
+        } else {
+            block
+        }
     })
 }
 
@@ -277,10 +282,18 @@ pub fn python_json(value: &Value) -> String {
     struct Python;
     impl serde_json::ser::Formatter for Python {
         fn begin_array_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
-            if first { Ok(()) } else { w.write_all(b", ") }
+            if first {
+                Ok(())
+            } else {
+                w.write_all(b", ")
+            }
         }
         fn begin_object_key<W: ?Sized + std::io::Write>(&mut self, w: &mut W, first: bool) -> std::io::Result<()> {
-            if first { Ok(()) } else { w.write_all(b", ") }
+            if first {
+                Ok(())
+            } else {
+                w.write_all(b", ")
+            }
         }
         fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
             w.write_all(b": ")
@@ -362,7 +375,11 @@ pub(crate) fn parse_calls(text: &str) -> Option<Vec<ToolCall>> {
                 Some(Value::String(s)) => s.clone(),
                 Some(v) => v.to_string(),
             };
-            let id = call.get("id").and_then(Value::as_str).filter(|id| is_mistral_id(id)).map_or_else(new_call_id, str::to_owned);
+            let id = call
+                .get("id")
+                .and_then(Value::as_str)
+                .filter(|id| is_mistral_id(id))
+                .map_or_else(new_call_id, str::to_owned);
             Some(ToolCall { id: format!("call_{id}"), name, arguments })
         })
         .collect()
@@ -381,12 +398,22 @@ pub(crate) enum ToolOutcome {
 pub(crate) enum ToolReader {
     Off,
     /// Mistral: text streams until the `[TOOL_CALLS]` token; what follows is collected.
-    Marker { token: llama_cpp_2::token::LlamaToken, collecting: bool, buffer: String },
+    Marker {
+        token: llama_cpp_2::token::LlamaToken,
+        collecting: bool,
+        buffer: String,
+    },
     /// The generic format: the whole reply is JSON, collected.
-    Json { buffer: String },
+    Json {
+        buffer: String,
+    },
     /// A template's tagged format: text streams until `<tool_call>` appears (a partial tag at
     /// the end waits in `pending` until decided); from there on everything is collected.
-    Tagged { pending: String, collecting: bool, buffer: String },
+    Tagged {
+        pending: String,
+        collecting: bool,
+        buffer: String,
+    },
 }
 
 impl ToolReader {
@@ -404,7 +431,9 @@ impl ToolReader {
     /// Takes `text` when it belongs to calls being collected; gives it back otherwise.
     pub fn hold(&mut self, text: String) -> Option<String> {
         match self {
-            Self::Marker { collecting: true, buffer, .. } | Self::Json { buffer } | Self::Tagged { collecting: true, buffer, .. } => {
+            Self::Marker { collecting: true, buffer, .. }
+            | Self::Json { buffer }
+            | Self::Tagged { collecting: true, buffer, .. } => {
                 buffer.push_str(&text);
                 None
             }
@@ -431,7 +460,9 @@ impl ToolReader {
     pub fn finish(self) -> Option<ToolOutcome> {
         match self {
             Self::Off | Self::Marker { collecting: false, .. } => None,
-            Self::Tagged { pending, collecting: false, .. } => (!pending.is_empty()).then_some(ToolOutcome::Text(pending)),
+            Self::Tagged { pending, collecting: false, .. } => {
+                (!pending.is_empty()).then_some(ToolOutcome::Text(pending))
+            }
             Self::Tagged { buffer, .. } => Some(match parse_tagged(&buffer) {
                 Some(calls) => ToolOutcome::Calls(calls),
                 None => ToolOutcome::Text(buffer),
@@ -442,7 +473,9 @@ impl ToolReader {
             }),
             Self::Json { buffer } => {
                 let value: Option<Value> = serde_json::from_str(&buffer).ok();
-                if let Some(calls) = value.as_ref().and_then(|v| v.get("tool_calls")).and_then(|c| parse_calls(&c.to_string())) {
+                if let Some(calls) =
+                    value.as_ref().and_then(|v| v.get("tool_calls")).and_then(|c| parse_calls(&c.to_string()))
+                {
                     return Some(ToolOutcome::Calls(calls));
                 }
                 match value.as_ref().and_then(|v| v.get("response")).and_then(Value::as_str) {
@@ -523,7 +556,13 @@ mod tests {
     fn tagged_calls_stream_text_until_the_tag_even_split_across_pieces() {
         let mut r = ToolReader::Tagged { pending: String::new(), collecting: false, buffer: String::new() };
         let mut shown = String::new();
-        for piece in ["Let me look ", "that up. <", "tool_", "call>\n{\"name\": \"f\", ", "\"arguments\": {\"x\": 1}}\n</tool_call>\n<tool_call>\n{\"name\": \"g\"}"] {
+        for piece in [
+            "Let me look ",
+            "that up. <",
+            "tool_",
+            "call>\n{\"name\": \"f\", ",
+            "\"arguments\": {\"x\": 1}}\n</tool_call>\n<tool_call>\n{\"name\": \"g\"}",
+        ] {
             shown.push_str(&r.hold(piece.into()).unwrap_or_default());
         }
         assert_eq!(shown, "Let me look that up. ");
@@ -547,7 +586,11 @@ mod tests {
         let spec = ToolSpec {
             tools: vec![
                 Tool { name: "a".into(), description: String::new(), parameters: json!({}) },
-                Tool { name: "b".into(), description: String::new(), parameters: json!({"type": "object", "properties": {"x": {"type": "integer"}}}) },
+                Tool {
+                    name: "b".into(),
+                    description: String::new(),
+                    parameters: json!({"type": "object", "properties": {"x": {"type": "integer"}}}),
+                },
             ],
             choice: ToolChoice::Function("b".into()),
             parallel: false,
@@ -559,6 +602,9 @@ mod tests {
         assert_eq!(s["properties"]["tool_calls"]["maxItems"], 1);
         let auto = ToolSpec { choice: ToolChoice::Auto, ..spec };
         assert_eq!(auto.generic_schema()["anyOf"].as_array().unwrap().len(), 2);
-        assert_eq!(auto.mistral_json(), r#"[{"type": "function", "function": {"name": "a", "description": "", "parameters": {}}}, {"type": "function", "function": {"name": "b", "description": "", "parameters": {"type": "object", "properties": {"x": {"type": "integer"}}}}}]"#);
+        assert_eq!(
+            auto.mistral_json(),
+            r#"[{"type": "function", "function": {"name": "a", "description": "", "parameters": {}}}, {"type": "function", "function": {"name": "b", "description": "", "parameters": {"type": "object", "properties": {"x": {"type": "integer"}}}}}]"#
+        );
     }
 }

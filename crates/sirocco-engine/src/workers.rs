@@ -57,7 +57,8 @@ pub struct Worker {
     pub devices: Vec<WorkerDevice>,
 }
 
-type StartServer = unsafe extern "C" fn(*const c_char, *const c_char, usize, usize, *mut llama_cpp_sys_2::ggml_backend_dev_t);
+type StartServer =
+    unsafe extern "C" fn(*const c_char, *const c_char, usize, usize, *mut llama_cpp_sys_2::ggml_backend_dev_t);
 type AddServer = unsafe extern "C" fn(*const c_char) -> llama_cpp_sys_2::ggml_backend_reg_t;
 
 /// A function of the RPC backend, by name.
@@ -66,7 +67,10 @@ fn rpc_proc(name: &CStr) -> Result<*mut c_void> {
     // SAFETY: plain lookups in ggml's registry with NUL-terminated names.
     let reg = unsafe { llama_cpp_sys_2::ggml_backend_reg_by_name(c"RPC".as_ptr()) };
     if reg.is_null() {
-        return Err(EngineError::Worker("workers need llama.cpp's RPC backend, which this build of Sirocco lacks (build it with GGML_RPC=ON)".into()));
+        return Err(EngineError::Worker(
+            "workers need llama.cpp's RPC backend, which this build of Sirocco lacks (build it with GGML_RPC=ON)"
+                .into(),
+        ));
     }
     let f = unsafe { llama_cpp_sys_2::ggml_backend_reg_get_proc_address(reg, name.as_ptr()) };
     if f.is_null() {
@@ -84,11 +88,21 @@ pub fn serve(endpoint: &str, threads: usize, cache_dir: Option<&Path>) -> Result
     if devices.is_empty() {
         return Err(EngineError::Worker("this machine has no device to serve to others".into()));
     }
-    let endpoint_c = CString::new(endpoint).map_err(|_| EngineError::Worker(format!("worker {endpoint:?}: not a host:port")))?;
-    let cache = cache_dir.map(|d| CString::new(d.to_string_lossy().into_owned())).transpose().map_err(|_| EngineError::Worker("the cache folder has a NUL byte".into()))?;
+    let endpoint_c =
+        CString::new(endpoint).map_err(|_| EngineError::Worker(format!("worker {endpoint:?}: not a host:port")))?;
+    let cache = cache_dir
+        .map(|d| CString::new(d.to_string_lossy().into_owned()))
+        .transpose()
+        .map_err(|_| EngineError::Worker("the cache folder has a NUL byte".into()))?;
     // SAFETY: the strings and the device list outlive the call (it returns only on failure).
     unsafe {
-        start(endpoint_c.as_ptr(), cache.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()), threads.max(1), devices.len(), devices.as_mut_ptr());
+        start(
+            endpoint_c.as_ptr(),
+            cache.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()),
+            threads.max(1),
+            devices.len(),
+            devices.as_mut_ptr(),
+        );
     }
     Err(EngineError::Worker(format!("could not serve on {endpoint} (is the port in use?)")))
 }
@@ -180,21 +194,30 @@ fn greet(endpoint: &str) -> Result<TcpStream> {
         .map_err(|e| fail(format!("not a host:port ({e})")))?
         .next()
         .ok_or_else(|| fail("the name resolves to no address".into()))?;
-    let mut socket = TcpStream::connect_timeout(&addr, HELLO_TIMEOUT).map_err(|e| fail(format!("cannot connect ({e}); is `sirocco worker` running there?")))?;
-    socket.set_read_timeout(Some(HELLO_TIMEOUT)).and_then(|()| socket.set_write_timeout(Some(HELLO_TIMEOUT))).map_err(|e| fail(e.to_string()))?;
-    send_command(&mut socket, RPC_CMD_HELLO, &[0u8; CONN_CAPS]).map_err(|e| fail(format!("the greeting failed ({e})")))?;
+    let mut socket = TcpStream::connect_timeout(&addr, HELLO_TIMEOUT)
+        .map_err(|e| fail(format!("cannot connect ({e}); is `sirocco worker` running there?")))?;
+    socket
+        .set_read_timeout(Some(HELLO_TIMEOUT))
+        .and_then(|()| socket.set_write_timeout(Some(HELLO_TIMEOUT)))
+        .map_err(|e| fail(e.to_string()))?;
+    send_command(&mut socket, RPC_CMD_HELLO, &[0u8; CONN_CAPS])
+        .map_err(|e| fail(format!("the greeting failed ({e})")))?;
     let size = answer_size(&mut socket).map_err(|e| match e.kind() {
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => fail("no answer; it may be serving another machine (a worker serves one at a time)".into()),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+            fail("no answer; it may be serving another machine (a worker serves one at a time)".into())
+        }
         _ => fail(format!("it closed the connection ({e}); is it a Sirocco or llama.cpp RPC worker?")),
     })?;
-    if size < 3 || size > 1024 {
+    if !(3..=1024).contains(&size) {
         return Err(fail(format!("it answered the greeting with {size} bytes; not a ggml-rpc worker")));
     }
     let mut answer = vec![0u8; size as usize];
     socket.read_exact(&mut answer).map_err(|e| fail(format!("the answer was cut ({e})")))?;
     let (major, minor, patch) = (answer[0], answer[1], answer[2]);
     if major != RPC_PROTO_MAJOR {
-        return Err(fail(format!("it speaks RPC protocol {major}.{minor}.{patch}; this build speaks {RPC_PROTO_MAJOR}.x")));
+        return Err(fail(format!(
+            "it speaks RPC protocol {major}.{minor}.{patch}; this build speaks {RPC_PROTO_MAJOR}.x"
+        )));
     }
     Ok(socket)
 }
@@ -204,7 +227,8 @@ fn greet(endpoint: &str) -> Result<TcpStream> {
 pub fn add(endpoint: &str) -> Result<Worker> {
     let add_server: AddServer = unsafe { std::mem::transmute(rpc_proc(c"ggml_backend_rpc_add_server")?) };
     check(endpoint)?;
-    let endpoint_c = CString::new(endpoint).map_err(|_| EngineError::Worker(format!("worker {endpoint:?}: not a host:port")))?;
+    let endpoint_c =
+        CString::new(endpoint).map_err(|_| EngineError::Worker(format!("worker {endpoint:?}: not a host:port")))?;
     // SAFETY: the worker answered its greeting just now; the registry keeps the returned reg.
     let reg = unsafe { add_server(endpoint_c.as_ptr()) };
     if reg.is_null() {
@@ -216,7 +240,13 @@ pub fn add(endpoint: &str) -> Result<Worker> {
         let dev = unsafe { llama_cpp_sys_2::ggml_backend_reg_dev_get(reg, i) };
         let (mut free, mut total) = (0usize, 0usize);
         unsafe { llama_cpp_sys_2::ggml_backend_dev_memory(dev, &mut free, &mut total) };
-        let text = |p: *const c_char| if p.is_null() { String::new() } else { unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned() };
+        let text = |p: *const c_char| {
+            if p.is_null() {
+                String::new()
+            } else {
+                unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+            }
+        };
         devices.push(WorkerDevice {
             name: text(unsafe { llama_cpp_sys_2::ggml_backend_dev_name(dev) }),
             description: text(unsafe { llama_cpp_sys_2::ggml_backend_dev_description(dev) }),

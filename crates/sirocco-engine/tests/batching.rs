@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use common::{fixture, SMOLLM2};
 use sirocco_engine::FinishReason;
-use sirocco_engine::{ChatMessage, Engine, GenerateRequest, GenerationEvent, GenerationStats, LoadParams, Role, SamplingParams};
+use sirocco_engine::{
+    ChatMessage, Engine, GenerateRequest, GenerationEvent, GenerationStats, LoadParams, Role, SamplingParams,
+};
 use tokio::sync::mpsc;
 
 fn greedy(max_tokens: u32) -> SamplingParams {
@@ -137,7 +139,8 @@ async fn a_cancelled_or_abandoned_request_frees_its_slot() {
 
     // Cancelled while decoding: the queued request behind it gets the slot.
     let mut first = engine.generate(ask("Tell me a long story.", endless.clone())).unwrap();
-    let mut second = engine.generate(ask("What is the capital of France? Answer in one sentence.", greedy(16))).unwrap();
+    let mut second =
+        engine.generate(ask("What is the capital of France? Answer in one sentence.", greedy(16))).unwrap();
     assert!(matches!(first.events.recv().await, Some(GenerationEvent::Text { .. })));
     first.cancel_handle().store(true, Ordering::Relaxed);
     let stats = loop {
@@ -216,4 +219,3 @@ async fn slots_share_the_context_so_one_conversation_can_use_all_of_it() {
     let (after, _) = run_all(&engine, vec![ask("What is 2 + 2? Answer in one sentence.", greedy(8))]).await;
     assert!(after[0].1.generated_tokens > 0);
 }
-

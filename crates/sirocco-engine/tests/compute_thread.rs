@@ -26,13 +26,17 @@ async fn two_models_decode_on_one_compute_thread_and_their_engine_threads_stay_s
     let mut engines = Vec::new();
     for file in [SMOLLM2, "tiny-coder-fim.gguf"] {
         let engine = Engine::start();
-        engine.load(&fixture(file), params.clone(), |_| {}, Arc::new(AtomicBool::new(false))).await.expect("model loads");
+        engine
+            .load(&fixture(file), params.clone(), |_| {}, Arc::new(AtomicBool::new(false)))
+            .await
+            .expect("model loads");
         engines.push(engine);
     }
     let greedy = SamplingParams { temperature: 0.0, max_tokens: 8, ..SamplingParams::default() };
     for round in 0..2 {
         for engine in &engines {
-            let request = GenerateRequest::new(vec![ChatMessage::new(Role::User, format!("Count to {round}."))], greedy.clone());
+            let request =
+                GenerateRequest::new(vec![ChatMessage::new(Role::User, format!("Count to {round}."))], greedy.clone());
             let (_, stats) = answer(engine, request).await;
             assert!(stats.generated_tokens > 0);
         }

@@ -12,7 +12,8 @@ fn the_cuda_build_was_verified_on_the_llama_cpp_in_use() {
         .find(|p| p.contains("\nname = \"llama-cpp-sys-2\"\n"))
         .and_then(|p| p.lines().find_map(|l| l.strip_prefix("version = \"")?.strip_suffix('"')))
         .expect("Cargo.lock names llama-cpp-sys-2");
-    let record = std::fs::read_to_string(root.join(".ci/cuda-verified")).expect(".ci/cuda-verified: run `bash .ci/build-cuda.sh`");
+    let record = std::fs::read_to_string(root.join(".ci/cuda-verified"))
+        .expect(".ci/cuda-verified: run `bash .ci/build-cuda.sh`");
     let verified = record.split_whitespace().nth(1).unwrap_or_default();
     assert_eq!(
         verified, in_use,

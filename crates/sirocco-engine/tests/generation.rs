@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use common::{fixture, SMOLLM2, TINY_MISTRAL, TINY_MIXTRAL};
 use sirocco_engine::FinishReason;
 use sirocco_engine::{
-    ChatMessage, Engine, EngineError, GenerateRequest, GenerationEvent, GenerationStats,
-    LoadParams, Role, SamplingParams,
+    ChatMessage, Engine, EngineError, GenerateRequest, GenerationEvent, GenerationStats, LoadParams, Role,
+    SamplingParams,
 };
 
 fn greedy(max_tokens: u32) -> SamplingParams {
@@ -75,9 +75,7 @@ async fn smollm2_streams_an_answer_with_its_own_template() {
 async fn cancel_stops_within_one_token() {
     let engine = Engine::start();
     load(&engine, SMOLLM2, LoadParams::default()).await;
-    let mut generation = engine
-        .generate(ask("Write a very long story about a dragon.", greedy(2000)))
-        .unwrap();
+    let mut generation = engine.generate(ask("Write a very long story about a dragon.", greedy(2000))).unwrap();
     let cancel = generation.cancel_handle();
     let mut pieces_after_cancel = 0;
     let mut cancelled = false;
@@ -127,7 +125,8 @@ async fn mixtral_with_experts_on_cpu_generates_the_same_tokens() {
         let engine = Engine::start();
         let params = LoadParams { moe_experts_on_cpu, ..LoadParams::default() };
         engine.load(&fixture(TINY_MIXTRAL), params, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
-        let sampling = SamplingParams { temperature: 0.0, max_tokens: 12, ignore_eos: true, ..SamplingParams::default() };
+        let sampling =
+            SamplingParams { temperature: 0.0, max_tokens: 12, ignore_eos: true, ..SamplingParams::default() };
         let (pieces, stats) = run(&engine, ask("Hello", sampling)).await;
         assert_eq!(stats.generated_tokens, 12);
         answers.push(pieces.concat());
@@ -139,10 +138,7 @@ async fn mixtral_with_experts_on_cpu_generates_the_same_tokens() {
 async fn a_prompt_longer_than_the_context_is_a_clear_error() {
     let engine = Engine::start();
     let params = LoadParams { context_length: Some(256), ..LoadParams::default() };
-    let loaded = engine
-        .load(&fixture(SMOLLM2), params, |_| {}, Arc::new(AtomicBool::new(false)))
-        .await
-        .unwrap();
+    let loaded = engine.load(&fixture(SMOLLM2), params, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
     assert_eq!(loaded.context_length, 256);
     let mut generation = engine.generate(ask(&"tell me more ".repeat(100), greedy(8))).unwrap();
     match generation.events.recv().await.unwrap() {
@@ -194,7 +190,11 @@ async fn special_token_text_in_a_message_stays_text() {
 /// SmolLM2 loaded with `template` as its chat template, and its `<|im_start|>` token.
 async fn smollm2_with_template(template: &str) -> (Engine, i32) {
     let engine = Engine::start();
-    let params = LoadParams { context_length: Some(1024), chat_template_override: Some(template.into()), ..LoadParams::default() };
+    let params = LoadParams {
+        context_length: Some(1024),
+        chat_template_override: Some(template.into()),
+        ..LoadParams::default()
+    };
     load(&engine, SMOLLM2, params).await;
     let im_start = engine.tokenize("<|im_start|>".into(), false, true).await.unwrap()[0];
     (engine, im_start)
@@ -212,7 +212,10 @@ async fn special_token_text_stays_text_when_the_template_trims_messages() {
     let tokens = engine.prompt_tokens(messages, None, None).await.unwrap();
     assert_eq!(opened(&tokens), 3, "system, user and the assistant's cue: no turn from the message");
     let text = engine.detokenize(tokens, true).await.unwrap();
-    assert!(text.contains(&format!("<|im_start|>user\n{}<|im_end|>", hostile.trim())), "trimmed by the template, all there: {text:?}");
+    assert!(
+        text.contains(&format!("<|im_start|>user\n{}<|im_end|>", hostile.trim())),
+        "trimmed by the template, all there: {text:?}"
+    );
     assert!(text.contains("<|im_start|>system\nBe brief.<|im_end|>"), "{text:?}");
 }
 
@@ -234,6 +237,9 @@ async fn special_token_text_stays_text_when_the_template_drops_an_answers_reason
     let tokens = engine.prompt_tokens(messages, None, None).await.unwrap();
     assert_eq!(opened(&tokens), 4, "user, assistant, user and the assistant's cue: no turn from the answer");
     let text = engine.detokenize(tokens, true).await.unwrap();
-    assert!(text.contains(&format!("<|im_start|>assistant\n{kept}<|im_end|>\n<|im_start|>user\nGo on.")), "the part kept, all there: {text:?}");
+    assert!(
+        text.contains(&format!("<|im_start|>assistant\n{kept}<|im_end|>\n<|im_start|>user\nGo on.")),
+        "the part kept, all there: {text:?}"
+    );
     assert!(!text.contains("plan"), "the reasoning is dropped, as the template says: {text:?}");
 }

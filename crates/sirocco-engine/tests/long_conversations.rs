@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use common::{fixture, SMOLLM2};
 use sirocco_engine::{
-    ChatMessage, Engine, GenerateRequest, GenerationEvent, GenerationStats, LoadParams, Role,
-    SamplingParams,
+    ChatMessage, Engine, GenerateRequest, GenerationEvent, GenerationStats, LoadParams, Role, SamplingParams,
 };
 
 async fn loaded() -> Engine {
@@ -83,7 +82,10 @@ async fn overflow_policies_refuse_or_drop_whole_messages() {
     let mut messages = vec![ChatMessage::new(Role::System, "You are brief.")];
     for i in 0..8 {
         messages.push(user(&format!("Question {i}: tell me about the river, the stone and the lantern.")));
-        messages.push(ChatMessage::new(Role::Assistant, format!("Answer {i}: the river runs past the stone by the lantern.")));
+        messages.push(ChatMessage::new(
+            Role::Assistant,
+            format!("Answer {i}: the river runs past the stone by the lantern."),
+        ));
     }
     messages.push(user("Which colour is the sky?"));
     let sampling = SamplingParams { temperature: 0.0, max_tokens: 4, ..SamplingParams::default() };

@@ -12,10 +12,10 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use common::{fixture, SMOLLM2, TINY_MIXTRAL};
-use sirocco_engine::{FlashAttention, KvCacheType};
 use sirocco_engine::gguf_file::inspect;
 use sirocco_engine::planner::{estimate, PlanRequest};
 use sirocco_engine::{ChatMessage, Engine, GenerateRequest, GenerationEvent, LoadParams, Role, SamplingParams};
+use sirocco_engine::{FlashAttention, KvCacheType};
 
 const CONFIGS: &[(&str, u64, KvCacheType)] = &[
     (SMOLLM2, 1024, KvCacheType::F16),

@@ -125,7 +125,8 @@ async fn a_reply_can_be_started_for_the_model() {
     assert!(prefixed.len() > plain.len() && prefixed.starts_with(&plain), "{plain:?} / {prefixed:?}");
 
     let sampling = SamplingParams { temperature: 0.0, max_tokens: 4, ignore_eos: true, ..SamplingParams::default() };
-    let request = GenerateRequest { reply_prefix: Some("The colour is".into()), ..GenerateRequest::new(messages, sampling) };
+    let request =
+        GenerateRequest { reply_prefix: Some("The colour is".into()), ..GenerateRequest::new(messages, sampling) };
     let mut generation = engine.generate(request).unwrap();
     let mut text = String::new();
     loop {
@@ -182,11 +183,17 @@ async fn fill_in_the_middle_matches_the_reference_in_every_format() {
 async fn fill_in_the_middle_uses_the_models_own_fim_tokens() {
     let engine = Engine::start();
     let params = LoadParams { context_length: Some(1024), ..LoadParams::default() };
-    engine.load(&common::fixture(common::SMOLLM2), params.clone(), |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
+    engine
+        .load(&common::fixture(common::SMOLLM2), params.clone(), |_| {}, Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap();
     let err = engine.infill_tokens("a".into(), "b".into()).await.unwrap_err().to_string();
     assert!(err.contains("not trained for fill-in-the-middle"), "{err}");
 
-    engine.load(&common::fixture("tiny-coder-fim.gguf"), params, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
+    engine
+        .load(&common::fixture("tiny-coder-fim.gguf"), params, |_| {}, Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap();
     let tokens = engine.infill_tokens("def add(a, b):\n".into(), "\n    return c <fim_middle>".into()).await.unwrap();
     let text = engine.detokenize(tokens.clone(), true).await.unwrap();
     // (This vocabulary's BOS is `<|im_start|>`, and the file asks for it.)

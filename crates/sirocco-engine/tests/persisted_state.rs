@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use common::{fixture, SMOLLM2};
 use sirocco_engine::{
-    ChatMessage, Engine, FlashAttention, GenerateRequest, GenerationStats, KvCacheType, LoadParams,
-    Role, SamplingParams,
+    ChatMessage, Engine, FlashAttention, GenerateRequest, GenerationStats, KvCacheType, LoadParams, Role,
+    SamplingParams,
 };
 
 async fn engine(dir: &Path, kv: KvCacheType) -> Engine {
@@ -29,14 +29,18 @@ async fn engine(dir: &Path, kv: KvCacheType) -> Engine {
 
 async fn ask(engine: &Engine, messages: &[ChatMessage], key: Option<&str>) -> (String, GenerationStats) {
     let sampling = SamplingParams { temperature: 0.0, max_tokens: 8, ..SamplingParams::default() };
-    let request = GenerateRequest { cache_key: key.map(String::from), ..GenerateRequest::new(messages.to_vec(), sampling) };
+    let request =
+        GenerateRequest { cache_key: key.map(String::from), ..GenerateRequest::new(messages.to_vec(), sampling) };
     common::answer(engine, request).await
 }
 
 fn long_conversation() -> Vec<ChatMessage> {
     let mut messages = Vec::new();
     for i in 0..12 {
-        messages.push(ChatMessage::new(Role::User, format!("Note {i}: the lighthouse keeper counted {i} ships today. ").repeat(6)));
+        messages.push(ChatMessage::new(
+            Role::User,
+            format!("Note {i}: the lighthouse keeper counted {i} ships today. ").repeat(6),
+        ));
         messages.push(ChatMessage::new(Role::Assistant, format!("Noted: {i} ships.")));
     }
     messages.push(ChatMessage::new(Role::User, "How many ships were counted in note 3?"));
@@ -71,7 +75,12 @@ async fn a_conversation_resumes_from_its_saved_state_after_a_restart() {
     messages.push(ChatMessage::new(Role::User, "And in note 5?"));
     let second = engine(dir.path(), KvCacheType::F16).await;
     let (again, resumed) = ask(&second, &messages, Some("conversation-7")).await;
-    assert!(resumed.cached_tokens >= stats.prompt_tokens, "restored {} of {}", resumed.cached_tokens, stats.prompt_tokens);
+    assert!(
+        resumed.cached_tokens >= stats.prompt_tokens,
+        "restored {} of {}",
+        resumed.cached_tokens,
+        stats.prompt_tokens
+    );
     assert!(resumed.prompt_tokens - resumed.cached_tokens < 40, "only the new turn is computed");
     assert!(!again.is_empty());
 

@@ -6,11 +6,11 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use common::{fixture, SMOLLM2};
-use sirocco_engine::{FinishReason, FlashAttention, KvCacheType};
 use sirocco_engine::{
-    ChatMessage, Engine, EngineError, GenerateRequest, GenerationEvent, GenerationStats,
-    LoadParams, Role, SamplingParams,
+    ChatMessage, Engine, EngineError, GenerateRequest, GenerationEvent, GenerationStats, LoadParams, Role,
+    SamplingParams,
 };
+use sirocco_engine::{FinishReason, FlashAttention, KvCacheType};
 
 async fn engine_with(params: LoadParams) -> Result<Engine, EngineError> {
     let engine = Engine::start();
@@ -117,11 +117,8 @@ async fn quantized_kv_cache_and_no_mmap_load_and_generate() {
 
 #[tokio::test]
 async fn quantized_kv_without_flash_attention_is_refused() {
-    let params = LoadParams {
-        kv_cache_type: KvCacheType::Q8_0,
-        flash_attention: FlashAttention::Off,
-        ..LoadParams::default()
-    };
+    let params =
+        LoadParams { kv_cache_type: KvCacheType::Q8_0, flash_attention: FlashAttention::Off, ..LoadParams::default() };
     let err = engine_with(params).await.err().expect("refused");
     assert!(err.to_string().contains("needs flash attention"), "{err}");
 }

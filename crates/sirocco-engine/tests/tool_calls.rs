@@ -21,7 +21,8 @@ async fn load(file: &str) -> Engine {
 
 /// Qwen 2.5's chat template: tools described by the template, calls in `<tool_call>` tags.
 fn qwen_template() -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/templates/qwen2.5-tools.jinja");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/templates/qwen2.5-tools.jinja");
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -62,7 +63,11 @@ fn request(choice: ToolChoice) -> GenerateRequest {
 fn after_a_call() -> GenerateRequest {
     let mut req = request(ToolChoice::Auto);
     req.messages.push(ChatMessage {
-        tool_calls: vec![ToolCall { id: "call_1".into(), name: "set_unit".into(), arguments: r#"{"unit":"celsius"}"#.into() }],
+        tool_calls: vec![ToolCall {
+            id: "call_1".into(),
+            name: "set_unit".into(),
+            arguments: r#"{"unit":"celsius"}"#.into(),
+        }],
         ..ChatMessage::new(Role::Assistant, "")
     });
     req.messages.push(ChatMessage { tool_call_id: Some("call_1".into()), ..ChatMessage::new(Role::Tool, "done") });
@@ -113,7 +118,10 @@ async fn a_required_call_in_mistrals_format_follows_the_schema() {
         let (_, calls, _) = run(&engine, request(ToolChoice::Function("lights_off".into()))).await;
         assert_valid(&calls, Some("lights_off"));
         // The prompt the model read ends with the call marker.
-        let plain = engine.prompt_tokens(request(ToolChoice::Required).messages, None, Some(tools(ToolChoice::Required))).await.unwrap();
+        let plain = engine
+            .prompt_tokens(request(ToolChoice::Required).messages, None, Some(tools(ToolChoice::Required)))
+            .await
+            .unwrap();
         assert_eq!(stats.prompt_tokens, plain.len() + 1, "{format}: [TOOL_CALLS] opens the reply");
     }
 }
@@ -156,9 +164,17 @@ async fn a_template_with_its_own_tool_format_gets_tools_calls_and_results_its_wa
     let tokens = engine.prompt_tokens(req.messages.clone(), None, req.tools.clone()).await.unwrap();
     let prompt = engine.detokenize(tokens, true).await.unwrap();
     // As Python's json.dumps writes JSON (what the model was trained on).
-    assert!(prompt.contains(r#"<tools>
-{"type": "function", "function": {"name": "set_unit", "description": "Sets the temperature unit", "parameters": {"#), "{prompt}");
-    assert!(prompt.contains("<tool_call>\n{\"name\": \"set_unit\", \"arguments\": {\"unit\": \"celsius\"}}\n</tool_call>"), "{prompt}");
+    assert!(
+        prompt.contains(
+            r#"<tools>
+{"type": "function", "function": {"name": "set_unit", "description": "Sets the temperature unit", "parameters": {"#
+        ),
+        "{prompt}"
+    );
+    assert!(
+        prompt.contains("<tool_call>\n{\"name\": \"set_unit\", \"arguments\": {\"unit\": \"celsius\"}}\n</tool_call>"),
+        "{prompt}"
+    );
     assert!(prompt.contains("<|im_start|>user\n<tool_response>\ndone\n</tool_response><|im_end|>"), "{prompt}");
     assert!(!prompt.contains("You can call these tools"), "not the generic format: {prompt}");
     let (text, calls, _) = run(&engine, req).await;

@@ -60,7 +60,13 @@ pub struct HostConfig {
 
 impl Default for HostConfig {
     fn default() -> Self {
-        Self { max_models: None, reserve_ram: 2 * GIB, reserve_vram: GIB / 2, budget: None, wait_for_room: Duration::from_secs(60) }
+        Self {
+            max_models: None,
+            reserve_ram: 2 * GIB,
+            reserve_vram: GIB / 2,
+            budget: None,
+            wait_for_room: Duration::from_secs(60),
+        }
     }
 }
 
@@ -79,7 +85,10 @@ impl HostConfig {
     /// The budget on `hardware`, the override aside: its memory less the reserves.
     pub fn budget_on(&self, hardware: &Hardware) -> Memory {
         let vram: u64 = hardware.gpus.iter().map(|g| g.memory_total).sum();
-        Memory { ram: hardware.ram_total.saturating_sub(self.reserve_ram), vram: vram.saturating_sub(self.reserve_vram) }
+        Memory {
+            ram: hardware.ram_total.saturating_sub(self.reserve_ram),
+            vram: vram.saturating_sub(self.reserve_vram),
+        }
     }
 }
 
@@ -143,7 +152,10 @@ pub enum HostError {
     NotLoaded { id: String, loaded: Vec<String> },
     #[error("no model is loaded")]
     NothingLoaded,
-    #[error("{id} does not fit beside the models loaded now ({}); eject one, or raise the memory Sirocco may use", list(in_the_way))]
+    #[error(
+        "{id} does not fit beside the models loaded now ({}); eject one, or raise the memory Sirocco may use",
+        list(in_the_way)
+    )]
     NoRoom { id: String, in_the_way: Vec<String> },
     #[error("{id} does not fit until these finish answering: {}", list(busy))]
     Busy { id: String, busy: Vec<String> },
@@ -301,7 +313,8 @@ impl Default for ModelHost {
     }
 }
 
-/// What a load found for its model's id.
+/// What a load found for its model's id (each lives for one step of the host's loop).
+#[allow(clippy::large_enum_variant)]
 enum Step {
     Done(Lease),
     Replace((u64, String, Engine)),
@@ -319,6 +332,7 @@ enum Unload {
 }
 
 /// What a lookup by id found.
+#[allow(clippy::large_enum_variant)]
 enum Found {
     Lease(Lease),
     /// Loading or going: ask again when something changes.
@@ -366,7 +380,13 @@ impl ModelHost {
 
     /// The ids of the models loaded (or loading) now.
     pub fn loaded_ids(&self) -> Vec<String> {
-        self.inner.lock().slots.iter().filter(|s| s.status != ModelStatus::Unloading).map(|s| s.spec.id.clone()).collect()
+        self.inner
+            .lock()
+            .slots
+            .iter()
+            .filter(|s| s.status != ModelStatus::Unloading)
+            .map(|s| s.spec.id.clone())
+            .collect()
     }
 
     /// Loads `spec` for `by` (the same model with the same settings is kept, with another it
@@ -476,8 +496,14 @@ impl ModelHost {
 
     /// Saves conversation `key`'s KV state on every loaded model that holds it.
     pub async fn persist_state(&self, key: &str) -> bool {
-        let engines: Vec<Engine> =
-            self.inner.lock().slots.iter().filter(|s| s.status == ModelStatus::Loaded).map(|s| s.engine.clone()).collect();
+        let engines: Vec<Engine> = self
+            .inner
+            .lock()
+            .slots
+            .iter()
+            .filter(|s| s.status == ModelStatus::Loaded)
+            .map(|s| s.engine.clone())
+            .collect();
         let mut saved = false;
         for engine in engines {
             saved |= engine.persist_state(key.to_owned()).await.unwrap_or(false);
@@ -612,7 +638,8 @@ impl ModelHost {
                     Ok((key, engine, going)) => {
                         self.inner.changed();
                         for (old_key, id, old) in going {
-                            self.finish_unload(old_key, &id, old, UnloadReason::Evicted { for_model: spec.id.clone() }).await;
+                            self.finish_unload(old_key, &id, old, UnloadReason::Evicted { for_model: spec.id.clone() })
+                                .await;
                         }
                         let progress = progress.take().expect("a load starts once");
                         return self.finish_load(key, &spec, by, engine, progress, cancel).await;
@@ -648,7 +675,11 @@ impl ModelHost {
             Ok(model) => {
                 let Some(slot) = state.slots.iter_mut().find(|s| s.key == key) else {
                     // Its engine process died as the load finished (see `watch_engine`).
-                    return Err(HostError::LoadFailed { id: spec.id.clone(), message: "the model stopped as it loaded".into(), cancelled: false });
+                    return Err(HostError::LoadFailed {
+                        id: spec.id.clone(),
+                        message: "the model stopped as it loaded".into(),
+                        cancelled: false,
+                    });
                 };
                 slot.status = ModelStatus::Loaded;
                 slot.model = Some(model);
@@ -688,7 +719,9 @@ impl ModelHost {
                         slot.status = ModelStatus::Unloading;
                         Unload::Marked
                     }
-                    Some(slot) if slot.status == ModelStatus::Unloading && slot.leases == 0 && !slot.taken => Unload::Finish(slot.take()),
+                    Some(slot) if slot.status == ModelStatus::Unloading && slot.leases == 0 && !slot.taken => {
+                        Unload::Finish(slot.take())
+                    }
                     Some(_) => Unload::Wait,
                 }
             };
@@ -741,11 +774,9 @@ impl ModelHost {
 
 /// The loaded model the user chose last, else the one used last.
 fn default_slot(state: &State) -> Option<&Slot> {
-    state
-        .slots
-        .iter()
-        .filter(|s| s.status == ModelStatus::Loaded)
-        .max_by_key(|s| (s.loaded_by == LoadedBy::User, if s.loaded_by == LoadedBy::User { s.chosen } else { s.last_used }))
+    state.slots.iter().filter(|s| s.status == ModelStatus::Loaded).max_by_key(|s| {
+        (s.loaded_by == LoadedBy::User, if s.loaded_by == LoadedBy::User { s.chosen } else { s.last_used })
+    })
 }
 
 /// The planner's memory for loading `spec` (reads the file's header), and the budget for all

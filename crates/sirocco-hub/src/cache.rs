@@ -27,6 +27,13 @@ pub fn incomplete_path(cache: &Path, repo: &str, sha256: &str) -> PathBuf {
     repo_folder(cache, repo).join("blobs").join(format!("{sha256}.incomplete"))
 }
 
+/// The lock taken while `sha256`'s blob is fetched: where `huggingface_hub` takes its own
+/// (`.locks/models--owner--name/<sha256>.lock`, flock), so Sirocco, `sirocco pull` and Python's
+/// hub wait for each other instead of writing one `.incomplete` file together.
+pub fn lock_path(cache: &Path, repo: &str, sha256: &str) -> PathBuf {
+    cache.join(".locks").join(format!("models--{}", repo.replace('/', "--"))).join(format!("{sha256}.lock"))
+}
+
 /// The snapshot path of `file`; refuses paths that would leave the snapshot folder.
 pub fn snapshot_path(cache: &Path, repo: &str, commit: &str, file: &str) -> Result<PathBuf> {
     let relative = Path::new(file);

@@ -31,17 +31,25 @@ pub struct DownloadRequest {
     pub files: Vec<RemoteFile>,
 }
 
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[ts(rename = "DownloadPhase")]
 pub enum Phase {
     Downloading,
     /// Waiting `delay_ms` before attempt `attempt` after an error.
-    Retrying { attempt: u32, delay_ms: u64, error: String },
+    Retrying {
+        attempt: u32,
+        delay_ms: u64,
+        error: String,
+    },
+    /// Another download of this file (another window of the app, a terminal's `sirocco pull`,
+    /// Python's hub) is fetching it: this one waits, then uses what it fetched.
+    Waiting,
     Verifying,
     Done,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct DownloadProgress {
     pub file: String,
     /// Bytes on disk for the whole item (all files), and its total.
@@ -82,7 +90,13 @@ fn bytes_on_disk(hub: &Hub, repo: &str, file: &RemoteFile, sha: &str) -> u64 {
         return file.size;
     }
     // A partial file longer than the file is garbage and starts over.
-    std::fs::metadata(cache::incomplete_path(hub.cache_dir(), repo, sha)).map_or(0, |m| if m.len() > file.size { 0 } else { m.len() })
+    std::fs::metadata(cache::incomplete_path(hub.cache_dir(), repo, sha)).map_or(0, |m| {
+        if m.len() > file.size {
+            0
+        } else {
+            m.len()
+        }
+    })
 }
 
 fn sha_of(file: &RemoteFile) -> Result<&str> {
@@ -128,10 +142,14 @@ pub async fn download(
     Ok(paths)
 }
 
-/// Removes the partial downloads of `request` (verified files stay).
+/// Removes the partial downloads of `request` (verified files stay), each once no download
+/// of it runs (a paused one stops within a chunk). Blocking: call it off the async runtime.
 pub fn discard(hub: &Hub, request: &DownloadRequest) -> Result<()> {
     for file in &request.files {
-        let partial = cache::incomplete_path(hub.cache_dir(), &request.repo, sha_of(file)?);
+        let sha = sha_of(file)?;
+        let lock = open_lock(&cache::lock_path(hub.cache_dir(), &request.repo, sha))?;
+        lock.lock()?;
+        let partial = cache::incomplete_path(hub.cache_dir(), &request.repo, sha);
         match std::fs::remove_file(&partial) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
@@ -139,6 +157,45 @@ pub fn discard(hub: &Hub, request: &DownloadRequest) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The exclusive right to fetch one blob, across processes (an OS file lock: it goes when the
+/// process does, however it ends).
+struct FetchLock(#[allow(dead_code)] std::fs::File);
+
+/// How often a waiting download looks whether the other one is done.
+const LOCK_POLL: Duration = Duration::from_millis(100);
+
+impl FetchLock {
+    /// Takes the lock at `path`, calling `waiting` once if another holder makes it wait.
+    /// Setting `cancel` stops the wait.
+    async fn take(path: &std::path::Path, cancel: &AtomicBool, mut waiting: impl FnMut()) -> Result<Self> {
+        let file = open_lock(path)?;
+        let mut told = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => return Ok(Self(file)),
+                Err(std::fs::TryLockError::WouldBlock) => {}
+                Err(std::fs::TryLockError::Error(e)) => return Err(e.into()),
+            }
+            if !told {
+                tracing::info!(lock = %path.display(), "another download of this file is running; waiting for it");
+                waiting();
+                told = true;
+            }
+            if cancel.load(Ordering::Relaxed) {
+                return Err(HubError::Cancelled);
+            }
+            tokio::time::sleep(LOCK_POLL).await;
+        }
+    }
+}
+
+fn open_lock(path: &std::path::Path) -> Result<std::fs::File> {
+    if let Some(folder) = path.parent() {
+        std::fs::create_dir_all(folder)?;
+    }
+    Ok(std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(path)?)
 }
 
 /// Speed (over a sliding window) and ETA for progress reports.
@@ -202,7 +259,8 @@ impl Partial {
     async fn open(path: &std::path::Path, size: u64, cancel: &Arc<AtomicBool>) -> Result<Self> {
         let (path, cancel) = (path.to_path_buf(), cancel.clone());
         tokio::task::spawn_blocking(move || -> Result<Self> {
-            let mut file = std::fs::OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&path)?;
+            let mut file =
+                std::fs::OpenOptions::new().create(true).truncate(false).read(true).write(true).open(&path)?;
             let mut len = file.metadata()?.len();
             if len > size {
                 file.set_len(0)?;
@@ -324,6 +382,10 @@ async fn download_file(
     let sha = sha_of(file)?;
     let cache_dir = hub.cache_dir();
     let blob = cache::blob_path(cache_dir, repo_id, sha);
+    let _fetching = FetchLock::take(&cache::lock_path(cache_dir, repo_id, sha), cancel, || {
+        progress(&meter.report(&file.path, Phase::Waiting))
+    })
+    .await?;
     if tokio::fs::metadata(&blob).await.is_ok_and(|m| m.len() == file.size) {
         return cache::link_snapshot(cache_dir, repo_id, &request.commit, &file.path, sha);
     }
@@ -371,10 +433,12 @@ async fn download_file(
         }
         let delay = options.base_delay * 2u32.saturating_pow(failures - 1).min(32);
         tracing::warn!(file = %file.path, %error, ?delay, "download interrupted; retrying");
-        progress(&meter.report(
-            &file.path,
-            Phase::Retrying { attempt: failures + 1, delay_ms: delay.as_millis() as u64, error },
-        ));
+        progress(
+            &meter.report(
+                &file.path,
+                Phase::Retrying { attempt: failures + 1, delay_ms: delay.as_millis() as u64, error },
+            ),
+        );
         // Back off, waking early if cancelled.
         let until = Instant::now() + delay;
         while Instant::now() < until && !cancel.load(Ordering::Relaxed) {

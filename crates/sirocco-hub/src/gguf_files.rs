@@ -71,7 +71,8 @@ pub fn group(files: &[RemoteFile]) -> Vec<GgufEntry> {
         parts.sort_by_key(|(part, _, _)| *part);
         let of = parts[0].1;
         // A split model is offered only when every part is there.
-        let complete = parts.len() == of as usize && parts.iter().enumerate().all(|(i, (p, o, _))| *p == i as u32 + 1 && *o == of);
+        let complete =
+            parts.len() == of as usize && parts.iter().enumerate().all(|(i, (p, o, _))| *p == i as u32 + 1 && *o == of);
         if !complete {
             continue;
         }

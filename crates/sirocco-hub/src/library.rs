@@ -18,13 +18,20 @@ use crate::{HubError, Result};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ModelSource {
     /// Downloaded into the Hugging Face cache.
-    HfCache { repo: String, commit: String },
+    HfCache {
+        repo: String,
+        commit: String,
+    },
     /// A folder: the models folder or one the user added.
-    Folder { folder: PathBuf },
+    Folder {
+        folder: PathBuf,
+    },
     /// A file the user added from anywhere on disk (used in place, never copied).
     Imported,
     LmStudio,
-    Ollama { model: String },
+    Ollama {
+        model: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -84,7 +91,8 @@ impl LibraryRoots {
                 self.lm_studio.push(d);
             }
         }
-        let ollama = std::env::var_os("OLLAMA_MODELS").map(PathBuf::from).unwrap_or_else(|| home.join(".ollama/models"));
+        let ollama =
+            std::env::var_os("OLLAMA_MODELS").map(PathBuf::from).unwrap_or_else(|| home.join(".ollama/models"));
         if ollama.join("manifests").is_dir() {
             self.ollama = Some(ollama);
         }

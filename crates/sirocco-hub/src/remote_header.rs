@@ -13,6 +13,10 @@ use crate::{Hub, HubError, Result};
 const FIRST_BYTES: u64 = 2 << 20;
 /// Headers are never larger than this; growing stops here.
 const MAX_BYTES: u64 = 128 << 20;
+/// A dropped connection or a server error is retried like a download is: this many attempts,
+/// the first retry after `FIRST_RETRY`, doubling.
+const ATTEMPTS: u32 = 4;
+const FIRST_RETRY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// A whole model's summary from the headers of all its parts (part 1 first): a split model's
 /// tensors and bytes are counted across every part, as the planner needs them.
@@ -31,14 +35,7 @@ pub async fn read(hub: &Hub, repo_id: &str, revision: &str, file: &RemoteFile) -
     let repo = hub.repo(repo_id)?;
     let mut want = FIRST_BYTES.min(file.size);
     loop {
-        let bytes = repo
-            .download_file_to_bytes()
-            .filename(file.path.clone())
-            .revision(revision.to_owned())
-            .range(0..want)
-            .send()
-            .await
-            .map_err(|e| HubError::from_hf(e, repo_id, Some(&file.path)))?;
+        let bytes = first_bytes(&repo, repo_id, revision, &file.path, want).await?;
         let mut tmp = tempfile::NamedTempFile::new()?;
         tmp.write_all(&bytes)?;
         tmp.flush()?;
@@ -55,5 +52,46 @@ pub async fn read(hub: &Hub, repo_id: &str, revision: &str, file: &RemoteFile) -
             Err(_) if want < file.size.min(MAX_BYTES) => want = (want * 4).min(file.size).min(MAX_BYTES),
             Err(e) => return Err(HubError::BadHeader(e.to_string())),
         }
+    }
+}
+
+/// The first `want` bytes of `path`, retrying what may pass (a reset, a truncated body, a 5xx);
+/// what cannot (not found, no access) fails at once.
+async fn first_bytes(
+    repo: &hf_hub::repository::HFRepository<hf_hub::repository::RepoTypeModel>,
+    repo_id: &str,
+    revision: &str,
+    path: &str,
+    want: u64,
+) -> Result<Vec<u8>> {
+    let mut delay = FIRST_RETRY;
+    let mut attempt = 1;
+    loop {
+        let sent = repo
+            .download_file_to_bytes()
+            .filename(path.to_owned())
+            .revision(revision.to_owned())
+            .range(0..want)
+            .send()
+            .await
+            .map_err(|e| HubError::from_hf(e, repo_id, Some(path)));
+        match sent {
+            Ok(bytes) if bytes.len() as u64 == want => return Ok(bytes.to_vec()),
+            Ok(bytes) if attempt >= ATTEMPTS => {
+                return Err(HubError::Network(format!(
+                    "reading the header of {path}: {} of {want} bytes arrived",
+                    bytes.len()
+                )))
+            }
+            Err(HubError::Network(e)) if attempt >= ATTEMPTS => {
+                return Err(HubError::Network(format!("reading the header of {path}: {e}")))
+            }
+            Ok(_) | Err(HubError::Network(_)) => {}
+            Err(e) => return Err(e),
+        }
+        tracing::warn!(file = path, attempt, "reading a remote header failed; retrying");
+        tokio::time::sleep(delay).await;
+        delay *= 2;
+        attempt += 1;
     }
 }

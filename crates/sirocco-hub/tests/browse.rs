@@ -8,7 +8,13 @@ use common::*;
 use sirocco_hub::{Hub, HubConfig, HubError, SearchQuery, SortBy};
 
 fn hub(fake: &FakeHub, cache: &std::path::Path) -> Hub {
-    Hub::new(HubConfig { endpoint: Some(fake.api.clone()), cache_dir: Some(cache.into()), retry_base_delay: Some(Duration::from_millis(5)), ..HubConfig::default() }).unwrap()
+    Hub::new(HubConfig {
+        endpoint: Some(fake.api.clone()),
+        cache_dir: Some(cache.into()),
+        retry_base_delay: Some(Duration::from_millis(5)),
+        ..HubConfig::default()
+    })
+    .unwrap()
 }
 
 #[tokio::test]
@@ -17,7 +23,10 @@ async fn search_finds_gguf_repositories_sorted_and_paged() {
     let cache = tempfile::tempdir().unwrap();
     let hub = hub(&fake, cache.path());
 
-    let all = hub.search(&SearchQuery { text: String::new(), sort: SortBy::Downloads, page: 0, page_size: 10 }).await.unwrap();
+    let all = hub
+        .search(&SearchQuery { text: String::new(), sort: SortBy::Downloads, page: 0, page_size: 10 })
+        .await
+        .unwrap();
     let ids: Vec<_> = all.iter().map(|r| r.id.as_str()).collect();
     // Only GGUF repositories, most downloaded first.
     assert_eq!(ids, [SMOL_REPO, "sirocco-test/Mistral-7B-shape-GGUF", MIXTRAL_REPO, GATED_REPO, SPLIT_REPO]);
@@ -25,13 +34,21 @@ async fn search_finds_gguf_repositories_sorted_and_paged() {
     assert_eq!(all[0].downloads, 5000);
     assert!(all[3].gated && !all[0].gated);
 
-    let by_likes = hub.search(&SearchQuery { text: "shape".into(), sort: SortBy::Likes, page: 0, page_size: 10 }).await.unwrap();
-    assert_eq!(by_likes.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [MIXTRAL_REPO, "sirocco-test/Mistral-7B-shape-GGUF"]);
+    let by_likes =
+        hub.search(&SearchQuery { text: "shape".into(), sort: SortBy::Likes, page: 0, page_size: 10 }).await.unwrap();
+    assert_eq!(
+        by_likes.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [MIXTRAL_REPO, "sirocco-test/Mistral-7B-shape-GGUF"]
+    );
 
-    let recent = hub.search(&SearchQuery { text: String::new(), sort: SortBy::RecentlyUpdated, page: 0, page_size: 1 }).await.unwrap();
+    let recent = hub
+        .search(&SearchQuery { text: String::new(), sort: SortBy::RecentlyUpdated, page: 0, page_size: 1 })
+        .await
+        .unwrap();
     assert_eq!(recent[0].id, "sirocco-test/Mistral-7B-shape-GGUF");
     // Page 2 of size 2: the third and fourth results.
-    let page = hub.search(&SearchQuery { text: String::new(), sort: SortBy::Downloads, page: 1, page_size: 2 }).await.unwrap();
+    let page =
+        hub.search(&SearchQuery { text: String::new(), sort: SortBy::Downloads, page: 1, page_size: 2 }).await.unwrap();
     assert_eq!(page.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), [MIXTRAL_REPO, GATED_REPO]);
 }
 

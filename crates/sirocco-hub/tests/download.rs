@@ -24,8 +24,13 @@ struct Setup {
 async fn setup() -> Setup {
     let fake = FakeHub::start();
     let cache = tempfile::tempdir().unwrap();
-    let hub = Hub::new(HubConfig { endpoint: Some(fake.api.clone()), token: None, cache_dir: Some(cache.path().into()), retry_base_delay: Some(Duration::from_millis(5)) })
-        .unwrap();
+    let hub = Hub::new(HubConfig {
+        endpoint: Some(fake.api.clone()),
+        token: None,
+        cache_dir: Some(cache.path().into()),
+        retry_base_delay: Some(Duration::from_millis(5)),
+    })
+    .unwrap();
     let commit = hub.head_commit(SMOL_REPO).await.unwrap();
     let entry = hub.gguf_entries(SMOL_REPO, &commit).await.unwrap().remove(0);
     let (size, sha) = (entry.total_size, entry.parts[0].sha256.clone().unwrap());
@@ -59,7 +64,10 @@ fn assert_nothing_visible(s: &Setup) {
     assert!(!sirocco_hub::cache::blob_path(s.cache.path(), SMOL_REPO, &s.sha).exists());
 }
 
-async fn run(s: &Setup, options: &DownloadOptions) -> (Result<Vec<std::path::PathBuf>, HubError>, Vec<sirocco_hub::DownloadProgress>) {
+async fn run(
+    s: &Setup,
+    options: &DownloadOptions,
+) -> (Result<Vec<std::path::PathBuf>, HubError>, Vec<sirocco_hub::DownloadProgress>) {
     let mut events = Vec::new();
     let cancel = Arc::new(AtomicBool::new(false));
     let r = download::download(&s.hub, &s.request, options, |p| events.push(p.clone()), &cancel).await;
@@ -82,7 +90,9 @@ async fn a_clean_download_verifies_and_reports_progress() {
     assert_eq!((last.downloaded, last.total, &last.phase), (s.size, s.size, &Phase::Done));
     assert!(events.iter().any(|e| e.phase == Phase::Verifying));
     assert!(events.windows(2).all(|w| w[0].downloaded <= w[1].downloaded));
-    assert!(events.iter().any(|e| e.phase == Phase::Downloading && e.bytes_per_second > 0.0 && e.eta_seconds.is_some()));
+    assert!(events
+        .iter()
+        .any(|e| e.phase == Phase::Downloading && e.bytes_per_second > 0.0 && e.eta_seconds.is_some()));
     assert_eq!(bytes_sent(&s).await, s.size);
     // A second download finds the verified file and fetches nothing.
     s.fake.faults(json!([])).await;
@@ -126,7 +136,10 @@ async fn a_dropped_connection_resumes_where_it_stopped() {
         assert_eq!(gets[2]["end"].as_u64().unwrap(), s.size - 1);
         let delays: Vec<_> = events
             .iter()
-            .filter_map(|e| match &e.phase { Phase::Retrying { delay_ms, .. } => Some(*delay_ms), _ => None })
+            .filter_map(|e| match &e.phase {
+                Phase::Retrying { delay_ms, .. } => Some(*delay_ms),
+                _ => None,
+            })
             .collect();
         // Progress was made before each failure, so each waits the first delay again.
         assert_eq!(delays, [10, 10], "{kind}");
@@ -140,7 +153,10 @@ async fn a_wrong_content_length_is_refused_and_fetched_again() {
     s.fake.faults(json!([{"kind": "bad_length", "times": 1}])).await;
     let (r, events) = run(&s, &fast()).await;
     assert_verified(&s, &r.unwrap());
-    let error = events.iter().find_map(|e| match &e.phase { Phase::Retrying { error, .. } => Some(error.clone()), _ => None });
+    let error = events.iter().find_map(|e| match &e.phase {
+        Phase::Retrying { error, .. } => Some(error.clone()),
+        _ => None,
+    });
     assert!(error.is_some_and(|e| e.contains("announced")));
     let gets: Vec<_> = s.fake.log().await.into_iter().filter(|r| r["method"] == "GET").collect();
     assert_eq!(gets.len(), 2);
@@ -166,7 +182,13 @@ async fn pause_and_resume_in_a_new_session_fetch_nothing_twice() {
 
     // A new client (as after an app restart) resumes from the partial file.
     s.fake.faults(json!([])).await;
-    let hub = Hub::new(HubConfig { endpoint: Some(s.fake.api.clone()), token: None, cache_dir: Some(s.cache.path().into()), retry_base_delay: Some(Duration::from_millis(5)) }).unwrap();
+    let hub = Hub::new(HubConfig {
+        endpoint: Some(s.fake.api.clone()),
+        token: None,
+        cache_dir: Some(s.cache.path().into()),
+        retry_base_delay: Some(Duration::from_millis(5)),
+    })
+    .unwrap();
     let cancel = Arc::new(AtomicBool::new(false));
     let paths = download::download(&hub, &s.request, &fast(), |_| {}, &cancel).await.unwrap();
     assert_verified(&s, &paths);
@@ -237,8 +259,13 @@ async fn a_partial_file_longer_than_the_file_starts_over() {
 async fn a_split_model_downloads_as_one_item_and_is_one_model() {
     let fake = FakeHub::start();
     let cache = tempfile::tempdir().unwrap();
-    let hub = Hub::new(HubConfig { endpoint: Some(fake.api.clone()), token: None, cache_dir: Some(cache.path().into()), retry_base_delay: Some(Duration::from_millis(5)) })
-        .unwrap();
+    let hub = Hub::new(HubConfig {
+        endpoint: Some(fake.api.clone()),
+        token: None,
+        cache_dir: Some(cache.path().into()),
+        retry_base_delay: Some(Duration::from_millis(5)),
+    })
+    .unwrap();
     let commit = hub.head_commit(SPLIT_REPO).await.unwrap();
     let entries = hub.gguf_entries(SPLIT_REPO, &commit).await.unwrap();
     assert_eq!(entries.len(), 1, "{entries:?}");
@@ -249,12 +276,22 @@ async fn a_split_model_downloads_as_one_item_and_is_one_model() {
     let remote = sirocco_hub::remote_header::read_model(&hub, SPLIT_REPO, &commit, &entry.parts).await.unwrap();
     let request = DownloadRequest { repo: SPLIT_REPO.into(), commit, files: entry.parts.clone() };
     let mut progress = Vec::new();
-    let paths = download::download(&hub, &request, &DownloadOptions::default(), |p| progress.push(p.clone()), &Arc::new(AtomicBool::new(false)))
-        .await
-        .unwrap();
+    let paths = download::download(
+        &hub,
+        &request,
+        &DownloadOptions::default(),
+        |p| progress.push(p.clone()),
+        &Arc::new(AtomicBool::new(false)),
+    )
+    .await
+    .unwrap();
     assert_eq!(paths.len(), 2);
     let last = progress.last().unwrap();
-    assert_eq!((last.downloaded, last.total), (entry.total_size, entry.total_size), "one item's progress covers both parts");
+    assert_eq!(
+        (last.downloaded, last.total),
+        (entry.total_size, entry.total_size),
+        "one item's progress covers both parts"
+    );
 
     let roots = sirocco_hub::library::LibraryRoots { hf_cache: Some(cache.path().into()), ..Default::default() };
     let models = sirocco_hub::library::scan(&roots);

@@ -77,7 +77,7 @@ async fn the_token_lives_in_the_system_keyring_and_opens_gated_repositories() {
     assert_eq!(store.get().unwrap(), None);
     store.set("hf_wrong").unwrap();
     store.set("hf_test").unwrap(); // replaces
-    // Another handle (as after a restart) reads what was saved.
+                                   // Another handle (as after a restart) reads what was saved.
     let token = TokenStore::new("dev.sirocco.test").get().unwrap();
     assert_eq!(token.as_deref(), Some("hf_test"));
     assert_eq!(TokenStore::new("another.app").get().unwrap(), None);
@@ -85,7 +85,13 @@ async fn the_token_lives_in_the_system_keyring_and_opens_gated_repositories() {
     let fake = FakeHub::start();
     let cache = tempfile::tempdir().unwrap();
     let hub_with = |token: Option<String>| {
-        Hub::new(HubConfig { endpoint: Some(fake.api.clone()), token, cache_dir: Some(cache.path().into()), retry_base_delay: None }).unwrap()
+        Hub::new(HubConfig {
+            endpoint: Some(fake.api.clone()),
+            token,
+            cache_dir: Some(cache.path().into()),
+            retry_base_delay: None,
+        })
+        .unwrap()
     };
     let hub = hub_with(token);
     assert_eq!(hub.whoami().await.unwrap().name, "sirocco-tester");

@@ -26,7 +26,15 @@ async fn every_source_is_listed_once_and_sirocco_deletes_only_its_own() {
     let commit = hub.head_commit(MIXTRAL_REPO).await.unwrap();
     let entry = hub.gguf_entries(MIXTRAL_REPO, &commit).await.unwrap().remove(0);
     let request = DownloadRequest { repo: MIXTRAL_REPO.into(), commit: commit.clone(), files: entry.parts };
-    download::download(&hub, &request, &DownloadOptions::default(), |_| {}, &std::sync::Arc::new(AtomicBool::new(false))).await.unwrap();
+    download::download(
+        &hub,
+        &request,
+        &DownloadOptions::default(),
+        |_| {},
+        &std::sync::Arc::new(AtomicBool::new(false)),
+    )
+    .await
+    .unwrap();
     // A download in progress elsewhere in the cache is never listed.
     std::fs::write(cache.join("models--sirocco-test--Mixtral-8x7B-shape-GGUF/blobs/abc.incomplete"), b"x").unwrap();
 
@@ -65,7 +73,14 @@ async fn every_source_is_listed_once_and_sirocco_deletes_only_its_own() {
     names.sort();
     assert_eq!(
         names,
-        ["Big-Q4_K_M.gguf", "Mistral-7B-shape-Q8_0.gguf", "Mixtral-8x7B-shape-F16.gguf", "broken.gguf", "lm-Q5_K_M.gguf", "mistral:7b"]
+        [
+            "Big-Q4_K_M.gguf",
+            "Mistral-7B-shape-Q8_0.gguf",
+            "Mixtral-8x7B-shape-F16.gguf",
+            "broken.gguf",
+            "lm-Q5_K_M.gguf",
+            "mistral:7b"
+        ]
     );
     let by_name = |n: &str| models.iter().find(|m| m.name == n).unwrap();
     let downloaded = by_name("Mixtral-8x7B-shape-F16.gguf");
@@ -112,9 +127,10 @@ fn added_files_and_folders_are_used_where_they_are_and_never_deleted() {
     std::fs::copy(&tiny, added_folder.join("In-Folder-Q8_0.gguf")).unwrap();
     let gone = root.path().join("removed-drive/Gone-Q4_K_M.gguf");
 
-    let locations = [single.clone(), elsewhere.join("Huge-Q2_K-00001-of-00002.gguf"), added_folder.clone(), gone.clone()];
+    let locations =
+        [single.clone(), elsewhere.join("Huge-Q2_K-00001-of-00002.gguf"), added_folder.clone(), gone.clone()];
     let roots = LibraryRoots::default().with_locations(&locations);
-    assert_eq!(roots.folders, [added_folder.clone()]);
+    assert_eq!(roots.folders, std::slice::from_ref(&added_folder));
     let models = library::scan(&roots);
     let mut names: Vec<_> = models.iter().map(|m| m.name.as_str()).collect();
     names.sort();

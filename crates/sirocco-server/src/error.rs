@@ -17,7 +17,13 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn invalid(message: impl Into<String>, param: Option<&'static str>) -> Self {
-        Self { status: StatusCode::BAD_REQUEST, kind: "invalid_request_error", message: message.into(), param, code: None }
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            kind: "invalid_request_error",
+            message: message.into(),
+            param,
+            code: None,
+        }
     }
 
     pub fn unauthorized() -> Self {
@@ -31,7 +37,11 @@ impl ApiError {
     }
 
     pub fn model_not_found(model: &str, loaded: &[String]) -> Self {
-        let served = if loaded.is_empty() { "none".to_owned() } else { loaded.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ") };
+        let served = if loaded.is_empty() {
+            "none".to_owned()
+        } else {
+            loaded.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ")
+        };
         Self {
             status: StatusCode::NOT_FOUND,
             kind: "invalid_request_error",
@@ -54,7 +64,13 @@ impl ApiError {
     }
 
     pub fn unavailable(message: impl Into<String>) -> Self {
-        Self { status: StatusCode::SERVICE_UNAVAILABLE, kind: "server_error", message: message.into(), param: None, code: None }
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            kind: "server_error",
+            message: message.into(),
+            param: None,
+            code: None,
+        }
     }
 
     /// Too many requests in flight: try again shortly.
@@ -70,7 +86,13 @@ impl ApiError {
 
     /// The model does not fit beside the loaded ones (the message names the models in the way).
     pub fn no_room(message: String) -> Self {
-        Self { status: StatusCode::SERVICE_UNAVAILABLE, kind: "server_error", message, param: Some("model"), code: Some("model_no_room") }
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            kind: "server_error",
+            message,
+            param: Some("model"),
+            code: Some("model_no_room"),
+        }
     }
 
     pub fn not_found(path: &str) -> Self {

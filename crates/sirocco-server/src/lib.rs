@@ -155,7 +155,8 @@ pub async fn start(config: ServerConfig, host: ModelHost) -> Result<RunningServe
     let mut app = router(state.clone(), config.max_body_bytes);
     if !config.cors_origins.is_empty() {
         use axum::http::{header, HeaderValue, Method};
-        let origins: Vec<HeaderValue> = config.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o.trim()).ok()).collect();
+        let origins: Vec<HeaderValue> =
+            config.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o.trim()).ok()).collect();
         app = app.layer(
             tower_http::cors::CorsLayer::new()
                 .allow_origin(origins)
@@ -219,6 +220,11 @@ async fn log_request(State(state): Shared, request: Request, next: Next) -> Resp
     let (method, path) = (request.method().to_string(), request.uri().path().to_string());
     let started = std::time::Instant::now();
     let response = next.run(request).await;
-    log(RequestLogEntry { method, path, status: response.status().as_u16(), millis: started.elapsed().as_millis() as u64 });
+    log(RequestLogEntry {
+        method,
+        path,
+        status: response.status().as_u16(),
+        millis: started.elapsed().as_millis() as u64,
+    });
     response
 }

@@ -75,16 +75,26 @@ impl ServerState {
         let Some(on_demand) = &self.on_demand else {
             return Err(ApiError::model_not_found(want, &loaded));
         };
-        let entry = self.catalog_entry(on_demand, want).await?;
+        let entry = self.catalog_entry(on_demand, want, &loaded).await?;
         self.host.lease_or_load(entry).await.map_err(host_error)
     }
 
-    /// The library's entry for `id`, or a 404 listing the library.
-    pub async fn catalog_entry(&self, on_demand: &OnDemand, id: &str) -> Result<CatalogModel, ApiError> {
+    /// The library's entry for `id`, or a 404 listing what a request may name: the models
+    /// `loaded` (which may be outside the library: a file the user opened) and the library's.
+    pub async fn catalog_entry(
+        &self,
+        on_demand: &OnDemand,
+        id: &str,
+        loaded: &[String],
+    ) -> Result<CatalogModel, ApiError> {
         let catalog = (on_demand.catalog)().await;
         match catalog.iter().find(|m| m.id == id) {
             Some(entry) => Ok(entry.clone()),
-            None => Err(ApiError::model_not_in_library(id, &catalog.into_iter().map(|m| m.id).collect::<Vec<_>>())),
+            None => {
+                let mut available = loaded.to_vec();
+                available.extend(catalog.into_iter().map(|m| m.id).filter(|m| !loaded.contains(m)));
+                Err(ApiError::model_not_in_library(id, &available))
+            }
         }
     }
 }

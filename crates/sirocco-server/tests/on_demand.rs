@@ -69,7 +69,8 @@ async fn serve_host(host: ModelHost, idle_unload: Option<Duration>, extra: Vec<C
         idle_unload,
     };
     let events = host.events();
-    let config = ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), on_demand: Some(on_demand), ..ServerConfig::default() };
+    let config =
+        ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), on_demand: Some(on_demand), ..ServerConfig::default() };
     let server = sirocco_server::start(config, host.clone()).await.unwrap();
     Served { server, host, events }
 }
@@ -188,7 +189,11 @@ async fn chat_and_autocomplete_clients_interleaved_keep_both_models_loaded() {
         }
     };
     tokio::join!(chat_client, autocomplete_client);
-    assert_eq!(served.events(), [loaded(SMOLLM2, LoadedBy::Server)], "one more load (the chat model again), nothing unloaded");
+    assert_eq!(
+        served.events(),
+        [loaded(SMOLLM2, LoadedBy::Server)],
+        "one more load (the chat model again), nothing unloaded"
+    );
     assert_eq!(served.host.loaded_ids(), [CODER, SMOLLM2]);
     served.server.stop().await;
 }
@@ -216,7 +221,10 @@ async fn with_room_for_one_the_least_recently_used_server_model_makes_room() {
     host.load(spec(SMOLLM2, 1024), LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
     let lease = host.lease(SMOLLM2).await.unwrap();
     let sampling = SamplingParams { temperature: 0.0, max_tokens: 64, ignore_eos: true, ..SamplingParams::default() };
-    let mut answer = lease.engine().generate(GenerateRequest::new(vec![ChatMessage::new(Role::User, "Tell me a story.")], sampling)).unwrap();
+    let mut answer = lease
+        .engine()
+        .generate(GenerateRequest::new(vec![ChatMessage::new(Role::User, "Tell me a story.")], sampling))
+        .unwrap();
     assert!(matches!(answer.events.recv().await, Some(GenerationEvent::Text { .. })), "the answer has begun");
 
     let (status, body) = fim(&http, &served, CODER, "x = ", "\n").await;
@@ -289,7 +297,10 @@ async fn an_eject_during_an_answer_waits_for_the_answer() {
     host.load(spec(SMOLLM2, 1024), LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
     let lease = host.lease(SMOLLM2).await.unwrap();
     let sampling = SamplingParams { temperature: 0.0, max_tokens: 48, ignore_eos: true, ..SamplingParams::default() };
-    let mut answer = lease.engine().generate(GenerateRequest::new(vec![ChatMessage::new(Role::User, "Tell me a story.")], sampling)).unwrap();
+    let mut answer = lease
+        .engine()
+        .generate(GenerateRequest::new(vec![ChatMessage::new(Role::User, "Tell me a story.")], sampling))
+        .unwrap();
     let eject = tokio::spawn({
         let host = host.clone();
         async move { host.unload(SMOLLM2).await }
@@ -311,7 +322,11 @@ async fn an_eject_during_an_answer_waits_for_the_answer() {
     assert!(host.resident().is_empty());
     assert!(matches!(host.lease(SMOLLM2).await, Err(sirocco_host::HostError::NotLoaded { .. })));
     let events = served.events();
-    assert_eq!(events.last(), Some(&HostEvent::Unloaded { id: SMOLLM2.into(), reason: UnloadReason::Asked }), "{events:?}");
+    assert_eq!(
+        events.last(),
+        Some(&HostEvent::Unloaded { id: SMOLLM2.into(), reason: UnloadReason::Asked }),
+        "{events:?}"
+    );
     served.server.stop().await;
 }
 
@@ -325,7 +340,8 @@ async fn loads_at_the_same_time_each_load_their_model_once() {
     let user_load = |host: ModelHost| async move {
         host.load(spec(SMOLLM2, 1024), LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await
     };
-    let (a, b, request) = tokio::join!(user_load(host.clone()), user_load(host.clone()), fim(&http, &served, CODER, "x = ", "\n"));
+    let (a, b, request) =
+        tokio::join!(user_load(host.clone()), user_load(host.clone()), fim(&http, &served, CODER, "x = ", "\n"));
     a.unwrap();
     b.unwrap();
     assert_eq!(request.0, 200, "{}", request.1);
@@ -389,14 +405,32 @@ async fn a_model_that_fails_to_load_leaves_a_clear_error_and_a_usable_server() {
 async fn router_endpoints_list_load_and_unload_models() {
     let mut served = serve(HostConfig::default(), None, Vec::new()).await;
     let curl = |args: Vec<String>| async move {
-        let out = tokio::process::Command::new("curl").args(["-sS", "-w", "\n%{http_code}"]).args(args).output().await.expect("curl runs");
+        let out = tokio::process::Command::new("curl")
+            .args(["-sS", "-w", "\n%{http_code}"])
+            .args(args)
+            .output()
+            .await
+            .expect("curl runs");
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let (body, code) = text.rsplit_once('\n').expect("a status line");
         (code.parse::<u16>().unwrap(), serde_json::from_str::<Value>(body).unwrap_or(Value::Null))
     };
-    let post = |path: &str, model: &str| vec![served.url(path), "-H".into(), "Content-Type: application/json".into(), "-d".into(), json!({ "model": model }).to_string()];
+    let post = |path: &str, model: &str| {
+        vec![
+            served.url(path),
+            "-H".into(),
+            "Content-Type: application/json".into(),
+            "-d".into(),
+            json!({ "model": model }).to_string(),
+        ]
+    };
     let statuses = |listing: &Value| -> Vec<(String, String)> {
-        listing["data"].as_array().unwrap().iter().map(|m| (m["id"].as_str().unwrap().into(), m["status"]["value"].as_str().unwrap().into())).collect()
+        listing["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["id"].as_str().unwrap().into(), m["status"]["value"].as_str().unwrap().into()))
+            .collect()
     };
     let (code, listing) = curl(vec![served.url("/models")]).await;
     assert_eq!(code, 200);
@@ -407,7 +441,10 @@ async fn router_endpoints_list_load_and_unload_models() {
     let (_, listing) = curl(vec![served.url("/models")]).await;
     assert_eq!(statuses(&listing), [(CODER.into(), "loaded".into()), (SMOLLM2.into(), "unloaded".into())]);
     let coder = &listing["data"][0]["sirocco"];
-    assert_eq!((coder["loaded_by"].as_str(), coder["in_use"].as_u64(), coder["context_length"].as_u64()), (Some("server"), Some(0), Some(512)));
+    assert_eq!(
+        (coder["loaded_by"].as_str(), coder["in_use"].as_u64(), coder["context_length"].as_u64()),
+        (Some("server"), Some(0), Some(512))
+    );
     assert!(coder["ram_bytes"].as_u64().unwrap() > 1_000_000, "{coder}");
 
     let (code, body) = curl(post("/models/load", "gpt-4o")).await;
@@ -437,10 +474,39 @@ async fn router_endpoints_through_the_openai_clients_raw_http() {
         .await
         .expect("python runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success() && stdout.contains("all checks passed"), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && stdout.contains("all checks passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(
         served.events(),
         [loaded(SMOLLM2, LoadedBy::Server), HostEvent::Unloaded { id: SMOLLM2.into(), reason: UnloadReason::Asked }]
     );
+    served.server.stop().await;
+}
+
+/// A model the user opened from outside the library is loaded and may be named, so a request
+/// for a model that exists nowhere lists it among what is available (from a chat request and
+/// from the router's load alike).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_model_is_a_404_listing_the_loaded_model_too() {
+    let served = serve(HostConfig::default(), None, Vec::new()).await;
+    let opened = "tiny-mistral-7b-shape";
+    served.host.load(spec(opened, 512), LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
+    let http = reqwest::Client::new();
+
+    let (status, body) = chat(&http, &served, "no-such-model", "Hi", 2).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["code"], "model_not_found");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains(opened), "the loaded model is listed: {message}");
+    assert!(message.contains(SMOLLM2) && message.contains(CODER), "and the library: {message}");
+
+    let response =
+        http.post(served.url("/models/load")).json(&json!({ "model": "no-such-model" })).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains(opened), "{body}");
     served.server.stop().await;
 }

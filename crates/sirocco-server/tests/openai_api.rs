@@ -124,7 +124,13 @@ async fn completions_with_a_suffix_fill_in_the_middle() {
         .await
         .unwrap();
     let expected = expected["tokens"].as_array().expect("tokens").len();
-    let args = [format!("http://{}/v1", server.addr), "tiny-coder-fim".into(), prefix.into(), suffix.into(), expected.to_string()];
+    let args = [
+        format!("http://{}/v1", server.addr),
+        "tiny-coder-fim".into(),
+        prefix.into(),
+        suffix.into(),
+        expected.to_string(),
+    ];
     run_client_script("openai_fim.py", &args).await;
     server.stop().await;
 }
@@ -134,10 +140,16 @@ async fn completions_with_a_suffix_fill_in_the_middle() {
 /// Qwen 2.5's template) and on one without either (SmolLM2, the generic JSON format).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tool_calls_work_with_the_official_client() {
-    let qwen = std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/templates/qwen2.5-tools.jinja")).unwrap();
-    for (id, native) in [("mistral-v3", "mistral"), ("SmolLM2-135M-Instruct.Q4_1", "tagged"), ("SmolLM2-135M-Instruct.Q4_1", "generic")] {
+    let qwen = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/templates/qwen2.5-tools.jinja"),
+    )
+    .unwrap();
+    for (id, native) in
+        [("mistral-v3", "mistral"), ("SmolLM2-135M-Instruct.Q4_1", "tagged"), ("SmolLM2-135M-Instruct.Q4_1", "generic")]
+    {
         let template = (native == "tagged").then(|| qwen.clone());
-        let params = LoadParams { context_length: Some(2048), chat_template_override: template, ..LoadParams::default() };
+        let params =
+            LoadParams { context_length: Some(2048), chat_template_override: template, ..LoadParams::default() };
         let server = serve_loaded(id, None, ServerConfig::default().max_pending, params).await;
         run_client_script("openai_tools.py", &[format!("http://{}/v1", server.addr), id.into(), native.into()]).await;
         server.stop().await;
@@ -180,20 +192,66 @@ async fn sse_is_framed_exactly_like_openai_and_hostile_requests_get_clear_400s()
         ("/v1/chat/completions", b"{not json".to_vec(), 400, "not valid JSON"),
         ("/v1/chat/completions", br#"{"messages": "hello"}"#.to_vec(), 400, "does not match the API"),
         ("/v1/chat/completions", br#"{"messages": [{"role": "user", "content": 42}]}"#.to_vec(), 400, "does not match"),
-        ("/v1/chat/completions", br#"{"messages": [{"role":"user","content":"hi"}], "max_tokens": -1}"#.to_vec(), 400, "does not match"),
-        ("/v1/chat/completions", br#"{"messages": [{"role":"user","content":"hi"}], "max_tokens": 0}"#.to_vec(), 400, "max_tokens"),
-        ("/v1/chat/completions", br#"{"messages": [{"role":"user","content":"hi"}], "top_p": 0}"#.to_vec(), 400, "top_p"),
-        ("/v1/chat/completions", br#"{"messages": [{"role":"user","content":"hi"}], "stop": ["a","b","c","d","e"]}"#.to_vec(), 400, "stop"),
-        ("/v1/chat/completions", br#"{"messages": [{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}"#.to_vec(), 400, "image_url"),
-        ("/v1/chat/completions", br#"{"messages": [{"role":"user","content":"hi"}], "response_format": {"type": "json_schema"}}"#.to_vec(), 400, "schema"),
-        ("/v1/completions", br#"{"prompt": "def f(", "suffix": "return 1"}"#.to_vec(), 400, "not trained for fill-in-the-middle"),
+        (
+            "/v1/chat/completions",
+            br#"{"messages": [{"role":"user","content":"hi"}], "max_tokens": -1}"#.to_vec(),
+            400,
+            "does not match",
+        ),
+        (
+            "/v1/chat/completions",
+            br#"{"messages": [{"role":"user","content":"hi"}], "max_tokens": 0}"#.to_vec(),
+            400,
+            "max_tokens",
+        ),
+        (
+            "/v1/chat/completions",
+            br#"{"messages": [{"role":"user","content":"hi"}], "top_p": 0}"#.to_vec(),
+            400,
+            "top_p",
+        ),
+        (
+            "/v1/chat/completions",
+            br#"{"messages": [{"role":"user","content":"hi"}], "stop": ["a","b","c","d","e"]}"#.to_vec(),
+            400,
+            "stop",
+        ),
+        (
+            "/v1/chat/completions",
+            br#"{"messages": [{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}"#.to_vec(),
+            400,
+            "image_url",
+        ),
+        (
+            "/v1/chat/completions",
+            br#"{"messages": [{"role":"user","content":"hi"}], "response_format": {"type": "json_schema"}}"#.to_vec(),
+            400,
+            "schema",
+        ),
+        (
+            "/v1/completions",
+            br#"{"prompt": "def f(", "suffix": "return 1"}"#.to_vec(),
+            400,
+            "not trained for fill-in-the-middle",
+        ),
         ("/v1/completions", br#"{"prompt": ["a", "b"]}"#.to_vec(), 400, "one prompt"),
-        ("/v1/chat/completions", format!(r#"{{"messages": [{{"role":"user","content":"{}"}}]}}"#, "x".repeat(100_000)).into_bytes(), 413, ""),
+        (
+            "/v1/chat/completions",
+            format!(r#"{{"messages": [{{"role":"user","content":"{}"}}]}}"#, "x".repeat(100_000)).into_bytes(),
+            413,
+            "",
+        ),
         ("/v1/nothing-here", b"{}".to_vec(), 404, "Unknown endpoint"),
     ];
     for (path, body, status, needle) in cases {
-        let response = http.post(url(path)).header("content-type", "application/json").body(body.clone()).send().await.unwrap();
-        assert_eq!(response.status().as_u16(), status, "{path} {:?}", String::from_utf8_lossy(&body[..body.len().min(120)]));
+        let response =
+            http.post(url(path)).header("content-type", "application/json").body(body.clone()).send().await.unwrap();
+        assert_eq!(
+            response.status().as_u16(),
+            status,
+            "{path} {:?}",
+            String::from_utf8_lossy(&body[..body.len().min(120)])
+        );
         let error: serde_json::Value = response.json().await.unwrap();
         let message = error["error"]["message"].as_str().unwrap_or_default();
         assert!(message.contains(needle), "{path}: {message}");
@@ -227,18 +285,34 @@ async fn sse_is_framed_exactly_like_openai_and_hostile_requests_get_clear_400s()
     assert_eq!(text["content"], "Hello, world! <|im_start|>");
     let (_, plain) = post("/tokenize", serde_json::json!({"content": "<|im_start|>", "parse_special": false})).await;
     assert!(plain["tokens"].as_array().unwrap().len() > 1, "control-token text stays text when asked");
-    let (status, template) = post("/apply-template", serde_json::json!({"messages": [{"role": "user", "content": "Hi there"}]})).await;
+    let (status, template) =
+        post("/apply-template", serde_json::json!({"messages": [{"role": "user", "content": "Hi there"}]})).await;
     assert_eq!(status, 200);
     let prompt = template["prompt"].as_str().unwrap();
-    assert!(prompt.contains("<|im_start|>user\nHi there<|im_end|>") && prompt.ends_with("<|im_start|>assistant\n"), "{prompt:?}");
-    for bad in [serde_json::json!({"tokens": [-1]}), serde_json::json!({"tokens": [999_999_999]}), serde_json::json!({"tokens": "x"})] {
+    assert!(
+        prompt.contains("<|im_start|>user\nHi there<|im_end|>") && prompt.ends_with("<|im_start|>assistant\n"),
+        "{prompt:?}"
+    );
+    for bad in [
+        serde_json::json!({"tokens": [-1]}),
+        serde_json::json!({"tokens": [999_999_999]}),
+        serde_json::json!({"tokens": "x"}),
+    ] {
         let (status, error) = post("/detokenize", bad.clone()).await;
         assert_eq!(status, 400, "{bad}: {error}");
     }
 
     // The OpenAPI document lists what is served.
     let doc: serde_json::Value = http.get(url("/openapi.json")).send().await.unwrap().json().await.unwrap();
-    for path in ["/v1/chat/completions", "/v1/completions", "/v1/models", "/tokenize", "/detokenize", "/apply-template", "/health"] {
+    for path in [
+        "/v1/chat/completions",
+        "/v1/completions",
+        "/v1/models",
+        "/tokenize",
+        "/detokenize",
+        "/apply-template",
+        "/health",
+    ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
 
@@ -272,20 +346,36 @@ async fn requests_generated_from_the_openapi_document_never_get_a_server_error()
     let out = tokio::process::Command::new(st)
         .arg("run")
         .arg(format!("http://{}/openapi.json", server.addr))
-        .args(["--checks", "not_a_server_error", "--max-examples", "8", "--workers", "1", "--seed", "20261123", "--generation-database", "none"])
+        .args([
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "8",
+            "--workers",
+            "1",
+            "--seed",
+            "20261123",
+            "--generation-database",
+            "none",
+        ])
         .args(["--phases", "coverage,fuzzing", "--request-timeout", "60", "-H", "Authorization: Bearer sk-fuzz"])
         .output()
         .await
         .expect("schemathesis runs (tests/fixtures/fetch.sh installs it)");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "schemathesis found server errors:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "schemathesis found server errors:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.contains("passed"), "{stdout}");
     server.stop().await;
 }
 
 fn rss_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let kb: u64 = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
+    let kb: u64 =
+        status.lines().find(|l| l.starts_with("VmRSS:")).unwrap().split_whitespace().nth(1).unwrap().parse().unwrap();
     kb * 1024
 }
 
@@ -304,7 +394,7 @@ async fn sixteen_concurrent_clients_with_disconnects_get_no_errors_and_leak_noth
                 let (http, base) = (http.clone(), base.clone());
                 tokio::spawn(async move {
                     // Deterministic "random": a third of the clients hang up after a few chunks.
-                    let hang_up_after = ((client * 7 + round * 3) % 3 == 0).then_some(2 + (client % 4) as usize);
+                    let hang_up_after = (client * 7 + round * 3).is_multiple_of(3).then_some(2 + (client % 4) as usize);
                     let response = http
                         .post(&base)
                         .json(&serde_json::json!({
@@ -346,7 +436,9 @@ async fn sixteen_concurrent_clients_with_disconnects_get_no_errors_and_leak_noth
     // Nothing is still generating for the clients that left: a new request is answered in full.
     let reply: serde_json::Value = tokio::time::timeout(
         std::time::Duration::from_secs(120),
-        http.post(&base).json(&serde_json::json!({"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4})).send(),
+        http.post(&base)
+            .json(&serde_json::json!({"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4}))
+            .send(),
     )
     .await
     .expect("the engine is free")
@@ -372,7 +464,8 @@ async fn without_a_loaded_model_requests_get_a_clear_503() {
     let config = ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..ServerConfig::default() };
     let server = sirocco_server::start(config, ModelHost::default()).await.unwrap();
     let http = reqwest::Client::new();
-    let models: serde_json::Value = http.get(format!("http://{}/v1/models", server.addr)).send().await.unwrap().json().await.unwrap();
+    let models: serde_json::Value =
+        http.get(format!("http://{}/v1/models", server.addr)).send().await.unwrap().json().await.unwrap();
     assert_eq!(models["data"], serde_json::json!([]));
     let response = http
         .post(format!("http://{}/tokenize", server.addr))

@@ -245,8 +245,11 @@ impl Store {
     }
 
     pub async fn set_pinned(&self, id: i64, pinned: bool) -> Result<()> {
-        self.expect_one(sqlx::query("UPDATE conversations SET pinned = ? WHERE id = ?").bind(pinned as i64).bind(id), id)
-            .await
+        self.expect_one(
+            sqlx::query("UPDATE conversations SET pinned = ? WHERE id = ?").bind(pinned as i64).bind(id),
+            id,
+        )
+        .await
     }
 
     /// Deletes a conversation and all its messages.
@@ -454,12 +457,11 @@ impl Store {
                 self.show_branch_through(parent).await?;
             }
             None => {
-                let root: Option<i64> = sqlx::query_scalar(
-                    "SELECT MAX(id) FROM messages WHERE conversation_id = ? AND parent_id IS NULL",
-                )
-                .bind(m.conversation_id)
-                .fetch_one(&self.pool)
-                .await?;
+                let root: Option<i64> =
+                    sqlx::query_scalar("SELECT MAX(id) FROM messages WHERE conversation_id = ? AND parent_id IS NULL")
+                        .bind(m.conversation_id)
+                        .fetch_one(&self.pool)
+                        .await?;
                 match root {
                     Some(root) => {
                         self.show_branch_through(root).await?;
@@ -486,24 +488,19 @@ impl Store {
     /// The message and its siblings (same parent), oldest first: the "‹ 2/3 ›" of a branch.
     pub async fn siblings(&self, id: i64) -> Result<Vec<Message>> {
         let m = self.message(id).await?;
-        let rows = sqlx::query(
-            "SELECT * FROM messages WHERE conversation_id = ? AND parent_id IS ? ORDER BY id",
-        )
-        .bind(m.conversation_id)
-        .bind(m.parent_id)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query("SELECT * FROM messages WHERE conversation_id = ? AND parent_id IS ? ORDER BY id")
+            .bind(m.conversation_id)
+            .bind(m.parent_id)
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows.iter().map(message_of).collect())
     }
 
     /// Full-text search over every message (FTS5 syntax is neutralised: the words are matched
     /// as given, so user input never fails as a query).
     pub async fn search(&self, text: &str, limit: i64) -> Result<Vec<SearchHit>> {
-        let query: String = text
-            .split_whitespace()
-            .map(|w| format!("\"{}\"", w.replace('"', "\"\"")))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let query: String =
+            text.split_whitespace().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect::<Vec<_>>().join(" ");
         if query.is_empty() {
             return Ok(Vec::new());
         }
@@ -575,9 +572,7 @@ pub(crate) fn message_of(r: &sqlx::sqlite::SqliteRow) -> Message {
         content: r.get("content"),
         status: MessageStatus::parse(r.get::<&str, _>("status")),
         created_at: r.get("created_at"),
-        stats: r
-            .get::<Option<String>, _>("stats_json")
-            .and_then(|s| serde_json::from_str(&s).ok()),
+        stats: r.get::<Option<String>, _>("stats_json").and_then(|s| serde_json::from_str(&s).ok()),
         error: r.get("error"),
     }
 }

@@ -34,7 +34,14 @@ pub struct LoreEntry {
 
 impl Default for LoreEntry {
     fn default() -> Self {
-        Self { keys: Vec::new(), content: String::new(), enabled: true, constant: false, case_sensitive: false, insertion_order: 100 }
+        Self {
+            keys: Vec::new(),
+            content: String::new(),
+            enabled: true,
+            constant: false,
+            case_sensitive: false,
+            insertion_order: 100,
+        }
     }
 }
 
@@ -59,10 +66,16 @@ pub fn validate(entries: &[LoreEntry]) -> Result<(), String> {
     }
     for e in entries {
         if e.keys.len() > MAX_KEYS || e.keys.iter().any(|k| k.chars().count() > MAX_KEY_CHARS) {
-            return Err(format!("a lorebook entry has more than {MAX_KEYS} keywords or one longer than {MAX_KEY_CHARS} characters"));
+            return Err(format!(
+                "a lorebook entry has more than {MAX_KEYS} keywords or one longer than {MAX_KEY_CHARS} characters"
+            ));
         }
         if e.content.len() > MAX_CONTENT_BYTES {
-            return Err(format!("a lorebook entry is {} KB; at most {} KB is kept", e.content.len() / 1024, MAX_CONTENT_BYTES / 1024));
+            return Err(format!(
+                "a lorebook entry is {} KB; at most {} KB is kept",
+                e.content.len() / 1024,
+                MAX_CONTENT_BYTES / 1024
+            ));
         }
     }
     Ok(())
@@ -129,7 +142,11 @@ pub fn from_card(book: Option<&Value>) -> Result<Vec<LoreEntry>, String> {
                 enabled: flag(e.get("enabled"), true) && !flag(e.get("disable"), false),
                 constant: flag(e.get("constant"), false),
                 case_sensitive: flag(e.get("case_sensitive"), false),
-                insertion_order: e.get("insertion_order").or_else(|| e.get("order")).and_then(Value::as_i64).unwrap_or(100),
+                insertion_order: e
+                    .get("insertion_order")
+                    .or_else(|| e.get("order"))
+                    .and_then(Value::as_i64)
+                    .unwrap_or(100),
             })
         })
         .collect::<Result<_, _>>()?;
@@ -142,7 +159,11 @@ mod tests {
     use super::*;
 
     fn entry(keys: &[&str], content: &str) -> LoreEntry {
-        LoreEntry { keys: keys.iter().map(|k| k.to_string()).collect(), content: content.into(), ..LoreEntry::default() }
+        LoreEntry {
+            keys: keys.iter().map(|k| k.to_string()).collect(),
+            content: content.into(),
+            ..LoreEntry::default()
+        }
     }
 
     #[test]
@@ -190,7 +211,10 @@ mod tests {
             (serde_json::json!({"entries": [1]}), "not an object"),
             (serde_json::json!({"entries": [{"keys": [1], "content": "x"}]}), "keyword is not text"),
             (serde_json::json!({"entries": [{"keys": ["k"], "content": {"a": 1}}]}), "`content` is not text"),
-            (serde_json::json!({"entries": vec![serde_json::json!({"keys": ["k"], "content": "x"}); MAX_ENTRIES + 1]}), "at most 256"),
+            (
+                serde_json::json!({"entries": vec![serde_json::json!({"keys": ["k"], "content": "x"}); MAX_ENTRIES + 1]}),
+                "at most 256",
+            ),
             (serde_json::json!({"entries": [{"keys": ["k"], "content": "x".repeat(MAX_CONTENT_BYTES + 1)}]}), "KB"),
         ] {
             let err = from_card(Some(&bad)).unwrap_err();

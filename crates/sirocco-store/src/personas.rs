@@ -45,7 +45,9 @@ pub fn expand_macros(text: &str, char_name: &str, user_name: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     'outer: while !rest.is_empty() {
-        for (pattern, value) in [("{{char}}", char_name), ("{{user}}", user_name), ("<bot>", char_name), ("<user>", user_name)] {
+        for (pattern, value) in
+            [("{{char}}", char_name), ("{{user}}", user_name), ("<bot>", char_name), ("<user>", user_name)]
+        {
             if rest.len() >= pattern.len()
                 && rest.is_char_boundary(pattern.len())
                 && rest[..pattern.len()].eq_ignore_ascii_case(pattern)
@@ -132,7 +134,8 @@ impl PersonaDraft {
     /// puts it before the question it answers); `None` when none comes in.
     pub fn lore(&self, recent: &[&str], user_name: &str) -> Option<String> {
         let active = lorebook::active(&self.lorebook, recent);
-        (!active.is_empty()).then(|| expand_macros(&format!("What you know:\n{}", active.join("\n\n")), self.name.trim(), user_name))
+        (!active.is_empty())
+            .then(|| expand_macros(&format!("What you know:\n{}", active.join("\n\n")), self.name.trim(), user_name))
     }
 }
 
@@ -147,7 +150,9 @@ fn validate_avatar(avatar: &str) -> Result<()> {
         .iter()
         .find(|p| avatar.starts_with(**p));
     match ok_prefix {
-        Some(prefix) if avatar[prefix.len()..].bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)) => Ok(()),
+        Some(prefix) if avatar[prefix.len()..].bytes().all(|b| b.is_ascii_alphanumeric() || b"+/=".contains(&b)) => {
+            Ok(())
+        }
         _ => Err(StoreError::Invalid("an avatar is an emoji or a PNG, JPEG or WebP image".into())),
     }
 }

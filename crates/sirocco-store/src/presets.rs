@@ -149,9 +149,7 @@ impl Store {
 
     /// Built-ins first (in their order), then the user's by name.
     pub async fn presets(&self) -> Result<Vec<Preset>> {
-        let rows = sqlx::query("SELECT * FROM presets ORDER BY builtin_key IS NULL, id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query("SELECT * FROM presets ORDER BY builtin_key IS NULL, id").fetch_all(&self.pool).await?;
         rows.iter().map(preset_of).collect()
     }
 

@@ -112,7 +112,9 @@ impl Store {
         }
         let total: usize = export.conversations.iter().map(|c| c.messages.len()).sum();
         if total > MAX_IMPORT_MESSAGES {
-            return Err(StoreError::Invalid(format!("the file holds {total} messages; at most {MAX_IMPORT_MESSAGES} are imported")));
+            return Err(StoreError::Invalid(format!(
+                "the file holds {total} messages; at most {MAX_IMPORT_MESSAGES} are imported"
+            )));
         }
         for c in &export.conversations {
             let mut seen = std::collections::HashSet::new();
@@ -135,14 +137,15 @@ impl Store {
         let now = now_ms();
         for c in &export.conversations {
             let title = crate::title_from(&c.title);
-            let cid = sqlx::query("INSERT INTO conversations (title, created_at, updated_at, pinned) VALUES (?, ?, ?, ?)")
-                .bind(&title)
-                .bind(c.created_at)
-                .bind(now)
-                .bind(c.pinned as i64)
-                .execute(&mut *tx)
-                .await?
-                .last_insert_rowid();
+            let cid =
+                sqlx::query("INSERT INTO conversations (title, created_at, updated_at, pinned) VALUES (?, ?, ?, ?)")
+                    .bind(&title)
+                    .bind(c.created_at)
+                    .bind(now)
+                    .bind(c.pinned as i64)
+                    .execute(&mut *tx)
+                    .await?
+                    .last_insert_rowid();
             let mut ids = HashMap::new();
             for m in &c.messages {
                 // A message that was streaming when exported is what was saved of it.
@@ -179,7 +182,12 @@ impl Store {
 /// Writes an export into `dir` as a new file named after `title` (characters a file name cannot
 /// hold replaced), never over an existing one: "Title.md", then "Title (2).md", … Returns the
 /// path written.
-pub fn write_export_file(dir: &std::path::Path, title: &str, extension: &str, body: &str) -> std::io::Result<std::path::PathBuf> {
+pub fn write_export_file(
+    dir: &std::path::Path,
+    title: &str,
+    extension: &str,
+    body: &str,
+) -> std::io::Result<std::path::PathBuf> {
     use std::io::Write;
     std::fs::create_dir_all(dir)?;
     let safe: String = title.chars().map(|c| if c.is_alphanumeric() || " -_".contains(c) { c } else { '_' }).collect();
@@ -206,5 +214,8 @@ pub fn write_export_file(dir: &std::path::Path, title: &str, extension: &str, bo
             Err(e) => return Err(e),
         }
     }
-    Err(std::io::Error::new(std::io::ErrorKind::AlreadyExists, format!("too many files named {stem} in {}", dir.display())))
+    Err(std::io::Error::new(
+        std::io::ErrorKind::AlreadyExists,
+        format!("too many files named {stem} in {}", dir.display()),
+    ))
 }

@@ -1,7 +1,9 @@
 //! Presets, personas, character cards, branches and export/import on real SQLite files.
 
 use base64::Engine as _;
-use sirocco_store::{expand_macros, parse_character_card, CardError, LoreEntry, MessageStatus, PersonaDraft, Role, Store};
+use sirocco_store::{
+    expand_macros, parse_character_card, CardError, LoreEntry, MessageStatus, PersonaDraft, Role, Store,
+};
 
 async fn store() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
@@ -47,7 +49,10 @@ async fn builtin_presets_are_read_only_and_user_presets_are_editable() {
     // fields over the defaults; another model keeps the defaults.
     let base = sirocco_engine::LoadParams { gpu_layers: 7, ..Default::default() };
     let own = store.model_load_params("/models/mistral.gguf", base.clone()).await.unwrap();
-    assert_eq!((own.context_length, own.kv_cache_type, own.gpu_layers), (Some(8192), sirocco_engine::KvCacheType::Q8_0, 7));
+    assert_eq!(
+        (own.context_length, own.kv_cache_type, own.gpu_layers),
+        (Some(8192), sirocco_engine::KvCacheType::Q8_0, 7)
+    );
     let other = store.model_load_params("/models/other.gguf", base.clone()).await.unwrap();
     assert_eq!((other.context_length, other.kv_cache_type), (base.context_length, base.kv_cache_type));
     store.delete_preset(copy).await.unwrap();
@@ -65,7 +70,11 @@ async fn personas_expand_macros_and_refuse_unsafe_avatars() {
         greeting: "Welcome aboard, {{user}}.".into(),
         alternate_greetings: vec!["The Nautilus is diving.".into(), "Silence, {{user}}.".into()],
         example_dialogue: "<USER>: Where are we?\n<BOT>: Twenty thousand leagues down.".into(),
-        lorebook: vec![LoreEntry { keys: vec!["Ned".into()], content: "Ned Land, a harpooner, distrusts {{char}}.".into(), ..LoreEntry::default() }],
+        lorebook: vec![LoreEntry {
+            keys: vec!["Ned".into()],
+            content: "Ned Land, a harpooner, distrusts {{char}}.".into(),
+            ..LoreEntry::default()
+        }],
     };
     let id = store.create_persona(&draft).await.unwrap();
     let persona = store.persona(id).await.unwrap();
@@ -76,7 +85,10 @@ async fn personas_expand_macros_and_refuse_unsafe_avatars() {
     assert!(system.contains("Ada: Where are we?\nCaptain Nemo: Twenty thousand leagues down."), "{system}");
     // The lorebook speaks only when its keyword comes up.
     assert_eq!(persona.draft.lore(&["Where are we going?"], "Ada"), None);
-    assert_eq!(persona.draft.lore(&["Is Ned aboard?"], "Ada").as_deref(), Some("What you know:\nNed Land, a harpooner, distrusts Captain Nemo."));
+    assert_eq!(
+        persona.draft.lore(&["Is Ned aboard?"], "Ada").as_deref(),
+        Some("What you know:\nNed Land, a harpooner, distrusts Captain Nemo.")
+    );
     let crowded = PersonaDraft { lorebook: vec![LoreEntry::default(); 257], ..draft.clone() };
     assert!(store.create_persona(&crowded).await.unwrap_err().to_string().contains("at most 256"));
     assert_eq!(expand_macros("{{user}} → {{char}} {{other}}", "C", "U"), "U → C {{other}}");
@@ -155,7 +167,11 @@ fn png_with_text(key: &str, text: &[u8]) -> Vec<u8> {
     text_data.extend(text);
     chunk(&mut png, b"tEXt", &text_data);
     // One transparent pixel, zlib-compressed (stored block).
-    chunk(&mut png, b"IDAT", &[0x78, 0x01, 0x01, 0x05, 0x00, 0xfa, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x01]);
+    chunk(
+        &mut png,
+        b"IDAT",
+        &[0x78, 0x01, 0x01, 0x05, 0x00, 0xfa, 0xff, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x00, 0x01],
+    );
     chunk(&mut png, b"IEND", &[]);
     png
 }
@@ -174,7 +190,10 @@ fn character_cards_json_and_png() {
     assert!(draft.avatar.is_empty());
     assert_eq!(draft.lorebook.len(), 1);
     assert_eq!(draft.lorebook[0].keys, ["lamp", "oil"]);
-    assert_eq!(draft.lore(&["Is there oil left?"], "Ada").as_deref(), Some("What you know:\nThe lamp burns whale oil."));
+    assert_eq!(
+        draft.lore(&["Is there oil left?"], "Ada").as_deref(),
+        Some("What you know:\nThe lamp burns whale oil.")
+    );
 
     // V1: the fields at the top level.
     let v1 = serde_json::json!({"name": "Old", "description": "d", "first_mes": "hi", "mes_example": ""});
@@ -202,7 +221,8 @@ fn hostile_character_cards_give_clear_errors_or_stay_inert() {
     assert!(not_card(br#"{"name": {"$ne": 1}}"#).contains("`name` is not text"));
     assert!(not_card(br#"{"description": "no name"}"#).contains("no name"));
     assert!(not_card(br#"{"name": "x", "character_book": {"entries": "all of them"}}"#).contains("not a list"));
-    assert!(not_card(br#"{"name": "x", "character_book": {"entries": [{"keys": [{"$gt": ""}], "content": "x"}]}}"#).contains("keyword is not text"));
+    assert!(not_card(br#"{"name": "x", "character_book": {"entries": [{"keys": [{"$gt": ""}], "content": "x"}]}}"#)
+        .contains("keyword is not text"));
     // PNGs: no card chunk, a chunk length past the end, a chunk that is not base64.
     assert!(not_card(&png_with_text("comment", b"hello")).contains("no character data"));
     let mut cut = png_with_text("chara", b"e30=");
@@ -222,7 +242,9 @@ fn hostile_character_cards_give_clear_errors_or_stay_inert() {
     };
     assert!(matches!(with_greetings(serde_json::json!("Hi")), Err(CardError::NotACard(w)) if w.contains("not a list")));
     assert!(matches!(with_greetings(serde_json::json!([1])), Err(CardError::NotACard(w)) if w.contains("not text")));
-    assert!(matches!(with_greetings(serde_json::json!(vec!["x"; 10_000])), Err(CardError::NotACard(w)) if w.contains("at most 32")));
+    assert!(
+        matches!(with_greetings(serde_json::json!(vec!["x"; 10_000])), Err(CardError::NotACard(w)) if w.contains("at most 32"))
+    );
     assert_eq!(with_greetings(serde_json::json!(["", "  ", "Hello"])).unwrap().alternate_greetings, ["Hello"]);
     let long = v2_card("Big", &"x".repeat(150 * 1024));
     assert!(matches!(
@@ -372,9 +394,13 @@ async fn avatars_are_kept_small_whatever_the_picture() {
     store.create_persona(&draft).await.unwrap();
 
     // A picture the user picks (a data URL of several MB) is stored small too.
-    let picked = format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(noise_png(900, 600)));
+    let picked =
+        format!("data:image/png;base64,{}", base64::engine::general_purpose::STANDARD.encode(noise_png(900, 600)));
     assert!(picked.len() > 1 << 20);
-    let id = store.create_persona(&PersonaDraft { name: "Wide".into(), avatar: picked, ..PersonaDraft::default() }).await.unwrap();
+    let id = store
+        .create_persona(&PersonaDraft { name: "Wide".into(), avatar: picked, ..PersonaDraft::default() })
+        .await
+        .unwrap();
     let ((w, h), _) = avatar_image(&store.persona(id).await.unwrap().draft.avatar);
     assert_eq!((w, h), (256, 171));
 

@@ -47,7 +47,10 @@ async fn search_finds_words_and_survives_hostile_queries() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("chats.db")).await.unwrap();
     let c = store.create_conversation("Rivers").await.unwrap();
-    let m = store.add_message(c, None, Role::User, "The Danube flows into the Black Sea.", MessageStatus::Complete).await.unwrap();
+    let m = store
+        .add_message(c, None, Role::User, "The Danube flows into the Black Sea.", MessageStatus::Complete)
+        .await
+        .unwrap();
     let other = store.create_conversation("Cooking").await.unwrap();
     store.add_message(other, None, Role::User, "Bread needs flour and water.", MessageStatus::Complete).await.unwrap();
 

@@ -6,7 +6,7 @@ use serde::Serialize;
 use sirocco_store::{BranchPage, Conversation, SearchHit};
 use tauri::{Manager, State};
 
-use crate::error::IpcResult;
+use crate::error::{blocking, IpcError, IpcResult};
 use crate::AppState;
 
 /// Messages sent per page: the newest of a branch first, older ones as the user scrolls up.
@@ -27,14 +27,21 @@ pub async fn conversations_list(state: State<'_, AppState>) -> IpcResult<Vec<Con
 /// Opens a conversation on the branch left on screen, or, with `through` (a search hit), on the
 /// branch that holds that message.
 #[tauri::command]
-pub async fn conversation_open(state: State<'_, AppState>, id: i64, through: Option<i64>) -> IpcResult<ConversationView> {
+pub async fn conversation_open(
+    state: State<'_, AppState>,
+    id: i64,
+    through: Option<i64>,
+) -> IpcResult<ConversationView> {
     if let Some(message) = through {
         if state.store.message(message).await?.conversation_id != id {
             return Err("that message belongs to another conversation".into());
         }
         state.store.show_branch_through(message).await?;
     }
-    Ok(ConversationView { conversation: state.store.conversation(id).await?, page: state.store.branch_page(id, None, PAGE).await? })
+    Ok(ConversationView {
+        conversation: state.store.conversation(id).await?,
+        page: state.store.branch_page(id, None, PAGE).await?,
+    })
 }
 
 /// The user left conversation `id` (opened another, started a new one): its cache is saved so
@@ -98,10 +105,9 @@ pub async fn conversation_export(
     let dir = app.path().download_dir().map_err(|e| e.to_string())?;
     let extension = if markdown { "md" } else { "json" };
     let folder = dir.clone();
-    let path = tauri::async_runtime::spawn_blocking(move || sirocco_store::write_export_file(&folder, &name, extension, &body))
+    let path = blocking(move || sirocco_store::write_export_file(&folder, &name, extension, &body))
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("could not save the export in {}: {e}", dir.display()))?;
+        .map_err(|e| IpcError::new(e.kind, format!("could not save the export in {}: {}", dir.display(), e.message)))?;
     Ok(path.display().to_string())
 }
 

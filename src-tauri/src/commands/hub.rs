@@ -11,7 +11,7 @@ use sirocco_hub::{GgufEntry, RemoteFile, RepoSummary, SearchQuery};
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::error::IpcResult;
+use crate::error::{blocking, IpcResult};
 use crate::AppState;
 
 #[tauri::command]
@@ -44,7 +44,12 @@ pub struct RemoteFit {
 }
 
 #[tauri::command]
-pub async fn hub_fit(state: State<'_, AppState>, id: String, commit: String, parts: Vec<RemoteFile>) -> IpcResult<RemoteFit> {
+pub async fn hub_fit(
+    state: State<'_, AppState>,
+    id: String,
+    commit: String,
+    parts: Vec<RemoteFile>,
+) -> IpcResult<RemoteFit> {
     let summary = sirocco_hub::remote_header::read_model(&state.hub(), &id, &commit, &parts).await?;
     let workers = super::workers::usable_memory(&state).await;
     let fit = planner::fit_across(&summary, &Hardware::detect(), &workers, None);
@@ -102,7 +107,8 @@ pub async fn download_cancel(state: State<'_, AppState>, id: String, commit: Str
     download_pause(state.clone(), id.clone(), name.clone());
     let entry = entry_named(&state, &id, &commit, &name).await?;
     let request = DownloadRequest { repo: id, commit, files: entry.parts };
-    Ok(download::discard(&state.hub(), &request)?)
+    let hub = state.hub();
+    blocking(move || download::discard(&hub, &request)).await
 }
 
 fn download_key(id: &str, name: &str) -> String {

@@ -6,20 +6,20 @@ use std::path::PathBuf;
 use sirocco_hub::library::{self, LibraryModel};
 use tauri::{AppHandle, State};
 
-use crate::error::IpcResult;
+use crate::error::{blocking, IpcError, IpcResult};
 use crate::{settings, AppState};
 
 #[tauri::command]
 pub async fn library_list(state: State<'_, AppState>) -> IpcResult<Vec<LibraryModel>> {
     let roots = state.library_roots();
-    Ok(tauri::async_runtime::spawn_blocking(move || library::scan(&roots)).await.map_err(|e| e.to_string())?)
+    blocking(move || Ok::<_, IpcError>(library::scan(&roots))).await
 }
 
 /// Deletes the model whose file llama.cpp loads is `path`; returns the bytes freed.
 #[tauri::command]
 pub async fn library_delete(state: State<'_, AppState>, path: PathBuf) -> IpcResult<u64> {
     let model = model_at(&state, path).await?;
-    tauri::async_runtime::spawn_blocking(move || Ok(library::delete(&model)?)).await.map_err(|e| e.to_string())?
+    blocking(move || library::delete(&model)).await
 }
 
 /// The folders and files the user added.
@@ -43,10 +43,9 @@ pub async fn library_add(app: AppHandle, state: State<'_, AppState>, path: Strin
             return Err(format!("{} is not a .gguf file", path.display()).into());
         }
         let file = path.clone();
-        tauri::async_runtime::spawn_blocking(move || sirocco_engine::gguf_file::inspect(&file))
+        blocking(move || sirocco_engine::gguf_file::inspect(&file))
             .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| format!("{}: {e}", path.display()))?;
+            .map_err(|e| IpcError::new(e.kind, format!("{}: {}", path.display(), e.message)))?;
     }
     let mut locations = state.library_locations.read().unwrap().clone();
     if !locations.contains(&path) {
@@ -77,8 +76,7 @@ pub async fn library_reveal(state: State<'_, AppState>, path: PathBuf) -> IpcRes
 /// The library model whose loaded file is `path` (the page never names files outside it).
 async fn model_at(state: &AppState, path: PathBuf) -> IpcResult<LibraryModel> {
     let roots = state.library_roots();
-    tauri::async_runtime::spawn_blocking(move || library::scan(&roots).into_iter().find(|m| m.path == path))
+    blocking(move || library::scan(&roots).into_iter().find(|m| m.path == path).ok_or("that model is no longer there"))
         .await
-        .map_err(|e| e.to_string())?
-        .ok_or_else(|| "that model is no longer there".into())
+        .map_err(|e| IpcError::not_found(e.message))
 }

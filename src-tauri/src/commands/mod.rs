@@ -11,9 +11,8 @@ pub mod workers;
 
 /// Shows `path` selected in the desktop's file manager (off the async runtime: it talks D-Bus).
 pub(crate) async fn reveal_in_file_manager(path: std::path::PathBuf) -> crate::error::IpcResult<()> {
-    tauri::async_runtime::spawn_blocking(move || tauri_plugin_opener::reveal_item_in_dir(&path))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| format!("no file manager could show it: {e}"))?;
-    Ok(())
+    crate::error::blocking(move || {
+        tauri_plugin_opener::reveal_item_in_dir(&path).map_err(|e| format!("no file manager could show it: {e}"))
+    })
+    .await
 }

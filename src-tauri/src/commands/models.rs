@@ -9,7 +9,7 @@ use sirocco_host::{HostConfig, LoadedBy, ModelSpec, ResidentModel};
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::error::IpcResult;
+use crate::error::{blocking, IpcError, IpcResult};
 use crate::settings::{self, ModelMemory};
 use crate::AppState;
 
@@ -33,13 +33,9 @@ pub struct ModelsFolder {
 #[tauri::command]
 pub async fn list_models(state: State<'_, AppState>) -> IpcResult<ModelsFolder> {
     let roots = state.library_roots();
-    let models = tauri::async_runtime::spawn_blocking(move || sirocco_hub::library::scan(&roots))
-        .await
-        .map_err(|e| e.to_string())?;
-    let mut models: Vec<ModelFile> = models
-        .into_iter()
-        .map(|m| ModelFile { path: m.path, file_name: m.name, size_bytes: m.size })
-        .collect();
+    let models = blocking(move || Ok::<_, IpcError>(sirocco_hub::library::scan(&roots))).await?;
+    let mut models: Vec<ModelFile> =
+        models.into_iter().map(|m| ModelFile { path: m.path, file_name: m.name, size_bytes: m.size }).collect();
     models.sort_by_key(|m| m.file_name.to_lowercase());
     Ok(ModelsFolder { folder: state.models_dir.clone(), models })
 }
@@ -62,7 +58,11 @@ pub async fn load_model(
         }
     };
     let params = params.unwrap_or_default();
-    let params = LoadParams { state_dir: Some(state.states_dir.clone()), workers: state.workers_for(params.gpu_layers), ..params };
+    let params = LoadParams {
+        state_dir: Some(state.states_dir.clone()),
+        workers: state.workers_for(params.gpu_layers),
+        ..params
+    };
     let spec = ModelSpec { id: state.model_id(&path).await, path, params };
     Ok(state.host.load(spec, LoadedBy::User, progress, cancel).await?)
 }
@@ -111,13 +111,20 @@ fn model_memory_view(settings: ModelMemory, hardware: &Hardware) -> ModelMemoryV
 #[tauri::command]
 pub fn model_memory(state: State<'_, AppState>) -> ModelMemoryView {
     let config = state.host.config();
-    model_memory_view(ModelMemory { max_models: config.max_models, reserve_ram: config.reserve_ram }, &Hardware::detect())
+    model_memory_view(
+        ModelMemory { max_models: config.max_models, reserve_ram: config.reserve_ram },
+        &Hardware::detect(),
+    )
 }
 
 /// Most models kept loaded (1 to 16, or none for the default) and RAM left free (at most all
 /// of it). Applies from the next load; saved for the next start.
 #[tauri::command]
-pub fn set_model_memory(app: tauri::AppHandle, state: State<'_, AppState>, settings: ModelMemory) -> IpcResult<ModelMemoryView> {
+pub fn set_model_memory(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    settings: ModelMemory,
+) -> IpcResult<ModelMemoryView> {
     if settings.max_models.is_some_and(|n| !(1..=MOST_MODELS).contains(&n)) {
         return Err(format!("Keep between 1 and {MOST_MODELS} models loaded.").into());
     }
@@ -125,7 +132,11 @@ pub fn set_model_memory(app: tauri::AppHandle, state: State<'_, AppState>, setti
     if settings.reserve_ram > hardware.ram_total {
         return Err("The RAM to leave free is more than this computer has.".to_string().into());
     }
-    state.host.set_config(HostConfig { max_models: settings.max_models, reserve_ram: settings.reserve_ram, ..state.host.config() });
+    state.host.set_config(HostConfig {
+        max_models: settings.max_models,
+        reserve_ram: settings.reserve_ram,
+        ..state.host.config()
+    });
     settings::save_model_memory(&app, &settings)?;
     Ok(model_memory_view(settings, &hardware))
 }
@@ -151,14 +162,13 @@ pub struct ModelPlan {
 pub async fn plan_model(state: State<'_, AppState>, path: PathBuf) -> IpcResult<ModelPlan> {
     let workers = state.workers_for(u32::MAX);
     let worker_memory = super::workers::usable_memory(&state).await;
-    tauri::async_runtime::spawn_blocking(move || {
+    blocking(move || {
         let summary = sirocco_engine::gguf_file::inspect(&path)?;
         let hardware = Hardware::detect();
         let fit = planner::fit_across(&summary, &hardware, &worker_memory, None);
-        Ok(ModelPlan { summary, hardware, fit, workers, worker_memory })
+        Ok::<_, IpcError>(ModelPlan { summary, hardware, fit, workers, worker_memory })
     })
     .await
-    .map_err(|e| e.to_string())?
 }
 
 /// A load's predicted memory: what stays in RAM, and each offload device's share.
@@ -174,21 +184,24 @@ pub struct MemoryEstimateView {
 /// bytes free each (the local GPUs, then the other machines' devices, as `plan_model` gave
 /// them); none given: every offloaded layer on one device.
 #[tauri::command]
-pub async fn estimate_memory(path: PathBuf, request: PlanRequest, devices: Option<Vec<u64>>) -> IpcResult<MemoryEstimateView> {
-    tauri::async_runtime::spawn_blocking(move || {
+pub async fn estimate_memory(
+    path: PathBuf,
+    request: PlanRequest,
+    devices: Option<Vec<u64>>,
+) -> IpcResult<MemoryEstimateView> {
+    blocking(move || {
         let summary = sirocco_engine::gguf_file::inspect(&path)?;
         let (estimate, devices) = match devices.filter(|d| !d.is_empty()) {
             Some(free) => planner::estimate_split(&summary, &request, &free),
             None => (planner::estimate(&summary, &request), Vec::new()),
         };
-        Ok(MemoryEstimateView { estimate, devices })
+        Ok::<_, IpcError>(MemoryEstimateView { estimate, devices })
     })
     .await
-    .map_err(|e| e.to_string())?
 }
 
 /// This machine as the planner sees it (RAM, GPUs, CPU features).
 #[tauri::command]
 pub async fn hardware() -> IpcResult<Hardware> {
-    tauri::async_runtime::spawn_blocking(Hardware::detect).await.map_err(|e| e.to_string().into())
+    blocking(|| Ok::<_, IpcError>(Hardware::detect())).await
 }

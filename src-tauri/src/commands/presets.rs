@@ -13,7 +13,12 @@ pub async fn presets_list(state: State<'_, AppState>) -> IpcResult<Vec<Preset>> 
 
 /// Creates a preset (`id` none) or updates one; returns its id.
 #[tauri::command]
-pub async fn preset_save(state: State<'_, AppState>, id: Option<i64>, name: String, params: PresetParams) -> IpcResult<i64> {
+pub async fn preset_save(
+    state: State<'_, AppState>,
+    id: Option<i64>,
+    name: String,
+    params: PresetParams,
+) -> IpcResult<i64> {
     match id {
         Some(id) => {
             state.store.update_preset(id, &name, &params).await?;

@@ -6,7 +6,7 @@
 use sirocco_engine::workers::{self, DeviceMemory};
 use tauri::State;
 
-use crate::error::IpcResult;
+use crate::error::{blocking, IpcResult};
 use crate::settings::{self, WorkerEntry};
 use crate::AppState;
 
@@ -25,10 +25,16 @@ pub struct WorkerView {
 #[derive(serde::Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Reach {
-    Ready { devices: Vec<DeviceMemory> },
+    Ready {
+        devices: Vec<DeviceMemory>,
+    },
     /// A loaded model uses it (a worker serves one machine at a time, so it is not asked).
-    InUse { model: String },
-    Unreachable { message: String },
+    InUse {
+        model: String,
+    },
+    Unreachable {
+        message: String,
+    },
 }
 
 /// Every machine the user added, each asked what it offers (at once, off the async runtime).
@@ -82,13 +88,17 @@ pub(crate) async fn usable_memory(state: &AppState) -> Vec<u64> {
 
 /// Adds the machine at `endpoint` (`host` or `host:port`) once it answers as a worker.
 #[tauri::command]
-pub async fn worker_add(app: tauri::AppHandle, state: State<'_, AppState>, endpoint: String) -> IpcResult<Vec<WorkerView>> {
+pub async fn worker_add(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    endpoint: String,
+) -> IpcResult<Vec<WorkerView>> {
     let endpoint = normalize(&endpoint)?;
     if state.workers.read().unwrap().iter().any(|w| w.endpoint == endpoint) {
         return Err(format!("{endpoint} is already in the list.").into());
     }
     let checked = endpoint.clone();
-    tauri::async_runtime::spawn_blocking(move || workers::probe(&checked)).await.map_err(|e| e.to_string())??;
+    blocking(move || workers::probe(&checked)).await?;
     let saved = {
         let mut list = state.workers.write().unwrap();
         list.push(WorkerEntry { endpoint, enabled: true });
@@ -99,7 +109,11 @@ pub async fn worker_add(app: tauri::AppHandle, state: State<'_, AppState>, endpo
 }
 
 #[tauri::command]
-pub async fn worker_remove(app: tauri::AppHandle, state: State<'_, AppState>, endpoint: String) -> IpcResult<Vec<WorkerView>> {
+pub async fn worker_remove(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    endpoint: String,
+) -> IpcResult<Vec<WorkerView>> {
     let saved = {
         let mut list = state.workers.write().unwrap();
         list.retain(|w| w.endpoint != endpoint);
@@ -111,7 +125,12 @@ pub async fn worker_remove(app: tauri::AppHandle, state: State<'_, AppState>, en
 
 /// Whether loads use the machine (from the next load on).
 #[tauri::command]
-pub async fn worker_set_enabled(app: tauri::AppHandle, state: State<'_, AppState>, endpoint: String, enabled: bool) -> IpcResult<Vec<WorkerView>> {
+pub async fn worker_set_enabled(
+    app: tauri::AppHandle,
+    state: State<'_, AppState>,
+    endpoint: String,
+    enabled: bool,
+) -> IpcResult<Vec<WorkerView>> {
     let saved = {
         let mut list = state.workers.write().unwrap();
         for w in list.iter_mut().filter(|w| w.endpoint == endpoint) {

@@ -1,4 +1,6 @@
 // Typed wrappers over the Tauri commands in src-tauri/src/commands/.
+import type { DownloadPhase, DownloadProgress, ErrorKind, IpcError } from './bindings';
+export type { DownloadPhase, DownloadProgress, ErrorKind, IpcError };
 import { Channel, invoke } from '@tauri-apps/api/core';
 
 export type Role = 'system' | 'user' | 'assistant';
@@ -74,10 +76,17 @@ export interface SamplingParams {
 }
 export type OverflowPolicy = 'stop' | 'drop_middle' | 'rolling_window';
 
-/** The IPC error type carries a message meant for a person. */
+/** Every command fails with an `IpcError`: a kind the page branches on, and a message meant
+ *  for a person (shown, never parsed). */
 export function errorMessage(e: unknown): string {
   if (e && typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);
   return String(e);
+}
+
+/** The kind of a command's error; `other` for anything that is not an `IpcError`. */
+export function errorKind(e: unknown): ErrorKind {
+  const kind = e && typeof e === 'object' && 'kind' in e ? (e as { kind: unknown }).kind : null;
+  return typeof kind === 'string' ? (kind as ErrorKind) : 'other';
 }
 
 export const listModels = () => invoke<ModelsFolder>('list_models');
@@ -273,19 +282,6 @@ export interface RepoPage {
 export interface RemoteFit {
   summary: GgufSummary;
   fit: ModelPlan['fit'];
-}
-export type DownloadPhase =
-  | { kind: 'downloading' }
-  | { kind: 'retrying'; attempt: number; delay_ms: number; error: string }
-  | { kind: 'verifying' }
-  | { kind: 'done' };
-export interface DownloadProgress {
-  file: string;
-  downloaded: number;
-  total: number;
-  bytes_per_second: number;
-  eta_seconds: number | null;
-  phase: DownloadPhase;
 }
 
 export const hubSearch = (query: SearchQuery) => invoke<RepoSummary[]>('hub_search', { query });

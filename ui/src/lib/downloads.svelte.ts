@@ -5,6 +5,7 @@ import {
   downloadCancel,
   downloadPause,
   downloadStart,
+  errorKind,
   errorMessage,
   type DownloadProgress,
   type GgufEntry,
@@ -99,12 +100,11 @@ export class Downloads {
     } catch (e) {
       const it = this.get(key);
       if (!it) return; // cancelled and removed
-      const message = errorMessage(e);
-      if (message === 'download cancelled') {
+      if (errorKind(e) === 'cancelled') {
         if (it.status === 'downloading') it.status = 'paused';
       } else {
         it.status = 'failed';
-        it.error = message;
+        it.error = errorMessage(e);
       }
       this.persist();
     }
@@ -138,6 +138,8 @@ export function describeProgress(p: DownloadProgress | null): string {
   switch (p.phase.kind) {
     case 'verifying':
       return 'Verifying checksum…';
+    case 'waiting':
+      return 'Waiting for another download of this file (a terminal or another window)…';
     case 'done':
       return 'Downloaded and verified';
     case 'retrying':

@@ -18,4 +18,3 @@ pub fn isolated(dir: &std::path::Path) -> Vec<(&'static str, PathBuf)> {
         ("HOME", dir.to_path_buf()),
     ]
 }
-

@@ -21,9 +21,13 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
     let mut sampling = request::sampling(body.sampling, &served)?;
     request::response_format(body.response_format, &mut sampling)?;
     if tools.is_some() && sampling.json_schema.is_some() {
-        return Err(ApiError::invalid("tools and a JSON response_format cannot be used together.", Some("response_format")));
+        return Err(ApiError::invalid(
+            "tools and a JSON response_format cannot be used together.",
+            Some("response_format"),
+        ));
     }
-    let mut generation = lease.engine().generate(GenerateRequest { tools, ..GenerateRequest::new(messages, sampling) })?;
+    let mut generation =
+        lease.engine().generate(GenerateRequest { tools, ..GenerateRequest::new(messages, sampling) })?;
     let id = request::id("chatcmpl");
     let created = request::now();
     let model = served.id.clone();
@@ -38,30 +42,50 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
                     object: "chat.completion.chunk",
                     created,
                     model: model.clone(),
-                    choices: if choices { vec![ChunkChoice { index: 0, delta, finish_reason: finish, logprobs: None }] } else { vec![] },
+                    choices: if choices {
+                        vec![ChunkChoice { index: 0, delta, finish_reason: finish, logprobs: None }]
+                    } else {
+                        vec![]
+                    },
                     usage,
                     system_fingerprint: "sirocco",
                 })
                 .expect("chunks serialise")
             }
         };
-        let delta = |content: Option<String>, tool_calls: Option<Vec<ResponseToolCall>>| Delta { role: None, content, tool_calls };
-        let first = vec![chunk(Delta { role: Some("assistant"), content: Some(String::new()), tool_calls: None }, None, None, true)];
-        let sse = sse::respond(generation, first, move |event| match event {
-            GenerationEvent::Text { text } => vec![chunk(delta(Some(text), None), None, None, true)],
-            GenerationEvent::ToolCalls { calls } => {
-                vec![chunk(delta(None, Some(ResponseToolCall::from_calls(calls, true))), None, None, true)]
-            }
-            GenerationEvent::Done { stats } => {
-                let mut out = vec![chunk(delta(None, None), Some(request::finish_reason(&stats.finish_reason)), None, true)];
-                if include_usage {
-                    let usage = Usage::from_stats(&stats);
-                    out.push(chunk(delta(None, None), None, Some(usage), false));
+        let delta = |content: Option<String>, tool_calls: Option<Vec<ResponseToolCall>>| Delta {
+            role: None,
+            content,
+            tool_calls,
+        };
+        let first = vec![chunk(
+            Delta { role: Some("assistant"), content: Some(String::new()), tool_calls: None },
+            None,
+            None,
+            true,
+        )];
+        let sse = sse::respond(
+            generation,
+            first,
+            move |event| match event {
+                GenerationEvent::Text { text } => vec![chunk(delta(Some(text), None), None, None, true)],
+                GenerationEvent::ToolCalls { calls } => {
+                    vec![chunk(delta(None, Some(ResponseToolCall::from_calls(calls, true))), None, None, true)]
                 }
-                out
-            }
-            GenerationEvent::Error { message, .. } => vec![sse::error_data(&message)],
-        }, "messages", lease)
+                GenerationEvent::Done { stats } => {
+                    let mut out =
+                        vec![chunk(delta(None, None), Some(request::finish_reason(&stats.finish_reason)), None, true)];
+                    if include_usage {
+                        let usage = Usage::from_stats(&stats);
+                        out.push(chunk(delta(None, None), None, Some(usage), false));
+                    }
+                    out
+                }
+                GenerationEvent::Error { message, .. } => vec![sse::error_data(&message)],
+            },
+            "messages",
+            lease,
+        )
         .await?;
         return Ok(sse.into_response());
     }
@@ -72,7 +96,9 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
         match event {
             GenerationEvent::Text { text } => content.push_str(&text),
             GenerationEvent::ToolCalls { calls } => tool_calls = Some(ResponseToolCall::from_calls(calls, false)),
-            GenerationEvent::Error { message, busy } => return Err(ApiError::from_generation(message, busy, "messages")),
+            GenerationEvent::Error { message, busy } => {
+                return Err(ApiError::from_generation(message, busy, "messages"))
+            }
             GenerationEvent::Done { stats } => {
                 let usage = Usage::from_stats(&stats);
                 return Ok(Json(ChatCompletion {

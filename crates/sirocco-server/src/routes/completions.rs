@@ -49,16 +49,22 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
 
     if body.stream {
         let include_usage = body.stream_options.is_some_and(|o| o.include_usage);
-        let sse = sse::respond(generation, Vec::new(), move |event| match event {
-            GenerationEvent::Text { text } => vec![chunk(text, None, None)],
-            // A text completion offers no tools.
-            GenerationEvent::ToolCalls { .. } => Vec::new(),
-            GenerationEvent::Done { stats } => {
-                let usage = include_usage.then(|| Usage::from_stats(&stats));
-                vec![chunk(String::new(), Some(request::finish_reason(&stats.finish_reason)), usage)]
-            }
-            GenerationEvent::Error { message, .. } => vec![sse::error_data(&message)],
-        }, param, lease)
+        let sse = sse::respond(
+            generation,
+            Vec::new(),
+            move |event| match event {
+                GenerationEvent::Text { text } => vec![chunk(text, None, None)],
+                // A text completion offers no tools.
+                GenerationEvent::ToolCalls { .. } => Vec::new(),
+                GenerationEvent::Done { stats } => {
+                    let usage = include_usage.then(|| Usage::from_stats(&stats));
+                    vec![chunk(String::new(), Some(request::finish_reason(&stats.finish_reason)), usage)]
+                }
+                GenerationEvent::Error { message, .. } => vec![sse::error_data(&message)],
+            },
+            param,
+            lease,
+        )
         .await?;
         return Ok(sse.into_response());
     }
@@ -71,7 +77,9 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
             GenerationEvent::Error { message, busy } => return Err(ApiError::from_generation(message, busy, param)),
             GenerationEvent::Done { stats } => {
                 let usage = Usage::from_stats(&stats);
-                let body: serde_json::Value = serde_json::from_str(&chunk(text, Some(request::finish_reason(&stats.finish_reason)), Some(usage))).expect("valid JSON");
+                let body: serde_json::Value =
+                    serde_json::from_str(&chunk(text, Some(request::finish_reason(&stats.finish_reason)), Some(usage)))
+                        .expect("valid JSON");
                 return Ok(Json(body).into_response());
             }
         }

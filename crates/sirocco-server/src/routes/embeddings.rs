@@ -18,7 +18,10 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<EmbeddingsReque
         EmbeddingInput::One(text) => vec![text],
         EmbeddingInput::Many(texts) => texts,
         EmbeddingInput::Tokens(_) => {
-            return Err(ApiError::invalid("Send input as text: token ids from another tokenizer mean nothing to this model.", Some("input")))
+            return Err(ApiError::invalid(
+                "Send input as text: token ids from another tokenizer mean nothing to this model.",
+                Some("input"),
+            ))
         }
     };
     if inputs.is_empty() || inputs.len() > MAX_INPUTS {
@@ -30,7 +33,12 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<EmbeddingsReque
     let base64 = match body.encoding_format.as_deref() {
         None | Some("float") => false,
         Some("base64") => true,
-        Some(other) => return Err(ApiError::invalid(format!("encoding_format `{other}`: use float or base64."), Some("encoding_format"))),
+        Some(other) => {
+            return Err(ApiError::invalid(
+                format!("encoding_format `{other}`: use float or base64."),
+                Some("encoding_format"),
+            ))
+        }
     };
     let (served, lease) = state.lease(body.model.as_deref()).await?;
     let embeddings = lease.engine().embed(inputs).await.map_err(|e| match e {
@@ -40,7 +48,10 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<EmbeddingsReque
     if let Some(d) = body.dimensions {
         let n = embeddings.vectors.first().map_or(0, Vec::len);
         if d as usize != n {
-            return Err(ApiError::invalid(format!("This model's embeddings have {n} dimensions, not {d}."), Some("dimensions")));
+            return Err(ApiError::invalid(
+                format!("This model's embeddings have {n} dimensions, not {d}."),
+                Some("dimensions"),
+            ));
         }
     }
     let data: Vec<Value> = embeddings

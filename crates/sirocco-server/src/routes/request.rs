@@ -28,7 +28,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 fn json_error(rejection: JsonRejection) -> ApiError {
     let status = rejection.status();
     let message = match &rejection {
-        JsonRejection::MissingJsonContentType(_) => "Send the body as JSON with `Content-Type: application/json`.".to_string(),
+        JsonRejection::MissingJsonContentType(_) => {
+            "Send the body as JSON with `Content-Type: application/json`.".to_string()
+        }
         JsonRejection::JsonSyntaxError(_) => format!("The body is not valid JSON: {}", rejection.body_text()),
         JsonRejection::JsonDataError(_) => format!("The body does not match the API: {}", rejection.body_text()),
         _ => rejection.body_text(),
@@ -49,7 +51,10 @@ pub fn sampling(f: SamplingFields, served: &ServedModel) -> Result<SamplingParam
     }
     if let Some(t) = f.temperature {
         if !(0.0..=2.0).contains(&t) {
-            return Err(ApiError::invalid(format!("temperature must be between 0 and 2, not {t}."), Some("temperature")));
+            return Err(ApiError::invalid(
+                format!("temperature must be between 0 and 2, not {t}."),
+                Some("temperature"),
+            ));
         }
         s.temperature = t;
     }
@@ -147,7 +152,10 @@ pub fn tools(
             return Err(bad(format!("Tools of type `{}` are not supported; use `function`.", t.kind)));
         }
         let name = t.function.name;
-        if name.is_empty() || name.len() > 64 || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+        if name.is_empty()
+            || name.len() > 64
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
             return Err(bad(format!("Tool names are 1 to 64 letters, digits, `_` or `-`; `{name}` is not.")));
         }
         if spec_tools.iter().any(|s: &Tool| s.name == name) {
@@ -177,7 +185,10 @@ pub fn tools(
         Some(v) => {
             let name = v.pointer("/function/name").and_then(Value::as_str).ok_or_else(choice_error)?;
             if !spec_tools.iter().any(|t| t.name == name) {
-                return Err(ApiError::invalid(format!("tool_choice names `{name}`, which is not among the tools."), Some("tool_choice")));
+                return Err(ApiError::invalid(
+                    format!("tool_choice names `{name}`, which is not among the tools."),
+                    Some("tool_choice"),
+                ));
             }
             ToolChoice::Function(name.to_owned())
         }
@@ -185,7 +196,10 @@ pub fn tools(
     if spec_tools.is_empty() {
         return match choice {
             ToolChoice::Auto => Ok(None),
-            _ => Err(ApiError::invalid("tool_choice asks for a tool call, but no tools were given.", Some("tool_choice"))),
+            _ => Err(ApiError::invalid(
+                "tool_choice asks for a tool call, but no tools were given.",
+                Some("tool_choice"),
+            )),
         };
     }
     Ok(Some(ToolSpec { tools: spec_tools, choice, parallel: parallel.unwrap_or(true) }))
@@ -211,13 +225,20 @@ pub fn messages(input: Vec<RequestMessage>) -> Result<Vec<ChatMessage>, ApiError
                 }
             };
             if role == Role::Tool && m.tool_call_id.as_deref().is_none_or(str::is_empty) {
-                return Err(ApiError::invalid("A tool message needs the `tool_call_id` of the call it answers.", Some("messages")));
+                return Err(ApiError::invalid(
+                    "A tool message needs the `tool_call_id` of the call it answers.",
+                    Some("messages"),
+                ));
             }
             let tool_calls: Vec<ToolCall> = m
                 .tool_calls
                 .unwrap_or_default()
                 .into_iter()
-                .map(|c| ToolCall { id: c.id.unwrap_or_default(), name: c.function.name, arguments: c.function.arguments })
+                .map(|c| ToolCall {
+                    id: c.id.unwrap_or_default(),
+                    name: c.function.name,
+                    arguments: c.function.arguments,
+                })
                 .collect();
             if !tool_calls.is_empty() && role != Role::Assistant {
                 return Err(ApiError::invalid("Only assistant messages carry `tool_calls`.", Some("messages")));
@@ -239,7 +260,11 @@ pub fn messages(input: Vec<RequestMessage>) -> Result<Vec<ChatMessage>, ApiError
                     text
                 }
             };
-            Ok(ChatMessage { tool_calls, tool_call_id: m.tool_call_id.filter(|_| role == Role::Tool), ..ChatMessage::new(role, content) })
+            Ok(ChatMessage {
+                tool_calls,
+                tool_call_id: m.tool_call_id.filter(|_| role == Role::Tool),
+                ..ChatMessage::new(role, content)
+            })
         })
         .collect()
 }

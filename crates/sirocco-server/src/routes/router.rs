@@ -69,9 +69,12 @@ pub struct ModelRequest {
 /// another, and idleness unloads it). Returns when it is loaded.
 pub async fn load(State(state): Shared, ApiJson(body): ApiJson<ModelRequest>) -> Result<Json<Value>, ApiError> {
     let Some(on_demand) = &state.on_demand else {
-        return Err(ApiError::invalid("Loading models through the API is off: turn on loading on demand in Sirocco.", Some("model")));
+        return Err(ApiError::invalid(
+            "Loading models through the API is off: turn on loading on demand in Sirocco.",
+            Some("model"),
+        ));
     };
-    let entry = state.catalog_entry(on_demand, &body.model).await?;
+    let entry = state.catalog_entry(on_demand, &body.model, &state.host.loaded_ids()).await?;
     let lease = state.host.lease_or_load(entry).await.map_err(crate::on_demand::host_error)?;
     drop(lease);
     Ok(Json(json!({ "success": true })))

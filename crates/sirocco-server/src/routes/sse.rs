@@ -58,5 +58,6 @@ pub async fn respond(
 
 /// An error in the middle of a stream, as OpenAI sends it.
 pub fn error_data(message: &str) -> String {
-    serde_json::json!({ "error": { "message": message, "type": "server_error", "param": null, "code": null } }).to_string()
+    serde_json::json!({ "error": { "message": message, "type": "server_error", "param": null, "code": null } })
+        .to_string()
 }

@@ -39,7 +39,10 @@ pub struct DetokenizeRequest {
     model: Option<String>,
 }
 
-pub async fn detokenize(State(state): Shared, ApiJson(body): ApiJson<DetokenizeRequest>) -> Result<Json<Value>, ApiError> {
+pub async fn detokenize(
+    State(state): Shared,
+    ApiJson(body): ApiJson<DetokenizeRequest>,
+) -> Result<Json<Value>, ApiError> {
     if body.tokens.len() > 1_000_000 {
         return Err(ApiError::invalid("At most 1,000,000 tokens per request.", Some("tokens")));
     }
@@ -59,7 +62,10 @@ pub struct ApplyTemplateRequest {
     model: Option<String>,
 }
 
-pub async fn apply_template(State(state): Shared, ApiJson(body): ApiJson<ApplyTemplateRequest>) -> Result<Json<Value>, ApiError> {
+pub async fn apply_template(
+    State(state): Shared,
+    ApiJson(body): ApiJson<ApplyTemplateRequest>,
+) -> Result<Json<Value>, ApiError> {
     let messages = request::messages(body.messages)?;
     let tools = request::tools(body.tools, body.tool_choice, None)?;
     let model = state.model_lease(body.model.as_deref()).await?;
