@@ -68,6 +68,32 @@ const scrollUp = (by) =>
     requestAnimationFrame(settle);
   }, by);
 
+/** Waits until the list's layout has settled (its height unchanged for five frames). */
+const settled = () =>
+  browser.executeAsync((done) => {
+    const list = document.querySelector('[data-testid="messages"]');
+    let last = -1;
+    let same = 0;
+    let frames = 0;
+    const check = () => {
+      same = list.scrollHeight === last ? same + 1 : 0;
+      last = list.scrollHeight;
+      if (same < 5 && ++frames < 300) return requestAnimationFrame(check);
+      done(null);
+    };
+    requestAnimationFrame(check);
+  });
+
+test('a conversation opened from the sidebar shows its latest message once laid out', async () => {
+  await browser.waitUntil(async () => (await browser.$$('[data-testid="conversation-open"]')).length > 0, { timeout: 30_000 });
+  await (await browser.$('[data-testid="conversation-open"]')).click();
+  await browser.waitUntil(async () => (await view()).ids.includes(MESSAGES), { timeout: 10_000, timeoutMsg: 'the newest message is not shown' });
+  await settled();
+  const v = await view();
+  assert.ok(v.inView.includes(MESSAGES), `the newest message is in view (in view: ${v.inView.join(',')})`);
+  assert.ok(v.scrollHeight - v.scrollTop - v.clientHeight < 2, `at the end: ${JSON.stringify({ top: v.scrollTop, height: v.scrollHeight, view: v.clientHeight })}`);
+});
+
 test('a long conversation keeps a small DOM from its end to its first message, without jumps', async () => {
   await browser.waitUntil(async () => (await browser.$$('[data-testid="conversation-open"]')).length > 0, { timeout: 30_000 });
   await (await browser.$('[data-testid="conversation-open"]')).click();

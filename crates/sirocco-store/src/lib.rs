@@ -68,10 +68,13 @@ fn role_of(s: &str) -> Role {
 #[serde(rename_all = "lowercase")]
 pub enum MessageStatus {
     Complete,
-    /// Being written; after a crash, the part that was saved.
+    /// Being written.
     Streaming,
     Stopped,
     Error,
+    /// Was being written when the process that wrote it ended (a crash, a kill): the part that
+    /// was saved. Marked when the store is opened; it can be continued.
+    Interrupted,
 }
 
 impl MessageStatus {
@@ -81,6 +84,7 @@ impl MessageStatus {
             Self::Streaming => "streaming",
             Self::Stopped => "stopped",
             Self::Error => "error",
+            Self::Interrupted => "interrupted",
         }
     }
 
@@ -89,6 +93,7 @@ impl MessageStatus {
             "streaming" => Self::Streaming,
             "stopped" => Self::Stopped,
             "error" => Self::Error,
+            "interrupted" => Self::Interrupted,
             _ => Self::Complete,
         }
     }
@@ -182,6 +187,9 @@ impl Store {
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
+        // Answers still streaming when the store opens lost their writer (the app was killed
+        // mid-answer): what was saved stays, marked so the page offers Continue.
+        sqlx::query("UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'").execute(&pool).await?;
         let store = Self { pool };
         store.install_builtin_presets().await?;
         Ok(store)

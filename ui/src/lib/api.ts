@@ -339,7 +339,7 @@ export const hardware = () => invoke<Hardware>('hardware');
 
 // ---- Conversations, presets, personas (commands/conversations.rs, presets.rs, personas.rs, chat.rs) ----
 
-export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error';
+export type MessageStatus = 'complete' | 'streaming' | 'stopped' | 'error' | 'interrupted';
 export interface StoredMessage {
   id: number;
   conversation_id: number;

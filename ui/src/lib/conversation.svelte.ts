@@ -9,8 +9,10 @@ export interface ShownMessage {
   streaming: boolean;
   stats: GenerationStats | null;
   error: string | null;
-  /** Stopped by the user or cut by max tokens: it can be continued. */
+  /** Stopped by the user, cut by max tokens or by the app's end: it can be continued. */
   unfinished: boolean;
+  /** The app ended (a crash, a kill) while it was written: what was saved. */
+  interrupted: boolean;
   sibling_index: number;
   sibling_count: number;
 }
@@ -25,7 +27,9 @@ function shown(m: StoredMessage | BranchMessage): ShownMessage {
     streaming: false,
     stats: m.stats,
     error: m.error,
-    unfinished: m.status === 'stopped' || m.status === 'streaming' || m.stats?.finish_reason === 'length',
+    unfinished:
+      m.status === 'stopped' || m.status === 'streaming' || m.status === 'interrupted' || m.stats?.finish_reason === 'length',
+    interrupted: m.status === 'interrupted',
     sibling_index: branch.sibling_index,
     sibling_count: branch.sibling_count,
   };
@@ -100,12 +104,13 @@ export class Conversation {
     this.messages = this.messages.slice(0, keep).filter((m) => m.id > 0);
     if (existing) {
       existing.streaming = true;
+      existing.interrupted = false;
       existing.error = null;
       this.messages.push(existing);
     } else {
       this.messages.push({
         id: -1, parent_id: null, role: 'assistant', content: '', streaming: true, stats: null, error: null,
-        unfinished: false, sibling_index: 1, sibling_count: 1,
+        unfinished: false, interrupted: false, sibling_index: 1, sibling_count: 1,
       });
     }
     return this.messages[this.messages.length - 1];

@@ -45,6 +45,15 @@ describe('Conversation', () => {
     expect(c.messages[1].unfinished).toBe(false);
   });
 
+  it('an answer the app was killed in is marked interrupted and can be continued', () => {
+    const c = new Conversation((f) => f());
+    c.setBranch({ messages: [stored(1, null, 'user', 'Q'), stored(2, 1, 'assistant', 'Half an ans', { status: 'interrupted' })], has_more: false });
+    expect(c.messages[1].interrupted).toBe(true);
+    expect(c.messages[1].unfinished).toBe(true);
+    c.beginTurn(1, c.messages[1]);
+    expect(c.messages[1].interrupted).toBe(false);
+  });
+
   it('marks stopped answers as unfinished and shows errors on the answer', () => {
     const c = new Conversation((f) => f());
     c.setBranch({ messages: [stored(1, null, 'user', 'Q'), stored(2, 1, 'assistant', 'A', { sibling_count: 2, sibling_index: 2 })], has_more: false });
@@ -56,7 +65,7 @@ describe('Conversation', () => {
     c.apply({ kind: 'done', stats: stats('cancelled') });
     expect(c.messages.map((m) => m.id)).toEqual([1, 3]);
     expect(c.messages[1].unfinished).toBe(true);
-    c.beginTurn(2, c.messages[1]);
+    c.beginTurn(1, c.messages[1]);
     c.apply({ kind: 'error', message: 'no model is loaded' });
     expect(c.messages[1].error).toBe('no model is loaded');
     expect(c.messages[1].content).toBe('partial');
