@@ -8,8 +8,10 @@ use std::process::Command;
 
 use fake_hub::*;
 
-fn sirocco(fake: &FakeHub, home: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_sirocco"))
+/// `sirocco <args>` against the fake hub, with `home` as its home and Hugging Face home.
+fn command(fake: &FakeHub, home: &std::path::Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sirocco"));
+    command
         .args(args)
         .current_dir(home)
         .env("HF_ENDPOINT", &fake.api)
@@ -19,9 +21,12 @@ fn sirocco(fake: &FakeHub, home: &std::path::Path, args: &[&str]) -> std::proces
         .env_remove("HF_TOKEN")
         .env_remove("XDG_DATA_HOME")
         .env_remove("SIROCCO_DATA_DIR")
-        .env_remove("SIROCCO_MODELS_DIR")
-        .output()
-        .unwrap()
+        .env_remove("SIROCCO_MODELS_DIR");
+    command
+}
+
+fn sirocco(fake: &FakeHub, home: &std::path::Path, args: &[&str]) -> std::process::Output {
+    command(fake, home, args).output().unwrap()
 }
 
 #[test]
@@ -104,18 +109,11 @@ fn two_pulls_of_the_same_file_at_once_both_succeed_and_fetch_it_once() {
     ])));
     let home = tempfile::tempdir().unwrap();
     let pull = || {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sirocco"));
-        command
-            .args(["pull", MIXTRAL_REPO, "--quant", "F16"])
-            .current_dir(home.path())
-            .env("HF_ENDPOINT", &fake.api)
-            .env("HF_HOME", home.path().join("hf"))
-            .env("HOME", home.path())
-            .env_remove("HF_HUB_CACHE")
-            .env_remove("HF_TOKEN")
+        command(&fake, home.path(), &["pull", MIXTRAL_REPO, "--quant", "F16"])
             .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        command.spawn().unwrap()
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
     };
     let mut first = pull();
     // The first has bytes on disk (its progress bar shows a percentage) before the second starts.

@@ -93,7 +93,13 @@ pub struct Hub {
     pub(crate) endpoint: String,
     token: Option<String>,
     cache_dir: PathBuf,
+    /// The first retry's delay (doubling after) of the requests hf-hub does not retry itself
+    /// (a header read whose body is cut off); the configured one is hf-hub's too.
+    pub(crate) retry_delay: std::time::Duration,
 }
+
+/// The first retry's delay when the configuration names none.
+const RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl Hub {
     pub fn new(config: HubConfig) -> Result<Self> {
@@ -114,6 +120,7 @@ impl Hub {
         if let Some(delay) = config.retry_base_delay {
             builder = builder.retry_base_delay(delay);
         }
+        let retry_delay = config.retry_base_delay.unwrap_or(RETRY_DELAY);
         let client = builder.build().map_err(|e| HubError::Protocol(e.to_string()))?;
         Ok(Self {
             endpoint: client.endpoint().to_owned(),
@@ -121,6 +128,7 @@ impl Hub {
             token: config.token.or_else(|| std::env::var("HF_TOKEN").ok()).filter(|t| !t.is_empty()),
             http,
             client,
+            retry_delay,
         })
     }
 

@@ -14,9 +14,8 @@ const FIRST_BYTES: u64 = 2 << 20;
 /// Headers are never larger than this; growing stops here.
 const MAX_BYTES: u64 = 128 << 20;
 /// A dropped connection or a server error is retried like a download is: this many attempts,
-/// the first retry after `FIRST_RETRY`, doubling.
+/// the first retry after the hub's retry delay, doubling.
 const ATTEMPTS: u32 = 4;
-const FIRST_RETRY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// A whole model's summary from the headers of all its parts (part 1 first): a split model's
 /// tensors and bytes are counted across every part, as the planner needs them.
@@ -35,7 +34,7 @@ pub async fn read(hub: &Hub, repo_id: &str, revision: &str, file: &RemoteFile) -
     let repo = hub.repo(repo_id)?;
     let mut want = FIRST_BYTES.min(file.size);
     loop {
-        let bytes = first_bytes(&repo, repo_id, revision, &file.path, want).await?;
+        let bytes = first_bytes(hub, &repo, repo_id, revision, &file.path, want).await?;
         let mut tmp = tempfile::NamedTempFile::new()?;
         tmp.write_all(&bytes)?;
         tmp.flush()?;
@@ -58,13 +57,14 @@ pub async fn read(hub: &Hub, repo_id: &str, revision: &str, file: &RemoteFile) -
 /// The first `want` bytes of `path`, retrying what may pass (a reset, a truncated body, a 5xx);
 /// what cannot (not found, no access) fails at once.
 async fn first_bytes(
+    hub: &Hub,
     repo: &hf_hub::repository::HFRepository<hf_hub::repository::RepoTypeModel>,
     repo_id: &str,
     revision: &str,
     path: &str,
     want: u64,
 ) -> Result<Vec<u8>> {
-    let mut delay = FIRST_RETRY;
+    let mut delay = hub.retry_delay;
     let mut attempt = 1;
     loop {
         let sent = repo

@@ -76,7 +76,7 @@ pub async fn library_reveal(state: State<'_, AppState>, path: PathBuf) -> IpcRes
 /// The library model whose loaded file is `path` (the page never names files outside it).
 async fn model_at(state: &AppState, path: PathBuf) -> IpcResult<LibraryModel> {
     let roots = state.library_roots();
-    blocking(move || library::scan(&roots).into_iter().find(|m| m.path == path).ok_or("that model is no longer there"))
-        .await
-        .map_err(|e| IpcError::not_found(e.message))
+    blocking(move || Ok::<_, IpcError>(library::scan(&roots).into_iter().find(|m| m.path == path)))
+        .await?
+        .ok_or_else(|| IpcError::not_found("that model is no longer there"))
 }
