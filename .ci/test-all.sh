@@ -19,11 +19,12 @@ npm --workspace ui run build --silent
 echo "== UI type check (svelte-check: TypeScript and Svelte's own checks, warnings fail)"
 checked=0
 npm --workspace ui run check --silent -- --fail-on-warnings --output machine 2>&1 | tee "$logs/check.log" || checked=1
-echo "== Rust format and lints (cargo fmt --check, clippy -D warnings)"
+echo "== Rust format, lints and one feature set (cargo fmt --check, clippy -D warnings)"
 linted=0
 cargo fmt --all --check > "$logs/fmt.log" 2>&1 || { linted=1; head -40 "$logs/fmt.log"; }
 cargo clippy --workspace --all-targets --color never -- -D warnings > "$logs/clippy.log" 2>&1 \
   || { linted=1; grep -E "^(error|warning)" -A8 "$logs/clippy.log" | head -80; }
+python3 .ci/check-shared-features.py || linted=1
 echo "== Rust tests"
 # Every stage runs (a failure in one still shows the others); the verdict comes at the end.
 cargo test --workspace --color never 2>&1 | tee "$logs/cargo.log" || true

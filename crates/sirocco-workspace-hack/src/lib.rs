@@ -1,0 +1,1 @@
+//! No code. This crate exists for its `Cargo.toml`: see there.
