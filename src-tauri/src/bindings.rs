@@ -30,6 +30,10 @@ pub fn typescript() -> String {
         crate::error::IpcError,
         sirocco_hub::download::Phase,
         sirocco_hub::DownloadProgress,
+        sirocco_hub::RemoteFile,
+        sirocco_hub::GgufEntry,
+        sirocco_hub::queue::State,
+        sirocco_hub::QueuedDownload,
     );
     out.truncate(out.trim_end().len());
     out.push('\n');

@@ -77,7 +77,8 @@ impl From<sirocco_hub::HubError> for IpcError {
         let kind = match &e {
             E::Cancelled => ErrorKind::Cancelled,
             E::Gated { .. } | E::Unauthorized(_) => ErrorKind::NeedsToken,
-            E::RepoNotFound(_) | E::FileNotFound { .. } => ErrorKind::NotFound,
+            E::RepoNotFound(_) | E::FileNotFound { .. } | E::NotQueued(_) => ErrorKind::NotFound,
+            E::AlreadyDownloading(_) => ErrorKind::Busy,
             E::Network(_) | E::Protocol(_) | E::RetriesExhausted { .. } => ErrorKind::Network,
             E::DiskFull { .. } => ErrorKind::DiskFull,
             E::ChecksumMismatch { .. } | E::BadHeader(_) => ErrorKind::Invalid,

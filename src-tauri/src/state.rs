@@ -28,7 +28,9 @@ pub struct AppState {
     pub load_cancel: Mutex<Arc<AtomicBool>>,
     /// Each answer's own stop flag, by the stream the page named (`chat`, `arena-0`…).
     pub generations: Mutex<HashMap<String, Arc<AtomicBool>>>,
-    pub downloads: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// The download queue (persisted in the HF cache, shared with `sirocco pull`) and this
+    /// process's running downloads.
+    pub downloads: Arc<sirocco_hub::DownloadQueue>,
     /// Other machines (`sirocco worker`s) the user added, in order.
     pub workers: RwLock<Vec<crate::settings::WorkerEntry>>,
     /// The local OpenAI-compatible server, while it runs.
@@ -56,7 +58,7 @@ impl AppState {
             states_dir: data_dir.join("kv-states"),
             load_cancel: Mutex::new(Arc::new(AtomicBool::new(false))),
             generations: Mutex::new(HashMap::new()),
-            downloads: Mutex::new(HashMap::new()),
+            downloads: Arc::default(),
             workers: RwLock::new(settings.workers.clone()),
             server: tokio::sync::Mutex::new(None),
             closing: std::sync::atomic::AtomicBool::new(false),

@@ -2,7 +2,7 @@
 // it with visible progress, survive an app restart mid-download (it resumes, fetching nothing
 // twice), and chat with the downloaded model.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -154,4 +154,37 @@ test('a split model is one file to download, one model in the library, and answe
   const split = rows.filter((r) => r.includes('sirocco-test/SmolLM2-135M-split-GGUF'));
   assert.equal(split.length, 1, rows.join(' | '));
   assert.match(split[0], /2 parts/);
+});
+
+/** Partial downloads (`blobs/<sha256>.incomplete`) in the app's Hugging Face cache. */
+const partials = () =>
+  readdirSync(join(home, 'hf/hub'), { recursive: true }).filter((f) => String(f).endsWith('.incomplete'));
+
+test('pause keeps the bytes and says so, resume goes on from them, cancel deletes them', async () => {
+  await openRepo('mixtral', 'Mixtral-8x7B-shape-GGUF');
+  await hub.faults([{ kind: 'drip', delay: 0.01, times: -1 }]);
+  await (await $('[data-testid="download"]')).click();
+  const progress = await $('[data-testid="download-progress"]');
+  await progress.waitForDisplayed({ timeout: 10_000 });
+  await app.browser.waitUntil(async () => /MB\/s/.test(await text(progress)), { timeout: 20_000 });
+  await (await $('[data-testid="pause"]')).click();
+  // Rust's stop comes back as a `cancelled` error; the page shows a pause, not a failure.
+  await app.browser.waitUntil(async () => /Paused at .+ of/.test(await text(progress)), { timeout: 10_000 });
+  await (await $('[data-testid="resume"]')).waitForDisplayed({ timeout: 5_000 });
+  assert.doesNotMatch(await text(progress), /fail|error/i);
+  assert.equal(partials().length, 1, 'the fetched bytes stay on disk');
+  await app.browser.saveScreenshot(join(artifacts, 'download-paused.png'));
+
+  const gets = () => hub.log().then((log) => log.filter((r) => r.method === 'GET' && r.end > 2 << 20));
+  const before = await gets();
+  await (await $('[data-testid="resume"]')).click();
+  await app.browser.waitUntil(async () => (await gets()).length === before.length + 1, { timeout: 10_000 });
+  const resumed = (await gets()).at(-1);
+  assert.ok(resumed.start > 0, `resumed from byte ${resumed.start}, not the start`);
+  await (await $('[data-testid="pause"]')).waitForDisplayed({ timeout: 5_000 });
+
+  await (await $('[data-testid="cancel-download"]')).click();
+  await (await $('[data-testid="download"]')).waitForDisplayed({ timeout: 10_000 });
+  await app.browser.waitUntil(async () => partials().length === 0, { timeout: 10_000, timeoutMsg: 'cancel left the bytes' });
+  await hub.faults([]);
 });

@@ -3,13 +3,12 @@
 //! `HF_HOME` / `HF_HUB_CACHE` like other Hugging Face tools.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use sirocco_engine::hardware::Hardware;
 use sirocco_engine::planner::{self, FitVerdict};
-use sirocco_hub::download::{self, DownloadOptions, DownloadRequest, Phase};
-use sirocco_hub::{GgufEntry, Hub, HubConfig};
+use sirocco_hub::download::Phase;
+use sirocco_hub::{DownloadQueue, GgufEntry, Hub, HubConfig};
 
 use crate::format::{bytes, duration};
 
@@ -33,15 +32,17 @@ pub async fn run(repo: &str, quant: Option<&str>) -> Result<(), String> {
     };
     eprintln!("{repo} · {} · {} · commit {}", entry.name, bytes(entry.total_size), &commit[..commit.len().min(12)]);
 
-    let cancel = Arc::new(AtomicBool::new(false));
-    let on_signal = cancel.clone();
+    // The queue the app shows too: a Ctrl-C leaves the download paused there, resumable from
+    // the app or by this command again.
+    let queue = Arc::new(DownloadQueue::default());
+    let key = sirocco_hub::queue::key_of(repo, &entry.name);
+    let (on_signal, signal_hub) = (queue.clone(), hub.clone());
     tokio::spawn(async move {
         if tokio::signal::ctrl_c().await.is_ok() {
-            on_signal.store(true, Ordering::Relaxed);
+            let _ = tokio::task::spawn_blocking(move || on_signal.pause(&signal_hub, &key)).await;
         }
     });
-    let request = DownloadRequest { repo: repo.to_owned(), commit, files: entry.parts.clone() };
-    let result = download::download(&hub, &request, &DownloadOptions::default(), draw, &cancel).await;
+    let result = queue.download(&hub, repo, &commit, &entry, draw).await;
     eprintln!();
     match result {
         Ok(paths) => {

@@ -98,6 +98,64 @@ fn pull_without_a_quant_retries_a_dropped_header_read_and_says_what_failed() {
 /// Two terminals pull the same file at once: the second waits for the first (a lock on the
 /// file, as huggingface_hub takes it) and then uses what it fetched; both print the same path
 /// and the file crossed the network once.
+/// Reads `from` (a pull's progress on stderr) until `needle` has appeared; what was read.
+fn read_until(from: &mut impl std::io::Read, needle: &str) -> String {
+    let mut seen = Vec::new();
+    let mut byte = [0u8; 1];
+    while !String::from_utf8_lossy(&seen).contains(needle) {
+        let n = from.read(&mut byte).unwrap();
+        assert_eq!(n, 1, "the pull ended before printing {needle:?}: {}", String::from_utf8_lossy(&seen));
+        seen.push(byte[0]);
+    }
+    String::from_utf8_lossy(&seen).into_owned()
+}
+
+/// Ctrl-C leaves the pull paused in the download queue the app reads (with its bytes); the same
+/// command again resumes from them.
+#[test]
+fn an_interrupted_pull_is_paused_in_the_shared_queue_and_the_next_pull_resumes_it() {
+    use std::io::Read;
+    let fake = FakeHub::start();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(fake.faults(serde_json::json!([
+        { "file": "Mixtral-8x7B-shape-F16.gguf", "kind": "drip", "delay": 0.01, "times": -1 }
+    ])));
+    let home = tempfile::tempdir().unwrap();
+    let mut pull = command(&fake, home.path(), &["pull", MIXTRAL_REPO, "--quant", "F16"])
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut progress = pull.stderr.take().unwrap();
+    // A time left is shown once bytes are flowing.
+    read_until(&mut progress, " left");
+    let interrupt = Command::new("kill").args(["-INT", &pull.id().to_string()]).status().unwrap();
+    assert!(interrupt.success());
+    let mut rest = String::new();
+    progress.read_to_string(&mut rest).unwrap();
+    assert!(!pull.wait().unwrap().success());
+    assert!(rest.contains("paused: run the same command again"), "{rest}");
+
+    let hub = sirocco_hub::Hub::new(sirocco_hub::HubConfig {
+        endpoint: Some(fake.api.clone()),
+        cache_dir: Some(home.path().join("hf/hub")),
+        ..sirocco_hub::HubConfig::default()
+    })
+    .unwrap();
+    let queued = sirocco_hub::DownloadQueue::default().list(&hub).unwrap();
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    assert_eq!(queued[0].state, sirocco_hub::queue::State::Paused);
+    let kept = queued[0].downloaded;
+    assert!(kept > 0 && kept < queued[0].entry.total_size, "{kept}");
+
+    runtime.block_on(fake.faults(serde_json::json!([])));
+    let out = sirocco(&fake, home.path(), &["pull", MIXTRAL_REPO, "--quant", "F16"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let gets: Vec<_> = runtime.block_on(fake.log()).into_iter().filter(|r| r["method"] == "GET").collect();
+    assert_eq!(gets.last().unwrap()["start"].as_u64().unwrap(), kept, "resumed where it stopped: {gets:?}");
+    assert!(sirocco_hub::DownloadQueue::default().list(&hub).unwrap().is_empty());
+}
+
 #[test]
 fn two_pulls_of_the_same_file_at_once_both_succeed_and_fetch_it_once() {
     use std::io::Read;
@@ -118,23 +176,13 @@ fn two_pulls_of_the_same_file_at_once_both_succeed_and_fetch_it_once() {
     let mut first = pull();
     // The first has bytes on disk (its progress bar shows a percentage) before the second starts.
     let mut first_err = first.stderr.take().unwrap();
-    let mut seen = Vec::new();
-    let mut byte = [0u8; 1];
-    while !String::from_utf8_lossy(&seen).contains('%') {
-        assert_eq!(
-            first_err.read(&mut byte).unwrap(),
-            1,
-            "the first pull ended early: {}",
-            String::from_utf8_lossy(&seen)
-        );
-        seen.push(byte[0]);
-    }
+    let seen = read_until(&mut first_err, "%");
     let second = pull();
     let second = second.wait_with_output().unwrap();
     let mut rest = String::new();
     first_err.read_to_string(&mut rest).unwrap();
     let first = first.wait_with_output().unwrap();
-    assert!(first.status.success(), "the first: {}{rest}", String::from_utf8_lossy(&seen));
+    assert!(first.status.success(), "the first: {seen}{rest}");
     let second_err = String::from_utf8_lossy(&second.stderr);
     assert!(second.status.success(), "the second: {second_err}");
     assert!(second_err.contains("waiting for another download of this file"), "it said it waited: {second_err}");

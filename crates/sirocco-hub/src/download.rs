@@ -99,6 +99,12 @@ fn bytes_on_disk(hub: &Hub, repo: &str, file: &RemoteFile, sha: &str) -> u64 {
     })
 }
 
+/// Bytes on disk for all of `files` (verified or partial); a file without a usable sha256
+/// counts none.
+pub(crate) fn bytes_on_disk_of(hub: &Hub, repo: &str, files: &[RemoteFile]) -> u64 {
+    files.iter().filter_map(|f| Some(bytes_on_disk(hub, repo, f, sha_of(f).ok()?))).sum()
+}
+
 fn sha_of(file: &RemoteFile) -> Result<&str> {
     let sha = file.sha256.as_deref().ok_or_else(|| {
         HubError::Protocol(format!("{} has no sha256 on the Hub: refusing to download it unverified", file.path))

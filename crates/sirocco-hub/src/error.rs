@@ -25,6 +25,10 @@ pub enum HubError {
     RetriesExhausted { path: String, attempts: u32, last_error: String },
     #[error("download cancelled")]
     Cancelled,
+    #[error("{0} is not in the download queue")]
+    NotQueued(String),
+    #[error("{0} is already downloading")]
+    AlreadyDownloading(String),
     #[error("{0}")]
     Io(String),
     #[error("the file's header is not a usable GGUF: {0}")]

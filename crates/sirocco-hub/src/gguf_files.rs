@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A file in a repository.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ts_rs::TS)]
 pub struct RemoteFile {
     pub path: String,
     pub size: u64,
@@ -13,7 +13,7 @@ pub struct RemoteFile {
 }
 
 /// One downloadable model: a single GGUF or all parts of a split one.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ts_rs::TS)]
 pub struct GgufEntry {
     /// The name shown: the file name, or for split models the name without the part suffix.
     pub name: String,

@@ -7,6 +7,8 @@
 //! - [`library`] lists every local model (HF cache, folders, LM Studio, Ollama) without copying.
 //! - [`download`] downloads files into the Hugging Face cache layout with resume, retries,
 //!   a free-disk check and sha256 verification; [`cache`] knows that layout.
+//! - [`queue`] owns the download queue (persisted in the cache, shared by the app and
+//!   `sirocco pull`): pause, cancel and resume without asking the Hub again.
 //!
 //! Nothing here knows about Tauri or any UI.
 
@@ -17,9 +19,11 @@ pub mod download;
 mod error;
 pub mod gguf_files;
 pub mod library;
+pub mod queue;
 pub mod remote_header;
 
 pub use client::{Account, Hub, HubConfig, RepoSummary, SearchQuery, SortBy};
 pub use download::{DownloadProgress, DownloadRequest};
 pub use error::{HubError, Result};
 pub use gguf_files::{GgufEntry, RemoteFile};
+pub use queue::{DownloadQueue, QueuedDownload};

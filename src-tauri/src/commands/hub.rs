@@ -1,13 +1,10 @@
 //! The model browser and downloads: search, a repository's GGUF files with a fit verdict for
 //! this machine, and downloads with progress, pause/resume and cancel.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
-
 use sirocco_engine::hardware::Hardware;
 use sirocco_engine::planner::{self, FitPlan};
-use sirocco_hub::download::{self, DownloadOptions, DownloadProgress, DownloadRequest};
-use sirocco_hub::{GgufEntry, RemoteFile, RepoSummary, SearchQuery};
+use sirocco_hub::download::DownloadProgress;
+use sirocco_hub::{GgufEntry, QueuedDownload, RemoteFile, RepoSummary, SearchQuery};
 use tauri::ipc::Channel;
 use tauri::State;
 
@@ -63,9 +60,15 @@ async fn entry_named(state: &AppState, id: &str, commit: &str, name: &str) -> Ip
     Ok(entries.into_iter().find(|e| e.name == name).ok_or_else(|| format!("{id} has no model {name}"))?)
 }
 
-/// Downloads the model `name` of `id` (all its parts); progress goes to `on_progress`.
-/// Resolves with the path to load once every part is verified. Calling it again for a paused
-/// (or interrupted, even by an app restart) download resumes it.
+/// The download queue with each item's bytes on disk (no network).
+#[tauri::command]
+pub async fn download_list(state: State<'_, AppState>) -> IpcResult<Vec<QueuedDownload>> {
+    let (queue, hub) = (state.downloads.clone(), state.hub());
+    blocking(move || queue.list(&hub)).await
+}
+
+/// Queues and downloads the model `name` of `id` (all its parts); progress goes to
+/// `on_progress`. Resolves with the path to load once every part is verified.
 #[tauri::command]
 pub async fn download_start(
     state: State<'_, AppState>,
@@ -75,42 +78,38 @@ pub async fn download_start(
     on_progress: Channel<DownloadProgress>,
 ) -> IpcResult<String> {
     let entry = entry_named(&state, &id, &commit, &name).await?;
-    let key = download_key(&id, &name);
-    let cancel = Arc::new(AtomicBool::new(false));
-    state.downloads.lock().unwrap().insert(key.clone(), cancel.clone());
-    let request = DownloadRequest { repo: id, commit, files: entry.parts };
-    let result = download::download(
-        &state.hub(),
-        &request,
-        &DownloadOptions::default(),
-        |p| {
-            let _ = on_progress.send(p.clone());
-        },
-        &cancel,
-    )
-    .await;
-    state.downloads.lock().unwrap().remove(&key);
-    Ok(result?.remove(0).to_string_lossy().into_owned())
+    let paths = state.downloads.download(&state.hub(), &id, &commit, &entry, report_to(on_progress)).await?;
+    Ok(paths[0].to_string_lossy().into_owned())
 }
 
-/// Pauses a download (what was fetched stays; starting it again resumes).
+/// Resumes the queued `key` (paused, failed, or cut by an app restart) from the files the queue
+/// holds: only the missing bytes are fetched.
 #[tauri::command]
-pub fn download_pause(state: State<'_, AppState>, id: String, name: String) {
-    if let Some(cancel) = state.downloads.lock().unwrap().get(&download_key(&id, &name)) {
-        cancel.store(true, Ordering::Relaxed);
+pub async fn download_resume(
+    state: State<'_, AppState>,
+    key: String,
+    on_progress: Channel<DownloadProgress>,
+) -> IpcResult<String> {
+    let paths = state.downloads.resume(&state.hub(), &key, report_to(on_progress)).await?;
+    Ok(paths[0].to_string_lossy().into_owned())
+}
+
+/// Pauses a download (what was fetched stays; resuming continues from there).
+#[tauri::command]
+pub async fn download_pause(state: State<'_, AppState>, key: String) -> IpcResult<()> {
+    let (queue, hub) = (state.downloads.clone(), state.hub());
+    blocking(move || queue.pause(&hub, &key)).await
+}
+
+/// Stops a download, takes it out of the queue and deletes what it fetched.
+#[tauri::command]
+pub async fn download_cancel(state: State<'_, AppState>, key: String) -> IpcResult<()> {
+    let (queue, hub) = (state.downloads.clone(), state.hub());
+    blocking(move || queue.cancel(&hub, &key)).await
+}
+
+fn report_to(channel: Channel<DownloadProgress>) -> impl FnMut(&DownloadProgress) {
+    move |p| {
+        let _ = channel.send(p.clone());
     }
-}
-
-/// Stops a download and deletes what it fetched.
-#[tauri::command]
-pub async fn download_cancel(state: State<'_, AppState>, id: String, commit: String, name: String) -> IpcResult<()> {
-    download_pause(state.clone(), id.clone(), name.clone());
-    let entry = entry_named(&state, &id, &commit, &name).await?;
-    let request = DownloadRequest { repo: id, commit, files: entry.parts };
-    let hub = state.hub();
-    blocking(move || download::discard(&hub, &request)).await
-}
-
-fn download_key(id: &str, name: &str) -> String {
-    format!("{id}/{name}")
 }

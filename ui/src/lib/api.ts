@@ -1,6 +1,15 @@
 // Typed wrappers over the Tauri commands in src-tauri/src/commands/.
-import type { DownloadPhase, DownloadProgress, ErrorKind, IpcError } from './bindings';
-export type { DownloadPhase, DownloadProgress, ErrorKind, IpcError };
+import type {
+  DownloadPhase,
+  DownloadProgress,
+  ErrorKind,
+  GgufEntry,
+  IpcError,
+  QueuedDownload,
+  QueuedState,
+  RemoteFile,
+} from './bindings';
+export type { DownloadPhase, DownloadProgress, ErrorKind, GgufEntry, IpcError, QueuedDownload, QueuedState, RemoteFile };
 import { Channel, invoke } from '@tauri-apps/api/core';
 
 export type Role = 'system' | 'user' | 'assistant';
@@ -262,17 +271,6 @@ export interface RepoSummary {
   tags: string[];
   gated: boolean;
 }
-export interface RemoteFile {
-  path: string;
-  size: number;
-  sha256: string | null;
-}
-export interface GgufEntry {
-  name: string;
-  quant: string | null;
-  parts: RemoteFile[];
-  total_size: number;
-}
 export interface RepoPage {
   id: string;
   commit: string;
@@ -290,14 +288,22 @@ export const hubRepo = (id: string) => invoke<RepoPage>('hub_repo', { id });
 export const hubFit = (id: string, commit: string, parts: RemoteFile[]) =>
   invoke<RemoteFit>('hub_fit', { id, commit, parts });
 
-export function downloadStart(id: string, commit: string, entry: GgufEntry, onProgress: (p: DownloadProgress) => void) {
+function progressChannel(onProgress: (p: DownloadProgress) => void) {
   const channel = new Channel<DownloadProgress>();
   channel.onmessage = onProgress;
-  return invoke<string>('download_start', { id, commit, name: entry.name, onProgress: channel });
+  return channel;
 }
-export const downloadPause = (id: string, entry: GgufEntry) => invoke<void>('download_pause', { id, name: entry.name });
-export const downloadCancel = (id: string, commit: string, entry: GgufEntry) =>
-  invoke<void>('download_cancel', { id, commit, name: entry.name });
+/** The download queue (kept by Rust in the HF cache, shared with `sirocco pull`). */
+export const downloadList = () => invoke<QueuedDownload[]>('download_list');
+/** Queues `entry` of `id` and downloads it; resolves with the path to load once verified. */
+export const downloadStart = (id: string, commit: string, entry: GgufEntry, onProgress: (p: DownloadProgress) => void) =>
+  invoke<string>('download_start', { id, commit, name: entry.name, onProgress: progressChannel(onProgress) });
+/** Resumes a queued download from what is on disk. */
+export const downloadResume = (key: string, onProgress: (p: DownloadProgress) => void) =>
+  invoke<string>('download_resume', { key, onProgress: progressChannel(onProgress) });
+export const downloadPause = (key: string) => invoke<void>('download_pause', { key });
+/** Takes `key` out of the queue and deletes what it fetched. */
+export const downloadCancel = (key: string) => invoke<void>('download_cancel', { key });
 
 export type ModelSource =
   | { kind: 'hf_cache'; repo: string; commit: string }

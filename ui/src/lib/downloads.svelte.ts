@@ -1,15 +1,9 @@
-// The download queue as the UI shows it: one item per model (all parts of a split model),
-// with progress, speed and ETA; pause keeps what was fetched, resume continues from there,
-// cancel deletes it.
-import {
-  downloadCancel,
-  downloadPause,
-  downloadStart,
-  errorKind,
-  errorMessage,
-  type DownloadProgress,
-  type GgufEntry,
-} from './api';
+// The download queue as the page shows it: one item per model (all parts of a split model),
+// with progress, speed and ETA. Rust owns the queue (sirocco-hub's queue, shared with
+// `sirocco pull`); this mirrors it for the screen: pause keeps what was fetched, resume continues
+// from there without asking the Hub again, cancel deletes it.
+import * as api from './api';
+import { errorKind, errorMessage, type DownloadProgress, type GgufEntry, type QueuedDownload } from './api';
 
 export type DownloadStatus = 'downloading' | 'paused' | 'failed' | 'done';
 
@@ -24,45 +18,61 @@ export interface DownloadItem {
   path: string | null;
 }
 
+/** The queue's key for `entry` of `repo` (sirocco_hub::queue::key_of). */
 export const downloadKey = (repo: string, entry: GgufEntry) => `${repo}/${entry.name}`;
 
-/** Where the queue is remembered between runs (tauri-plugin-store in the app). */
-export interface QueueStorage {
-  load(): Promise<SavedDownload[]>;
-  save(items: SavedDownload[]): Promise<void>;
+/** The commands the queue runs (the app's; a test passes its own). */
+export interface DownloadBackend {
+  list(): Promise<QueuedDownload[]>;
+  start(repo: string, commit: string, entry: GgufEntry, onProgress: (p: DownloadProgress) => void): Promise<string>;
+  resume(key: string, onProgress: (p: DownloadProgress) => void): Promise<string>;
+  pause(key: string): Promise<void>;
+  cancel(key: string): Promise<void>;
 }
-export type SavedDownload = Pick<DownloadItem, 'repo' | 'commit' | 'entry' | 'status' | 'error'>;
+
+const tauriBackend: DownloadBackend = {
+  list: api.downloadList,
+  start: api.downloadStart,
+  resume: api.downloadResume,
+  pause: api.downloadPause,
+  cancel: api.downloadCancel,
+};
+
+/** A queued item's bytes on disk as a progress line (no speed: nothing is moving). */
+function standing(q: QueuedDownload): DownloadProgress {
+  return {
+    file: q.entry.parts[0]?.path ?? q.entry.name,
+    downloaded: q.downloaded,
+    total: q.entry.total_size,
+    bytes_per_second: 0,
+    eta_seconds: null,
+    phase: { kind: 'downloading' },
+  };
+}
 
 export class Downloads {
   items = $state<DownloadItem[]>([]);
   /** Called with the model's path when a download has verified. */
   onfinished: (path: string) => void = () => {};
-  constructor(private storage: QueueStorage | null = null) {}
+  constructor(private backend: DownloadBackend = tauriBackend) {}
 
-  /** Unfinished downloads of the last run: those that were running start again (they resume
-   *  where they stopped), paused and failed ones wait for the user. */
+  /** The queue as Rust keeps it (this run's, the last run's, a terminal's `sirocco pull`):
+   *  items left downloading resume where they stopped, paused and failed ones wait. */
   async restore() {
-    if (!this.storage) return;
-    let saved: SavedDownload[] = [];
+    let queued: QueuedDownload[];
     try {
-      saved = await this.storage.load();
+      queued = await this.backend.list();
     } catch {
       return;
     }
-    for (const d of saved) {
-      const key = downloadKey(d.repo, d.entry);
-      if (this.get(key)) continue;
-      this.items.push({ ...d, key, progress: null, path: null, status: d.status === 'downloading' ? 'paused' : d.status });
-      if (d.status === 'downloading') void this.start(d.repo, d.commit, d.entry);
+    for (const q of queued) {
+      if (this.get(q.key)) continue;
+      const status: DownloadStatus = q.state.kind === 'downloading' ? 'paused' : q.state.kind;
+      const error = q.state.kind === 'failed' ? q.state.message : null;
+      const { key, repo, commit, entry } = q;
+      this.items.push({ key, repo, commit, entry, status, progress: standing(q), error, path: null });
+      if (q.state.kind === 'downloading') void this.resume(q.key);
     }
-  }
-
-  private persist() {
-    if (!this.storage) return;
-    const unfinished = this.items
-      .filter((i) => i.status !== 'done')
-      .map(({ repo, commit, entry, status, error }) => ({ repo, commit, entry, status, error }));
-    void this.storage.save(unfinished).catch(() => {});
   }
 
   get(key: string): DownloadItem | undefined {
@@ -73,20 +83,27 @@ export class Downloads {
     return this.items.filter((i) => i.status === 'downloading');
   }
 
-  /** Starts (or resumes) downloading `entry` of `repo` at `commit`. */
+  /** Starts downloading `entry` of `repo` at `commit` (or resumes it, if queued). */
   async start(repo: string, commit: string, entry: GgufEntry) {
     const key = downloadKey(repo, entry);
-    let item = this.get(key);
-    if (!item) {
-      this.items.push({ key, repo, commit, entry, status: 'downloading', progress: null, error: null, path: null });
-      item = this.get(key)!;
-    } else {
-      item.status = 'downloading';
-      item.error = null;
-    }
-    this.persist();
+    if (this.get(key)) return this.resume(key);
+    this.items.push({ key, repo, commit, entry, status: 'downloading', progress: null, error: null, path: null });
+    await this.run(key, (onProgress) => this.backend.start(repo, commit, entry, onProgress));
+  }
+
+  /** Continues a paused, failed or interrupted download from what is on disk. */
+  async resume(key: string) {
+    const item = this.get(key);
+    if (!item || item.status === 'downloading' || item.status === 'done') return;
+    await this.run(key, (onProgress) => this.backend.resume(key, onProgress));
+  }
+
+  private async run(key: string, download: (onProgress: (p: DownloadProgress) => void) => Promise<string>) {
+    const item = this.get(key)!;
+    item.status = 'downloading';
+    item.error = null;
     try {
-      const path = await downloadStart(repo, commit, entry, (p) => {
+      const path = await download((p) => {
         const it = this.get(key);
         if (it) it.progress = p;
       });
@@ -95,7 +112,6 @@ export class Downloads {
         it.status = 'done';
         it.path = path;
       }
-      this.persist();
       this.onfinished(path);
     } catch (e) {
       const it = this.get(key);
@@ -106,7 +122,6 @@ export class Downloads {
         it.status = 'failed';
         it.error = errorMessage(e);
       }
-      this.persist();
     }
   }
 
@@ -114,21 +129,14 @@ export class Downloads {
     const item = this.get(key);
     if (!item || item.status !== 'downloading') return;
     item.status = 'paused';
-    this.persist();
-    await downloadPause(item.repo, item.entry);
-  }
-
-  async resume(key: string) {
-    const item = this.get(key);
-    if (item) await this.start(item.repo, item.commit, item.entry);
+    await this.backend.pause(key);
   }
 
   async cancel(key: string) {
     const item = this.get(key);
     if (!item) return;
     this.items = this.items.filter((i) => i.key !== key);
-    this.persist();
-    await downloadCancel(item.repo, item.commit, item.entry);
+    await this.backend.cancel(key);
   }
 }
 

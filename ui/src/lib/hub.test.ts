@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compactCount, renderModelCard, timeAgo, verdictLabel, verdictTone } from './hub';
-import { describeProgress, formatEta } from './downloads.svelte';
+import { describeProgress, formatEta, type DownloadBackend } from './downloads.svelte';
+import type { QueuedDownload } from './api';
 
 describe('model cards', () => {
   it('render Markdown without scripts, handlers or remote images', () => {
@@ -54,28 +55,91 @@ describe('numbers and times', () => {
 });
 
 describe('the download queue', () => {
-  it('restores unfinished downloads: running ones resume, paused ones wait', async () => {
-    const { Downloads } = await import('./downloads.svelte');
-    const entry = { name: 'm-Q4_K_M.gguf', quant: 'Q4_K_M', parts: [], total_size: 10 };
-    let saved: unknown[] = [];
-    const storage = {
-      load: async () => [
-        { repo: 'a/b', commit: 'c', entry, status: 'paused' as const, error: null },
-        { repo: 'a/c', commit: 'c', entry, status: 'failed' as const, error: 'disk full' },
-      ],
-      save: async (items: unknown[]) => {
-        saved = items;
+  const entry = { name: 'm-Q4_K_M.gguf', quant: 'Q4_K_M', parts: [], total_size: 10 };
+  const queued = (repo: string, state: QueuedDownload['state'], downloaded = 0): QueuedDownload => ({
+    key: `${repo}/${entry.name}`,
+    repo,
+    commit: 'c',
+    entry,
+    state,
+    downloaded,
+  });
+  /** The backend's calls, and downloads that finish when the test says. */
+  function backend(list: QueuedDownload[]) {
+    const calls: string[] = [];
+    const finish = new Map<string, (path: string) => void>();
+    const fail = new Map<string, (e: unknown) => void>();
+    const b: DownloadBackend = {
+      list: async () => list,
+      start: (repo, _commit, e) => {
+        calls.push(`start ${repo}/${e.name}`);
+        return new Promise((ok, no) => (finish.set(`${repo}/${e.name}`, ok), fail.set(`${repo}/${e.name}`, no)));
       },
+      resume: (key) => {
+        calls.push(`resume ${key}`);
+        return new Promise((ok, no) => (finish.set(key, ok), fail.set(key, no)));
+      },
+      pause: async (key) => void calls.push(`pause ${key}`),
+      cancel: async (key) => void calls.push(`cancel ${key}`),
     };
-    const downloads = new Downloads(storage);
+    return { b, calls, finish, fail };
+  }
+
+  it("restores Rust's queue: left downloading resumes, paused and failed wait with their bytes", async () => {
+    const { Downloads } = await import('./downloads.svelte');
+    const { b, calls } = backend([
+      queued('a/b', { kind: 'paused' }, 4),
+      queued('a/c', { kind: 'failed', message: 'disk full' }),
+      queued('a/d', { kind: 'downloading' }, 7),
+    ]);
+    const downloads = new Downloads(b);
     await downloads.restore();
     expect(downloads.items.map((i) => [i.key, i.status])).toEqual([
       ['a/b/m-Q4_K_M.gguf', 'paused'],
       ['a/c/m-Q4_K_M.gguf', 'failed'],
+      ['a/d/m-Q4_K_M.gguf', 'downloading'],
     ]);
+    expect(downloads.get('a/b/m-Q4_K_M.gguf')?.progress?.downloaded).toBe(4);
     expect(downloads.get('a/c/m-Q4_K_M.gguf')?.error).toBe('disk full');
+    expect(calls).toEqual(['resume a/d/m-Q4_K_M.gguf']);
     await downloads.restore(); // idempotent
-    expect(downloads.items.length).toBe(2);
-    expect(saved).toEqual([]);
+    expect(downloads.items.length).toBe(3);
+    expect(calls.length).toBe(1);
+  });
+
+  it('a pause is recognised by its kind, and resuming asks Rust by key', async () => {
+    const { Downloads } = await import('./downloads.svelte');
+    const { b, calls, fail, finish } = backend([]);
+    const downloads = new Downloads(b);
+    let finished = '';
+    downloads.onfinished = (p) => (finished = p);
+    const started = downloads.start('a/b', 'c', entry);
+    const key = 'a/b/m-Q4_K_M.gguf';
+    await downloads.pause(key);
+    fail.get(key)!({ kind: 'cancelled', message: 'download cancelled' });
+    await started;
+    expect(downloads.get(key)?.status).toBe('paused');
+    const resumed = downloads.resume(key);
+    expect(downloads.get(key)?.status).toBe('downloading');
+    finish.get(key)!('/models/m.gguf');
+    await resumed;
+    expect(downloads.get(key)?.status).toBe('done');
+    expect(finished).toBe('/models/m.gguf');
+    expect(calls).toEqual([`start ${key}`, `pause ${key}`, `resume ${key}`]);
+  });
+
+  it('a failure keeps its message; cancel takes the item out', async () => {
+    const { Downloads } = await import('./downloads.svelte');
+    const { b, calls, fail } = backend([]);
+    const downloads = new Downloads(b);
+    const started = downloads.start('a/b', 'c', entry);
+    const key = 'a/b/m-Q4_K_M.gguf';
+    fail.get(key)!({ kind: 'network', message: 'could not reach the Hub' });
+    await started;
+    expect(downloads.get(key)?.status).toBe('failed');
+    expect(downloads.get(key)?.error).toBe('could not reach the Hub');
+    await downloads.cancel(key);
+    expect(downloads.items).toEqual([]);
+    expect(calls).toEqual([`start ${key}`, `cancel ${key}`]);
   });
 });
