@@ -98,6 +98,20 @@ fn pull_without_a_quant_retries_a_dropped_header_read_and_says_what_failed() {
 /// Two terminals pull the same file at once: the second waits for the first (a lock on the
 /// file, as huggingface_hub takes it) and then uses what it fetched; both print the same path
 /// and the file crossed the network once.
+/// The fake hub's Mixtral file a chunk per 10 ms: slow enough to act while it downloads.
+fn slow_mixtral() -> serde_json::Value {
+    serde_json::json!([{ "file": "Mixtral-8x7B-shape-F16.gguf", "kind": "drip", "delay": 0.01, "times": -1 }])
+}
+
+/// `sirocco pull` of the Mixtral file, running, its output piped.
+fn spawn_mixtral_pull(fake: &FakeHub, home: &std::path::Path) -> std::process::Child {
+    command(fake, home, &["pull", MIXTRAL_REPO, "--quant", "F16"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// Reads `from` (a pull's progress on stderr) until `needle` has appeared; what was read.
 fn read_until(from: &mut impl std::io::Read, needle: &str) -> String {
     let mut seen = Vec::new();
@@ -117,15 +131,9 @@ fn an_interrupted_pull_is_paused_in_the_shared_queue_and_the_next_pull_resumes_i
     use std::io::Read;
     let fake = FakeHub::start();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(fake.faults(serde_json::json!([
-        { "file": "Mixtral-8x7B-shape-F16.gguf", "kind": "drip", "delay": 0.01, "times": -1 }
-    ])));
+    runtime.block_on(fake.faults(slow_mixtral()));
     let home = tempfile::tempdir().unwrap();
-    let mut pull = command(&fake, home.path(), &["pull", MIXTRAL_REPO, "--quant", "F16"])
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut pull = spawn_mixtral_pull(&fake, home.path());
     let mut progress = pull.stderr.take().unwrap();
     // A time left is shown once bytes are flowing.
     read_until(&mut progress, " left");
@@ -162,17 +170,9 @@ fn two_pulls_of_the_same_file_at_once_both_succeed_and_fetch_it_once() {
     let fake = FakeHub::start();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     // Slow enough that the second starts while the first is still fetching.
-    runtime.block_on(fake.faults(serde_json::json!([
-        { "file": "Mixtral-8x7B-shape-F16.gguf", "kind": "drip", "delay": 0.01, "times": -1 }
-    ])));
+    runtime.block_on(fake.faults(slow_mixtral()));
     let home = tempfile::tempdir().unwrap();
-    let pull = || {
-        command(&fake, home.path(), &["pull", MIXTRAL_REPO, "--quant", "F16"])
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    let pull = || spawn_mixtral_pull(&fake, home.path());
     let mut first = pull();
     // The first has bytes on disk (its progress bar shows a percentage) before the second starts.
     let mut first_err = first.stderr.take().unwrap();

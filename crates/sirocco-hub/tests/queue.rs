@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::json;
-use sirocco_hub::download::DownloadOptions;
+use sirocco_hub::download::{DownloadOptions, DownloadProgress};
 use sirocco_hub::queue::{key_of, State};
 use sirocco_hub::{DownloadQueue, GgufEntry, Hub, HubConfig, HubError};
 
@@ -32,9 +32,34 @@ fn queue() -> DownloadQueue {
     })
 }
 
-async fn smol(hub: &Hub) -> (String, GgufEntry) {
+struct Setup {
+    fake: FakeHub,
+    cache: tempfile::TempDir,
+    hub: Hub,
+    commit: String,
+    entry: GgufEntry,
+}
+
+/// The fake hub sending SmolLM2 a chunk per `drip` seconds, an empty cache, and the model's entry.
+async fn on_a_slow_link(drip: f64) -> Setup {
+    let fake = FakeHub::start();
+    let cache = tempfile::tempdir().unwrap();
+    let hub = hub_at(&fake.api, cache.path());
     let commit = hub.head_commit(SMOL_REPO).await.unwrap();
-    (commit.clone(), hub.gguf_entries(SMOL_REPO, &commit).await.unwrap().remove(0))
+    let entry = hub.gguf_entries(SMOL_REPO, &commit).await.unwrap().remove(0);
+    fake.faults(json!([{"kind": "drip", "delay": drip, "times": -1}])).await;
+    Setup { fake, cache, hub, commit, entry }
+}
+
+/// A progress callback that tells `started` once bytes arrive.
+fn telling_when_bytes_arrive(started: &tokio::sync::Notify) -> impl FnMut(&DownloadProgress) + '_ {
+    let mut told = false;
+    move |p| {
+        if p.downloaded > 0 && !told {
+            told = true;
+            started.notify_one();
+        }
+    }
 }
 
 /// Downloads until 2 MB are on disk, then pauses through the queue (as the page's Pause does).
@@ -57,11 +82,7 @@ async fn download_then_pause(queue: &DownloadQueue, hub: &Hub, commit: &str, ent
 
 #[tokio::test]
 async fn a_paused_download_is_listed_with_its_bytes_and_resumes_after_a_restart_from_the_queue() {
-    let fake = FakeHub::start();
-    let cache = tempfile::tempdir().unwrap();
-    let hub = hub_at(&fake.api, cache.path());
-    let (commit, entry) = smol(&hub).await;
-    fake.faults(json!([{"kind": "drip", "delay": 0.01, "times": -1}])).await;
+    let Setup { fake, cache, hub, commit, entry } = on_a_slow_link(0.01).await;
     let kept = download_then_pause(&queue(), &hub, &commit, &entry).await;
     assert!(kept >= 2_000_000 && kept < entry.total_size, "{kept}");
 
@@ -80,11 +101,7 @@ async fn a_paused_download_is_listed_with_its_bytes_and_resumes_after_a_restart_
 
 #[tokio::test]
 async fn with_the_hub_gone_the_queue_still_lists_pauses_and_cancels() {
-    let fake = FakeHub::start();
-    let cache = tempfile::tempdir().unwrap();
-    let hub = hub_at(&fake.api, cache.path());
-    let (commit, entry) = smol(&hub).await;
-    fake.faults(json!([{"kind": "drip", "delay": 0.01, "times": -1}])).await;
+    let Setup { fake, cache, hub, commit, entry } = on_a_slow_link(0.01).await;
     let queue = queue();
     download_then_pause(&queue, &hub, &commit, &entry).await;
     let partial = sirocco_hub::cache::incomplete_path(cache.path(), SMOL_REPO, entry.parts[0].sha256.as_ref().unwrap());
@@ -109,11 +126,7 @@ async fn with_the_hub_gone_the_queue_still_lists_pauses_and_cancels() {
 
 #[tokio::test]
 async fn two_queues_on_one_cache_see_each_other_and_one_download_of_a_file_at_a_time() {
-    let fake = FakeHub::start();
-    let cache = tempfile::tempdir().unwrap();
-    let hub = hub_at(&fake.api, cache.path());
-    let (commit, entry) = smol(&hub).await;
-    fake.faults(json!([{"kind": "drip", "delay": 0.005, "times": -1}])).await;
+    let Setup { fake, cache: _cache, hub, commit, entry } = on_a_slow_link(0.005).await;
     let (app, terminal) = (Arc::new(queue()), queue());
     let key = key_of(SMOL_REPO, &entry.name);
 
@@ -123,14 +136,7 @@ async fn two_queues_on_one_cache_see_each_other_and_one_download_of_a_file_at_a_
     let started = Arc::new(tokio::sync::Notify::new());
     let (pull_hub, pull_entry, pull_commit, told) = (hub.clone(), entry.clone(), commit.clone(), started.clone());
     let pull = async move {
-        let once = AtomicBool::new(false);
-        terminal
-            .download(&pull_hub, SMOL_REPO, &pull_commit, &pull_entry, |p| {
-                if p.downloaded > 0 && !once.swap(true, Ordering::Relaxed) {
-                    told.notify_one();
-                }
-            })
-            .await
+        terminal.download(&pull_hub, SMOL_REPO, &pull_commit, &pull_entry, telling_when_bytes_arrive(&told)).await
     };
     let app_side = async {
         started.notified().await;
@@ -149,11 +155,7 @@ async fn two_queues_on_one_cache_see_each_other_and_one_download_of_a_file_at_a_
 
 #[tokio::test]
 async fn a_damaged_queue_file_is_kept_aside_and_the_download_resumes_its_bytes() {
-    let fake = FakeHub::start();
-    let cache = tempfile::tempdir().unwrap();
-    let hub = hub_at(&fake.api, cache.path());
-    let (commit, entry) = smol(&hub).await;
-    fake.faults(json!([{"kind": "drip", "delay": 0.01, "times": -1}])).await;
+    let Setup { fake, cache, hub, commit, entry } = on_a_slow_link(0.01).await;
     let queue = queue();
     let kept = download_then_pause(&queue, &hub, &commit, &entry).await;
     let file = cache.path().join(".sirocco/downloads.json");
@@ -169,19 +171,10 @@ async fn a_damaged_queue_file_is_kept_aside_and_the_download_resumes_its_bytes()
 
 #[tokio::test]
 async fn the_same_model_twice_in_one_process_is_refused_as_busy_not_fetched_twice() {
-    let fake = FakeHub::start();
-    let cache = tempfile::tempdir().unwrap();
-    let hub = hub_at(&fake.api, cache.path());
-    let (commit, entry) = smol(&hub).await;
-    fake.faults(json!([{"kind": "drip", "delay": 0.005, "times": -1}])).await;
+    let Setup { fake, cache: _cache, hub, commit, entry } = on_a_slow_link(0.005).await;
     let queue = queue();
     let started = tokio::sync::Notify::new();
-    let once = AtomicBool::new(false);
-    let first = queue.download(&hub, SMOL_REPO, &commit, &entry, |p| {
-        if p.downloaded > 0 && !once.swap(true, Ordering::Relaxed) {
-            started.notify_one();
-        }
-    });
+    let first = queue.download(&hub, SMOL_REPO, &commit, &entry, telling_when_bytes_arrive(&started));
     let second = async {
         started.notified().await;
         let again = queue.download(&hub, SMOL_REPO, &commit, &entry, |_| {}).await;
