@@ -50,6 +50,13 @@ impl IpcError {
     }
 }
 
+/// How a command's failure reads in the log (each command's span records it).
+impl std::fmt::Display for IpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}: {}", self.kind, self.message)
+    }
+}
+
 impl From<sirocco_engine::EngineError> for IpcError {
     fn from(e: sirocco_engine::EngineError) -> Self {
         use sirocco_engine::EngineError as E;

@@ -25,7 +25,7 @@ pub struct WorkerEntry {
 }
 
 /// How many models stay loaded and how much RAM they leave free (the host's limits).
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
 pub struct ModelMemory {
     /// `None`: as many as fit, at most `sirocco_host::DEFAULT_MAX_MODELS`.
     pub max_models: Option<usize>,

@@ -1,5 +1,6 @@
 // Starts the built app under tauri-driver (WebKitWebDriver) and connects WebdriverIO to it.
 // Each session gets its own data, config and cache folders and its own models folder.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -103,6 +104,13 @@ export async function startApp({ modelsDir, home = mkdtempSync(join(tmpdir(), 's
       driver.kill();
       // The app itself, should it outlive its session (tests run one at a time).
       spawnSync('pkill', ['-f', app]);
+    },
+    /** Kills the app as a crash or `kill -9` would (nothing of it runs after), then the driver. */
+    async crash() {
+      const killed = spawnSync('pkill', ['-KILL', '-f', app]);
+      assert.equal(killed.status, 0, 'no app process to kill');
+      await browser.deleteSession().catch(() => {});
+      driver.kill();
     },
   };
 }

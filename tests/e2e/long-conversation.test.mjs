@@ -94,6 +94,20 @@ test('a conversation opened from the sidebar shows its latest message once laid 
   assert.ok(v.scrollHeight - v.scrollTop - v.clientHeight < 2, `at the end: ${JSON.stringify({ top: v.scrollTop, height: v.scrollHeight, view: v.clientHeight })}`);
 });
 
+test('the conversation on screen, scrolled up in and opened again from the sidebar, shows its latest message', async () => {
+  await browser.waitUntil(async () => (await view()).inView.includes(MESSAGES), { timeout: 10_000, timeoutMsg: 'not at the end' });
+  await settled();
+  await scrollUp(1500);
+  let v = await view();
+  assert.ok(!v.inView.includes(MESSAGES), `scrolled up, away from the end (in view: ${v.inView.join(',')})`);
+  await (await browser.$('[data-testid="conversation-open"]')).click();
+  // It used to stay where it was: the list saw the same messages and kept the old position.
+  await browser.waitUntil(async () => {
+    v = await view();
+    return v.inView.includes(MESSAGES) && v.scrollHeight - v.scrollTop - v.clientHeight < 2;
+  }, { timeout: 10_000, timeoutMsg: `opened again in the middle: ${JSON.stringify(v)}` });
+});
+
 test('a long conversation keeps a small DOM from its end to its first message, without jumps', async () => {
   await browser.waitUntil(async () => (await browser.$$('[data-testid="conversation-open"]')).length > 0, { timeout: 30_000 });
   await (await browser.$('[data-testid="conversation-open"]')).click();

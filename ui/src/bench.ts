@@ -102,7 +102,7 @@ async function run(tokens: number, rate: number, initialTokens = 19_000) {
     const due = started + (n * 1000) / rate;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    conversation.apply({ kind: 'text', text: pieces[n % pieces.length] });
+    conversation.apply({ kind: 'text', text: pieces[n % pieces.length], context_used: null });
   }
   await new Promise((r) => requestAnimationFrame(r));
   running = false;

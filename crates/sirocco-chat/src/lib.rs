@@ -28,7 +28,7 @@ pub enum ChatError {
 pub type Result<T> = std::result::Result<T, ChatError>;
 
 /// What the user did.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Turn {
     /// A new question under `parent_id` (the leaf on screen; `None` starts the conversation).
@@ -42,7 +42,7 @@ pub enum Turn {
 }
 
 /// A turn and how to answer it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default)]
 pub struct TurnRequest {
     /// `None`: a new conversation, titled from the first question.
@@ -84,7 +84,7 @@ impl Default for TurnRequest {
 }
 
 /// What the page sees of a turn, in order: `Started`, `Text`…, then `Done` or `Error`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TurnEvent {
     /// The stored messages the turn made: the conversation, the messages added before the
@@ -97,6 +97,9 @@ pub enum TurnEvent {
     },
     Text {
         text: String,
+        /// Tokens of the context in use once this text is out (the prompt and the answer so
+        /// far; `None` for text the engine did not make: "Start reply with").
+        context_used: Option<usize>,
     },
     Done {
         stats: sirocco_engine::GenerationStats,
@@ -211,7 +214,7 @@ pub async fn run_turn(
     // "Start reply with" text is part of the answer; a continued answer's text is there already.
     if let Some(p) = request.reply_prefix.as_deref().filter(|p| !p.is_empty()) {
         stream.push(p).await?;
-        emit(TurnEvent::Text { text: p.to_string() });
+        emit(TurnEvent::Text { text: p.to_string(), context_used: None });
     }
 
     let history: Vec<_> = store
@@ -268,9 +271,9 @@ pub async fn run_turn(
     on_cancel(cancel.clone());
     while let Some(event) = generation.events.recv().await {
         match event {
-            GenerationEvent::Text { text } => {
+            GenerationEvent::Text { text, context_used } => {
                 stream.push(&text).await?;
-                if !emit(TurnEvent::Text { text }) {
+                if !emit(TurnEvent::Text { text, context_used: Some(context_used) }) {
                     cancel.store(true, Ordering::Relaxed);
                 }
             }

@@ -50,7 +50,10 @@ async fn turn(store: &Store, engine: &Engine, request: TurnRequest) -> (Vec<Turn
 }
 
 fn text_of(events: &[TurnEvent]) -> String {
-    events.iter().filter_map(|e| if let TurnEvent::Text { text } = e { Some(text.as_str()) } else { None }).collect()
+    events
+        .iter()
+        .filter_map(|e| if let TurnEvent::Text { text, .. } = e { Some(text.as_str()) } else { None })
+        .collect()
 }
 
 #[tokio::test]
@@ -78,6 +81,16 @@ async fn send_regenerate_edit_and_continue_make_branches_in_the_store() {
     assert!(answer.content.contains("Paris"), "{}", answer.content);
     assert_eq!(answer.status, MessageStatus::Complete);
     assert!(answer.stats.as_ref().unwrap()["generated_tokens"].as_u64().unwrap() > 0);
+    // While it streams, each text says how much of the context is in use: past the prompt,
+    // growing, and at the end what the stats say.
+    let used: Vec<usize> = events
+        .iter()
+        .filter_map(|e| if let TurnEvent::Text { context_used, .. } = e { *context_used } else { None })
+        .collect();
+    let TurnEvent::Done { stats } = events.last().unwrap() else { unreachable!() };
+    assert!(used.len() > 1 && used.windows(2).all(|w| w[0] <= w[1]) && used[0] < used[used.len() - 1], "{used:?}");
+    assert!(used[0] > stats.prompt_tokens && used[0] < stats.context_used, "{used:?} vs {stats:?}");
+    assert_eq!(*used.last().unwrap(), stats.context_used, "{used:?} vs {stats:?}");
 
     // Regenerate with other sampling: a second answer to the same question.
     let (events, a2) = turn(

@@ -70,7 +70,7 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
         context_length: args.context.or(params.context_length),
         gpu_layers,
         workers: args.workers.clone(),
-        moe_experts_on_cpu: args.cpu_moe || params.moe_experts_on_cpu,
+        experts_on_cpu: args.cpu_moe || params.experts_on_cpu,
         ..params
     };
     let host = ModelHost::default();
@@ -155,7 +155,7 @@ async fn answer(engine: &Engine, request: GenerateRequest) -> Result<String, Str
             }
         };
         match event {
-            Some(GenerationEvent::Text { text }) => {
+            Some(GenerationEvent::Text { text, .. }) => {
                 reply.push_str(&text);
                 let _ = stdout.write_all(text.as_bytes());
                 let _ = stdout.flush();

@@ -52,7 +52,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         parallel: args.parallel,
         gpu_layers,
         workers: args.workers.clone(),
-        moe_experts_on_cpu: args.cpu_moe,
+        experts_on_cpu: args.cpu_moe,
         ..LoadParams::default()
     };
     let mut name = "the library".to_owned();

@@ -289,7 +289,7 @@ fn serve_model(
         });
     // The override list points into itself: the parameters must not move once it is set.
     let mut model_params = std::pin::pin!(model_params);
-    if params.moe_experts_on_cpu && summary.expert_count.unwrap_or(0) > 1 {
+    if params.experts_on_cpu && summary.expert_count.unwrap_or(0) > 1 {
         model_params.as_mut().add_cpu_moe_override();
     }
     let model = match LlamaModel::load_from_file(backend(), path, &model_params) {

@@ -29,7 +29,7 @@ const MIN_TENSOR_INFO_BYTES: u64 = 33;
 const MAX_TENSORS: u64 = 1 << 20;
 
 /// What the app shows about a model file, read from its header alone.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 pub struct GgufSummary {
     pub path: PathBuf,
     pub file_size: u64,

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Gpu {
     pub name: String,
     pub backend: String,
@@ -10,7 +10,7 @@ pub struct Gpu {
     pub memory_free: u64,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Hardware {
     pub ram_total: u64,
     /// RAM the OS can give a new process now (`MemAvailable`).

@@ -13,7 +13,7 @@ pub const DEFAULT_CONTEXT: u32 = 4096;
 /// llama.cpp rounds contexts up to a multiple of 256; smaller requests gain nothing.
 pub(crate) const MIN_CONTEXT: u32 = 256;
 
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum FlashAttention {
     /// llama.cpp decides per device.
@@ -24,7 +24,7 @@ pub enum FlashAttention {
 }
 
 /// Element type of the KV cache (keys and values alike).
-#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum KvCacheType {
     #[default]
@@ -33,7 +33,7 @@ pub enum KvCacheType {
     Q4_0,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 #[serde(default)]
 pub struct LoadParams {
     /// Context length in tokens; `None` picks a safe default capped by the trained maximum.
@@ -52,7 +52,9 @@ pub struct LoadParams {
     pub chat_template_override: Option<String>,
     /// Mixture-of-experts models: keep the expert tensors (most of the weights, each used by
     /// a few tokens) in RAM while attention and the rest go to the GPU.
-    pub moe_experts_on_cpu: bool,
+    /// (Named `moe_experts_on_cpu` before; that name is still read.)
+    #[serde(alias = "moe_experts_on_cpu")]
+    pub experts_on_cpu: bool,
     /// Requests decoded together (continuous batching); the context's cells are shared by
     /// them, so one conversation alone can still use the whole context.
     pub parallel: u32,
@@ -82,7 +84,7 @@ impl Default for LoadParams {
             use_mmap: true,
             use_mlock: false,
             chat_template_override: None,
-            moe_experts_on_cpu: false,
+            experts_on_cpu: false,
             parallel: DEFAULT_PARALLEL,
             state_dir: None,
             workers: Vec::new(),
@@ -91,7 +93,7 @@ impl Default for LoadParams {
 }
 
 /// A model the engine has loaded, as the UI describes it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct LoadedModel {
     pub summary: GgufSummary,
     pub context_length: u32,

@@ -24,7 +24,7 @@ use crate::message::{ChatMessage, Role};
 use crate::tools::{self, ToolSpec};
 
 /// The Mistral instruct format versions Sirocco builds natively.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "lowercase")]
 pub enum MistralVersion {
     V1,

@@ -20,11 +20,18 @@ pub(crate) struct Outbox {
     events: UnboundedSender<GenerationEvent>,
     pending: String,
     sent_at: Option<Instant>,
+    /// Tokens of the context the request fills now (its prompt and the reply so far).
+    context_used: usize,
 }
 
 impl Outbox {
     pub(crate) fn new(events: UnboundedSender<GenerationEvent>) -> Self {
-        Self { events, pending: String::new(), sent_at: None }
+        Self { events, pending: String::new(), sent_at: None, context_used: 0 }
+    }
+
+    /// The request now fills `tokens` of the context: the next text sent says so.
+    pub(crate) fn fills(&mut self, tokens: usize) {
+        self.context_used = tokens;
     }
 
     /// Queues `text` (made at `now`), sending what is queued when the last text went out
@@ -44,7 +51,7 @@ impl Outbox {
             return !self.events.is_closed();
         }
         let text = std::mem::take(&mut self.pending);
-        self.events.send(GenerationEvent::Text { text }).is_ok()
+        self.events.send(GenerationEvent::Text { text, context_used: self.context_used }).is_ok()
     }
 
     /// Sends the queued text, then `event`.
@@ -67,7 +74,7 @@ mod tests {
         let mut out = Vec::new();
         while let Ok(event) = rx.try_recv() {
             match event {
-                GenerationEvent::Text { text } => out.push(text),
+                GenerationEvent::Text { text, .. } => out.push(text),
                 GenerationEvent::Error { message, .. } => out.push(format!("error: {message}")),
                 _ => out.push("other".into()),
             }
@@ -89,6 +96,10 @@ mod tests {
         // The last pieces are not kept back: the next event takes them first.
         outbox.send(GenerationEvent::Error { message: "end".into(), busy: false });
         assert_eq!(texts(&mut rx), ["!", "error: end"]);
+        // Each text says how much of the context the request fills when it goes out.
+        outbox.fills(12);
+        assert!(outbox.text("?", ms(60)));
+        assert!(matches!(rx.try_recv(), Ok(GenerationEvent::Text { context_used: 12, .. })));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::message::{ChatMessage, Role};
 use crate::{EngineError, Result};
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum OverflowPolicy {
     /// Refuse, naming the prompt's token count and the context size.

@@ -25,7 +25,7 @@ const VOCAB_BYTES_PER_TOKEN: u64 = 210;
 /// Default context a user gets when they have not chosen one, if it fits.
 pub const DEFAULT_CONTEXT_CAP: u64 = 8192;
 
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct PlanRequest {
     pub gpu_layers: u32,
     pub context_length: u64,
@@ -35,7 +35,7 @@ pub struct PlanRequest {
     pub batch_size: u64,
     /// Parallel sequences sharing the context.
     pub sequences: u64,
-    /// Mixture-of-experts tensors stay in RAM even in layers on the GPU (`moe_experts_on_cpu`).
+    /// Mixture-of-experts tensors stay in RAM even in layers on the GPU.
     #[serde(default)]
     pub experts_on_cpu: bool,
 }
@@ -55,7 +55,7 @@ impl PlanRequest {
 }
 
 /// Predicted memory of one load, by kind and device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct MemoryEstimate {
     pub weights_ram: u64,
     pub weights_vram: u64,
@@ -77,7 +77,7 @@ impl MemoryEstimate {
 }
 
 /// How a model fits this machine.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FitVerdict {
     FullyOnGpu,
@@ -86,7 +86,7 @@ pub enum FitVerdict {
     TooLarge,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct FitPlan {
     pub verdict: FitVerdict,
     pub gpu_layers: u32,
@@ -197,7 +197,7 @@ impl<'a> Shape<'a> {
 
 /// One offload device's share of a load — a local GPU or a worker's device — as llama.cpp
 /// splits it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ts_rs::TS)]
 pub struct DeviceShare {
     /// Repeating layers on it: `first_layer..end_layer` (none when equal).
     pub first_layer: u32,
@@ -430,7 +430,7 @@ pub fn estimate_load(summary: &GgufSummary, params: &crate::LoadParams) -> Memor
             flash_attention: params.flash_attention,
             batch_size: u64::from(params.batch_size),
             sequences: u64::from(params.parallel),
-            experts_on_cpu: params.moe_experts_on_cpu,
+            experts_on_cpu: params.experts_on_cpu,
         },
     )
 }
@@ -443,7 +443,7 @@ pub fn planned_load(summary: &GgufSummary, hardware: &Hardware, base: crate::Loa
     if plan.verdict == FitVerdict::TooLarge {
         return base;
     }
-    crate::LoadParams { gpu_layers: plan.gpu_layers, moe_experts_on_cpu: plan.experts_on_cpu, ..base }
+    crate::LoadParams { gpu_layers: plan.gpu_layers, experts_on_cpu: plan.experts_on_cpu, ..base }
 }
 
 #[cfg(test)]
@@ -584,9 +584,9 @@ mod tests {
     fn a_model_nobody_configured_loads_with_the_offload_this_machine_takes() {
         let gib = 1u64 << 30;
         let gpu = planned_load(&mixtral_8x7b(), &Hardware::test(64 * gib, 8 * gib), crate::LoadParams::default());
-        assert_eq!((gpu.gpu_layers, gpu.moe_experts_on_cpu), (33, true));
+        assert_eq!((gpu.gpu_layers, gpu.experts_on_cpu), (33, true));
         let cpu = planned_load(&mistral_7b(), &Hardware::test(64 * gib, 0), crate::LoadParams::default());
-        assert_eq!((cpu.gpu_layers, cpu.moe_experts_on_cpu), (0, false));
+        assert_eq!((cpu.gpu_layers, cpu.experts_on_cpu), (0, false));
         let big_gpu = planned_load(&mistral_7b(), &Hardware::test(64 * gib, 24 * gib), crate::LoadParams::default());
         assert_eq!(big_gpu.gpu_layers, 33);
     }

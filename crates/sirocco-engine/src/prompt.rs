@@ -15,7 +15,7 @@ use crate::tools::{self, ToolSpec};
 use crate::{EngineError, Result};
 
 /// Which way prompts are built for the loaded model, as the UI names it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum PromptFormatKind {
     Mistral {

@@ -68,7 +68,7 @@ impl GenerateRequest {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum FinishReason {
     /// The model ended its turn.
@@ -82,7 +82,7 @@ pub enum FinishReason {
     ToolCalls,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct GenerationStats {
     pub prompt_tokens: usize,
     /// Prompt tokens whose KV cache was kept from the previous turn (not computed again).
@@ -105,12 +105,16 @@ pub struct Embeddings {
     pub prompt_tokens: usize,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum GenerationEvent {
     /// A piece of text: always whole UTF-8 characters.
     Text {
         text: String,
+        /// Tokens of the context the request fills once this text is out (its prompt and the
+        /// reply so far): what a context meter shows while the answer streams.
+        #[serde(default)]
+        context_used: usize,
     },
     /// The reply calls these tools (sent once, just before `Done`).
     ToolCalls {

@@ -11,7 +11,7 @@ use crate::{EngineError, Result};
 /// llama.cpp's `LLAMA_DEFAULT_SEED`: its sampler draws a random seed.
 pub const RANDOM_SEED: u32 = u32::MAX;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default)]
 pub struct SamplingParams {
     /// 0 means greedy decoding.

@@ -110,6 +110,7 @@ impl Active {
 
     /// Sends `text` unless it belongs to tool calls being collected; false when nobody listens.
     fn emit(&mut self, text: String) -> bool {
+        self.events.fills(self.prompt.len() + self.generated);
         match self.tools.hold(text) {
             Some(text) if !text.is_empty() => self.events.text(&text, Instant::now()),
             _ => true,

@@ -153,7 +153,7 @@ pub fn probe(endpoint: &str) -> Result<Vec<DeviceMemory>> {
 }
 
 /// One device's memory as a worker reports it.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, ts_rs::TS)]
 pub struct DeviceMemory {
     pub free: u64,
     pub total: u64,

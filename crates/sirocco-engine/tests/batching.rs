@@ -55,7 +55,7 @@ async fn run_all(engine: &Engine, requests: Vec<GenerateRequest>) -> (Vec<(Strin
             let mut text = String::new();
             while let Some(event) = generation.events.recv().await {
                 match event {
-                    GenerationEvent::Text { text: t } => {
+                    GenerationEvent::Text { text: t, .. } => {
                         text.push_str(&t);
                         let _ = log.send(Seen::Text(i));
                     }
@@ -155,7 +155,7 @@ async fn a_cancelled_or_abandoned_request_frees_its_slot() {
     let mut answered = String::new();
     loop {
         match second.events.recv().await.expect("the queued request runs") {
-            GenerationEvent::Text { text } => answered.push_str(&text),
+            GenerationEvent::Text { text, .. } => answered.push_str(&text),
             GenerationEvent::Done { .. } => break,
             GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
             GenerationEvent::Error { message, .. } => panic!("{message}"),

@@ -31,7 +31,7 @@ async fn run(engine: &Engine, request: GenerateRequest) -> (Vec<String>, Generat
     let mut pieces = Vec::new();
     while let Some(event) = generation.events.recv().await {
         match event {
-            GenerationEvent::Text { text } => pieces.push(text),
+            GenerationEvent::Text { text, .. } => pieces.push(text),
             GenerationEvent::Done { stats } => return (pieces, stats),
             GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
             GenerationEvent::Error { message, .. } => panic!("generation failed: {message}"),
@@ -121,9 +121,9 @@ async fn mistral_and_mixtral_shaped_models_load_and_generate() {
 #[tokio::test]
 async fn mixtral_with_experts_on_cpu_generates_the_same_tokens() {
     let mut answers = Vec::new();
-    for moe_experts_on_cpu in [false, true] {
+    for experts_on_cpu in [false, true] {
         let engine = Engine::start();
-        let params = LoadParams { moe_experts_on_cpu, ..LoadParams::default() };
+        let params = LoadParams { experts_on_cpu, ..LoadParams::default() };
         engine.load(&fixture(TINY_MIXTRAL), params, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
         let sampling =
             SamplingParams { temperature: 0.0, max_tokens: 12, ignore_eos: true, ..SamplingParams::default() };

@@ -58,7 +58,7 @@ async fn sirocco(model: &std::path::Path, prompt: &str) -> (String, usize) {
     let mut text = String::new();
     loop {
         match generation.events.recv().await.unwrap() {
-            GenerationEvent::Text { text: t } => text.push_str(&t),
+            GenerationEvent::Text { text: t, .. } => text.push_str(&t),
             GenerationEvent::Done { stats } => return (text, stats.generated_tokens),
             GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
             GenerationEvent::Error { message, .. } => panic!("{message}"),

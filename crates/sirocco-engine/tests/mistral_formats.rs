@@ -131,7 +131,7 @@ async fn a_reply_can_be_started_for_the_model() {
     let mut text = String::new();
     loop {
         match generation.events.recv().await.unwrap() {
-            GenerationEvent::Text { text: t } => text.push_str(&t),
+            GenerationEvent::Text { text: t, .. } => text.push_str(&t),
             GenerationEvent::Done { stats } => {
                 assert_eq!(stats.prompt_tokens, prefixed.len());
                 assert_eq!(stats.generated_tokens, 4);

@@ -24,7 +24,7 @@ async fn ask(engine: &Engine, q: &str, sampling: SamplingParams) -> Result<(Stri
     let mut text = String::new();
     loop {
         match g.events.recv().await.unwrap() {
-            GenerationEvent::Text { text: t } => text.push_str(&t),
+            GenerationEvent::Text { text: t, .. } => text.push_str(&t),
             GenerationEvent::Done { stats } => return Ok((text, stats)),
             GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
             GenerationEvent::Error { message, .. } => return Err(message),

@@ -80,7 +80,7 @@ async fn run(engine: &Engine, request: GenerateRequest) -> (String, Vec<ToolCall
     let (mut text, mut calls) = (String::new(), Vec::new());
     loop {
         match g.events.recv().await.expect("the stream ends with Done or Error") {
-            GenerationEvent::Text { text: t } => text.push_str(&t),
+            GenerationEvent::Text { text: t, .. } => text.push_str(&t),
             GenerationEvent::ToolCalls { calls: c } => {
                 assert!(calls.is_empty(), "calls arrive once");
                 calls = c;

@@ -92,7 +92,7 @@ impl HostConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ModelStatus {
     Loading,
@@ -102,7 +102,7 @@ pub enum ModelStatus {
 }
 
 /// A model the host holds, as the app and `sirocco ps` show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct ResidentModel {
     pub id: String,
     pub path: PathBuf,

@@ -6,7 +6,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 /// Memory of one load (the planner's estimate) or a budget.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ts_rs::TS)]
+#[ts(rename = "MemoryUse")]
 pub struct Memory {
     pub ram: u64,
     pub vram: u64,
@@ -25,7 +26,7 @@ impl Memory {
 }
 
 /// Who asked for a model to be loaded: decides who may unload it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum LoadedBy {
     /// The user (the app's picker, `sirocco serve --model`, `sirocco chat`): a server request

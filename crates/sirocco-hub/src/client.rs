@@ -40,7 +40,7 @@ pub struct Account {
     pub fullname: Option<String>,
 }
 
-#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq, ts_rs::TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SortBy {
     #[default]
@@ -59,7 +59,7 @@ impl SortBy {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default)]
 pub struct SearchQuery {
     pub text: String,
@@ -70,7 +70,7 @@ pub struct SearchQuery {
 }
 
 /// One search result as the browser lists it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct RepoSummary {
     pub id: String,
     pub author: String,

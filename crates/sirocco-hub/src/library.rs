@@ -14,7 +14,7 @@ use sirocco_engine::GgufSummary;
 use crate::gguf_files::{quant_of, split_part};
 use crate::{HubError, Result};
 
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum ModelSource {
     /// Downloaded into the Hugging Face cache.
@@ -34,7 +34,7 @@ pub enum ModelSource {
     },
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct LibraryModel {
     /// What the user sees: the file name (split suffix removed) or Ollama's `name:tag`.
     pub name: String,

@@ -39,7 +39,7 @@ pub struct ServedModel {
 }
 
 /// One request, for the app's live log.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, ts_rs::TS)]
 pub struct RequestLogEntry {
     pub method: String,
     pub path: String,

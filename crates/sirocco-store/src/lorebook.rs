@@ -18,7 +18,7 @@ pub const TURN_BUDGET_BYTES: usize = 8 * 1024;
 /// How many of the latest messages are searched for keywords.
 pub const SCAN_DEPTH: usize = 4;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default)]
 pub struct LoreEntry {
     /// Any of these in the latest messages brings the entry in.

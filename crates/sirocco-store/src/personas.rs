@@ -16,7 +16,7 @@ pub const MAX_ALTERNATE_GREETINGS: usize = 32;
 pub const MAX_AVATAR_BYTES: usize = 1024 * 1024;
 
 /// A persona as the user edits it (and as a character card is read into).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default)]
 pub struct PersonaDraft {
     pub name: String,
@@ -33,7 +33,7 @@ pub struct PersonaDraft {
     pub lorebook: Vec<LoreEntry>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Persona {
     pub id: i64,
     #[serde(flatten)]

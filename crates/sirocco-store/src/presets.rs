@@ -9,7 +9,7 @@ use sqlx::Row;
 use crate::{now_ms, Result, Store, StoreError};
 
 /// The bundle. Load fields left `None` keep what the planner picked for the machine.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(default)]
 pub struct PresetParams {
     pub system_prompt: String,
@@ -48,7 +48,7 @@ impl PresetParams {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, ts_rs::TS)]
 pub struct Preset {
     pub id: i64,
     pub name: String,

@@ -61,7 +61,7 @@ impl Store {
                 .await?;
             let messages = rows
                 .iter()
-                .map(crate::message_of)
+                .map(crate::messages::message_of)
                 .map(|m| ExportedMessage {
                     id: m.id,
                     parent: m.parent_id,

@@ -23,6 +23,7 @@ fn stream_or_chat(stream: Option<String>) -> String {
 /// streaming its events to `on_event`; resolves with the answer's id when the answer is finished
 /// (done, stopped or failed — a failure is saved with it and sent as an event).
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(stream = ?stream), err(level = "warn", Display))]
 pub async fn chat_turn(
     state: State<'_, AppState>,
     request: TurnRequest,
@@ -49,6 +50,7 @@ pub async fn chat_turn(
 
 /// Stops the answer streaming under `stream` (every answer when none is named).
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(stream = ?stream))]
 pub fn stop_generation(state: State<'_, AppState>, stream: Option<String>) {
     for (name, cancel) in state.generations.lock().unwrap().iter() {
         if stream.as_ref().is_none_or(|s| s == name) {
@@ -60,6 +62,7 @@ pub fn stop_generation(state: State<'_, AppState>, stream: Option<String>) {
 /// Arena: a one-off answer to `messages` from model file `model` (loaded) that is not saved
 /// (the page shows two side by side).
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(stream = ?stream), err(level = "warn", Display))]
 pub async fn arena_generate(
     state: State<'_, AppState>,
     messages: Vec<ChatMessage>,

@@ -12,7 +12,7 @@ use crate::AppState;
 /// Messages sent per page: the newest of a branch first, older ones as the user scrolls up.
 const PAGE: i64 = 80;
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct ConversationView {
     conversation: Conversation,
     #[serde(flatten)]
@@ -20,6 +20,7 @@ pub struct ConversationView {
 }
 
 #[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn conversations_list(state: State<'_, AppState>) -> IpcResult<Vec<Conversation>> {
     Ok(state.store.conversations().await?)
 }
@@ -27,6 +28,7 @@ pub async fn conversations_list(state: State<'_, AppState>) -> IpcResult<Vec<Con
 /// Opens a conversation on the branch left on screen, or, with `through` (a search hit), on the
 /// branch that holds that message.
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(id = ?id), err(level = "warn", Display))]
 pub async fn conversation_open(
     state: State<'_, AppState>,
     id: i64,
@@ -47,17 +49,20 @@ pub async fn conversation_open(
 /// The user left conversation `id` (opened another, started a new one): its cache is saved so
 /// coming back skips reading the history again. Nothing to save is not an error.
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(id = ?id), err(level = "warn", Display))]
 pub async fn conversation_leave(state: State<'_, AppState>, id: i64) -> IpcResult<bool> {
     Ok(state.host.persist_state(&sirocco_chat::cache_key(id)).await)
 }
 
 /// The messages of the branch on screen above `before`.
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(id = ?id, before = ?before), err(level = "warn", Display))]
 pub async fn conversation_older(state: State<'_, AppState>, id: i64, before: i64) -> IpcResult<BranchPage> {
     Ok(state.store.branch_page(id, Some(before), PAGE).await?)
 }
 
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(id = ?id), err(level = "warn", Display))]
 pub async fn conversation_rename(state: State<'_, AppState>, id: i64, title: String) -> IpcResult<()> {
     let title = title.trim();
     if title.is_empty() {
@@ -67,16 +72,19 @@ pub async fn conversation_rename(state: State<'_, AppState>, id: i64, title: Str
 }
 
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(id = ?id, pinned = ?pinned), err(level = "warn", Display))]
 pub async fn conversation_pin(state: State<'_, AppState>, id: i64, pinned: bool) -> IpcResult<()> {
     Ok(state.store.set_pinned(id, pinned).await?)
 }
 
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(id = ?id), err(level = "warn", Display))]
 pub async fn conversation_delete(state: State<'_, AppState>, id: i64) -> IpcResult<()> {
     Ok(state.store.delete_conversation(id).await?)
 }
 
 #[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn conversations_search(state: State<'_, AppState>, text: String) -> IpcResult<Vec<SearchHit>> {
     Ok(state.store.search(&text, 50).await?)
 }
@@ -84,6 +92,7 @@ pub async fn conversations_search(state: State<'_, AppState>, text: String) -> I
 /// Writes the conversation (or all, when `id` is none) to the Downloads folder as Markdown or
 /// JSON, as a new file (an earlier export is never overwritten); returns the file's path.
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(id = ?id), err(level = "warn", Display))]
 pub async fn conversation_export(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
@@ -114,6 +123,7 @@ pub async fn conversation_export(
 /// Shows an exported file in the file manager: only an export in the Downloads folder (the page
 /// names no other file).
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(path = ?path), err(level = "warn", Display))]
 pub async fn conversation_export_reveal(app: tauri::AppHandle, path: PathBuf) -> IpcResult<()> {
     let dir = app.path().download_dir().map_err(|e| e.to_string())?;
     let is_export = path.parent() == Some(dir.as_path())
@@ -127,6 +137,7 @@ pub async fn conversation_export_reveal(app: tauri::AppHandle, path: PathBuf) ->
 
 /// Imports a JSON export; returns the new conversations' ids.
 #[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn conversations_import(state: State<'_, AppState>, json: String) -> IpcResult<Vec<i64>> {
     Ok(state.store.import(json.as_bytes()).await?)
 }
@@ -134,6 +145,7 @@ pub async fn conversations_import(state: State<'_, AppState>, json: String) -> I
 /// ‹ › between siblings: shows the branch through the sibling `step` places from `id`; returns
 /// the new view.
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(id = ?id, step = ?step), err(level = "warn", Display))]
 pub async fn message_show_sibling(state: State<'_, AppState>, id: i64, step: i64) -> IpcResult<BranchPage> {
     let target = state.store.sibling(id, step).await?.ok_or("there is no other version that way")?;
     state.store.show_branch_through(target).await?;
@@ -142,6 +154,7 @@ pub async fn message_show_sibling(state: State<'_, AppState>, id: i64, step: i64
 }
 
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(id = ?id), err(level = "warn", Display))]
 pub async fn message_delete(state: State<'_, AppState>, id: i64) -> IpcResult<BranchPage> {
     let m = state.store.message(id).await?;
     state.store.delete_message(id).await?;
@@ -150,6 +163,7 @@ pub async fn message_delete(state: State<'_, AppState>, id: i64) -> IpcResult<Br
 
 /// An answer edited by the user: a sibling answer with `text` (the original stays a branch).
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(id = ?id), err(level = "warn", Display))]
 pub async fn message_edit_answer(state: State<'_, AppState>, id: i64, text: String) -> IpcResult<BranchPage> {
     let edited = state.store.edit_answer(id, &text).await?;
     let conversation = state.store.message(edited).await?.conversation_id;

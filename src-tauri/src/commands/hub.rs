@@ -12,12 +12,13 @@ use crate::error::{blocking, IpcResult};
 use crate::AppState;
 
 #[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn hub_search(state: State<'_, AppState>, query: SearchQuery) -> IpcResult<Vec<RepoSummary>> {
     Ok(state.hub().search(&query).await?)
 }
 
 /// A repository page: the commit it is pinned to, its model card and its GGUF models.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, ts_rs::TS)]
 pub struct RepoPage {
     id: String,
     commit: String,
@@ -26,6 +27,7 @@ pub struct RepoPage {
 }
 
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(id = ?id), err(level = "warn", Display))]
 pub async fn hub_repo(state: State<'_, AppState>, id: String) -> IpcResult<RepoPage> {
     let hub = state.hub();
     let commit = hub.head_commit(&id).await?;
@@ -34,13 +36,14 @@ pub async fn hub_repo(state: State<'_, AppState>, id: String) -> IpcResult<RepoP
 }
 
 /// How a remote model fits this machine, from its files' headers alone (range requests).
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, ts_rs::TS)]
 pub struct RemoteFit {
     summary: sirocco_engine::GgufSummary,
     fit: FitPlan,
 }
 
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(id = ?id, commit = ?commit), err(level = "warn", Display))]
 pub async fn hub_fit(
     state: State<'_, AppState>,
     id: String,
@@ -62,6 +65,7 @@ async fn entry_named(state: &AppState, id: &str, commit: &str, name: &str) -> Ip
 
 /// The download queue with each item's bytes on disk (no network).
 #[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn download_list(state: State<'_, AppState>) -> IpcResult<Vec<QueuedDownload>> {
     let (queue, hub) = (state.downloads.clone(), state.hub());
     blocking(move || queue.list(&hub)).await
@@ -70,6 +74,7 @@ pub async fn download_list(state: State<'_, AppState>) -> IpcResult<Vec<QueuedDo
 /// Queues and downloads the model `name` of `id` (all its parts); progress goes to
 /// `on_progress`. Resolves with the path to load once every part is verified.
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(id = ?id, commit = ?commit, name = ?name), err(level = "warn", Display))]
 pub async fn download_start(
     state: State<'_, AppState>,
     id: String,
@@ -85,6 +90,7 @@ pub async fn download_start(
 /// Resumes the queued `key` (paused, failed, or cut by an app restart) from the files the queue
 /// holds: only the missing bytes are fetched.
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(key = ?key), err(level = "warn", Display))]
 pub async fn download_resume(
     state: State<'_, AppState>,
     key: String,
@@ -96,6 +102,7 @@ pub async fn download_resume(
 
 /// Pauses a download (what was fetched stays; resuming continues from there).
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(key = ?key), err(level = "warn", Display))]
 pub async fn download_pause(state: State<'_, AppState>, key: String) -> IpcResult<()> {
     let (queue, hub) = (state.downloads.clone(), state.hub());
     blocking(move || queue.pause(&hub, &key)).await
@@ -103,6 +110,7 @@ pub async fn download_pause(state: State<'_, AppState>, key: String) -> IpcResul
 
 /// Stops a download, takes it out of the queue and deletes what it fetched.
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(key = ?key), err(level = "warn", Display))]
 pub async fn download_cancel(state: State<'_, AppState>, key: String) -> IpcResult<()> {
     let (queue, hub) = (state.downloads.clone(), state.hub());
     blocking(move || queue.cancel(&hub, &key)).await

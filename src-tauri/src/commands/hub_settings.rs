@@ -9,22 +9,35 @@ use crate::error::IpcResult;
 use crate::state::KEYRING_SERVICE;
 use crate::{settings, AppState};
 
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, ts_rs::TS)]
 pub struct HubSettings {
     /// The endpoint in use.
     endpoint: String,
     /// The endpoint saved in the settings (empty: the default, or `HF_ENDPOINT`).
     saved_endpoint: String,
-    /// Where the token in use comes from: `keyring`, `session` (the keyring could not keep
-    /// it), `environment` (`HF_TOKEN`) or `none`.
-    token: &'static str,
+    /// Where the token in use comes from.
+    token: TokenSource,
     /// Whose token it is, when the Hub says so (`None` without a token or when unreachable).
     account: Option<String>,
     /// Why the account is unknown (the Hub refused the token, or could not be reached).
     account_error: Option<String>,
 }
 
+/// Where the Hub token in use comes from (never the token itself).
+#[derive(serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenSource {
+    /// The system keyring.
+    Keyring,
+    /// Kept for this session only: the keyring could not keep it.
+    Session,
+    /// `HF_TOKEN`.
+    Environment,
+    None,
+}
+
 #[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn hub_settings(app: AppHandle, state: State<'_, AppState>) -> IpcResult<HubSettings> {
     let in_keyring = keyring(|t| t.get()).await.ok().flatten().is_some();
     Ok(describe(&app, &state, in_keyring).await)
@@ -32,6 +45,7 @@ pub async fn hub_settings(app: AppHandle, state: State<'_, AppState>) -> IpcResu
 
 /// Sets the endpoint (empty: back to the default) after checking the Hub answers there.
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(endpoint = ?endpoint), err(level = "warn", Display))]
 pub async fn hub_set_endpoint(app: AppHandle, state: State<'_, AppState>, endpoint: String) -> IpcResult<HubSettings> {
     let endpoint = normalise_endpoint(&endpoint)?;
     let token = keyring(|t| t.get()).await.ok().flatten();
@@ -47,6 +61,7 @@ pub async fn hub_set_endpoint(app: AppHandle, state: State<'_, AppState>, endpoi
 /// Checks the token with the Hub, then keeps it in the system keyring. Without a keyring it
 /// is used for this session only (and the settings say so).
 #[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn hub_set_token(app: AppHandle, state: State<'_, AppState>, token: String) -> IpcResult<HubSettings> {
     let token = token.trim().to_owned();
     if token.is_empty() {
@@ -65,6 +80,7 @@ pub async fn hub_set_token(app: AppHandle, state: State<'_, AppState>, token: St
 
 /// Forgets the token (keyring and session).
 #[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn hub_clear_token(app: AppHandle, state: State<'_, AppState>) -> IpcResult<HubSettings> {
     keyring(|t| t.clear()).await?;
     let endpoint = settings::read(&app).hub_endpoint;
@@ -75,10 +91,10 @@ pub async fn hub_clear_token(app: AppHandle, state: State<'_, AppState>) -> IpcR
 async fn describe(app: &AppHandle, state: &AppState, in_keyring: bool) -> HubSettings {
     let hub = state.hub();
     let token = match (in_keyring, hub.has_token(), std::env::var_os("HF_TOKEN").is_some()) {
-        (true, _, _) => "keyring",
-        (false, true, true) => "environment",
-        (false, true, false) => "session",
-        (false, false, _) => "none",
+        (true, _, _) => TokenSource::Keyring,
+        (false, true, true) => TokenSource::Environment,
+        (false, true, false) => TokenSource::Session,
+        (false, false, _) => TokenSource::None,
     };
     let (account, account_error) = if hub.has_token() {
         match hub.whoami().await {

@@ -10,6 +10,7 @@ use crate::error::{blocking, IpcError, IpcResult};
 use crate::{settings, AppState};
 
 #[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn library_list(state: State<'_, AppState>) -> IpcResult<Vec<LibraryModel>> {
     let roots = state.library_roots();
     blocking(move || Ok::<_, IpcError>(library::scan(&roots))).await
@@ -17,6 +18,7 @@ pub async fn library_list(state: State<'_, AppState>) -> IpcResult<Vec<LibraryMo
 
 /// Deletes the model whose file llama.cpp loads is `path`; returns the bytes freed.
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(path = ?path), err(level = "warn", Display))]
 pub async fn library_delete(state: State<'_, AppState>, path: PathBuf) -> IpcResult<u64> {
     let model = model_at(&state, path).await?;
     blocking(move || library::delete(&model)).await
@@ -24,6 +26,7 @@ pub async fn library_delete(state: State<'_, AppState>, path: PathBuf) -> IpcRes
 
 /// The folders and files the user added.
 #[tauri::command]
+#[tracing::instrument(skip_all)]
 pub fn library_locations(state: State<'_, AppState>) -> Vec<PathBuf> {
     state.library_locations.read().unwrap().clone()
 }
@@ -31,6 +34,7 @@ pub fn library_locations(state: State<'_, AppState>) -> Vec<PathBuf> {
 /// Adds a folder (its GGUF files, four levels down) or one GGUF file to the library, where it
 /// is: nothing is copied.
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(path = ?path), err(level = "warn", Display))]
 pub async fn library_add(app: AppHandle, state: State<'_, AppState>, path: String) -> IpcResult<Vec<PathBuf>> {
     let path = PathBuf::from(path.trim());
     if !path.is_absolute() {
@@ -58,6 +62,7 @@ pub async fn library_add(app: AppHandle, state: State<'_, AppState>, path: Strin
 
 /// Removes an added folder or file from the library (nothing on disk is touched).
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(path = ?path), err(level = "warn", Display))]
 pub fn library_remove_location(app: AppHandle, state: State<'_, AppState>, path: PathBuf) -> IpcResult<Vec<PathBuf>> {
     let mut locations = state.library_locations.read().unwrap().clone();
     locations.retain(|l| l != &path);
@@ -68,6 +73,7 @@ pub fn library_remove_location(app: AppHandle, state: State<'_, AppState>, path:
 
 /// Shows a library model's file in the file manager (selected in its folder).
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(path = ?path), err(level = "warn", Display))]
 pub async fn library_reveal(state: State<'_, AppState>, path: PathBuf) -> IpcResult<()> {
     let shown = model_at(&state, path).await?.path;
     super::reveal_in_file_manager(shown).await

@@ -14,7 +14,7 @@ use crate::settings::{self, ModelMemory};
 use crate::AppState;
 
 /// A model the picker offers (part 1 of a split model).
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, ts_rs::TS)]
 pub struct ModelFile {
     path: PathBuf,
     file_name: String,
@@ -22,7 +22,7 @@ pub struct ModelFile {
 }
 
 /// The models folder and the models the picker offers.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, ts_rs::TS)]
 pub struct ModelsFolder {
     folder: PathBuf,
     models: Vec<ModelFile>,
@@ -31,6 +31,7 @@ pub struct ModelsFolder {
 /// The models the picker offers: everything in the library (downloads, the models folder,
 /// LM Studio, Ollama) that is a usable GGUF.
 #[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn list_models(state: State<'_, AppState>) -> IpcResult<ModelsFolder> {
     let roots = state.library_roots();
     let models = blocking(move || Ok::<_, IpcError>(sirocco_hub::library::scan(&roots))).await?;
@@ -42,6 +43,7 @@ pub async fn list_models(state: State<'_, AppState>) -> IpcResult<ModelsFolder> 
 
 /// Loads a model; progress (0..=1) goes to `on_progress`, at most once per percent.
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(path = ?path), err(level = "warn", Display))]
 pub async fn load_model(
     state: State<'_, AppState>,
     path: PathBuf,
@@ -68,24 +70,27 @@ pub async fn load_model(
 }
 
 #[tauri::command]
+#[tracing::instrument(skip_all)]
 pub fn cancel_load(state: State<'_, AppState>) {
     state.load_cancel.lock().unwrap().store(true, Ordering::Relaxed);
 }
 
 /// Ejects model `id` once the answers using it are done.
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(id = ?id), err(level = "warn", Display))]
 pub async fn unload_model(state: State<'_, AppState>, id: String) -> IpcResult<()> {
     Ok(state.host.unload(&id).await?)
 }
 
 /// Every model loaded now (memory, who loaded it, idle since); `models-changed` events follow.
 #[tauri::command]
+#[tracing::instrument(skip_all)]
 pub fn loaded_models(state: State<'_, AppState>) -> Vec<ResidentModel> {
     state.host.resident()
 }
 
 /// The limits on models kept loaded, and what they give on this machine.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, ts_rs::TS)]
 pub struct ModelMemoryView {
     settings: ModelMemory,
     /// The most models kept loaded, the default filled in.
@@ -109,6 +114,7 @@ fn model_memory_view(settings: ModelMemory, hardware: &Hardware) -> ModelMemoryV
 }
 
 #[tauri::command]
+#[tracing::instrument(skip_all)]
 pub fn model_memory(state: State<'_, AppState>) -> ModelMemoryView {
     let config = state.host.config();
     model_memory_view(
@@ -120,6 +126,7 @@ pub fn model_memory(state: State<'_, AppState>) -> ModelMemoryView {
 /// Most models kept loaded (1 to 16, or none for the default) and RAM left free (at most all
 /// of it). Applies from the next load; saved for the next start.
 #[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub fn set_model_memory(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
@@ -145,7 +152,7 @@ pub fn set_model_memory(
 const MOST_MODELS: usize = 16;
 
 /// What a model file is and how it fits this machine, from its header alone.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, ts_rs::TS)]
 pub struct ModelPlan {
     summary: sirocco_engine::GgufSummary,
     hardware: Hardware,
@@ -159,6 +166,7 @@ pub struct ModelPlan {
 }
 
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(path = ?path), err(level = "warn", Display))]
 pub async fn plan_model(state: State<'_, AppState>, path: PathBuf) -> IpcResult<ModelPlan> {
     let workers = state.workers_for(u32::MAX);
     let worker_memory = super::workers::usable_memory(&state).await;
@@ -172,7 +180,8 @@ pub async fn plan_model(state: State<'_, AppState>, path: PathBuf) -> IpcResult<
 }
 
 /// A load's predicted memory: what stays in RAM, and each offload device's share.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, ts_rs::TS)]
+#[ts(rename = "SplitEstimate")]
 pub struct MemoryEstimateView {
     #[serde(flatten)]
     estimate: MemoryEstimate,
@@ -184,6 +193,7 @@ pub struct MemoryEstimateView {
 /// bytes free each (the local GPUs, then the other machines' devices, as `plan_model` gave
 /// them); none given: every offloaded layer on one device.
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(path = ?path), err(level = "warn", Display))]
 pub async fn estimate_memory(
     path: PathBuf,
     request: PlanRequest,
@@ -202,6 +212,7 @@ pub async fn estimate_memory(
 
 /// This machine as the planner sees it (RAM, GPUs, CPU features).
 #[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn hardware() -> IpcResult<Hardware> {
     blocking(|| Ok::<_, IpcError>(Hardware::detect())).await
 }

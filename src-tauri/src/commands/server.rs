@@ -15,7 +15,7 @@ use tauri::{AppHandle, Manager, State};
 use crate::error::IpcResult;
 use crate::AppState;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ts_rs::TS)]
 pub struct ServerSettings {
     port: u16,
     /// Listen on every interface (requires `api_key`).
@@ -78,7 +78,7 @@ fn on_demand(app: &AppHandle, settings: &ServerSettings) -> Option<OnDemand> {
     })
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ts_rs::TS)]
 pub struct ServerStatus {
     running: bool,
     /// The address clients use, e.g. `http://127.0.0.1:1234/v1`.
@@ -97,6 +97,7 @@ async fn status_of(state: &AppState) -> ServerStatus {
 }
 
 #[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn server_start(
     app: AppHandle,
     state: State<'_, AppState>,
@@ -129,6 +130,7 @@ pub async fn server_start(
 }
 
 #[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn server_stop(state: State<'_, AppState>) -> IpcResult<ServerStatus> {
     if let Some(server) = state.server.lock().await.take() {
         server.stop().await;
@@ -137,6 +139,7 @@ pub async fn server_stop(state: State<'_, AppState>) -> IpcResult<ServerStatus> 
 }
 
 #[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn server_status(state: State<'_, AppState>) -> IpcResult<ServerStatus> {
     Ok(status_of(&state).await)
 }

@@ -13,7 +13,7 @@ use crate::AppState;
 /// ggml-rpc's usual port, for an address typed without one.
 const DEFAULT_PORT: u16 = 50052;
 
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, ts_rs::TS)]
 pub struct WorkerView {
     endpoint: String,
     enabled: bool,
@@ -22,8 +22,9 @@ pub struct WorkerView {
 }
 
 /// What the machine said when asked just now.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, ts_rs::TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
+#[ts(rename = "WorkerReach")]
 pub enum Reach {
     Ready {
         devices: Vec<DeviceMemory>,
@@ -39,6 +40,7 @@ pub enum Reach {
 
 /// Every machine the user added, each asked what it offers (at once, off the async runtime).
 #[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn workers_list(state: State<'_, AppState>) -> IpcResult<Vec<WorkerView>> {
     Ok(survey(&state, false).await)
 }
@@ -88,6 +90,7 @@ pub(crate) async fn usable_memory(state: &AppState) -> Vec<u64> {
 
 /// Adds the machine at `endpoint` (`host` or `host:port`) once it answers as a worker.
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(endpoint = ?endpoint), err(level = "warn", Display))]
 pub async fn worker_add(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
@@ -109,6 +112,7 @@ pub async fn worker_add(
 }
 
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(endpoint = ?endpoint), err(level = "warn", Display))]
 pub async fn worker_remove(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
@@ -125,6 +129,7 @@ pub async fn worker_remove(
 
 /// Whether loads use the machine (from the next load on).
 #[tauri::command]
+#[tracing::instrument(skip_all, fields(endpoint = ?endpoint, enabled = ?enabled), err(level = "warn", Display))]
 pub async fn worker_set_enabled(
     app: tauri::AppHandle,
     state: State<'_, AppState>,

@@ -57,6 +57,19 @@ export class Conversation {
   messages = $state<ShownMessage[]>([]);
   /** Older messages of the branch are in the store, not yet on screen. */
   hasOlder = $state(false);
+  /** The context in use while an answer streams (its text events say), else `null`. */
+  #live = $state<number | null>(null);
+
+  /** The figures of the latest answer that has them. */
+  get lastStats(): GenerationStats | null {
+    for (let i = this.messages.length - 1; i >= 0; i--) if (this.messages[i].stats) return this.messages[i].stats;
+    return null;
+  }
+
+  /** Tokens of the context in use: while an answer streams, with what it has written so far. */
+  get contextUsed(): number | null {
+    return this.#live ?? this.lastStats?.context_used ?? null;
+  }
 
   get generating(): boolean {
     return this.messages.some((m) => m.streaming);
@@ -100,6 +113,7 @@ export class Conversation {
    */
   beginTurn(keep: number, existing?: ShownMessage): ShownMessage {
     this.flush();
+    this.#live = null;
     // A failed turn's placeholder (never stored) goes too.
     this.messages = this.messages.slice(0, keep).filter((m) => m.id > 0);
     if (existing) {
@@ -130,6 +144,7 @@ export class Conversation {
     const answer = this.messages[this.messages.length - 1];
     if (!answer) return;
     if (event.kind === 'text') {
+      if (event.context_used !== null) this.#live = event.context_used;
       this.#pending += event.text;
       if (!this.#scheduled) {
         this.#scheduled = true;
@@ -138,6 +153,7 @@ export class Conversation {
       return;
     }
     this.flush();
+    if (event.kind !== 'started') this.#live = null;
     switch (event.kind) {
       case 'started': {
         this.id = event.conversation_id;
@@ -166,6 +182,7 @@ export class Conversation {
   /** The turn could not start (e.g. no model loaded): show why on the placeholder. */
   fail(message: string): void {
     this.flush();
+    this.#live = null;
     const answer = this.messages[this.messages.length - 1];
     if (!answer) return;
     answer.error = message;

@@ -4,7 +4,7 @@ import type { BranchMessage, GenerationStats } from './api';
 
 const stats = (finish_reason: GenerationStats['finish_reason']): GenerationStats => ({
   prompt_tokens: 5, cached_tokens: 0, generated_tokens: 3, time_to_first_token_ms: 10, prefill_tokens_per_second: 1,
-  decode_tokens_per_second: 2, context_used: 8, context_length: 64, finish_reason,
+  decode_tokens_per_second: 2, context_used: 8, context_length: 64, finish_reason, dropped_messages: 0,
 });
 
 const stored = (id: number, parent: number | null, role: 'user' | 'assistant', content: string, extra: Partial<BranchMessage> = {}): BranchMessage => ({
@@ -18,13 +18,13 @@ describe('Conversation', () => {
     const c = new Conversation((f) => frames.push(f));
     c.beginTurn(0);
     c.apply({ kind: 'started', conversation_id: 1, title: 'Q', added: [stored(1, null, 'user', 'Q')], answer_id: 2 });
-    c.apply({ kind: 'text', text: 'a' });
-    c.apply({ kind: 'text', text: 'b' });
+    c.apply({ kind: 'text', text: 'a', context_used: null });
+    c.apply({ kind: 'text', text: 'b', context_used: null });
     expect(frames.length).toBe(1);
     expect(c.messages[1].content).toBe('');
     frames.shift()!();
     expect(c.messages[1].content).toBe('ab');
-    c.apply({ kind: 'text', text: 'c' });
+    c.apply({ kind: 'text', text: 'c', context_used: null });
     c.apply({ kind: 'done', stats: stats('stop') });
     expect(c.messages[1].content).toBe('abc');
   });
@@ -34,8 +34,8 @@ describe('Conversation', () => {
     c.beginTurn(0);
     expect(c.generating).toBe(true);
     c.apply({ kind: 'started', conversation_id: 7, title: 'Hi', added: [stored(1, null, 'user', 'Hi')], answer_id: 2 });
-    c.apply({ kind: 'text', text: 'Hel' });
-    c.apply({ kind: 'text', text: 'lo 🙂' });
+    c.apply({ kind: 'text', text: 'Hel', context_used: null });
+    c.apply({ kind: 'text', text: 'lo 🙂', context_used: null });
     expect(c.id).toBe(7);
     expect(c.messages.map((m) => [m.id, m.role, m.content])).toEqual([[1, 'user', 'Hi'], [2, 'assistant', 'Hello 🙂']]);
     expect(c.messages[1].parent_id).toBe(1);
@@ -61,7 +61,7 @@ describe('Conversation', () => {
     // Regenerate: the question stays, the answer is replaced by the new one.
     c.beginTurn(1);
     c.apply({ kind: 'started', conversation_id: 1, title: 'Q', added: [], answer_id: 3 });
-    c.apply({ kind: 'text', text: 'partial' });
+    c.apply({ kind: 'text', text: 'partial', context_used: null });
     c.apply({ kind: 'done', stats: stats('cancelled') });
     expect(c.messages.map((m) => m.id)).toEqual([1, 3]);
     expect(c.messages[1].unfinished).toBe(true);
@@ -85,5 +85,22 @@ describe('Conversation', () => {
     c.prepend({ messages: [stored(1, null, 'user', 'Q1'), stored(2, 1, 'assistant', 'A1'), stored(3, 2, 'user', 'Q2')], has_more: false });
     expect(c.messages.map((m) => m.id)).toEqual([1, 2, 3, 4]);
     expect(c.hasOlder).toBe(false);
+  });
+
+  it('the context meter counts the answer as it streams, then reads the stored figures', () => {
+    const c = new Conversation((f) => f());
+    c.setBranch({ messages: [stored(1, null, 'user', 'Q'), stored(2, 1, 'assistant', 'A', { stats: stats('stop') })], has_more: false });
+    expect(c.contextUsed).toBe(8);
+    c.beginTurn(2);
+    expect(c.contextUsed).toBe(8);
+    c.apply({ kind: 'started', conversation_id: 1, title: 'Q', added: [stored(3, 2, 'user', 'Q2')], answer_id: 4 });
+    c.apply({ kind: 'text', text: 'Sure', context_used: 21 });
+    expect(c.contextUsed).toBe(21);
+    c.apply({ kind: 'text', text: '!', context_used: 22 });
+    // "Start reply with" text carries no count: the meter keeps the last one.
+    c.apply({ kind: 'text', text: '', context_used: null });
+    expect(c.contextUsed).toBe(22);
+    c.apply({ kind: 'done', stats: { ...stats('stop'), context_used: 23 } });
+    expect([c.contextUsed, c.lastStats?.context_used]).toEqual([23, 23]);
   });
 });

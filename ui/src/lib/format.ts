@@ -34,6 +34,7 @@ export function formatStats(stats: GenerationStats): string {
     length: 'reached max tokens',
     context_full: 'context full',
     cancelled: 'stopped',
+    tool_calls: 'called tools',
   };
   const why = reason[stats.finish_reason];
   if (why) parts.push(why);

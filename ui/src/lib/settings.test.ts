@@ -8,7 +8,7 @@ describe('settings', () => {
     expect(loadParamsOf(defaultSettings()).flash_attention).toBe('auto');
     expect(loadParamsOf({ ...defaultSettings(), flash_attention: 'off' }).flash_attention).toBe('off');
     expect(loadParamsOf({ ...defaultSettings(), kv_cache_type: 'q4_0', flash_attention: 'off' }).flash_attention).toBe('on');
-    expect(loadParamsOf({ ...defaultSettings(), threads: 2, experts_on_cpu: true })).toMatchObject({ threads: 2, moe_experts_on_cpu: true });
+    expect(loadParamsOf({ ...defaultSettings(), threads: 2, experts_on_cpu: true })).toMatchObject({ threads: 2, experts_on_cpu: true });
   });
 
   it('asks for a reload only when load parameters change', () => {

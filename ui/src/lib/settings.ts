@@ -1,34 +1,30 @@
-import type { FlashAttention, KvCacheType, LoadParams, OverflowPolicy, PresetParams, SamplingParams } from './api';
+import type { LoadParams, PresetParams, SamplingParams } from './api';
+
+/** The load settings the page chooses (the engine's `LoadParams` has more: workers, the
+ *  template override, where KV state is saved, which the app fills in itself). */
+export type PageLoadParams = Pick<
+  LoadParams,
+  | 'context_length'
+  | 'gpu_layers'
+  | 'kv_cache_type'
+  | 'flash_attention'
+  | 'threads'
+  | 'batch_size'
+  | 'use_mmap'
+  | 'use_mlock'
+  | 'experts_on_cpu'
+>;
 
 /** What the settings panel edits: how the model is loaded, how replies are sampled, the
- *  system prompt and the overflow policy — the fields of a preset. */
-export interface ChatSettings {
-  context_length: number;
-  gpu_layers: number;
-  kv_cache_type: KvCacheType;
-  /** A quantized KV cache needs it: then it is on whatever this says. */
-  flash_attention: FlashAttention;
-  /** `null`: the machine's physical cores. */
-  threads: number | null;
-  batch_size: number;
-  use_mmap: boolean;
-  use_mlock: boolean;
-  experts_on_cpu: boolean;
-  temperature: number;
-  top_k: number;
-  top_p: number;
-  min_p: number;
-  repeat_penalty: number;
-  presence_penalty: number;
-  frequency_penalty: number;
-  /** `null`: a new random seed for every answer (so Regenerate gives another one). */
-  seed: number | null;
-  /** The answer ends before any of these. */
-  stop: string[];
-  max_tokens: number;
-  system_prompt: string;
-  overflow: OverflowPolicy;
-}
+ *  system prompt and the overflow policy — the fields of a preset. Built from the Rust types'
+ *  fields, so a name cannot differ from theirs. `context_length` is always chosen here;
+ *  `seed` is `null` for a new random seed every answer (so Regenerate gives another one). */
+export type ChatSettings = Omit<PageLoadParams, 'context_length'> &
+  Pick<
+    SamplingParams,
+    'temperature' | 'top_k' | 'top_p' | 'min_p' | 'repeat_penalty' | 'presence_penalty' | 'frequency_penalty' | 'stop' | 'max_tokens'
+  > &
+  Pick<PresetParams, 'system_prompt' | 'overflow'> & { context_length: number; seed: number | null };
 
 /** The engine's "random seed" (llama.cpp's LLAMA_DEFAULT_SEED). */
 export const RANDOM_SEED = 0xffffffff;
@@ -57,7 +53,7 @@ export const defaultSettings = (): ChatSettings => ({
   overflow: 'stop',
 });
 
-export function loadParamsOf(s: ChatSettings): LoadParams {
+export function loadParamsOf(s: ChatSettings): PageLoadParams {
   return {
     context_length: s.context_length,
     gpu_layers: s.gpu_layers,
@@ -68,7 +64,7 @@ export function loadParamsOf(s: ChatSettings): LoadParams {
     batch_size: s.batch_size,
     use_mmap: s.use_mmap,
     use_mlock: s.use_mlock,
-    moe_experts_on_cpu: s.experts_on_cpu,
+    experts_on_cpu: s.experts_on_cpu,
   };
 }
 
@@ -88,10 +84,10 @@ export function samplingOf(s: ChatSettings): Partial<SamplingParams> {
 }
 
 /** True when the loaded model must be reloaded for `next` to take effect. */
-export function needsReload(loaded: LoadParams | null, next: ChatSettings): boolean {
+export function needsReload(loaded: PageLoadParams | null, next: ChatSettings): boolean {
   if (!loaded) return false;
   const want = loadParamsOf(next);
-  return (Object.keys(want) as (keyof LoadParams)[]).some((k) => loaded[k] !== want[k]);
+  return (Object.keys(want) as (keyof PageLoadParams)[]).some((k) => loaded[k] !== want[k]);
 }
 
 /** The settings with a preset applied: its sampling, system prompt and overflow policy, and the

@@ -27,7 +27,7 @@ pub async fn answer(
     let mut text = String::new();
     loop {
         match g.events.recv().await.expect("the stream ends with Done or Error") {
-            GenerationEvent::Text { text: t } => text.push_str(&t),
+            GenerationEvent::Text { text: t, .. } => text.push_str(&t),
             GenerationEvent::Done { stats } => return (text, stats),
             GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
             GenerationEvent::Error { message, .. } => panic!("generation failed: {message}"),

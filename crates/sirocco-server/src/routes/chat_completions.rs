@@ -68,7 +68,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
             generation,
             first,
             move |event| match event {
-                GenerationEvent::Text { text } => vec![chunk(delta(Some(text), None), None, None, true)],
+                GenerationEvent::Text { text, .. } => vec![chunk(delta(Some(text), None), None, None, true)],
                 GenerationEvent::ToolCalls { calls } => {
                     vec![chunk(delta(None, Some(ResponseToolCall::from_calls(calls, true))), None, None, true)]
                 }
@@ -94,7 +94,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
     let mut tool_calls = None;
     while let Some(event) = generation.events.recv().await {
         match event {
-            GenerationEvent::Text { text } => content.push_str(&text),
+            GenerationEvent::Text { text, .. } => content.push_str(&text),
             GenerationEvent::ToolCalls { calls } => tool_calls = Some(ResponseToolCall::from_calls(calls, false)),
             GenerationEvent::Error { message, busy } => {
                 return Err(ApiError::from_generation(message, busy, "messages"))

@@ -53,7 +53,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
             generation,
             Vec::new(),
             move |event| match event {
-                GenerationEvent::Text { text } => vec![chunk(text, None, None)],
+                GenerationEvent::Text { text, .. } => vec![chunk(text, None, None)],
                 // A text completion offers no tools.
                 GenerationEvent::ToolCalls { .. } => Vec::new(),
                 GenerationEvent::Done { stats } => {
@@ -72,7 +72,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
     let mut text = String::new();
     while let Some(event) = generation.events.recv().await {
         match event {
-            GenerationEvent::Text { text: t } => text.push_str(&t),
+            GenerationEvent::Text { text: t, .. } => text.push_str(&t),
             GenerationEvent::ToolCalls { .. } => {}
             GenerationEvent::Error { message, busy } => return Err(ApiError::from_generation(message, busy, param)),
             GenerationEvent::Done { stats } => {

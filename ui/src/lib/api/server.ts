@@ -1,0 +1,12 @@
+// The local OpenAI-compatible server (src-tauri/src/commands/server.rs).
+import { Channel, invoke } from '@tauri-apps/api/core';
+import type { RequestLogEntry, ServerSettings, ServerStatus } from '../bindings';
+export type { RequestLogEntry, ServerSettings, ServerStatus };
+
+export function serverStart(settings: ServerSettings, onRequest: (e: RequestLogEntry) => void) {
+  const channel = new Channel<RequestLogEntry>();
+  channel.onmessage = onRequest;
+  return invoke<ServerStatus>('server_start', { settings, onRequest: channel });
+}
+export const serverStop = () => invoke<ServerStatus>('server_stop');
+export const serverStatus = () => invoke<ServerStatus>('server_status');
