@@ -25,6 +25,7 @@ use crate::scheduler::Scheduler;
 use crate::state_files::StateFiles;
 use crate::tools::ToolSpec;
 use crate::{EngineError, Result};
+use crate::{ReasoningEffort, SamplingParams};
 
 pub(crate) type Progress = Box<dyn FnMut(f32) + Send>;
 
@@ -45,9 +46,7 @@ pub(crate) enum Command {
         cancel: Arc<AtomicBool>,
     },
     PromptTokens {
-        messages: Vec<ChatMessage>,
-        reply_prefix: Option<String>,
-        tools: Option<ToolSpec>,
+        request: GenerateRequest,
         reply: oneshot::Sender<Result<Vec<i32>>>,
     },
     PersistState {
@@ -165,8 +164,16 @@ impl Engine {
         reply_prefix: Option<String>,
         tools: Option<ToolSpec>,
     ) -> Result<Vec<i32>> {
+        let request =
+            GenerateRequest { reply_prefix, tools, ..GenerateRequest::new(messages, SamplingParams::default()) };
+        self.prompt_tokens_for(request).await
+    }
+
+    /// The prompt tokens `request` would be answered from (its messages, reply prefix, tools and
+    /// reasoning effort), without generating.
+    pub async fn prompt_tokens_for(&self, request: GenerateRequest) -> Result<Vec<i32>> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::PromptTokens { messages, reply_prefix, tools, reply })?;
+        self.send(Command::PromptTokens { request, reply })?;
         answer.await.map_err(|_| EngineError::EngineGone)?
     }
 
@@ -363,8 +370,10 @@ fn serve_model(
             Command::Generate { request, events, cancel } => {
                 scheduler.submit(&prompt_format, &request, events, cancel);
             }
-            Command::PromptTokens { messages, reply_prefix, tools, reply } => {
-                let tokens = prompt_format.tokens(&model, &messages, reply_prefix.as_deref(), tools.as_ref());
+            Command::PromptTokens { request: r, reply } => {
+                let effort = r.reasoning_effort.map(ReasoningEffort::mistral_setting);
+                let tokens =
+                    prompt_format.tokens(&model, &r.messages, r.reply_prefix.as_deref(), r.tools.as_ref(), effort);
                 let _ = reply.send(tokens.map(|t| t.into_iter().map(|t| t.0).collect()));
             }
             Command::Embed { inputs, reply } => {

@@ -45,6 +45,8 @@ pub use load::{FlashAttention, KvCacheType, LoadParams, LoadedModel, DEFAULT_CON
 pub use message::{ChatMessage, Role, ToolCall};
 pub use overflow::OverflowPolicy;
 pub use prompt::PromptFormatKind;
-pub use request::{Embeddings, FinishReason, GenerateRequest, Generation, GenerationEvent, GenerationStats};
+pub use request::{
+    Embeddings, FinishReason, GenerateRequest, Generation, GenerationEvent, GenerationStats, ReasoningEffort,
+};
 pub use sampling::{SamplingParams, RANDOM_SEED};
 pub use tools::{Tool, ToolChoice, ToolSpec};

@@ -33,9 +33,7 @@ use tokio::sync::{mpsc as async_mpsc, oneshot, watch};
 
 use crate::engine::{Command, Progress};
 use crate::load::LoadParams;
-use crate::message::ChatMessage;
 use crate::request::{GenerateRequest, GenerationEvent};
-use crate::tools::ToolSpec;
 use crate::{Engine, EngineError, Result};
 
 /// The argument that makes a binary an engine process (see [`run_if_child`]).
@@ -103,9 +101,7 @@ enum ToChild {
     },
     PromptTokens {
         id: u64,
-        messages: Vec<ChatMessage>,
-        reply_prefix: Option<String>,
-        tools: Option<ToolSpec>,
+        request: GenerateRequest,
     },
     PersistState {
         id: u64,
@@ -390,8 +386,8 @@ fn to_wire(id: u64, command: Command, workers: &Workers) -> (ToChild, Pending) {
         Command::Generate { request, events, cancel } => {
             (ToChild::Generate { id, request }, Pending::Generate { events, cancel, cancel_sent: false })
         }
-        Command::PromptTokens { messages, reply_prefix, tools, reply } => {
-            (ToChild::PromptTokens { id, messages, reply_prefix, tools }, Pending::Reply(answer(reply)))
+        Command::PromptTokens { request, reply } => {
+            (ToChild::PromptTokens { id, request }, Pending::Reply(answer(reply)))
         }
         Command::PersistState { key, reply } => (ToChild::PersistState { id, key }, Pending::Reply(answer(reply))),
         Command::Embed { inputs, reply } => (ToChild::Embed { id, inputs }, Pending::Reply(answer(reply))),
@@ -665,8 +661,8 @@ async fn serve_parent(out: Out) {
                 Err(e) => write_out(&out, &FromChild::Event { id, event: GenerationEvent::error(&e) }),
             },
             ToChild::Unload { id } => reply(out, id, async move { engine.unload().await }),
-            ToChild::PromptTokens { id, messages, reply_prefix, tools } => {
-                reply(out, id, async move { engine.prompt_tokens(messages, reply_prefix, tools).await })
+            ToChild::PromptTokens { id, request } => {
+                reply(out, id, async move { engine.prompt_tokens_for(request).await })
             }
             ToChild::PersistState { id, key } => reply(out, id, async move { engine.persist_state(key).await }),
             ToChild::Embed { id, inputs } => reply(out, id, async move { engine.embed(inputs).await }),

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use crate::chat_template::{self, SpecialTokens};
 use crate::gguf_file::GgufSummary;
 use crate::message::ChatMessage;
-use crate::mistral_format::{self, MistralVersion, Segment, VocabFacts};
-use crate::tools::{self, ToolSpec};
+use crate::mistral_format::{self, MistralVersion, Segment};
+use crate::tools::{self, CallTokens, ToolSpec};
 use crate::{EngineError, Result};
 
 /// Which way prompts are built for the loaded model, as the UI names it.
@@ -34,8 +34,8 @@ pub enum PromptFormatKind {
 /// How a model calls tools.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ToolStyle {
-    /// Mistral's `[TOOL_CALLS]` token (this one) and its tool tokens.
-    Mistral(LlamaToken),
+    /// Mistral's `[TOOL_CALLS]` token and its other call tokens (v11 and later).
+    Mistral(CallTokens),
     /// The model's template writes tools itself and its calls come in `<tool_call>` tags.
     Tagged,
     /// The tools in the system prompt, the reply a grammar-held JSON object.
@@ -86,7 +86,7 @@ impl PromptFormat {
         let vocab = model.vocab();
         let piece = |t: LlamaToken| String::from_utf8_lossy(&vocab.token_to_piece(t, true, None)).into_owned();
         let special = SpecialTokens { bos: piece(vocab.bos()), eos: piece(vocab.eos()) };
-        use mistral_format::{BEGIN_INST, BEGIN_SYSTEM, END_INST, END_SYSTEM};
+        use mistral_format::*;
         let controls: Vec<_> = mistral_format::CONTROLS
             .into_iter()
             .filter_map(|name| special_token(model, name).map(|t| (name, t)))
@@ -98,6 +98,9 @@ impl PromptFormat {
                 let facts = VocabFacts {
                     has_inst_control: has(BEGIN_INST) && has(END_INST),
                     has_system_control: has(BEGIN_SYSTEM) && has(END_SYSTEM),
+                    has_call_controls: has(ARGS) && has(CALL_ID),
+                    has_think_controls: has(BEGIN_THINK) && has(END_THINK),
+                    has_settings_controls: has(BEGIN_SETTINGS) && has(END_SETTINGS),
                     spm_32k: matches!(vocab.vocab_type(), llama_cpp_2::model::VocabType::SPM)
                         && vocab.n_tokens() == 32000,
                     chat_template: summary.chat_template.clone(),
@@ -135,8 +138,8 @@ impl PromptFormat {
     /// How this model calls tools: Mistral's tokens, its template's `<tool_call>` tags, or the
     /// generic JSON format.
     pub fn tool_style(&self) -> ToolStyle {
-        if let Some(token) = self.tool_calls_token() {
-            return ToolStyle::Mistral(token);
+        if let Some(tokens) = self.call_tokens() {
+            return ToolStyle::Mistral(tokens);
         }
         match &self.template {
             Some(t) if t.contains(tools::TAG_OPEN) && t.contains("tools") => ToolStyle::Tagged,
@@ -144,9 +147,9 @@ impl PromptFormat {
         }
     }
 
-    /// The token that starts a reply's tool calls, when the model has Mistral's own tool format
-    /// (v3 and later).
-    fn tool_calls_token(&self) -> Option<LlamaToken> {
+    /// The tokens of a reply's tool calls, when the model has Mistral's own tool format (v3 and
+    /// later) and its vocabulary every token that format places.
+    fn call_tokens(&self) -> Option<CallTokens> {
         use mistral_format::*;
         let PromptFormatKind::Mistral { version, .. } = &self.kind else { return None };
         let mut needed = vec![BEGIN_TOOLS, END_TOOLS, TOOL_CALLS, BEGIN_TOOL_RESULTS, END_TOOL_RESULTS];
@@ -154,23 +157,35 @@ impl PromptFormat {
             MistralVersion::V1 => return None,
             MistralVersion::V3 => {}
             MistralVersion::V7 => needed.push(TOOL_CONTENT),
+            MistralVersion::V11 => needed.extend([TOOL_CONTENT, CALL_ID, ARGS]),
+            MistralVersion::V13 | MistralVersion::V15 => needed.push(ARGS),
         }
-        needed.iter().all(|n| self.control(n).is_some()).then(|| self.control(TOOL_CALLS)).flatten()
+        if !needed.iter().all(|n| self.control(n).is_some()) {
+            return None;
+        }
+        let (args, call_id) = match version {
+            MistralVersion::V11 => (self.control(ARGS), self.control(CALL_ID)),
+            v if *v >= MistralVersion::V13 => (self.control(ARGS), None),
+            _ => (None, None),
+        };
+        Some(CallTokens { calls: self.control(TOOL_CALLS)?, args, call_id })
     }
 
     /// The prompt tokens for `messages`; with `reply_prefix` the assistant's reply starts with
     /// that text and generation continues it. With `tools`, the model is told about them in its
     /// own format or the generic one; calls and results in the history are written the same way.
+    /// `reasoning_effort` goes where the format has a place for it (Mistral v15's settings).
     pub fn tokens(
         &self,
         model: &LlamaModel,
         messages: &[ChatMessage],
         reply_prefix: Option<&str>,
         tools: Option<&ToolSpec>,
+        reasoning_effort: Option<&str>,
     ) -> Result<Vec<LlamaToken>> {
         let vocab = model.vocab();
         let reply_prefix = reply_prefix.filter(|p| !p.is_empty());
-        let native_tools = self.tool_calls_token().is_some();
+        let native_tools = self.call_tokens().is_some();
         if let PromptFormatKind::Mistral { version, .. } = &self.kind {
             let generic;
             let (messages, tools) = if native_tools {
@@ -180,7 +195,7 @@ impl PromptFormat {
                 (&generic[..], None)
             };
             let mut tokens = Vec::new();
-            for segment in mistral_format::segments(*version, messages, reply_prefix, tools) {
+            for segment in mistral_format::segments(*version, messages, reply_prefix, tools, reasoning_effort) {
                 match segment {
                     Segment::Bos => tokens.push(self.bos),
                     Segment::Eos => tokens.push(self.eos),

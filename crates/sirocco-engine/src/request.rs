@@ -41,6 +41,32 @@ pub struct GenerateRequest {
     /// Tools the model may call; its calls arrive as [`GenerationEvent::ToolCalls`].
     #[serde(default)]
     pub tools: Option<ToolSpec>,
+    /// How hard a reasoning model thinks, where its format has a setting for it (Mistral v15's
+    /// model settings; `None`: the model's default).
+    #[serde(default)]
+    pub reasoning_effort: Option<ReasoningEffort>,
+}
+
+/// How hard a reasoning model thinks before it answers (OpenAI's `reasoning_effort` levels).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ReasoningEffort {
+    None,
+    Minimal,
+    Low,
+    Medium,
+    High,
+}
+
+impl ReasoningEffort {
+    /// Mistral v15's setting: its models know `none` and `high` (Mistral Small 4), so every
+    /// level that thinks at all is `high`.
+    pub fn mistral_setting(self) -> &'static str {
+        match self {
+            Self::None | Self::Minimal => "none",
+            Self::Low | Self::Medium | Self::High => "high",
+        }
+    }
 }
 
 impl GenerateRequest {
@@ -54,6 +80,7 @@ impl GenerateRequest {
             overflow: OverflowPolicy::Stop,
             cache_key: None,
             tools: None,
+            reasoning_effort: None,
         }
     }
 

@@ -228,14 +228,14 @@ impl<'m> Scheduler<'m> {
                 let mut sampling = request.sampling.clone();
                 match format.tool_style() {
                     // The model's own format: a required call starts the reply with the marker
-                    // and a grammar holds the calls to the tools' schemas.
-                    ToolStyle::Mistral(token) => {
+                    // and (v3, v7: calls as JSON) a grammar holds the calls to the tools' schemas.
+                    ToolStyle::Mistral(tokens) => {
                         let must = spec.must_call();
-                        if must {
+                        if must && tokens.args.is_none() {
                             sampling.grammar = Some(crate::tools::mistral_calls_grammar(spec)?);
                         }
-                        let reader = ToolReader::Marker { token, collecting: must, buffer: String::new() };
-                        (sampling.token_picker(self.model)?, reader, must.then_some(token))
+                        let reader = ToolReader::Marker { tokens, collecting: must, buffer: String::new() };
+                        (sampling.token_picker(self.model)?, reader, must.then_some(tokens.calls))
                     }
                     // The template's tags: a required call is held to `<tool_call>` blocks.
                     ToolStyle::Tagged => {
@@ -255,6 +255,7 @@ impl<'m> Scheduler<'m> {
         };
         let n_ctx = self.n_ctx;
         let prefix = request.reply_prefix.as_deref();
+        let effort = request.reasoning_effort.map(crate::ReasoningEffort::mistral_setting);
         let (tokens, dropped) = match &request.raw_prompt {
             Some(prefix) => match &request.suffix {
                 Some(suffix) => (format.infill_tokens(self.model, prefix, suffix)?, 0),
@@ -263,7 +264,7 @@ impl<'m> Scheduler<'m> {
             None => {
                 let mut last = Vec::new();
                 let (kept, dropped) = overflow::fit(&request.messages, request.overflow, n_ctx, |ms| {
-                    last = format.tokens(self.model, ms, prefix, tools)?;
+                    last = format.tokens(self.model, ms, prefix, tools, effort)?;
                     last.extend(opening);
                     Ok(last.len())
                 })?;

@@ -2,12 +2,13 @@
 //! reply's text becomes calls.
 //!
 //! Two ways, chosen per model ([`crate::prompt`]):
-//! - **Mistral's own format** (v3 and v7 vocabularies): tools go in `[AVAILABLE_TOOLS]` before
-//!   the last user message, calls follow a `[TOOL_CALLS]` token as a JSON list, results go in
-//!   `[TOOL_RESULTS]` — built as `mistral-common` builds them (its JSON is Python's
+//! - **Mistral's own format** (v3 and later vocabularies): tools go in `[AVAILABLE_TOOLS]`,
+//!   calls follow a `[TOOL_CALLS]` token — a JSON list (v3, v7) or one call per token,
+//!   `name[CALL_ID]id[ARGS]{json}` (v11) or `name[ARGS]{json}` (v13, v15) — results go in
+//!   `[TOOL_RESULTS]`, all built as `mistral-common` builds them (its JSON is Python's
 //!   `json.dumps`, reproduced by [`python_json`]). The reply streams as text until the model
-//!   emits `[TOOL_CALLS]`; with a required tool call, `[TOOL_CALLS]` starts the reply and a
-//!   grammar holds the calls to the tools' schemas.
+//!   emits `[TOOL_CALLS]`; with a required tool call (v3, v7), `[TOOL_CALLS]` starts the reply
+//!   and a grammar holds the calls to the tools' schemas.
 //! - **Any other model**: the tools are described in the system prompt and the whole reply is
 //!   JSON held by a grammar: `{"tool_calls": [...]}` or `{"response": "..."}`.
 //!
@@ -308,7 +309,7 @@ pub fn python_json(value: &Value) -> String {
 /// Text that is JSON becomes its value, other text stays a string (Mistral's reference does the
 /// same with arguments and tool results; empty text is `{}`).
 pub(crate) fn json_or_text(text: &str) -> Value {
-    if text.trim().is_empty() {
+    if text.is_empty() {
         return json!({});
     }
     serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_owned()))
@@ -385,6 +386,44 @@ pub(crate) fn parse_calls(text: &str) -> Option<Vec<ToolCall>> {
         .collect()
 }
 
+/// Where the control tokens of a v11+ call were among the collected text (they have no text of
+/// their own): a new call, the call's id, its arguments. Characters no model writes in a name.
+const NEXT_CALL: char = '\u{1e}';
+const CALL_ID_AT: char = '\u{1d}';
+const ARGS_AT: char = '\u{1f}';
+
+/// The calls of a v11+ reply (`name[CALL_ID]id[ARGS]{json}` or `name[ARGS]{json}`, one per
+/// `[TOOL_CALLS]`), or None when one is not a call (no name, no arguments).
+fn parse_named_calls(text: &str) -> Option<Vec<ToolCall>> {
+    text.split(NEXT_CALL)
+        .map(|call| {
+            let (head, arguments) = call.split_once(ARGS_AT)?;
+            let (name, id) = match head.split_once(CALL_ID_AT) {
+                Some((name, id)) => (name, Some(id.trim())),
+                None => (head, None),
+            };
+            let name = name.trim();
+            if name.is_empty() {
+                return None;
+            }
+            let arguments = match arguments.trim() {
+                "" => "{}".to_owned(),
+                a => serde_json::from_str::<Value>(a).map_or_else(|_| a.to_owned(), |v| v.to_string()),
+            };
+            let id = id.filter(|id| is_mistral_id(id)).map_or_else(new_call_id, str::to_owned);
+            Some(ToolCall { id: format!("call_{id}"), name: name.to_owned(), arguments })
+        })
+        .collect()
+}
+
+/// A Mistral model's call tokens: `[TOOL_CALLS]`, and from v11 on `[ARGS]` and (v11) `[CALL_ID]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CallTokens {
+    pub calls: llama_cpp_2::token::LlamaToken,
+    pub args: Option<llama_cpp_2::token::LlamaToken>,
+    pub call_id: Option<llama_cpp_2::token::LlamaToken>,
+}
+
 /// What a reply under tools turned out to be.
 #[derive(Debug, PartialEq)]
 pub(crate) enum ToolOutcome {
@@ -397,9 +436,10 @@ pub(crate) enum ToolOutcome {
 #[derive(Debug)]
 pub(crate) enum ToolReader {
     Off,
-    /// Mistral: text streams until the `[TOOL_CALLS]` token; what follows is collected.
+    /// Mistral: text streams until the `[TOOL_CALLS]` token; what follows is collected (with
+    /// v11+'s call tokens marked in it).
     Marker {
-        token: llama_cpp_2::token::LlamaToken,
+        tokens: CallTokens,
         collecting: bool,
         buffer: String,
     },
@@ -417,15 +457,26 @@ pub(crate) enum ToolReader {
 }
 
 impl ToolReader {
-    /// True when `token` is the call marker (it is then consumed, not shown).
+    /// True when `token` is one of the call tokens (it is then consumed, not shown).
     pub fn marker(&mut self, token: llama_cpp_2::token::LlamaToken) -> bool {
-        match self {
-            Self::Marker { token: t, collecting, .. } if *t == token => {
-                *collecting = true;
-                true
+        let Self::Marker { tokens, collecting, buffer } = self else { return false };
+        if token == tokens.calls {
+            if *collecting {
+                buffer.push(NEXT_CALL);
             }
-            _ => false,
+            *collecting = true;
+            return true;
         }
+        let mark = match () {
+            _ if Some(token) == tokens.args => ARGS_AT,
+            _ if Some(token) == tokens.call_id => CALL_ID_AT,
+            _ => return false,
+        };
+        // Outside calls they are text the model should not write: dropped all the same.
+        if *collecting {
+            buffer.push(mark);
+        }
+        true
     }
 
     /// Takes `text` when it belongs to calls being collected; gives it back otherwise.
@@ -467,10 +518,14 @@ impl ToolReader {
                 Some(calls) => ToolOutcome::Calls(calls),
                 None => ToolOutcome::Text(buffer),
             }),
-            Self::Marker { buffer, .. } => Some(match parse_calls(&buffer) {
-                Some(calls) => ToolOutcome::Calls(calls),
-                None => ToolOutcome::Text(buffer),
-            }),
+            Self::Marker { buffer, .. } => {
+                let calls = if buffer.contains(ARGS_AT) { parse_named_calls(&buffer) } else { parse_calls(&buffer) };
+                Some(match calls {
+                    Some(calls) => ToolOutcome::Calls(calls),
+                    // What did not parse is shown as it came, without the marks.
+                    None => ToolOutcome::Text(buffer.replace([NEXT_CALL, CALL_ID_AT, ARGS_AT], "")),
+                })
+            }
             Self::Json { buffer } => {
                 let value: Option<Value> = serde_json::from_str(&buffer).ok();
                 if let Some(calls) =
@@ -539,16 +594,57 @@ mod tests {
         assert_eq!(read(r#"{"tool_calls": [{"na"#), ToolOutcome::Text(r#"{"tool_calls": [{"na"#.into()));
     }
 
+    fn call_tokens(calls: i32, args: Option<i32>, call_id: Option<i32>) -> CallTokens {
+        use llama_cpp_2::token::LlamaToken;
+        CallTokens { calls: LlamaToken(calls), args: args.map(LlamaToken), call_id: call_id.map(LlamaToken) }
+    }
+
+    #[test]
+    fn mistral_v11_and_v13_calls_are_read_one_per_token() {
+        use llama_cpp_2::token::LlamaToken;
+        // v11: [TOOL_CALLS]get_weather[CALL_ID]abcDEF123[ARGS]{…}[TOOL_CALLS]now[CALL_ID]…[ARGS]{}
+        let tokens = call_tokens(9, Some(32), Some(33));
+        let mut r = ToolReader::Marker { tokens, collecting: false, buffer: String::new() };
+        assert_eq!(r.hold("Checking. ".into()).as_deref(), Some("Checking. "));
+        for (token, text) in
+            [(9, "get_weather"), (33, "abcDEF123"), (32, r#"{"city": "Paris"}"#), (9, "now"), (33, "x"), (32, "")]
+        {
+            assert!(r.marker(LlamaToken(token)));
+            assert_eq!(r.hold(text.into()), None);
+        }
+        let Some(ToolOutcome::Calls(calls)) = r.finish() else { panic!() };
+        let got: Vec<_> = calls.iter().map(|c| (c.name.as_str(), c.arguments.as_str())).collect();
+        assert_eq!(got, [("get_weather", r#"{"city":"Paris"}"#), ("now", "{}")]);
+        assert_eq!(calls[0].id, "call_abcDEF123", "the model's own id");
+        assert!(calls[1].id.starts_with("call_") && is_mistral_id(&calls[1].id[5..]), "a new id for a bad one");
+        // v13: no ids; arguments that are not JSON stay text.
+        let mut r =
+            ToolReader::Marker { tokens: call_tokens(9, Some(32), None), collecting: false, buffer: String::new() };
+        for (token, text) in [(9, "search"), (32, "cats and dogs")] {
+            assert!(r.marker(LlamaToken(token)));
+            r.hold(text.into());
+        }
+        assert!(
+            matches!(r.finish(), Some(ToolOutcome::Calls(c)) if c[0].name == "search" && c[0].arguments == "cats and dogs")
+        );
+        // A call without a name is not a call: its text comes back, without the marks.
+        let mut r =
+            ToolReader::Marker { tokens: call_tokens(9, Some(32), None), collecting: false, buffer: String::new() };
+        assert!(r.marker(LlamaToken(9)) && r.marker(LlamaToken(32)));
+        r.hold("{}".into());
+        assert_eq!(r.finish(), Some(ToolOutcome::Text("{}".into())));
+    }
+
     #[test]
     fn mistral_text_streams_until_the_marker() {
         let marker = llama_cpp_2::token::LlamaToken(9);
-        let mut r = ToolReader::Marker { token: marker, collecting: false, buffer: String::new() };
+        let mut r = ToolReader::Marker { tokens: call_tokens(9, None, None), collecting: false, buffer: String::new() };
         assert_eq!(r.hold("Let me check. ".into()).as_deref(), Some("Let me check. "));
         assert!(!r.marker(llama_cpp_2::token::LlamaToken(10)));
         assert!(r.marker(marker));
         assert_eq!(r.hold(r#"[{"name": "f", "arguments": {}}]"#.into()), None);
         assert!(matches!(r.finish(), Some(ToolOutcome::Calls(c)) if c.len() == 1));
-        let plain = ToolReader::Marker { token: marker, collecting: false, buffer: String::new() };
+        let plain = ToolReader::Marker { tokens: call_tokens(9, None, None), collecting: false, buffer: String::new() };
         assert_eq!(plain.finish(), None);
     }
 

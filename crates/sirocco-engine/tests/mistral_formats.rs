@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 use sirocco_engine::{
-    ChatMessage, Engine, GenerateRequest, GenerationEvent, LoadParams, PromptFormatKind, SamplingParams, Tool,
-    ToolChoice, ToolSpec,
+    ChatMessage, Engine, GenerateRequest, GenerationEvent, LoadParams, PromptFormatKind, ReasoningEffort,
+    SamplingParams, Tool, ToolChoice, ToolSpec,
 };
 
 #[derive(Deserialize)]
@@ -112,6 +112,48 @@ async fn v7_matches_the_reference() {
 async fn v7_tekken_matches_the_reference() {
     check("v7-tekken", "Mistral v7-tekken").await;
     check_tools("v7-tekken").await;
+}
+
+#[tokio::test]
+async fn v11_matches_the_reference() {
+    check("v11", "Mistral v11-tekken").await;
+    check_tools("v11").await;
+}
+
+#[tokio::test]
+async fn v13_matches_the_reference() {
+    check("v13", "Mistral v13-tekken").await;
+    check_tools("v13").await;
+}
+
+#[tokio::test]
+async fn v15_matches_the_reference() {
+    check("v15", "Mistral v15-tekken").await;
+    check_tools("v15").await;
+}
+
+#[derive(Deserialize)]
+struct EffortCase {
+    name: String,
+    reasoning_effort: Option<ReasoningEffort>,
+    messages: Vec<ChatMessage>,
+    tokens: Vec<i32>,
+}
+
+/// v15's model settings: the reasoning effort a request asks for, `none` when it asks none.
+#[tokio::test]
+async fn v15_writes_the_reasoning_effort_asked_for() {
+    let (engine, _) = load("v15").await;
+    let cases: Vec<EffortCase> = reference_section("effort", "v15");
+    assert!(cases.len() >= 3);
+    for case in cases {
+        let request = GenerateRequest {
+            reasoning_effort: case.reasoning_effort,
+            ..GenerateRequest::new(case.messages, SamplingParams::default())
+        };
+        let got = engine.prompt_tokens_for(request).await.unwrap();
+        assert_eq!(got, case.tokens, "v15, \"{}\": tokens differ from mistral-common", case.name);
+    }
 }
 
 /// "Start reply with": the prompt ends inside the assistant turn and generation goes on from

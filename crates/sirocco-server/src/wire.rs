@@ -133,6 +133,10 @@ pub struct ChatCompletionRequest {
     pub tool_choice: Option<Value>,
     #[serde(default)]
     pub parallel_tool_calls: Option<bool>,
+    /// `none`, `minimal`, `low`, `medium` or `high`: how hard a reasoning model thinks, where its
+    /// format has a setting for it (Mistral v15).
+    #[serde(default)]
+    pub reasoning_effort: Option<sirocco_engine::ReasoningEffort>,
     #[serde(flatten)]
     pub sampling: SamplingFields,
 }

@@ -200,6 +200,12 @@ async fn sse_is_framed_exactly_like_openai_and_hostile_requests_get_clear_400s()
         ),
         (
             "/v1/chat/completions",
+            br#"{"messages": [{"role":"user","content":"hi"}], "reasoning_effort": "extreme"}"#.to_vec(),
+            400,
+            "does not match",
+        ),
+        (
+            "/v1/chat/completions",
             br#"{"messages": [{"role":"user","content":"hi"}], "max_tokens": 0}"#.to_vec(),
             400,
             "max_tokens",

@@ -94,7 +94,7 @@ output_norm_bytes: number, output_head_bytes: number,
  */
 token_embd_bytes: number, };
 
-export type MistralVersion = "v1" | "v3" | "v7";
+export type MistralVersion = "v1" | "v3" | "v7" | "v11" | "v13" | "v15";
 
 export type PromptFormatKind = { "kind": "mistral", version: MistralVersion, tekken: boolean, label: string, } | { "kind": "model_template" } | { "kind": "user_template" } | { "kind": "builtin_chatml" };
 

@@ -26,8 +26,9 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
             Some("response_format"),
         ));
     }
-    let mut generation =
-        lease.engine().generate(GenerateRequest { tools, ..GenerateRequest::new(messages, sampling) })?;
+    let request =
+        GenerateRequest { tools, reasoning_effort: body.reasoning_effort, ..GenerateRequest::new(messages, sampling) };
+    let mut generation = lease.engine().generate(request)?;
     let id = request::id("chatcmpl");
     let created = request::now();
     let model = served.id.clone();
