@@ -277,8 +277,9 @@ pub async fn run_turn(
                     cancel.store(true, Ordering::Relaxed);
                 }
             }
-            // The app's chat offers no tools.
-            GenerationEvent::ToolCalls { .. } => {}
+            // The app's chat offers no tools, and keeps a thought in the answer's text as the
+            // model wrote it (it does not ask for it apart yet).
+            GenerationEvent::ToolCalls { .. } | GenerationEvent::Reasoning { .. } => {}
             GenerationEvent::Done { stats } => {
                 let status = if stats.finish_reason == FinishReason::Cancelled {
                     MessageStatus::Stopped

@@ -58,7 +58,7 @@ async fn run_once(engine: &Engine, request: GenerateRequest) -> Result<Generatio
         match event {
             GenerationEvent::Done { stats } => return Ok(stats),
             GenerationEvent::Error { message, .. } => return Err(message),
-            GenerationEvent::Text { .. } | GenerationEvent::ToolCalls { .. } => {}
+            GenerationEvent::Text { .. } | GenerationEvent::ToolCalls { .. } | GenerationEvent::Reasoning { .. } => {}
         }
     }
     Err("the engine stopped".into())

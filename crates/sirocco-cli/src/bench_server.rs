@@ -29,7 +29,7 @@ async fn in_app(engine: &Engine, tokens: u32) -> Result<f64, String> {
     let mut last = Instant::now();
     while let Some(event) = generation.events.recv().await {
         match event {
-            GenerationEvent::ToolCalls { .. } => {}
+            GenerationEvent::ToolCalls { .. } | GenerationEvent::Reasoning { .. } => {}
             GenerationEvent::Text { .. } => {
                 first.get_or_insert_with(Instant::now);
                 last = Instant::now();

@@ -160,7 +160,8 @@ async fn answer(engine: &Engine, request: GenerateRequest) -> Result<String, Str
                 let _ = stdout.write_all(text.as_bytes());
                 let _ = stdout.flush();
             }
-            Some(GenerationEvent::ToolCalls { .. }) => {}
+            // The terminal shows a thought in the text, as the model wrote it.
+            Some(GenerationEvent::ToolCalls { .. } | GenerationEvent::Reasoning { .. }) => {}
             Some(GenerationEvent::Done { stats }) => {
                 println!();
                 eprintln!(

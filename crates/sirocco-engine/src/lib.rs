@@ -29,6 +29,7 @@ pub mod overflow;
 pub mod planner;
 pub mod process;
 pub mod prompt;
+mod reasoning;
 mod request;
 mod sampling;
 mod scheduler;

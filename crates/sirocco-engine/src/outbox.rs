@@ -19,6 +19,8 @@ const TEXT_INTERVAL: Duration = Duration::from_millis(16);
 pub(crate) struct Outbox {
     events: UnboundedSender<GenerationEvent>,
     pending: String,
+    /// `pending` is thought (a reasoning model's), not answer.
+    pending_thought: bool,
     sent_at: Option<Instant>,
     /// Tokens of the context the request fills now (its prompt and the reply so far).
     context_used: usize,
@@ -26,7 +28,7 @@ pub(crate) struct Outbox {
 
 impl Outbox {
     pub(crate) fn new(events: UnboundedSender<GenerationEvent>) -> Self {
-        Self { events, pending: String::new(), sent_at: None, context_used: 0 }
+        Self { events, pending: String::new(), pending_thought: false, sent_at: None, context_used: 0 }
     }
 
     /// The request now fills `tokens` of the context: the next text sent says so.
@@ -37,6 +39,19 @@ impl Outbox {
     /// Queues `text` (made at `now`), sending what is queued when the last text went out
     /// long enough ago; false when nobody listens any more.
     pub(crate) fn text(&mut self, text: &str, now: Instant) -> bool {
+        self.queue(false, text, now)
+    }
+
+    /// Queues a piece of the model's thought, paced like text (and in order with it).
+    pub(crate) fn thought(&mut self, text: &str, now: Instant) -> bool {
+        self.queue(true, text, now)
+    }
+
+    fn queue(&mut self, thought: bool, text: &str, now: Instant) -> bool {
+        if thought != self.pending_thought && !self.flush() {
+            return false;
+        }
+        self.pending_thought = thought;
         self.pending.push_str(text);
         if self.sent_at.is_some_and(|at| now.saturating_duration_since(at) < TEXT_INTERVAL) {
             return !self.events.is_closed();
@@ -51,7 +66,12 @@ impl Outbox {
             return !self.events.is_closed();
         }
         let text = std::mem::take(&mut self.pending);
-        self.events.send(GenerationEvent::Text { text, context_used: self.context_used }).is_ok()
+        let event = if self.pending_thought {
+            GenerationEvent::Reasoning { text }
+        } else {
+            GenerationEvent::Text { text, context_used: self.context_used }
+        };
+        self.events.send(event).is_ok()
     }
 
     /// Sends the queued text, then `event`.
@@ -75,6 +95,7 @@ mod tests {
         while let Ok(event) = rx.try_recv() {
             match event {
                 GenerationEvent::Text { text, .. } => out.push(text),
+                GenerationEvent::Reasoning { text } => out.push(format!("thought: {text}")),
                 GenerationEvent::Error { message, .. } => out.push(format!("error: {message}")),
                 _ => out.push("other".into()),
             }
@@ -96,9 +117,15 @@ mod tests {
         // The last pieces are not kept back: the next event takes them first.
         outbox.send(GenerationEvent::Error { message: "end".into(), busy: false });
         assert_eq!(texts(&mut rx), ["!", "error: end"]);
+        // Thought and answer keep their order: switching sends what waits first.
+        assert!(outbox.thought("a", ms(100)));
+        assert!(outbox.thought("b", ms(101)));
+        assert!(outbox.text("c", ms(102)));
+        outbox.flush();
+        assert_eq!(texts(&mut rx), ["thought: a", "thought: b", "c"]);
         // Each text says how much of the context the request fills when it goes out.
         outbox.fills(12);
-        assert!(outbox.text("?", ms(60)));
+        assert!(outbox.text("?", ms(200)));
         assert!(matches!(rx.try_recv(), Ok(GenerationEvent::Text { context_used: 12, .. })));
     }
 

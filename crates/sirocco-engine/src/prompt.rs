@@ -11,6 +11,7 @@ use crate::chat_template::{self, SpecialTokens};
 use crate::gguf_file::GgufSummary;
 use crate::message::ChatMessage;
 use crate::mistral_format::{self, MistralVersion, Segment};
+use crate::reasoning::ThinkStyle;
 use crate::tools::{self, CallTokens, ToolSpec};
 use crate::{EngineError, Result};
 
@@ -53,6 +54,8 @@ pub(crate) struct PromptFormat {
     add_bos: bool,
     /// Finds the text of the vocabulary's control tokens in a message.
     control_texts: Option<AhoCorasick>,
+    /// The model's template (its own or the user's) writes or reads `<think>` tags.
+    thinks_in_tags: bool,
 }
 
 /// A matcher for the text of every token llama.cpp's tokenizer turns into a control token
@@ -128,7 +131,22 @@ impl PromptFormat {
             eos: vocab.eos(),
             add_bos: vocab.should_add_bos(),
             control_texts: control_texts(model),
+            thinks_in_tags: template_override
+                .or(summary.chat_template.as_deref())
+                .is_some_and(|t| t.contains(crate::reasoning::OPEN_TAG) || t.contains(crate::reasoning::CLOSE_TAG)),
         }
+    }
+
+    /// How this model marks its thought, when it thinks: Mistral's `[THINK]` tokens (v13 and
+    /// later vocabularies), or the `<think>` tags its template writes.
+    pub(crate) fn think_style(&self) -> Option<ThinkStyle> {
+        use mistral_format::{BEGIN_THINK, END_THINK};
+        if let (PromptFormatKind::Mistral { .. }, Some(open), Some(close)) =
+            (&self.kind, self.control(BEGIN_THINK), self.control(END_THINK))
+        {
+            return Some(ThinkStyle::Tokens { open, close });
+        }
+        self.thinks_in_tags.then_some(ThinkStyle::Tags)
     }
 
     fn control(&self, name: &str) -> Option<LlamaToken> {

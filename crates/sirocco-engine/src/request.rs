@@ -41,6 +41,11 @@ pub struct GenerateRequest {
     /// Tools the model may call; its calls arrive as [`GenerationEvent::ToolCalls`].
     #[serde(default)]
     pub tools: Option<ToolSpec>,
+    /// A reasoning model's thought arrives as [`GenerationEvent::Reasoning`], apart from the
+    /// answer (`false`: in the text, as the model wrote it, like llama.cpp's `reasoning_format:
+    /// none`).
+    #[serde(default)]
+    pub separate_reasoning: bool,
     /// How hard a reasoning model thinks, where its format has a setting for it (Mistral v15's
     /// model settings; `None`: the model's default).
     #[serde(default)]
@@ -80,6 +85,7 @@ impl GenerateRequest {
             overflow: OverflowPolicy::Stop,
             cache_key: None,
             tools: None,
+            separate_reasoning: false,
             reasoning_effort: None,
         }
     }
@@ -135,6 +141,11 @@ pub struct Embeddings {
 #[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum GenerationEvent {
+    /// A piece of the model's thought (a reasoning model, when the request keeps thought apart:
+    /// [`GenerateRequest::separate_reasoning`]): whole UTF-8 characters, never answer text.
+    Reasoning {
+        text: String,
+    },
     /// A piece of text: always whole UTF-8 characters.
     Text {
         text: String,

@@ -21,6 +21,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use crate::outbox::Outbox;
 use crate::overflow;
 use crate::prompt::{PromptFormat, ToolStyle};
+use crate::reasoning::{Piece, ThinkReader, ThinkStyle};
 use crate::request::{FinishReason, GenerateRequest, GenerationEvent, GenerationStats};
 use crate::sampling::TokenPicker;
 use crate::state_files::StateFiles;
@@ -74,6 +75,8 @@ struct Active {
     stops: StopStrings,
     /// Watches for tool calls when the request offers tools.
     tools: ToolReader,
+    /// Keeps a reasoning model's thought apart from its answer (when the request asks).
+    think: ThinkReader,
     generated: usize,
     max_tokens: usize,
     ignore_eos: bool,
@@ -111,10 +114,20 @@ impl Active {
     /// Sends `text` unless it belongs to tool calls being collected; false when nobody listens.
     fn emit(&mut self, text: String) -> bool {
         self.events.fills(self.prompt.len() + self.generated);
-        match self.tools.hold(text) {
-            Some(text) if !text.is_empty() => self.events.text(&text, Instant::now()),
-            _ => true,
-        }
+        let pieces = self.think.split(&text);
+        self.send(pieces)
+    }
+
+    /// Sends thought as thought, and answer text unless tool calls being collected hold it.
+    fn send(&mut self, pieces: Vec<Piece>) -> bool {
+        let now = Instant::now();
+        pieces.into_iter().all(|piece| match piece {
+            Piece::Thought(text) => self.events.thought(&text, now),
+            Piece::Answer(text) => match self.tools.hold(text) {
+                Some(text) if !text.is_empty() => self.events.text(&text, now),
+                _ => true,
+            },
+        })
     }
 
     /// Sends what is still held back (an incomplete character, a possible stop string's start,
@@ -126,6 +139,8 @@ impl Active {
             let rest = held.emit + &self.stops.finish();
             self.emit(rest);
         }
+        let thought = self.think.finish();
+        self.send(thought);
         match std::mem::replace(&mut self.tools, ToolReader::Off).finish() {
             Some(ToolOutcome::Calls(calls)) => {
                 self.events.send(GenerationEvent::ToolCalls { calls });
@@ -134,7 +149,7 @@ impl Active {
                 }
             }
             Some(ToolOutcome::Text(text)) => {
-                self.emit(text);
+                self.events.text(&text, Instant::now());
             }
             None => {}
         }
@@ -185,7 +200,7 @@ impl<'m> Scheduler<'m> {
     ) {
         let started = Instant::now();
         match self.prepare(format, request) {
-            Ok((picker, prompt, dropped_messages, tools)) => self.queue.push_back(Active {
+            Ok((picker, prompt, dropped_messages, tools, think)) => self.queue.push_back(Active {
                 key: request.cache_key.clone(),
                 events: Outbox::new(events),
                 cancel,
@@ -199,6 +214,7 @@ impl<'m> Scheduler<'m> {
                 utf8: Utf8Stream::default(),
                 stops: StopStrings::new(&request.sampling.stop),
                 tools,
+                think,
                 generated: 0,
                 max_tokens: request.sampling.max_tokens.max(1) as usize,
                 ignore_eos: request.sampling.ignore_eos,
@@ -215,7 +231,7 @@ impl<'m> Scheduler<'m> {
         &self,
         format: &PromptFormat,
         request: &GenerateRequest,
-    ) -> Result<(TokenPicker, Vec<LlamaToken>, usize, ToolReader)> {
+    ) -> Result<(TokenPicker, Vec<LlamaToken>, usize, ToolReader, ThinkReader)> {
         let tools = request.tools.as_ref().filter(|t| !t.tools.is_empty() && request.raw_prompt.is_none());
         let (picker, reader, opening) = match tools {
             None => (request.sampling.token_picker(self.model)?, ToolReader::Off, None),
@@ -277,7 +293,25 @@ impl<'m> Scheduler<'m> {
         if tokens.is_empty() || tokens.len() >= n_ctx {
             return Err(EngineError::ContextOverflow { prompt_tokens: tokens.len(), context_size: n_ctx });
         }
-        Ok((picker, tokens, dropped, reader))
+        let think = match format.think_style().filter(|_| request.separate_reasoning && request.raw_prompt.is_none()) {
+            None => ThinkReader::off(),
+            Some(style) => {
+                // A template may open the thought in the prompt itself: the reply starts in it.
+                let opened = match style {
+                    ThinkStyle::Tokens { open, .. } => tokens.last() == Some(&open),
+                    ThinkStyle::Tags => {
+                        let vocab = self.model.vocab();
+                        let tail: Vec<u8> = tokens[tokens.len().saturating_sub(4)..]
+                            .iter()
+                            .flat_map(|&t| vocab.token_to_piece(t, true, None))
+                            .collect();
+                        String::from_utf8_lossy(&tail).trim_end().ends_with(crate::reasoning::OPEN_TAG)
+                    }
+                };
+                ThinkReader::new(style, opened)
+            }
+        };
+        Ok((picker, tokens, dropped, reader, think))
     }
 
     /// Ends every request: the model is going away.
@@ -386,7 +420,10 @@ impl<'m> Scheduler<'m> {
                 continue;
             }
             a.generated += 1;
-            let piece = if a.tools.marker(token) { Vec::new() } else { vocab.token_to_piece(token, false, None) };
+            // A thought's markers, and call markers outside a thought, are consumed; a call
+            // token inside a thought is not a call.
+            let consumed = a.think.marker(token) || (!a.think.in_thought() && a.tools.marker(token));
+            let piece = if consumed { Vec::new() } else { vocab.token_to_piece(token, false, None) };
             let checked = a.stops.push(&a.utf8.push(&piece));
             if !a.emit(checked.emit) {
                 // Nobody is listening any more: the caller went away.

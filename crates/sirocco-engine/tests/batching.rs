@@ -64,6 +64,7 @@ async fn run_all(engine: &Engine, requests: Vec<GenerateRequest>) -> (Vec<(Strin
                         return (text, stats);
                     }
                     GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
+                    GenerationEvent::Reasoning { text } => panic!("unexpected reasoning: {text:?}"),
                     GenerationEvent::Error { message, .. } => panic!("request {i} failed: {message}"),
                 }
             }
@@ -148,6 +149,7 @@ async fn a_cancelled_or_abandoned_request_frees_its_slot() {
             GenerationEvent::Done { stats } => break stats,
             GenerationEvent::Text { .. } => {}
             GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
+            GenerationEvent::Reasoning { text } => panic!("unexpected reasoning: {text:?}"),
             GenerationEvent::Error { message, .. } => panic!("{message}"),
         }
     };
@@ -158,6 +160,7 @@ async fn a_cancelled_or_abandoned_request_frees_its_slot() {
             GenerationEvent::Text { text, .. } => answered.push_str(&text),
             GenerationEvent::Done { .. } => break,
             GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
+            GenerationEvent::Reasoning { text } => panic!("unexpected reasoning: {text:?}"),
             GenerationEvent::Error { message, .. } => panic!("{message}"),
         }
     }
@@ -203,6 +206,7 @@ async fn slots_share_the_context_so_one_conversation_can_use_all_of_it() {
                     break;
                 }
                 GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
+                GenerationEvent::Reasoning { text } => panic!("unexpected reasoning: {text:?}"),
                 GenerationEvent::Error { message, .. } => {
                     outcomes.push(Err(message));
                     break;

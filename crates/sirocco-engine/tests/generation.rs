@@ -34,6 +34,7 @@ async fn run(engine: &Engine, request: GenerateRequest) -> (Vec<String>, Generat
             GenerationEvent::Text { text, .. } => pieces.push(text),
             GenerationEvent::Done { stats } => return (pieces, stats),
             GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
+            GenerationEvent::Reasoning { text } => panic!("unexpected reasoning: {text:?}"),
             GenerationEvent::Error { message, .. } => panic!("generation failed: {message}"),
         }
     }
@@ -88,6 +89,7 @@ async fn cancel_stops_within_one_token() {
             }
             GenerationEvent::Done { stats } => break stats,
             GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
+            GenerationEvent::Reasoning { text } => panic!("unexpected reasoning: {text:?}"),
             GenerationEvent::Error { message, .. } => panic!("{message}"),
         }
     };
@@ -143,6 +145,7 @@ async fn a_prompt_longer_than_the_context_is_a_clear_error() {
     let mut generation = engine.generate(ask(&"tell me more ".repeat(100), greedy(8))).unwrap();
     match generation.events.recv().await.unwrap() {
         GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
+        GenerationEvent::Reasoning { text } => panic!("unexpected reasoning: {text:?}"),
         GenerationEvent::Error { message, .. } => {
             assert!(message.contains("does not fit the context of 256 tokens"), "{message}");
             assert!(message.contains("tokens long"), "{message}");

@@ -61,6 +61,7 @@ async fn sirocco(model: &std::path::Path, prompt: &str) -> (String, usize) {
             GenerationEvent::Text { text: t, .. } => text.push_str(&t),
             GenerationEvent::Done { stats } => return (text, stats.generated_tokens),
             GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
+            GenerationEvent::Reasoning { text } => panic!("unexpected reasoning: {text:?}"),
             GenerationEvent::Error { message, .. } => panic!("{message}"),
         }
     }

@@ -98,6 +98,7 @@ async fn overflow_policies_refuse_or_drop_whole_messages() {
                     GenerationEvent::Text { .. } => {}
                     GenerationEvent::Done { stats } => return Ok(stats),
                     GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
+                    GenerationEvent::Reasoning { text } => panic!("unexpected reasoning: {text:?}"),
                     GenerationEvent::Error { message, .. } => return Err(message),
                 }
             }

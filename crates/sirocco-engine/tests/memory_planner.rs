@@ -91,6 +91,7 @@ async fn measure_one_load() {
                 break;
             }
             GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
+            GenerationEvent::Reasoning { text } => panic!("unexpected reasoning: {text:?}"),
             GenerationEvent::Error { message, .. } => panic!("{message}"),
             GenerationEvent::Text { .. } => {}
         }

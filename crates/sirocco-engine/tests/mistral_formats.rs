@@ -180,6 +180,7 @@ async fn a_reply_can_be_started_for_the_model() {
                 break;
             }
             GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
+            GenerationEvent::Reasoning { text } => panic!("unexpected reasoning: {text:?}"),
             GenerationEvent::Error { message, .. } => panic!("{message}"),
         }
     }
@@ -252,6 +253,7 @@ async fn fill_in_the_middle_uses_the_models_own_fim_tokens() {
         match event {
             GenerationEvent::Done { stats } => done = Some(stats),
             GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
+            GenerationEvent::Reasoning { text } => panic!("unexpected reasoning: {text:?}"),
             GenerationEvent::Error { message, .. } => panic!("{message}"),
             GenerationEvent::Text { .. } => {}
         }

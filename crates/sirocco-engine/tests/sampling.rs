@@ -27,6 +27,7 @@ async fn ask(engine: &Engine, q: &str, sampling: SamplingParams) -> Result<(Stri
             GenerationEvent::Text { text: t, .. } => text.push_str(&t),
             GenerationEvent::Done { stats } => return Ok((text, stats)),
             GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
+            GenerationEvent::Reasoning { text } => panic!("unexpected reasoning: {text:?}"),
             GenerationEvent::Error { message, .. } => return Err(message),
         }
     }

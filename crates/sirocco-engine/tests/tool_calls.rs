@@ -86,6 +86,7 @@ async fn run(engine: &Engine, request: GenerateRequest) -> (String, Vec<ToolCall
                 calls = c;
             }
             GenerationEvent::Done { stats } => return (text, calls, stats),
+            GenerationEvent::Reasoning { text } => panic!("unexpected reasoning: {text:?}"),
             GenerationEvent::Error { message, .. } => panic!("generation failed: {message}"),
         }
     }

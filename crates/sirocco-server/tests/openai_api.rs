@@ -156,6 +156,24 @@ async fn tool_calls_work_with_the_official_client() {
     }
 }
 
+/// A template that opens a thought in the generation prompt (DeepSeek R1, Qwen 3 thinking): the
+/// reply's thought comes back as `reasoning_content`, apart from `content`, whole and streamed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reasoning_comes_apart_from_the_answer_to_the_official_client() {
+    let thinking =
+        "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n\
+        {% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n<think>\n{% endif %}";
+    let params = LoadParams {
+        context_length: Some(1024),
+        chat_template_override: Some(thinking.into()),
+        ..LoadParams::default()
+    };
+    let id = "SmolLM2-135M-Instruct.Q4_1";
+    let server = serve_loaded(id, None, ServerConfig::default().max_pending, params).await;
+    run_client_script("openai_reasoning.py", &[format!("http://{}/v1", server.addr), id.into()]).await;
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sse_is_framed_exactly_like_openai_and_hostile_requests_get_clear_400s() {
     let server = serve(None).await;

@@ -381,7 +381,7 @@ cached_tokens: number, generated_tokens: number, time_to_first_token_ms: number,
  */
 dropped_messages: number, };
 
-export type GenerationEvent = { "kind": "text", text: string, 
+export type GenerationEvent = { "kind": "reasoning", text: string, } | { "kind": "text", text: string, 
 /**
  * Tokens of the context the request fills once this text is out (its prompt and the
  * reply so far): what a context meter shows while the answer streams.

@@ -30,6 +30,7 @@ pub async fn answer(
             GenerationEvent::Text { text: t, .. } => text.push_str(&t),
             GenerationEvent::Done { stats } => return (text, stats),
             GenerationEvent::ToolCalls { calls } => panic!("unexpected tool calls: {calls:?}"),
+            GenerationEvent::Reasoning { text } => panic!("unexpected reasoning: {text:?}"),
             GenerationEvent::Error { message, .. } => panic!("generation failed: {message}"),
         }
     }

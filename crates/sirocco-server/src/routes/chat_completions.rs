@@ -26,8 +26,13 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
             Some("response_format"),
         ));
     }
-    let request =
-        GenerateRequest { tools, reasoning_effort: body.reasoning_effort, ..GenerateRequest::new(messages, sampling) };
+    // A reasoning model's thought is answered apart, as `reasoning_content`.
+    let request = GenerateRequest {
+        tools,
+        reasoning_effort: body.reasoning_effort,
+        separate_reasoning: true,
+        ..GenerateRequest::new(messages, sampling)
+    };
     let mut generation = lease.engine().generate(request)?;
     let id = request::id("chatcmpl");
     let created = request::now();
@@ -57,10 +62,11 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
         let delta = |content: Option<String>, tool_calls: Option<Vec<ResponseToolCall>>| Delta {
             role: None,
             content,
+            reasoning_content: None,
             tool_calls,
         };
         let first = vec![chunk(
-            Delta { role: Some("assistant"), content: Some(String::new()), tool_calls: None },
+            Delta { role: Some("assistant"), content: Some(String::new()), reasoning_content: None, tool_calls: None },
             None,
             None,
             true,
@@ -70,6 +76,9 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
             first,
             move |event| match event {
                 GenerationEvent::Text { text, .. } => vec![chunk(delta(Some(text), None), None, None, true)],
+                GenerationEvent::Reasoning { text } => {
+                    vec![chunk(Delta { reasoning_content: Some(text), ..delta(None, None) }, None, None, true)]
+                }
                 GenerationEvent::ToolCalls { calls } => {
                     vec![chunk(delta(None, Some(ResponseToolCall::from_calls(calls, true))), None, None, true)]
                 }
@@ -92,10 +101,12 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
     }
 
     let mut content = String::new();
+    let mut reasoning = String::new();
     let mut tool_calls = None;
     while let Some(event) = generation.events.recv().await {
         match event {
             GenerationEvent::Text { text, .. } => content.push_str(&text),
+            GenerationEvent::Reasoning { text } => reasoning.push_str(&text),
             GenerationEvent::ToolCalls { calls } => tool_calls = Some(ResponseToolCall::from_calls(calls, false)),
             GenerationEvent::Error { message, busy } => {
                 return Err(ApiError::from_generation(message, busy, "messages"))
@@ -112,6 +123,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
                         message: AssistantMessage {
                             role: "assistant",
                             content: (tool_calls.is_none() || !content.is_empty()).then_some(content),
+                            reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
                             tool_calls,
                         },
                         finish_reason: request::finish_reason(&stats.finish_reason),

@@ -55,7 +55,8 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
             move |event| match event {
                 GenerationEvent::Text { text, .. } => vec![chunk(text, None, None)],
                 // A text completion offers no tools.
-                GenerationEvent::ToolCalls { .. } => Vec::new(),
+                // A plain completion has no chat template to keep a thought apart with.
+                GenerationEvent::ToolCalls { .. } | GenerationEvent::Reasoning { .. } => Vec::new(),
                 GenerationEvent::Done { stats } => {
                     let usage = include_usage.then(|| Usage::from_stats(&stats));
                     vec![chunk(String::new(), Some(request::finish_reason(&stats.finish_reason)), usage)]
@@ -73,7 +74,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
     while let Some(event) = generation.events.recv().await {
         match event {
             GenerationEvent::Text { text: t, .. } => text.push_str(&t),
-            GenerationEvent::ToolCalls { .. } => {}
+            GenerationEvent::ToolCalls { .. } | GenerationEvent::Reasoning { .. } => {}
             GenerationEvent::Error { message, busy } => return Err(ApiError::from_generation(message, busy, param)),
             GenerationEvent::Done { stats } => {
                 let usage = Usage::from_stats(&stats);

@@ -1,0 +1,165 @@
+//! A reasoning model's thought, kept apart from its answer as the reply streams: between
+//! Mistral's `[THINK]` and `[/THINK]` control tokens (v13 and later vocabularies), or between
+//! `<think>` and `</think>` in the text when the model's template writes them (Qwen 3, DeepSeek
+//! R1, SmolLM3, Magistral Small 2506). What is inside goes out as reasoning, never as answer
+//! text, and the tool-call reader never sees it (a call written while thinking is not a call).
+
+use llama_cpp_2::token::LlamaToken;
+
+pub(crate) const OPEN_TAG: &str = "<think>";
+pub(crate) const CLOSE_TAG: &str = "</think>";
+
+/// How a model marks its thought.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ThinkStyle {
+    /// Control tokens (no text of their own).
+    Tokens { open: LlamaToken, close: LlamaToken },
+    /// Tags in the text, which may arrive split over several pieces.
+    Tags,
+}
+
+/// A part of the reply's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Piece {
+    Thought(String),
+    Answer(String),
+}
+
+/// Splits a reply into thought and answer.
+#[derive(Debug)]
+pub(crate) struct ThinkReader {
+    style: Option<ThinkStyle>,
+    thinking: bool,
+    /// Tags: text that may be the start of the next tag, held until decided.
+    pending: String,
+}
+
+impl ThinkReader {
+    /// Everything is answer.
+    pub fn off() -> Self {
+        Self { style: None, thinking: false, pending: String::new() }
+    }
+
+    /// `thinking`: the prompt already opened the thought (a template that ends its generation
+    /// prompt with the opening tag), so the reply starts inside it.
+    pub fn new(style: ThinkStyle, thinking: bool) -> Self {
+        Self { style: Some(style), thinking, pending: String::new() }
+    }
+
+    pub fn in_thought(&self) -> bool {
+        self.thinking
+    }
+
+    /// True when `token` opens or closes a thought (it is then consumed, not shown).
+    pub fn marker(&mut self, token: LlamaToken) -> bool {
+        match self.style {
+            Some(ThinkStyle::Tokens { open, .. }) if token == open => self.thinking = true,
+            Some(ThinkStyle::Tokens { close, .. }) if token == close => self.thinking = false,
+            _ => return false,
+        }
+        true
+    }
+
+    fn piece(&self, text: String) -> Piece {
+        if self.thinking {
+            Piece::Thought(text)
+        } else {
+            Piece::Answer(text)
+        }
+    }
+
+    /// `text` as thought and answer pieces, in order (empty pieces left out).
+    pub fn split(&mut self, text: &str) -> Vec<Piece> {
+        if self.style != Some(ThinkStyle::Tags) {
+            return if text.is_empty() { Vec::new() } else { vec![self.piece(text.to_owned())] };
+        }
+        self.pending.push_str(text);
+        let mut out = Vec::new();
+        loop {
+            let tag = if self.thinking { CLOSE_TAG } else { OPEN_TAG };
+            match self.pending.find(tag) {
+                Some(at) => {
+                    let before = self.pending[..at].to_owned();
+                    self.pending.drain(..at + tag.len());
+                    if !before.is_empty() {
+                        out.push(self.piece(before));
+                    }
+                    self.thinking = !self.thinking;
+                }
+                None => {
+                    // Keep the longest end of the text that could begin the tag.
+                    let n = self.pending.len();
+                    let keep = (1..tag.len().min(n + 1))
+                        .rev()
+                        .find(|&k| self.pending.is_char_boundary(n - k) && tag.starts_with(&self.pending[n - k..]))
+                        .unwrap_or(0);
+                    let rest = self.pending.split_off(n - keep);
+                    let ready = std::mem::replace(&mut self.pending, rest);
+                    if !ready.is_empty() {
+                        out.push(self.piece(ready));
+                    }
+                    return out;
+                }
+            }
+        }
+    }
+
+    /// What is still held, once the reply has ended.
+    pub fn finish(&mut self) -> Vec<Piece> {
+        let rest = std::mem::take(&mut self.pending);
+        if rest.is_empty() {
+            Vec::new()
+        } else {
+            vec![self.piece(rest)]
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Piece::*;
+
+    fn read(reader: &mut ThinkReader, pieces: &[&str]) -> Vec<Piece> {
+        let mut out: Vec<Piece> = pieces.iter().flat_map(|p| reader.split(p)).collect();
+        out.extend(reader.finish());
+        // Neighbours of one kind joined, as a reader of the stream sees them.
+        out.into_iter().fold(Vec::new(), |mut acc: Vec<Piece>, p| {
+            match (acc.last_mut(), p) {
+                (Some(Thought(a)), Thought(b)) | (Some(Answer(a)), Answer(b)) => a.push_str(&b),
+                (_, p) => acc.push(p),
+            }
+            acc
+        })
+    }
+
+    #[test]
+    fn tags_split_across_pieces_are_found_and_never_shown() {
+        let mut r = ThinkReader::new(ThinkStyle::Tags, false);
+        let got = read(&mut r, &["<th", "ink>Let me see", ": 2+2.</", "thi", "nk>\n\nIt is 4 <b>"]);
+        assert_eq!(got, [Thought("Let me see: 2+2.".into()), Answer("\n\nIt is 4 <b>".into())]);
+    }
+
+    #[test]
+    fn a_reply_may_start_inside_a_thought_the_prompt_opened() {
+        let mut r = ThinkReader::new(ThinkStyle::Tags, true);
+        assert_eq!(read(&mut r, &["hmm</think>Yes."]), [Thought("hmm".into()), Answer("Yes.".into())]);
+        // A thought cut off by the end of the reply is still a thought.
+        let mut r = ThinkReader::new(ThinkStyle::Tags, false);
+        assert_eq!(read(&mut r, &["<think>still thinking </thi"]), [Thought("still thinking </thi".into())]);
+    }
+
+    #[test]
+    fn tokens_mark_the_thought_and_are_consumed() {
+        let (open, close) = (LlamaToken(34), LlamaToken(35));
+        let mut r = ThinkReader::new(ThinkStyle::Tokens { open, close }, false);
+        assert!(!r.marker(LlamaToken(7)));
+        assert!(r.marker(open) && r.in_thought());
+        assert_eq!(r.split("plan <think>"), [Thought("plan <think>".into())]);
+        assert!(r.marker(close) && !r.in_thought());
+        assert_eq!(r.split("done"), [Answer("done".into())]);
+        let mut off = ThinkReader::off();
+        assert!(!off.marker(open));
+        assert_eq!(off.split("<think>x</think>"), [Answer("<think>x</think>".into())]);
+    }
+}
