@@ -1,19 +1,6 @@
 // Generation: a stored conversation's turn, the arena's unsaved answers, stopping
 // (src-tauri/src/commands/chat.rs).
 import { Channel, invoke } from '@tauri-apps/api/core';
-import type {
-  ChatMessage,
-  FinishReason,
-  GenerationEvent,
-  GenerationStats,
-  OverflowPolicy,
-  Role,
-  SamplingParams,
-  ToolCall,
-  Turn,
-  TurnEvent,
-  TurnRequest,
-} from '../bindings';
 export type {
   ChatMessage,
   FinishReason,
@@ -26,7 +13,8 @@ export type {
   Turn,
   TurnEvent,
   TurnRequest,
-};
+} from '../bindings';
+import type { ChatMessage, GenerationEvent, SamplingParams, Turn, TurnEvent, TurnRequest } from '../bindings';
 
 /** A turn as the page sends it: `TurnRequest` is `serde(default)`, so every field but the turn
  *  may be left out, and the sampling parameters one by one. */

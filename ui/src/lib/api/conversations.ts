@@ -1,7 +1,7 @@
 // Stored conversations: list, open, search, export and import, branches
 // (src-tauri/src/commands/conversations.rs).
 import { invoke } from '@tauri-apps/api/core';
-import type {
+export type {
   BranchMessage,
   BranchPage,
   ConversationInfo,
@@ -10,7 +10,7 @@ import type {
   SearchHit,
   StoredMessage,
 } from '../bindings';
-export type { BranchMessage, BranchPage, ConversationInfo, ConversationView, MessageStatus, SearchHit, StoredMessage };
+import type { BranchPage, ConversationInfo, ConversationView, SearchHit } from '../bindings';
 
 export const conversationsList = () => invoke<ConversationInfo[]>('conversations_list');
 /** Opens a conversation; `through` (a search hit's message) picks the branch that holds it. */

@@ -1,7 +1,7 @@
 // How a command's failure reaches the page (src-tauri/src/error.rs): an `IpcError` with a kind
 // the page branches on, and a message meant for a person (shown, never parsed).
+export type { ErrorKind, IpcError } from '../bindings';
 import type { ErrorKind, IpcError } from '../bindings';
-export type { ErrorKind, IpcError };
 
 export function errorMessage(e: unknown): string {
   if (e && typeof e === 'object' && 'message' in e) return String((e as { message: unknown }).message);

@@ -1,19 +1,6 @@
 // The Hugging Face Hub: search, a repository's models, remote fit, and the download queue kept
 // by Rust in the HF cache and shared with `sirocco pull` (src-tauri/src/commands/hub.rs).
 import { Channel, invoke } from '@tauri-apps/api/core';
-import type {
-  DownloadPhase,
-  DownloadProgress,
-  GgufEntry,
-  QueuedDownload,
-  QueuedState,
-  RemoteFile,
-  RemoteFit,
-  RepoPage,
-  RepoSummary,
-  SearchQuery,
-  SortBy,
-} from '../bindings';
 export type {
   DownloadPhase,
   DownloadProgress,
@@ -26,7 +13,17 @@ export type {
   RepoSummary,
   SearchQuery,
   SortBy,
-};
+} from '../bindings';
+import type {
+  DownloadProgress,
+  GgufEntry,
+  QueuedDownload,
+  RemoteFile,
+  RemoteFit,
+  RepoPage,
+  RepoSummary,
+  SearchQuery,
+} from '../bindings';
 
 export const hubSearch = (query: SearchQuery) => invoke<RepoSummary[]>('hub_search', { query });
 export const hubRepo = (id: string) => invoke<RepoPage>('hub_repo', { id });

@@ -1,7 +1,7 @@
 // The Hub's endpoint and token (src-tauri/src/commands/hub_settings.rs); never the token itself.
 import { invoke } from '@tauri-apps/api/core';
-import type { HubSettings, TokenSource } from '../bindings';
-export type { HubSettings, TokenSource };
+export type { HubSettings, TokenSource } from '../bindings';
+import type { HubSettings } from '../bindings';
 
 export const hubSettings = () => invoke<HubSettings>('hub_settings');
 export const hubSetEndpoint = (endpoint: string) => invoke<HubSettings>('hub_set_endpoint', { endpoint });

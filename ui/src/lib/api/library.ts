@@ -1,8 +1,8 @@
 // Every local model: downloads, the models folder, LM Studio, Ollama, and folders or files the
 // user added (src-tauri/src/commands/library.rs).
 import { invoke } from '@tauri-apps/api/core';
-import type { LibraryModel, ModelSource } from '../bindings';
-export type { LibraryModel, ModelSource };
+export type { LibraryModel, ModelSource } from '../bindings';
+import type { LibraryModel } from '../bindings';
 
 export const libraryList = () => invoke<LibraryModel[]>('library_list');
 export const libraryDelete = (path: string) => invoke<number>('library_delete', { path });

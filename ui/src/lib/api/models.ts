@@ -1,31 +1,5 @@
 // Model files, loads, the planner and the models kept loaded (src-tauri/src/commands/models.rs).
 import { Channel, invoke } from '@tauri-apps/api/core';
-import type {
-  DeviceShare,
-  FitPlan,
-  FitVerdict,
-  FlashAttention,
-  GgufSummary,
-  Gpu,
-  Hardware,
-  KvCacheType,
-  LoadParams,
-  LoadedBy,
-  LoadedModel,
-  MemoryEstimate,
-  MemoryUse,
-  MistralVersion,
-  ModelFile,
-  ModelMemory,
-  ModelMemoryView,
-  ModelPlan,
-  ModelStatus,
-  ModelsFolder,
-  PlanRequest,
-  PromptFormatKind,
-  ResidentModel,
-  SplitEstimate,
-} from '../bindings';
 export type {
   DeviceShare,
   FitPlan,
@@ -51,7 +25,20 @@ export type {
   PromptFormatKind,
   ResidentModel,
   SplitEstimate,
-};
+} from '../bindings';
+import type {
+  Hardware,
+  LoadParams,
+  LoadedModel,
+  MemoryEstimate,
+  ModelMemory,
+  ModelMemoryView,
+  ModelPlan,
+  ModelsFolder,
+  PlanRequest,
+  ResidentModel,
+  SplitEstimate,
+} from '../bindings';
 
 export const listModels = () => invoke<ModelsFolder>('list_models');
 

@@ -1,7 +1,7 @@
 // Personas and character cards (src-tauri/src/commands/personas.rs).
 import { invoke } from '@tauri-apps/api/core';
-import type { LoreEntry, Persona, PersonaDraft } from '../bindings';
-export type { LoreEntry, Persona, PersonaDraft };
+export type { LoreEntry, Persona, PersonaDraft } from '../bindings';
+import type { Persona, PersonaDraft } from '../bindings';
 
 export const personasList = () => invoke<Persona[]>('personas_list');
 export const personaSave = (id: number | null, draft: PersonaDraft) => invoke<number>('persona_save', { id, draft });

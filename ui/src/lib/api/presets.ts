@@ -1,7 +1,7 @@
 // Presets: saved parameter bundles, and each model's default (src-tauri/src/commands/presets.rs).
 import { invoke } from '@tauri-apps/api/core';
+export type { Preset, PresetParams } from '../bindings';
 import type { Preset, PresetParams } from '../bindings';
-export type { Preset, PresetParams };
 
 export const presetsList = () => invoke<Preset[]>('presets_list');
 export const presetSave = (id: number | null, name: string, params: PresetParams) =>

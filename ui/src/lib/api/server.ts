@@ -1,7 +1,7 @@
 // The local OpenAI-compatible server (src-tauri/src/commands/server.rs).
 import { Channel, invoke } from '@tauri-apps/api/core';
+export type { RequestLogEntry, ServerSettings, ServerStatus } from '../bindings';
 import type { RequestLogEntry, ServerSettings, ServerStatus } from '../bindings';
-export type { RequestLogEntry, ServerSettings, ServerStatus };
 
 export function serverStart(settings: ServerSettings, onRequest: (e: RequestLogEntry) => void) {
   const channel = new Channel<RequestLogEntry>();

@@ -1,7 +1,7 @@
 // Other machines running `sirocco worker` (src-tauri/src/commands/workers.rs).
 import { invoke } from '@tauri-apps/api/core';
-import type { DeviceMemory, WorkerReach, WorkerView } from '../bindings';
-export type { DeviceMemory, WorkerReach, WorkerView };
+export type { DeviceMemory, WorkerReach, WorkerView } from '../bindings';
+import type { WorkerView } from '../bindings';
 
 export const workersList = () => invoke<WorkerView[]>('workers_list');
 /** Checks the machine first: one that does not answer as a worker is not added. */
