@@ -24,11 +24,15 @@ pub struct ChatMessage {
     /// A tool message: the call it answers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool_call_id: Option<String>,
+    /// An assistant message's thought (a reasoning model's), apart from its content. Formats
+    /// that keep earlier thoughts write it back (Mistral v13 and later); others leave it out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<String>,
 }
 
 impl ChatMessage {
     pub fn new(role: Role, content: impl Into<String>) -> Self {
-        Self { role, content: content.into(), tool_calls: Vec::new(), tool_call_id: None }
+        Self { role, content: content.into(), tool_calls: Vec::new(), tool_call_id: None, reasoning_content: None }
     }
 }
 

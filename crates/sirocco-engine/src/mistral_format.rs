@@ -179,11 +179,13 @@ struct Turn {
     prefix: bool,
     tool_calls: Vec<ToolCall>,
     tool_call_id: Option<String>,
+    /// An assistant turn's thought (kept from v13 on).
+    reasoning: Option<String>,
 }
 
 impl Turn {
     fn text(role: Role, content: String, prefix: bool) -> Self {
-        Self { role, content, prefix, tool_calls: Vec::new(), tool_call_id: None }
+        Self { role, content, prefix, tool_calls: Vec::new(), tool_call_id: None, reasoning: None }
     }
 }
 
@@ -233,7 +235,9 @@ fn normalize(
                     .join(JOIN);
                 let prefix = group.iter().any(|(_, p)| *p);
                 let tool_calls = group.iter().flat_map(|(m, _)| m.tool_calls.iter().cloned()).collect();
-                turns.push(Turn { tool_calls, ..Turn::text(role, content, prefix) });
+                let thoughts: String = group.iter().filter_map(|(m, _)| m.reasoning_content.as_deref()).collect();
+                let reasoning = (!thoughts.is_empty()).then_some(thoughts);
+                turns.push(Turn { tool_calls, reasoning, ..Turn::text(role, content, prefix) });
             }
         }
         i = j;
@@ -370,8 +374,19 @@ pub fn segments(
                 out.push(Segment::Control(END_TOOL_RESULTS));
             }
             (Role::Assistant, v) => {
-                let content =
-                    if v == MistralVersion::V1 { &turn.content[..] } else { turn.content.trim_end_matches(' ') };
+                // v13 and later keep a thought, first; an answer with one is not trimmed (it is
+                // chunks to mistral-common, which trims only plain text). Before v13 it is left out.
+                let thought = turn.reasoning.as_deref().filter(|_| v >= MistralVersion::V13);
+                if let Some(thought) = thought {
+                    out.push(Segment::Control(BEGIN_THINK));
+                    out.push(Segment::Text(thought.to_owned()));
+                    out.push(Segment::Control(END_THINK));
+                }
+                let content = if v == MistralVersion::V1 || thought.is_some() {
+                    &turn.content[..]
+                } else {
+                    turn.content.trim_end_matches(' ')
+                };
                 // v3 holds either text or calls; v7 and later text, then calls.
                 if turn.tool_calls.is_empty() || v >= MistralVersion::V7 {
                     out.push(Segment::Text(content.to_owned()));

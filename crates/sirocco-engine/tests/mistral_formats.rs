@@ -132,6 +132,20 @@ async fn v15_matches_the_reference() {
     check_tools("v15").await;
 }
 
+/// v13 and later keep an earlier answer's thought: `[THINK]…[/THINK]` before its text.
+#[tokio::test]
+async fn v13_and_v15_keep_earlier_thoughts_as_the_reference_does() {
+    for format in ["v13", "v15"] {
+        let (engine, _) = load(format).await;
+        let cases: Vec<ToolCase> = reference_section("think", format);
+        assert!(cases.len() >= 2, "{format}: {} think cases", cases.len());
+        for case in cases {
+            let got = engine.prompt_tokens(case.messages.clone(), None, Some(offer(case.tools))).await.unwrap();
+            assert_eq!(got, case.tokens, "{format}, \"{}\": tokens differ from mistral-common", case.name);
+        }
+    }
+}
+
 #[derive(Deserialize)]
 struct EffortCase {
     name: String,

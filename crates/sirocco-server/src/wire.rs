@@ -47,6 +47,10 @@ pub struct RequestMessage {
     /// A tool message: the call it answers.
     #[serde(default)]
     pub tool_call_id: Option<String>,
+    /// An assistant message's thought, as this server (and llama.cpp's, DeepSeek's) returns it:
+    /// models whose format keeps earlier thoughts get it back.
+    #[serde(default)]
+    pub reasoning_content: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

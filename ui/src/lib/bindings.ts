@@ -310,7 +310,12 @@ tool_calls?: Array<ToolCall>,
 /**
  * A tool message: the call it answers.
  */
-tool_call_id?: string | null, };
+tool_call_id?: string | null, 
+/**
+ * An assistant message's thought (a reasoning model's), apart from its content. Formats
+ * that keep earlier thoughts write it back (Mistral v13 and later); others leave it out.
+ */
+reasoning_content?: string | null, };
 
 export type SamplingParams = { 
 /**

@@ -263,6 +263,7 @@ pub fn messages(input: Vec<RequestMessage>) -> Result<Vec<ChatMessage>, ApiError
             Ok(ChatMessage {
                 tool_calls,
                 tool_call_id: m.tool_call_id.filter(|_| role == Role::Tool),
+                reasoning_content: m.reasoning_content.filter(|t| role == Role::Assistant && !t.is_empty()),
                 ..ChatMessage::new(role, content)
             })
         })
