@@ -138,6 +138,19 @@ impl From<sirocco_host::HostError> for IpcError {
     }
 }
 
+impl From<sirocco_server::ServerError> for IpcError {
+    fn from(e: sirocco_server::ServerError) -> Self {
+        use sirocco_server::ServerError as E;
+        let kind = match &e {
+            // Another program (or another Sirocco) has the port: it may be free later.
+            E::Bind { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => ErrorKind::Busy,
+            E::Bind { .. } => ErrorKind::Network,
+            E::LanWithoutKey(_) => ErrorKind::Invalid,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
 impl From<std::io::Error> for IpcError {
     fn from(e: std::io::Error) -> Self {
         let kind = match e.kind() {
@@ -194,6 +207,18 @@ mod tests {
         let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
         let full: IpcError = sirocco_engine::EngineError::Io { path: "/m".into(), source: full }.into();
         assert_eq!(full.kind, ErrorKind::DiskFull);
+    }
+
+    #[test]
+    fn a_port_in_use_is_busy() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let source = std::net::TcpListener::bind(addr).expect_err("the port is taken");
+        let e: IpcError = sirocco_server::ServerError::Bind { addr, source }.into();
+        assert_eq!(e.kind, ErrorKind::Busy, "{}", e.message);
+        assert!(e.message.contains(&addr.to_string()), "{}", e.message);
+        let lan: IpcError = sirocco_server::ServerError::LanWithoutKey(addr).into();
+        assert_eq!(lan.kind, ErrorKind::Invalid);
     }
 
     #[test]

@@ -122,8 +122,7 @@ pub async fn server_start(
     let server = server_runtime()
         .spawn(sirocco_server::start(config, state.host.clone()))
         .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| e.to_string())??;
     *running = Some(server);
     drop(running);
     Ok(status_of(&state).await)
