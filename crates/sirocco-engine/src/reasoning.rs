@@ -69,11 +69,11 @@ impl ThinkReader {
     }
 
     /// `text` as thought and answer pieces, in order (empty pieces left out).
-    pub fn split(&mut self, text: &str) -> Vec<Piece> {
+    pub fn split(&mut self, text: String) -> Vec<Piece> {
         if self.style != Some(ThinkStyle::Tags) {
-            return if text.is_empty() { Vec::new() } else { vec![self.piece(text.to_owned())] };
+            return if text.is_empty() { Vec::new() } else { vec![self.piece(text)] };
         }
-        self.pending.push_str(text);
+        self.pending.push_str(&text);
         let mut out = Vec::new();
         loop {
             let tag = if self.thinking { CLOSE_TAG } else { OPEN_TAG };
@@ -87,13 +87,9 @@ impl ThinkReader {
                     self.thinking = !self.thinking;
                 }
                 None => {
-                    // Keep the longest end of the text that could begin the tag.
-                    let n = self.pending.len();
-                    let keep = (1..tag.len().min(n + 1))
-                        .rev()
-                        .find(|&k| self.pending.is_char_boundary(n - k) && tag.starts_with(&self.pending[n - k..]))
-                        .unwrap_or(0);
-                    let rest = self.pending.split_off(n - keep);
+                    // Keep the end of the text that could begin the tag.
+                    let keep = crate::stop_strings::tag_start_at_end(&self.pending, tag);
+                    let rest = self.pending.split_off(self.pending.len() - keep);
                     let ready = std::mem::replace(&mut self.pending, rest);
                     if !ready.is_empty() {
                         out.push(self.piece(ready));
@@ -121,7 +117,7 @@ mod tests {
     use Piece::*;
 
     fn read(reader: &mut ThinkReader, pieces: &[&str]) -> Vec<Piece> {
-        let mut out: Vec<Piece> = pieces.iter().flat_map(|p| reader.split(p)).collect();
+        let mut out: Vec<Piece> = pieces.iter().flat_map(|p| reader.split(String::from(*p))).collect();
         out.extend(reader.finish());
         // Neighbours of one kind joined, as a reader of the stream sees them.
         out.into_iter().fold(Vec::new(), |mut acc: Vec<Piece>, p| {
@@ -155,11 +151,11 @@ mod tests {
         let mut r = ThinkReader::new(ThinkStyle::Tokens { open, close }, false);
         assert!(!r.marker(LlamaToken(7)));
         assert!(r.marker(open) && r.in_thought());
-        assert_eq!(r.split("plan <think>"), [Thought("plan <think>".into())]);
+        assert_eq!(r.split("plan <think>".into()), [Thought("plan <think>".into())]);
         assert!(r.marker(close) && !r.in_thought());
-        assert_eq!(r.split("done"), [Answer("done".into())]);
+        assert_eq!(r.split("done".into()), [Answer("done".into())]);
         let mut off = ThinkReader::off();
         assert!(!off.marker(open));
-        assert_eq!(off.split("<think>x</think>"), [Answer("<think>x</think>".into())]);
+        assert_eq!(off.split("<think>x</think>".into()), [Answer("<think>x</think>".into())]);
     }
 }

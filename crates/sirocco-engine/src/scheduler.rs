@@ -114,7 +114,7 @@ impl Active {
     /// Sends `text` unless it belongs to tool calls being collected; false when nobody listens.
     fn emit(&mut self, text: String) -> bool {
         self.events.fills(self.prompt.len() + self.generated);
-        let pieces = self.think.split(&text);
+        let pieces = self.think.split(text);
         self.send(pieces)
     }
 

@@ -3,6 +3,16 @@
 //! Text that could still turn into a stop string is held back until it can't; text is only
 //! ever cut at character boundaries.
 
+/// How many bytes at the end of `text` could be the start of `tag` (which then waits for the
+/// next piece); always a character boundary. Tag readers (tool-call tags, thought tags) share it.
+pub(crate) fn tag_start_at_end(text: &str, tag: &str) -> usize {
+    let n = text.len();
+    (1..tag.len().min(n + 1))
+        .rev()
+        .find(|&k| text.is_char_boundary(n - k) && tag.starts_with(&text[n - k..]))
+        .unwrap_or(0)
+}
+
 #[derive(Debug, Default)]
 pub struct StopStrings {
     stops: Vec<String>,

@@ -495,12 +495,8 @@ impl ToolReader {
                     *collecting = true;
                     return Some(std::mem::take(pending));
                 }
-                let n = pending.len();
-                let keep = (1..TAG_OPEN.len().min(n + 1))
-                    .rev()
-                    .find(|&k| pending.is_char_boundary(n - k) && TAG_OPEN.starts_with(&pending[n - k..]))
-                    .unwrap_or(0);
-                let rest = pending.split_off(n - keep);
+                let keep = crate::stop_strings::tag_start_at_end(pending, TAG_OPEN);
+                let rest = pending.split_off(pending.len() - keep);
                 Some(std::mem::replace(pending, rest))
             }
             _ => Some(text),
