@@ -6,6 +6,7 @@
 use minijinja::{Environment, Error, ErrorKind, Value};
 
 use crate::message::ChatMessage;
+use crate::request::ReasoningEffort;
 use crate::{EngineError, Result};
 
 /// Enough for any real template over a long conversation; stops runaway templates.
@@ -26,7 +27,7 @@ pub fn render(
     tokens: &SpecialTokens,
     add_generation_prompt: bool,
 ) -> Result<String> {
-    render_with_tools(template, messages, None, tokens, add_generation_prompt)
+    render_with_tools(template, messages, None, tokens, add_generation_prompt, None)
 }
 
 /// A message as templates read it: OpenAI's shape, calls as `{id, type, function: {name,
@@ -49,17 +50,26 @@ fn template_message(m: &ChatMessage) -> serde_json::Value {
     if let Some(id) = &m.tool_call_id {
         out["tool_call_id"] = id.clone().into();
     }
+    // An earlier answer's thought: templates that keep it (Qwen 3's, for the turn in progress)
+    // read it here; the others ignore it.
+    if let Some(thought) = m.reasoning_content.as_ref().filter(|t| !t.is_empty()) {
+        out["reasoning_content"] = thought.clone().into();
+    }
     out
 }
 
 /// [`render`] with the tools the request offers (`tools` as OpenAI lists them), for templates
-/// that describe tools themselves.
+/// that describe tools themselves, and the reasoning effort asked for, as the variables
+/// reasoning templates read: `enable_thinking` (Qwen 3, SmolLM3: false for `none`) and
+/// `reasoning_effort` (gpt-oss and others). Without an effort neither is defined, so each
+/// template keeps its own default.
 pub fn render_with_tools(
     template: &str,
     messages: &[ChatMessage],
     tools: Option<&serde_json::Value>,
     tokens: &SpecialTokens,
     add_generation_prompt: bool,
+    effort: Option<ReasoningEffort>,
 ) -> Result<String> {
     let messages: Vec<serde_json::Value> = messages.iter().map(template_message).collect();
     let mut env = Environment::new();
@@ -73,12 +83,17 @@ pub fn render_with_tools(
     });
     env.add_filter("tojson", tojson);
     env.add_template("chat", template).map_err(template_error)?;
-    let ctx = minijinja::context! {
+    let base = minijinja::context! {
         messages => messages,
         tools => tools,
         bos_token => tokens.bos,
         eos_token => tokens.eos,
         add_generation_prompt => add_generation_prompt,
+    };
+    // Left undefined, not `none`, without an effort: templates test `is defined`.
+    let ctx = match effort {
+        Some(e) => minijinja::context! { enable_thinking => e.thinks(), reasoning_effort => e.as_str(), ..base },
+        None => base,
     };
     env.get_template("chat").and_then(|t| t.render(ctx)).map_err(template_error)
 }
@@ -159,6 +174,28 @@ mod tests {
         let t = "{% for i in range(100000) %}{% for j in range(100000) %}x{% endfor %}{% endfor %}";
         let err = render(t, &[], &SpecialTokens::default(), false).unwrap_err();
         assert!(matches!(err, EngineError::Template(_)), "{err}");
+    }
+
+    #[test]
+    fn effort_sets_the_reasoning_variables_only_when_asked() {
+        // Qwen 3's test, and a reasoning_effort reader.
+        let t = "{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>{% endif %}\
+                 {{ reasoning_effort | default('model default') }}";
+        let user = [ChatMessage::new(Role::User, "Hi")];
+        let tokens = SpecialTokens::default();
+        let with = |e| render_with_tools(t, &user, None, &tokens, true, e).unwrap();
+        assert_eq!(with(None), "model default");
+        assert_eq!(with(Some(ReasoningEffort::None)), "<think>\n\n</think>none");
+        assert_eq!(with(Some(ReasoningEffort::High)), "high");
+    }
+
+    #[test]
+    fn an_earlier_thought_reaches_the_template_as_reasoning_content() {
+        let t = "{% for m in messages %}{{ m.role }}:{% if m.reasoning_content is string %}({{ m.reasoning_content }}){% endif %}{{ m.content }};{% endfor %}";
+        let mut answer = ChatMessage::new(Role::Assistant, "4");
+        answer.reasoning_content = Some("2+2".into());
+        let out = render(t, &[ChatMessage::new(Role::User, "2+2?"), answer], &SpecialTokens::default(), false).unwrap();
+        assert_eq!(out, "user:2+2?;assistant:(2+2)4;");
     }
 
     #[test]

@@ -24,8 +24,8 @@ use crate::request::{Embeddings, GenerateRequest, Generation, GenerationEvent};
 use crate::scheduler::Scheduler;
 use crate::state_files::StateFiles;
 use crate::tools::ToolSpec;
+use crate::SamplingParams;
 use crate::{EngineError, Result};
-use crate::{ReasoningEffort, SamplingParams};
 
 pub(crate) type Progress = Box<dyn FnMut(f32) + Send>;
 
@@ -371,7 +371,7 @@ fn serve_model(
                 scheduler.submit(&prompt_format, &request, events, cancel);
             }
             Command::PromptTokens { request: r, reply } => {
-                let effort = r.reasoning_effort.map(ReasoningEffort::mistral_setting);
+                let effort = r.reasoning_effort;
                 let tokens =
                     prompt_format.tokens(&model, &r.messages, r.reply_prefix.as_deref(), r.tools.as_ref(), effort);
                 let _ = reply.send(tokens.map(|t| t.into_iter().map(|t| t.0).collect()));

@@ -199,7 +199,7 @@ impl PromptFormat {
         messages: &[ChatMessage],
         reply_prefix: Option<&str>,
         tools: Option<&ToolSpec>,
-        reasoning_effort: Option<&str>,
+        reasoning_effort: Option<crate::ReasoningEffort>,
     ) -> Result<Vec<LlamaToken>> {
         let vocab = model.vocab();
         let reply_prefix = reply_prefix.filter(|p| !p.is_empty());
@@ -213,7 +213,8 @@ impl PromptFormat {
                 (&generic[..], None)
             };
             let mut tokens = Vec::new();
-            for segment in mistral_format::segments(*version, messages, reply_prefix, tools, reasoning_effort) {
+            let setting = reasoning_effort.map(crate::ReasoningEffort::mistral_setting);
+            for segment in mistral_format::segments(*version, messages, reply_prefix, tools, setting) {
                 match segment {
                     Segment::Bos => tokens.push(self.bos),
                     Segment::Eos => tokens.push(self.eos),
@@ -240,10 +241,15 @@ impl PromptFormat {
             None => tools::generic_messages(messages, tools),
         };
         let render = |messages: &[ChatMessage]| match tagged {
-            Some(template) => {
-                chat_template::render_with_tools(template, messages, tools_json.as_ref(), &self.special, true)
-            }
-            None => self.render(model, messages),
+            Some(template) => chat_template::render_with_tools(
+                template,
+                messages,
+                tools_json.as_ref(),
+                &self.special,
+                true,
+                reasoning_effort,
+            ),
+            None => self.render(model, messages, reasoning_effort),
         };
         let prompt = render(&messages)?;
         let mut tokens = tokenize_rendered(model, self.control_texts.as_ref(), &prompt, &messages, render);
@@ -305,9 +311,14 @@ impl PromptFormat {
         Ok(tokens)
     }
 
-    fn render(&self, model: &LlamaModel, messages: &[ChatMessage]) -> Result<String> {
+    fn render(
+        &self,
+        model: &LlamaModel,
+        messages: &[ChatMessage],
+        effort: Option<crate::ReasoningEffort>,
+    ) -> Result<String> {
         match &self.template {
-            Some(t) => chat_template::render(t, messages, &self.special, true),
+            Some(t) => chat_template::render_with_tools(t, messages, None, &self.special, true, effort),
             None => {
                 let chatml = LlamaChatTemplate::new("chatml").expect("no NUL in a constant");
                 let chat = messages

@@ -30,6 +30,9 @@ pub(crate) enum Piece {
 pub(crate) struct ThinkReader {
     style: Option<ThinkStyle>,
     thinking: bool,
+    /// The thought is followed (for a thinking budget) but shown in the answer, markers and
+    /// all, as the model wrote it.
+    inline: bool,
     /// Tags: text that may be the start of the next tag, held until decided.
     pending: String,
 }
@@ -37,13 +40,22 @@ pub(crate) struct ThinkReader {
 impl ThinkReader {
     /// Everything is answer.
     pub fn off() -> Self {
-        Self { style: None, thinking: false, pending: String::new() }
+        Self { style: None, thinking: false, inline: false, pending: String::new() }
     }
 
     /// `thinking`: the prompt already opened the thought (a template that ends its generation
     /// prompt with the opening tag), so the reply starts inside it.
     pub fn new(style: ThinkStyle, thinking: bool) -> Self {
-        Self { style: Some(style), thinking, pending: String::new() }
+        Self { style: Some(style), thinking, inline: false, pending: String::new() }
+    }
+
+    /// Thought goes out as answer text, with its markers (see [`Self::inline`]).
+    pub fn inline(self, inline: bool) -> Self {
+        Self { inline, ..self }
+    }
+
+    pub fn is_inline(&self) -> bool {
+        self.inline
     }
 
     pub fn in_thought(&self) -> bool {
@@ -61,7 +73,7 @@ impl ThinkReader {
     }
 
     fn piece(&self, text: String) -> Piece {
-        if self.thinking {
+        if self.thinking && !self.inline {
             Piece::Thought(text)
         } else {
             Piece::Answer(text)
@@ -79,7 +91,8 @@ impl ThinkReader {
             let tag = if self.thinking { CLOSE_TAG } else { OPEN_TAG };
             match self.pending.find(tag) {
                 Some(at) => {
-                    let before = self.pending[..at].to_owned();
+                    let end = if self.inline { at + tag.len() } else { at };
+                    let before = self.pending[..end].to_owned();
                     self.pending.drain(..at + tag.len());
                     if !before.is_empty() {
                         out.push(self.piece(before));
@@ -137,6 +150,24 @@ mod tests {
     }
 
     #[test]
+    fn inline_tags_stay_in_the_text_while_the_thought_is_followed() {
+        let mut r = ThinkReader::new(ThinkStyle::Tags, false).inline(true);
+        let mut got = r.split("<think>a</th".into());
+        assert!(r.in_thought());
+        got.extend(r.split("ink>b".into()));
+        assert!(!r.in_thought());
+        got.extend(r.finish());
+        let text: String = got
+            .into_iter()
+            .map(|p| match p {
+                Answer(t) => t,
+                Thought(t) => panic!("thought {t}"),
+            })
+            .collect();
+        assert_eq!(text, "<think>a</think>b");
+    }
+
+    #[test]
     fn a_reply_may_start_inside_a_thought_the_prompt_opened() {
         let mut r = ThinkReader::new(ThinkStyle::Tags, true);
         assert_eq!(read(&mut r, &["hmm</think>Yes."]), [Thought("hmm".into()), Answer("Yes.".into())]);
@@ -154,6 +185,10 @@ mod tests {
         assert_eq!(r.split("plan <think>".into()), [Thought("plan <think>".into())]);
         assert!(r.marker(close) && !r.in_thought());
         assert_eq!(r.split("done".into()), [Answer("done".into())]);
+        // Followed but shown inline: the text as written, markers left to the caller.
+        let mut r = ThinkReader::new(ThinkStyle::Tokens { open, close }, false).inline(true);
+        assert!(r.marker(open) && r.in_thought() && r.is_inline());
+        assert_eq!(r.split("plan".into()), [Answer("plan".into())]);
         let mut off = ThinkReader::off();
         assert!(!off.marker(open));
         assert_eq!(off.split("<think>x</think>".into()), [Answer("<think>x</think>".into())]);

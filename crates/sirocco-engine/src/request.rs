@@ -50,6 +50,11 @@ pub struct GenerateRequest {
     /// model settings; `None`: the model's default).
     #[serde(default)]
     pub reasoning_effort: Option<ReasoningEffort>,
+    /// Most tokens a reasoning model may think for: once its thought is this long, the engine
+    /// writes the model's own closing marker (`[/THINK]`, `</think>`) and the answer follows.
+    /// `None`: no limit but `max_tokens`.
+    #[serde(default)]
+    pub thinking_budget: Option<u32>,
 }
 
 /// How hard a reasoning model thinks before it answers (OpenAI's `reasoning_effort` levels).
@@ -64,6 +69,22 @@ pub enum ReasoningEffort {
 }
 
 impl ReasoningEffort {
+    /// The level's name, as OpenAI's API and templates' `reasoning_effort` variable write it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Minimal => "minimal",
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+
+    /// Whether the model thinks at all (templates' `enable_thinking`).
+    pub fn thinks(self) -> bool {
+        self != Self::None
+    }
+
     /// Mistral v15's setting: its models know `none` and `high` (Mistral Small 4), so every
     /// level that thinks at all is `high`.
     pub fn mistral_setting(self) -> &'static str {
@@ -87,6 +108,7 @@ impl GenerateRequest {
             tools: None,
             separate_reasoning: false,
             reasoning_effort: None,
+            thinking_budget: None,
         }
     }
 
@@ -121,6 +143,9 @@ pub struct GenerationStats {
     /// Prompt tokens whose KV cache was kept from the previous turn (not computed again).
     pub cached_tokens: usize,
     pub generated_tokens: usize,
+    /// Of `generated_tokens`, those of the model's thought (with its markers).
+    #[serde(default)]
+    pub reasoning_tokens: usize,
     pub time_to_first_token_ms: f64,
     pub prefill_tokens_per_second: f64,
     pub decode_tokens_per_second: f64,

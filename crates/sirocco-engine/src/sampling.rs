@@ -168,6 +168,14 @@ impl TokenPicker {
             Self::Chain(sampler) => sampler.sample(ctx, index),
         }
     }
+
+    /// `token` is the next one though not picked (the engine wrote it): samplers with memory
+    /// (penalties, a grammar) take it into account.
+    pub(crate) fn accept(&mut self, token: LlamaToken) {
+        if let Self::Chain(sampler) = self {
+            sampler.accept(token);
+        }
+    }
 }
 
 /// The index of the first highest value, as llama.cpp's greedy sampler picks it (a NaN never

@@ -77,6 +77,13 @@ struct Active {
     tools: ToolReader,
     /// Keeps a reasoning model's thought apart from its answer (when the request asks).
     think: ThinkReader,
+    /// Tokens of the thought so far (markers included).
+    thought_tokens: usize,
+    /// The thought's length limit and the model's own tokens that close a thought, written
+    /// for it when the limit is reached (see [`GenerateRequest::thinking_budget`]).
+    budget: Option<ThinkingBudget>,
+    /// Tokens the engine writes next instead of sampling (a thought closed by the budget).
+    forced: VecDeque<LlamaToken>,
     generated: usize,
     max_tokens: usize,
     ignore_eos: bool,
@@ -84,6 +91,22 @@ struct Active {
     next: Option<LlamaToken>,
     /// Where this sequence's logits are in the batch just decoded.
     logits_at: Option<i32>,
+}
+
+/// How long a thought may grow, and the model's own tokens that close it.
+struct ThinkingBudget {
+    limit: usize,
+    closing: Vec<LlamaToken>,
+}
+
+/// A request made ready to run: its sampler, prompt and readers.
+struct Prepared {
+    picker: TokenPicker,
+    prompt: Vec<LlamaToken>,
+    dropped_messages: usize,
+    tools: ToolReader,
+    think: ThinkReader,
+    budget: Option<ThinkingBudget>,
 }
 
 impl Active {
@@ -100,6 +123,7 @@ impl Active {
             prompt_tokens: self.prompt.len(),
             cached_tokens: self.cached,
             generated_tokens: self.generated,
+            reasoning_tokens: self.thought_tokens,
             time_to_first_token_ms: self.first_token_at.map_or(0.0, |t| (t - self.started).as_secs_f64() * 1e3),
             prefill_tokens_per_second: per_second(self.prompt.len() - self.cached, prefill_secs),
             // The first token's time belongs to the prefill; decode counts the rest.
@@ -200,7 +224,7 @@ impl<'m> Scheduler<'m> {
     ) {
         let started = Instant::now();
         match self.prepare(format, request) {
-            Ok((picker, prompt, dropped_messages, tools, think)) => self.queue.push_back(Active {
+            Ok(Prepared { picker, prompt, dropped_messages, tools, think, budget }) => self.queue.push_back(Active {
                 key: request.cache_key.clone(),
                 events: Outbox::new(events),
                 cancel,
@@ -215,6 +239,9 @@ impl<'m> Scheduler<'m> {
                 stops: StopStrings::new(&request.sampling.stop),
                 tools,
                 think,
+                thought_tokens: 0,
+                budget,
+                forced: VecDeque::new(),
                 generated: 0,
                 max_tokens: request.sampling.max_tokens.max(1) as usize,
                 ignore_eos: request.sampling.ignore_eos,
@@ -227,11 +254,7 @@ impl<'m> Scheduler<'m> {
         }
     }
 
-    fn prepare(
-        &self,
-        format: &PromptFormat,
-        request: &GenerateRequest,
-    ) -> Result<(TokenPicker, Vec<LlamaToken>, usize, ToolReader, ThinkReader)> {
+    fn prepare(&self, format: &PromptFormat, request: &GenerateRequest) -> Result<Prepared> {
         let tools = request.tools.as_ref().filter(|t| !t.tools.is_empty() && request.raw_prompt.is_none());
         let (picker, reader, opening) = match tools {
             None => (request.sampling.token_picker(self.model)?, ToolReader::Off, None),
@@ -271,7 +294,7 @@ impl<'m> Scheduler<'m> {
         };
         let n_ctx = self.n_ctx;
         let prefix = request.reply_prefix.as_deref();
-        let effort = request.reasoning_effort.map(crate::ReasoningEffort::mistral_setting);
+        let effort = request.reasoning_effort;
         let (tokens, dropped) = match &request.raw_prompt {
             Some(prefix) => match &request.suffix {
                 Some(suffix) => (format.infill_tokens(self.model, prefix, suffix)?, 0),
@@ -293,7 +316,24 @@ impl<'m> Scheduler<'m> {
         if tokens.is_empty() || tokens.len() >= n_ctx {
             return Err(EngineError::ContextOverflow { prompt_tokens: tokens.len(), context_size: n_ctx });
         }
-        let think = match format.think_style().filter(|_| request.separate_reasoning && request.raw_prompt.is_none()) {
+        // A plain completion may think too (its prompt may open the thought); an infill not.
+        let style = format.think_style().filter(|_| request.suffix.is_none());
+        // A grammar would refuse a marker it did not pick: a grammar-held reply has no budget.
+        let grammar = request.sampling.grammar.is_some()
+            || request.sampling.json_schema.is_some()
+            || tools.is_some_and(|spec| spec.must_call() || format.tool_style() == ToolStyle::Generic);
+        let budget = match (style, request.thinking_budget.filter(|_| !grammar)) {
+            (Some(ThinkStyle::Tokens { close, .. }), Some(n)) => {
+                Some(ThinkingBudget { limit: n as usize, closing: vec![close] })
+            }
+            (Some(ThinkStyle::Tags), Some(n)) => Some(ThinkingBudget {
+                limit: n as usize,
+                closing: self.model.vocab().tokenize(crate::reasoning::CLOSE_TAG.as_bytes(), false, true),
+            }),
+            _ => None,
+        };
+        // The budget counts the thought even when it is shown inline.
+        let think = match style.filter(|_| request.separate_reasoning || budget.is_some()) {
             None => ThinkReader::off(),
             Some(style) => {
                 // A template may open the thought in the prompt itself: the reply starts in it.
@@ -308,10 +348,10 @@ impl<'m> Scheduler<'m> {
                         String::from_utf8_lossy(&tail).trim_end().ends_with(crate::reasoning::OPEN_TAG)
                     }
                 };
-                ThinkReader::new(style, opened)
+                ThinkReader::new(style, opened).inline(!request.separate_reasoning)
             }
         };
-        Ok((picker, tokens, dropped, reader, think))
+        Ok(Prepared { picker, prompt: tokens, dropped_messages: dropped, tools: reader, think, budget })
     }
 
     /// Ends every request: the model is going away.
@@ -413,7 +453,13 @@ impl<'m> Scheduler<'m> {
         for i in in_batch {
             let Some(a) = self.slots[i].active.as_mut() else { continue };
             let Some(index) = a.logits_at.take() else { continue };
-            let token = a.picker.pick(&self.ctx, index);
+            let token = match a.forced.pop_front() {
+                Some(token) => {
+                    a.picker.accept(token);
+                    token
+                }
+                None => a.picker.pick(&self.ctx, index),
+            };
             a.first_token_at.get_or_insert_with(Instant::now);
             if vocab.is_eog(token) && !a.ignore_eos {
                 self.finish(i, FinishReason::Stop);
@@ -422,13 +468,25 @@ impl<'m> Scheduler<'m> {
             a.generated += 1;
             // A thought's markers, and call markers outside a thought, are consumed; a call
             // token inside a thought is not a call.
-            let consumed = a.think.marker(token) || (!a.think.in_thought() && a.tools.marker(token));
-            let piece = if consumed { Vec::new() } else { vocab.token_to_piece(token, false, None) };
+            let was_thinking = a.think.in_thought();
+            // Shown inline, a thought keeps its markers' text.
+            let marker = a.think.marker(token);
+            let consumed = if marker { !a.think.is_inline() } else { !a.think.in_thought() && a.tools.marker(token) };
+            let piece = if consumed { Vec::new() } else { vocab.token_to_piece(token, marker, None) };
             let checked = a.stops.push(&a.utf8.push(&piece));
             if !a.emit(checked.emit) {
                 // Nobody is listening any more: the caller went away.
                 self.finish(i, FinishReason::Cancelled);
                 continue;
+            }
+            if was_thinking || a.think.in_thought() {
+                a.thought_tokens += 1;
+                if let Some(budget) = &a.budget {
+                    if a.thought_tokens >= budget.limit && a.think.in_thought() && a.forced.is_empty() {
+                        a.forced.extend(budget.closing.iter().copied());
+                        a.budget = None;
+                    }
+                }
             }
             let reason = if checked.stopped {
                 Some(FinishReason::Stop)

@@ -78,3 +78,50 @@ async fn a_thought_streams_apart_from_the_answer_and_before_it() {
     assert_eq!(none, "");
     assert_eq!(inline, format!("<think>{reasoning}</think>{text}"));
 }
+
+/// Stats and text of a reply that starts inside a thought ("start reply with" `<think>`, as a
+/// template that opens the thought does) and is free to think for as long as it likes.
+async fn open_thought(
+    engine: &Engine,
+    budget: Option<u32>,
+    separate: bool,
+) -> (String, String, sirocco_engine::GenerationStats) {
+    let sampling = SamplingParams { temperature: 0.0, max_tokens: 48, ..SamplingParams::default() };
+    let request = GenerateRequest {
+        separate_reasoning: separate,
+        thinking_budget: budget,
+        reply_prefix: Some("<think>".into()),
+        ..GenerateRequest::new(vec![ChatMessage::new(Role::User, "Write a long story about the sea.")], sampling)
+    };
+    let mut g = engine.generate(request).unwrap();
+    let (mut reasoning, mut text) = (String::new(), String::new());
+    loop {
+        match g.events.recv().await.expect("the stream ends with Done") {
+            GenerationEvent::Reasoning { text: t } => reasoning.push_str(&t),
+            GenerationEvent::Text { text: t, .. } => text.push_str(&t),
+            GenerationEvent::Done { stats } => return (reasoning, text, stats),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_thinking_budget_closes_the_thought_with_the_models_own_tag() {
+    let engine = thinking_smollm2().await;
+    // Unbounded, this model never closes its thought within the reply: all of it is thought.
+    let (reasoning, text, stats) = open_thought(&engine, None, true).await;
+    assert_eq!((text.as_str(), stats.reasoning_tokens), ("", stats.generated_tokens), "{reasoning:?}");
+
+    // With a budget the engine writes `</think>` after 10 tokens of thought and the answer follows.
+    let (reasoning, text, stats) = open_thought(&engine, Some(10), true).await;
+    assert!(!reasoning.is_empty() && !reasoning.contains("</"), "{reasoning:?}");
+    assert!(!text.trim().is_empty() && !text.contains("think>"), "an answer after the thought: {text:?}");
+    // 10 tokens of thought, then the closing tag's tokens (counted as thought).
+    assert!((11..=16).contains(&stats.reasoning_tokens), "{stats:?}");
+    assert!(stats.generated_tokens > stats.reasoning_tokens, "{stats:?}");
+
+    // Shown inline, the thought keeps its tags: the closing tag the engine wrote is in the text.
+    let (none, inline, _) = open_thought(&engine, Some(10), false).await;
+    assert_eq!(none, "");
+    assert_eq!(inline, format!("{reasoning}</think>{text}"));
+}

@@ -142,7 +142,57 @@ pub struct ChatCompletionRequest {
     #[serde(default)]
     pub reasoning_effort: Option<sirocco_engine::ReasoningEffort>,
     #[serde(flatten)]
+    pub thinking: ThinkingFields,
+    #[serde(flatten)]
     pub sampling: SamplingFields,
+}
+
+/// llama.cpp's `reasoning_format` values: `none` keeps the thought in the text, the others
+/// (which differ in llama.cpp only in how a streamed thought is framed) answer it apart.
+#[derive(Debug, Deserialize, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ReasoningFormat {
+    None,
+    Auto,
+    Deepseek,
+    Parsed,
+}
+
+/// How a reasoning model's thought is asked for and answered, beyond OpenAI's
+/// `reasoning_effort` (the extras llama.cpp's server, vLLM and SGLang read).
+#[derive(Debug, Deserialize, Default)]
+pub struct ThinkingFields {
+    /// `none`: the thought stays in the text, tags and all (llama.cpp's `reasoning_format`);
+    /// anything else (the default): apart, as `reasoning_content`.
+    #[serde(default)]
+    pub reasoning_format: Option<ReasoningFormat>,
+    /// Variables for the model's template; `enable_thinking` is read (false: effort `none`,
+    /// true: `high`) when the request has no `reasoning_effort`.
+    #[serde(default)]
+    pub chat_template_kwargs: Option<serde_json::Map<String, Value>>,
+    /// Sirocco's extra: the most tokens the model may think for before the server closes its
+    /// thought with the model's own closing marker.
+    #[serde(default)]
+    pub thinking_budget: Option<u32>,
+}
+
+impl ThinkingFields {
+    /// Whether the thought is answered apart from the text.
+    pub fn separate(&self) -> bool {
+        self.reasoning_format != Some(ReasoningFormat::None)
+    }
+
+    /// The effort `reasoning_effort` names, or the template's `enable_thinking` variable gives.
+    pub fn effort(
+        &self,
+        reasoning_effort: Option<sirocco_engine::ReasoningEffort>,
+    ) -> Option<sirocco_engine::ReasoningEffort> {
+        use sirocco_engine::ReasoningEffort;
+        reasoning_effort.or_else(|| {
+            let enable = self.chat_template_kwargs.as_ref()?.get("enable_thinking")?.as_bool()?;
+            Some(if enable { ReasoningEffort::High } else { ReasoningEffort::None })
+        })
+    }
 }
 
 #[derive(Debug, Deserialize, Default)]
@@ -163,6 +213,8 @@ pub struct CompletionRequest {
     #[serde(default)]
     pub stream_options: Option<StreamOptions>,
     #[serde(flatten)]
+    pub thinking: ThinkingFields,
+    #[serde(flatten)]
     pub sampling: SamplingFields,
 }
 
@@ -180,6 +232,8 @@ pub struct Usage {
     pub total_tokens: usize,
     /// OpenAI's field: prompt tokens served from the cache (not computed again).
     pub prompt_tokens_details: PromptTokensDetails,
+    /// OpenAI's field: of the completion tokens, those of the model's thought.
+    pub completion_tokens_details: CompletionTokensDetails,
     /// llama.cpp-server's extra: where the time went.
     pub timings: Timings,
 }
@@ -187,6 +241,11 @@ pub struct Usage {
 #[derive(Debug, Serialize, Clone, Copy)]
 pub struct PromptTokensDetails {
     pub cached_tokens: usize,
+}
+
+#[derive(Debug, Serialize, Clone, Copy)]
+pub struct CompletionTokensDetails {
+    pub reasoning_tokens: usize,
 }
 
 /// llama.cpp server's `timings` names: `prompt_*` is the prefill of the tokens not cached,
@@ -211,6 +270,7 @@ impl Usage {
             completion_tokens: stats.generated_tokens,
             total_tokens: stats.prompt_tokens + stats.generated_tokens,
             prompt_tokens_details: PromptTokensDetails { cached_tokens: stats.cached_tokens },
+            completion_tokens_details: CompletionTokensDetails { reasoning_tokens: stats.reasoning_tokens },
             timings: Timings {
                 cache_n: stats.cached_tokens,
                 prompt_n: computed,
@@ -332,6 +392,9 @@ pub struct ChatCompletionChunk {
 pub struct TextChoice {
     pub index: u32,
     pub text: String,
+    /// A reasoning model's thought, apart from the text (as in chat completions).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasoning_content: Option<String>,
     pub finish_reason: Option<&'static str>,
     pub logprobs: Option<()>,
 }

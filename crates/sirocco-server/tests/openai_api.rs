@@ -156,13 +156,17 @@ async fn tool_calls_work_with_the_official_client() {
     }
 }
 
-/// A template that opens a thought in the generation prompt (DeepSeek R1, Qwen 3 thinking): the
-/// reply's thought comes back as `reasoning_content`, apart from `content`, whole and streamed.
+/// A template that opens a thought in the generation prompt (DeepSeek R1, Qwen 3 thinking) unless
+/// `enable_thinking` is false: the reply's thought comes back as `reasoning_content`, apart from
+/// `content`, whole and streamed, in chat and text completions; effort, a thinking budget and
+/// `reasoning_format: none` do what they say.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reasoning_comes_apart_from_the_answer_to_the_official_client() {
     let thinking =
         "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n\
-        {% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n<think>\n{% endif %}";
+        {% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n\
+        {% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% else %}<think>\n{% endif %}\
+        {% endif %}";
     let params = LoadParams {
         context_length: Some(1024),
         chat_template_override: Some(thinking.into()),

@@ -380,7 +380,11 @@ export type GenerationStats = { prompt_tokens: number,
 /**
  * Prompt tokens whose KV cache was kept from the previous turn (not computed again).
  */
-cached_tokens: number, generated_tokens: number, time_to_first_token_ms: number, prefill_tokens_per_second: number, decode_tokens_per_second: number, context_used: number, context_length: number, finish_reason: FinishReason, 
+cached_tokens: number, generated_tokens: number, 
+/**
+ * Of `generated_tokens`, those of the model's thought (with its markers).
+ */
+reasoning_tokens: number, time_to_first_token_ms: number, prefill_tokens_per_second: number, decode_tokens_per_second: number, context_used: number, context_length: number, finish_reason: FinishReason, 
 /**
  * Messages the overflow policy left out so the conversation fits.
  */

@@ -26,11 +26,12 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
             Some("response_format"),
         ));
     }
-    // A reasoning model's thought is answered apart, as `reasoning_content`.
+    // A reasoning model's thought is answered apart, as `reasoning_content`, unless asked not to.
     let request = GenerateRequest {
         tools,
-        reasoning_effort: body.reasoning_effort,
-        separate_reasoning: true,
+        reasoning_effort: body.thinking.effort(body.reasoning_effort),
+        separate_reasoning: body.thinking.separate(),
+        thinking_budget: body.thinking.thinking_budget,
         ..GenerateRequest::new(messages, sampling)
     };
     let mut generation = lease.engine().generate(request)?;

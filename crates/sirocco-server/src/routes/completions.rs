@@ -1,5 +1,7 @@
 //! `POST /v1/completions`: plain text completion of a prompt (no chat template), streaming or not;
-//! with `suffix`, fill-in-the-middle in the model's own FIM format (Codestral: suffix first).
+//! with `suffix`, fill-in-the-middle in the model's own FIM format (Codestral: suffix first). A
+//! reasoning model's thought (a prompt that opens one, or the model opening its own) comes apart
+//! as `reasoning_content`, as in chat completions.
 
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -27,19 +29,30 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
         Some(suffix) => (GenerateRequest::infill(prompt, suffix, sampling), "suffix"),
         None => (GenerateRequest::completion(prompt, sampling), "prompt"),
     };
+    let request = GenerateRequest {
+        separate_reasoning: body.thinking.separate(),
+        thinking_budget: body.thinking.thinking_budget,
+        ..request
+    };
     let mut generation = lease.engine().generate(request)?;
     let id = request::id("cmpl");
     let created = request::now();
     let model = served.id.clone();
     let chunk = {
         let (id, model) = (id.clone(), model.clone());
-        move |text: String, finish: Option<&'static str>, usage: Option<Usage>| {
+        move |text: String, reasoning: Option<String>, finish: Option<&'static str>, usage: Option<Usage>| {
             serde_json::to_string(&TextCompletion {
                 id: id.clone(),
                 object: "text_completion",
                 created,
                 model: model.clone(),
-                choices: vec![TextChoice { index: 0, text, finish_reason: finish, logprobs: None }],
+                choices: vec![TextChoice {
+                    index: 0,
+                    text,
+                    reasoning_content: reasoning,
+                    finish_reason: finish,
+                    logprobs: None,
+                }],
                 usage,
                 system_fingerprint: "sirocco",
             })
@@ -53,13 +66,13 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
             generation,
             Vec::new(),
             move |event| match event {
-                GenerationEvent::Text { text, .. } => vec![chunk(text, None, None)],
+                GenerationEvent::Text { text, .. } => vec![chunk(text, None, None, None)],
+                GenerationEvent::Reasoning { text } => vec![chunk(String::new(), Some(text), None, None)],
                 // A text completion offers no tools.
-                // A plain completion has no chat template to keep a thought apart with.
-                GenerationEvent::ToolCalls { .. } | GenerationEvent::Reasoning { .. } => Vec::new(),
+                GenerationEvent::ToolCalls { .. } => Vec::new(),
                 GenerationEvent::Done { stats } => {
                     let usage = include_usage.then(|| Usage::from_stats(&stats));
-                    vec![chunk(String::new(), Some(request::finish_reason(&stats.finish_reason)), usage)]
+                    vec![chunk(String::new(), None, Some(request::finish_reason(&stats.finish_reason)), usage)]
                 }
                 GenerationEvent::Error { message, .. } => vec![sse::error_data(&message)],
             },
@@ -70,17 +83,19 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
         return Ok(sse.into_response());
     }
 
-    let mut text = String::new();
+    let (mut text, mut reasoning) = (String::new(), String::new());
     while let Some(event) = generation.events.recv().await {
         match event {
             GenerationEvent::Text { text: t, .. } => text.push_str(&t),
-            GenerationEvent::ToolCalls { .. } | GenerationEvent::Reasoning { .. } => {}
+            GenerationEvent::Reasoning { text: t } => reasoning.push_str(&t),
+            GenerationEvent::ToolCalls { .. } => {}
             GenerationEvent::Error { message, busy } => return Err(ApiError::from_generation(message, busy, param)),
             GenerationEvent::Done { stats } => {
                 let usage = Usage::from_stats(&stats);
+                let reasoning = (!reasoning.is_empty()).then_some(reasoning);
+                let finish = Some(request::finish_reason(&stats.finish_reason));
                 let body: serde_json::Value =
-                    serde_json::from_str(&chunk(text, Some(request::finish_reason(&stats.finish_reason)), Some(usage)))
-                        .expect("valid JSON");
+                    serde_json::from_str(&chunk(text, reasoning, finish, Some(usage))).expect("valid JSON");
                 return Ok(Json(body).into_response());
             }
         }
