@@ -60,6 +60,8 @@ pub fn typescript() -> String {
         sirocco_host::ResidentModel,
         crate::settings::ModelMemory,
         crate::commands::models::ModelMemoryView,
+        // A model's chat template (commands/templates.rs).
+        crate::commands::templates::ModelTemplate,
         // Other machines (commands/workers.rs).
         sirocco_engine::workers::DeviceMemory,
         crate::commands::workers::Reach,
@@ -69,6 +71,7 @@ pub fn typescript() -> String {
         sirocco_engine::ToolCall,
         sirocco_engine::ChatMessage,
         sirocco_engine::SamplingParams,
+        sirocco_engine::ReasoningEffort,
         sirocco_engine::OverflowPolicy,
         sirocco_engine::FinishReason,
         sirocco_engine::GenerationStats,

@@ -9,10 +9,13 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use sirocco_engine::FinishReason;
-use sirocco_engine::{ChatMessage, Engine, GenerateRequest, GenerationEvent, OverflowPolicy, SamplingParams};
+use sirocco_engine::{
+    ChatMessage, Engine, GenerateRequest, GenerationEvent, OverflowPolicy, ReasoningEffort, SamplingParams,
+};
 use sirocco_store::{title_from, Message, MessageStatus, Role, Store};
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +66,10 @@ pub struct TurnRequest {
     /// A new conversation with a persona: which of its greetings opens it (0: the greeting,
     /// 1…: its alternates).
     pub greeting: usize,
+    /// How hard a reasoning model thinks (`None`: the model's default).
+    pub reasoning_effort: Option<ReasoningEffort>,
+    /// Most tokens a reasoning model thinks for before its thought is closed.
+    pub thinking_budget: Option<u32>,
 }
 
 impl Default for TurnRequest {
@@ -79,11 +86,14 @@ impl Default for TurnRequest {
             model: None,
             user_name: "User".into(),
             greeting: 0,
+            reasoning_effort: None,
+            thinking_budget: None,
         }
     }
 }
 
-/// What the page sees of a turn, in order: `Started`, `Text`…, then `Done` or `Error`.
+/// What the page sees of a turn, in order: `Started`, a reasoning model's `Reasoning`… and
+/// `ThoughtEnded`, `Text`…, then `Done` or `Error`.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum TurnEvent {
@@ -94,6 +104,15 @@ pub enum TurnEvent {
         title: String,
         added: Vec<Message>,
         answer_id: i64,
+    },
+    /// A piece of a reasoning model's thought (saved apart from the answer).
+    Reasoning {
+        text: String,
+    },
+    /// The thought is over (the answer starts, or the turn ends): it took `ms`, as saved.
+    ThoughtEnded {
+        #[ts(type = "number")]
+        ms: i64,
     },
     Text {
         text: String,
@@ -245,7 +264,10 @@ pub async fn run_turn(
         messages.push(ChatMessage::new(Role::System, system));
     }
     for m in history {
-        messages.push(ChatMessage::new(m.role, m.content));
+        // An earlier thought goes with its answer; the format decides whether the model sees
+        // it again (Mistral v13+ keep it, most templates drop it).
+        let reasoning_content = m.reasoning.filter(|_| m.role == Role::Assistant);
+        messages.push(ChatMessage { reasoning_content, ..ChatMessage::new(m.role, m.content) });
     }
     if let (Some(lore), Some(question)) = (lore, messages.last_mut()) {
         question.content = format!("[{lore}]\n\n{}", question.content);
@@ -256,6 +278,10 @@ pub async fn run_turn(
         overflow: request.overflow,
         // The conversation's cache is kept (and saved) under its id.
         cache_key: Some(cache_key(conversation_id)),
+        // A reasoning model's thought is shown and saved apart from its answer.
+        separate_reasoning: true,
+        reasoning_effort: request.reasoning_effort,
+        thinking_budget: request.thinking_budget,
         ..GenerateRequest::new(messages, request.sampling.clone())
     };
     let mut generation = match engine.generate(generation) {
@@ -269,18 +295,28 @@ pub async fn run_turn(
     };
     let cancel = generation.cancel_handle();
     on_cancel(cancel.clone());
+    // When the thought began, until it ends (the answer's first words, or the turn's end).
+    let mut thinking_since: Option<Instant> = None;
     while let Some(event) = generation.events.recv().await {
         match event {
+            GenerationEvent::Reasoning { text } => {
+                thinking_since.get_or_insert_with(Instant::now);
+                stream.push_reasoning(&text).await?;
+                if !emit(TurnEvent::Reasoning { text }) {
+                    cancel.store(true, Ordering::Relaxed);
+                }
+            }
             GenerationEvent::Text { text, context_used } => {
+                end_thought(&mut thinking_since, &mut stream, &mut emit);
                 stream.push(&text).await?;
                 if !emit(TurnEvent::Text { text, context_used: Some(context_used) }) {
                     cancel.store(true, Ordering::Relaxed);
                 }
             }
-            // The app's chat offers no tools, and keeps a thought in the answer's text as the
-            // model wrote it (it does not ask for it apart yet).
-            GenerationEvent::ToolCalls { .. } | GenerationEvent::Reasoning { .. } => {}
+            // The app's chat offers no tools.
+            GenerationEvent::ToolCalls { .. } => {}
             GenerationEvent::Done { stats } => {
+                end_thought(&mut thinking_since, &mut stream, &mut emit);
                 let status = if stats.finish_reason == FinishReason::Cancelled {
                     MessageStatus::Stopped
                 } else {
@@ -292,6 +328,7 @@ pub async fn run_turn(
                 return Ok(answer_id);
             }
             GenerationEvent::Error { message, .. } => {
+                end_thought(&mut thinking_since, &mut stream, &mut emit);
                 stream.fail(&message).await?;
                 emit(TurnEvent::Error { message });
                 return Ok(answer_id);
@@ -303,6 +340,20 @@ pub async fn run_turn(
     stream.fail(&message).await?;
     emit(TurnEvent::Error { message });
     Ok(answer_id)
+}
+
+/// Ends the thought that began at `since` (if one did): its time is saved with the answer (added
+/// to an earlier thought's, for an answer continued) and the page is told.
+fn end_thought(
+    since: &mut Option<Instant>,
+    stream: &mut sirocco_store::MessageStream,
+    emit: &mut impl FnMut(TurnEvent) -> bool,
+) {
+    if let Some(since) = since.take() {
+        let ms = since.elapsed().as_millis() as i64 + stream.reasoning_ms().unwrap_or(0);
+        stream.set_reasoning_ms(ms);
+        emit(TurnEvent::ThoughtEnded { ms });
+    }
 }
 
 fn non_empty(text: &str) -> Result<&str> {

@@ -366,3 +366,67 @@ async fn a_lorebook_entry_coming_up_keeps_the_conversation_before_it_cached() {
     let questions: Vec<&str> = branch.iter().filter(|m| m.role == Role::User).map(|m| m.content.as_str()).collect();
     assert_eq!(questions, ["Tell me about the harbour.", "And who built the lighthouse?"]);
 }
+
+/// ChatML whose generation prompt opens a thought (as Qwen 3's and DeepSeek R1's do).
+const THINKING_TEMPLATE: &str =
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}\
+<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n<think>\n{% endif %}";
+
+#[tokio::test]
+async fn a_thought_streams_and_is_saved_apart_from_the_answer_with_its_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("chats.db")).await.unwrap();
+    let engine = Engine::start();
+    let params = LoadParams {
+        context_length: Some(1024),
+        chat_template_override: Some(THINKING_TEMPLATE.into()),
+        ..LoadParams::default()
+    };
+    engine.load(&smollm2(), params, |_| {}, Arc::new(AtomicBool::new(false))).await.expect("SmolLM2 loads");
+    let (events, a) = turn(
+        &store,
+        &engine,
+        TurnRequest {
+            turn: Turn::Send { parent_id: None, text: "Write a long story about the sea.".into() },
+            sampling: greedy(40),
+            // SmolLM2 never closes a thought itself: the budget does, and the answer follows.
+            thinking_budget: Some(10),
+            ..TurnRequest::default()
+        },
+    )
+    .await;
+    let kinds: String = events
+        .iter()
+        .map(|e| match e {
+            TurnEvent::Started { .. } => 's',
+            TurnEvent::Reasoning { .. } => 'r',
+            TurnEvent::ThoughtEnded { .. } => 'e',
+            TurnEvent::Text { .. } => 't',
+            TurnEvent::Done { .. } => 'd',
+            TurnEvent::Error { .. } => 'x',
+        })
+        .collect();
+    let shape = runs_of(&kinds);
+    assert_eq!(shape, "sretd", "started, thought, its end, answer, done: {kinds}");
+    let thought: String = events
+        .iter()
+        .filter_map(|e| if let TurnEvent::Reasoning { text } = e { Some(text.as_str()) } else { None })
+        .collect();
+    let ms = events.iter().find_map(|e| if let TurnEvent::ThoughtEnded { ms } = e { Some(*ms) } else { None });
+    let saved = store.message(a).await.unwrap();
+    assert_eq!(saved.reasoning.as_deref(), Some(thought.as_str()));
+    assert_eq!(saved.content, text_of(&events), "the answer is saved without the thought");
+    assert!(!saved.content.is_empty() && !saved.content.contains("think>") && !thought.contains("think>"));
+    assert_eq!(saved.reasoning_ms, ms);
+}
+
+/// `kinds` with each run of one kind written once ("srrrettd" → "sretd").
+fn runs_of(kinds: &str) -> String {
+    let mut out = String::new();
+    for c in kinds.chars() {
+        if !out.ends_with(c) {
+            out.push(c);
+        }
+    }
+    out
+}

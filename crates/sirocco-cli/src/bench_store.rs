@@ -103,6 +103,8 @@ fn conversation(title: &str, messages: usize, words: &mut Words) -> ExportedConv
             status: MessageStatus::Complete,
             created_at: 0,
             stats: None,
+            reasoning: None,
+            reasoning_ms: None,
         })
         .collect();
     ExportedConversation {

@@ -98,6 +98,31 @@ pub fn render_with_tools(
     env.get_template("chat").and_then(|t| t.render(ctx)).map_err(template_error)
 }
 
+/// A template checked before the user keeps it: a sample conversation (a system prompt, a
+/// question, an answer with its thought, a second question) rendered with it, ready for the
+/// answer. An error says what is wrong (a syntax error, `raise_exception`'s message, a template
+/// that leaves the conversation out).
+pub fn sample(template: &str, tokens: &SpecialTokens) -> Result<String> {
+    use crate::message::Role;
+    const LAST: &str = "And in French?";
+    let mut answer = ChatMessage::new(Role::Assistant, "Hello! How can I help you today?");
+    answer.reasoning_content = Some("The user greets me; I greet them back.".into());
+    let messages = [
+        ChatMessage::new(Role::System, "You are a helpful assistant."),
+        ChatMessage::new(Role::User, "Say hello."),
+        answer,
+        ChatMessage::new(Role::User, LAST),
+    ];
+    let out = render(template, &messages, tokens, true)?;
+    if !out.contains(LAST) {
+        return Err(EngineError::Template(
+            "the template does not write the conversation's messages (the last question is missing from its output)"
+                .into(),
+        ));
+    }
+    Ok(out)
+}
+
 /// `tojson` as Hugging Face's templates have it (Python's `json.dumps`: `", "` and `": "`,
 /// keys in their order, no HTML escaping; `indent=n` for pretty output), not minijinja's
 /// compact, HTML-escaped one: models were trained on what Python wrote.
@@ -196,6 +221,23 @@ mod tests {
         answer.reasoning_content = Some("2+2".into());
         let out = render(t, &[ChatMessage::new(Role::User, "2+2?"), answer], &SpecialTokens::default(), false).unwrap();
         assert_eq!(out, "user:2+2?;assistant:(2+2)4;");
+    }
+
+    #[test]
+    fn a_sample_conversation_checks_a_template_before_it_is_kept() {
+        let out = sample(CHATML, &SpecialTokens::default()).unwrap();
+        assert!(out.starts_with("<|im_start|>system\nYou are a helpful assistant.<|im_end|>"), "{out}");
+        assert!(out.ends_with("And in French?<|im_end|>\n<|im_start|>assistant\n"), "{out}");
+        let err = sample("{{ 'hello' }}", &SpecialTokens::default()).unwrap_err().to_string();
+        assert!(err.contains("does not write the conversation"), "{err}");
+        let err = sample(
+            "{% if messages[0].role == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}",
+            &SpecialTokens::default(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("System role not supported"), "{err}");
+        assert!(sample("{% for m in messages %}", &SpecialTokens::default()).is_err());
     }
 
     #[test]

@@ -335,6 +335,7 @@ fn serve_model(
         parallel: slots,
         load_ms: started.elapsed().as_millis() as u64,
         prompt_format: prompt_format.kind.clone(),
+        thinks: prompt_format.think_style().is_some(),
     };
     tracing::info!(path = %path.display(), ms = loaded.load_ms, "model loaded");
     if reply.send(Ok(loaded)).is_err() {

@@ -103,4 +103,8 @@ pub struct LoadedModel {
     pub load_ms: u64,
     /// How prompts are built for this model.
     pub prompt_format: PromptFormatKind,
+    /// The model thinks before it answers (its format marks a thought: Mistral's `[THINK]`
+    /// tokens, or `<think>` tags in its template), so effort and a thinking budget apply.
+    #[serde(default)]
+    pub thinks: bool,
 }

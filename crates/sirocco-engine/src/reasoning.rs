@@ -33,6 +33,8 @@ pub(crate) struct ThinkReader {
     /// The thought is followed (for a thinking budget) but shown in the answer, markers and
     /// all, as the model wrote it.
     inline: bool,
+    /// A thought just closed: the whitespace that separates it from the answer is not answer.
+    after_thought: bool,
     /// Tags: text that may be the start of the next tag, held until decided.
     pending: String,
 }
@@ -40,13 +42,13 @@ pub(crate) struct ThinkReader {
 impl ThinkReader {
     /// Everything is answer.
     pub fn off() -> Self {
-        Self { style: None, thinking: false, inline: false, pending: String::new() }
+        Self { style: None, thinking: false, inline: false, after_thought: false, pending: String::new() }
     }
 
     /// `thinking`: the prompt already opened the thought (a template that ends its generation
     /// prompt with the opening tag), so the reply starts inside it.
     pub fn new(style: ThinkStyle, thinking: bool) -> Self {
-        Self { style: Some(style), thinking, inline: false, pending: String::new() }
+        Self { style: Some(style), thinking, inline: false, after_thought: false, pending: String::new() }
     }
 
     /// Thought goes out as answer text, with its markers (see [`Self::inline`]).
@@ -66,24 +68,38 @@ impl ThinkReader {
     pub fn marker(&mut self, token: LlamaToken) -> bool {
         match self.style {
             Some(ThinkStyle::Tokens { open, .. }) if token == open => self.thinking = true,
-            Some(ThinkStyle::Tokens { close, .. }) if token == close => self.thinking = false,
+            Some(ThinkStyle::Tokens { close, .. }) if token == close => {
+                self.thinking = false;
+                self.after_thought = !self.inline;
+            }
             _ => return false,
         }
         true
     }
 
-    fn piece(&self, text: String) -> Piece {
+    /// `text` as the piece it is now; `None` when nothing of it is shown (the blank lines
+    /// between a thought and its answer, as templates write `</think>\n\n`).
+    fn piece(&mut self, text: String) -> Option<Piece> {
         if self.thinking && !self.inline {
-            Piece::Thought(text)
-        } else {
-            Piece::Answer(text)
+            return (!text.is_empty()).then_some(Piece::Thought(text));
         }
+        let text = if self.after_thought {
+            let rest = text.trim_start();
+            if rest.is_empty() {
+                return None;
+            }
+            self.after_thought = false;
+            rest.to_owned()
+        } else {
+            text
+        };
+        (!text.is_empty()).then_some(Piece::Answer(text))
     }
 
     /// `text` as thought and answer pieces, in order (empty pieces left out).
     pub fn split(&mut self, text: String) -> Vec<Piece> {
         if self.style != Some(ThinkStyle::Tags) {
-            return if text.is_empty() { Vec::new() } else { vec![self.piece(text)] };
+            return self.piece(text).into_iter().collect();
         }
         self.pending.push_str(&text);
         let mut out = Vec::new();
@@ -94,19 +110,16 @@ impl ThinkReader {
                     let end = if self.inline { at + tag.len() } else { at };
                     let before = self.pending[..end].to_owned();
                     self.pending.drain(..at + tag.len());
-                    if !before.is_empty() {
-                        out.push(self.piece(before));
-                    }
+                    out.extend(self.piece(before));
                     self.thinking = !self.thinking;
+                    self.after_thought = !self.thinking && !self.inline;
                 }
                 None => {
                     // Keep the end of the text that could begin the tag.
                     let keep = crate::stop_strings::tag_start_at_end(&self.pending, tag);
                     let rest = self.pending.split_off(self.pending.len() - keep);
                     let ready = std::mem::replace(&mut self.pending, rest);
-                    if !ready.is_empty() {
-                        out.push(self.piece(ready));
-                    }
+                    out.extend(self.piece(ready));
                     return out;
                 }
             }
@@ -116,11 +129,7 @@ impl ThinkReader {
     /// What is still held, once the reply has ended.
     pub fn finish(&mut self) -> Vec<Piece> {
         let rest = std::mem::take(&mut self.pending);
-        if rest.is_empty() {
-            Vec::new()
-        } else {
-            vec![self.piece(rest)]
-        }
+        self.piece(rest).into_iter().collect()
     }
 }
 
@@ -146,7 +155,8 @@ mod tests {
     fn tags_split_across_pieces_are_found_and_never_shown() {
         let mut r = ThinkReader::new(ThinkStyle::Tags, false);
         let got = read(&mut r, &["<th", "ink>Let me see", ": 2+2.</", "thi", "nk>\n\nIt is 4 <b>"]);
-        assert_eq!(got, [Thought("Let me see: 2+2.".into()), Answer("\n\nIt is 4 <b>".into())]);
+        // The blank lines between thought and answer are neither.
+        assert_eq!(got, [Thought("Let me see: 2+2.".into()), Answer("It is 4 <b>".into())]);
     }
 
     #[test]

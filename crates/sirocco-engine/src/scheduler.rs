@@ -328,7 +328,12 @@ impl<'m> Scheduler<'m> {
             }
             (Some(ThinkStyle::Tags), Some(n)) => Some(ThinkingBudget {
                 limit: n as usize,
-                closing: self.model.vocab().tokenize(crate::reasoning::CLOSE_TAG.as_bytes(), false, true),
+                // As thinking templates write a closed thought: the tag, then a blank line.
+                closing: self.model.vocab().tokenize(
+                    format!("{}\n\n", crate::reasoning::CLOSE_TAG).as_bytes(),
+                    false,
+                    true,
+                ),
             }),
             _ => None,
         };

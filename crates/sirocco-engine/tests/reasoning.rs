@@ -22,7 +22,17 @@ async fn thinking_smollm2() -> Engine {
         chat_template_override: Some(THINKING_TEMPLATE.into()),
         ..LoadParams::default()
     };
-    engine.load(&common::fixture(common::SMOLLM2), params, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
+    let loaded = engine
+        .load(&common::fixture(common::SMOLLM2), params.clone(), |_| {}, Arc::new(AtomicBool::new(false)))
+        .await
+        .unwrap();
+    assert!(loaded.thinks, "a template that writes <think> marks a thinking model");
+    // Its own template has no thought: not a thinking model.
+    let plain = LoadParams { chat_template_override: None, ..params };
+    let other = Engine::start();
+    let loaded =
+        other.load(&common::fixture(common::SMOLLM2), plain, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
+    assert!(!loaded.thinks);
     engine
 }
 
@@ -120,8 +130,9 @@ async fn a_thinking_budget_closes_the_thought_with_the_models_own_tag() {
     assert!((11..=16).contains(&stats.reasoning_tokens), "{stats:?}");
     assert!(stats.generated_tokens > stats.reasoning_tokens, "{stats:?}");
 
-    // Shown inline, the thought keeps its tags: the closing tag the engine wrote is in the text.
+    // Shown inline, the thought keeps its tags: the closing tag the engine wrote (and the blank
+    // line after it, as thinking templates write it) is in the text.
     let (none, inline, _) = open_thought(&engine, Some(10), false).await;
     assert_eq!(none, "");
-    assert_eq!(inline, format!("{reasoning}</think>{text}"));
+    assert_eq!(inline, format!("{reasoning}</think>\n\n{text}"));
 }

@@ -16,6 +16,7 @@ mod messages;
 mod personas;
 mod presets;
 mod stream;
+mod templates;
 mod transfer;
 
 pub use card::{parse_character_card, CardError};
@@ -25,6 +26,7 @@ pub use messages::{BranchMessage, BranchPage, Message, MessageStatus};
 pub use personas::{expand_macros, Persona, PersonaDraft};
 pub use presets::{builtin_presets, Preset, PresetParams};
 pub use stream::{MessageStream, FLUSH_EVERY};
+pub use templates::{template_key, MAX_TEMPLATE_BYTES};
 pub use transfer::{write_export_file, Export, ExportedConversation, ExportedMessage};
 
 use std::path::Path;

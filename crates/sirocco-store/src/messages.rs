@@ -66,6 +66,11 @@ pub struct Message {
     pub stats: Option<serde_json::Value>,
     /// Why the answer failed, if it did.
     pub error: Option<String>,
+    /// A reasoning model's thought before this answer, kept apart from its text.
+    pub reasoning: Option<String>,
+    /// How long the model thought (from its first thought to its answer's first words).
+    #[ts(type = "number | null")]
+    pub reasoning_ms: Option<i64>,
 }
 
 /// A message of the branch on screen, with its place among its siblings ("‹ 2/3 ›").
@@ -326,5 +331,7 @@ pub(crate) fn message_of(r: &sqlx::sqlite::SqliteRow) -> Message {
         created_at: r.get("created_at"),
         stats: r.get::<Option<String>, _>("stats_json").and_then(|s| serde_json::from_str(&s).ok()),
         error: r.get("error"),
+        reasoning: r.get("reasoning"),
+        reasoning_ms: r.get("reasoning_ms"),
     }
 }

@@ -3,7 +3,7 @@
 //! what happens when a conversation outgrows the context.
 
 use serde::{Deserialize, Serialize};
-use sirocco_engine::{FlashAttention, KvCacheType, LoadParams, OverflowPolicy, SamplingParams};
+use sirocco_engine::{FlashAttention, KvCacheType, LoadParams, OverflowPolicy, ReasoningEffort, SamplingParams};
 use sqlx::Row;
 
 use crate::{now_ms, Result, Store, StoreError};
@@ -19,6 +19,10 @@ pub struct PresetParams {
     pub gpu_layers: Option<u32>,
     pub kv_cache_type: Option<KvCacheType>,
     pub flash_attention: Option<FlashAttention>,
+    /// How hard a reasoning model thinks (`None`: the model's default).
+    pub reasoning_effort: Option<ReasoningEffort>,
+    /// Most tokens a reasoning model thinks for before its thought is closed.
+    pub thinking_budget: Option<u32>,
 }
 
 impl Default for PresetParams {
@@ -31,6 +35,8 @@ impl Default for PresetParams {
             gpu_layers: None,
             kv_cache_type: None,
             flash_attention: None,
+            reasoning_effort: None,
+            thinking_budget: None,
         }
     }
 }
@@ -218,10 +224,14 @@ impl Store {
     /// How `model_path` loads with its own saved settings: its default preset's load fields
     /// over `base` (`base` alone when it has none).
     pub async fn model_load_params(&self, model_path: &str, base: LoadParams) -> Result<LoadParams> {
-        Ok(match self.model_preset(model_path).await? {
+        let params = match self.model_preset(model_path).await? {
             Some(id) => self.preset(id).await?.params.apply_to(base),
             None => base,
-        })
+        };
+        // The user's template for the model, where they set one.
+        let key = crate::templates::template_key(std::path::Path::new(model_path));
+        let chat_template_override = self.model_template(&key).await?.or(params.chat_template_override);
+        Ok(LoadParams { chat_template_override, ..params })
     }
 
     pub async fn set_model_preset(&self, model_path: &str, preset_id: i64) -> Result<()> {

@@ -37,6 +37,11 @@ pub struct ExportedMessage {
     pub created_at: i64,
     #[serde(default)]
     pub stats: Option<serde_json::Value>,
+    /// A reasoning model's thought before the answer, and how long it took (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reasoning_ms: Option<i64>,
 }
 
 fn complete() -> MessageStatus {
@@ -70,6 +75,8 @@ impl Store {
                     status: m.status,
                     created_at: m.created_at,
                     stats: m.stats,
+                    reasoning: m.reasoning,
+                    reasoning_ms: m.reasoning_ms,
                 })
                 .collect();
             conversations.push(ExportedConversation {
@@ -97,7 +104,18 @@ impl Store {
                 Role::Assistant => "Assistant",
                 Role::Tool => "Tool",
             };
-            out.push_str(&format!("\n## {who}\n\n{}\n", m.content.trim_end()));
+            out.push_str(&format!("\n## {who}\n\n"));
+            // The thought folded away, as the app shows it (GitHub and most viewers fold
+            // `<details>`); its text escaped so it cannot close the block early.
+            if let Some(thought) = m.reasoning.as_deref().filter(|t| !t.trim().is_empty()) {
+                let summary = match m.reasoning_ms {
+                    Some(ms) => format!("Thought for {}", crate::transfer::duration_words(ms)),
+                    None => "Thought".to_string(),
+                };
+                let body = thought.trim().replace('&', "&amp;").replace('<', "&lt;");
+                out.push_str(&format!("<details><summary>{summary}</summary>\n\n{body}\n\n</details>\n\n"));
+            }
+            out.push_str(&format!("{}\n", m.content.trim_end()));
         }
         Ok(out)
     }
@@ -151,8 +169,8 @@ impl Store {
                 // A message that was streaming when exported is what was saved of it.
                 let status = if m.status == MessageStatus::Streaming { MessageStatus::Stopped } else { m.status };
                 let id = sqlx::query(
-                    "INSERT INTO messages (conversation_id, parent_id, role, content, status, created_at, stats_json) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO messages (conversation_id, parent_id, role, content, status, created_at, stats_json, \
+                     reasoning, reasoning_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(cid)
                 .bind(m.parent.map(|p| ids[&p]))
@@ -161,6 +179,8 @@ impl Store {
                 .bind(status.as_str())
                 .bind(m.created_at)
                 .bind(m.stats.as_ref().map(|s| s.to_string()))
+                .bind(m.reasoning.as_deref())
+                .bind(m.reasoning_ms)
                 .execute(&mut *tx)
                 .await?
                 .last_insert_rowid();
@@ -176,6 +196,16 @@ impl Store {
         }
         tx.commit().await?;
         Ok(created)
+    }
+}
+
+/// "3 s", "1 min 4 s": how long a thought took, as the export writes it.
+pub(crate) fn duration_words(ms: i64) -> String {
+    let secs = (ms.max(0) + 500) / 1000;
+    match secs {
+        0 => "less than a second".to_string(),
+        s if s < 60 => format!("{s} s"),
+        s => format!("{} min {} s", s / 60, s % 60),
     }
 }
 

@@ -412,3 +412,80 @@ async fn avatars_are_kept_small_whatever_the_picture() {
     assert_eq!(draft.name, "Tall");
     assert!(draft.avatar.is_empty());
 }
+
+#[tokio::test]
+async fn a_thought_is_kept_apart_through_reopening_continuing_export_and_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chats.db");
+    let store = Store::open(&path).await.unwrap();
+    let c = store.create_conversation("Sea").await.unwrap();
+    let q = store.add_message(c, None, Role::User, "Is the sea blue?", MessageStatus::Complete).await.unwrap();
+    let mut stream = store.stream_message(c, Some(q)).await.unwrap();
+    // Hostile text in a thought: it must not break out of the export's folded block.
+    stream.push_reasoning("It reflects the sky </details><b>").await.unwrap();
+    stream.push_reasoning(", mostly.").await.unwrap();
+    stream.set_reasoning_ms(3_200);
+    stream.push("Mostly, yes.").await.unwrap();
+    let a = stream.finish(MessageStatus::Complete).await.unwrap();
+    let plain = store.add_message(c, Some(q), Role::Assistant, "Yes.", MessageStatus::Complete).await.unwrap();
+    store.show_branch_through(a).await.unwrap();
+    drop(store);
+
+    let store = Store::open(&path).await.unwrap();
+    let m = store.message(a).await.unwrap();
+    assert_eq!(m.content, "Mostly, yes.", "the answer holds no thought");
+    assert_eq!(m.reasoning.as_deref(), Some("It reflects the sky </details><b>, mostly."));
+    assert_eq!(m.reasoning_ms, Some(3_200));
+    let p = store.message(plain).await.unwrap();
+    assert_eq!((p.reasoning, p.reasoning_ms), (None, None));
+
+    // Continuing the answer keeps its thought.
+    let mut more = store.continue_message(a).await.unwrap();
+    assert_eq!(more.reasoning(), "It reflects the sky </details><b>, mostly.");
+    more.push(" Not always.").await.unwrap();
+    more.finish(MessageStatus::Complete).await.unwrap();
+    assert_eq!(store.message(a).await.unwrap().reasoning_ms, Some(3_200));
+
+    let md = store.export_markdown(c).await.unwrap();
+    assert_eq!(
+        md,
+        "# Sea\n\n## User\n\nIs the sea blue?\n\n## Assistant\n\n<details><summary>Thought for 3 s</summary>\n\n\
+         It reflects the sky &lt;/details>&lt;b>, mostly.\n\n</details>\n\nMostly, yes. Not always.\n"
+    );
+
+    let export = store.export(&[c]).await.unwrap();
+    let json = serde_json::to_string(&export).unwrap();
+    assert_eq!(json.matches("\"reasoning\"").count(), 1, "only the answer that thought carries one: {json}");
+    let imported = store.import(json.as_bytes()).await.unwrap();
+    let view = store.branch_view(imported[0]).await.unwrap();
+    let answer = &view.last().unwrap().message;
+    assert_eq!(answer.reasoning.as_deref(), Some("It reflects the sky </details><b>, mostly."));
+    assert_eq!(answer.reasoning_ms, Some(3_200));
+}
+
+#[tokio::test]
+async fn a_models_template_is_kept_replaced_and_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("chats.db");
+    let store = Store::open(&path).await.unwrap();
+    let model = "Qwen3-0.6B-Q4_K_M.gguf";
+    assert_eq!(store.model_template(model).await.unwrap(), None);
+    store.set_model_template(model, "{{ messages[0].content }}").await.unwrap();
+    store.set_model_template(model, "{{ bos_token }}{{ messages[0].content }}").await.unwrap();
+    // Refused: empty, or absurdly large. What was kept stays.
+    assert!(store.set_model_template(model, "  \n").await.is_err());
+    let huge = "x".repeat(sirocco_store::MAX_TEMPLATE_BYTES + 1);
+    assert!(store.set_model_template(model, &huge).await.unwrap_err().to_string().contains("KiB"));
+    drop(store);
+    let store = Store::open(&path).await.unwrap();
+    assert_eq!(store.model_template(model).await.unwrap().as_deref(), Some("{{ bos_token }}{{ messages[0].content }}"));
+    assert_eq!(store.model_template("other.gguf").await.unwrap(), None);
+    // Every load of the model (the app's, the server's) takes it, wherever the file is.
+    let params = store.model_load_params(&format!("/elsewhere/{model}"), Default::default()).await.unwrap();
+    assert_eq!(params.chat_template_override.as_deref(), Some("{{ bos_token }}{{ messages[0].content }}"));
+    assert!(store.reset_model_template(model).await.unwrap());
+    assert!(!store.reset_model_template(model).await.unwrap());
+    assert_eq!(store.model_template(model).await.unwrap(), None);
+    let params = store.model_load_params(&format!("/elsewhere/{model}"), Default::default()).await.unwrap();
+    assert_eq!(params.chat_template_override, None);
+}

@@ -7,6 +7,7 @@ pub mod models;
 pub mod personas;
 pub mod presets;
 pub mod server;
+pub mod templates;
 pub mod workers;
 
 /// Shows `path` selected in the desktop's file manager (off the async runtime: it talks D-Bus).

@@ -60,9 +60,12 @@ pub async fn load_model(
         }
     };
     let params = params.unwrap_or_default();
+    // The user's template for this model, if they keep one (commands/templates.rs).
+    let chat_template_override = state.store.model_template(&sirocco_store::template_key(&path)).await?;
     let params = LoadParams {
         state_dir: Some(state.states_dir.clone()),
         workers: state.workers_for(params.gpu_layers),
+        chat_template_override,
         ..params
     };
     let spec = ModelSpec { id: state.model_id(&path).await, path, params };

@@ -154,7 +154,12 @@ parallel: number, load_ms: number,
 /**
  * How prompts are built for this model.
  */
-prompt_format: PromptFormatKind, };
+prompt_format: PromptFormatKind, 
+/**
+ * The model thinks before it answers (its format marks a thought: Mistral's `[THINK]`
+ * tokens, or `<think>` tags in its template), so effort and a thinking budget apply.
+ */
+thinks: boolean, };
 
 export type Gpu = { name: string, backend: string, memory_total: number, memory_free: number, };
 
@@ -288,6 +293,8 @@ default_max_models: number,
  */
 budget_ram: number, total_ram: number, };
 
+export type ModelTemplate = { own: string | null, custom: string | null, };
+
 export type DeviceMemory = { free: number, total: number, };
 
 export type WorkerReach = { "state": "ready", devices: Array<DeviceMemory>, } | { "state": "in_use", model: string, } | { "state": "unreachable", message: string, };
@@ -372,6 +379,8 @@ grammar: string | null,
  */
 json_schema: JsonValue | null, };
 
+export type ReasoningEffort = "none" | "minimal" | "low" | "medium" | "high";
+
 export type OverflowPolicy = "stop" | "drop_middle" | "rolling_window";
 
 export type FinishReason = "stop" | "length" | "context_full" | "cancelled" | "tool_calls";
@@ -429,9 +438,17 @@ user_name: string,
  * A new conversation with a persona: which of its greetings opens it (0: the greeting,
  * 1…: its alternates).
  */
-greeting: number, };
+greeting: number, 
+/**
+ * How hard a reasoning model thinks (`None`: the model's default).
+ */
+reasoning_effort: ReasoningEffort | null, 
+/**
+ * Most tokens a reasoning model thinks for before its thought is closed.
+ */
+thinking_budget: number | null, };
 
-export type TurnEvent = { "kind": "started", conversation_id: number, title: string, added: Array<StoredMessage>, answer_id: number, } | { "kind": "text", text: string, 
+export type TurnEvent = { "kind": "started", conversation_id: number, title: string, added: Array<StoredMessage>, answer_id: number, } | { "kind": "reasoning", text: string, } | { "kind": "thought_ended", ms: number, } | { "kind": "text", text: string, 
 /**
  * Tokens of the context in use once this text is out (the prompt and the answer so
  * far; `None` for text the engine did not make: "Start reply with").
@@ -517,7 +534,15 @@ stats: GenerationStats | null,
 /**
  * Why the answer failed, if it did.
  */
-error: string | null, };
+error: string | null, 
+/**
+ * A reasoning model's thought before this answer, kept apart from its text.
+ */
+reasoning: string | null, 
+/**
+ * How long the model thought (from its first thought to its answer's first words).
+ */
+reasoning_ms: number | null, };
 
 export type BranchMessage = { 
 /**
@@ -531,7 +556,15 @@ stats: GenerationStats | null,
 /**
  * Why the answer failed, if it did.
  */
-error: string | null, };
+error: string | null, 
+/**
+ * A reasoning model's thought before this answer, kept apart from its text.
+ */
+reasoning: string | null, 
+/**
+ * How long the model thought (from its first thought to its answer's first words).
+ */
+reasoning_ms: number | null, };
 
 export type BranchPage = { messages: Array<BranchMessage>, has_more: boolean, };
 
@@ -539,7 +572,15 @@ export type ConversationView = { conversation: ConversationInfo, messages: Array
 
 export type SearchHit = { conversation_id: number, conversation_title: string, message_id: number, snippet: string, };
 
-export type PresetParams = { system_prompt: string, sampling: SamplingParams, overflow: OverflowPolicy, context_length: number | null, gpu_layers: number | null, kv_cache_type: KvCacheType | null, flash_attention: FlashAttention | null, };
+export type PresetParams = { system_prompt: string, sampling: SamplingParams, overflow: OverflowPolicy, context_length: number | null, gpu_layers: number | null, kv_cache_type: KvCacheType | null, flash_attention: FlashAttention | null, 
+/**
+ * How hard a reasoning model thinks (`None`: the model's default).
+ */
+reasoning_effort: ReasoningEffort | null, 
+/**
+ * Most tokens a reasoning model thinks for before its thought is closed.
+ */
+thinking_budget: number | null, };
 
 export type Preset = { id: number, name: string, 
 /**

@@ -6,6 +6,12 @@ export interface ShownMessage {
   parent_id: number | null;
   role: Role;
   content: string;
+  /** A reasoning model's thought before the answer ('' when none). */
+  reasoning: string;
+  /** How long it thought (ms), once the thought is over. */
+  reasoning_ms: number | null;
+  /** While it thinks: when the thought began (`Date.now()`), for a live clock. */
+  thinking_since: number | null;
   streaming: boolean;
   stats: GenerationStats | null;
   error: string | null;
@@ -24,6 +30,9 @@ function shown(m: StoredMessage | BranchMessage): ShownMessage {
     parent_id: m.parent_id,
     role: m.role,
     content: m.content,
+    reasoning: 'reasoning' in m ? (m.reasoning ?? '') : '',
+    reasoning_ms: 'reasoning_ms' in m ? m.reasoning_ms : null,
+    thinking_since: null,
     streaming: false,
     stats: m.stats,
     error: m.error,
@@ -45,6 +54,8 @@ export class Conversation {
   /** Streamed text waiting for the next frame: tokens that arrive between two frames change
    *  the page once, not once each. */
   #pending = '';
+  /** The same for a thought's text. */
+  #pendingThought = '';
   #scheduled = false;
   #schedule: FrameScheduler;
 
@@ -123,7 +134,8 @@ export class Conversation {
       this.messages.push(existing);
     } else {
       this.messages.push({
-        id: -1, parent_id: null, role: 'assistant', content: '', streaming: true, stats: null, error: null,
+        id: -1, parent_id: null, role: 'assistant', content: '', reasoning: '', reasoning_ms: null, thinking_since: null,
+        streaming: true, stats: null, error: null,
         unfinished: false, interrupted: false, sibling_index: 1, sibling_count: 1,
       });
     }
@@ -133,10 +145,21 @@ export class Conversation {
   /** Moves streamed text that is waiting for a frame into the answer now. */
   flush(): void {
     this.#scheduled = false;
-    if (!this.#pending) return;
+    if (!this.#pending && !this.#pendingThought) return;
     const answer = this.messages[this.messages.length - 1];
-    if (answer) answer.content += this.#pending;
+    if (answer) {
+      // A thought always comes before the answer's text.
+      if (this.#pendingThought) answer.reasoning += this.#pendingThought;
+      if (this.#pending) answer.content += this.#pending;
+    }
     this.#pending = '';
+    this.#pendingThought = '';
+  }
+
+  #later(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    this.#schedule(() => this.flush());
   }
 
   /** Applies one turn event to the answer being streamed. */
@@ -146,10 +169,13 @@ export class Conversation {
     if (event.kind === 'text') {
       if (event.context_used !== null) this.#live = event.context_used;
       this.#pending += event.text;
-      if (!this.#scheduled) {
-        this.#scheduled = true;
-        this.#schedule(() => this.flush());
-      }
+      this.#later();
+      return;
+    }
+    if (event.kind === 'reasoning') {
+      answer.thinking_since ??= Date.now();
+      this.#pendingThought += event.text;
+      this.#later();
       return;
     }
     this.flush();
@@ -167,14 +193,20 @@ export class Conversation {
         this.messages = [...before, ...added, answer];
         break;
       }
+      case 'thought_ended':
+        answer.reasoning_ms = event.ms;
+        answer.thinking_since = null;
+        break;
       case 'done':
         answer.stats = event.stats;
         answer.streaming = false;
+        answer.thinking_since = null;
         answer.unfinished = event.stats.finish_reason === 'cancelled' || event.stats.finish_reason === 'length';
         break;
       case 'error':
         answer.error = event.message;
         answer.streaming = false;
+        answer.thinking_since = null;
         break;
     }
   }

@@ -4,12 +4,12 @@ import type { BranchMessage, GenerationStats } from './api';
 
 const stats = (finish_reason: GenerationStats['finish_reason']): GenerationStats => ({
   prompt_tokens: 5, cached_tokens: 0, generated_tokens: 3, time_to_first_token_ms: 10, prefill_tokens_per_second: 1,
-  decode_tokens_per_second: 2, context_used: 8, context_length: 64, finish_reason, dropped_messages: 0,
+  decode_tokens_per_second: 2, context_used: 8, context_length: 64, finish_reason, dropped_messages: 0, reasoning_tokens: 0,
 });
 
 const stored = (id: number, parent: number | null, role: 'user' | 'assistant', content: string, extra: Partial<BranchMessage> = {}): BranchMessage => ({
   id, conversation_id: 1, parent_id: parent, role, content, status: 'complete', created_at: 0, stats: null, error: null,
-  sibling_index: 1, sibling_count: 1, ...extra,
+  reasoning: null, reasoning_ms: null, sibling_index: 1, sibling_count: 1, ...extra,
 });
 
 describe('Conversation', () => {
@@ -27,6 +27,33 @@ describe('Conversation', () => {
     c.apply({ kind: 'text', text: 'c', context_used: null });
     c.apply({ kind: 'done', stats: stats('stop') });
     expect(c.messages[1].content).toBe('abc');
+  });
+
+  it('keeps a thought apart from the answer, with its clock while it lasts and its time after', () => {
+    const frames: (() => void)[] = [];
+    const c = new Conversation((f) => frames.push(f));
+    c.beginTurn(0);
+    c.apply({ kind: 'started', conversation_id: 1, title: 'Q', added: [stored(1, null, 'user', 'Q')], answer_id: 2 });
+    c.apply({ kind: 'reasoning', text: 'Let me ' });
+    expect(c.messages[1].thinking_since).not.toBeNull();
+    c.apply({ kind: 'reasoning', text: 'see.' });
+    c.apply({ kind: 'thought_ended', ms: 2400 });
+    c.apply({ kind: 'text', text: 'Yes.', context_used: 12 });
+    frames.shift()!();
+    const answer = c.messages[1];
+    expect([answer.reasoning, answer.content, answer.reasoning_ms, answer.thinking_since]).toEqual(['Let me see.', 'Yes.', 2400, null]);
+    // Stored: the same, read back.
+    c.setBranch({ messages: [stored(1, null, 'user', 'Q'), stored(2, 1, 'assistant', 'Yes.', { reasoning: 'Let me see.', reasoning_ms: 2400 })], has_more: false });
+    expect([c.messages[1].reasoning, c.messages[1].reasoning_ms]).toEqual(['Let me see.', 2400]);
+    expect(c.messages[0].reasoning).toBe('');
+  });
+
+  it('a thought cut short by an error stops its clock', () => {
+    const c = new Conversation((f) => f());
+    c.beginTurn(0);
+    c.apply({ kind: 'reasoning', text: 'Hmm' });
+    c.apply({ kind: 'error', message: 'the engine stopped' });
+    expect([c.messages[0].reasoning, c.messages[0].thinking_since]).toEqual(['Hmm', null]);
   });
 
   it('streams a new answer after the stored question the turn added', () => {

@@ -27,7 +27,7 @@ describe('formatStats', () => {
   const stats: GenerationStats = {
     prompt_tokens: 30, cached_tokens: 0, generated_tokens: 48, time_to_first_token_ms: 212.4,
     prefill_tokens_per_second: 300, decode_tokens_per_second: 61.25,
-    context_used: 78, context_length: 4096, finish_reason: 'stop', dropped_messages: 0,
+    context_used: 78, context_length: 4096, finish_reason: 'stop', dropped_messages: 0, reasoning_tokens: 0,
   };
   it('summarises speed and size', () => {
     expect(formatStats(stats)).toBe('61.3 tok/s · 48 tokens · 212 ms to first token');
@@ -46,5 +46,14 @@ describe('formatParameters', () => {
     expect(formatParameters(122_610_069_504)).toBe('123B');
     expect(formatParameters(8_000_000_000)).toBe('8B');
     expect(formatParameters(0)).toBe('');
+  });
+});
+
+describe('formatThoughtTime', () => {
+  it('says how long a thought took in words', async () => {
+    const { formatThoughtTime } = await import('./format');
+    expect([0, 400, 1000, 2400, 59_600, 64_000].map(formatThoughtTime)).toEqual([
+      'less than a second', 'less than a second', '1 second', '2 seconds', '1 min 0 s', '1 min 4 s',
+    ]);
   });
 });

@@ -1,4 +1,4 @@
-import type { GenerationStats } from './api';
+import type { GenerationStats, PromptFormatKind } from './api';
 
 export function formatBytes(bytes: number): string {
   if (!Number.isFinite(bytes) || bytes < 0) return '—';
@@ -51,4 +51,27 @@ export function formatParameters(n: number): string {
   if (n < 1e9) return `${Math.max(1, Math.round(n / 1e6))}M`;
   const billions = n / 1e9;
   return `${billions >= 100 ? Math.round(billions) : Number(billions.toFixed(1))}B`;
+}
+
+/** How long a thought took, as the thought block says it: "2 seconds", "1 min 4 s". */
+export function formatThoughtTime(ms: number): string {
+  const secs = Math.round(Math.max(0, ms) / 1000);
+  if (secs < 1) return 'less than a second';
+  if (secs === 1) return '1 second';
+  if (secs < 60) return `${secs} seconds`;
+  return `${Math.floor(secs / 60)} min ${secs % 60} s`;
+}
+
+/** How prompts are built for a loaded model, in words. */
+export function describePromptFormat(format: PromptFormatKind): string {
+  switch (format.kind) {
+    case 'mistral':
+      return `${format.label}, built natively as Mistral's reference does`;
+    case 'model_template':
+      return "The model's own template";
+    case 'user_template':
+      return 'Your template';
+    case 'builtin_chatml':
+      return 'ChatML (the file has no template)';
+  }
 }

@@ -45,6 +45,8 @@ describe('settings', () => {
     gpu_layers: null,
     kv_cache_type: 'q8_0',
     flash_attention: null,
+    reasoning_effort: 'high',
+    thinking_budget: 2048,
   };
 
   it('applies a preset but keeps the planner’s load choices the preset leaves open', () => {
@@ -53,6 +55,8 @@ describe('settings', () => {
     expect(applied).toMatchObject({ temperature: 0.15, max_tokens: 2048, system_prompt: 'You are an expert programmer.', overflow: 'drop_middle' });
     expect([applied.context_length, applied.gpu_layers, applied.kv_cache_type]).toEqual([3072, 12, 'q8_0']);
     expect([applied.seed, applied.stop]).toEqual([1, ['###']]);
+    expect([applied.reasoning_effort, applied.thinking_budget]).toEqual(['high', 2048]);
+    expect(differsFromPreset({ ...applied, reasoning_effort: 'none' }, code)).toBe(true);
     expect(applyPreset(s, { ...code, sampling: { ...code.sampling, seed: RANDOM_SEED } }).seed).toBeNull();
     expect(differsFromPreset(applied, code)).toBe(false);
     expect(differsFromPreset({ ...applied, temperature: 0.5 }, code)).toBe(true);
@@ -66,5 +70,7 @@ describe('settings', () => {
     expect(saved.sampling.stop).toEqual(['###']);
     expect(saved.context_length).toBeNull();
     expect(saved.kv_cache_type).toBe('q8_0');
+    const thinking = presetParamsOf({ ...s, reasoning_effort: 'low', thinking_budget: null }, code);
+    expect([thinking.reasoning_effort, thinking.thinking_budget]).toEqual(['low', null]);
   });
 });

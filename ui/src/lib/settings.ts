@@ -24,7 +24,10 @@ export type ChatSettings = Omit<PageLoadParams, 'context_length'> &
     SamplingParams,
     'temperature' | 'top_k' | 'top_p' | 'min_p' | 'repeat_penalty' | 'presence_penalty' | 'frequency_penalty' | 'stop' | 'max_tokens'
   > &
-  Pick<PresetParams, 'system_prompt' | 'overflow'> & { context_length: number; seed: number | null };
+  Pick<PresetParams, 'system_prompt' | 'overflow' | 'reasoning_effort' | 'thinking_budget'> & {
+    context_length: number;
+    seed: number | null;
+  };
 
 /** The engine's "random seed" (llama.cpp's LLAMA_DEFAULT_SEED). */
 export const RANDOM_SEED = 0xffffffff;
@@ -51,6 +54,8 @@ export const defaultSettings = (): ChatSettings => ({
   max_tokens: 1024,
   system_prompt: '',
   overflow: 'stop',
+  reasoning_effort: null,
+  thinking_budget: null,
 });
 
 export function loadParamsOf(s: ChatSettings): PageLoadParams {
@@ -107,6 +112,8 @@ export function applyPreset(current: ChatSettings, p: PresetParams): ChatSetting
     max_tokens: p.sampling.max_tokens,
     system_prompt: p.system_prompt,
     overflow: p.overflow,
+    reasoning_effort: p.reasoning_effort,
+    thinking_budget: p.thinking_budget,
     context_length: p.context_length ?? current.context_length,
     gpu_layers: p.gpu_layers ?? current.gpu_layers,
     kv_cache_type: p.kv_cache_type ?? current.kv_cache_type,
@@ -121,6 +128,8 @@ export function presetParamsOf(s: ChatSettings, base: PresetParams): PresetParam
     ...base,
     system_prompt: s.system_prompt,
     overflow: s.overflow,
+    reasoning_effort: s.reasoning_effort,
+    thinking_budget: s.thinking_budget,
     sampling: { ...base.sampling, ...samplingOf(s) },
     context_length: base.context_length === null ? null : s.context_length,
     gpu_layers: base.gpu_layers === null ? null : s.gpu_layers,

@@ -11,3 +11,4 @@ export * from './conversations';
 export * from './presets';
 export * from './personas';
 export * from './server';
+export * from './templates';
