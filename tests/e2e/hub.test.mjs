@@ -92,7 +92,9 @@ test('search finds the model and its file says whether it fits, from the header 
 
 test('a download shows progress, resumes after an app restart and is then chatted with', async () => {
   // A slow link so progress is visible and the restart lands mid-download.
-  await hub.faults([{ kind: 'drip', delay: 0.01, times: -1 }]);
+  // ~1.3 MB/s: the 15 MB file cannot finish before the pause lands, even on a loaded machine
+  // (at 6 MB/s it once did, and the pause found nothing to pause).
+  await hub.faults([{ kind: 'drip', delay: 0.05, times: -1 }]);
   await (await $('[data-testid="download"]')).click();
   const progress = await $('[data-testid="download-progress"]');
   await progress.waitForDisplayed({ timeout: 10_000 });
@@ -162,7 +164,9 @@ const partials = () =>
 
 test('pause keeps the bytes and says so, resume goes on from them, cancel deletes them', async () => {
   await openRepo('mixtral', 'Mixtral-8x7B-shape-GGUF');
-  await hub.faults([{ kind: 'drip', delay: 0.01, times: -1 }]);
+  // ~1.3 MB/s: the 15 MB file cannot finish before the pause lands, even on a loaded machine
+  // (at 6 MB/s it once did, and the pause found nothing to pause).
+  await hub.faults([{ kind: 'drip', delay: 0.05, times: -1 }]);
   await (await $('[data-testid="download"]')).click();
   const progress = await $('[data-testid="download-progress"]');
   await progress.waitForDisplayed({ timeout: 10_000 });

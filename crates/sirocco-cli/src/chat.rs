@@ -1,14 +1,16 @@
 //! `sirocco chat`: a conversation in the terminal. The model is a file or a library model's
 //! name; its saved settings (the app's default preset for it: system prompt, sampling, context)
-//! apply unless flags say otherwise. Each line read is a turn; the answer streams as it is
-//! written. `/reset` starts over, `/exit` (or end of input) leaves, Ctrl+C stops an answer.
+//! apply unless flags say otherwise (and the template the user keeps for it in the app). Each
+//! line read is a turn; the answer streams to stdout as it is written, a reasoning model's
+//! thought before it to stderr (dimmed on a terminal), so a script reading stdout gets answers
+//! only. `/reset` starts over, `/exit` (or end of input) leaves, Ctrl+C stops an answer.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use sirocco_engine::{ChatMessage, Engine, GenerateRequest, GenerationEvent, LoadParams, Role};
+use sirocco_engine::{ChatMessage, Engine, GenerateRequest, GenerationEvent, LoadParams, ReasoningEffort, Role};
 use sirocco_host::{LoadedBy, ModelHost, ModelSpec};
 use sirocco_hub::{Hub, HubConfig};
 use sirocco_store::PresetParams;
@@ -29,10 +31,20 @@ pub struct ChatArgs {
     pub gpu_layers: Option<u32>,
     /// Mixture-of-experts tensors stay in RAM here (else the saved settings say).
     pub cpu_moe: bool,
+    /// How hard a reasoning model thinks (else the saved settings', else its default).
+    pub reasoning_effort: Option<ReasoningEffort>,
+    /// Most tokens of thought (else the saved settings').
+    pub thinking_budget: Option<u32>,
 }
 
-/// The file to load, its library id and its saved settings.
-async fn resolve(model: &str, dirs: Vec<PathBuf>) -> Result<(PathBuf, String, PresetParams), String> {
+/// `--reasoning-effort`'s values, as the API names them.
+pub fn parse_effort(value: &str) -> Result<ReasoningEffort, String> {
+    serde_json::from_value(serde_json::Value::String(value.to_lowercase()))
+        .map_err(|_| format!("`{value}`: one of none, minimal, low, medium, high"))
+}
+
+/// The file to load, its library id, its saved settings and the template the user keeps for it.
+async fn resolve(model: &str, dirs: Vec<PathBuf>) -> Result<(PathBuf, String, PresetParams, Option<String>), String> {
     let store = crate::paths::app_store().await?;
     let path = PathBuf::from(model);
     let hub = Hub::new(HubConfig::default()).map_err(|e| e.to_string())?;
@@ -53,13 +65,17 @@ async fn resolve(model: &str, dirs: Vec<PathBuf>) -> Result<(PathBuf, String, Pr
         },
         None => PresetParams::default(),
     };
+    let template = match &store {
+        Some(store) => store.model_template(&sirocco_store::template_key(&path)).await.map_err(|e| e.to_string())?,
+        None => None,
+    };
     let id = sirocco_hub::library::id_of(&roots, &path);
-    Ok((path, id, preset))
+    Ok((path, id, preset, template))
 }
 
 pub async fn run(args: ChatArgs) -> Result<(), String> {
     let worker_memory = crate::worker::probe_all(&args.workers)?;
-    let (path, id, preset) = resolve(&args.model, args.dirs).await?;
+    let (path, id, preset, template) = resolve(&args.model, args.dirs).await?;
     let params = preset.apply_to(LoadParams { context_length: args.context, parallel: 1, ..LoadParams::default() });
     let gpu_layers = match args.gpu_layers {
         Some(n) => n,
@@ -71,6 +87,7 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
         gpu_layers,
         workers: args.workers.clone(),
         experts_on_cpu: args.cpu_moe || params.experts_on_cpu,
+        chat_template_override: template,
         ..params
     };
     let host = ModelHost::default();
@@ -125,10 +142,18 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
             messages.push(ChatMessage::new(Role::System, system.clone()));
         }
         messages.extend(history.iter().cloned());
-        let request =
-            GenerateRequest { cache_key: Some("cli-chat".into()), ..GenerateRequest::new(messages, sampling.clone()) };
+        let request = GenerateRequest {
+            cache_key: Some("cli-chat".into()),
+            separate_reasoning: true,
+            reasoning_effort: args.reasoning_effort.or(preset.reasoning_effort),
+            thinking_budget: args.thinking_budget.or(preset.thinking_budget),
+            ..GenerateRequest::new(messages, sampling.clone())
+        };
         match answer(lease.engine(), request).await {
-            Ok(reply) => history.push(ChatMessage::new(Role::Assistant, reply)),
+            Ok((reply, thought)) => {
+                let reasoning_content = (!thought.is_empty()).then_some(thought);
+                history.push(ChatMessage { reasoning_content, ..ChatMessage::new(Role::Assistant, reply) });
+            }
             Err(e) => {
                 history.pop();
                 eprintln!("error: {e}");
@@ -140,12 +165,16 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
     Ok(())
 }
 
-/// Streams one answer to stdout; Ctrl+C stops it (what was written stays in the history).
-async fn answer(engine: &Engine, request: GenerateRequest) -> Result<String, String> {
+/// Streams one answer to stdout (its thought to stderr); Ctrl+C stops it (what was written
+/// stays in the history). The answer and the thought.
+async fn answer(engine: &Engine, request: GenerateRequest) -> Result<(String, String), String> {
     let mut generation = engine.generate(request).map_err(|e| e.to_string())?;
     let cancel = generation.cancel_handle();
     let mut reply = String::new();
+    let mut thought = String::new();
     let mut stdout = std::io::stdout();
+    let mut stderr = std::io::stderr();
+    let (dim, plain) = if stderr.is_terminal() { ("\x1b[2m", "\x1b[0m") } else { ("", "") };
     loop {
         let event = tokio::select! {
             event = generation.events.recv() => event,
@@ -155,20 +184,34 @@ async fn answer(engine: &Engine, request: GenerateRequest) -> Result<String, Str
             }
         };
         match event {
+            Some(GenerationEvent::Reasoning { text }) => {
+                if thought.is_empty() {
+                    let _ = write!(stderr, "{dim}thinking: ");
+                }
+                thought.push_str(&text);
+                let _ = write!(stderr, "{dim}{text}{plain}");
+                let _ = stderr.flush();
+            }
             Some(GenerationEvent::Text { text, .. }) => {
+                if !thought.is_empty() && reply.is_empty() {
+                    let _ = writeln!(stderr, "{plain}");
+                }
                 reply.push_str(&text);
                 let _ = stdout.write_all(text.as_bytes());
                 let _ = stdout.flush();
             }
-            // The terminal shows a thought in the text, as the model wrote it.
-            Some(GenerationEvent::ToolCalls { .. } | GenerationEvent::Reasoning { .. }) => {}
+            Some(GenerationEvent::ToolCalls { .. }) => {}
             Some(GenerationEvent::Done { stats }) => {
                 println!();
+                let thinking = match stats.reasoning_tokens {
+                    0 => String::new(),
+                    n => format!(" ({n} thinking)"),
+                };
                 eprintln!(
-                    "  · {} tokens · {:.1} tok/s · first token {:.0} ms",
+                    "  · {} tokens{thinking} · {:.1} tok/s · first token {:.0} ms",
                     stats.generated_tokens, stats.decode_tokens_per_second, stats.time_to_first_token_ms
                 );
-                return Ok(reply);
+                return Ok((reply, thought));
             }
             Some(GenerationEvent::Error { message, .. }) => return Err(message),
             None => return Err("the engine stopped".into()),

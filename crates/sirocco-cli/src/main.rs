@@ -151,6 +151,12 @@ enum Command {
         /// More folders to find models in.
         #[arg(long = "dir")]
         dirs: Vec<PathBuf>,
+        /// How hard a reasoning model thinks: none, minimal, low, medium or high.
+        #[arg(long, value_parser = chat::parse_effort)]
+        reasoning_effort: Option<sirocco_engine::ReasoningEffort>,
+        /// Most tokens a reasoning model thinks for before its thought is closed.
+        #[arg(long)]
+        thinking_budget: Option<u32>,
         #[command(flatten)]
         offload: Offload,
     },
@@ -254,7 +260,17 @@ async fn run(cli: Cli) {
         }
         Command::Ps { address } => ps::run(address.socket(), address.api_key).await,
         Command::Pull { repo, quant } => pull::run(&repo, quant.as_deref()).await,
-        Command::Chat { model, system, temperature, max_tokens, context, dirs, offload } => {
+        Command::Chat {
+            model,
+            system,
+            temperature,
+            max_tokens,
+            context,
+            dirs,
+            reasoning_effort,
+            thinking_budget,
+            offload,
+        } => {
             let Offload { workers, gpu_layers, cpu_moe } = offload;
             chat::run(chat::ChatArgs {
                 model,
@@ -266,6 +282,8 @@ async fn run(cli: Cli) {
                 workers,
                 gpu_layers,
                 cpu_moe,
+                reasoning_effort,
+                thinking_budget,
             })
             .await
         }

@@ -58,3 +58,59 @@ fn chat_answers_each_line_and_remembers_the_conversation() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no model file or library model named `no-such-model`"));
 }
+
+/// The template the user keeps for a model in the app makes SmolLM2 think (its generation
+/// prompt opens a `<think>` block); `--thinking-budget` closes the thought. The answer goes to
+/// stdout, the thought to stderr: a script reading stdout gets answers only.
+#[test]
+fn a_thought_goes_to_stderr_and_the_answer_to_stdout() {
+    let fixtures = std::env::var_os("SIROCCO_FIXTURES").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/sirocco/fixtures")
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let models = dir.path().join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let file = "SmolLM2-135M-Instruct.Q4_1.gguf";
+    std::os::unix::fs::symlink(fixtures.join(file), models.join(file)).unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let template =
+        "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n\
+                    {% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n<think>\n{% endif %}";
+    tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = sirocco_store::Store::open(&data.join("sirocco.db")).await.unwrap();
+        store.set_model_template(file, template).await.unwrap();
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+        .args(["chat", "--model", "SmolLM2-135M-Instruct.Q4_1", "--temperature", "0", "--max-tokens", "60"])
+        .args(["--thinking-budget", "12", "--reasoning-effort", "high"])
+        .env("SIROCCO_DATA_DIR", &data)
+        .env("SIROCCO_MODELS_DIR", &models)
+        .env("HF_HOME", dir.path().join("hf"))
+        .env("HOME", dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child.stdin.take().unwrap().write_all(b"Write a long story about the sea.\n")?;
+            child.wait_with_output()
+        })
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    let thought = stderr.split("thinking: ").nth(1).and_then(|t| t.lines().next()).unwrap_or_default();
+    assert!(thought.trim().len() > 10, "the thought is shown on stderr: {stderr}");
+    assert!(!stdout.trim().is_empty(), "an answer follows the thought: {stderr}");
+    assert!(!stdout.contains("think>") && !stdout.contains(thought.trim()), "stdout holds the answer only: {stdout}");
+    assert!(stderr.contains("thinking)"), "the thought's tokens are counted: {stderr}");
+    // A bad effort is refused before anything loads.
+    let out = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+        .args(["chat", "--model", "x", "--reasoning-effort", "extreme"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("one of none, minimal, low, medium, high"));
+}

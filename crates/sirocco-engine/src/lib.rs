@@ -30,6 +30,7 @@ pub mod planner;
 pub mod process;
 pub mod prompt;
 mod reasoning;
+mod reply;
 mod request;
 mod sampling;
 mod scheduler;

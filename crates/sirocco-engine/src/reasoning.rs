@@ -35,6 +35,8 @@ pub(crate) struct ThinkReader {
     inline: bool,
     /// A thought just closed: the whitespace that separates it from the answer is not answer.
     after_thought: bool,
+    /// A thought just opened: the whitespace after its marker is not thought.
+    thought_start: bool,
     /// Tags: text that may be the start of the next tag, held until decided.
     pending: String,
 }
@@ -42,13 +44,27 @@ pub(crate) struct ThinkReader {
 impl ThinkReader {
     /// Everything is answer.
     pub fn off() -> Self {
-        Self { style: None, thinking: false, inline: false, after_thought: false, pending: String::new() }
+        Self {
+            style: None,
+            thinking: false,
+            inline: false,
+            after_thought: false,
+            thought_start: false,
+            pending: String::new(),
+        }
     }
 
     /// `thinking`: the prompt already opened the thought (a template that ends its generation
     /// prompt with the opening tag), so the reply starts inside it.
     pub fn new(style: ThinkStyle, thinking: bool) -> Self {
-        Self { style: Some(style), thinking, inline: false, after_thought: false, pending: String::new() }
+        Self {
+            style: Some(style),
+            thinking,
+            inline: false,
+            after_thought: false,
+            thought_start: thinking,
+            pending: String::new(),
+        }
     }
 
     /// Thought goes out as answer text, with its markers (see [`Self::inline`]).
@@ -67,7 +83,10 @@ impl ThinkReader {
     /// True when `token` opens or closes a thought (it is then consumed, not shown).
     pub fn marker(&mut self, token: LlamaToken) -> bool {
         match self.style {
-            Some(ThinkStyle::Tokens { open, .. }) if token == open => self.thinking = true,
+            Some(ThinkStyle::Tokens { open, .. }) if token == open => {
+                self.thinking = true;
+                self.thought_start = true;
+            }
             Some(ThinkStyle::Tokens { close, .. }) if token == close => {
                 self.thinking = false;
                 self.after_thought = !self.inline;
@@ -81,6 +100,16 @@ impl ThinkReader {
     /// between a thought and its answer, as templates write `</think>\n\n`).
     fn piece(&mut self, text: String) -> Option<Piece> {
         if self.thinking && !self.inline {
+            let text = if self.thought_start {
+                let rest = text.trim_start();
+                if rest.is_empty() {
+                    return None;
+                }
+                self.thought_start = false;
+                rest.to_owned()
+            } else {
+                text
+            };
             return (!text.is_empty()).then_some(Piece::Thought(text));
         }
         let text = if self.after_thought {
@@ -113,6 +142,7 @@ impl ThinkReader {
                     out.extend(self.piece(before));
                     self.thinking = !self.thinking;
                     self.after_thought = !self.thinking && !self.inline;
+                    self.thought_start = self.thinking;
                 }
                 None => {
                     // Keep the end of the text that could begin the tag.
@@ -180,7 +210,8 @@ mod tests {
     #[test]
     fn a_reply_may_start_inside_a_thought_the_prompt_opened() {
         let mut r = ThinkReader::new(ThinkStyle::Tags, true);
-        assert_eq!(read(&mut r, &["hmm</think>Yes."]), [Thought("hmm".into()), Answer("Yes.".into())]);
+        // The blank line after the opening is not thought either.
+        assert_eq!(read(&mut r, &["\n", " hmm</think>Yes."]), [Thought("hmm".into()), Answer("Yes.".into())]);
         // A thought cut off by the end of the reply is still a thought.
         let mut r = ThinkReader::new(ThinkStyle::Tags, false);
         assert_eq!(read(&mut r, &["<think>still thinking </thi"]), [Thought("still thinking </thi".into())]);

@@ -22,6 +22,7 @@ use crate::outbox::Outbox;
 use crate::overflow;
 use crate::prompt::{PromptFormat, ToolStyle};
 use crate::reasoning::{Piece, ThinkReader, ThinkStyle};
+use crate::reply::{ReplyReader, TokenRole};
 use crate::request::{FinishReason, GenerateRequest, GenerationEvent, GenerationStats};
 use crate::sampling::TokenPicker;
 use crate::state_files::StateFiles;
@@ -73,10 +74,8 @@ struct Active {
     first_token_at: Option<Instant>,
     utf8: Utf8Stream,
     stops: StopStrings,
-    /// Watches for tool calls when the request offers tools.
-    tools: ToolReader,
-    /// Keeps a reasoning model's thought apart from its answer (when the request asks).
-    think: ThinkReader,
+    /// Reads the reply: a reasoning model's thought, then tool calls in what is not thought.
+    reply: ReplyReader,
     /// Tokens of the thought so far (markers included).
     thought_tokens: usize,
     /// The thought's length limit and the model's own tokens that close a thought, written
@@ -138,7 +137,7 @@ impl Active {
     /// Sends `text` unless it belongs to tool calls being collected; false when nobody listens.
     fn emit(&mut self, text: String) -> bool {
         self.events.fills(self.prompt.len() + self.generated);
-        let pieces = self.think.split(text);
+        let pieces = self.reply.text(text);
         self.send(pieces)
     }
 
@@ -147,10 +146,7 @@ impl Active {
         let now = Instant::now();
         pieces.into_iter().all(|piece| match piece {
             Piece::Thought(text) => self.events.thought(&text, now),
-            Piece::Answer(text) => match self.tools.hold(text) {
-                Some(text) if !text.is_empty() => self.events.text(&text, now),
-                _ => true,
-            },
+            Piece::Answer(text) => self.events.text(&text, now),
         })
     }
 
@@ -163,9 +159,9 @@ impl Active {
             let rest = held.emit + &self.stops.finish();
             self.emit(rest);
         }
-        let thought = self.think.finish();
-        self.send(thought);
-        match std::mem::replace(&mut self.tools, ToolReader::Off).finish() {
+        let (held, outcome) = self.reply.finish();
+        self.send(held);
+        match outcome {
             Some(ToolOutcome::Calls(calls)) => {
                 self.events.send(GenerationEvent::ToolCalls { calls });
                 if reason == FinishReason::Stop {
@@ -237,8 +233,7 @@ impl<'m> Scheduler<'m> {
                 first_token_at: None,
                 utf8: Utf8Stream::default(),
                 stops: StopStrings::new(&request.sampling.stop),
-                tools,
-                think,
+                reply: ReplyReader::new(think, tools),
                 thought_tokens: 0,
                 budget,
                 forced: VecDeque::new(),
@@ -471,23 +466,25 @@ impl<'m> Scheduler<'m> {
                 continue;
             }
             a.generated += 1;
-            // A thought's markers, and call markers outside a thought, are consumed; a call
-            // token inside a thought is not a call.
-            let was_thinking = a.think.in_thought();
-            // Shown inline, a thought keeps its markers' text.
-            let marker = a.think.marker(token);
-            let consumed = if marker { !a.think.is_inline() } else { !a.think.in_thought() && a.tools.marker(token) };
-            let piece = if consumed { Vec::new() } else { vocab.token_to_piece(token, marker, None) };
+            // A thought's markers, and call markers outside a thought, are consumed (shown
+            // inline, a thought's markers are their text); a call token inside a thought is
+            // not a call.
+            let was_thinking = a.reply.in_thought();
+            let piece = match a.reply.token(token) {
+                TokenRole::Marker => Vec::new(),
+                TokenRole::MarkerText => vocab.token_to_piece(token, true, None),
+                TokenRole::Text => vocab.token_to_piece(token, false, None),
+            };
             let checked = a.stops.push(&a.utf8.push(&piece));
             if !a.emit(checked.emit) {
                 // Nobody is listening any more: the caller went away.
                 self.finish(i, FinishReason::Cancelled);
                 continue;
             }
-            if was_thinking || a.think.in_thought() {
+            if was_thinking || a.reply.in_thought() {
                 a.thought_tokens += 1;
                 if let Some(budget) = &a.budget {
-                    if a.thought_tokens >= budget.limit && a.think.in_thought() && a.forced.is_empty() {
+                    if a.thought_tokens >= budget.limit && a.reply.in_thought() && a.forced.is_empty() {
                         a.forced.extend(budget.closing.iter().copied());
                         a.budget = None;
                     }

@@ -86,7 +86,7 @@ async fn a_thought_streams_apart_from_the_answer_and_before_it() {
     // tags and all, in the text.
     let (none, inline, _) = run(&engine, request(false)).await;
     assert_eq!(none, "");
-    assert_eq!(inline, format!("<think>{reasoning}</think>{text}"));
+    assert_eq!(as_written(inline.strip_prefix("<think>").expect("the tag is in the text")), (reasoning, text));
 }
 
 /// Stats and text of a reply that starts inside a thought ("start reply with" `<think>`, as a
@@ -134,5 +134,13 @@ async fn a_thinking_budget_closes_the_thought_with_the_models_own_tag() {
     // line after it, as thinking templates write it) is in the text.
     let (none, inline, _) = open_thought(&engine, Some(10), false).await;
     assert_eq!(none, "");
-    assert_eq!(inline, format!("{reasoning}</think>\n\n{text}"));
+    assert!(inline.contains("</think>\n\n"), "{inline:?}");
+    assert_eq!(as_written(&inline), (reasoning, text));
+}
+
+/// A reply shown as the model wrote it, read apart: the thought before `</think>` and the answer
+/// after it, without the blank lines that surround them (which belong to neither).
+fn as_written(inline: &str) -> (String, String) {
+    let (thought, answer) = inline.split_once("</think>").expect("the closing tag is in the text");
+    (thought.trim_start().to_string(), answer.trim_start().to_string())
 }
