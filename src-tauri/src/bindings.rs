@@ -75,6 +75,8 @@ pub fn typescript() -> String {
         sirocco_engine::OverflowPolicy,
         sirocco_engine::FinishReason,
         sirocco_engine::GenerationStats,
+        sirocco_engine::logprobs::TokenAlternative,
+        sirocco_engine::logprobs::TokenLogprob,
         sirocco_engine::GenerationEvent,
         sirocco_chat::Turn,
         sirocco_chat::TurnRequest,

@@ -306,7 +306,7 @@ pub async fn run_turn(
                     cancel.store(true, Ordering::Relaxed);
                 }
             }
-            GenerationEvent::Text { text, context_used } => {
+            GenerationEvent::Text { text, context_used, .. } => {
                 end_thought(&mut thinking_since, &mut stream, &mut emit);
                 stream.push(&text).await?;
                 if !emit(TurnEvent::Text { text, context_used: Some(context_used) }) {

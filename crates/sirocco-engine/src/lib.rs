@@ -22,6 +22,7 @@ mod error;
 pub mod gguf_file;
 pub mod hardware;
 mod load;
+pub mod logprobs;
 mod message;
 pub mod mistral_format;
 mod outbox;

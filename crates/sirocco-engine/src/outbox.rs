@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::logprobs::TokenLogprob;
 use crate::request::GenerationEvent;
 
 /// How often a reply's text is sent at most: one frame at 60 Hz. Waking the receiving task
@@ -24,16 +25,30 @@ pub(crate) struct Outbox {
     sent_at: Option<Instant>,
     /// Tokens of the context the request fills now (its prompt and the reply so far).
     context_used: usize,
+    /// Generated tokens' log-probabilities not sent yet (they go with the next text).
+    logprobs: Vec<TokenLogprob>,
 }
 
 impl Outbox {
     pub(crate) fn new(events: UnboundedSender<GenerationEvent>) -> Self {
-        Self { events, pending: String::new(), pending_thought: false, sent_at: None, context_used: 0 }
+        Self {
+            events,
+            pending: String::new(),
+            pending_thought: false,
+            sent_at: None,
+            context_used: 0,
+            logprobs: Vec::new(),
+        }
     }
 
     /// The request now fills `tokens` of the context: the next text sent says so.
     pub(crate) fn fills(&mut self, tokens: usize) {
         self.context_used = tokens;
+    }
+
+    /// A generated token's log-probability: it goes out with the next text.
+    pub(crate) fn logprob(&mut self, entry: TokenLogprob) {
+        self.logprobs.push(entry);
     }
 
     /// Queues `text` (made at `now`), sending what is queued when the last text went out
@@ -62,21 +77,26 @@ impl Outbox {
 
     /// Sends the queued text now; false when nobody listens any more.
     pub(crate) fn flush(&mut self) -> bool {
-        if self.pending.is_empty() {
+        if self.pending.is_empty() && (self.logprobs.is_empty() || self.pending_thought) {
             return !self.events.is_closed();
         }
         let text = std::mem::take(&mut self.pending);
         let event = if self.pending_thought {
             GenerationEvent::Reasoning { text }
         } else {
-            GenerationEvent::Text { text, context_used: self.context_used }
+            let logprobs = std::mem::take(&mut self.logprobs);
+            GenerationEvent::Text { text, context_used: self.context_used, logprobs }
         };
         self.events.send(event).is_ok()
     }
 
-    /// Sends the queued text, then `event`.
+    /// Sends the queued text (and log-probabilities still waiting for text), then `event`.
     pub(crate) fn send(&mut self, event: GenerationEvent) {
         self.flush();
+        if !self.logprobs.is_empty() {
+            self.pending_thought = false;
+            self.flush();
+        }
         let _ = self.events.send(event);
     }
 

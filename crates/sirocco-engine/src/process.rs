@@ -706,11 +706,11 @@ mod tests {
 
     #[test]
     fn a_generation_event_crosses_the_pipe_whole() {
-        let event = GenerationEvent::Text { text: "héllo ✓\n".into(), context_used: 42 };
+        let event = GenerationEvent::Text { text: "héllo ✓\n".into(), context_used: 42, logprobs: Vec::new() };
         let line = serde_json::to_string(&FromChild::Event { id: 7, event }).unwrap();
         assert!(!line.contains('\n'), "one message is one line: {line}");
         match serde_json::from_str::<FromChild>(&line).unwrap() {
-            FromChild::Event { id: 7, event: GenerationEvent::Text { text, context_used } } => {
+            FromChild::Event { id: 7, event: GenerationEvent::Text { text, context_used, .. } } => {
                 assert_eq!((text.as_str(), context_used), ("héllo ✓\n", 42))
             }
             other => panic!("{other:?}"),

@@ -55,6 +55,10 @@ pub struct GenerateRequest {
     /// `None`: no limit but `max_tokens`.
     #[serde(default)]
     pub thinking_budget: Option<u32>,
+    /// Report each generated token's log-probability and this many likeliest alternatives at
+    /// its step (at most [`crate::logprobs::MAX_TOP_LOGPROBS`]) with the text events.
+    #[serde(default)]
+    pub logprobs: Option<u32>,
 }
 
 /// How hard a reasoning model thinks before it answers (OpenAI's `reasoning_effort` levels).
@@ -109,6 +113,7 @@ impl GenerateRequest {
             separate_reasoning: false,
             reasoning_effort: None,
             thinking_budget: None,
+            logprobs: None,
         }
     }
 
@@ -178,6 +183,11 @@ pub enum GenerationEvent {
         /// reply so far): what a context meter shows while the answer streams.
         #[serde(default)]
         context_used: usize,
+        /// With [`GenerateRequest::logprobs`]: the tokens generated since the last text event
+        /// (this text's, and a thought's before it), each with its log-probability.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        #[ts(optional, as = "Option<Vec<crate::logprobs::TokenLogprob>>")]
+        logprobs: Vec<crate::logprobs::TokenLogprob>,
     },
     /// The reply calls these tools (sent once, just before `Done`).
     ToolCalls {

@@ -83,6 +83,8 @@ struct Active {
     budget: Option<ThinkingBudget>,
     /// Tokens the engine writes next instead of sampling (a thought closed by the budget).
     forced: VecDeque<LlamaToken>,
+    /// Alternatives reported with each token's log-probability (`None`: none reported).
+    logprobs: Option<usize>,
     generated: usize,
     max_tokens: usize,
     ignore_eos: bool,
@@ -237,6 +239,7 @@ impl<'m> Scheduler<'m> {
                 thought_tokens: 0,
                 budget,
                 forced: VecDeque::new(),
+                logprobs: request.logprobs.map(|n| n.min(crate::logprobs::MAX_TOP_LOGPROBS) as usize),
                 generated: 0,
                 max_tokens: request.sampling.max_tokens.max(1) as usize,
                 ignore_eos: request.sampling.ignore_eos,
@@ -466,6 +469,23 @@ impl<'m> Scheduler<'m> {
                 continue;
             }
             a.generated += 1;
+            if let Some(top) = a.logprobs {
+                let logits = self.ctx.get_logits_ith(index);
+                let (logprob, best) = crate::logprobs::log_softmax_at(logits, token.0 as usize, top);
+                let text = |t: LlamaToken| {
+                    let bytes = vocab.token_to_piece(t, true, None);
+                    (String::from_utf8_lossy(&bytes).into_owned(), bytes)
+                };
+                let (token_text, bytes) = text(token);
+                let top = best
+                    .into_iter()
+                    .map(|(id, logprob)| {
+                        let (token, bytes) = text(LlamaToken(id as i32));
+                        crate::logprobs::TokenAlternative { token, bytes, logprob }
+                    })
+                    .collect();
+                a.events.logprob(crate::logprobs::TokenLogprob { token: token_text, bytes, logprob, top });
+            }
             // A thought's markers, and call markers outside a thought, are consumed (shown
             // inline, a thought's markers are their text); a call token inside a thought is
             // not a call.

@@ -141,6 +141,11 @@ pub struct ChatCompletionRequest {
     /// format has a setting for it (Mistral v15).
     #[serde(default)]
     pub reasoning_effort: Option<sirocco_engine::ReasoningEffort>,
+    /// Each token's log-probability in the answer (`top_logprobs`: with that many alternatives).
+    #[serde(default)]
+    pub logprobs: Option<bool>,
+    #[serde(default)]
+    pub top_logprobs: Option<u32>,
     #[serde(flatten)]
     pub thinking: ThinkingFields,
     #[serde(flatten)]
@@ -212,6 +217,9 @@ pub struct CompletionRequest {
     pub stream: bool,
     #[serde(default)]
     pub stream_options: Option<StreamOptions>,
+    /// Legacy completions: each token's log-probability with this many alternatives.
+    #[serde(default)]
+    pub logprobs: Option<u32>,
     #[serde(flatten)]
     pub thinking: ThinkingFields,
     #[serde(flatten)]
@@ -341,7 +349,89 @@ pub struct ChatChoice {
     pub index: u32,
     pub message: AssistantMessage,
     pub finish_reason: &'static str,
-    pub logprobs: Option<()>,
+    pub logprobs: Option<ChatLogprobs>,
+}
+
+/// A log-probability as the API writes it: never `-inf` (JSON has none), floored as OpenAI does;
+/// the `f32`'s shortest decimal as an `f64` (so the same number reads the same in every field).
+fn api_logprob(lp: f32) -> f64 {
+    if lp.is_finite() {
+        lp.to_string().parse().unwrap_or(lp as f64)
+    } else {
+        -9999.0
+    }
+}
+
+/// Chat completions' `logprobs`: each token of the answer.
+#[derive(Debug, Serialize, Default)]
+pub struct ChatLogprobs {
+    pub content: Vec<LogprobEntry>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct LogprobEntry {
+    pub token: String,
+    pub logprob: f64,
+    pub bytes: Vec<u8>,
+    pub top_logprobs: Vec<TopLogprob>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TopLogprob {
+    pub token: String,
+    pub logprob: f64,
+    pub bytes: Vec<u8>,
+}
+
+impl ChatLogprobs {
+    pub fn of(tokens: Vec<sirocco_engine::logprobs::TokenLogprob>) -> Self {
+        let content = tokens
+            .into_iter()
+            .map(|t| LogprobEntry {
+                token: t.token,
+                logprob: api_logprob(t.logprob),
+                bytes: t.bytes,
+                top_logprobs: t
+                    .top
+                    .into_iter()
+                    .map(|a| TopLogprob { token: a.token, logprob: api_logprob(a.logprob), bytes: a.bytes })
+                    .collect(),
+            })
+            .collect();
+        Self { content }
+    }
+}
+
+/// Legacy completions' `logprobs`: the tokens, theirs, the alternatives by text, and where
+/// each token starts in the text (bytes).
+#[derive(Debug, Serialize, Default)]
+pub struct TextLogprobs {
+    pub tokens: Vec<String>,
+    pub token_logprobs: Vec<f64>,
+    pub top_logprobs: Vec<serde_json::Map<String, Value>>,
+    pub text_offset: Vec<usize>,
+}
+
+impl TextLogprobs {
+    /// `tokens` appended; `offset`: where the first starts in the completion's text.
+    pub fn of(tokens: Vec<sirocco_engine::logprobs::TokenLogprob>, offset: &mut usize) -> Self {
+        let mut out = Self::default();
+        for t in tokens {
+            out.text_offset.push(*offset);
+            *offset += t.bytes.len();
+            out.token_logprobs.push(api_logprob(t.logprob));
+            out.top_logprobs.push(t.top.into_iter().map(|a| (a.token, Value::from(api_logprob(a.logprob)))).collect());
+            out.tokens.push(t.token);
+        }
+        out
+    }
+
+    pub fn extend(&mut self, other: Self) {
+        self.tokens.extend(other.tokens);
+        self.token_logprobs.extend(other.token_logprobs);
+        self.top_logprobs.extend(other.top_logprobs);
+        self.text_offset.extend(other.text_offset);
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -373,7 +463,7 @@ pub struct ChunkChoice {
     pub index: u32,
     pub delta: Delta,
     pub finish_reason: Option<&'static str>,
-    pub logprobs: Option<()>,
+    pub logprobs: Option<ChatLogprobs>,
 }
 
 #[derive(Debug, Serialize)]
@@ -396,7 +486,7 @@ pub struct TextChoice {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reasoning_content: Option<String>,
     pub finish_reason: Option<&'static str>,
-    pub logprobs: Option<()>,
+    pub logprobs: Option<TextLogprobs>,
 }
 
 #[derive(Debug, Serialize)]

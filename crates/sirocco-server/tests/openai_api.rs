@@ -178,6 +178,16 @@ async fn reasoning_comes_apart_from_the_answer_to_the_official_client() {
     server.stop().await;
 }
 
+/// `logprobs` and `top_logprobs` answered, not accepted and ignored: each token's
+/// log-probability and alternatives, whole and streamed, in chat and text completions.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logprobs_reach_the_official_client() {
+    let server = serve(None).await;
+    let id = "SmolLM2-135M-Instruct.Q4_1";
+    run_client_script("openai_logprobs.py", &[format!("http://{}/v1", server.addr), id.into()]).await;
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sse_is_framed_exactly_like_openai_and_hostile_requests_get_clear_400s() {
     let server = serve(None).await;

@@ -399,12 +399,25 @@ reasoning_tokens: number, time_to_first_token_ms: number, prefill_tokens_per_sec
  */
 dropped_messages: number, };
 
+export type TokenAlternative = { token: string, bytes: Array<number>, logprob: number, };
+
+export type TokenLogprob = { token: string, bytes: Array<number>, logprob: number, 
+/**
+ * The `n` likeliest tokens at this step, likeliest first (`n`: the request's).
+ */
+top: Array<TokenAlternative>, };
+
 export type GenerationEvent = { "kind": "reasoning", text: string, } | { "kind": "text", text: string, 
 /**
  * Tokens of the context the request fills once this text is out (its prompt and the
  * reply so far): what a context meter shows while the answer streams.
  */
-context_used: number, } | { "kind": "tool_calls", calls: Array<ToolCall>, } | { "kind": "done", stats: GenerationStats, } | { "kind": "error", message: string, 
+context_used: number, 
+/**
+ * With [`GenerateRequest::logprobs`]: the tokens generated since the last text event
+ * (this text's, and a thought's before it), each with its log-probability.
+ */
+logprobs?: Array<TokenLogprob>, } | { "kind": "tool_calls", calls: Array<ToolCall>, } | { "kind": "done", stats: GenerationStats, } | { "kind": "error", message: string, 
 /**
  * The engine's state, not the request, is at fault (no model, the context busy with
  * other requests): the same request may succeed later.

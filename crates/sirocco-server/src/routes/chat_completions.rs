@@ -9,13 +9,14 @@ use sirocco_engine::{GenerateRequest, GenerationEvent};
 use super::request::{self, ApiJson};
 use super::sse;
 use crate::wire::{
-    AssistantMessage, ChatChoice, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChunkChoice, Delta,
-    ResponseToolCall, Usage,
+    AssistantMessage, ChatChoice, ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ChatLogprobs,
+    ChunkChoice, Delta, ResponseToolCall, Usage,
 };
 use crate::{ApiError, Shared};
 
 pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionRequest>) -> Result<Response, ApiError> {
     let tools = request::tools(body.tools, body.tool_choice, body.parallel_tool_calls)?;
+    let logprobs = request::logprobs(body.logprobs.unwrap_or(false), body.top_logprobs, "top_logprobs")?;
     let messages = request::messages(body.messages)?;
     let (served, lease) = state.lease(body.model.as_deref()).await?;
     let mut sampling = request::sampling(body.sampling, &served)?;
@@ -32,6 +33,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
         reasoning_effort: body.thinking.effort(body.reasoning_effort),
         separate_reasoning: body.thinking.separate(),
         thinking_budget: body.thinking.thinking_budget,
+        logprobs,
         ..GenerateRequest::new(messages, sampling)
     };
     let mut generation = lease.engine().generate(request)?;
@@ -43,14 +45,18 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
         let include_usage = body.stream_options.is_some_and(|o| o.include_usage);
         let chunk = {
             let (id, model) = (id.clone(), model.clone());
-            move |delta: Delta, finish: Option<&'static str>, usage: Option<Usage>, choices: bool| {
+            move |delta: Delta,
+                  finish: Option<&'static str>,
+                  usage: Option<Usage>,
+                  choices: bool,
+                  lp: Option<ChatLogprobs>| {
                 serde_json::to_string(&ChatCompletionChunk {
                     id: id.clone(),
                     object: "chat.completion.chunk",
                     created,
                     model: model.clone(),
                     choices: if choices {
-                        vec![ChunkChoice { index: 0, delta, finish_reason: finish, logprobs: None }]
+                        vec![ChunkChoice { index: 0, delta, finish_reason: finish, logprobs: lp }]
                     } else {
                         vec![]
                     },
@@ -71,24 +77,28 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
             None,
             None,
             true,
+            None,
         )];
         let sse = sse::respond(
             generation,
             first,
             move |event| match event {
-                GenerationEvent::Text { text, .. } => vec![chunk(delta(Some(text), None), None, None, true)],
+                GenerationEvent::Text { text, logprobs: tokens, .. } => {
+                    let lp = logprobs.map(|_| ChatLogprobs::of(tokens));
+                    vec![chunk(delta(Some(text), None), None, None, true, lp)]
+                }
                 GenerationEvent::Reasoning { text } => {
-                    vec![chunk(Delta { reasoning_content: Some(text), ..delta(None, None) }, None, None, true)]
+                    vec![chunk(Delta { reasoning_content: Some(text), ..delta(None, None) }, None, None, true, None)]
                 }
                 GenerationEvent::ToolCalls { calls } => {
-                    vec![chunk(delta(None, Some(ResponseToolCall::from_calls(calls, true))), None, None, true)]
+                    vec![chunk(delta(None, Some(ResponseToolCall::from_calls(calls, true))), None, None, true, None)]
                 }
                 GenerationEvent::Done { stats } => {
-                    let mut out =
-                        vec![chunk(delta(None, None), Some(request::finish_reason(&stats.finish_reason)), None, true)];
+                    let finish = Some(request::finish_reason(&stats.finish_reason));
+                    let mut out = vec![chunk(delta(None, None), finish, None, true, None)];
                     if include_usage {
                         let usage = Usage::from_stats(&stats);
-                        out.push(chunk(delta(None, None), None, Some(usage), false));
+                        out.push(chunk(delta(None, None), None, Some(usage), false, None));
                     }
                     out
                 }
@@ -104,9 +114,13 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
     let mut content = String::new();
     let mut reasoning = String::new();
     let mut tool_calls = None;
+    let mut tokens = Vec::new();
     while let Some(event) = generation.events.recv().await {
         match event {
-            GenerationEvent::Text { text, .. } => content.push_str(&text),
+            GenerationEvent::Text { text, logprobs, .. } => {
+                content.push_str(&text);
+                tokens.extend(logprobs);
+            }
             GenerationEvent::Reasoning { text } => reasoning.push_str(&text),
             GenerationEvent::ToolCalls { calls } => tool_calls = Some(ResponseToolCall::from_calls(calls, false)),
             GenerationEvent::Error { message, busy } => {
@@ -128,7 +142,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
                             tool_calls,
                         },
                         finish_reason: request::finish_reason(&stats.finish_reason),
-                        logprobs: None,
+                        logprobs: logprobs.map(|_| ChatLogprobs::of(tokens)),
                     }],
                     usage,
                     system_fingerprint: "sirocco",

@@ -10,7 +10,7 @@ use sirocco_engine::{GenerateRequest, GenerationEvent};
 
 use super::request::{self, ApiJson};
 use super::sse;
-use crate::wire::{CompletionRequest, PromptField, TextChoice, TextCompletion, Usage};
+use crate::wire::{CompletionRequest, PromptField, TextChoice, TextCompletion, TextLogprobs, Usage};
 use crate::{ApiError, Shared};
 
 pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionRequest>) -> Result<Response, ApiError> {
@@ -22,6 +22,8 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
     if prompt.is_empty() {
         return Err(ApiError::invalid("prompt must not be empty.", Some("prompt")));
     }
+    // A count of alternatives; present (even 0) asks for the tokens' log-probabilities.
+    let logprobs = request::logprobs(body.logprobs.is_some(), body.logprobs, "logprobs")?;
     let (served, lease) = state.lease(body.model.as_deref()).await?;
     let sampling = request::sampling(body.sampling, &served)?;
     // An empty suffix is no suffix (OpenAI's default), so plain completion.
@@ -32,6 +34,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
     let request = GenerateRequest {
         separate_reasoning: body.thinking.separate(),
         thinking_budget: body.thinking.thinking_budget,
+        logprobs,
         ..request
     };
     let mut generation = lease.engine().generate(request)?;
@@ -40,7 +43,11 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
     let model = served.id.clone();
     let chunk = {
         let (id, model) = (id.clone(), model.clone());
-        move |text: String, reasoning: Option<String>, finish: Option<&'static str>, usage: Option<Usage>| {
+        move |text: String,
+              reasoning: Option<String>,
+              finish: Option<&'static str>,
+              usage: Option<Usage>,
+              lp: Option<TextLogprobs>| {
             serde_json::to_string(&TextCompletion {
                 id: id.clone(),
                 object: "text_completion",
@@ -51,7 +58,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
                     text,
                     reasoning_content: reasoning,
                     finish_reason: finish,
-                    logprobs: None,
+                    logprobs: lp,
                 }],
                 usage,
                 system_fingerprint: "sirocco",
@@ -62,17 +69,21 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
 
     if body.stream {
         let include_usage = body.stream_options.is_some_and(|o| o.include_usage);
+        let mut offset = 0;
         let sse = sse::respond(
             generation,
             Vec::new(),
             move |event| match event {
-                GenerationEvent::Text { text, .. } => vec![chunk(text, None, None, None)],
-                GenerationEvent::Reasoning { text } => vec![chunk(String::new(), Some(text), None, None)],
+                GenerationEvent::Text { text, logprobs: tokens, .. } => {
+                    let lp = logprobs.map(|_| TextLogprobs::of(tokens, &mut offset));
+                    vec![chunk(text, None, None, None, lp)]
+                }
+                GenerationEvent::Reasoning { text } => vec![chunk(String::new(), Some(text), None, None, None)],
                 // A text completion offers no tools.
                 GenerationEvent::ToolCalls { .. } => Vec::new(),
                 GenerationEvent::Done { stats } => {
                     let usage = include_usage.then(|| Usage::from_stats(&stats));
-                    vec![chunk(String::new(), None, Some(request::finish_reason(&stats.finish_reason)), usage)]
+                    vec![chunk(String::new(), None, Some(request::finish_reason(&stats.finish_reason)), usage, None)]
                 }
                 GenerationEvent::Error { message, .. } => vec![sse::error_data(&message)],
             },
@@ -84,9 +95,13 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
     }
 
     let (mut text, mut reasoning) = (String::new(), String::new());
+    let (mut tokens, mut offset) = (TextLogprobs::default(), 0);
     while let Some(event) = generation.events.recv().await {
         match event {
-            GenerationEvent::Text { text: t, .. } => text.push_str(&t),
+            GenerationEvent::Text { text: t, logprobs: lp, .. } => {
+                text.push_str(&t);
+                tokens.extend(TextLogprobs::of(lp, &mut offset));
+            }
             GenerationEvent::Reasoning { text: t } => reasoning.push_str(&t),
             GenerationEvent::ToolCalls { .. } => {}
             GenerationEvent::Error { message, busy } => return Err(ApiError::from_generation(message, busy, param)),
@@ -95,7 +110,8 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
                 let reasoning = (!reasoning.is_empty()).then_some(reasoning);
                 let finish = Some(request::finish_reason(&stats.finish_reason));
                 let body: serde_json::Value =
-                    serde_json::from_str(&chunk(text, reasoning, finish, Some(usage))).expect("valid JSON");
+                    serde_json::from_str(&chunk(text, reasoning, finish, Some(usage), logprobs.map(|_| tokens)))
+                        .expect("valid JSON");
                 return Ok(Json(body).into_response());
             }
         }

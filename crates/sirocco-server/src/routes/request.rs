@@ -116,6 +116,22 @@ pub fn sampling(f: SamplingFields, served: &ServedModel) -> Result<SamplingParam
     Ok(s)
 }
 
+/// The alternatives to report per token (`None`: no log-probabilities), from chat completions'
+/// `logprobs` and `top_logprobs` or completions' `logprobs` (a count): checked, as OpenAI does.
+pub fn logprobs(wanted: bool, top: Option<u32>, param: &'static str) -> Result<Option<u32>, ApiError> {
+    let max = sirocco_engine::logprobs::MAX_TOP_LOGPROBS;
+    match (wanted, top) {
+        (_, Some(n)) if n > max => {
+            Err(ApiError::invalid(format!("{param} must be at most {max}; it was {n}."), Some(param)))
+        }
+        (false, Some(_)) if param == "top_logprobs" => {
+            Err(ApiError::invalid("top_logprobs needs logprobs set to true.", Some("top_logprobs")))
+        }
+        (false, _) => Ok(None),
+        (true, top) => Ok(Some(top.unwrap_or(0))),
+    }
+}
+
 pub fn response_format(format: Option<ResponseFormat>, s: &mut SamplingParams) -> Result<(), ApiError> {
     let Some(format) = format else { return Ok(()) };
     match format.kind.as_str() {
