@@ -112,6 +112,8 @@ test('a thinking answer shows its thought live, then folded with its time; a res
   // Greedy: the same thought and answer on every run.
   await fill('[data-testid="temperature-slider"]', '0');
   assert.match(await (await $('[data-testid="thinking-controls"]')).getText(), /Auto/);
+  await (await $('[data-testid="thinking-controls"]')).scrollIntoView();
+  await browser.saveScreenshot(join(artifacts, 'thinking-controls.png'));
 
   await input.waitForEnabled({ timeout: 60_000 });
   await input.setValue('Write a long story about the sea.');

@@ -122,5 +122,13 @@ try:
     raise SystemExit("FAILED: a wrong API key was accepted")
 except openai.AuthenticationError:
     pass
+# The key as Anthropic's clients send it (`x-api-key`) works too; a wrong one does not.
+key_header = OpenAI(base_url=base_url, api_key="not-this", default_headers={"x-api-key": key}, max_retries=0)
+check(len(key_header.models.list().data) >= 1, "x-api-key accepted")
+try:
+    OpenAI(base_url=base_url, api_key="wrong", default_headers={"x-api-key": "wrong"}, max_retries=0).models.list()
+    raise SystemExit("FAILED: a wrong x-api-key was accepted")
+except openai.AuthenticationError:
+    pass
 
 print("openai client: all checks passed")

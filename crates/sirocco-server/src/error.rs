@@ -30,7 +30,8 @@ impl ApiError {
         Self {
             status: StatusCode::UNAUTHORIZED,
             kind: "invalid_request_error",
-            message: "Incorrect or missing API key: send it as `Authorization: Bearer <key>`.".into(),
+            message: "Incorrect or missing API key: send it as `Authorization: Bearer <key>` or `x-api-key: <key>`."
+                .into(),
             param: None,
             code: Some("invalid_api_key"),
         }

@@ -199,15 +199,15 @@ fn router(state: Arc<ServerState>, max_body: usize) -> Router {
         .with_state(state)
 }
 
-/// `Authorization: Bearer <key>` when a key is configured.
+/// `Authorization: Bearer <key>` (OpenAI's clients) or `x-api-key: <key>` (Anthropic's) when a
+/// key is configured.
 async fn require_key(State(state): Shared, request: Request, next: Next) -> Response {
     if let Some(key) = &state.api_key {
-        let given = request
-            .headers()
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
-        if given != Some(key.as_str()) {
+        let headers = request.headers();
+        let header = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
+        let bearer = header(axum::http::header::AUTHORIZATION.as_str()).and_then(|v| v.strip_prefix("Bearer "));
+        let x_api_key = header("x-api-key");
+        if bearer != Some(key.as_str()) && x_api_key != Some(key.as_str()) {
             return ApiError::unauthorized().into_response();
         }
     }
