@@ -116,6 +116,27 @@ export async function startApp({ modelsDir, home = mkdtempSync(join(tmpdir(), 's
 }
 
 /** The fake Hugging Face Hub (tests/fakehub/fakehub.py) with SmolLM2 in a repository. */
+/** Opens the model picker and picks the first model whose name contains `namePart` (the load
+ *  then starts); fails when none appears within 20 s. */
+export async function pickModel(browser, namePart) {
+  const picker = await browser.$('[data-testid="model-picker"]');
+  await picker.waitForClickable({ timeout: 20_000 });
+  await picker.click();
+  // The menu lists the library as soon as the app has read it: wait for the model, then click
+  // it in the page (one step: the list may be drawn again in between).
+  await browser.waitUntil(
+    () =>
+      browser.execute((part) => {
+        const option = [...document.querySelectorAll('[data-testid="model-option"]')].find((o) =>
+          o.textContent.includes(part),
+        );
+        option?.click();
+        return !!option;
+      }, namePart),
+    { timeout: 20_000, timeoutMsg: `no model in the picker is named like ${namePart}` },
+  );
+}
+
 export async function startFakeHub() {
   const dir = mkdtempSync(join(tmpdir(), 'sirocco-fakehub-'));
   const repos = [

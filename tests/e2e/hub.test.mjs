@@ -159,6 +159,18 @@ test('a split model is one file to download, one model in the library, and answe
 });
 
 /** Partial downloads (`blobs/<sha256>.incomplete`) in the app's Hugging Face cache. */
+// The download row is drawn again on every progress tick: an element WebDriver found a moment
+// ago may be gone by the time it is clicked or read ("stale element", the click lost). These
+// find and act in one step, in the page.
+const clickNow = (selector) =>
+  app.browser.execute((s) => {
+    const el = document.querySelector(s);
+    el?.click();
+    return !!el;
+  }, selector);
+const progressText = () =>
+  app.browser.execute(() => document.querySelector('[data-testid="download-progress"]')?.textContent ?? '');
+
 const partials = () =>
   readdirSync(join(home, 'hf/hub'), { recursive: true }).filter((f) => String(f).endsWith('.incomplete'));
 
@@ -168,26 +180,28 @@ test('pause keeps the bytes and says so, resume goes on from them, cancel delete
   // (at 6 MB/s it once did, and the pause found nothing to pause).
   await hub.faults([{ kind: 'drip', delay: 0.05, times: -1 }]);
   await (await $('[data-testid="download"]')).click();
-  const progress = await $('[data-testid="download-progress"]');
-  await progress.waitForDisplayed({ timeout: 10_000 });
-  await app.browser.waitUntil(async () => /MB\/s/.test(await text(progress)), { timeout: 20_000 });
-  await (await $('[data-testid="pause"]')).click();
+  await (await $('[data-testid="download-progress"]')).waitForDisplayed({ timeout: 10_000 });
+  await app.browser.waitUntil(async () => /MB\/s/.test(await progressText()), { timeout: 20_000 });
+  assert.ok(await clickNow('[data-testid="pause"]'), 'a pause button while it downloads');
   // Rust's stop comes back as a `cancelled` error; the page shows a pause, not a failure.
-  await app.browser.waitUntil(async () => /Paused at .+ of/.test(await text(progress)), { timeout: 10_000 });
+  await app.browser.waitUntil(async () => /Paused at .+ of/.test(await progressText()), {
+    timeout: 10_000,
+    timeoutMsg: 'not paused',
+  });
   await (await $('[data-testid="resume"]')).waitForDisplayed({ timeout: 5_000 });
-  assert.doesNotMatch(await text(progress), /fail|error/i);
+  assert.doesNotMatch(await progressText(), /fail|error/i);
   assert.equal(partials().length, 1, 'the fetched bytes stay on disk');
   await app.browser.saveScreenshot(join(artifacts, 'download-paused.png'));
 
   const gets = () => hub.log().then((log) => log.filter((r) => r.method === 'GET' && r.end > 2 << 20));
   const before = await gets();
-  await (await $('[data-testid="resume"]')).click();
+  assert.ok(await clickNow('[data-testid="resume"]'));
   await app.browser.waitUntil(async () => (await gets()).length === before.length + 1, { timeout: 10_000 });
   const resumed = (await gets()).at(-1);
   assert.ok(resumed.start > 0, `resumed from byte ${resumed.start}, not the start`);
   await (await $('[data-testid="pause"]')).waitForDisplayed({ timeout: 5_000 });
 
-  await (await $('[data-testid="cancel-download"]')).click();
+  assert.ok(await clickNow('[data-testid="cancel-download"]'));
   // The running fetch stops at its next chunk, then the file is deleted: seconds on a loaded CI machine.
   await (await $('[data-testid="download"]')).waitForDisplayed({ timeout: 20_000, timeoutMsg: 'cancel did not end the download' });
   await app.browser.waitUntil(async () => partials().length === 0, { timeout: 10_000, timeoutMsg: 'cancel left the bytes' });

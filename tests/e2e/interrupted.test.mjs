@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { join } from 'node:path';
-import { artifacts, makeModelsFolder, startApp } from './harness.mjs';
+import { artifacts, makeModelsFolder, pickModel, startApp } from './harness.mjs';
 
 const modelsDir = makeModelsFolder();
 let app;
@@ -39,17 +39,7 @@ const screen = () =>
 test('the meter counts a streaming answer; killed mid-answer, it comes back interrupted and continues', async () => {
   await start();
   const home = app.home;
-  await (await $('[data-testid="model-picker"]')).waitForClickable({ timeout: 20_000 });
-  await (await $('[data-testid="model-picker"]')).click();
-  const options = await $$('[data-testid="model-option"]');
-  let picked = false;
-  for (const option of options) {
-    if (!picked && (await option.getText()).includes('SmolLM2')) {
-      await option.click();
-      picked = true;
-    }
-  }
-  assert.ok(picked, 'SmolLM2 is in the picker');
+  await pickModel(browser, 'SmolLM2');
   const input = await $('[data-testid="composer-input"]');
   await input.waitForEnabled({ timeout: 60_000 });
   await input.setValue('Write a very long story about a lighthouse keeper and a storm. Make it at least 2000 words.');

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { join } from 'node:path';
-import { artifacts, makeModelsFolder, startApp } from './harness.mjs';
+import { artifacts, makeModelsFolder, pickModel, startApp } from './harness.mjs';
 
 const modelsDir = makeModelsFolder();
 let app;
@@ -59,16 +59,7 @@ const screen = () =>
 test('a thinking answer shows its thought live, then folded with its time; a restart shows the same', async () => {
   await start();
   const home = app.home;
-  await (await $('[data-testid="model-picker"]')).waitForClickable({ timeout: 20_000 });
-  await (await $('[data-testid="model-picker"]')).click();
-  let picked = false;
-  for (const option of await $$('[data-testid="model-option"]')) {
-    if (!picked && (await option.getText()).includes('SmolLM2')) {
-      await option.click();
-      picked = true;
-    }
-  }
-  assert.ok(picked, 'SmolLM2 is in the picker');
+  await pickModel(browser, 'SmolLM2');
   const input = await $('[data-testid="composer-input"]');
   await input.waitForEnabled({ timeout: 60_000 });
   assert.match(await (await $('[data-testid="prompt-format"]')).getText(), /own template/);

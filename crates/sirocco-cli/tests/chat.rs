@@ -1,29 +1,18 @@
 //! `sirocco chat` as a user (or a script) runs it: the model named as in the library, a turn per
 //! line, the history kept between turns, `/exit` to leave.
 
+mod common;
+
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
 #[test]
 fn chat_answers_each_line_and_remembers_the_conversation() {
-    let fixtures = std::env::var_os("SIROCCO_FIXTURES").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/sirocco/fixtures")
-    });
     let dir = tempfile::tempdir().unwrap();
-    let models = dir.path().join("models");
-    std::fs::create_dir_all(&models).unwrap();
-    std::os::unix::fs::symlink(
-        fixtures.join("SmolLM2-135M-Instruct.Q4_1.gguf"),
-        models.join("SmolLM2-135M-Instruct.Q4_1.gguf"),
-    )
-    .unwrap();
+    common::smollm2_in(dir.path());
     let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
         .args(["chat", "--model", "SmolLM2-135M-Instruct.Q4_1", "--temperature", "0", "--max-tokens", "40"])
-        .env("SIROCCO_DATA_DIR", dir.path().join("data"))
-        .env("SIROCCO_MODELS_DIR", &models)
-        .env("HF_HOME", dir.path().join("hf"))
-        .env("HOME", dir.path())
+        .envs(common::isolated(dir.path()))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -48,10 +37,7 @@ fn chat_answers_each_line_and_remembers_the_conversation() {
     // A name that is neither a file nor in the library: a clear error.
     let out = Command::new(env!("CARGO_BIN_EXE_sirocco"))
         .args(["chat", "--model", "no-such-model"])
-        .env("SIROCCO_DATA_DIR", dir.path().join("data"))
-        .env("SIROCCO_MODELS_DIR", &models)
-        .env("HF_HOME", dir.path().join("hf"))
-        .env("HOME", dir.path())
+        .envs(common::isolated(dir.path()))
         .stdin(Stdio::null())
         .output()
         .unwrap();
@@ -64,14 +50,8 @@ fn chat_answers_each_line_and_remembers_the_conversation() {
 /// stdout, the thought to stderr: a script reading stdout gets answers only.
 #[test]
 fn a_thought_goes_to_stderr_and_the_answer_to_stdout() {
-    let fixtures = std::env::var_os("SIROCCO_FIXTURES").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/sirocco/fixtures")
-    });
     let dir = tempfile::tempdir().unwrap();
-    let models = dir.path().join("models");
-    std::fs::create_dir_all(&models).unwrap();
-    let file = "SmolLM2-135M-Instruct.Q4_1.gguf";
-    std::os::unix::fs::symlink(fixtures.join(file), models.join(file)).unwrap();
+    common::smollm2_in(dir.path());
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();
     let template =
@@ -79,15 +59,12 @@ fn a_thought_goes_to_stderr_and_the_answer_to_stdout() {
                     {% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n<think>\n{% endif %}";
     tokio::runtime::Runtime::new().unwrap().block_on(async {
         let store = sirocco_store::Store::open(&data.join("sirocco.db")).await.unwrap();
-        store.set_model_template(file, template).await.unwrap();
+        store.set_model_template("SmolLM2-135M-Instruct.Q4_1.gguf", template).await.unwrap();
     });
     let out = Command::new(env!("CARGO_BIN_EXE_sirocco"))
         .args(["chat", "--model", "SmolLM2-135M-Instruct.Q4_1", "--temperature", "0", "--max-tokens", "60"])
         .args(["--thinking-budget", "12", "--reasoning-effort", "high"])
-        .env("SIROCCO_DATA_DIR", &data)
-        .env("SIROCCO_MODELS_DIR", &models)
-        .env("HF_HOME", dir.path().join("hf"))
-        .env("HOME", dir.path())
+        .envs(common::isolated(dir.path()))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

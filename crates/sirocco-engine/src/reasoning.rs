@@ -100,29 +100,9 @@ impl ThinkReader {
     /// between a thought and its answer, as templates write `</think>\n\n`).
     fn piece(&mut self, text: String) -> Option<Piece> {
         if self.thinking && !self.inline {
-            let text = if self.thought_start {
-                let rest = text.trim_start();
-                if rest.is_empty() {
-                    return None;
-                }
-                self.thought_start = false;
-                rest.to_owned()
-            } else {
-                text
-            };
-            return (!text.is_empty()).then_some(Piece::Thought(text));
+            return past_blank_start(&mut self.thought_start, text).map(Piece::Thought);
         }
-        let text = if self.after_thought {
-            let rest = text.trim_start();
-            if rest.is_empty() {
-                return None;
-            }
-            self.after_thought = false;
-            rest.to_owned()
-        } else {
-            text
-        };
-        (!text.is_empty()).then_some(Piece::Answer(text))
+        past_blank_start(&mut self.after_thought, text).map(Piece::Answer)
     }
 
     /// `text` as thought and answer pieces, in order (empty pieces left out).
@@ -161,6 +141,16 @@ impl ThinkReader {
         let rest = std::mem::take(&mut self.pending);
         self.piece(rest).into_iter().collect()
     }
+}
+
+/// `text`, without its leading whitespace while `at_start` (which ends at the first other
+/// character); `None` when nothing is left.
+fn past_blank_start(at_start: &mut bool, text: String) -> Option<String> {
+    let text = if *at_start { text.trim_start().to_owned() } else { text };
+    if !text.is_empty() {
+        *at_start = false;
+    }
+    (!text.is_empty()).then_some(text)
 }
 
 #[cfg(test)]

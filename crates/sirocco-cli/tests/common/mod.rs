@@ -18,3 +18,11 @@ pub fn isolated(dir: &std::path::Path) -> Vec<(&'static str, PathBuf)> {
         ("HOME", dir.to_path_buf()),
     ]
 }
+
+/// SmolLM2 (the fixture) in `isolated(dir)`'s models folder, linked, not copied.
+pub fn smollm2_in(dir: &std::path::Path) {
+    let models = dir.join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let file = "SmolLM2-135M-Instruct.Q4_1.gguf";
+    std::os::unix::fs::symlink(fixtures().join(file), models.join(file)).unwrap();
+}
