@@ -56,6 +56,9 @@ export class Conversation {
   #pending = '';
   /** The same for a thought's text. */
   #pendingThought = '';
+  /** The context count that goes with the pending text: the meter moves in the frame the text
+   *  it counts is drawn, never ahead of it. */
+  #pendingLive: number | null = null;
   #scheduled = false;
   #schedule: FrameScheduler;
 
@@ -145,6 +148,8 @@ export class Conversation {
   /** Moves streamed text that is waiting for a frame into the answer now. */
   flush(): void {
     this.#scheduled = false;
+    if (this.#pendingLive !== null) this.#live = this.#pendingLive;
+    this.#pendingLive = null;
     if (!this.#pending && !this.#pendingThought) return;
     const answer = this.messages[this.messages.length - 1];
     if (answer) {
@@ -167,7 +172,7 @@ export class Conversation {
     const answer = this.messages[this.messages.length - 1];
     if (!answer) return;
     if (event.kind === 'text') {
-      if (event.context_used !== null) this.#live = event.context_used;
+      if (event.context_used !== null) this.#pendingLive = event.context_used;
       this.#pending += event.text;
       this.#later();
       return;

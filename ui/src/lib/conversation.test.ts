@@ -20,10 +20,12 @@ describe('Conversation', () => {
     c.apply({ kind: 'started', conversation_id: 1, title: 'Q', added: [stored(1, null, 'user', 'Q')], answer_id: 2 });
     c.apply({ kind: 'text', text: 'a', context_used: null });
     c.apply({ kind: 'text', text: 'b', context_used: null });
+    c.apply({ kind: 'text', text: '', context_used: 9 });
     expect(frames.length).toBe(1);
-    expect(c.messages[1].content).toBe('');
+    // The meter waits for the frame that draws the text it counts.
+    expect([c.messages[1].content, c.contextUsed]).toEqual(['', null]);
     frames.shift()!();
-    expect(c.messages[1].content).toBe('ab');
+    expect([c.messages[1].content, c.contextUsed]).toEqual(['ab', 9]);
     c.apply({ kind: 'text', text: 'c', context_used: null });
     c.apply({ kind: 'done', stats: stats('stop') });
     expect(c.messages[1].content).toBe('abc');
