@@ -157,6 +157,10 @@ pub struct GenerationStats {
     pub context_used: usize,
     pub context_length: usize,
     pub finish_reason: FinishReason,
+    /// The request's stop string that ended the answer (`finish_reason` is then `stop`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub stop_sequence: Option<String>,
     /// Messages the overflow policy left out so the conversation fits.
     pub dropped_messages: usize,
 }

@@ -131,6 +131,7 @@ impl Active {
             decode_tokens_per_second: per_second(self.generated.saturating_sub(1), decode_secs),
             context_used: self.prompt.len() + self.generated,
             context_length: n_ctx,
+            stop_sequence: self.stops.matched().filter(|_| finish_reason == FinishReason::Stop).map(str::to_owned),
             finish_reason,
             dropped_messages: self.dropped_messages,
         }

@@ -17,6 +17,8 @@ pub(crate) fn tag_start_at_end(text: &str, tag: &str) -> usize {
 pub struct StopStrings {
     stops: Vec<String>,
     held: String,
+    /// The stop string generation ended on, once one was found.
+    matched: Option<String>,
 }
 
 /// What to show after a piece of generated text arrived.
@@ -28,7 +30,7 @@ pub struct Checked {
 
 impl StopStrings {
     pub fn new(stops: &[String]) -> Self {
-        Self { stops: stops.iter().filter(|s| !s.is_empty()).cloned().collect(), held: String::new() }
+        Self { stops: stops.iter().filter(|s| !s.is_empty()).cloned().collect(), held: String::new(), matched: None }
     }
 
     pub fn push(&mut self, text: &str) -> Checked {
@@ -36,8 +38,13 @@ impl StopStrings {
             return Checked { emit: text.to_owned(), stopped: false };
         }
         self.held.push_str(text);
-        let first_stop = self.stops.iter().filter_map(|s| self.held.find(s.as_str())).min();
-        if let Some(at) = first_stop {
+        let first_stop = self
+            .stops
+            .iter()
+            .filter_map(|s| self.held.find(s.as_str()).map(|at| (at, s)))
+            .min_by_key(|&(at, s)| (at, std::cmp::Reverse(s.len())));
+        if let Some((at, stop)) = first_stop {
+            self.matched = Some(stop.clone());
             let emit = self.held[..at].to_owned();
             self.held.clear();
             return Checked { emit, stopped: true };
@@ -52,6 +59,11 @@ impl StopStrings {
         let emit = self.held[..keep_from].to_owned();
         self.held.drain(..keep_from);
         Checked { emit, stopped: false }
+    }
+
+    /// The stop string that ended generation (the earliest in the text, the longest there).
+    pub fn matched(&self) -> Option<&str> {
+        self.matched.as_deref()
     }
 
     /// Text still held back when generation ends for another reason.
@@ -74,6 +86,7 @@ mod tests {
         assert_eq!(s.push("Hello"), Checked { emit: "Hello".into(), stopped: false });
         assert_eq!(s.push(" there\nUs"), Checked { emit: " there".into(), stopped: false });
         assert_eq!(s.push("er: more"), Checked { emit: "".into(), stopped: true });
+        assert_eq!(s.matched(), Some("\nUser:"));
     }
 
     #[test]

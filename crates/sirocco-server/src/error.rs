@@ -139,3 +139,42 @@ impl IntoResponse for ApiError {
         (self.status, retry, Json(body)).into_response()
     }
 }
+
+/// An error on the Anthropic Messages API: the same error, in Anthropic's shape
+/// (`{"type": "error", "error": {"type", "message"}}`) with the type its clients map from each
+/// status.
+#[derive(Debug)]
+pub struct AnthropicError(pub ApiError);
+
+impl From<ApiError> for AnthropicError {
+    fn from(e: ApiError) -> Self {
+        Self(e)
+    }
+}
+
+impl AnthropicError {
+    /// Anthropic's name for the error's kind.
+    pub fn kind(&self) -> &'static str {
+        match self.0.status.as_u16() {
+            400 => "invalid_request_error",
+            401 => "authentication_error",
+            403 => "permission_error",
+            404 => "not_found_error",
+            413 => "request_too_large",
+            429 => "rate_limit_error",
+            503 if matches!(self.0.code, Some("server_busy" | "model_no_room")) => "overloaded_error",
+            _ => "api_error",
+        }
+    }
+}
+
+impl IntoResponse for AnthropicError {
+    fn into_response(self) -> Response {
+        let body = crate::wire::anthropic::ErrorResponse {
+            kind: "error",
+            error: crate::wire::anthropic::ErrorBody { kind: self.kind(), message: self.0.message.clone() },
+        };
+        let retry = (self.0.code == Some("server_busy")).then_some([(axum::http::header::RETRY_AFTER, "1")]);
+        (self.0.status, retry, Json(body)).into_response()
+    }
+}

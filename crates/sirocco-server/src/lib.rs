@@ -27,7 +27,7 @@ use sirocco_host::ModelHost;
 use tokio::sync::oneshot;
 
 pub use catalog::library_catalog;
-pub use error::ApiError;
+pub use error::{AnthropicError, ApiError};
 pub use on_demand::{Catalog, CatalogModel, Lease, OnDemand};
 
 /// The model a request runs on.
@@ -161,7 +161,12 @@ pub async fn start(config: ServerConfig, host: ModelHost) -> Result<RunningServe
             tower_http::cors::CorsLayer::new()
                 .allow_origin(origins)
                 .allow_methods([Method::GET, Method::POST])
-                .allow_headers([header::CONTENT_TYPE, header::AUTHORIZATION]),
+                .allow_headers([
+                    header::CONTENT_TYPE,
+                    header::AUTHORIZATION,
+                    header::HeaderName::from_static("x-api-key"),
+                    header::HeaderName::from_static("anthropic-version"),
+                ]),
         );
     }
     let (tx, rx) = oneshot::channel();
@@ -184,6 +189,8 @@ fn router(state: Arc<ServerState>, max_body: usize) -> Router {
         .route("/v1/chat/completions", post(routes::chat_completions::handle))
         .route("/v1/completions", post(routes::completions::handle))
         .route("/v1/embeddings", post(routes::embeddings::handle))
+        .route("/v1/messages", post(routes::messages::handle))
+        .route("/v1/messages/count_tokens", post(routes::messages::count_tokens))
         .route("/models", get(routes::router::list))
         .route("/models/load", post(routes::router::load))
         .route("/models/unload", post(routes::router::unload))
@@ -193,7 +200,13 @@ fn router(state: Arc<ServerState>, max_body: usize) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), require_key))
         .route("/health", get(routes::health::handle))
         .route("/openapi.json", get(routes::openapi::handle))
-        .fallback(|req: Request| async move { ApiError::not_found(req.uri().path()).into_response() })
+        .fallback(|req: Request| async move {
+            let path = req.uri().path();
+            if routes::messages::is_anthropic(path) {
+                return AnthropicError(ApiError::not_found(path)).into_response();
+            }
+            ApiError::not_found(path).into_response()
+        })
         .layer(DefaultBodyLimit::max(max_body))
         .layer(axum::middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
@@ -208,6 +221,9 @@ async fn require_key(State(state): Shared, request: Request, next: Next) -> Resp
         let bearer = header(axum::http::header::AUTHORIZATION.as_str()).and_then(|v| v.strip_prefix("Bearer "));
         let x_api_key = header("x-api-key");
         if bearer != Some(key.as_str()) && x_api_key != Some(key.as_str()) {
+            if routes::messages::is_anthropic(request.uri().path()) {
+                return AnthropicError(ApiError::unauthorized()).into_response();
+            }
             return ApiError::unauthorized().into_response();
         }
     }

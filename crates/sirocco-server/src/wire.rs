@@ -1,5 +1,8 @@
 //! OpenAI's wire types: what clients send and what they get back. Unknown fields are ignored
 //! (clients send many); known fields of the wrong type are a 400 with the field named.
+//! The other APIs' types are in modules of their own.
+
+pub mod anthropic;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -162,14 +162,9 @@ async fn tool_calls_work_with_the_official_client() {
 /// `reasoning_format: none` do what they say.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reasoning_comes_apart_from_the_answer_to_the_official_client() {
-    let thinking =
-        "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n\
-        {% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n\
-        {% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% else %}<think>\n{% endif %}\
-        {% endif %}";
     let params = LoadParams {
         context_length: Some(1024),
-        chat_template_override: Some(thinking.into()),
+        chat_template_override: Some(THINKING_TEMPLATE.into()),
         ..LoadParams::default()
     };
     let id = "SmolLM2-135M-Instruct.Q4_1";
@@ -186,6 +181,30 @@ async fn logprobs_reach_the_official_client() {
     let id = "SmolLM2-135M-Instruct.Q4_1";
     run_client_script("openai_logprobs.py", &[format!("http://{}/v1", server.addr), id.into()]).await;
     server.stop().await;
+}
+
+/// The thinking template of the reasoning tests: it opens a thought in the generation prompt
+/// (DeepSeek R1, Qwen 3 thinking) unless `enable_thinking` is false.
+const THINKING_TEMPLATE: &str =
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n\
+    {% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n\
+    {% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% else %}<think>\n{% endif %}\
+    {% endif %}";
+
+/// Anthropic's Messages API through the official `anthropic` client (x-api-key): whole and
+/// streamed answers, stop sequences, a tool call and its result, count_tokens, thinking blocks
+/// and Anthropic's error shape.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_anthropic_client_works_against_the_server() {
+    let id = "SmolLM2-135M-Instruct.Q4_1";
+    for (mode, template) in [("plain", None), ("thinking", Some(THINKING_TEMPLATE.to_owned()))] {
+        let params =
+            LoadParams { context_length: Some(2048), chat_template_override: template, ..LoadParams::default() };
+        let server = serve_loaded(id, Some("sk-ant-local"), ServerConfig::default().max_pending, params).await;
+        let args = [format!("http://{}", server.addr), id.into(), "sk-ant-local".into(), mode.into()];
+        run_client_script("anthropic_messages.py", &args).await;
+        server.stop().await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -395,6 +395,10 @@ cached_tokens: number, generated_tokens: number,
  */
 reasoning_tokens: number, time_to_first_token_ms: number, prefill_tokens_per_second: number, decode_tokens_per_second: number, context_used: number, context_length: number, finish_reason: FinishReason, 
 /**
+ * The request's stop string that ended the answer (`finish_reason` is then `stop`).
+ */
+stop_sequence?: string, 
+/**
  * Messages the overflow policy left out so the conversation fits.
  */
 dropped_messages: number, };

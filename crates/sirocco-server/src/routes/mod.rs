@@ -1,9 +1,11 @@
-//! One file per endpoint; `request.rs` turns OpenAI's fields into an engine request.
+//! One file per endpoint (the Anthropic Messages API's two in `messages.rs`); `request.rs` turns
+//! OpenAI's fields into an engine request.
 
 pub mod chat_completions;
 pub mod completions;
 pub mod embeddings;
 pub mod health;
+pub mod messages;
 pub mod models;
 pub mod openapi;
 mod request;

@@ -299,9 +299,18 @@ pub fn now() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
-/// A response id: unique enough per server run.
+/// A response id (`chatcmpl-…`): unique enough per server run.
 pub fn id(prefix: &str) -> String {
+    format!("{prefix}-{}", unique())
+}
+
+/// An id as the Responses and Anthropic APIs write them (`resp_…`, `msg_…`, `fc_…`).
+pub fn item_id(prefix: &str) -> String {
+    format!("{prefix}_{}", unique())
+}
+
+fn unique() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    format!("{prefix}-{:x}{:06x}", now(), NEXT.fetch_add(1, Ordering::Relaxed))
+    format!("{:x}{:06x}", now(), NEXT.fetch_add(1, Ordering::Relaxed))
 }

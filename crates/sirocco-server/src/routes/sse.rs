@@ -1,6 +1,8 @@
-//! Server-sent events exactly as OpenAI frames them: `data: {json}\n\n` per chunk, then
-//! `data: [DONE]\n\n`, nothing after it. A client that goes away drops the stream; the task
-//! feeding it then drops the generation, which stops the engine within one token.
+//! Server-sent events as each API frames them: chat and text completions as OpenAI does,
+//! `data: {json}\n\n` per chunk, then `data: [DONE]\n\n`, nothing after it; the Responses and
+//! Anthropic Messages APIs as named events (`event: <type>\ndata: {json}\n\n`) with no `[DONE]`.
+//! A client that goes away drops the stream; the task feeding it then drops the generation,
+//! which stops the engine within one token.
 
 use std::convert::Infallible;
 
@@ -15,9 +17,27 @@ use crate::{ApiError, Lease};
 /// context busy) gets its HTTP status; then streams `first`, what `map` makes of each engine
 /// event, and `[DONE]`.
 pub async fn respond(
-    mut generation: Generation,
+    generation: Generation,
     first: Vec<String>,
     mut map: impl FnMut(GenerationEvent) -> Vec<String> + Send + 'static,
+    param: &'static str,
+    lease: Lease,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let data = |all: Vec<String>| all.into_iter().map(|d| Event::default().data(d)).collect::<Vec<_>>();
+    respond_events(generation, data(first), move |e| data(map(e)), Some("[DONE]"), param, lease).await
+}
+
+/// One named event: `event: <name>` and its JSON.
+pub fn named(name: &str, data: &impl serde::Serialize) -> Event {
+    Event::default().event(name).data(serde_json::to_string(data).expect("events serialise"))
+}
+
+/// As [`respond`], with events made by the caller and `done` (if any) as the last data.
+pub async fn respond_events(
+    mut generation: Generation,
+    first: Vec<Event>,
+    mut map: impl FnMut(GenerationEvent) -> Vec<Event> + Send + 'static,
+    done: Option<&'static str>,
     param: &'static str,
     lease: Lease,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
@@ -30,8 +50,8 @@ pub async fn respond(
     tokio::spawn(async move {
         // The request counts as in flight until its stream ends.
         let _lease = lease;
-        for data in first {
-            if tx.send(Ok(Event::default().data(data))).await.is_err() {
+        for event in first {
+            if tx.send(Ok(event)).await.is_err() {
                 return;
             }
         }
@@ -41,8 +61,8 @@ pub async fn respond(
             None => generation.events.recv().await,
         } {
             let last = matches!(event, GenerationEvent::Done { .. } | GenerationEvent::Error { .. });
-            for data in map(event) {
-                if tx.send(Ok(Event::default().data(data))).await.is_err() {
+            for event in map(event) {
+                if tx.send(Ok(event)).await.is_err() {
                     // The client went away: dropping `generation` stops the engine.
                     return;
                 }
@@ -51,7 +71,9 @@ pub async fn respond(
                 break;
             }
         }
-        let _ = tx.send(Ok(Event::default().data("[DONE]"))).await;
+        if let Some(done) = done {
+            let _ = tx.send(Ok(Event::default().data(done))).await;
+        }
     });
     Ok(Sse::new(ReceiverStream::new(rx)))
 }
