@@ -48,7 +48,16 @@ pub fn added_locations() -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
-/// The app's database, when it exists (it is never created from the CLI).
+/// The app's store, created (with its folder) when the app has never run: `sirocco serve`
+/// keeps Responses API answers there.
+pub async fn app_store_or_create() -> Result<Store, String> {
+    let dir = data_dir();
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let db = dir.join("sirocco.db");
+    Store::open(&db).await.map_err(|e| format!("{}: {e}", db.display()))
+}
+
+/// The app's database, when it exists (reading commands never create it).
 pub async fn app_store() -> Result<Option<Store>, String> {
     let db = data_dir().join("sirocco.db");
     if !db.is_file() {

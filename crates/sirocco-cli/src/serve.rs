@@ -69,8 +69,15 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         catalog: catalog(args.dirs, base).await?,
         idle_unload: (args.idle_unload_secs > 0).then(|| Duration::from_secs(args.idle_unload_secs)),
     };
-    let config =
-        ServerConfig { addr: args.addr, api_key: args.api_key, on_demand: Some(on_demand), ..ServerConfig::default() };
+    // Responses API answers are kept with the app's (created if needed), so a follow-up can name them.
+    let store = crate::paths::app_store_or_create().await?;
+    let config = ServerConfig {
+        addr: args.addr,
+        api_key: args.api_key,
+        on_demand: Some(on_demand),
+        store: Some(store),
+        ..ServerConfig::default()
+    };
     let server = sirocco_server::start(config, host.clone()).await.map_err(|e| e.to_string())?;
     // The line scripts wait for: the address clients use.
     println!("serving {name} on http://{}/v1", server.addr);

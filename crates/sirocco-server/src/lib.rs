@@ -68,6 +68,8 @@ pub struct ServerConfig {
     pub max_pending: usize,
     /// Load the library model a request names (None: only the loaded model answers).
     pub on_demand: Option<OnDemand>,
+    /// Where Responses API answers are kept for `previous_response_id` (None: not kept).
+    pub store: Option<sirocco_store::Store>,
 }
 
 impl Default for ServerConfig {
@@ -80,6 +82,7 @@ impl Default for ServerConfig {
             cors_origins: Vec::new(),
             max_pending: 64,
             on_demand: None,
+            store: None,
         }
     }
 }
@@ -97,6 +100,8 @@ pub(crate) struct ServerState {
     /// The one owner of loaded models (the app's, or `sirocco serve`'s).
     pub host: ModelHost,
     pub on_demand: Option<OnDemand>,
+    /// Kept Responses API answers.
+    pub store: Option<sirocco_store::Store>,
     pub api_key: Option<String>,
     pub started: u64,
     /// One permit per generation request in flight.
@@ -146,6 +151,7 @@ pub async fn start(config: ServerConfig, host: ModelHost) -> Result<RunningServe
     let state = Arc::new(ServerState {
         host,
         on_demand: config.on_demand.clone(),
+        store: config.store.clone(),
         on_request: config.on_request.clone(),
         api_key: config.api_key.filter(|k| !k.is_empty()),
         started: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
@@ -189,6 +195,8 @@ fn router(state: Arc<ServerState>, max_body: usize) -> Router {
         .route("/v1/chat/completions", post(routes::chat_completions::handle))
         .route("/v1/completions", post(routes::completions::handle))
         .route("/v1/embeddings", post(routes::embeddings::handle))
+        .route("/v1/responses", post(routes::responses::handle))
+        .route("/v1/responses/{id}", get(routes::responses::get).delete(routes::responses::delete))
         .route("/v1/messages", post(routes::messages::handle))
         .route("/v1/messages/count_tokens", post(routes::messages::count_tokens))
         .route("/models", get(routes::router::list))

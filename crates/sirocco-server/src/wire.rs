@@ -3,6 +3,7 @@
 //! The other APIs' types are in modules of their own.
 
 pub mod anthropic;
+pub mod responses;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -45,8 +45,18 @@ async fn serve_loaded(id: &str, api_key: Option<&str>, max_pending: usize, param
         cors_origins: vec!["http://localhost:3000".into()],
         max_pending,
         on_demand: None,
+        store: Some(scratch_store().await),
     };
     sirocco_server::start(config, host).await.unwrap()
+}
+
+/// A fresh store for kept responses, in cargo's scratch folder for tests.
+async fn scratch_store() -> sirocco_store::Store {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let name = format!("responses-{}-{}.db", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
+    let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    sirocco_store::Store::open(&path).await.expect("the store opens")
 }
 
 /// Runs `tests/server/<script>` (the official `openai` client) with `args`; it must end with
@@ -203,6 +213,21 @@ async fn the_official_anthropic_client_works_against_the_server() {
         let server = serve_loaded(id, Some("sk-ant-local"), ServerConfig::default().max_pending, params).await;
         let args = [format!("http://{}", server.addr), id.into(), "sk-ant-local".into(), mode.into()];
         run_client_script("anthropic_messages.py", &args).await;
+        server.stop().await;
+    }
+}
+
+/// OpenAI's Responses API through the official client: whole and streamed answers, a follow-up
+/// by `previous_response_id` (kept in SQLite) equal to the conversation sent whole, a function
+/// tool, reasoning items, retrieve/delete, and errors.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_responses_api_works_with_the_official_client() {
+    let id = "SmolLM2-135M-Instruct.Q4_1";
+    for (mode, template) in [("plain", None), ("thinking", Some(THINKING_TEMPLATE.to_owned()))] {
+        let params =
+            LoadParams { context_length: Some(2048), chat_template_override: template, ..LoadParams::default() };
+        let server = serve_loaded(id, None, ServerConfig::default().max_pending, params).await;
+        run_client_script("openai_responses.py", &[format!("http://{}/v1", server.addr), id.into(), mode.into()]).await;
         server.stop().await;
     }
 }

@@ -8,6 +8,7 @@
 //!
 //! Nothing here knows about Tauri or any UI.
 
+mod api_responses;
 mod avatar;
 mod card;
 mod conversations;
@@ -19,6 +20,7 @@ mod stream;
 mod templates;
 mod transfer;
 
+pub use api_responses::MAX_KEPT_RESPONSES;
 pub use card::{parse_character_card, CardError};
 pub use conversations::{title_from, Conversation, SearchHit};
 pub use lorebook::LoreEntry;

@@ -117,6 +117,7 @@ pub async fn server_start(
         on_request: Some(Arc::new(move |entry| {
             let _ = on_request.send(entry);
         })),
+        store: Some(state.store.clone()),
         ..ServerConfig::default()
     };
     let server = server_runtime()

@@ -125,7 +125,9 @@ pub async fn handle(
         let sse = sse::respond_events(
             generation,
             first,
-            move |e| blocks.next(e).into_iter().map(event).collect(),
+            move |e| -> futures_util::future::BoxFuture<'static, Vec<_>> {
+                Box::pin(std::future::ready(blocks.next(e).into_iter().map(event).collect()))
+            },
             None,
             "messages",
             lease,

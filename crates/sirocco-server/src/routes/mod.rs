@@ -9,6 +9,7 @@ pub mod messages;
 pub mod models;
 pub mod openapi;
 mod request;
+pub mod responses;
 pub mod router;
 mod sse;
 pub mod tokens;

@@ -7,6 +7,7 @@
 use std::convert::Infallible;
 
 use axum::response::sse::{Event, Sse};
+use futures_util::future::BoxFuture;
 use futures_util::Stream;
 use sirocco_engine::{Generation, GenerationEvent};
 use tokio_stream::wrappers::ReceiverStream;
@@ -24,7 +25,8 @@ pub async fn respond(
     lease: Lease,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let data = |all: Vec<String>| all.into_iter().map(|d| Event::default().data(d)).collect::<Vec<_>>();
-    respond_events(generation, data(first), move |e| data(map(e)), Some("[DONE]"), param, lease).await
+    let map = move |e| -> BoxFuture<'static, Vec<Event>> { Box::pin(std::future::ready(data(map(e)))) };
+    respond_events(generation, data(first), map, Some("[DONE]"), param, lease).await
 }
 
 /// One named event: `event: <name>` and its JSON.
@@ -32,11 +34,13 @@ pub fn named(name: &str, data: &impl serde::Serialize) -> Event {
     Event::default().event(name).data(serde_json::to_string(data).expect("events serialise"))
 }
 
-/// As [`respond`], with events made by the caller and `done` (if any) as the last data.
+/// As [`respond`], with events made by the caller and `done` (if any) as the last data. `map`'s
+/// future runs before its events are sent (the Responses API keeps an answer before it says
+/// the answer is complete).
 pub async fn respond_events(
     mut generation: Generation,
     first: Vec<Event>,
-    mut map: impl FnMut(GenerationEvent) -> Vec<Event> + Send + 'static,
+    mut map: impl FnMut(GenerationEvent) -> BoxFuture<'static, Vec<Event>> + Send + 'static,
     done: Option<&'static str>,
     param: &'static str,
     lease: Lease,
@@ -61,7 +65,7 @@ pub async fn respond_events(
             None => generation.events.recv().await,
         } {
             let last = matches!(event, GenerationEvent::Done { .. } | GenerationEvent::Error { .. });
-            for event in map(event) {
+            for event in map(event).await {
                 if tx.send(Ok(event)).await.is_err() {
                     // The client went away: dropping `generation` stops the engine.
                     return;
