@@ -6,6 +6,7 @@ mod bench_server;
 mod bench_store;
 mod chat;
 mod format;
+mod mcp;
 mod models;
 mod paths;
 mod ps;
@@ -172,11 +173,26 @@ enum Command {
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// MCP servers: the tools they offer the chat.
+    Mcp {
+        #[command(subcommand)]
+        action: McpAction,
+    },
     /// List the models on this machine: downloads, the models folder, LM Studio and Ollama.
     Models {
         /// More folders to look in.
         #[arg(long = "dir")]
         dirs: Vec<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum McpAction {
+    /// Each configured server's status and tools.
+    List {
+        /// An mcp.json (LM Studio's and Cursor's format); default: the app's.
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
 }
 
@@ -289,6 +305,7 @@ async fn run(cli: Cli) {
         }
         Command::Worker { host, port, threads } => worker::run(host, port, threads),
         Command::Models { dirs } => models::run(dirs),
+        Command::Mcp { action: McpAction::List { config } } => mcp::list(config).await,
     };
     if let Err(e) = result {
         eprintln!("sirocco: {e}");

@@ -285,7 +285,8 @@ impl Items {
 
     fn opening(&mut self) -> Vec<StreamEvent> {
         let created = self.event("response.created", EventBody::Response { response: Box::new(self.response.clone()) });
-        let progress = self.event("response.in_progress", EventBody::Response { response: Box::new(self.response.clone()) });
+        let progress =
+            self.event("response.in_progress", EventBody::Response { response: Box::new(self.response.clone()) });
         vec![created, progress]
     }
 
