@@ -14,9 +14,13 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use sirocco_engine::FinishReason;
 use sirocco_engine::{
-    ChatMessage, Engine, GenerateRequest, GenerationEvent, OverflowPolicy, ReasoningEffort, SamplingParams,
+    ChatMessage, Engine, GenerateRequest, GenerationEvent, OverflowPolicy, ReasoningEffort, SamplingParams, ToolCall,
+    ToolChoice, ToolSpec,
 };
-use sirocco_store::{title_from, Message, MessageStatus, Role, Store};
+use sirocco_store::{title_from, Message, MessageStatus, Role, Store, ToolCallRecord, ToolCallResult, ToolCallStatus};
+
+mod tools;
+pub use tools::{Approval, Approver, McpTools, ToolHost};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {
@@ -70,6 +74,8 @@ pub struct TurnRequest {
     pub reasoning_effort: Option<ReasoningEffort>,
     /// Most tokens a reasoning model thinks for before its thought is closed.
     pub thinking_budget: Option<u32>,
+    /// The first step must call one of the tools offered (held to their schemas by a grammar).
+    pub require_tool: bool,
 }
 
 impl Default for TurnRequest {
@@ -88,6 +94,7 @@ impl Default for TurnRequest {
             greeting: 0,
             reasoning_effort: None,
             thinking_budget: None,
+            require_tool: false,
         }
     }
 }
@@ -120,18 +127,34 @@ pub enum TurnEvent {
         /// far; `None` for text the engine did not make: "Start reply with").
         context_used: Option<usize>,
     },
+    /// The answer's step is over (with tools, more steps may follow: `ToolCalls`, then
+    /// `Continued`).
     Done {
         stats: sirocco_engine::GenerationStats,
+    },
+    /// The answer `answer_id` called tools: each waits for the user's approval, then runs.
+    ToolCalls {
+        answer_id: i64,
+        calls: Vec<ToolCallRecord>,
+    },
+    /// The call was allowed and runs now.
+    ToolRunning {
+        call_id: String,
+    },
+    /// What the call came to (it ran, failed, or was denied or stopped).
+    ToolResult {
+        call_id: String,
+        result: ToolCallResult,
+    },
+    /// The model goes on from the results in a new answer, `answer_id`, under the one that called.
+    Continued {
+        answer_id: i64,
     },
     Error {
         message: String,
     },
 }
 
-/// Runs one turn. `on_cancel` receives the flag that stops it (within one token); `emit` gets
-/// every event and returns `false` when nobody listens any more (the turn then stops, and what
-/// was generated is kept). Errors before the answer starts are returned; errors after it are
-/// saved with the answer and emitted.
 /// The engine's name for a conversation's cache (its KV state is saved under it).
 pub fn cache_key(conversation_id: i64) -> String {
     format!("conversation-{conversation_id}")
@@ -144,13 +167,35 @@ pub async fn leave(engine: &Engine, conversation_id: i64) -> sirocco_engine::Res
     engine.persist_state(cache_key(conversation_id)).await
 }
 
+/// Runs one turn. `on_cancel` receives the flag that stops it (within one token); `emit` gets
+/// every event and returns `false` when nobody listens any more (the turn then stops, and what
+/// was generated is kept). Errors before the answer starts are returned; errors after it are
+/// saved with the answer and emitted.
 pub async fn run_turn(
     store: &Store,
     engine: &Engine,
     request: TurnRequest,
     on_cancel: impl FnOnce(Arc<AtomicBool>),
+    emit: impl FnMut(TurnEvent) -> bool,
+) -> Result<i64> {
+    run_turn_with_tools(store, engine, request, None, on_cancel, emit).await
+}
+
+/// [`run_turn`] with `tools` offered to the model: each call it makes is kept with its answer,
+/// approved (or not) by the host, run, and its result given back; the model goes on in a new
+/// answer under it, until it answers in words (at most [`MAX_TOOL_STEPS`] steps of calls).
+/// Returns the last answer's id.
+pub async fn run_turn_with_tools(
+    store: &Store,
+    engine: &Engine,
+    request: TurnRequest,
+    tools: Option<&dyn ToolHost>,
+    on_cancel: impl FnOnce(Arc<AtomicBool>),
     mut emit: impl FnMut(TurnEvent) -> bool,
 ) -> Result<i64> {
+    // One flag stops the whole turn: the step generating, a call running, the steps after.
+    let stop = Arc::new(AtomicBool::new(false));
+    on_cancel(stop.clone());
     let persona = match request.persona_id {
         Some(id) => Some(store.persona(id).await?),
         None => None,
@@ -240,7 +285,7 @@ pub async fn run_turn(
         .path_to(parent)
         .await?
         .into_iter()
-        .filter(|m| m.status != MessageStatus::Error && !m.content.is_empty())
+        .filter(|m| m.status != MessageStatus::Error && (!m.content.is_empty() || !m.tool_calls.is_empty()))
         .collect();
     // The persona's lorebook entries the latest messages mention. They go with the question
     // being answered, not into the system message: a system message that changes whenever an
@@ -267,56 +312,172 @@ pub async fn run_turn(
         // An earlier thought goes with its answer; the format decides whether the model sees
         // it again (Mistral v13+ keep it, most templates drop it).
         let reasoning_content = m.reasoning.filter(|_| m.role == Role::Assistant);
-        messages.push(ChatMessage { reasoning_content, ..ChatMessage::new(m.role, m.content) });
+        // An answer that called tools: its calls, then each result as the tool's message.
+        let tool_calls = m
+            .tool_calls
+            .iter()
+            .map(|c| ToolCall { id: c.id.clone(), name: c.name.clone(), arguments: c.arguments.clone() })
+            .collect();
+        messages.push(ChatMessage { reasoning_content, tool_calls, ..ChatMessage::new(m.role, m.content) });
+        messages.extend(m.tool_calls.iter().map(tool_message));
     }
     if let (Some(lore), Some(question)) = (lore, messages.last_mut()) {
         question.content = format!("[{lore}]\n\n{}", question.content);
     }
 
-    let generation = GenerateRequest {
-        reply_prefix: prefix,
-        overflow: request.overflow,
-        // The conversation's cache is kept (and saved) under its id.
-        cache_key: Some(cache_key(conversation_id)),
-        // A reasoning model's thought is shown and saved apart from its answer.
-        separate_reasoning: true,
-        reasoning_effort: request.reasoning_effort,
-        thinking_budget: request.thinking_budget,
-        ..GenerateRequest::new(messages, request.sampling.clone())
-    };
-    let mut generation = match engine.generate(generation) {
+    let tool_list = tools.map(|t| t.tools()).unwrap_or_default();
+    let mut answer_id = answer_id;
+    for step in 0..=MAX_TOOL_STEPS {
+        // Tools are offered while steps remain; the last step must answer in words.
+        let offered = (!tool_list.is_empty() && step < MAX_TOOL_STEPS).then(|| ToolSpec {
+            tools: tool_list.clone(),
+            choice: if step == 0 && request.require_tool { ToolChoice::Required } else { ToolChoice::Auto },
+            parallel: true,
+        });
+        let generation = GenerateRequest {
+            reply_prefix: prefix.take(),
+            overflow: request.overflow,
+            // The conversation's cache is kept (and saved) under its id.
+            cache_key: Some(cache_key(conversation_id)),
+            // A reasoning model's thought is shown and saved apart from its answer.
+            separate_reasoning: true,
+            reasoning_effort: request.reasoning_effort,
+            thinking_budget: request.thinking_budget,
+            tools: offered,
+            ..GenerateRequest::new(messages.clone(), request.sampling.clone())
+        };
+        let Some(StepCalls { calls, stats, content, reasoning }) =
+            generate_step(store, engine, generation, stream, &stop, &mut emit).await?
+        else {
+            return Ok(answer_id);
+        };
+        // The calls: kept with the answer, shown, each approved (or not) and run in turn.
+        let host = tools.expect("calls come only when tools were offered");
+        let mut records: Vec<ToolCallRecord> = calls
+            .iter()
+            .map(|c| ToolCallRecord {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                server: host.server_of(&c.name),
+                arguments: c.arguments.clone(),
+                result: None,
+            })
+            .collect();
+        store.set_tool_calls(answer_id, &records).await?;
+        emit(TurnEvent::ToolCalls { answer_id, calls: records.clone() });
+        // What each result may take: the context left after the answer, shared by the calls.
+        let left = stats.context_length.saturating_sub(stats.context_used + RESERVED_FOR_ANSWER);
+        let max_chars = (left * CHARS_PER_TOKEN / records.len().max(1)).min(sirocco_mcp::MAX_RESULT_CHARS);
+        for i in 0..records.len() {
+            let result = if stop.load(Ordering::Relaxed) {
+                ToolCallResult {
+                    status: ToolCallStatus::Stopped,
+                    text: "The user stopped the turn before this call ran.".into(),
+                    cut_from: None,
+                }
+            } else {
+                match host.approve(&records[i]).await {
+                    Approval::Deny => ToolCallResult {
+                        status: ToolCallStatus::Denied,
+                        text: "The user did not allow this call.".into(),
+                        cut_from: None,
+                    },
+                    Approval::Once | Approval::Always => {
+                        emit(TurnEvent::ToolRunning { call_id: records[i].id.clone() });
+                        host.run(&records[i], max_chars, stop.clone()).await
+                    }
+                }
+            };
+            records[i].result = Some(result.clone());
+            store.set_tool_calls(answer_id, &records).await?;
+            emit(TurnEvent::ToolResult { call_id: records[i].id.clone(), result });
+        }
+        // The model goes on from the results, in a new answer under this one.
+        messages.push(ChatMessage {
+            tool_calls: calls,
+            reasoning_content: reasoning,
+            ..ChatMessage::new(Role::Assistant, content)
+        });
+        messages.extend(records.iter().map(tool_message));
+        if stop.load(Ordering::Relaxed) {
+            return Ok(answer_id);
+        }
+        stream = store.stream_message(conversation_id, Some(answer_id)).await?;
+        answer_id = stream.id();
+        if !emit(TurnEvent::Continued { answer_id }) {
+            stream.finish(MessageStatus::Stopped).await?;
+            return Ok(answer_id);
+        }
+    }
+    unreachable!("the last step offers no tools, so it ends the turn")
+}
+
+/// Tool-calling steps in one turn before the model must answer in words.
+pub const MAX_TOOL_STEPS: usize = 8;
+/// Context tokens kept for the answer after tool results.
+const RESERVED_FOR_ANSWER: usize = 512;
+/// A cautious count of characters per token for sizing results.
+const CHARS_PER_TOKEN: usize = 3;
+
+/// A step that ended in calls to tools.
+struct StepCalls {
+    calls: Vec<ToolCall>,
+    stats: sirocco_engine::GenerationStats,
+    content: String,
+    reasoning: Option<String>,
+}
+
+/// A call's result as the model reads it: a tool message answering the call.
+fn tool_message(record: &ToolCallRecord) -> ChatMessage {
+    let text = record.result.as_ref().map_or_else(|| "The call did not run.".to_string(), |r| r.text.clone());
+    ChatMessage { tool_call_id: Some(record.id.clone()), ..ChatMessage::new(Role::Tool, text) }
+}
+
+/// One generation into `stream`, its events saved and emitted, stopped by `stop`. `None` when
+/// the turn ends here (the answer done, an error, nobody listening, the engine gone); else
+/// the calls the model made, with the step's stats, text and thought.
+async fn generate_step(
+    store: &Store,
+    engine: &Engine,
+    generation: GenerateRequest,
+    mut stream: sirocco_store::MessageStream,
+    stop: &Arc<AtomicBool>,
+    emit: &mut impl FnMut(TurnEvent) -> bool,
+) -> Result<Option<StepCalls>> {
+    let mut generation = match engine.generate_with_cancel(generation, stop.clone()) {
         Ok(g) => g,
         Err(e) => {
             let message = e.to_string();
             stream.fail(&message).await?;
             emit(TurnEvent::Error { message });
-            return Ok(answer_id);
+            return Ok(None);
         }
     };
     let cancel = generation.cancel_handle();
-    on_cancel(cancel.clone());
     // When the thought began, until it ends (the answer's first words, or the turn's end).
     let mut thinking_since: Option<Instant> = None;
+    let (mut calls, mut content, mut reasoning) = (Vec::new(), String::new(), String::new());
     while let Some(event) = generation.events.recv().await {
         match event {
             GenerationEvent::Reasoning { text } => {
                 thinking_since.get_or_insert_with(Instant::now);
                 stream.push_reasoning(&text).await?;
+                reasoning.push_str(&text);
                 if !emit(TurnEvent::Reasoning { text }) {
                     cancel.store(true, Ordering::Relaxed);
                 }
             }
             GenerationEvent::Text { text, context_used, .. } => {
-                end_thought(&mut thinking_since, &mut stream, &mut emit);
+                end_thought(&mut thinking_since, &mut stream, emit);
                 stream.push(&text).await?;
+                content.push_str(&text);
                 if !emit(TurnEvent::Text { text, context_used: Some(context_used) }) {
                     cancel.store(true, Ordering::Relaxed);
                 }
             }
-            // The app's chat offers no tools.
-            GenerationEvent::ToolCalls { .. } => {}
+            GenerationEvent::ToolCalls { calls: made } => calls = made,
             GenerationEvent::Done { stats } => {
-                end_thought(&mut thinking_since, &mut stream, &mut emit);
+                end_thought(&mut thinking_since, &mut stream, emit);
                 let status = if stats.finish_reason == FinishReason::Cancelled {
                     MessageStatus::Stopped
                 } else {
@@ -324,14 +485,18 @@ pub async fn run_turn(
                 };
                 let id = stream.finish(status).await?;
                 store.set_message_stats(id, &serde_json::to_value(&stats).expect("stats serialise")).await?;
-                emit(TurnEvent::Done { stats });
-                return Ok(answer_id);
+                emit(TurnEvent::Done { stats: stats.clone() });
+                if calls.is_empty() || status == MessageStatus::Stopped {
+                    return Ok(None);
+                }
+                let reasoning = (!reasoning.is_empty()).then_some(reasoning);
+                return Ok(Some(StepCalls { calls, stats, content, reasoning }));
             }
             GenerationEvent::Error { message, .. } => {
-                end_thought(&mut thinking_since, &mut stream, &mut emit);
+                end_thought(&mut thinking_since, &mut stream, emit);
                 stream.fail(&message).await?;
                 emit(TurnEvent::Error { message });
-                return Ok(answer_id);
+                return Ok(None);
             }
         }
     }
@@ -339,7 +504,7 @@ pub async fn run_turn(
     let message = "the engine stopped before the answer was finished".to_string();
     stream.fail(&message).await?;
     emit(TurnEvent::Error { message });
-    Ok(answer_id)
+    Ok(None)
 }
 
 /// Ends the thought that began at `since` (if one did): its time is saved with the answer (added

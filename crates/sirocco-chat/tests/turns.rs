@@ -404,6 +404,7 @@ async fn a_thought_streams_and_is_saved_apart_from_the_answer_with_its_time() {
             TurnEvent::Text { .. } => 't',
             TurnEvent::Done { .. } => 'd',
             TurnEvent::Error { .. } => 'x',
+            _ => '?',
         })
         .collect();
     let shape = runs_of(&kinds);

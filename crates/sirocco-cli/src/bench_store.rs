@@ -105,6 +105,7 @@ fn conversation(title: &str, messages: usize, words: &mut Words) -> ExportedConv
             stats: None,
             reasoning: None,
             reasoning_ms: None,
+            tool_calls: Vec::new(),
         })
         .collect();
     ExportedConversation {

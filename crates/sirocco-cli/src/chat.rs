@@ -4,16 +4,26 @@
 //! line read is a turn; the answer streams to stdout as it is written, a reasoning model's
 //! thought before it to stderr (dimmed on a terminal), so a script reading stdout gets answers
 //! only. `/reset` starts over, `/exit` (or end of input) leaves, Ctrl+C stops an answer.
+//! With `--mcp mcp.json` the model is offered those servers' tools: each call is shown on
+//! stderr and asked about at the prompt (yes, always for that tool, no) before it runs, and
+//! its result goes back to the model, which goes on (sirocco-chat's `McpTools` run them).
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use sirocco_engine::{ChatMessage, Engine, GenerateRequest, GenerationEvent, LoadParams, ReasoningEffort, Role};
+use std::collections::HashSet;
+
+use sirocco_chat::{Approval, McpTools, ToolHost, MAX_TOOL_STEPS};
+use sirocco_engine::{
+    ChatMessage, Engine, GenerateRequest, GenerationEvent, LoadParams, ReasoningEffort, Role, ToolChoice, ToolSpec,
+};
 use sirocco_host::{LoadedBy, ModelHost, ModelSpec};
 use sirocco_hub::{Hub, HubConfig};
+use sirocco_mcp::{McpLimits, McpServer};
 use sirocco_store::PresetParams;
+use sirocco_store::ToolCallRecord;
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 pub struct ChatArgs {
@@ -35,6 +45,10 @@ pub struct ChatArgs {
     pub reasoning_effort: Option<ReasoningEffort>,
     /// Most tokens of thought (else the saved settings').
     pub thinking_budget: Option<u32>,
+    /// An mcp.json whose servers' tools the model is offered.
+    pub mcp: Option<PathBuf>,
+    /// Each question's first step must call a tool.
+    pub require_tool: bool,
 }
 
 /// `--reasoning-effort`'s values, as the API names them.
@@ -118,6 +132,12 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
         sampling.max_tokens = m;
     }
     let system = args.system.unwrap_or(preset.system_prompt);
+    let tools = match &args.mcp {
+        Some(path) => Some(connect_tools(path).await?),
+        None => None,
+    };
+    let offered = tools.as_ref().map(|t| t.tools()).unwrap_or_default();
+    let mut always: HashSet<String> = HashSet::new();
     let mut history: Vec<ChatMessage> = Vec::new();
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     loop {
@@ -136,42 +156,126 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
             }
             _ => {}
         }
+        let asked_at = history.len();
         history.push(ChatMessage::new(Role::User, line));
-        let mut messages = Vec::with_capacity(history.len() + 1);
-        if !system.trim().is_empty() {
-            messages.push(ChatMessage::new(Role::System, system.clone()));
-        }
-        messages.extend(history.iter().cloned());
-        let request = GenerateRequest {
-            cache_key: Some("cli-chat".into()),
-            separate_reasoning: true,
-            reasoning_effort: args.reasoning_effort.or(preset.reasoning_effort),
-            thinking_budget: args.thinking_budget.or(preset.thinking_budget),
-            ..GenerateRequest::new(messages, sampling.clone())
-        };
-        match answer(lease.engine(), request).await {
-            Ok((reply, thought)) => {
-                let reasoning_content = (!thought.is_empty()).then_some(thought);
-                history.push(ChatMessage { reasoning_content, ..ChatMessage::new(Role::Assistant, reply) });
+        for step in 0..=MAX_TOOL_STEPS {
+            let mut messages = Vec::with_capacity(history.len() + 1);
+            if !system.trim().is_empty() {
+                messages.push(ChatMessage::new(Role::System, system.clone()));
             }
-            Err(e) => {
-                history.pop();
-                eprintln!("error: {e}");
+            messages.extend(history.iter().cloned());
+            let tool_spec = (!offered.is_empty() && step < MAX_TOOL_STEPS).then(|| ToolSpec {
+                tools: offered.clone(),
+                choice: if step == 0 && args.require_tool { ToolChoice::Required } else { ToolChoice::Auto },
+                parallel: true,
+            });
+            let request = GenerateRequest {
+                cache_key: Some("cli-chat".into()),
+                separate_reasoning: true,
+                reasoning_effort: args.reasoning_effort.or(preset.reasoning_effort),
+                thinking_budget: args.thinking_budget.or(preset.thinking_budget),
+                tools: tool_spec,
+                ..GenerateRequest::new(messages, sampling.clone())
+            };
+            let reply = match answer(lease.engine(), request).await {
+                Ok(reply) => reply,
+                Err(e) => {
+                    history.truncate(asked_at);
+                    eprintln!("error: {e}");
+                    break;
+                }
+            };
+            let reasoning_content = (!reply.thought.is_empty()).then_some(reply.thought);
+            let calls = reply.calls;
+            history.push(ChatMessage {
+                reasoning_content,
+                tool_calls: calls.clone(),
+                ..ChatMessage::new(Role::Assistant, reply.text)
+            });
+            let Some(tools) = tools.as_ref().filter(|_| !calls.is_empty()) else { break };
+            // Each call asked about at the prompt, run, and its result given back.
+            let left = reply.stats.context_length.saturating_sub(reply.stats.context_used + 512);
+            let max_chars = (left * 3 / calls.len()).min(sirocco_mcp::MAX_RESULT_CHARS);
+            for call in calls {
+                let record = ToolCallRecord {
+                    id: call.id.clone(),
+                    name: call.name.clone(),
+                    server: tools.server_of(&call.name),
+                    arguments: call.arguments.clone(),
+                    result: None,
+                };
+                let server = record.server.as_deref().unwrap_or("?");
+                eprintln!("tool call: {} ({server}) {}", record.name, record.arguments);
+                let allowed = always.contains(&record.name) || {
+                    eprint!("allow it? [y]es, [a]lways for {}, [n]o: ", record.name);
+                    let reply = lines.next_line().await.map_err(|e| e.to_string())?.unwrap_or_default();
+                    match reply.trim().to_lowercase().as_str() {
+                        "y" | "yes" => true,
+                        "a" | "always" => {
+                            always.insert(record.name.clone());
+                            true
+                        }
+                        _ => false,
+                    }
+                };
+                let text = if allowed {
+                    let result = tools.run(&record, max_chars, Arc::new(AtomicBool::new(false))).await;
+                    let shown: String = result.text.chars().take(300).collect();
+                    eprintln!("  → {shown}{}", if result.text.chars().count() > 300 { "…" } else { "" });
+                    result.text
+                } else {
+                    eprintln!("  → denied");
+                    "The user did not allow this call.".to_string()
+                };
+                history.push(ChatMessage { tool_call_id: Some(call.id), ..ChatMessage::new(Role::Tool, text) });
             }
         }
+    }
+    if let Some(tools) = tools {
+        tools.close().await;
     }
     drop(lease);
     host.unload_all().await;
     Ok(())
 }
 
+/// The servers of `path` (an mcp.json) that start, each one's status on stderr; their tools.
+async fn connect_tools(path: &std::path::Path) -> Result<McpTools, String> {
+    let config = crate::mcp::load(path)?;
+    let started = futures_util::future::join_all(
+        config.servers.iter().map(|(name, entry)| McpServer::connect(name, entry, McpLimits::default())),
+    )
+    .await;
+    let mut servers = Vec::new();
+    for ((name, _), result) in config.servers.iter().zip(started) {
+        match result {
+            Ok(server) => {
+                eprintln!("mcp: {name} ready, {} tools", server.tools().len());
+                servers.push(server);
+            }
+            Err(e) => eprintln!("mcp: {name} failed: {e}"),
+        }
+    }
+    // Approval is asked at the prompt here, not through the host.
+    Ok(McpTools::new(servers, Box::new(|_| Box::pin(std::future::ready(Approval::Deny)))))
+}
+
+/// One step of an answer.
+struct Reply {
+    text: String,
+    thought: String,
+    calls: Vec<sirocco_engine::ToolCall>,
+    stats: sirocco_engine::GenerationStats,
+}
+
 /// Streams one answer to stdout (its thought to stderr); Ctrl+C stops it (what was written
-/// stays in the history). The answer and the thought.
-async fn answer(engine: &Engine, request: GenerateRequest) -> Result<(String, String), String> {
+/// stays in the history).
+async fn answer(engine: &Engine, request: GenerateRequest) -> Result<Reply, String> {
     let mut generation = engine.generate(request).map_err(|e| e.to_string())?;
     let cancel = generation.cancel_handle();
     let mut reply = String::new();
     let mut thought = String::new();
+    let mut calls = Vec::new();
     let mut stdout = std::io::stdout();
     let mut stderr = std::io::stderr();
     let (dim, plain) = if stderr.is_terminal() { ("\x1b[2m", "\x1b[0m") } else { ("", "") };
@@ -200,9 +304,11 @@ async fn answer(engine: &Engine, request: GenerateRequest) -> Result<(String, St
                 let _ = stdout.write_all(text.as_bytes());
                 let _ = stdout.flush();
             }
-            Some(GenerationEvent::ToolCalls { .. }) => {}
+            Some(GenerationEvent::ToolCalls { calls: made }) => calls = made,
             Some(GenerationEvent::Done { stats }) => {
-                println!();
+                if !reply.is_empty() {
+                    println!();
+                }
                 let thinking = match stats.reasoning_tokens {
                     0 => String::new(),
                     n => format!(" ({n} thinking)"),
@@ -211,7 +317,7 @@ async fn answer(engine: &Engine, request: GenerateRequest) -> Result<(String, St
                     "  · {} tokens{thinking} · {:.1} tok/s · first token {:.0} ms",
                     stats.generated_tokens, stats.decode_tokens_per_second, stats.time_to_first_token_ms
                 );
-                return Ok((reply, thought));
+                return Ok(Reply { text: reply, thought, calls, stats });
             }
             Some(GenerationEvent::Error { message, .. }) => return Err(message),
             None => return Err("the engine stopped".into()),

@@ -158,6 +158,13 @@ enum Command {
         /// Most tokens a reasoning model thinks for before its thought is closed.
         #[arg(long)]
         thinking_budget: Option<u32>,
+        /// Offer the tools of the MCP servers in this mcp.json (each call is asked about at the
+        /// prompt before it runs).
+        #[arg(long, value_name = "MCP_JSON")]
+        mcp: Option<PathBuf>,
+        /// Each question's first step must call one of the tools (as tool_choice "required").
+        #[arg(long, requires = "mcp")]
+        require_tool: bool,
         #[command(flatten)]
         offload: Offload,
     },
@@ -285,6 +292,8 @@ async fn run(cli: Cli) {
             dirs,
             reasoning_effort,
             thinking_budget,
+            mcp,
+            require_tool,
             offload,
         } => {
             let Offload { workers, gpu_layers, cpu_moe } = offload;
@@ -300,6 +309,8 @@ async fn run(cli: Cli) {
                 cpu_moe,
                 reasoning_effort,
                 thinking_budget,
+                mcp,
+                require_tool,
             })
             .await
         }

@@ -91,3 +91,52 @@ fn a_thought_goes_to_stderr_and_the_answer_to_stdout() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("one of none, minimal, low, medium, high"));
 }
+
+/// `--mcp`: the model is offered an MCP server's tools (one written with PyPI's `mcp`, over
+/// stdio); each call is shown and asked about at the prompt; allowed, it runs and the model
+/// goes on from its result; denied, the model reads the refusal.
+#[test]
+fn chat_with_mcp_tools_asks_before_each_call() {
+    let dir = tempfile::tempdir().unwrap();
+    common::smollm2_in(dir.path());
+    let python = common::fixtures().join("venv/bin/python");
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/mcp/python_server.py");
+    let config = dir.path().join("mcp.json");
+    let servers = serde_json::json!({ "mcpServers": { "adder": { "command": python, "args": [script, "stdio"] } } });
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let chat = |answers: &str| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+            .args(["chat", "--model", "SmolLM2-135M-Instruct.Q4_1", "--temperature", "0", "--max-tokens", "160"])
+            .args(["--mcp", config.to_str().unwrap(), "--require-tool"])
+            .envs(common::isolated(dir.path()))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(format!("Add 17 and 25 with the add tool.\n{answers}").as_bytes()).unwrap();
+        drop(stdin);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        (String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+    };
+    // Allowed always: asked once, the call runs, its result is shown, the model answers.
+    let (stdout, stderr) = chat("a\n");
+    assert!(stderr.contains("mcp: adder ready, 2 tools"), "{stderr}");
+    assert!(stderr.contains("tool call: add (adder) "), "{stderr}");
+    let asked = stderr.matches("allow it? [y]es, [a]lways for add, [n]o:").count();
+    assert_eq!(asked, 1, "asked once for a tool allowed always: {stderr}");
+    // The schema held the arguments (two integers), and the server's sum is what came back.
+    let call = stderr.lines().find(|l| l.starts_with("tool call: add (adder) ")).unwrap();
+    let args: serde_json::Value = serde_json::from_str(call.trim_start_matches("tool call: add (adder) ")).unwrap();
+    let sum = args["a"].as_i64().unwrap() + args["b"].as_i64().unwrap();
+    assert!(stderr.contains(&format!("  → {sum}")), "{stderr}");
+    assert!(stderr.contains("tok/s"), "{stderr}");
+    assert!(!stdout.contains("tool call"), "calls and prompts stay off stdout: {stdout}");
+    // Denied: nothing runs; the model is told and goes on.
+    let (_, stderr) = chat("n\nn\nn\nn\nn\nn\nn\nn\n");
+    assert!(stderr.contains("  → denied"), "{stderr}");
+    assert!(stderr.lines().filter(|l| l.starts_with("  → ")).all(|l| l == "  → denied"), "{stderr}");
+}

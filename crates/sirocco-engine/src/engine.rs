@@ -150,8 +150,13 @@ impl Engine {
 
     /// Starts generating a reply to `request.messages`.
     pub fn generate(&self, request: GenerateRequest) -> Result<Generation> {
+        self.generate_with_cancel(request, Arc::new(AtomicBool::new(false)))
+    }
+
+    /// As [`generate`](Self::generate), stopped by `cancel` (one flag may stop several
+    /// generations in turn: a chat turn's steps between tool calls).
+    pub fn generate_with_cancel(&self, request: GenerateRequest, cancel: Arc<AtomicBool>) -> Result<Generation> {
         let (events, rx) = async_mpsc::unbounded_channel();
-        let cancel = Arc::new(AtomicBool::new(false));
         self.send(Command::Generate { request, events, cancel: cancel.clone() })?;
         Ok(Generation { events: rx, cancel })
     }

@@ -91,7 +91,8 @@ async fn the_filesystem_server_reads_inside_its_folder_and_refuses_outside() {
 async fn a_streamable_http_server_gets_its_headers_and_runs_its_tools() {
     let python = fixtures().join("venv/bin/python");
     let mut child = tokio::process::Command::new(python)
-        .arg(repo().join("tests/mcp/http_server.py"))
+        .arg(repo().join("tests/mcp/python_server.py"))
+        .arg("http")
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()

@@ -18,6 +18,7 @@ mod personas;
 mod presets;
 mod stream;
 mod templates;
+mod tool_calls;
 mod transfer;
 
 pub use api_responses::MAX_KEPT_RESPONSES;
@@ -29,6 +30,7 @@ pub use personas::{expand_macros, Persona, PersonaDraft};
 pub use presets::{builtin_presets, Preset, PresetParams};
 pub use stream::{MessageStream, FLUSH_EVERY};
 pub use templates::{template_key, MAX_TEMPLATE_BYTES};
+pub use tool_calls::{ToolCallRecord, ToolCallResult, ToolCallStatus};
 pub use transfer::{write_export_file, Export, ExportedConversation, ExportedMessage};
 
 use std::path::Path;

@@ -71,6 +71,8 @@ pub struct Message {
     /// How long the model thought (from its first thought to its answer's first words).
     #[ts(type = "number | null")]
     pub reasoning_ms: Option<i64>,
+    /// The tools this answer called, each with its result once it ran.
+    pub tool_calls: Vec<crate::ToolCallRecord>,
 }
 
 /// A message of the branch on screen, with its place among its siblings ("‹ 2/3 ›").
@@ -333,5 +335,6 @@ pub(crate) fn message_of(r: &sqlx::sqlite::SqliteRow) -> Message {
         error: r.get("error"),
         reasoning: r.get("reasoning"),
         reasoning_ms: r.get("reasoning_ms"),
+        tool_calls: crate::tool_calls::parse(r.get("tool_calls")),
     }
 }

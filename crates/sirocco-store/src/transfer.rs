@@ -42,6 +42,9 @@ pub struct ExportedMessage {
     pub reasoning: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reasoning_ms: Option<i64>,
+    /// The tools the answer called, with their results.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<crate::ToolCallRecord>,
 }
 
 fn complete() -> MessageStatus {
@@ -77,6 +80,7 @@ impl Store {
                     stats: m.stats,
                     reasoning: m.reasoning,
                     reasoning_ms: m.reasoning_ms,
+                    tool_calls: m.tool_calls,
                 })
                 .collect();
             conversations.push(ExportedConversation {
@@ -115,7 +119,30 @@ impl Store {
                 let body = thought.trim().replace('&', "&amp;").replace('<', "&lt;");
                 out.push_str(&format!("<details><summary>{summary}</summary>\n\n{body}\n\n</details>\n\n"));
             }
-            out.push_str(&format!("{}\n", m.content.trim_end()));
+            if !m.content.trim().is_empty() {
+                out.push_str(&format!("{}\n", m.content.trim_end()));
+            }
+            // Each call folded with its arguments and result, escaped like the thought.
+            for call in &m.tool_calls {
+                let escape = |t: &str| t.trim().replace('&', "&amp;").replace('<', "&lt;");
+                let outcome = match &call.result {
+                    None => "did not run".to_string(),
+                    Some(r) => match r.status {
+                        crate::ToolCallStatus::Done => "result".to_string(),
+                        crate::ToolCallStatus::ToolError => "the tool failed".to_string(),
+                        crate::ToolCallStatus::Failed => "the call failed".to_string(),
+                        crate::ToolCallStatus::Denied => "denied".to_string(),
+                        crate::ToolCallStatus::Stopped => "stopped".to_string(),
+                    },
+                };
+                let server = call.server.as_deref().map(|s| format!(" ({})", escape(s))).unwrap_or_default();
+                let result = call.result.as_ref().map(|r| escape(&r.text)).unwrap_or_default();
+                out.push_str(&format!(
+                    "\n<details><summary>Tool: {}{server} — {outcome}</summary>\n\nArguments: `{}`\n\n{result}\n\n</details>\n",
+                    escape(&call.name),
+                    escape(&call.arguments).replace('`', "'"),
+                ));
+            }
         }
         Ok(out)
     }
@@ -170,7 +197,7 @@ impl Store {
                 let status = if m.status == MessageStatus::Streaming { MessageStatus::Stopped } else { m.status };
                 let id = sqlx::query(
                     "INSERT INTO messages (conversation_id, parent_id, role, content, status, created_at, stats_json, \
-                     reasoning, reasoning_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     reasoning, reasoning_ms, tool_calls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(cid)
                 .bind(m.parent.map(|p| ids[&p]))
@@ -181,6 +208,9 @@ impl Store {
                 .bind(m.stats.as_ref().map(|s| s.to_string()))
                 .bind(m.reasoning.as_deref())
                 .bind(m.reasoning_ms)
+                .bind(
+                    (!m.tool_calls.is_empty()).then(|| serde_json::to_string(&m.tool_calls).expect("calls serialise")),
+                )
                 .execute(&mut *tx)
                 .await?
                 .last_insert_rowid();

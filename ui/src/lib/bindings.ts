@@ -428,6 +428,39 @@ logprobs?: Array<TokenLogprob>, } | { "kind": "tool_calls", calls: Array<ToolCal
  */
 busy: boolean, };
 
+export type ToolCallStatus = "done" | "tool_error" | "failed" | "denied" | "stopped";
+
+export type ToolCallResult = { status: ToolCallStatus, 
+/**
+ * What the model is given back: the tool's text (cut with a note when it was too long),
+ * or why there is none.
+ */
+text: string, 
+/**
+ * The result's full length in characters, when it was cut.
+ */
+cut_from: number | null, };
+
+export type ToolCallRecord = { 
+/**
+ * The call's id (the model's format's), which its result answers.
+ */
+id: string, name: string, 
+/**
+ * The MCP server that has the tool.
+ */
+server: string | null, 
+/**
+ * The arguments as the model wrote them (JSON text).
+ */
+arguments: string, 
+/**
+ * `None` while it waits for the user or runs.
+ */
+result: ToolCallResult | null, };
+
+export type Approval = "once" | "always" | "deny";
+
 export type Turn = { "kind": "send", parent_id: number | null, text: string, } | { "kind": "regenerate", question_id: number, } | { "kind": "edit", message_id: number, text: string, } | { "kind": "continue", answer_id: number, };
 
 export type TurnRequest = { 
@@ -463,14 +496,18 @@ reasoning_effort: ReasoningEffort | null,
 /**
  * Most tokens a reasoning model thinks for before its thought is closed.
  */
-thinking_budget: number | null, };
+thinking_budget: number | null, 
+/**
+ * The first step must call one of the tools offered (held to their schemas by a grammar).
+ */
+require_tool: boolean, };
 
 export type TurnEvent = { "kind": "started", conversation_id: number, title: string, added: Array<StoredMessage>, answer_id: number, } | { "kind": "reasoning", text: string, } | { "kind": "thought_ended", ms: number, } | { "kind": "text", text: string, 
 /**
  * Tokens of the context in use once this text is out (the prompt and the answer so
  * far; `None` for text the engine did not make: "Start reply with").
  */
-context_used: number | null, } | { "kind": "done", stats: GenerationStats, } | { "kind": "error", message: string, };
+context_used: number | null, } | { "kind": "done", stats: GenerationStats, } | { "kind": "tool_calls", answer_id: number, calls: Array<ToolCallRecord>, } | { "kind": "tool_running", call_id: string, } | { "kind": "tool_result", call_id: string, result: ToolCallResult, } | { "kind": "continued", answer_id: number, } | { "kind": "error", message: string, };
 
 export type SortBy = "downloads" | "likes" | "recently_updated";
 
@@ -559,7 +596,11 @@ reasoning: string | null,
 /**
  * How long the model thought (from its first thought to its answer's first words).
  */
-reasoning_ms: number | null, };
+reasoning_ms: number | null, 
+/**
+ * The tools this answer called, each with its result once it ran.
+ */
+tool_calls: Array<ToolCallRecord>, };
 
 export type BranchMessage = { 
 /**
@@ -581,7 +622,11 @@ reasoning: string | null,
 /**
  * How long the model thought (from its first thought to its answer's first words).
  */
-reasoning_ms: number | null, };
+reasoning_ms: number | null, 
+/**
+ * The tools this answer called, each with its result once it ran.
+ */
+tool_calls: Array<ToolCallRecord>, };
 
 export type BranchPage = { messages: Array<BranchMessage>, has_more: boolean, };
 

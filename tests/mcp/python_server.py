@@ -1,8 +1,9 @@
-"""A Streamable HTTP MCP server written with PyPI's `mcp` SDK, for the MCP tests: `add` and
-`whoami` (the Authorization header it was sent). Binds 127.0.0.1 on a free port and prints
-"listening on PORT" once it accepts connections.
+"""An MCP server written with PyPI's `mcp` SDK, for the MCP tests: `add` and `whoami` (the
+Authorization header it was sent, over HTTP).
 
-    python http_server.py
+    python python_server.py http     Streamable HTTP on 127.0.0.1, a free port; prints
+                                     "listening on PORT" once it accepts connections
+    python python_server.py stdio    over stdin and stdout
 """
 import socket
 import sys
@@ -25,6 +26,10 @@ def whoami(ctx: Context) -> str:
     headers = ctx.headers or {}
     return headers.get("authorization", "nobody")
 
+
+if sys.argv[1:] == ["stdio"]:
+    server.run("stdio")
+    sys.exit(0)
 
 sock = socket.socket()
 sock.bind(("127.0.0.1", 0))
