@@ -53,9 +53,17 @@ if mode == "thinking":
     check(final.status == r.status and types[-1] == f"response.{r.status}", (final.status, r.status, types[-1]))
     check([item.type for item in final.output] == kinds, final.output)
     check(final.output[0].content[0].text == thought and final.output_text == r.output_text, final.output)
+    first_thought = types.index("response.reasoning_text.delta")
+    check(types[first_thought - 2:first_thought] == ["response.output_item.added", "response.content_part.added"], types)
     first_text = types.index("response.output_text.delta")
     check("response.reasoning_text.delta" in types[:first_text], types)
     check("response.reasoning_text.delta" not in types[first_text:], types)
+    # Codex's highest effort is read as high; the thought comes back opaque too (Codex returns
+    # reasoning only as encrypted_content).
+    xhigh = client.responses.create(**greedy, input="Is the sea blue?", max_output_tokens=200,
+                                    reasoning={"effort": "xhigh"}, extra_body={"thinking_budget": 6})
+    check(xhigh.output[0].type == "reasoning" and xhigh.output[0].content[0].text == thought, xhigh.output)
+    check(xhigh.output[0].encrypted_content, xhigh.output[0])
     # The thought goes back as a reasoning item; a follow-up by id carries it as well.
     follow = client.responses.create(**greedy, input="Why?", previous_response_id=r.id, max_output_tokens=8,
                                      reasoning={"effort": "none"})
@@ -152,6 +160,19 @@ sent = client.responses.create(**greedy, tools=tools, max_output_tokens=20, inpu
 check(after.status in ("completed", "incomplete") and after.usage.input_tokens == sent.usage.input_tokens,
       (after.usage, sent.usage))
 
+# As Codex sends them: hosted tools (web search by default) are not offered and the request goes
+# on; an MCP server's tools grouped in a namespace are functions; an image in the history is
+# named to the model instead of failing every later request.
+codex = client.responses.create(**greedy, input="Switch the unit to celsius.", max_output_tokens=60, tool_choice="required",
+                                tools=[{"type": "web_search", "external_web_access": False},
+                                       {"type": "namespace", "name": "mcp__home", "description": "Home", "tools": tools}])
+check([item.name for item in codex.output if item.type == "function_call"] == ["set_unit"], codex.output)
+pictured = client.responses.create(**greedy, max_output_tokens=4, input=[
+    {"role": "user", "content": [{"type": "input_text", "text": "What is this?"},
+                                 {"type": "input_image", "image_url": "data:image/png;base64,iVBORw0KGgo="}]}])
+plain_text = client.responses.create(**greedy, max_output_tokens=4, input="What is this?")
+check(pictured.usage.input_tokens > plain_text.usage.input_tokens + 5, (pictured.usage, plain_text.usage))
+
 # A JSON schema for the text.
 schema = {"type": "object", "properties": {"blue": {"type": "boolean"}}, "required": ["blue"], "additionalProperties": False}
 shaped = client.responses.create(**ask, text={"format": {"type": "json_schema", "name": "answer", "schema": schema, "strict": True}})
@@ -169,9 +190,8 @@ def fails(exception, needle, **kwargs):
 
 
 fails(openai.BadRequestError, "empty", **greedy, input=[])
-fails(openai.BadRequestError, "web_search", **greedy, input="hi", tools=[{"type": "web_search"}])
 fails(openai.BadRequestError, "item_reference", **greedy, input=[{"type": "item_reference", "id": "msg_1"}])
-fails(openai.BadRequestError, "input_image", **greedy, input=[{"role": "user", "content": [{"type": "input_image", "image_url": "http://x/y.png"}]}])
+fails(openai.BadRequestError, "xxhigh", **greedy, input="hi", reasoning={"effort": "xxhigh"})
 fails(openai.BadRequestError, "not found", **greedy, input="hi", previous_response_id="resp_nothing")
 fails(openai.NotFoundError, "gpt-5", model="gpt-5", input="hi")
 print("all checks passed")

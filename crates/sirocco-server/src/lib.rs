@@ -160,19 +160,16 @@ pub async fn start(config: ServerConfig, host: ModelHost) -> Result<RunningServe
     let idle_unloader = on_demand::spawn_idle_unloader(state.clone());
     let mut app = router(state.clone(), config.max_body_bytes);
     if !config.cors_origins.is_empty() {
-        use axum::http::{header, HeaderValue, Method};
+        use axum::http::{HeaderValue, Method};
         let origins: Vec<HeaderValue> =
             config.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o.trim()).ok()).collect();
         app = app.layer(
             tower_http::cors::CorsLayer::new()
                 .allow_origin(origins)
-                .allow_methods([Method::GET, Method::POST])
-                .allow_headers([
-                    header::CONTENT_TYPE,
-                    header::AUTHORIZATION,
-                    header::HeaderName::from_static("x-api-key"),
-                    header::HeaderName::from_static("anthropic-version"),
-                ]),
+                .allow_methods([Method::GET, Method::POST, Method::DELETE])
+                // The SDKs send headers of their own (anthropic-version, anthropic-beta,
+                // x-stainless-*, openai-beta…); the origin is what is checked.
+                .allow_headers(tower_http::cors::Any),
         );
     }
     let (tx, rx) = oneshot::channel();

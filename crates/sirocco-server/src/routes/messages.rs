@@ -324,16 +324,15 @@ fn tools(
 ) -> Result<Option<sirocco_engine::ToolSpec>, ApiError> {
     let mut definitions = Vec::new();
     for t in tools.unwrap_or_default() {
+        // Anthropic's own server tools (web search, code execution) run at Anthropic: a local
+        // model is not offered them, and the request goes on without (as llama.cpp's server does).
         let Some(schema) = t.input_schema else {
-            let kind = t.kind.unwrap_or_else(|| "unknown".into());
-            return Err(ApiError::invalid(
-                format!(
-                    "The tool `{}` ({kind}) is one of Anthropic's own server tools, which a local server cannot \
-                     run; give tools an input_schema.",
-                    t.name
-                ),
-                Some("tools"),
-            ));
+            tracing::warn!(
+                tool = t.name,
+                kind = t.kind.as_deref().unwrap_or(""),
+                "a server tool is not offered to a local model"
+            );
+            continue;
         };
         definitions.push(ToolDefinition {
             kind: "function".into(),
@@ -365,9 +364,17 @@ fn messages(system: Option<SystemPrompt>, input: Vec<InputMessage>) -> Result<Ve
     }
     let mut out = Vec::new();
     match system {
-        Some(SystemPrompt::Text(text)) if !text.is_empty() => out.push(ChatMessage::new(Role::System, text)),
+        Some(SystemPrompt::Text(text)) if !text.is_empty() => {
+            out.push(ChatMessage::new(Role::System, steady_system_text(text)))
+        }
         Some(SystemPrompt::Blocks(blocks)) => {
-            let text = text_of(blocks, "system")?;
+            let mut text = String::new();
+            for block in blocks {
+                match block {
+                    ContentBlockParam::Text { text: t } => text.push_str(&steady_system_text(t)),
+                    other => return Err(unsupported(&other, "system")),
+                }
+            }
             if !text.is_empty() {
                 out.push(ChatMessage::new(Role::System, text));
             }
@@ -397,6 +404,7 @@ fn messages(system: Option<SystemPrompt>, input: Vec<InputMessage>) -> Result<Ve
                                 ..ChatMessage::new(Role::Tool, result)
                             });
                         }
+                        ContentBlockParam::Other => text.push_str(NOT_TEXT),
                         other => return Err(unsupported(&other, "user")),
                     }
                 }
@@ -436,16 +444,35 @@ fn messages(system: Option<SystemPrompt>, input: Vec<InputMessage>) -> Result<Ve
     Ok(out)
 }
 
-/// The text of blocks that may only be text (a system prompt, a tool's result).
+/// What the model reads in place of an image or a document: clients send the whole history
+/// each time, and one image must not make every later request fail.
+const NOT_TEXT: &str = "[An image or document was attached here; this model reads text only.]";
+
+/// The text of blocks that may only be text (a system prompt, a tool's result); images and
+/// documents named.
 fn text_of(blocks: Vec<ContentBlockParam>, place: &str) -> Result<String, ApiError> {
     let mut text = String::new();
     for block in blocks {
         match block {
             ContentBlockParam::Text { text: t } => text.push_str(&t),
+            ContentBlockParam::Other => text.push_str(NOT_TEXT),
             other => return Err(unsupported(&other, place)),
         }
     }
     Ok(text)
+}
+
+/// Claude Code's first system block carries a billing header whose `cch=` value changes with
+/// every request; kept as it is, the prompt would differ at its start each time and nothing of
+/// the cache could be reused (llama.cpp's server does the same).
+fn steady_system_text(text: String) -> String {
+    if !text.starts_with("x-anthropic-billing-header:") {
+        return text;
+    }
+    let Some(at) = text.find("cch=") else { return text };
+    let start = at + "cch=".len();
+    let end = text[start..].find(';').map_or(text.len(), |i| start + i);
+    format!("{}00000{}", &text[..start], &text[end..])
 }
 
 fn unsupported(block: &ContentBlockParam, place: &str) -> ApiError {
@@ -467,4 +494,19 @@ fn unsupported(block: &ContentBlockParam, place: &str) -> ApiError {
     };
     let message = format!("A {kind} block cannot be in a {place} message.");
     ApiError::invalid(message, Some("messages"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claude_codes_billing_header_reads_the_same_each_time() {
+        let a = steady_system_text("x-anthropic-billing-header: cc_version=2.1; cch=ab12c; cc_entrypoint=cli".into());
+        let b = steady_system_text("x-anthropic-billing-header: cc_version=2.1; cch=zz99zzz; cc_entrypoint=cli".into());
+        assert_eq!(a, b);
+        assert_eq!(a, "x-anthropic-billing-header: cc_version=2.1; cch=00000; cc_entrypoint=cli");
+        let other = "You are a helpful assistant; cch=1;".to_string();
+        assert_eq!(steady_system_text(other.clone()), other, "only the billing header is touched");
+    }
 }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
-use sirocco_engine::{ChatMessage, GenerateRequest, GenerationEvent, GenerationStats, Role, ToolCall};
+use sirocco_engine::{ChatMessage, GenerateRequest, GenerationEvent, GenerationStats, ReasoningEffort, Role, ToolCall};
 
 use super::request::{self, ApiJson};
 use super::sse;
@@ -57,6 +57,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ResponsesReques
         messages.extend(earlier);
     }
     messages.extend(added.iter().cloned());
+    let messages = merge_leading_system(messages);
 
     let (served, lease) = state.lease(body.model.as_deref()).await?;
     let fields = SamplingFields {
@@ -80,9 +81,23 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ResponsesReques
         }
     }
     let reasoning = body.reasoning.unwrap_or_default();
+    let effort = match reasoning.effort.as_deref() {
+        None => None,
+        Some("none") => Some(ReasoningEffort::None),
+        Some("minimal") => Some(ReasoningEffort::Minimal),
+        Some("low") => Some(ReasoningEffort::Low),
+        Some("medium") => Some(ReasoningEffort::Medium),
+        Some("high" | "xhigh" | "max") => Some(ReasoningEffort::High),
+        Some(other) => {
+            return Err(ApiError::invalid(
+                format!("reasoning.effort is none, minimal, low, medium, high or xhigh, not `{other}`."),
+                Some("reasoning"),
+            ))
+        }
+    };
     let request = GenerateRequest {
         tools,
-        reasoning_effort: reasoning.effort,
+        reasoning_effort: effort,
         separate_reasoning: true,
         thinking_budget: body.thinking_budget,
         ..GenerateRequest::new(messages, sampling)
@@ -231,8 +246,9 @@ impl Answer {
 }
 
 fn reasoning_item(id: String, text: String) -> OutputItem {
+    let encrypted_content = (!text.is_empty()).then(|| encode_thought(&text));
     let content = if text.is_empty() { Vec::new() } else { vec![ReasoningText { kind: "reasoning_text", text }] };
-    OutputItem::Reasoning { id, summary: Vec::new(), content }
+    OutputItem::Reasoning { id, summary: Vec::new(), content, encrypted_content }
 }
 
 fn message_item(id: String, text: String, status: &'static str) -> OutputItem {
@@ -337,11 +353,13 @@ impl Items {
             message_item(id.clone(), String::new(), "in_progress")
         };
         out.push(self.event("response.output_item.added", EventBody::Item { output_index: index, item }));
-        if !thought {
-            let part = serde_json::to_value(OutputText::new(String::new())).expect("parts serialise");
-            let body = EventBody::Part { item_id: id.clone(), output_index: index, content_index: 0, part };
-            out.push(self.event("response.content_part.added", body));
-        }
+        let part = if thought {
+            json!({ "type": "reasoning_text", "text": "" })
+        } else {
+            serde_json::to_value(OutputText::new(String::new())).expect("parts serialise")
+        };
+        let body = EventBody::Part { item_id: id.clone(), output_index: index, content_index: 0, part };
+        out.push(self.event("response.content_part.added", body));
         self.open = Some(Open { index, id: id.clone(), thought });
         (id, index)
     }
@@ -428,15 +446,23 @@ fn tools(
     parallel: Option<bool>,
 ) -> Result<Option<sirocco_engine::ToolSpec>, ApiError> {
     let mut definitions = Vec::new();
-    for tool in tools.unwrap_or_default() {
+    let mut queue: std::collections::VecDeque<Value> = tools.unwrap_or_default().into();
+    while let Some(tool) = queue.pop_front() {
         let kind = tool.get("type").and_then(Value::as_str).unwrap_or("");
-        if kind != "function" {
-            return Err(ApiError::invalid(
-                format!(
-                    "Tools of type `{kind}` are not supported here (hosted tools need OpenAI); use `function` tools."
-                ),
-                Some("tools"),
-            ));
+        match kind {
+            "function" => {}
+            // Codex groups each MCP server's tools under a namespace: they are functions too.
+            "namespace" => {
+                queue.extend(tool.get("tools").and_then(Value::as_array).into_iter().flatten().cloned());
+                continue;
+            }
+            // Hosted tools (web search, image generation, custom grammars…) run at OpenAI: a
+            // local model is not offered them, and the request goes on without (as
+            // llama.cpp's server does; Codex sends web search by default).
+            _ => {
+                tracing::warn!(kind, "a hosted tool is not offered to a local model");
+                continue;
+            }
         }
         let name = tool.get("name").and_then(Value::as_str).ok_or_else(|| {
             ApiError::invalid("A function tool needs a `name` (beside `type`, not under `function`).", Some("tools"))
@@ -526,14 +552,53 @@ fn input(input: Value) -> Result<Vec<ChatMessage>, ApiError> {
                 for part in item.get("content").and_then(Value::as_array).into_iter().flatten() {
                     text.push_str(part.get("text").and_then(Value::as_str).unwrap_or(""));
                 }
+                // Codex sends a thought back as the `encrypted_content` it was given (this
+                // server's is the thought itself, base64-encoded), without its text.
+                if text.is_empty() {
+                    if let Some(thought) = field("encrypted_content").as_deref().and_then(decode_thought) {
+                        text = thought;
+                    }
+                }
                 if !text.is_empty() {
                     thought.get_or_insert_with(String::new).push_str(&text);
                 }
             }
+            // A freeform tool's call and output (Codex's apply_patch): as a function's.
+            "custom_tool_call" => {
+                let (Some(call_id), Some(name)) = (field("call_id"), field("name")) else {
+                    return Err(bad(format!("input[{i}]: a custom_tool_call needs `call_id` and `name`.")));
+                };
+                let arguments = serde_json::json!({ "input": field("input").unwrap_or_default() }).to_string();
+                out.push(ChatMessage {
+                    tool_calls: vec![ToolCall { id: call_id, name, arguments }],
+                    reasoning_content: thought.take(),
+                    ..ChatMessage::new(Role::Assistant, "")
+                });
+            }
+            "custom_tool_call_output" => {
+                let Some(call_id) = field("call_id") else {
+                    return Err(bad(format!("input[{i}]: a custom_tool_call_output needs the `call_id` it answers.")));
+                };
+                let output = match item.get("output") {
+                    Some(Value::String(s)) => s.clone(),
+                    other => content_text(other, i)?,
+                };
+                out.push(ChatMessage { tool_call_id: Some(call_id), ..ChatMessage::new(Role::Tool, output) });
+            }
+            "item_reference" => {
+                return Err(bad(format!(
+                    "input[{i}]: item_reference names an item this server does not keep; send the item itself."
+                )))
+            }
+            // Records of hosted tools' calls (web search, image generation…) from a conversation
+            // held elsewhere: nothing a local model can read back.
+            other if other.ends_with("_call") || other.ends_with("_call_output") => {
+                tracing::warn!(kind = other, "a hosted tool's call record is left out");
+            }
             other => {
                 return Err(bad(format!(
                     "input[{i}]: items of type `{other}` are not supported (message, function_call, \
-                     function_call_output and reasoning are)."
+                     function_call_output, custom_tool_call, reasoning and hosted tools' call records are)."
                 )))
             }
         }
@@ -541,7 +606,8 @@ fn input(input: Value) -> Result<Vec<ChatMessage>, ApiError> {
     Ok(out)
 }
 
-/// A message's content: a string, or text parts (`input_text`, `output_text`, `refusal`).
+/// A message's content: a string, or text parts (`input_text`, `output_text`, `refusal`);
+/// images and files are named in the text.
 fn content_text(content: Option<&Value>, i: usize) -> Result<String, ApiError> {
     match content {
         None | Some(Value::Null) => Ok(String::new()),
@@ -551,8 +617,12 @@ fn content_text(content: Option<&Value>, i: usize) -> Result<String, ApiError> {
             for part in parts {
                 let kind = part.get("type").and_then(Value::as_str).unwrap_or("");
                 let piece = match kind {
-                    "input_text" | "output_text" | "text" => part.get("text"),
-                    "refusal" => part.get("refusal"),
+                    "input_text" | "output_text" | "text" => part.get("text").and_then(Value::as_str),
+                    "refusal" => part.get("refusal").and_then(Value::as_str),
+                    // Clients send the whole history each time: one image must not make every
+                    // later request fail. The model is told what was there.
+                    "input_image" => Some("[An image was attached here; this model reads text only.]"),
+                    "input_file" | "input_audio" => Some("[A file was attached here; this model reads text only.]"),
                     _ => {
                         return Err(ApiError::invalid(
                             format!("input[{i}]: content parts of type `{kind}` are not supported; send text."),
@@ -560,12 +630,87 @@ fn content_text(content: Option<&Value>, i: usize) -> Result<String, ApiError> {
                         ))
                     }
                 };
-                text.push_str(piece.and_then(Value::as_str).unwrap_or(""));
+                text.push_str(piece.unwrap_or(""));
             }
             Ok(text)
         }
         Some(_) => {
             Err(ApiError::invalid(format!("input[{i}]: content is a string or a list of parts."), Some("input")))
         }
+    }
+}
+
+/// A thought as `encrypted_content` carries it (base64 of its text).
+fn encode_thought(text: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+fn decode_thought(encoded: &str) -> Option<String> {
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(encoded).ok()?;
+    String::from_utf8(bytes).ok()
+}
+
+/// Leading system messages (instructions, then the developer items Codex sends) as one: most
+/// templates take a single system message, first.
+fn merge_leading_system(messages: Vec<ChatMessage>) -> Vec<ChatMessage> {
+    let leading = messages.iter().take_while(|m| m.role == Role::System).count();
+    if leading < 2 {
+        return messages;
+    }
+    let mut rest = messages.into_iter();
+    let system: Vec<String> = rest.by_ref().take(leading).map(|m| m.content).filter(|c| !c.trim().is_empty()).collect();
+    std::iter::once(ChatMessage::new(Role::System, system.join("\n\n"))).chain(rest).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codex_items_read_as_the_conversation_they_are() {
+        let thought = encode_thought("Let me see.");
+        let items = json!([
+            { "type": "message", "role": "developer", "content": "Be brief." },
+            { "type": "message", "role": "user", "content": [{ "type": "input_text", "text": "Patch it." }] },
+            { "type": "reasoning", "id": "rs_1", "summary": [], "encrypted_content": thought },
+            { "type": "custom_tool_call", "call_id": "call_1", "name": "apply_patch", "input": "*** Begin Patch" },
+            { "type": "custom_tool_call_output", "call_id": "call_1", "output": "Done." },
+            { "type": "web_search_call", "id": "ws_1", "status": "completed" },
+            { "type": "message", "role": "assistant", "content": [{ "type": "output_text", "text": "Patched." }] },
+        ]);
+        let messages = merge_leading_system(
+            std::iter::once(ChatMessage::new(Role::System, "You are Codex.")).chain(input(items).unwrap()).collect(),
+        );
+        let roles: Vec<Role> = messages.iter().map(|m| m.role).collect();
+        assert_eq!(roles, [Role::System, Role::User, Role::Assistant, Role::Tool, Role::Assistant]);
+        assert_eq!(messages[0].content, "You are Codex.\n\nBe brief.");
+        assert_eq!(messages[2].reasoning_content.as_deref(), Some("Let me see."), "the opaque thought is read back");
+        assert_eq!(messages[2].tool_calls[0].arguments, r#"{"input":"*** Begin Patch"}"#);
+        assert_eq!(messages[3].tool_call_id.as_deref(), Some("call_1"));
+        let refused = input(json!([{ "type": "item_reference", "id": "msg_1" }])).unwrap_err();
+        assert!(refused.message.contains("item_reference"), "{}", refused.message);
+        let odd = input(json!([{ "type": "something_else" }])).unwrap_err();
+        assert!(odd.message.contains("something_else"), "{}", odd.message);
+    }
+
+    #[test]
+    fn hosted_tools_are_left_out_and_namespaced_ones_are_functions() {
+        let spec = tools(
+            Some(vec![
+                json!({ "type": "web_search" }),
+                json!({ "type": "namespace", "name": "mcp__fs", "tools": [
+                    { "type": "function", "name": "read_file", "parameters": { "type": "object" } }
+                ] }),
+            ]),
+            None,
+            None,
+        )
+        .unwrap()
+        .expect("a tool is offered");
+        let names: Vec<&str> = spec.tools.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["read_file"]);
+        assert!(tools(Some(vec![json!({ "type": "web_search" })]), None, None).unwrap().is_none());
     }
 }

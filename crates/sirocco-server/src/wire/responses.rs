@@ -49,8 +49,9 @@ pub struct ResponsesRequest {
 
 #[derive(Debug, Deserialize, Serialize, Clone, Default)]
 pub struct ReasoningParam {
+    /// `none`, `minimal`, `low`, `medium`, `high`, `xhigh` (Codex's highest; read as high).
     #[serde(default)]
-    pub effort: Option<sirocco_engine::ReasoningEffort>,
+    pub effort: Option<String>,
     #[serde(default)]
     pub summary: Option<String>,
 }
@@ -116,6 +117,10 @@ pub enum OutputItem {
         id: String,
         summary: Vec<Value>,
         content: Vec<ReasoningText>,
+        /// The thought again, opaque (base64 of its text): Codex sends reasoning back only as
+        /// this, and the server reads it.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        encrypted_content: Option<String>,
     },
     Message {
         id: String,
