@@ -33,6 +33,7 @@ const screen = () =>
       stats: last?.querySelector('[data-testid="message-stats"]')?.textContent ?? null,
       used: Number((meter.match(/^\s*([\d,]+) \//)?.[1] ?? '-1').replaceAll(',', '')),
       streaming: !!document.querySelector('[data-testid="stop-button"]'),
+      listed: document.querySelectorAll('[data-testid="conversation-open"]').length,
     };
   });
 
@@ -57,6 +58,14 @@ test('the meter counts a streaming answer; killed mid-answer, it comes back inte
     return later.streaming && later.used >= first.used + 20;
   }, { timeout: 60_000, timeoutMsg: `the meter stayed at ${first.used} while the answer streamed` });
   assert.ok(later.text.length > first.text.length);
+  // The new conversation is in the sidebar while its first answer still streams.
+  await browser.waitUntil(async () => {
+    const now = await screen();
+    return now.listed === 1 && now.streaming;
+  }, {
+    timeout: 20_000,
+    timeoutMsg: 'the new conversation is not in the sidebar while its first answer streams',
+  });
   await browser.saveScreenshot(join(artifacts, 'meter-while-streaming.png'));
 
   // Killed mid-answer: nothing of the app runs after this.
