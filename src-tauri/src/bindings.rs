@@ -108,6 +108,10 @@ pub fn typescript() -> String {
         sirocco_store::LoreEntry,
         sirocco_store::PersonaDraft,
         sirocco_store::Persona,
+        // MCP servers (commands/tools.rs).
+        sirocco_mcp::ServerEntry,
+        sirocco_mcp::McpTool,
+        crate::commands::tools::McpServerView,
         // The local server (commands/server.rs).
         crate::commands::server::ServerSettings,
         crate::commands::server::ServerStatus,

@@ -151,6 +151,20 @@ impl From<sirocco_server::ServerError> for IpcError {
     }
 }
 
+impl From<sirocco_mcp::McpError> for IpcError {
+    fn from(e: sirocco_mcp::McpError) -> Self {
+        use sirocco_mcp::McpError as E;
+        let kind = match &e {
+            E::Config(_) | E::BadArguments { .. } => ErrorKind::Invalid,
+            E::Spawn { source, .. } if source.kind() == std::io::ErrorKind::NotFound => ErrorKind::NotFound,
+            E::Spawn { .. } => ErrorKind::Io,
+            E::NoSuchTool { .. } => ErrorKind::NotFound,
+            E::Connect { .. } | E::Timeout { .. } | E::Call { .. } => ErrorKind::Network,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
 impl From<std::io::Error> for IpcError {
     fn from(e: std::io::Error) -> Self {
         let kind = match e.kind() {

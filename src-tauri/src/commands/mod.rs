@@ -8,6 +8,7 @@ pub mod personas;
 pub mod presets;
 pub mod server;
 pub mod templates;
+pub mod tools;
 pub mod workers;
 
 /// Shows `path` selected in the desktop's file manager (off the async runtime: it talks D-Bus).

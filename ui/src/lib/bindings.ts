@@ -694,6 +694,20 @@ alternate_greetings: Array<string>, example_dialogue: string,
  */
 lorebook: Array<LoreEntry>, };
 
+export type ServerEntry = { command: string, args?: Array<string>, env?: { [key in string]: string }, cwd?: string | null, } | { url: string, headers?: { [key in string]: string }, };
+
+export type McpTool = { name: string, description: string, 
+/**
+ * The JSON schema of its arguments.
+ */
+input_schema: Record<string, unknown>, };
+
+export type McpServerView = { name: string, entry: ServerEntry, 
+/**
+ * What it runs or where it is (header values left out).
+ */
+description: string, };
+
 export type ServerSettings = { port: number, 
 /**
  * Listen on every interface (requires `api_key`).
