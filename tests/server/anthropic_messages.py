@@ -161,6 +161,10 @@ counts = {client.messages.count_tokens(model=model, messages=ask["messages"], sy
     for c in ("a", "a1b2c3d4e5f6g7h8")}
 check(len(counts) == 1, counts)
 fails(anthropic.NotFoundError, "not_found_error", **dict(ask, model="claude-sonnet-4-5", max_tokens=10))
+# A prompt longer than the context, in Anthropic's words (Claude Code compacts on them).
+too_long = fails(anthropic.BadRequestError, "invalid_request_error", model=model, max_tokens=10,
+                 messages=[{"role": "user", "content": "word " * 4000}])
+check(too_long.startswith("prompt is too long"), too_long)
 try:
     Anthropic(base_url=base_url, api_key="wrong", max_retries=0).messages.create(**ask, max_tokens=10)
     raise SystemExit("FAILED: a wrong key was accepted")

@@ -194,4 +194,9 @@ fails(openai.BadRequestError, "item_reference", **greedy, input=[{"type": "item_
 fails(openai.BadRequestError, "xxhigh", **greedy, input="hi", reasoning={"effort": "xxhigh"})
 fails(openai.BadRequestError, "not found", **greedy, input="hi", previous_response_id="resp_nothing")
 fails(openai.NotFoundError, "gpt-5", model="gpt-5", input="hi")
+try:
+    client.responses.create(**greedy, input="word " * 4000, max_output_tokens=4)
+    raise SystemExit("FAILED: a prompt longer than the context was accepted")
+except openai.BadRequestError as e:
+    check(e.code == "context_length_exceeded", e)
 print("all checks passed")

@@ -135,7 +135,7 @@ mod tests {
         }
         assert_eq!(texts(&mut rx), ["Hel", "lo, world"]);
         // The last pieces are not kept back: the next event takes them first.
-        outbox.send(GenerationEvent::Error { message: "end".into(), busy: false });
+        outbox.send(GenerationEvent::Error { message: "end".into(), busy: false, overflow: false });
         assert_eq!(texts(&mut rx), ["!", "error: end"]);
         // Thought and answer keep their order: switching sends what waits first.
         assert!(outbox.thought("a", ms(100)));

@@ -206,6 +206,10 @@ pub enum GenerationEvent {
         /// other requests): the same request may succeed later.
         #[serde(default)]
         busy: bool,
+        /// The prompt does not fit the model's context at all (OpenAI's
+        /// `context_length_exceeded`: a client may shorten the conversation and retry).
+        #[serde(default)]
+        overflow: bool,
     },
 }
 
@@ -218,7 +222,8 @@ impl GenerationEvent {
                 | EngineError::ContextBusy { .. }
                 | EngineError::EngineGone
         );
-        Self::Error { message: e.to_string(), busy }
+        let overflow = matches!(e, EngineError::ContextOverflow { .. });
+        Self::Error { message: e.to_string(), busy, overflow }
     }
 }
 

@@ -205,7 +205,7 @@ async fn tools_and_a_reply_schema_do_not_mix() {
     req.sampling.json_schema = Some(json!({"type": "object"}));
     let mut g = engine.generate(req).unwrap();
     match g.events.recv().await {
-        Some(GenerationEvent::Error { message, busy }) => {
+        Some(GenerationEvent::Error { message, busy, .. }) => {
             assert!(message.contains("tools cannot be combined"), "{message}");
             assert!(!busy);
         }

@@ -6,6 +6,9 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+/// OpenAI's code for a prompt longer than the model's context.
+pub const CONTEXT_LENGTH_EXCEEDED: &str = "context_length_exceeded";
+
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
@@ -108,10 +111,13 @@ impl ApiError {
 }
 
 impl ApiError {
-    /// A generation that failed: the engine's state (503) or the request (400).
-    pub fn from_generation(message: String, busy: bool, param: &'static str) -> Self {
+    /// A generation that failed: the engine's state (503) or the request (400); a prompt longer
+    /// than the context is OpenAI's `context_length_exceeded` (clients shorten and retry on it).
+    pub fn from_generation(message: String, busy: bool, overflow: bool, param: &'static str) -> Self {
         if busy {
             Self::unavailable(message)
+        } else if overflow {
+            Self { code: Some(CONTEXT_LENGTH_EXCEEDED), ..Self::invalid(message, Some(param)) }
         } else {
             Self::invalid(message, Some(param))
         }
@@ -168,11 +174,23 @@ impl AnthropicError {
     }
 }
 
+impl AnthropicError {
+    /// The message as Anthropic words it; a prompt longer than the context begins with
+    /// "prompt is too long" (what Claude Code looks for before compacting).
+    pub fn message(&self) -> String {
+        if self.0.code == Some(CONTEXT_LENGTH_EXCEEDED) {
+            format!("prompt is too long: {}", self.0.message)
+        } else {
+            self.0.message.clone()
+        }
+    }
+}
+
 impl IntoResponse for AnthropicError {
     fn into_response(self) -> Response {
         let body = crate::wire::anthropic::ErrorResponse {
             kind: "error",
-            error: crate::wire::anthropic::ErrorBody { kind: self.kind(), message: self.0.message.clone() },
+            error: crate::wire::anthropic::ErrorBody { kind: self.kind(), message: self.message() },
         };
         let retry = (self.0.code == Some("server_busy")).then_some([(axum::http::header::RETRY_AFTER, "1")]);
         (self.0.status, retry, Json(body)).into_response()

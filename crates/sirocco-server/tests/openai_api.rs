@@ -350,6 +350,8 @@ async fn sse_is_framed_exactly_like_openai_and_hostile_requests_get_clear_400s()
     assert_eq!(response.status().as_u16(), 400);
     let error: serde_json::Value = response.json().await.unwrap();
     assert!(error["error"]["message"].as_str().unwrap().contains("2048"), "{error}");
+    // As OpenAI codes it: clients (Codex) shorten the conversation and retry on this code.
+    assert_eq!(error["error"]["code"], "context_length_exceeded", "{error}");
 
     // llama.cpp-server extras: tokenize ↔ detokenize, the exact prompt for a messages list.
     let post = |path: &'static str, body: serde_json::Value| {

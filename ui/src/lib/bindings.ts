@@ -426,7 +426,12 @@ logprobs?: Array<TokenLogprob>, } | { "kind": "tool_calls", calls: Array<ToolCal
  * The engine's state, not the request, is at fault (no model, the context busy with
  * other requests): the same request may succeed later.
  */
-busy: boolean, };
+busy: boolean, 
+/**
+ * The prompt does not fit the model's context at all (OpenAI's
+ * `context_length_exceeded`: a client may shorten the conversation and retry).
+ */
+overflow: boolean, };
 
 export type ToolCallStatus = "done" | "tool_error" | "failed" | "denied" | "stopped";
 

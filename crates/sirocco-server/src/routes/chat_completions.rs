@@ -123,8 +123,8 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
             }
             GenerationEvent::Reasoning { text } => reasoning.push_str(&text),
             GenerationEvent::ToolCalls { calls } => tool_calls = Some(ResponseToolCall::from_calls(calls, false)),
-            GenerationEvent::Error { message, busy } => {
-                return Err(ApiError::from_generation(message, busy, "messages"))
+            GenerationEvent::Error { message, busy, overflow } => {
+                return Err(ApiError::from_generation(message, busy, overflow, "messages"))
             }
             GenerationEvent::Done { stats } => {
                 let usage = Usage::from_stats(&stats);

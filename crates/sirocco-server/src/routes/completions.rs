@@ -104,7 +104,9 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
             }
             GenerationEvent::Reasoning { text: t } => reasoning.push_str(&t),
             GenerationEvent::ToolCalls { .. } => {}
-            GenerationEvent::Error { message, busy } => return Err(ApiError::from_generation(message, busy, param)),
+            GenerationEvent::Error { message, busy, overflow } => {
+                return Err(ApiError::from_generation(message, busy, overflow, param))
+            }
             GenerationEvent::Done { stats } => {
                 let usage = Usage::from_stats(&stats);
                 let reasoning = (!reasoning.is_empty()).then_some(reasoning);

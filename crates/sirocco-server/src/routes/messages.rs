@@ -152,8 +152,8 @@ pub async fn handle(
                 _ => content.push(ContentBlock::Text { text }),
             },
             GenerationEvent::ToolCalls { calls } => content.extend(calls.into_iter().map(tool_use)),
-            GenerationEvent::Error { message, busy } => {
-                return Err(ApiError::from_generation(message, busy, "messages").into())
+            GenerationEvent::Error { message, busy, overflow } => {
+                return Err(ApiError::from_generation(message, busy, overflow, "messages").into())
             }
             GenerationEvent::Done { stats } => {
                 return Ok(Json(Message {
@@ -285,9 +285,9 @@ impl Blocks {
                 out.push(StreamEvent::MessageDelta { delta, usage: MessageUsage::from_stats(&stats) });
                 out.push(StreamEvent::MessageStop);
             }
-            GenerationEvent::Error { message, busy } => {
-                let error = AnthropicError(ApiError::from_generation(message, busy, "messages"));
-                out.push(StreamEvent::Error { error: ErrorBody { kind: error.kind(), message: error.0.message } });
+            GenerationEvent::Error { message, busy, overflow } => {
+                let error = AnthropicError(ApiError::from_generation(message, busy, overflow, "messages"));
+                out.push(StreamEvent::Error { error: ErrorBody { kind: error.kind(), message: error.message() } });
             }
         }
         out

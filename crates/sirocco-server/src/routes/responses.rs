@@ -143,7 +143,9 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ResponsesReques
             GenerationEvent::Reasoning { text } => answer.reasoning.push_str(&text),
             GenerationEvent::Text { text, .. } => answer.text.push_str(&text),
             GenerationEvent::ToolCalls { calls } => answer.calls.extend(calls),
-            GenerationEvent::Error { message, busy } => return Err(ApiError::from_generation(message, busy, "input")),
+            GenerationEvent::Error { message, busy, overflow } => {
+                return Err(ApiError::from_generation(message, busy, overflow, "input"))
+            }
             GenerationEvent::Done { stats } => {
                 let mut response = response;
                 response.output = answer.items();
@@ -419,11 +421,12 @@ impl Items {
                 keep = Some((response.clone(), answer));
                 out.push(self.event(kind, EventBody::Response { response: Box::new(response) }));
             }
-            GenerationEvent::Error { message, .. } => {
+            GenerationEvent::Error { message, overflow, .. } => {
                 self.close(&mut out);
                 let mut response = self.response.clone();
                 response.status = "failed";
-                response.error = Some(ResponseError { code: "server_error", message });
+                let code = if overflow { crate::error::CONTEXT_LENGTH_EXCEEDED } else { "server_error" };
+                response.error = Some(ResponseError { code, message });
                 out.push(self.event("response.failed", EventBody::Response { response: Box::new(response) }));
             }
         }

@@ -46,7 +46,9 @@ pub async fn respond_events(
     lease: Lease,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let opening = match generation.events.recv().await {
-        Some(GenerationEvent::Error { message, busy }) => return Err(ApiError::from_generation(message, busy, param)),
+        Some(GenerationEvent::Error { message, busy, overflow }) => {
+            return Err(ApiError::from_generation(message, busy, overflow, param))
+        }
         Some(event) => event,
         None => return Err(ApiError::unavailable("The engine stopped before the answer began.")),
     };
