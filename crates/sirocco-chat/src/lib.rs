@@ -366,8 +366,7 @@ pub async fn run_turn_with_tools(
         store.set_tool_calls(answer_id, &records).await?;
         emit(TurnEvent::ToolCalls { answer_id, calls: records.clone() });
         // What each result may take: the context left after the answer, shared by the calls.
-        let left = stats.context_length.saturating_sub(stats.context_used + RESERVED_FOR_ANSWER);
-        let max_chars = (left * CHARS_PER_TOKEN / records.len().max(1)).min(sirocco_mcp::MAX_RESULT_CHARS);
+        let max_chars = result_budget(&stats, records.len());
         for i in 0..records.len() {
             let result = if stop.load(Ordering::Relaxed) {
                 ToolCallResult {
@@ -414,6 +413,14 @@ pub async fn run_turn_with_tools(
 
 /// Tool-calling steps in one turn before the model must answer in words.
 pub const MAX_TOOL_STEPS: usize = 8;
+/// The characters each of `calls` results may take: what the context has left after the step
+/// that called (`stats`), less room for the answer, shared by the calls, at most
+/// [`sirocco_mcp::MAX_RESULT_CHARS`].
+pub fn result_budget(stats: &sirocco_engine::GenerationStats, calls: usize) -> usize {
+    let left = stats.context_length.saturating_sub(stats.context_used + RESERVED_FOR_ANSWER);
+    (left * CHARS_PER_TOKEN / calls.max(1)).min(sirocco_mcp::MAX_RESULT_CHARS)
+}
+
 /// Context tokens kept for the answer after tool results.
 const RESERVED_FOR_ANSWER: usize = 512;
 /// A cautious count of characters per token for sizing results.

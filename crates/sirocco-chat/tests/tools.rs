@@ -3,6 +3,8 @@
 //! approved or denied, runs, its result goes back, the model goes on in a new answer under
 //! the one that called; all kept in the store's tree and exported.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -79,31 +81,6 @@ fn ask(text: &str) -> TurnRequest {
     }
 }
 
-fn kinds(events: &[TurnEvent]) -> String {
-    let all: String = events
-        .iter()
-        .map(|e| match e {
-            TurnEvent::Started { .. } => 's',
-            TurnEvent::Reasoning { .. } => 'r',
-            TurnEvent::ThoughtEnded { .. } => 'e',
-            TurnEvent::Text { .. } => 't',
-            TurnEvent::Done { .. } => 'd',
-            TurnEvent::ToolCalls { .. } => 'c',
-            TurnEvent::ToolRunning { .. } => 'u',
-            TurnEvent::ToolResult { .. } => 'o',
-            TurnEvent::Continued { .. } => 'n',
-            TurnEvent::Error { .. } => 'x',
-        })
-        .collect();
-    let mut runs = String::new();
-    for c in all.chars() {
-        if !runs.ends_with(c) {
-            runs.push(c);
-        }
-    }
-    runs
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_approved_call_runs_and_the_model_goes_on_from_its_result() {
     let (_dir, store, engine) = setup().await;
@@ -112,7 +89,7 @@ async fn an_approved_call_runs_and_the_model_goes_on_from_its_result() {
     assert!(host.tools().iter().any(|t| t.name == "get-sum"), "the server's tools are offered");
     let (events, last) =
         turn(&store, &engine, &host, ask("Add 17 and 25 with the get-sum tool, then tell me the result.")).await;
-    let shape = kinds(&events);
+    let shape = common::shape(&events);
     // Started, the calling step done, its calls, each running then its result, continued… done.
     assert!(shape.starts_with("sdcuo") && shape.contains("on"), "{shape}");
     assert!(shape.ends_with('d') && !shape.contains('x'), "{shape}");
@@ -173,7 +150,7 @@ async fn a_denied_call_does_not_run_and_the_model_reads_the_refusal() {
     let asked = Arc::new(Mutex::new(Vec::new()));
     let host = tools(everything().await, Approval::Deny, asked.clone());
     let (events, last) = turn(&store, &engine, &host, ask("Echo the word lighthouse with the echo tool.")).await;
-    let shape = kinds(&events);
+    let shape = common::shape(&events);
     assert!(shape.starts_with("sdcon") && !shape.contains('u'), "nothing runs when denied: {shape}");
     let denied = events
         .iter()

@@ -1,6 +1,8 @@
 //! Conversation turns on a real model (SmolLM2) and a real SQLite file: send, regenerate, edit,
 //! continue, personas and presets' system prompts, and a stop that keeps what was generated.
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -395,20 +397,8 @@ async fn a_thought_streams_and_is_saved_apart_from_the_answer_with_its_time() {
         },
     )
     .await;
-    let kinds: String = events
-        .iter()
-        .map(|e| match e {
-            TurnEvent::Started { .. } => 's',
-            TurnEvent::Reasoning { .. } => 'r',
-            TurnEvent::ThoughtEnded { .. } => 'e',
-            TurnEvent::Text { .. } => 't',
-            TurnEvent::Done { .. } => 'd',
-            TurnEvent::Error { .. } => 'x',
-            _ => '?',
-        })
-        .collect();
-    let shape = runs_of(&kinds);
-    assert_eq!(shape, "sretd", "started, thought, its end, answer, done: {kinds}");
+    let shape = common::shape(&events);
+    assert_eq!(shape, "sretd", "started, thought, its end, answer, done: {shape}");
     let thought: String = events
         .iter()
         .filter_map(|e| if let TurnEvent::Reasoning { text } = e { Some(text.as_str()) } else { None })
@@ -419,15 +409,4 @@ async fn a_thought_streams_and_is_saved_apart_from_the_answer_with_its_time() {
     assert_eq!(saved.content, text_of(&events), "the answer is saved without the thought");
     assert!(!saved.content.is_empty() && !saved.content.contains("think>") && !thought.contains("think>"));
     assert_eq!(saved.reasoning_ms, ms);
-}
-
-/// `kinds` with each run of one kind written once ("srrrettd" → "sretd").
-fn runs_of(kinds: &str) -> String {
-    let mut out = String::new();
-    for c in kinds.chars() {
-        if !out.ends_with(c) {
-            out.push(c);
-        }
-    }
-    out
 }

@@ -194,8 +194,7 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
             });
             let Some(tools) = tools.as_ref().filter(|_| !calls.is_empty()) else { break };
             // Each call asked about at the prompt, run, and its result given back.
-            let left = reply.stats.context_length.saturating_sub(reply.stats.context_used + 512);
-            let max_chars = (left * 3 / calls.len()).min(sirocco_mcp::MAX_RESULT_CHARS);
+            let max_chars = sirocco_chat::result_budget(&reply.stats, calls.len());
             for call in calls {
                 let record = ToolCallRecord {
                     id: call.id.clone(),

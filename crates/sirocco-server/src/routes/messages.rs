@@ -177,7 +177,6 @@ pub async fn count_tokens(
 ) -> Result<Json<TokenCount>, AnthropicError> {
     let tools = tools(body.tools, body.tool_choice)?;
     let messages = messages(body.system, body.messages)?;
-    let _ = thinking(body.thinking);
     let model = state.model_lease(Some(&body.model)).await?;
     let tokens = model.engine().prompt_tokens(messages, None, tools).await.map_err(ApiError::from)?;
     Ok(Json(TokenCount { input_tokens: tokens.len() }))

@@ -62,8 +62,6 @@ pub struct CountTokensRequest {
     pub tools: Option<Vec<ToolParam>>,
     #[serde(default)]
     pub tool_choice: Option<ToolChoiceParam>,
-    #[serde(default)]
-    pub thinking: Option<ThinkingParam>,
 }
 
 #[derive(Debug, Serialize)]
