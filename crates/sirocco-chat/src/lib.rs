@@ -9,6 +9,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -20,7 +21,7 @@ use sirocco_engine::{
 use sirocco_store::{title_from, Message, MessageStatus, Role, Store, ToolCallRecord, ToolCallResult, ToolCallStatus};
 
 mod tools;
-pub use tools::{Approval, Approver, McpTools, ToolHost};
+pub use tools::{Approval, Approver, McpTools, PendingApprovals, ToolHost};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {
@@ -76,6 +77,9 @@ pub struct TurnRequest {
     pub thinking_budget: Option<u32>,
     /// The first step must call one of the tools offered (held to their schemas by a grammar).
     pub require_tool: bool,
+    /// The MCP servers whose tools the conversation offers (by name in `mcp.json`; kept with
+    /// the conversation). Whoever runs the turn offers them through its [`ToolHost`].
+    pub tools: Vec<String>,
 }
 
 impl Default for TurnRequest {
@@ -95,6 +99,7 @@ impl Default for TurnRequest {
             reasoning_effort: None,
             thinking_budget: None,
             require_tool: false,
+            tools: Vec::new(),
         }
     }
 }
@@ -136,6 +141,10 @@ pub enum TurnEvent {
     ToolCalls {
         answer_id: i64,
         calls: Vec<ToolCallRecord>,
+    },
+    /// The call waits for the user: allow once, always, or deny.
+    ToolApproval {
+        call_id: String,
     },
     /// The call was allowed and runs now.
     ToolRunning {
@@ -213,6 +222,7 @@ pub async fn run_turn_with_tools(
     store
         .set_conversation_setup(conversation_id, request.model.as_deref(), request.preset_id, request.persona_id)
         .await?;
+    store.set_conversation_tools(conversation_id, &request.tools).await?;
 
     let mut added = Vec::new();
     let mut prefix = request.reply_prefix.clone().filter(|p| !p.is_empty());
@@ -375,13 +385,32 @@ pub async fn run_turn_with_tools(
                     cut_from: None,
                 }
             } else {
-                match host.approve(&records[i]).await {
-                    Approval::Deny => ToolCallResult {
+                // Asked once: an answer given before (always) comes at once; else the page is
+                // told the call waits — after the wait began, so an answer cannot come too early.
+                let mut approving = host.approve(&records[i]);
+                let approval = match std::future::poll_fn(|cx| Poll::Ready(approving.as_mut().poll(cx))).await {
+                    Poll::Ready(approval) => Some(approval),
+                    Poll::Pending => {
+                        emit(TurnEvent::ToolApproval { call_id: records[i].id.clone() });
+                        // Stop while the user is asked: the call does not run.
+                        tokio::select! {
+                            approval = approving => Some(approval),
+                            _ = tools::stopped(&stop) => None,
+                        }
+                    }
+                };
+                match approval {
+                    None => ToolCallResult {
+                        status: ToolCallStatus::Stopped,
+                        text: "The user stopped the turn before this call ran.".into(),
+                        cut_from: None,
+                    },
+                    Some(Approval::Deny) => ToolCallResult {
                         status: ToolCallStatus::Denied,
                         text: "The user did not allow this call.".into(),
                         cut_from: None,
                     },
-                    Approval::Once | Approval::Always => {
+                    Some(Approval::Once | Approval::Always) => {
                         emit(TurnEvent::ToolRunning { call_id: records[i].id.clone() });
                         host.run(&records[i], max_chars, stop.clone()).await
                     }

@@ -1,8 +1,9 @@
 //! Tools in a turn: what the turn needs of whoever offers them ([`ToolHost`]: the tools, the
-//! user's approval of each call, running it), and [`McpTools`], the host for MCP servers' tools
-//! that the app and `sirocco chat` use (their approval asked in their own way).
+//! user's approval of each call, running it), [`McpTools`], the host for MCP servers' tools
+//! that the app and `sirocco chat` use (their approval asked in their own way), and
+//! [`PendingApprovals`], the calls waiting for an answer from a page.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -45,13 +46,14 @@ pub type Approver = Box<dyn Fn(&ToolCallRecord) -> BoxFuture<'static, Approval> 
 /// MCP servers' tools: the servers' tools (the first server's where two share a name), calls
 /// approved through `approver` unless the tool was allowed always.
 pub struct McpTools {
-    servers: Vec<McpServer>,
+    servers: Vec<Arc<McpServer>>,
     approver: Approver,
     always: Mutex<HashSet<String>>,
 }
 
 impl McpTools {
-    pub fn new(servers: Vec<McpServer>, approver: Approver) -> Self {
+    /// The tools of `servers` (running ones, which may be shared with other turns).
+    pub fn new(servers: Vec<Arc<McpServer>>, approver: Approver) -> Self {
         Self { servers, approver, always: Mutex::new(HashSet::new()) }
     }
 
@@ -61,13 +63,15 @@ impl McpTools {
     }
 
     fn server_with(&self, tool: &str) -> Option<&McpServer> {
-        self.servers.iter().find(|s| s.tools().iter().any(|t| t.name == tool))
+        self.servers.iter().find(|s| s.tools().iter().any(|t| t.name == tool)).map(|s| &**s)
     }
 
-    /// Ends every server's session.
+    /// Ends every server's session that no one else holds.
     pub async fn close(self) {
         for server in self.servers {
-            server.close().await;
+            if let Ok(server) = Arc::try_unwrap(server) {
+                server.close().await;
+            }
         }
     }
 }
@@ -120,12 +124,6 @@ impl ToolHost for McpTools {
                     Ok(v) => v,
                     Err(e) => return failed(format!("The arguments are not valid JSON: {e}.")),
                 };
-            // The stop flag is a plain flag (the app's Stop sets it): looked at every 100 ms.
-            let stopped = async {
-                while !stop.load(Ordering::Relaxed) {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-            };
             tokio::select! {
                 out = server.call(&call.name, arguments) => match out {
                     Ok(out) => {
@@ -135,12 +133,89 @@ impl ToolHost for McpTools {
                     }
                     Err(e) => failed(format!("The call failed: {e}.")),
                 },
-                _ = stopped => ToolCallResult {
+                _ = stopped(&stop) => ToolCallResult {
                     status: ToolCallStatus::Stopped,
                     text: "The user stopped the call.".into(),
                     cut_from: None,
                 },
             }
         })
+    }
+}
+
+/// Resolves once `stop` is set. The flag is a plain flag (the app's Stop sets it, as it does
+/// for a generation): looked at every 100 ms.
+pub(crate) async fn stopped(stop: &AtomicBool) {
+    while !stop.load(Ordering::Relaxed) {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Calls waiting for the user's answer from somewhere else (the app's page): [`Self::ask`]
+/// waits for [`Self::answer`] with the same call id.
+#[derive(Default)]
+pub struct PendingApprovals {
+    waiting: Mutex<HashMap<String, tokio::sync::oneshot::Sender<Approval>>>,
+}
+
+impl PendingApprovals {
+    /// Waits for the answer about the call `call_id`; a call nobody answers any more (the
+    /// page went away) is denied. A wait given up (the turn stopped) is forgotten.
+    pub fn ask(self: Arc<Self>, call_id: String) -> BoxFuture<'static, Approval> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.waiting.lock().expect("never poisoned").insert(call_id.clone(), tx);
+        let forget = Forget(self, call_id);
+        Box::pin(async move {
+            let _forget = forget;
+            rx.await.unwrap_or(Approval::Deny)
+        })
+    }
+
+    /// Gives the user's answer about `call_id`; false when no call of that id is waiting.
+    pub fn answer(&self, call_id: &str, approval: Approval) -> bool {
+        let waiting = self.waiting.lock().expect("never poisoned").remove(call_id);
+        waiting.is_some_and(|tx| tx.send(approval).is_ok())
+    }
+
+    /// The calls waiting now.
+    pub fn waiting(&self) -> Vec<String> {
+        self.waiting.lock().expect("never poisoned").keys().cloned().collect()
+    }
+}
+
+/// Removes a wait when it ends, answered or given up.
+struct Forget(Arc<PendingApprovals>, String);
+
+impl Drop for Forget {
+    fn drop(&mut self) {
+        self.0.waiting.lock().expect("never poisoned").remove(&self.1);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_answer_reaches_the_call_that_waits_for_it() {
+        let pending = Arc::new(PendingApprovals::default());
+        let first = pending.clone().ask("call-1".into());
+        let second = pending.clone().ask("call-2".into());
+        assert_eq!(pending.waiting().len(), 2);
+        assert!(pending.answer("call-2", Approval::Always));
+        assert!(!pending.answer("call-3", Approval::Once), "no such call");
+        assert_eq!(second.await, Approval::Always);
+        assert!(pending.answer("call-1", Approval::Deny));
+        assert_eq!(first.await, Approval::Deny);
+        assert!(pending.waiting().is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_wait_given_up_is_forgotten_and_cannot_be_answered() {
+        let pending = Arc::new(PendingApprovals::default());
+        let wait = pending.clone().ask("call-1".into());
+        drop(wait);
+        assert!(pending.waiting().is_empty());
+        assert!(!pending.answer("call-1", Approval::Once));
     }
 }

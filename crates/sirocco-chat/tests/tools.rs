@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use sirocco_chat::{run_turn_with_tools, Approval, McpTools, ToolHost, Turn, TurnEvent, TurnRequest};
+use sirocco_chat::{run_turn_with_tools, Approval, McpTools, PendingApprovals, ToolHost, Turn, TurnEvent, TurnRequest};
 use sirocco_engine::{Engine, LoadParams, SamplingParams};
 use sirocco_mcp::{McpLimits, McpServer, ServerEntry};
 use sirocco_store::{Role, Store, ToolCallRecord, ToolCallStatus};
@@ -46,7 +46,7 @@ async fn everything() -> McpServer {
 /// Tools approved with `answer`, every request for approval counted.
 fn tools(server: McpServer, answer: Approval, asked: Arc<Mutex<Vec<String>>>) -> McpTools {
     McpTools::new(
-        vec![server],
+        vec![Arc::new(server)],
         Box::new(move |call: &ToolCallRecord| {
             asked.lock().unwrap().push(call.name.clone());
             Box::pin(std::future::ready(answer))
@@ -204,5 +204,73 @@ async fn always_asks_once_and_stop_ends_a_running_call() {
     let (out, _) = tokio::join!(host.run(&slow, 100, stop.clone()), async move { flag.store(true, Ordering::Relaxed) });
     assert_eq!(out.status, ToolCallStatus::Stopped, "{out:?}");
     assert!(started.elapsed() < std::time::Duration::from_secs(30), "stopped at once");
+    host.close().await;
+}
+
+/// Tools whose calls wait for an answer given elsewhere (as the app's page gives it).
+fn asked_elsewhere(server: McpServer, pending: Arc<PendingApprovals>) -> McpTools {
+    McpTools::new(vec![Arc::new(server)], Box::new(move |call: &ToolCallRecord| pending.clone().ask(call.id.clone())))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_is_told_which_call_waits_and_stop_while_it_waits_runs_nothing() {
+    let (_dir, store, engine) = setup().await;
+    let pending = Arc::new(PendingApprovals::default());
+    let host = asked_elsewhere(everything().await, pending.clone());
+
+    // Answered as the event arrives (the wait began before it was sent): the call runs.
+    let (mut events, mut waited) = (Vec::new(), Vec::new());
+    run_turn_with_tools(
+        &store,
+        &engine,
+        ask("Echo the word harbour with the echo tool."),
+        Some(&host),
+        |_| {},
+        |e| {
+            if let TurnEvent::ToolApproval { call_id } = &e {
+                waited.push(call_id.clone());
+                assert!(pending.answer(call_id, Approval::Once), "the call waits when the page hears of it");
+            }
+            events.push(e);
+            true
+        },
+    )
+    .await
+    .unwrap();
+    let shape = common::shape(&events);
+    assert!(shape.starts_with("sdcauo"), "asked, then run: {shape}");
+    let calls: usize =
+        events.iter().map(|e| if let TurnEvent::ToolCalls { calls, .. } = e { calls.len() } else { 0 }).sum();
+    assert_eq!(waited.len(), calls, "each call waited for its answer");
+    assert!(pending.waiting().is_empty());
+
+    // Stopped while the user is asked: nothing runs, the turn ends without going on.
+    let stop: Arc<Mutex<Option<Arc<AtomicBool>>>> = Arc::default();
+    let mut events = Vec::new();
+    let set = stop.clone();
+    run_turn_with_tools(
+        &store,
+        &engine,
+        ask("Echo the word harbour with the echo tool."),
+        Some(&host),
+        move |flag| *set.lock().unwrap() = Some(flag),
+        |e| {
+            if matches!(e, TurnEvent::ToolApproval { .. }) {
+                stop.lock().unwrap().as_ref().unwrap().store(true, Ordering::Relaxed);
+            }
+            events.push(e);
+            true
+        },
+    )
+    .await
+    .unwrap();
+    let shape = common::shape(&events);
+    assert!(shape.starts_with("sdcao") && !shape.contains('u') && !shape.contains('n'), "{shape}");
+    let stopped = events
+        .iter()
+        .find_map(|e| if let TurnEvent::ToolResult { result, .. } = e { Some(result.clone()) } else { None })
+        .unwrap();
+    assert_eq!(stopped.status, ToolCallStatus::Stopped);
+    assert!(pending.waiting().is_empty(), "a wait given up is forgotten");
     host.close().await;
 }

@@ -242,15 +242,15 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
 async fn connect_tools(path: &std::path::Path) -> Result<McpTools, String> {
     let config = crate::mcp::load(path)?;
     let started = futures_util::future::join_all(
-        config.servers.iter().map(|(name, entry)| McpServer::connect(name, entry, McpLimits::default())),
+        config.enabled().map(|(name, entry)| McpServer::connect(name, entry, McpLimits::default())),
     )
     .await;
     let mut servers = Vec::new();
-    for ((name, _), result) in config.servers.iter().zip(started) {
+    for ((name, _), result) in config.enabled().zip(started) {
         match result {
             Ok(server) => {
                 eprintln!("mcp: {name} ready, {} tools", server.tools().len());
-                servers.push(server);
+                servers.push(std::sync::Arc::new(server));
             }
             Err(e) => eprintln!("mcp: {name} failed: {e}"),
         }

@@ -19,11 +19,16 @@ pub async fn list(config: Option<PathBuf>) -> Result<(), String> {
         return Ok(());
     }
     let started = futures_util::future::join_all(
-        config.servers.iter().map(|(name, entry)| McpServer::connect(name, entry, McpLimits::default())),
+        config.enabled().map(|(name, entry)| McpServer::connect(name, entry, McpLimits::default())),
     )
     .await;
     let width = config.servers.keys().map(|n| n.chars().count()).max().unwrap_or(0);
-    for ((name, entry), result) in config.servers.iter().zip(started) {
+    for name in &config.disabled {
+        if let Some(entry) = config.servers.get(name) {
+            println!("{name:width$}  off     ({})", entry.describe());
+        }
+    }
+    for ((name, entry), result) in config.enabled().zip(started) {
         match result {
             Ok(server) => {
                 let count = server.tools().len();

@@ -1,9 +1,10 @@
 //! `mcp.json` as LM Studio, Cursor and Claude Desktop write it:
-//! `{"mcpServers": {"<name>": {"command", "args", "env", "cwd"} | {"url", "headers"}}}`.
+//! `{"mcpServers": {"<name>": {"command", "args", "env", "cwd"} | {"url", "headers"}}}`, with
+//! `"disabled": true` on a server that is switched off (as Cline and Claude Code write it).
 //! Importing another app's file reads the same format; unknown fields are ignored, and what
 //! cannot be used is refused with the server's name.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -11,10 +12,11 @@ use serde::{Deserialize, Serialize};
 use crate::McpError;
 
 /// The servers of one `mcp.json`, by name.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct McpConfig {
-    #[serde(rename = "mcpServers", default)]
     pub servers: BTreeMap<String, ServerEntry>,
+    /// The servers switched off: kept in the file, never started.
+    pub disabled: BTreeSet<String>,
 }
 
 /// How to reach one server.
@@ -69,6 +71,8 @@ struct RawEntry {
     server_url: Option<String>,
     #[serde(default)]
     headers: BTreeMap<String, String>,
+    #[serde(default)]
+    disabled: bool,
 }
 
 #[derive(Deserialize)]
@@ -83,12 +87,16 @@ impl McpConfig {
         let raw: RawConfig =
             serde_json::from_str(text).map_err(|e| McpError::Config(format!("not an mcp.json file: {e}")))?;
         let mut servers = BTreeMap::new();
+        let mut disabled = BTreeSet::new();
         for (name, value) in raw.servers {
             if name.trim().is_empty() {
                 return Err(McpError::Config("a server has an empty name".into()));
             }
             let bad = |why: String| McpError::Config(format!("server `{name}`: {why}"));
             let entry: RawEntry = serde_json::from_value(value).map_err(|e| bad(e.to_string()))?;
+            if entry.disabled {
+                disabled.insert(name.clone());
+            }
             let url = entry.url.or(entry.server_url);
             let server = match (entry.command, url) {
                 (Some(command), None) if !command.trim().is_empty() => {
@@ -103,7 +111,43 @@ impl McpConfig {
             };
             servers.insert(name, server);
         }
-        Ok(Self { servers })
+        Ok(Self { servers, disabled })
+    }
+
+    /// The servers switched on, by name.
+    pub fn enabled(&self) -> impl Iterator<Item = (&String, &ServerEntry)> {
+        self.servers.iter().filter(|(name, _)| !self.disabled.contains(*name))
+    }
+
+    /// Switches `name` on or off.
+    pub fn set_enabled(&mut self, name: &str, on: bool) {
+        if on {
+            self.disabled.remove(name);
+        } else {
+            self.disabled.insert(name.to_owned());
+        }
+    }
+
+    /// Removes `name` (and its switch).
+    pub fn remove(&mut self, name: &str) {
+        self.servers.remove(name);
+        self.disabled.remove(name);
+    }
+
+    /// The file's text: every server, `"disabled": true` on those switched off.
+    pub fn to_json(&self) -> String {
+        let servers: serde_json::Map<String, serde_json::Value> = self
+            .servers
+            .iter()
+            .map(|(name, entry)| {
+                let mut value = serde_json::to_value(entry).expect("entries serialise");
+                if self.disabled.contains(name) {
+                    value["disabled"] = serde_json::Value::Bool(true);
+                }
+                (name.clone(), value)
+            })
+            .collect();
+        serde_json::to_string_pretty(&serde_json::json!({ "mcpServers": servers })).expect("JSON serialises")
     }
 
     /// Reads the file at `path`; a file that is not there is an empty configuration.
@@ -121,7 +165,7 @@ impl McpConfig {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(io)?;
         }
-        let text = serde_json::to_string_pretty(self).expect("configurations serialise");
+        let text = self.to_json();
         let partial = path.with_extension("json.part");
         std::fs::write(&partial, text + "\n").map_err(io)?;
         std::fs::rename(&partial, path).map_err(io)
@@ -152,6 +196,22 @@ mod tests {
         let path = dir.path().join("mcp.json");
         config.save(&path).unwrap();
         assert_eq!(McpConfig::load(&path).unwrap(), config);
+    }
+
+    #[test]
+    fn a_server_switched_off_stays_in_the_file_and_is_not_enabled() {
+        let text =
+            r#"{"mcpServers": {"a": {"command": "x", "disabled": true}, "b": {"url": "http://127.0.0.1:1/mcp"}}}"#;
+        let mut config = McpConfig::parse(text).unwrap();
+        assert_eq!(config.enabled().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["b"]);
+        config.set_enabled("a", true);
+        config.set_enabled("b", false);
+        let back = McpConfig::parse(&config.to_json()).unwrap();
+        assert_eq!(back, config);
+        assert_eq!(back.enabled().map(|(n, _)| n.as_str()).collect::<Vec<_>>(), ["a"]);
+        assert!(!config.to_json().contains("\"disabled\": false"), "only switched-off servers say so");
+        config.remove("b");
+        assert!(config.disabled.is_empty() && config.servers.len() == 1);
     }
 
     #[test]

@@ -6,16 +6,19 @@
 //! time limit, a result is turned into text for the model and cut to a size the context can
 //! hold, with a note saying so ([`ToolOutput`]). A server that crashes, hangs or answers
 //! garbage gives an [`McpError`] that says what happened (with the end of its stderr); the
-//! caller goes on.
+//! caller goes on. [`McpPool`] keeps servers running between uses (the app's chat starts a
+//! server once, not once per answer).
 //!
 //! Nothing here knows about Tauri, the store or the engine.
 
 mod config;
 mod error;
 mod output;
+mod pool;
 mod server;
 
 pub use config::{McpConfig, ServerEntry};
 pub use error::McpError;
 pub use output::{ToolOutput, MAX_RESULT_CHARS};
+pub use pool::McpPool;
 pub use server::{McpLimits, McpServer, McpTool};

@@ -54,6 +54,8 @@ pub struct McpServer {
     tools: Vec<McpTool>,
     stderr: Arc<Mutex<String>>,
     limits: McpLimits,
+    /// A call found the connection gone (the process exited, the stream ended).
+    gone: std::sync::atomic::AtomicBool,
 }
 
 impl McpServer {
@@ -124,7 +126,7 @@ impl McpServer {
                 input_schema: Value::Object((*t.input_schema).clone()),
             })
             .collect();
-        Ok(Self { name: name.to_owned(), client, tools, stderr, limits })
+        Ok(Self { name: name.to_owned(), client, tools, stderr, limits, gone: Default::default() })
     }
 
     pub fn name(&self) -> &str {
@@ -155,12 +157,22 @@ impl McpServer {
                 secs: self.limits.call.as_secs(),
             }
         })?;
+        if matches!(result, Err(rmcp::ServiceError::TransportClosed | rmcp::ServiceError::TransportSend(_))) {
+            self.gone.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let result = result.map_err(|e| McpError::Call {
             server: self.name.clone(),
             tool: tool.to_owned(),
             message: with_stderr(e.to_string(), &self.stderr),
         })?;
         Ok(ToolOutput::from_result(result, self.limits.max_result_chars))
+    }
+
+    /// The session is over: the server exited, its connection dropped, or it was closed.
+    pub fn is_closed(&self) -> bool {
+        self.gone.load(std::sync::atomic::Ordering::Relaxed)
+            || self.client.is_closed()
+            || self.client.peer().is_transport_closed()
     }
 
     /// Ends the session (a stdio server's process is stopped).

@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::json;
-use sirocco_mcp::{McpError, McpLimits, McpServer, ServerEntry};
+use sirocco_mcp::{McpError, McpLimits, McpPool, McpServer, ServerEntry};
 use tokio::io::AsyncBufReadExt;
 
 fn fixtures() -> PathBuf {
@@ -169,4 +170,38 @@ async fn a_hostile_server_gives_clear_errors_and_nothing_else_breaks() {
     let after = server.call("fails", json!({})).await.unwrap_err();
     assert!(matches!(after, McpError::Call { .. }), "a dead server's calls fail at once: {after}");
     server.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pool_shares_a_running_server_and_starts_again_one_that_died_or_changed() {
+    let limits = McpLimits { start: Duration::from_secs(20), call: Duration::from_secs(5), max_result_chars: 4000 };
+    let pool = McpPool::new(limits);
+    let entry = python_server("hostile_server.py", &["normal"]);
+    let first = pool.get("hostile", &entry).await.expect("starts");
+    let again = pool.get("hostile", &entry).await.unwrap();
+    assert!(Arc::ptr_eq(&first, &again), "a running server is shared, not started twice");
+    assert_eq!(pool.running().await, ["hostile"]);
+
+    // It crashes: the next use starts it again, and that one answers.
+    let crash = first.call("crash", json!({})).await.unwrap_err();
+    assert!(matches!(crash, McpError::Call { .. }), "{crash}");
+    assert!(first.is_closed(), "a server that exited is seen as gone");
+    let restarted = pool.get("hostile", &entry).await.unwrap();
+    assert!(!Arc::ptr_eq(&first, &restarted));
+    assert!(restarted.call("fails", json!({})).await.unwrap().is_error);
+
+    // Its entry changed (the user edited it): started as it says now.
+    let everything = npm_server("server-everything", &["stdio"]);
+    let changed = pool.get("hostile", &everything).await.unwrap();
+    assert!(changed.tools().iter().any(|t| t.name == "echo"), "the new entry's server runs");
+    drop((first, again, restarted));
+    pool.stop("hostile").await;
+    assert!(pool.running().await.is_empty());
+    // One that cannot start is an error, and nothing is kept.
+    let missing =
+        ServerEntry::Stdio { command: "/nonexistent/mcp-server".into(), args: vec![], env: BTreeMap::new(), cwd: None };
+    assert!(pool.get("missing", &missing).await.is_err());
+    assert!(pool.running().await.is_empty());
+    drop(changed);
+    pool.stop_all().await;
 }

@@ -19,6 +19,8 @@ pub struct Conversation {
     pub model: Option<String>,
     pub preset_id: Option<i64>,
     pub persona_id: Option<i64>,
+    /// The MCP servers whose tools it offers (by name in `mcp.json`).
+    pub tools: Vec<String>,
 }
 
 /// What a conversation's first message makes a title of: its first line, at most 60 characters.
@@ -88,6 +90,12 @@ impl Store {
             id,
         )
         .await
+    }
+
+    /// The MCP servers whose tools the conversation offers.
+    pub async fn set_conversation_tools(&self, id: i64, tools: &[String]) -> Result<()> {
+        let tools = (!tools.is_empty()).then(|| serde_json::to_string(tools).expect("names serialise"));
+        self.expect_one(sqlx::query("UPDATE conversations SET tools = ? WHERE id = ?").bind(tools).bind(id), id).await
     }
 
     pub async fn rename(&self, id: i64, title: &str) -> Result<()> {
@@ -164,5 +172,6 @@ fn conversation_of(r: &sqlx::sqlite::SqliteRow) -> Conversation {
         model: r.get("model"),
         preset_id: r.get("preset_id"),
         persona_id: r.get("persona_id"),
+        tools: r.get::<Option<String>, _>("tools").and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default(),
     }
 }

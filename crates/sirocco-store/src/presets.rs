@@ -23,6 +23,10 @@ pub struct PresetParams {
     pub reasoning_effort: Option<ReasoningEffort>,
     /// Most tokens a reasoning model thinks for before its thought is closed.
     pub thinking_budget: Option<u32>,
+    /// The MCP servers whose tools the chat offers (by name in `mcp.json`).
+    pub tools: Vec<String>,
+    /// The model must call one of the tools first (for models that do not on their own).
+    pub require_tool: bool,
 }
 
 impl Default for PresetParams {
@@ -37,6 +41,8 @@ impl Default for PresetParams {
             flash_attention: None,
             reasoning_effort: None,
             thinking_budget: None,
+            tools: Vec::new(),
+            require_tool: false,
         }
     }
 }

@@ -43,6 +43,20 @@ async fn edits_and_regenerations_make_branches() {
 }
 
 #[tokio::test]
+async fn a_conversation_keeps_the_tool_servers_it_offers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("chats.db")).await.unwrap();
+    let c = store.create_conversation("Tools").await.unwrap();
+    assert!(store.conversation(c).await.unwrap().tools.is_empty(), "none until chosen");
+    let chosen = vec!["everything".to_string(), "files \"home\"".to_string()];
+    store.set_conversation_tools(c, &chosen).await.unwrap();
+    assert_eq!(store.conversation(c).await.unwrap().tools, chosen);
+    store.set_conversation_tools(c, &[]).await.unwrap();
+    assert!(store.conversation(c).await.unwrap().tools.is_empty());
+    assert!(store.set_conversation_tools(c + 1, &chosen).await.is_err(), "no such conversation");
+}
+
+#[tokio::test]
 async fn search_finds_words_and_survives_hostile_queries() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("chats.db")).await.unwrap();

@@ -505,14 +505,19 @@ thinking_budget: number | null,
 /**
  * The first step must call one of the tools offered (held to their schemas by a grammar).
  */
-require_tool: boolean, };
+require_tool: boolean, 
+/**
+ * The MCP servers whose tools the conversation offers (by name in `mcp.json`; kept with
+ * the conversation). Whoever runs the turn offers them through its [`ToolHost`].
+ */
+tools: Array<string>, };
 
 export type TurnEvent = { "kind": "started", conversation_id: number, title: string, added: Array<StoredMessage>, answer_id: number, } | { "kind": "reasoning", text: string, } | { "kind": "thought_ended", ms: number, } | { "kind": "text", text: string, 
 /**
  * Tokens of the context in use once this text is out (the prompt and the answer so
  * far; `None` for text the engine did not make: "Start reply with").
  */
-context_used: number | null, } | { "kind": "done", stats: GenerationStats, } | { "kind": "tool_calls", answer_id: number, calls: Array<ToolCallRecord>, } | { "kind": "tool_running", call_id: string, } | { "kind": "tool_result", call_id: string, result: ToolCallResult, } | { "kind": "continued", answer_id: number, } | { "kind": "error", message: string, };
+context_used: number | null, } | { "kind": "done", stats: GenerationStats, } | { "kind": "tool_calls", answer_id: number, calls: Array<ToolCallRecord>, } | { "kind": "tool_approval", call_id: string, } | { "kind": "tool_running", call_id: string, } | { "kind": "tool_result", call_id: string, result: ToolCallResult, } | { "kind": "continued", answer_id: number, } | { "kind": "error", message: string, };
 
 export type SortBy = "downloads" | "likes" | "recently_updated";
 
@@ -583,7 +588,11 @@ export type ConversationInfo = { id: number, title: string, created_at: number, 
 /**
  * The model file it was last used with.
  */
-model: string | null, preset_id: number | null, persona_id: number | null, };
+model: string | null, preset_id: number | null, persona_id: number | null, 
+/**
+ * The MCP servers whose tools it offers (by name in `mcp.json`).
+ */
+tools: Array<string>, };
 
 export type StoredMessage = { id: number, conversation_id: number, parent_id: number | null, role: Role, content: string, status: MessageStatus, created_at: number, 
 /**
@@ -647,7 +656,15 @@ reasoning_effort: ReasoningEffort | null,
 /**
  * Most tokens a reasoning model thinks for before its thought is closed.
  */
-thinking_budget: number | null, };
+thinking_budget: number | null, 
+/**
+ * The MCP servers whose tools the chat offers (by name in `mcp.json`).
+ */
+tools: Array<string>, 
+/**
+ * The model must call one of the tools first (for models that do not on their own).
+ */
+require_tool: boolean, };
 
 export type Preset = { id: number, name: string, 
 /**

@@ -3,7 +3,7 @@ import type { ConversationInfo } from './api';
 import { Conversations, type ConversationsBackend } from './conversations.svelte';
 
 const info = (id: number, title: string, pinned = false): ConversationInfo => ({
-  id, title, created_at: 0, updated_at: 0, pinned, current_leaf_id: null, model: null, preset_id: null, persona_id: null,
+  id, title, created_at: 0, updated_at: 0, pinned, current_leaf_id: null, model: null, preset_id: null, persona_id: null, tools: [],
 });
 
 function backend(list: ConversationInfo[]): ConversationsBackend {

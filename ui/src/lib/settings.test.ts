@@ -47,6 +47,8 @@ describe('settings', () => {
     flash_attention: null,
     reasoning_effort: 'high',
     thinking_budget: 2048,
+    tools: ['everything'],
+    require_tool: true,
   };
 
   it('applies a preset but keeps the planner’s load choices the preset leaves open', () => {
@@ -61,6 +63,9 @@ describe('settings', () => {
     expect(differsFromPreset(applied, code)).toBe(false);
     expect(differsFromPreset({ ...applied, temperature: 0.5 }, code)).toBe(true);
     expect(differsFromPreset({ ...applied, stop: ['###', 'END'] }, code)).toBe(true);
+    // The tools it offers come with it, and choosing others differs from it.
+    expect([applied.tools, applied.require_tool]).toEqual([['everything'], true]);
+    expect(differsFromPreset({ ...applied, tools: [] }, code)).toBe(true);
   });
 
   it('saves the screen into a preset without losing fields the panel does not show', () => {
@@ -72,5 +77,7 @@ describe('settings', () => {
     expect(saved.kv_cache_type).toBe('q8_0');
     const thinking = presetParamsOf({ ...s, reasoning_effort: 'low', thinking_budget: null }, code);
     expect([thinking.reasoning_effort, thinking.thinking_budget]).toEqual(['low', null]);
+    const tools = presetParamsOf({ ...s, tools: ['files', 'everything'], require_tool: false }, code);
+    expect([tools.tools, tools.require_tool]).toEqual([['files', 'everything'], false]);
   });
 });

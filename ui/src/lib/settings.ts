@@ -24,7 +24,7 @@ export type ChatSettings = Omit<PageLoadParams, 'context_length'> &
     SamplingParams,
     'temperature' | 'top_k' | 'top_p' | 'min_p' | 'repeat_penalty' | 'presence_penalty' | 'frequency_penalty' | 'stop' | 'max_tokens'
   > &
-  Pick<PresetParams, 'system_prompt' | 'overflow' | 'reasoning_effort' | 'thinking_budget'> & {
+  Pick<PresetParams, 'system_prompt' | 'overflow' | 'reasoning_effort' | 'thinking_budget' | 'tools' | 'require_tool'> & {
     context_length: number;
     seed: number | null;
   };
@@ -56,6 +56,8 @@ export const defaultSettings = (): ChatSettings => ({
   overflow: 'stop',
   reasoning_effort: null,
   thinking_budget: null,
+  tools: [],
+  require_tool: false,
 });
 
 export function loadParamsOf(s: ChatSettings): PageLoadParams {
@@ -114,6 +116,8 @@ export function applyPreset(current: ChatSettings, p: PresetParams): ChatSetting
     overflow: p.overflow,
     reasoning_effort: p.reasoning_effort,
     thinking_budget: p.thinking_budget,
+    tools: [...p.tools],
+    require_tool: p.require_tool,
     context_length: p.context_length ?? current.context_length,
     gpu_layers: p.gpu_layers ?? current.gpu_layers,
     kv_cache_type: p.kv_cache_type ?? current.kv_cache_type,
@@ -130,6 +134,8 @@ export function presetParamsOf(s: ChatSettings, base: PresetParams): PresetParam
     overflow: s.overflow,
     reasoning_effort: s.reasoning_effort,
     thinking_budget: s.thinking_budget,
+    tools: [...s.tools],
+    require_tool: s.require_tool,
     sampling: { ...base.sampling, ...samplingOf(s) },
     context_length: base.context_length === null ? null : s.context_length,
     gpu_layers: base.gpu_layers === null ? null : s.gpu_layers,

@@ -3,7 +3,7 @@ import { groupConversations, snippetParts } from './sidebar';
 import type { ConversationInfo } from './api';
 
 const conv = (id: number, updated_at: number, pinned = false): ConversationInfo => ({
-  id, title: `c${id}`, created_at: 0, updated_at, pinned, current_leaf_id: null, model: null, preset_id: null, persona_id: null,
+  id, title: `c${id}`, created_at: 0, updated_at, pinned, current_leaf_id: null, model: null, preset_id: null, persona_id: null, tools: [],
 });
 
 describe('groupConversations', () => {

@@ -14,6 +14,7 @@ pub fn shape(events: &[TurnEvent]) -> String {
             TurnEvent::Text { .. } => 't',
             TurnEvent::Done { .. } => 'd',
             TurnEvent::ToolCalls { .. } => 'c',
+            TurnEvent::ToolApproval { .. } => 'a',
             TurnEvent::ToolRunning { .. } => 'u',
             TurnEvent::ToolResult { .. } => 'o',
             TurnEvent::Continued { .. } => 'n',
