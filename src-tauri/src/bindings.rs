@@ -112,6 +112,7 @@ pub fn typescript() -> String {
         sirocco_mcp::ServerEntry,
         sirocco_mcp::McpTool,
         crate::commands::tools::McpServerView,
+        crate::settings::AllowedTool,
         // The local server (commands/server.rs).
         crate::commands::server::ServerSettings,
         crate::commands::server::ServerStatus,

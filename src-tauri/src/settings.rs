@@ -14,6 +14,15 @@ const HUB_ENDPOINT: &str = "hubEndpoint";
 const LIBRARY_LOCATIONS: &str = "libraryLocations";
 const MODEL_MEMORY: &str = "modelMemory";
 const WORKERS: &str = "workers";
+const ALLOWED_TOOLS: &str = "allowedTools";
+
+/// A tool the user allowed always ("Always allow"): its calls run without asking.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct AllowedTool {
+    /// The MCP server's name in `mcp.json`.
+    pub server: String,
+    pub tool: String,
+}
 
 /// Another machine running `sirocco worker`, as the user added it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -58,6 +67,7 @@ pub fn read(app: &AppHandle) -> Settings {
             library_locations: Vec::new(),
             model_memory: ModelMemory::default(),
             workers: Vec::new(),
+            allowed_tools: Vec::new(),
         };
     };
     let hub_endpoint = store.get(HUB_ENDPOINT).and_then(|v| v.as_str().map(str::to_owned)).filter(|s| !s.is_empty());
@@ -65,7 +75,12 @@ pub fn read(app: &AppHandle) -> Settings {
         store.get(LIBRARY_LOCATIONS).and_then(|v| serde_json::from_value::<Vec<PathBuf>>(v).ok()).unwrap_or_default();
     let model_memory = store.get(MODEL_MEMORY).and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
     let workers = store.get(WORKERS).and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
-    Settings { hub_endpoint, library_locations, model_memory, workers }
+    let allowed_tools = store.get(ALLOWED_TOOLS).and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
+    Settings { hub_endpoint, library_locations, model_memory, workers, allowed_tools }
+}
+
+pub fn save_allowed_tools(app: &AppHandle, allowed: &[AllowedTool]) -> Result<(), String> {
+    save(app, ALLOWED_TOOLS, serde_json::json!(allowed))
 }
 
 pub fn save_workers(app: &AppHandle, workers: &[WorkerEntry]) -> Result<(), String> {

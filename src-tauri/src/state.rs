@@ -37,6 +37,12 @@ pub struct AppState {
     pub server: tokio::sync::Mutex<Option<sirocco_server::RunningServer>>,
     /// The window asked to close and its conversations' caches are being saved.
     pub closing: std::sync::atomic::AtomicBool,
+    /// MCP servers started for the chat (or checked on the Tools page), kept running.
+    pub mcp: sirocco_mcp::McpPool,
+    /// Tool calls waiting for the user's answer on the page.
+    pub approvals: Arc<sirocco_chat::PendingApprovals>,
+    /// Tools whose calls run without asking.
+    pub allowed_tools: RwLock<Vec<crate::settings::AllowedTool>>,
 }
 
 impl AppState {
@@ -62,6 +68,9 @@ impl AppState {
             workers: RwLock::new(settings.workers.clone()),
             server: tokio::sync::Mutex::new(None),
             closing: std::sync::atomic::AtomicBool::new(false),
+            mcp: sirocco_mcp::McpPool::default(),
+            approvals: Arc::default(),
+            allowed_tools: RwLock::new(settings.allowed_tools.clone()),
         })
     }
 
@@ -138,6 +147,7 @@ pub struct Settings {
     pub library_locations: Vec<PathBuf>,
     pub model_memory: crate::settings::ModelMemory,
     pub workers: Vec<crate::settings::WorkerEntry>,
+    pub allowed_tools: Vec<crate::settings::AllowedTool>,
 }
 
 /// `SIROCCO_DATA_DIR`, else the app's data folder: where the database lives.

@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use sirocco_chat::{run_turn, TurnEvent, TurnRequest};
+use sirocco_chat::{run_turn_with_tools, ToolHost, TurnEvent, TurnRequest};
 use sirocco_engine::{ChatMessage, GenerateRequest, GenerationEvent, SamplingParams};
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, State};
 
 use crate::error::IpcResult;
 use crate::AppState;
@@ -20,24 +20,28 @@ fn stream_or_chat(stream: Option<String>) -> String {
 }
 
 /// Runs one turn on the model the request names (its `model` file, loaded; else the user's),
-/// streaming its events to `on_event`; resolves with the answer's id when the answer is finished
-/// (done, stopped or failed — a failure is saved with it and sent as an event).
+/// with the tools of the MCP servers it names, streaming its events to `on_event`; resolves
+/// with the last answer's id when the turn is finished (done, stopped or failed — a failure is
+/// saved with it and sent as an event).
 #[tauri::command]
 #[tracing::instrument(skip_all, fields(stream = ?stream), err(level = "warn", Display))]
 pub async fn chat_turn(
+    app: AppHandle,
     state: State<'_, AppState>,
     request: TurnRequest,
     stream: Option<String>,
     on_event: Channel<TurnEvent>,
 ) -> IpcResult<i64> {
     let model = state.lease(request.model.as_deref().map(std::path::Path::new)).await?;
+    let tools = crate::commands::tools::chat_tools(&app, &state, &request.tools).await?;
     let stream = stream_or_chat(stream);
     let generations = &state.generations;
     // A page that went away stops the turn; what was generated is kept.
-    let answer = run_turn(
+    let answer = run_turn_with_tools(
         &state.store,
         model.engine(),
         request,
+        tools.as_ref().map(|t| t as &dyn ToolHost),
         |c| {
             generations.lock().unwrap().insert(stream.clone(), c);
         },

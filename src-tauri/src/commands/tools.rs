@@ -1,13 +1,18 @@
-//! The Tools page: the MCP servers in the app's `mcp.json` (the file `sirocco mcp list` and
-//! `sirocco chat --mcp` read), each checked (started, its tools listed, stopped), added,
-//! removed, and another app's `mcp.json` imported.
+//! The Tools page and tools in the chat: the MCP servers in the app's `mcp.json` (the file
+//! `sirocco mcp list` and `sirocco chat --mcp` read), each checked (started and its tools
+//! listed; it keeps running for the chat), switched on or off, added, removed, another app's
+//! `mcp.json` imported; the tools a turn offers, the user's answer to a call waiting for
+//! approval, and the tools allowed always.
 
 use std::path::{Path, PathBuf};
 
-use sirocco_mcp::{McpConfig, McpLimits, McpServer, McpTool, ServerEntry};
-use tauri::AppHandle;
+use sirocco_chat::{Approval, McpTools};
+use sirocco_mcp::{McpConfig, McpTool, ServerEntry};
+use tauri::{AppHandle, Manager, State};
 
 use crate::error::{IpcError, IpcResult};
+use crate::settings::{self, AllowedTool};
+use crate::AppState;
 
 /// A configured server as the page lists it.
 #[derive(serde::Serialize, ts_rs::TS)]
@@ -16,6 +21,8 @@ pub struct McpServerView {
     entry: ServerEntry,
     /// What it runs or where it is (header values left out).
     description: String,
+    /// Switched on: started for the chat and checked on the page.
+    enabled: bool,
 }
 
 fn config_path(app: &AppHandle) -> PathBuf {
@@ -27,10 +34,16 @@ fn load(path: &Path) -> IpcResult<McpConfig> {
 }
 
 fn views(config: McpConfig) -> Vec<McpServerView> {
+    let disabled = config.disabled;
     config
         .servers
         .into_iter()
-        .map(|(name, entry)| McpServerView { description: entry.describe(), name, entry })
+        .map(|(name, entry)| McpServerView {
+            description: entry.describe(),
+            enabled: !disabled.contains(&name),
+            name,
+            entry,
+        })
         .collect()
 }
 
@@ -40,16 +53,38 @@ pub async fn mcp_servers(app: AppHandle) -> IpcResult<Vec<McpServerView>> {
     Ok(views(load(&config_path(&app))?))
 }
 
-/// Starts the server `name`, lists its tools and stops it: the page's status for it.
+/// The server `name`'s tools: started if it is not running (it keeps running for the chat).
 #[tauri::command]
 #[tracing::instrument(skip_all, fields(name = %name), err(level = "warn", Display))]
-pub async fn mcp_check(app: AppHandle, name: String) -> IpcResult<Vec<McpTool>> {
+pub async fn mcp_check(app: AppHandle, state: State<'_, AppState>, name: String) -> IpcResult<Vec<McpTool>> {
     let config = load(&config_path(&app))?;
     let entry = config.servers.get(&name).ok_or_else(|| IpcError::not_found(format!("no server named {name}")))?;
-    let server = McpServer::connect(&name, entry, McpLimits::default()).await?;
-    let tools = server.tools().to_vec();
-    server.close().await;
-    Ok(tools)
+    if config.disabled.contains(&name) {
+        return Err(IpcError::invalid(format!("{name} is switched off")));
+    }
+    Ok(state.mcp.get(&name, entry).await?.tools().to_vec())
+}
+
+/// Switches the server `name` on or off (off: stopped, and offered to no conversation).
+#[tauri::command]
+#[tracing::instrument(skip_all, fields(name = %name, enabled), err(level = "warn", Display))]
+pub async fn mcp_set_enabled(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    name: String,
+    enabled: bool,
+) -> IpcResult<Vec<McpServerView>> {
+    let path = config_path(&app);
+    let mut config = load(&path)?;
+    if !config.servers.contains_key(&name) {
+        return Err(IpcError::not_found(format!("no server named {name}")));
+    }
+    config.set_enabled(&name, enabled);
+    config.save(&path)?;
+    if !enabled {
+        state.mcp.stop(&name).await;
+    }
+    Ok(views(config))
 }
 
 /// Adds (or replaces) the server `name`.
@@ -72,11 +107,12 @@ pub async fn mcp_add(app: AppHandle, name: String, entry: ServerEntry) -> IpcRes
 
 #[tauri::command]
 #[tracing::instrument(skip_all, fields(name = %name), err(level = "warn", Display))]
-pub async fn mcp_remove(app: AppHandle, name: String) -> IpcResult<Vec<McpServerView>> {
+pub async fn mcp_remove(app: AppHandle, state: State<'_, AppState>, name: String) -> IpcResult<Vec<McpServerView>> {
     let path = config_path(&app);
     let mut config = load(&path)?;
-    config.servers.remove(&name);
+    config.remove(&name);
     config.save(&path)?;
+    state.mcp.stop(&name).await;
     Ok(views(config))
 }
 
@@ -97,4 +133,99 @@ pub async fn mcp_import(app: AppHandle, file: PathBuf) -> IpcResult<Vec<McpServe
     config.servers.extend(imported.servers);
     config.save(&path)?;
     Ok(views(config))
+}
+
+/// The tools of the servers `names` (those configured and switched on), started if they are
+/// not running; each call asked on the page unless its tool was allowed always. `None` when
+/// none is offered. A server that does not start is an error naming it.
+pub async fn chat_tools(app: &AppHandle, state: &AppState, names: &[String]) -> IpcResult<Option<McpTools>> {
+    if names.is_empty() {
+        return Ok(None);
+    }
+    let config = load(&config_path(app))?;
+    let mut servers = Vec::new();
+    for (name, entry) in config.enabled().filter(|(name, _)| names.contains(name)) {
+        let server = state
+            .mcp
+            .get(name, entry)
+            .await
+            .map_err(|e| IpcError { message: format!("The tool server {name} did not start: {e}"), ..e.into() })?;
+        servers.push(server);
+    }
+    if servers.is_empty() {
+        return Ok(None);
+    }
+    let allowed = state.allowed_tools.read().unwrap().clone();
+    let (approvals, app) = (state.approvals.clone(), app.clone());
+    let tools = McpTools::new(
+        servers,
+        Box::new(move |call| {
+            let answer = approvals.clone().ask(call.id.clone());
+            let allowed = AllowedTool { server: call.server.clone().unwrap_or_default(), tool: call.name.clone() };
+            let app = app.clone();
+            Box::pin(async move {
+                let answer = answer.await;
+                if answer == Approval::Always {
+                    remember_allowed(&app, allowed);
+                }
+                answer
+            })
+        }),
+    );
+    // Tools allowed always before run without asking (by the server that has them now).
+    for tool in tools_of(&tools) {
+        let server = sirocco_chat::ToolHost::server_of(&tools, &tool).unwrap_or_default();
+        if allowed.iter().any(|a| a.server == server && a.tool == tool) {
+            tools.allow_always(&tool);
+        }
+    }
+    Ok(Some(tools))
+}
+
+fn tools_of(tools: &McpTools) -> Vec<String> {
+    sirocco_chat::ToolHost::tools(tools).into_iter().map(|t| t.name).collect()
+}
+
+/// Keeps "always allow" for `allowed` (in memory and in the settings).
+fn remember_allowed(app: &AppHandle, allowed: AllowedTool) {
+    let state = app.state::<AppState>();
+    let mut list = state.allowed_tools.write().unwrap();
+    if !list.contains(&allowed) {
+        list.push(allowed);
+        if let Err(e) = settings::save_allowed_tools(app, &list) {
+            tracing::warn!("tools allowed always: {e}");
+        }
+    }
+}
+
+/// The user's answer about the call `call_id` waiting in a turn.
+#[tauri::command]
+#[tracing::instrument(skip_all, fields(call_id = %call_id, approval = ?approval), err(level = "warn", Display))]
+pub fn tool_approve(state: State<'_, AppState>, call_id: String, approval: Approval) -> IpcResult<()> {
+    if !state.approvals.answer(&call_id, approval) {
+        return Err(IpcError::not_found("this call is no longer waiting (its answer was stopped)"));
+    }
+    Ok(())
+}
+
+/// The tools allowed always.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn tools_allowed(state: State<'_, AppState>) -> Vec<AllowedTool> {
+    state.allowed_tools.read().unwrap().clone()
+}
+
+/// Asks before `tool`'s calls again.
+#[tauri::command]
+#[tracing::instrument(skip_all, fields(server = %server, tool = %tool), err(level = "warn", Display))]
+pub fn tool_disallow(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    server: String,
+    tool: String,
+) -> IpcResult<Vec<AllowedTool>> {
+    let mut list = state.allowed_tools.write().unwrap();
+    list.retain(|a| !(a.server == server && a.tool == tool));
+    settings::save_allowed_tools(&app, &list)?;
+    Ok(list.clone())
 }

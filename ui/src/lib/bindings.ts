@@ -728,7 +728,17 @@ export type McpServerView = { name: string, entry: ServerEntry,
 /**
  * What it runs or where it is (header values left out).
  */
-description: string, };
+description: string, 
+/**
+ * Switched on: started for the chat and checked on the page.
+ */
+enabled: boolean, };
+
+export type AllowedTool = { 
+/**
+ * The MCP server's name in `mcp.json`.
+ */
+server: string, tool: string, };
 
 export type ServerSettings = { port: number, 
 /**

@@ -1,5 +1,26 @@
 // The conversation on screen: the stored branch, and the answer being streamed into it.
-import type { BranchMessage, BranchPage, ConversationView, GenerationStats, Role, StoredMessage, TurnEvent } from './api';
+import type {
+  BranchMessage,
+  BranchPage,
+  ConversationView,
+  GenerationStats,
+  Role,
+  StoredMessage,
+  ToolCallRecord,
+  TurnEvent,
+} from './api';
+
+/** Where a tool call is: waiting its turn, waiting for the user's answer, running, or over
+ *  (its `result` says how). */
+export type ToolCallPhase = 'queued' | 'asking' | 'running' | 'over';
+
+export interface ShownToolCall extends ToolCallRecord {
+  phase: ToolCallPhase;
+}
+
+/** A call as shown: one just made waits its turn; one read from the store is over (without a
+ *  result if the app ended before it ran). */
+const shownCall = (c: ToolCallRecord, live = false): ShownToolCall => ({ ...c, phase: live && !c.result ? 'queued' : 'over' });
 
 export interface ShownMessage {
   id: number;
@@ -21,6 +42,8 @@ export interface ShownMessage {
   interrupted: boolean;
   sibling_index: number;
   sibling_count: number;
+  /** The tools it called, each with its result once it has one. */
+  tool_calls: ShownToolCall[];
 }
 
 function shown(m: StoredMessage | BranchMessage): ShownMessage {
@@ -41,8 +64,15 @@ function shown(m: StoredMessage | BranchMessage): ShownMessage {
     interrupted: m.status === 'interrupted',
     sibling_index: branch.sibling_index,
     sibling_count: branch.sibling_count,
+    tool_calls: m.tool_calls.map((c) => shownCall(c)),
   };
 }
+
+const placeholder = (id: number, parent_id: number | null): ShownMessage => ({
+  id, parent_id, role: 'assistant', content: '', reasoning: '', reasoning_ms: null, thinking_since: null,
+  streaming: true, stats: null, error: null, unfinished: false, interrupted: false, sibling_index: 1, sibling_count: 1,
+  tool_calls: [],
+});
 
 /** Runs `flush` before the next frame is drawn. */
 export type FrameScheduler = (flush: () => void) => void;
@@ -85,8 +115,18 @@ export class Conversation {
     return this.#live ?? this.lastStats?.context_used ?? null;
   }
 
+  /** A turn is under way: from its start until the page hears it is over (between a step that
+   *  called tools and the next one, no message streams, but the turn goes on). */
+  #turn = $state(false);
+
   get generating(): boolean {
-    return this.messages.some((m) => m.streaming);
+    return this.#turn || this.messages.some((m) => m.streaming);
+  }
+
+  /** The call waiting for the user's answer, if one is. */
+  get asking(): ShownToolCall | null {
+    for (const m of this.messages) for (const c of m.tool_calls) if (c.phase === 'asking') return c;
+    return null;
   }
 
   /** The leaf on screen: a new question goes under it. */
@@ -128,6 +168,7 @@ export class Conversation {
   beginTurn(keep: number, existing?: ShownMessage): ShownMessage {
     this.flush();
     this.#live = null;
+    this.#turn = true;
     // A failed turn's placeholder (never stored) goes too.
     this.messages = this.messages.slice(0, keep).filter((m) => m.id > 0);
     if (existing) {
@@ -136,11 +177,7 @@ export class Conversation {
       existing.error = null;
       this.messages.push(existing);
     } else {
-      this.messages.push({
-        id: -1, parent_id: null, role: 'assistant', content: '', reasoning: '', reasoning_ms: null, thinking_since: null,
-        streaming: true, stats: null, error: null,
-        unfinished: false, interrupted: false, sibling_index: 1, sibling_count: 1,
-      });
+      this.messages.push(placeholder(-1, null));
     }
     return this.messages[this.messages.length - 1];
   }
@@ -165,6 +202,24 @@ export class Conversation {
     if (this.#scheduled) return;
     this.#scheduled = true;
     this.#schedule(() => this.flush());
+  }
+
+  /** The turn is over (its command returned). */
+  endTurn(): void {
+    this.flush();
+    this.#turn = false;
+    for (const m of this.messages) {
+      m.streaming = false;
+      m.thinking_since = null;
+    }
+  }
+
+  #call(id: string): ShownToolCall | undefined {
+    for (let i = this.messages.length - 1; i >= 0; i--) {
+      const call = this.messages[i].tool_calls.find((c) => c.id === id);
+      if (call) return call;
+    }
+    return undefined;
   }
 
   /** Applies one turn event to the answer being streamed. */
@@ -203,15 +258,41 @@ export class Conversation {
         answer.thinking_since = null;
         break;
       case 'done':
+        // A step that called tools: the turn goes on after the calls.
+        if (event.stats.finish_reason !== 'tool_calls') this.#turn = false;
         answer.stats = event.stats;
         answer.streaming = false;
         answer.thinking_since = null;
         answer.unfinished = event.stats.finish_reason === 'cancelled' || event.stats.finish_reason === 'length';
         break;
       case 'error':
+        this.#turn = false;
         answer.error = event.message;
         answer.streaming = false;
         answer.thinking_since = null;
+        break;
+      case 'tool_calls': {
+        const caller = this.messages.find((m) => m.id === event.answer_id);
+        if (caller) caller.tool_calls = event.calls.map((c) => shownCall(c, true));
+        break;
+      }
+      case 'tool_approval':
+      case 'tool_running': {
+        const call = this.#call(event.call_id);
+        if (call) call.phase = event.kind === 'tool_approval' ? 'asking' : 'running';
+        break;
+      }
+      case 'tool_result': {
+        const call = this.#call(event.call_id);
+        if (call) {
+          call.result = event.result;
+          call.phase = 'over';
+        }
+        break;
+      }
+      case 'continued':
+        // The model goes on from the results in a new answer under the one that called.
+        this.messages.push(placeholder(event.answer_id, answer.id));
         break;
     }
   }
@@ -220,6 +301,7 @@ export class Conversation {
   fail(message: string): void {
     this.flush();
     this.#live = null;
+    this.#turn = false;
     const answer = this.messages[this.messages.length - 1];
     if (!answer) return;
     answer.error = message;

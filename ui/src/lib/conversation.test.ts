@@ -132,4 +132,46 @@ describe('Conversation', () => {
     c.apply({ kind: 'done', stats: { ...stats('stop'), context_used: 23 } });
     expect([c.contextUsed, c.lastStats?.context_used]).toEqual([23, 23]);
   });
+
+  it('a turn with tools: the calls on the answer that made them, asked, run, and the answer after it', () => {
+    const c = new Conversation((f) => f());
+    c.beginTurn(0);
+    c.apply({ kind: 'started', conversation_id: 1, title: 'Q', added: [stored(1, null, 'user', 'Add 2 and 3')], answer_id: 2 });
+    c.apply({ kind: 'done', stats: stats('tool_calls') });
+    // Between steps nothing streams, yet the turn goes on.
+    expect(c.generating).toBe(true);
+    const call = { id: 'c1', name: 'get-sum', server: 'everything', arguments: '{"a":2,"b":3}', result: null };
+    c.apply({ kind: 'tool_calls', answer_id: 2, calls: [call, { ...call, id: 'c2' }] });
+    expect(c.messages[1].tool_calls.map((t) => t.phase)).toEqual(['queued', 'queued']);
+    c.apply({ kind: 'tool_approval', call_id: 'c1' });
+    expect(c.asking?.id).toBe('c1');
+    c.apply({ kind: 'tool_running', call_id: 'c1' });
+    expect(c.asking).toBeNull();
+    c.apply({ kind: 'tool_result', call_id: 'c1', result: { status: 'done', text: 'The sum is 5.', cut_from: null } });
+    c.apply({ kind: 'tool_result', call_id: 'c2', result: { status: 'denied', text: 'The user did not allow this call.', cut_from: null } });
+    expect(c.messages[1].tool_calls.map((t) => [t.phase, t.result?.status])).toEqual([['over', 'done'], ['over', 'denied']]);
+    c.apply({ kind: 'continued', answer_id: 3 });
+    expect(c.messages.map((m) => [m.id, m.parent_id])).toEqual([[1, null], [2, 1], [3, 2]]);
+    c.apply({ kind: 'text', text: 'It is 5.', context_used: 40 });
+    c.apply({ kind: 'done', stats: stats('stop') });
+    expect([c.messages[2].content, c.messages[1].content]).toEqual(['It is 5.', '']);
+    expect(c.generating).toBe(false);
+    // A step that called tools that were then stopped: the turn ends when its command returns.
+    c.beginTurn(3);
+    c.apply({ kind: 'done', stats: stats('tool_calls') });
+    expect(c.generating).toBe(true);
+    c.endTurn();
+    expect(c.generating).toBe(false);
+    // Read back from the store: results kept, nothing waiting.
+    c.setBranch({ messages: [stored(2, 1, 'assistant', '', { tool_calls: [{ ...call, result: { status: 'done', text: '5', cut_from: null } }] })], has_more: false });
+    expect(c.messages[0].tool_calls[0].phase).toBe('over');
+  });
+
+  it('a turn that cannot start is over', () => {
+    const c = new Conversation((f) => f());
+    c.beginTurn(0);
+    expect(c.generating).toBe(true);
+    c.fail('The tool server everything did not start: no such file');
+    expect([c.generating, c.messages[0].error]).toEqual([false, 'The tool server everything did not start: no such file']);
+  });
 });

@@ -9,6 +9,9 @@ export type {
   MessageStatus,
   SearchHit,
   StoredMessage,
+  ToolCallRecord,
+  ToolCallResult,
+  ToolCallStatus,
 } from '../bindings';
 import type { BranchPage, ConversationInfo, ConversationView, SearchHit } from '../bindings';
 

@@ -12,3 +12,4 @@ export * from './presets';
 export * from './personas';
 export * from './server';
 export * from './templates';
+export * from './tools';
