@@ -165,6 +165,17 @@ impl From<sirocco_mcp::McpError> for IpcError {
     }
 }
 
+impl From<sirocco_hub::credentials::CredentialError> for IpcError {
+    fn from(e: sirocco_hub::credentials::CredentialError) -> Self {
+        use sirocco_hub::credentials::CredentialError as E;
+        let kind = match &e {
+            E::Unavailable(_) => ErrorKind::NotFound,
+            E::Refused(_) => ErrorKind::Other,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
 impl From<std::io::Error> for IpcError {
     fn from(e: std::io::Error) -> Self {
         let kind = match e.kind() {

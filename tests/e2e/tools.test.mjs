@@ -1,20 +1,28 @@
 // End to end through the real webview: the Tools page lists the MCP servers of the app's
 // mcp.json, each started and checked (npm's server-everything with its tools; a server that
 // cannot start, with why), one added through the form (a PyPI `mcp` server over stdio), one
-// removed; the file keeps them across a restart.
+// removed; the file keeps them across a restart. A server's token goes to the system keyring,
+// not the file, and reaches the server (which refuses requests without it) from the app and
+// from `sirocco mcp list`; a server switched off is not started.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { artifacts, fixtures, makeModelsFolder, repo, startApp } from './harness.mjs';
+import { artifacts, fixtures, makeModelsFolder, repo, startApp, startDesktopSession } from './harness.mjs';
 
 const modelsDir = makeModelsFolder();
 let app;
 let browser;
 
+let desktop;
+let httpServer;
+
 after(async () => {
   await app?.stop();
+  desktop?.stop();
+  httpServer?.kill();
 });
 
 /** Each server on the page: its name, status line, failure and tools shown, read in one step. */
@@ -104,4 +112,80 @@ test('with no servers the Tools page says how to add one', async () => {
   assert.match(await empty.getText(), /import the mcp\.json you use in LM Studio, Cursor or Claude Desktop/);
   await (await browser.$('[data-testid="tools-page"]')).waitForDisplayed({ timeout: 5_000 });
   await browser.saveScreenshot(join(artifacts, 'tools-empty.png'));
+});
+
+test('a server\'s token is kept in the system keyring, reaches the server, and a server switched off is not started', async () => {
+  await app?.stop();
+  desktop = await startDesktopSession();
+  const secret = 'Bearer sk-e2e-keyring-only';
+  httpServer = spawn(join(fixtures, 'venv/bin/python'), [join(repo, 'tests/mcp/python_server.py'), 'http', '--require-auth', secret], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise((resolvePort, reject) => {
+    let buffered = '';
+    httpServer.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      const m = buffered.match(/listening on (\d+)/);
+      if (m) resolvePort(m[1]);
+    });
+    httpServer.once('exit', (code) => reject(new Error(`the MCP server exited with ${code}`)));
+  });
+  const home = mkdtempSync(join(tmpdir(), 'sirocco-e2e-'));
+  const dataDir = join(home, 'data', 'dev.sirocco.app');
+  app = await startApp({ modelsDir, home, env: desktop.env });
+  browser = app.browser;
+  await (await browser.$('[data-testid="nav-tools"]')).click();
+  await (await browser.$('[data-testid="mcp-add-open"]')).click();
+  await (await browser.$('[data-testid="mcp-name"]')).setValue('private');
+  await browser.execute(() => [...document.querySelectorAll('[data-testid="mcp-add-form"] [role="radio"], [data-testid="mcp-add-form"] button')].find((b) => b.textContent.includes('URL'))?.click());
+  await (await browser.$('[data-testid="mcp-url"]')).setValue(`http://127.0.0.1:${port}/mcp`);
+  await (await browser.$('[data-testid="mcp-headers"]')).setValue(`Authorization: ${secret}`);
+  await (await browser.$('[data-testid="mcp-add"]')).click();
+  let shown = await settled(['private']);
+  assert.equal(shown.private.status, '2 tools', `the server took the token: ${shown.private.failure}`);
+
+  // The token is in no file of the app's; the file holds the keyring's placeholder.
+  const file = JSON.parse(readFileSync(join(dataDir, 'mcp.json'), 'utf8'));
+  assert.equal(file.mcpServers.private.headers.Authorization, '${keyring}');
+  for (const name of readdirSync(dataDir, { recursive: true })) {
+    const path = join(dataDir, String(name));
+    let text;
+    try {
+      text = readFileSync(path);
+    } catch {
+      continue; // a folder
+    }
+    assert.ok(!text.includes('sk-e2e-keyring-only'), `${name} holds the token`);
+  }
+  // The CLI reads the same file and the same keyring.
+  const cli = spawnSync(join(repo, 'target/debug/sirocco'), ['mcp', 'list'], {
+    env: { ...process.env, ...desktop.env, SIROCCO_DATA_DIR: dataDir },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.match(cli.stdout, /private\s+ready\s+2 tools/, cli.stdout + cli.stderr);
+
+  // Switched off: not started, shown as off, and `sirocco mcp list` says so too.
+  await (await browser.$('[data-name="private"] [data-testid="mcp-enabled"]')).click();
+  await browser.waitUntil(async () => (await servers())[0]?.status === 'Off', { timeout: 10_000, timeoutMsg: 'the server is not shown as off' });
+  assert.equal(JSON.parse(readFileSync(join(dataDir, 'mcp.json'), 'utf8')).mcpServers.private.disabled, true);
+  const toggle = await browser.$('[data-name="private"] [data-testid="mcp-enabled"]');
+  assert.equal(await toggle.getAttribute('aria-checked'), 'false');
+  assert.ok(!(await toggle.getAttribute('class')).split(' ').includes('on'), await toggle.getAttribute('class'));
+  const off = spawnSync(join(repo, 'target/debug/sirocco'), ['mcp', 'list'], {
+    env: { ...process.env, ...desktop.env, SIROCCO_DATA_DIR: dataDir },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  assert.match(off.stdout, /private\s+off/, off.stdout + off.stderr);
+
+  // On again after a restart: the token comes from the keyring.
+  await app.stop();
+  app = await startApp({ modelsDir, home, env: desktop.env });
+  browser = app.browser;
+  await (await browser.$('[data-testid="nav-tools"]')).click();
+  await (await browser.$('[data-name="private"] [data-testid="mcp-enabled"]')).click();
+  shown = await settled(['private']);
+  assert.equal(shown.private.status, '2 tools', shown.private.failure);
+  await browser.saveScreenshot(join(artifacts, 'tools-keyring.png'));
 });

@@ -21,7 +21,6 @@ use sirocco_engine::{
 };
 use sirocco_host::{LoadedBy, ModelHost, ModelSpec};
 use sirocco_hub::{Hub, HubConfig};
-use sirocco_mcp::{McpLimits, McpServer};
 use sirocco_store::PresetParams;
 use sirocco_store::ToolCallRecord;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -241,10 +240,8 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
 /// The servers of `path` (an mcp.json) that start, each one's status on stderr; their tools.
 async fn connect_tools(path: &std::path::Path) -> Result<McpTools, String> {
     let config = crate::mcp::load(path)?;
-    let started = futures_util::future::join_all(
-        config.enabled().map(|(name, entry)| McpServer::connect(name, entry, McpLimits::default())),
-    )
-    .await;
+    let started =
+        futures_util::future::join_all(config.enabled().map(|(name, entry)| crate::mcp::connect(name, entry))).await;
     let mut servers = Vec::new();
     for ((name, _), result) in config.enabled().zip(started) {
         match result {

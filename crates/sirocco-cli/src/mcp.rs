@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use sirocco_mcp::{McpConfig, McpLimits, McpServer};
+use sirocco_hub::credentials::SecretStore;
+use sirocco_mcp::{McpConfig, McpError, McpLimits, McpServer, ServerEntry};
 
 /// The app's MCP configuration (the Tools page writes it).
 pub fn default_config() -> PathBuf {
@@ -18,10 +19,7 @@ pub async fn list(config: Option<PathBuf>) -> Result<(), String> {
         println!("No MCP servers in {} (add them on Sirocco's Tools page, or pass --config mcp.json).", path.display());
         return Ok(());
     }
-    let started = futures_util::future::join_all(
-        config.enabled().map(|(name, entry)| McpServer::connect(name, entry, McpLimits::default())),
-    )
-    .await;
+    let started = futures_util::future::join_all(config.enabled().map(|(name, entry)| connect(name, entry))).await;
     let width = config.servers.keys().map(|n| n.chars().count()).max().unwrap_or(0);
     for name in &config.disabled {
         if let Some(entry) = config.servers.get(name) {
@@ -53,4 +51,16 @@ pub async fn list(config: Option<PathBuf>) -> Result<(), String> {
 /// The configuration at `path`, or why it cannot be read.
 pub fn load(path: &Path) -> Result<McpConfig, String> {
     McpConfig::load(path).map_err(|e| e.to_string())
+}
+
+/// Starts the server `name` as `entry` says, its secrets read from the system keyring (where
+/// the app keeps them; the file holds placeholders).
+pub async fn connect(name: &str, entry: &ServerEntry) -> Result<McpServer, McpError> {
+    let entry = if entry.secret_accounts(name).is_empty() {
+        entry.clone()
+    } else {
+        let store = SecretStore::new(crate::paths::APP_IDENTIFIER);
+        entry.with_secrets(name, |account| store.get(account).map_err(|e| e.to_string()))?
+    };
+    McpServer::connect(name, &entry, McpLimits::default()).await
 }

@@ -7,8 +7,9 @@ use std::path::PathBuf;
 use sirocco_hub::library::LibraryRoots;
 use sirocco_store::Store;
 
-/// The app's identifier in `tauri.conf.json`, which names its data folder.
-const APP_IDENTIFIER: &str = "dev.sirocco.app";
+/// The app's identifier in `tauri.conf.json`, which names its data folder and its entries in
+/// the system keyring.
+pub const APP_IDENTIFIER: &str = "dev.sirocco.app";
 
 pub fn data_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("SIROCCO_DATA_DIR") {

@@ -1,4 +1,5 @@
-//! The Hub access token in the operating system's keyring (Secret Service on Linux — GNOME
+//! The Hub access token (and the app's other secrets: MCP servers' headers and keys) in the
+//! operating system's keyring (Secret Service on Linux — GNOME
 //! Keyring, KWallet —, Keychain on macOS, Credential Manager on Windows): never in a settings
 //! file, never in a log.
 //!
@@ -11,11 +12,56 @@ pub struct TokenStore {
     service: String,
 }
 
+/// An app's other secrets in the keyring, each under an account name of its own (e.g. an MCP
+/// server's header: `mcp/<server>/header/<name>`).
+pub struct SecretStore {
+    service: String,
+}
+
+impl SecretStore {
+    /// `service` names the app in the keyring (its identifier, e.g. `dev.sirocco.app`).
+    pub fn new(service: impl Into<String>) -> Self {
+        Self { service: service.into() }
+    }
+
+    fn entry(&self, account: &str) -> Result<keyring::Entry, CredentialError> {
+        keyring::Entry::new(&self.service, account).map_err(map_error)
+    }
+
+    /// The secret saved under `account`, if there is one.
+    pub fn get(&self, account: &str) -> Result<Option<String>, CredentialError> {
+        match self.entry(account)?.get_password() {
+            Ok(secret) => Ok(Some(secret)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+
+    /// Saves `secret` under `account` (replacing any saved one).
+    pub fn set(&self, account: &str, secret: &str) -> Result<(), CredentialError> {
+        self.entry(account)?.set_password(secret).map_err(map_error)
+    }
+
+    /// Forgets the secret under `account` (nothing saved is not an error).
+    pub fn clear(&self, account: &str) -> Result<(), CredentialError> {
+        match self.entry(account)?.delete_credential() {
+            Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
+            Err(e) => Err(map_error(e)),
+        }
+    }
+}
+
+impl fmt::Debug for SecretStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretStore").field("service", &self.service).finish()
+    }
+}
+
 /// Why the keyring could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum CredentialError {
     #[error(
-        "no system keyring is available ({0}); the access token was not saved — \
+        "no system keyring is available ({0}); the secret was not saved — \
          on Linux, a Secret Service such as GNOME Keyring or KWallet keeps it"
     )]
     Unavailable(String),

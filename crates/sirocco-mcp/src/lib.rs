@@ -17,7 +17,7 @@ mod output;
 mod pool;
 mod server;
 
-pub use config::{McpConfig, ServerEntry};
+pub use config::{is_secret_env, secret_account, McpConfig, ServerEntry, SECRET_PLACEHOLDER};
 pub use error::McpError;
 pub use output::{ToolOutput, MAX_RESULT_CHARS};
 pub use pool::McpPool;

@@ -2,16 +2,19 @@
 //! `sirocco mcp list` and `sirocco chat --mcp` read), each checked (started and its tools
 //! listed; it keeps running for the chat), switched on or off, added, removed, another app's
 //! `mcp.json` imported; the tools a turn offers, the user's answer to a call waiting for
-//! approval, and the tools allowed always.
+//! approval, and the tools allowed always. Secrets (header values, variables named like keys
+//! and tokens) go to the system keyring as they are added; the file keeps a placeholder.
 
 use std::path::{Path, PathBuf};
 
 use sirocco_chat::{Approval, McpTools};
+use sirocco_hub::credentials::SecretStore;
 use sirocco_mcp::{McpConfig, McpTool, ServerEntry};
 use tauri::{AppHandle, Manager, State};
 
-use crate::error::{IpcError, IpcResult};
+use crate::error::{blocking, IpcError, IpcResult};
 use crate::settings::{self, AllowedTool};
+use crate::state::KEYRING_SERVICE;
 use crate::AppState;
 
 /// A configured server as the page lists it.
@@ -31,6 +34,53 @@ fn config_path(app: &AppHandle) -> PathBuf {
 
 fn load(path: &Path) -> IpcResult<McpConfig> {
     Ok(McpConfig::load(path)?)
+}
+
+/// Moves the secrets of the servers `names` into the keyring (the entries keep placeholders).
+async fn keep_secrets(config: &mut McpConfig, names: &[String]) -> IpcResult<()> {
+    let taken: Vec<(String, String)> = names
+        .iter()
+        .filter_map(|name| config.servers.get_mut(name).map(|entry| entry.take_secrets(name)))
+        .flatten()
+        .collect();
+    if taken.is_empty() {
+        return Ok(());
+    }
+    blocking(move || {
+        let store = SecretStore::new(KEYRING_SERVICE);
+        taken.iter().try_for_each(|(account, secret)| store.set(account, secret))
+    })
+    .await
+}
+
+/// Forgets the keyring's secrets of `entry` (the server `name`'s). Best effort: a keyring that
+/// cannot be reached keeps them, and says so in the log.
+async fn forget_secrets(name: &str, entry: &ServerEntry) {
+    let accounts = entry.secret_accounts(name);
+    if accounts.is_empty() {
+        return;
+    }
+    let forgot = blocking(move || {
+        let store = SecretStore::new(KEYRING_SERVICE);
+        accounts.iter().try_for_each(|account| store.clear(account))
+    })
+    .await;
+    if let Err(e) = forgot {
+        tracing::warn!("could not forget {name}'s secrets: {e}");
+    }
+}
+
+/// `entry` as it starts: its placeholders replaced by the keyring's secrets.
+async fn with_secrets(name: &str, entry: &ServerEntry) -> IpcResult<ServerEntry> {
+    if entry.secret_accounts(name).is_empty() {
+        return Ok(entry.clone());
+    }
+    let (name, entry) = (name.to_owned(), entry.clone());
+    blocking(move || {
+        let store = SecretStore::new(KEYRING_SERVICE);
+        entry.with_secrets(&name, |account| store.get(account).map_err(|e| e.to_string()))
+    })
+    .await
 }
 
 fn views(config: McpConfig) -> Vec<McpServerView> {
@@ -62,7 +112,8 @@ pub async fn mcp_check(app: AppHandle, state: State<'_, AppState>, name: String)
     if config.disabled.contains(&name) {
         return Err(IpcError::invalid(format!("{name} is switched off")));
     }
-    Ok(state.mcp.get(&name, entry).await?.tools().to_vec())
+    let entry = with_secrets(&name, entry).await?;
+    Ok(state.mcp.get(&name, &entry).await?.tools().to_vec())
 }
 
 /// Switches the server `name` on or off (off: stopped, and offered to no conversation).
@@ -97,7 +148,8 @@ pub async fn mcp_add(app: AppHandle, name: String, entry: ServerEntry) -> IpcRes
     }
     // Checked as a file would be: a command or an http(s) URL.
     let text = serde_json::json!({ "mcpServers": { &name: entry } }).to_string();
-    let checked = McpConfig::parse(&text)?;
+    let mut checked = McpConfig::parse(&text)?;
+    keep_secrets(&mut checked, std::slice::from_ref(&name)).await?;
     let path = config_path(&app);
     let mut config = load(&path)?;
     config.servers.extend(checked.servers);
@@ -110,9 +162,13 @@ pub async fn mcp_add(app: AppHandle, name: String, entry: ServerEntry) -> IpcRes
 pub async fn mcp_remove(app: AppHandle, state: State<'_, AppState>, name: String) -> IpcResult<Vec<McpServerView>> {
     let path = config_path(&app);
     let mut config = load(&path)?;
+    let removed = config.servers.get(&name).cloned();
     config.remove(&name);
     config.save(&path)?;
     state.mcp.stop(&name).await;
+    if let Some(entry) = removed {
+        forget_secrets(&name, &entry).await;
+    }
     Ok(views(config))
 }
 
@@ -122,15 +178,19 @@ pub async fn mcp_remove(app: AppHandle, state: State<'_, AppState>, name: String
 #[tracing::instrument(skip_all, fields(file = ?file), err(level = "warn", Display))]
 pub async fn mcp_import(app: AppHandle, file: PathBuf) -> IpcResult<Vec<McpServerView>> {
     let text = std::fs::read_to_string(&file)?;
-    let imported = McpConfig::parse(&text).map_err(|e| {
+    let mut imported = McpConfig::parse(&text).map_err(|e| {
         IpcError::invalid(format!("{}: {}", file.display(), e.to_string().trim_start_matches("mcp.json: ")))
     })?;
     if imported.servers.is_empty() {
         return Err(IpcError::invalid(format!("{} lists no servers", file.display())));
     }
+    // Tokens in another app's file come here as secrets: kept in the keyring, not copied.
+    let names: Vec<String> = imported.servers.keys().cloned().collect();
+    keep_secrets(&mut imported, &names).await?;
     let path = config_path(&app);
     let mut config = load(&path)?;
     config.servers.extend(imported.servers);
+    config.disabled.extend(imported.disabled);
     config.save(&path)?;
     Ok(views(config))
 }
@@ -145,9 +205,10 @@ pub async fn chat_tools(app: &AppHandle, state: &AppState, names: &[String]) -> 
     let config = load(&config_path(app))?;
     let mut servers = Vec::new();
     for (name, entry) in config.enabled().filter(|(name, _)| names.contains(name)) {
+        let entry = with_secrets(name, entry).await?;
         let server = state
             .mcp
-            .get(name, entry)
+            .get(name, &entry)
             .await
             .map_err(|e| IpcError { message: format!("The tool server {name} did not start: {e}"), ..e.into() })?;
         servers.push(server);
