@@ -12,6 +12,7 @@ packages=(
   libwebkit2gtk-4.1-dev libssl-dev librsvg2-dev   # Tauri 2 / WebKitGTK
   cmake clang libclang-dev                        # llama.cpp and its bindings
   xvfb xauth webkit2gtk-driver imagemagick        # headless window, E2E driver, screenshots
+  tmux                                            # the terminal the CLI tests type into
   python3 python3-pip python3-venv                # test-model fixtures
   dbus-daemon gnome-keyring libglib2.0-bin python3-gi  # a desktop session for tests: keyring, file manager
 )

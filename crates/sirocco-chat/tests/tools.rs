@@ -274,3 +274,42 @@ async fn the_page_is_told_which_call_waits_and_stop_while_it_waits_runs_nothing(
     assert!(pending.waiting().is_empty(), "a wait given up is forgotten");
     host.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_crashes_or_hangs_gives_the_chat_a_failed_call_that_says_why() {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/mcp/hostile_server.py");
+    let entry = ServerEntry::Stdio {
+        command: fixtures().join("venv/bin/python").to_string_lossy().into_owned(),
+        args: vec![script.to_string_lossy().into_owned(), "normal".into()],
+        env: BTreeMap::new(),
+        cwd: None,
+    };
+    let limits = McpLimits { call: std::time::Duration::from_secs(2), ..McpLimits::default() };
+    let server = McpServer::connect("hostile", &entry, limits).await.expect("its handshake is proper");
+    let host = tools(server, Approval::Once, Arc::default());
+    let call = |name: &str| ToolCallRecord {
+        id: format!("call_{name}"),
+        name: name.into(),
+        server: Some("hostile".into()),
+        arguments: "{}".into(),
+        result: None,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    // Hangs: the call's time limit ends it, with why.
+    let hung = host.run(&call("hang"), 1000, stop.clone()).await;
+    assert_eq!(hung.status, ToolCallStatus::Failed);
+    assert!(hung.text.contains("hostile did not answer the call to hang within 2 s"), "{}", hung.text);
+    // Garbage instead of an answer: the same, and the turn goes on.
+    assert_eq!(host.run(&call("garbage"), 1000, stop.clone()).await.status, ToolCallStatus::Failed);
+    // 10 MB: cut to what the context has left, with the note.
+    let huge = host.run(&call("huge"), 1000, stop.clone()).await;
+    assert_eq!((huge.status, huge.cut_from), (ToolCallStatus::Done, Some(10_000_000)));
+    assert!(huge.text.len() < 1300, "{}", huge.text.len());
+    // Crashes mid-call: failed, quoting what it wrote; later calls fail at once, clearly.
+    let crashed = host.run(&call("crash"), 1000, stop.clone()).await;
+    assert_eq!(crashed.status, ToolCallStatus::Failed);
+    assert!(crashed.text.contains("segmentation fault"), "{}", crashed.text);
+    let after = host.run(&call("fails"), 1000, stop).await;
+    assert_eq!(after.status, ToolCallStatus::Failed, "{}", after.text);
+    host.close().await;
+}

@@ -140,3 +140,77 @@ fn chat_with_mcp_tools_asks_before_each_call() {
     assert!(stderr.contains("  → denied"), "{stderr}");
     assert!(stderr.lines().filter(|l| l.starts_with("  → ")).all(|l| l == "  → denied"), "{stderr}");
 }
+
+/// The same in a real terminal (tmux): the prompt, the call shown and asked about as the user
+/// sees them, answered by keys; the result, the answer, the prompt again; `/exit` ends it.
+#[test]
+fn chat_with_mcp_tools_in_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    common::smollm2_in(dir.path());
+    let python = common::fixtures().join("venv/bin/python");
+    let script = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/mcp/python_server.py");
+    let config = dir.path().join("mcp.json");
+    let servers = serde_json::json!({ "mcpServers": { "adder": { "command": python, "args": [script, "stdio"] } } });
+    std::fs::write(&config, servers.to_string()).unwrap();
+    let socket = format!("sirocco-test-{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        let out = Command::new("tmux").arg("-L").arg(&socket).args(args).output().expect("tmux (apt: tmux) runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mut start = vec!["new-session".to_owned(), "-d".into(), "-x".into(), "160".into(), "-y".into(), "50".into()];
+    for (k, v) in common::isolated(dir.path()) {
+        start.extend(["-e".into(), format!("{k}={}", v.display())]);
+    }
+    start.push(format!(
+        "{} chat --model SmolLM2-135M-Instruct.Q4_1 --temperature 0 --max-tokens 160 --mcp {} --require-tool",
+        env!("CARGO_BIN_EXE_sirocco"),
+        config.display()
+    ));
+    let start: Vec<&str> = start.iter().map(String::as_str).collect();
+    tmux(&start);
+    tmux(&["set-option", "-g", "remain-on-exit", "on"]);
+    struct Kill<'a>(&'a dyn Fn(&[&str]) -> String);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            (self.0)(&["kill-server"]);
+        }
+    }
+    let _kill = Kill(&tmux);
+    let screen = || tmux(&["capture-pane", "-p", "-J", "-S", "-"]);
+    let waiting_for_input = |s: &str| s.lines().rev().find(|l| !l.trim().is_empty()).is_some_and(|l| l.trim() == ">");
+    // Polls the terminal (as a user watches it) until `done`, answering each call's question
+    // with "a" (always) on the way; fails with the screen after two minutes.
+    let until = |done: &dyn Fn(&str) -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        let mut answered = 0;
+        loop {
+            let s = screen();
+            if done(&s) {
+                return s;
+            }
+            let asked = s.matches("allow it? [y]es, [a]lways for").count();
+            if asked > answered {
+                tmux(&["send-keys", "a", "Enter"]);
+                answered = asked;
+            }
+            assert!(std::time::Instant::now() < deadline, "the terminal never got there:\n{s}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    let ready = until(&|s| waiting_for_input(s));
+    assert!(ready.contains("mcp: adder ready, 2 tools"), "{ready}");
+    tmux(&["send-keys", "Add 17 and 25 with the add tool.", "Enter"]);
+    let after = until(&|s| s.contains("allow it?") && waiting_for_input(s));
+    let call = after.lines().find(|l| l.starts_with("tool call: add (adder) ")).expect("the call is shown");
+    let args: serde_json::Value = serde_json::from_str(call.trim_start_matches("tool call: add (adder) ")).unwrap();
+    let sum = args["a"].as_i64().unwrap() + args["b"].as_i64().unwrap();
+    assert!(after.contains(&format!("  → {sum}")), "the result is shown:\n{after}");
+    assert!(after.contains("tok/s"), "the answer's figures:\n{after}");
+    tmux(&["send-keys", "/exit", "Enter"]);
+    let ended = || tmux(&["display-message", "-p", "#{pane_dead} #{pane_dead_status}"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while ended().trim() != "1 0" {
+        assert!(std::time::Instant::now() < deadline, "chat did not exit: {}\n{}", ended(), screen());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
