@@ -113,6 +113,9 @@ pub fn typescript() -> String {
         sirocco_mcp::McpTool,
         crate::commands::tools::McpServerView,
         crate::settings::AllowedTool,
+        // The app itself (commands/app.rs).
+        crate::commands::app::AppInfo,
+        sirocco_logs::CrashReport,
         // The local server (commands/server.rs).
         crate::commands::server::ServerSettings,
         crate::commands::server::ServerStatus,

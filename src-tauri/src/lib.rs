@@ -17,12 +17,12 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             use tauri::Manager;
-            let data = state::data_dir(app.handle());
-            std::fs::create_dir_all(&data)?;
-            let store = tauri::async_runtime::block_on(sirocco_store::Store::open(&data.join("sirocco.db")))?;
+            let folders = sirocco_folders::AppFolders::resolve();
+            std::fs::create_dir_all(&folders.data)?;
+            let store = tauri::async_runtime::block_on(sirocco_store::Store::open(&folders.database()))?;
             let saved = settings::read(app.handle());
-            let state = AppState::new(state::models_dir(app.handle()), &data, store, &saved)?;
-            tracing::info!(models = %state.models_dir.display(), data = %data.display(), "folders");
+            tracing::info!(models = %folders.models.display(), data = %folders.data.display(), "folders");
+            let state = AppState::new(folders, store, &saved)?;
             let mut resident = state.host.subscribe();
             app.manage(state);
             // The page shows every loaded model: told on each change (loads, ejects, leases).
@@ -113,6 +113,9 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::tools::tool_approve,
             commands::tools::tools_allowed,
             commands::tools::tool_disallow,
+            commands::app::app_info,
+            commands::app::logs_reveal,
+            commands::app::crash_report,
             commands::personas::personas_list,
             commands::personas::persona_save,
             commands::personas::persona_delete,
@@ -143,10 +146,16 @@ fn save_before_closing(window: &tauri::Window, event: &tauri::WindowEvent) {
 }
 
 pub fn run() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,llama_cpp_2=warn".into()),
-        )
-        .init();
+    // The log goes to the data folder from the first line on (and to stderr), a panic with it.
+    let logs = sirocco_folders::AppFolders::resolve().logs();
+    if let Err(e) = sirocco_logs::init(&logs, "info,llama_cpp_2=warn") {
+        eprintln!("sirocco: {e}; logging to stderr only");
+    }
+    sirocco_logs::install_panic_hook(logs);
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "Sirocco starts");
+    // Test builds only: a panic on request, to test what a crash leaves behind.
+    if cfg!(debug_assertions) && std::env::var_os("SIROCCO_PANIC_AT_START").is_some() {
+        panic!("SIROCCO_PANIC_AT_START asked for a panic");
+    }
     builder().run(tauri::generate_context!()).expect("error while running the Sirocco app");
 }

@@ -9,7 +9,6 @@ use sirocco_hub::credentials::TokenStore;
 use sirocco_hub::library::LibraryRoots;
 use sirocco_hub::{Hub, HubConfig};
 use sirocco_store::Store;
-use tauri::Manager;
 
 /// What the commands share: the model host, the Hub client, and the flags that cancel
 /// long tasks (a load, each generation, each download).
@@ -25,6 +24,10 @@ pub struct AppState {
     pub models_dir: PathBuf,
     /// Where conversations' KV state is kept between sessions.
     pub states_dir: PathBuf,
+    /// The app's folders (shared with the CLI).
+    pub folders: sirocco_folders::AppFolders,
+    /// What a panic last time left, until the page asks for it.
+    pub crash: Mutex<Option<sirocco_logs::CrashReport>>,
     pub load_cancel: Mutex<Arc<AtomicBool>>,
     /// Each answer's own stop flag, by the stream the page named (`chat`, `arena-0`…).
     pub generations: Mutex<HashMap<String, Arc<AtomicBool>>>,
@@ -50,8 +53,7 @@ impl AppState {
     /// Face conventions (`HF_ENDPOINT`, `HF_TOKEN`, `HF_HOME`) until [`Self::use_saved_token`]
     /// has read the keyring.
     pub fn new(
-        models_dir: PathBuf,
-        data_dir: &std::path::Path,
+        folders: sirocco_folders::AppFolders,
         store: Store,
         settings: &Settings,
     ) -> Result<Self, sirocco_hub::HubError> {
@@ -60,8 +62,10 @@ impl AppState {
             hub: RwLock::new(Hub::new(HubConfig { endpoint: settings.hub_endpoint.clone(), ..HubConfig::default() })?),
             library_locations: RwLock::new(settings.library_locations.clone()),
             store,
-            models_dir,
-            states_dir: data_dir.join("kv-states"),
+            models_dir: folders.models.clone(),
+            states_dir: folders.kv_states(),
+            crash: Mutex::new(sirocco_logs::take_crash_report(&folders.logs())),
+            folders,
             load_cancel: Mutex::new(Arc::new(AtomicBool::new(false))),
             generations: Mutex::new(HashMap::new()),
             downloads: Arc::default(),
@@ -148,20 +152,4 @@ pub struct Settings {
     pub model_memory: crate::settings::ModelMemory,
     pub workers: Vec<crate::settings::WorkerEntry>,
     pub allowed_tools: Vec<crate::settings::AllowedTool>,
-}
-
-/// `SIROCCO_DATA_DIR`, else the app's data folder: where the database lives.
-pub fn data_dir(app: &tauri::AppHandle) -> PathBuf {
-    if let Some(dir) = std::env::var_os("SIROCCO_DATA_DIR") {
-        return PathBuf::from(dir);
-    }
-    app.path().app_data_dir().unwrap_or_else(|_| PathBuf::from("."))
-}
-
-/// `SIROCCO_MODELS_DIR`, else `<app data>/models`.
-pub fn models_dir(app: &tauri::AppHandle) -> PathBuf {
-    if let Some(dir) = std::env::var_os("SIROCCO_MODELS_DIR") {
-        return PathBuf::from(dir);
-    }
-    app.path().app_data_dir().map(|d| d.join("models")).unwrap_or_else(|_| PathBuf::from("models"))
 }

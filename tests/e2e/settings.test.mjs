@@ -80,8 +80,11 @@ test('the access token is checked, kept in the system keyring, opens gated model
 
   // The token is nowhere in the app's files (the keyring has it).
   const files = (dir) => (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
-  for (const f of [...files(join(app.home, 'data')), ...files(join(app.home, 'config'))]) {
-    assert.ok(!readFileSync(f).includes('hf_test'), `${f} holds the token`);
+  const all = [...files(join(app.home, 'data')), ...files(join(app.home, 'config'))];
+  assert.ok(all.some((f) => /logs\/sirocco\.[\d-]+\.log$/.test(f)), `the app's log is among them: ${all}`);
+  for (const f of all) {
+    const text = readFileSync(f);
+    assert.ok(!text.includes('hf_test') && !text.includes('hf_wrong'), `${f} holds a token`);
   }
 
   await openGatedRepo();

@@ -102,7 +102,12 @@ check(names[0] == "message_start" and names[-2:] == ["message_delta", "message_s
 body = [n for n in names[1:-2] if n != "ping"]
 check(body[0] == "content_block_start" and body[-1] == "content_block_stop", body)
 check(set(body[1:-1]) == {"content_block_delta"}, body)
-check(events[-2][1]["usage"]["output_tokens"] == 8, events[-2])
+# The usage says what was generated: all 8 tokens when cut there; fewer when the model ended
+# first (a cached prompt may tip greedy decoding to another token: llama.cpp is not
+# batch-invariant).
+delta = events[-2][1]
+check((delta["delta"]["stop_reason"], delta["usage"]["output_tokens"]) == ("max_tokens", 8)
+      or (delta["delta"]["stop_reason"] == "end_turn" and 0 < delta["usage"]["output_tokens"] < 8), delta)
 
 # A tool the model must call (`any`), its result sent back, and the answer.
 tools = [{"name": "set_unit", "description": "Sets the temperature unit",

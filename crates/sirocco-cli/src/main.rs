@@ -6,6 +6,7 @@ mod bench_server;
 mod bench_store;
 mod chat;
 mod format;
+mod logs;
 mod mcp;
 mod models;
 mod paths;
@@ -185,6 +186,15 @@ enum Command {
         #[command(subcommand)]
         action: McpAction,
     },
+    /// The app's log: where it is and its last lines (for a bug report).
+    Logs {
+        /// How many of the newest log's last lines to print.
+        #[arg(long, short = 'n', default_value_t = 60)]
+        lines: usize,
+        /// Print only the newest log file's path (the folder's when there is none).
+        #[arg(long)]
+        path: bool,
+    },
     /// List the models on this machine: downloads, the models folder, LM Studio and Ollama.
     Models {
         /// More folders to look in.
@@ -317,6 +327,7 @@ async fn run(cli: Cli) {
         Command::Worker { host, port, threads } => worker::run(host, port, threads),
         Command::Models { dirs } => models::run(dirs),
         Command::Mcp { action: McpAction::List { config } } => mcp::list(config).await,
+        Command::Logs { lines, path } => logs::show(lines, path),
     };
     if let Err(e) = result {
         eprintln!("sirocco: {e}");

@@ -1,28 +1,19 @@
-//! The app's folders, found the way the app finds them, so the CLI shares its library and
-//! saved settings: `SIROCCO_DATA_DIR` (else the platform's data folder for the app's
-//! identifier) and `SIROCCO_MODELS_DIR` (else `<data>/models`).
+//! The app's folders, found as the app finds them (`sirocco-folders`), so the CLI shares its
+//! library, settings, conversations and keyring entries.
 
 use std::path::PathBuf;
 
 use sirocco_hub::library::LibraryRoots;
 use sirocco_store::Store;
 
-/// The app's identifier in `tauri.conf.json`, which names its data folder and its entries in
-/// the system keyring.
-pub const APP_IDENTIFIER: &str = "dev.sirocco.app";
+pub use sirocco_folders::APP_IDENTIFIER;
 
 pub fn data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("SIROCCO_DATA_DIR") {
-        return PathBuf::from(dir);
-    }
-    let base = std::env::var_os("XDG_DATA_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local/share"));
-    base.join(APP_IDENTIFIER)
+    sirocco_folders::AppFolders::resolve().data
 }
 
 pub fn models_dir() -> PathBuf {
-    std::env::var_os("SIROCCO_MODELS_DIR").map(PathBuf::from).unwrap_or_else(|| data_dir().join("models"))
+    sirocco_folders::AppFolders::resolve().models
 }
 
 /// Everywhere models are: the Hugging Face cache, the app's models folder, `./models`, the

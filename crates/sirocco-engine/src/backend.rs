@@ -58,3 +58,65 @@ impl From<KvCacheType> for llama_cpp_2::context::params::KvCacheType {
         }
     }
 }
+
+/// Which llama.cpp this is, and what it uses of the CPU.
+#[derive(Debug, Clone)]
+pub struct BuildInfo {
+    /// ggml's version (`ggml_version`).
+    pub ggml_version: String,
+    /// The llama.cpp commit it was built from, when known.
+    pub ggml_commit: String,
+    /// The CPU features llama.cpp's CPU backend was built to use (from its system info line:
+    /// `AVX2 = 1 | …`, the features that are on).
+    pub cpu_features: String,
+}
+
+/// The llama.cpp build in this process.
+pub fn build_info() -> BuildInfo {
+    ensure_backend();
+    let text = |p: *const std::os::raw::c_char| {
+        if p.is_null() {
+            String::new()
+        } else {
+            // SAFETY: llama.cpp returns static NUL-terminated strings here.
+            unsafe { std::ffi::CStr::from_ptr(p) }.to_string_lossy().into_owned()
+        }
+    };
+    // SAFETY: plain getters of static strings; the backend is initialised.
+    let (version, commit, system) = unsafe {
+        (
+            text(llama_cpp_sys_2::ggml_version()),
+            text(llama_cpp_sys_2::ggml_commit()),
+            text(llama_cpp_sys_2::llama_print_system_info()),
+        )
+    };
+    // A build from a source tree without git history says "unknown".
+    let commit = if commit == "unknown" { String::new() } else { commit };
+    BuildInfo { ggml_version: version, ggml_commit: commit, cpu_features: cpu_features(&system) }
+}
+
+/// The features that are on in llama.cpp's system info line (`CPU : SSE3 = 1 | AVX = 1 | … |`).
+fn cpu_features(system: &str) -> String {
+    let mut on = Vec::new();
+    for part in system.split('|') {
+        let part = part.rsplit(':').next().unwrap_or(part);
+        if let Some((name, value)) = part.split_once('=') {
+            if value.trim() == "1" && !on.contains(&name.trim()) {
+                on.push(name.trim());
+            }
+        }
+    }
+    on.join(" ")
+}
+
+#[cfg(test)]
+mod build_info_tests {
+    #[test]
+    fn the_features_on_are_read_from_the_system_info_line() {
+        let line = "CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | AVX2 = 1 | AVX512 = 0 | LLAMAFILE = 1 | REPACK = 1 | ";
+        assert_eq!(super::cpu_features(line), "SSE3 SSSE3 AVX AVX2 LLAMAFILE REPACK");
+        let info = super::build_info();
+        assert!(info.ggml_version.split('.').count() == 3, "{info:?}");
+        assert!(!info.cpu_features.is_empty(), "this machine's llama.cpp uses some CPU feature: {info:?}");
+    }
+}

@@ -29,7 +29,7 @@ pub struct McpServerView {
 }
 
 fn config_path(app: &AppHandle) -> PathBuf {
-    crate::state::data_dir(app).join("mcp.json")
+    app.state::<AppState>().folders.mcp_config()
 }
 
 fn load(path: &Path) -> IpcResult<McpConfig> {

@@ -740,6 +740,30 @@ export type AllowedTool = {
  */
 server: string, tool: string, };
 
+export type AppInfo = { version: string, 
+/**
+ * The llama.cpp (ggml) the engine was built from.
+ */
+ggml_version: string, ggml_commit: string, 
+/**
+ * The CPU features llama.cpp's CPU backend uses (its system info line).
+ */
+cpu_features: string, data_dir: string, logs_dir: string, };
+
+export type CrashReport = { 
+/**
+ * The panic's message and where it happened.
+ */
+message: string, 
+/**
+ * When (milliseconds since the Unix epoch).
+ */
+at_ms: number, 
+/**
+ * The log file it was written to.
+ */
+log: string | null, };
+
 export type ServerSettings = { port: number, 
 /**
  * Listen on every interface (requires `api_key`).

@@ -13,3 +13,4 @@ export * from './personas';
 export * from './server';
 export * from './templates';
 export * from './tools';
+export * from './app';

@@ -1,0 +1,49 @@
+//! The app itself: the About box's versions and folders, the logs shown in the file manager,
+//! and the report a panic last time left (taken once, at start).
+
+use tauri::State;
+
+use crate::error::IpcResult;
+use crate::AppState;
+
+#[derive(serde::Serialize, ts_rs::TS)]
+pub struct AppInfo {
+    version: String,
+    /// The llama.cpp (ggml) the engine was built from.
+    ggml_version: String,
+    ggml_commit: String,
+    /// The CPU features llama.cpp's CPU backend uses (its system info line).
+    cpu_features: String,
+    data_dir: String,
+    logs_dir: String,
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn app_info(state: State<'_, AppState>) -> AppInfo {
+    let build = sirocco_engine::build_info();
+    AppInfo {
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        ggml_version: build.ggml_version,
+        ggml_commit: build.ggml_commit,
+        cpu_features: build.cpu_features,
+        data_dir: state.folders.data.display().to_string(),
+        logs_dir: state.folders.logs().display().to_string(),
+    }
+}
+
+/// Shows the newest log file in the file manager (the folder when there is none yet).
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
+pub async fn logs_reveal(state: State<'_, AppState>) -> IpcResult<()> {
+    let dir = state.folders.logs();
+    let path = sirocco_logs::newest_log(&dir).unwrap_or(dir);
+    super::reveal_in_file_manager(path).await
+}
+
+/// What a panic last time left for this start (once).
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn crash_report(state: State<'_, AppState>) -> Option<sirocco_logs::CrashReport> {
+    state.crash.lock().unwrap().take()
+}
