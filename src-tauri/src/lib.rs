@@ -114,6 +114,7 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::tools::tools_allowed,
             commands::tools::tool_disallow,
             commands::app::app_info,
+            commands::server::server_settings,
             commands::app::logs_reveal,
             commands::app::crash_report,
             commands::personas::personas_list,

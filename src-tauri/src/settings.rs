@@ -15,6 +15,7 @@ const LIBRARY_LOCATIONS: &str = "libraryLocations";
 const MODEL_MEMORY: &str = "modelMemory";
 const WORKERS: &str = "workers";
 const ALLOWED_TOOLS: &str = "allowedTools";
+const SERVER: &str = "server";
 
 /// A tool the user allowed always ("Always allow"): its calls run without asking.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
@@ -77,6 +78,16 @@ pub fn read(app: &AppHandle) -> Settings {
     let workers = store.get(WORKERS).and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
     let allowed_tools = store.get(ALLOWED_TOOLS).and_then(|v| serde_json::from_value(v).ok()).unwrap_or_default();
     Settings { hub_endpoint, library_locations, model_memory, workers, allowed_tools }
+}
+
+/// The local server's settings it was last started with (its key is in the keyring, not here).
+pub fn save_server(app: &AppHandle, server: &crate::commands::server::ServerSettings) -> Result<(), String> {
+    save(app, SERVER, serde_json::json!(server))
+}
+
+pub fn read_server(app: &AppHandle) -> Option<crate::commands::server::ServerSettings> {
+    let store = app.store(FILE).ok()?;
+    store.get(SERVER).and_then(|v| serde_json::from_value(v).ok())
 }
 
 pub fn save_allowed_tools(app: &AppHandle, allowed: &[AllowedTool]) -> Result<(), String> {

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { join } from 'node:path';
-import { artifacts, freePort, makeModelsFolder, startApp } from './harness.mjs';
+import { readFileSync } from 'node:fs';
+import { artifacts, freePort, makeModelsFolder, startApp, startDesktopSession } from './harness.mjs';
 
 let app;
 let browser;
@@ -257,4 +258,44 @@ test('opening a conversation brings its model back; the models kept loaded are a
   await browser.waitUntil(async () => !/more than this computer has/.test(await text(await $('[data-testid="model-memory"]'))), { timeout: 5_000 });
   await (await $('[data-testid="server-toggle"]')).click();
   await browser.waitUntil(async () => /Off/.test(await text(await $('[data-testid="server-state"]'))), { timeout: 10_000 });
+});
+
+test('the server\'s settings are kept across a restart, its API key in the system keyring', async () => {
+  await app?.stop();
+  const desktop = await startDesktopSession();
+  try {
+    app = await startApp({ modelsDir: makeModelsFolder(), env: desktop.env });
+    browser = app.browser;
+    const home = app.home;
+    await (await $('[data-testid="nav-server"]')).waitForClickable({ timeout: 20_000 });
+    await (await $('[data-testid="nav-server"]')).click();
+    const port = await freePort();
+    await (await $('[data-testid="server-port"]')).setValue(String(port));
+    await (await $('[data-testid="server-key"]')).setValue('sk-kept-in-keyring');
+    await (await $('[data-testid="server-cors"]')).setValue('http://localhost:3000');
+    await (await $('[data-testid="server-idle"]')).setValue('15');
+    await (await $('[data-testid="server-toggle"]')).click();
+    await (await $('[data-testid="server-url"]')).waitForExist({ timeout: 10_000 });
+    const refused = await fetch(`http://127.0.0.1:${port}/v1/models`);
+    assert.equal(refused.status, 401, 'the key is asked for');
+    await (await $('[data-testid="server-toggle"]')).click();
+    await browser.waitUntil(async () => /Off/.test(await text(await $('[data-testid="server-state"]'))), { timeout: 10_000 });
+    const saved = JSON.parse(readFileSync(join(home, 'data', 'dev.sirocco.app', 'settings.json'), 'utf8'));
+    assert.equal(saved.server.port, port);
+    assert.ok(!JSON.stringify(saved).includes('sk-kept-in-keyring'), 'the key is not in the settings file');
+
+    await app.stop();
+    app = await startApp({ modelsDir: makeModelsFolder(), home, env: desktop.env });
+    browser = app.browser;
+    await (await $('[data-testid="nav-server"]')).waitForClickable({ timeout: 20_000 });
+    await (await $('[data-testid="nav-server"]')).click();
+    await browser.waitUntil(async () => (await (await $('[data-testid="server-port"]')).getValue()) === String(port), {
+      timeout: 10_000, timeoutMsg: 'the port was not kept',
+    });
+    assert.equal(await (await $('[data-testid="server-key"]')).getValue(), 'sk-kept-in-keyring');
+    assert.equal(await (await $('[data-testid="server-cors"]')).getValue(), 'http://localhost:3000');
+    assert.equal(await (await $('[data-testid="server-idle"]')).getValue(), '15');
+  } finally {
+    desktop.stop();
+  }
 });

@@ -1,5 +1,6 @@
 //! The local OpenAI-compatible server: start (port, LAN opt-in with an API key, a live request
-//! log, loading library models on demand beside the ones loaded), stop, status. It serves the
+//! log, loading library models on demand beside the ones loaded), stop, status; the settings it
+//! was last started with, kept (`settings.json`, the key in the system keyring). It serves the
 //! app's own model host: what the user loads answers there too, and what it loads shows in the
 //! app (`models-changed`).
 
@@ -12,10 +13,14 @@ use sirocco_server::{OnDemand, RequestLogEntry, ServerConfig};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 
-use crate::error::IpcResult;
+use crate::error::{blocking, IpcResult};
+use crate::state::KEYRING_SERVICE;
 use crate::AppState;
 
-#[derive(Deserialize, ts_rs::TS)]
+/// The keyring account of the server's API key.
+const API_KEY_ACCOUNT: &str = "server-api-key";
+
+#[derive(Clone, Serialize, Deserialize, ts_rs::TS)]
 pub struct ServerSettings {
     port: u16,
     /// Listen on every interface (requires `api_key`).
@@ -30,6 +35,12 @@ pub struct ServerSettings {
     /// A model loaded on demand is unloaded after this many idle minutes (0: never).
     #[serde(default = "an_hour")]
     idle_minutes: u32,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self { port: 1234, lan: false, api_key: None, cors_origins: Vec::new(), on_demand: true, idle_minutes: 60 }
+    }
 }
 
 fn yes() -> bool {
@@ -104,6 +115,7 @@ pub async fn server_start(
     settings: ServerSettings,
     on_request: Channel<RequestLogEntry>,
 ) -> IpcResult<ServerStatus> {
+    let settings_kept = settings.clone();
     let mut running = state.server.lock().await;
     if let Some(old) = running.take() {
         old.stop().await;
@@ -126,7 +138,43 @@ pub async fn server_start(
         .map_err(|e| e.to_string())??;
     *running = Some(server);
     drop(running);
+    remember(&app, settings_kept).await;
     Ok(status_of(&state).await)
+}
+
+/// Keeps the settings a server started with: the key in the keyring, the rest in the settings
+/// file. A failure is logged, not fatal (the server runs; the next start asks again).
+async fn remember(app: &AppHandle, mut settings: ServerSettings) {
+    let key = settings.api_key.take().filter(|k| !k.trim().is_empty());
+    let kept = blocking(move || {
+        let store = sirocco_hub::credentials::SecretStore::new(KEYRING_SERVICE);
+        match key {
+            Some(key) => store.set(API_KEY_ACCOUNT, &key),
+            None => store.clear(API_KEY_ACCOUNT),
+        }
+    })
+    .await;
+    if let Err(e) = kept {
+        tracing::warn!("the server's API key is not kept: {e}");
+    }
+    if let Err(e) = crate::settings::save_server(app, &settings) {
+        tracing::warn!("the server's settings are not kept: {e}");
+    }
+}
+
+/// The settings the server was last started with (the defaults before it ever was), its API
+/// key read from the keyring.
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn server_settings(app: AppHandle) -> ServerSettings {
+    let mut settings = crate::settings::read_server(&app).unwrap_or_default();
+    settings.api_key = blocking(|| sirocco_hub::credentials::SecretStore::new(KEYRING_SERVICE).get(API_KEY_ACCOUNT))
+        .await
+        .unwrap_or_else(|e| {
+            tracing::warn!("the server's API key could not be read: {e}");
+            None
+        });
+    settings
 }
 
 #[tauri::command]

@@ -10,3 +10,5 @@ export function serverStart(settings: ServerSettings, onRequest: (e: RequestLogE
 }
 export const serverStop = () => invoke<ServerStatus>('server_stop');
 export const serverStatus = () => invoke<ServerStatus>('server_status');
+/** The settings the server was last started with (the API key from the system keyring). */
+export const serverSettings = () => invoke<ServerSettings>('server_settings');
