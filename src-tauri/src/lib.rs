@@ -115,6 +115,7 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::tools::tool_disallow,
             commands::app::app_info,
             commands::server::server_settings,
+            commands::server::server_api_key,
             commands::app::logs_reveal,
             commands::app::crash_report,
             commands::personas::personas_list,

@@ -292,7 +292,9 @@ test('the server\'s settings are kept across a restart, its API key in the syste
     await browser.waitUntil(async () => (await (await $('[data-testid="server-port"]')).getValue()) === String(port), {
       timeout: 10_000, timeoutMsg: 'the port was not kept',
     });
-    assert.equal(await (await $('[data-testid="server-key"]')).getValue(), 'sk-kept-in-keyring');
+    await browser.waitUntil(async () => (await (await $('[data-testid="server-key"]')).getValue()) === 'sk-kept-in-keyring', {
+      timeout: 10_000, timeoutMsg: 'the key did not come back from the keyring',
+    });
     assert.equal(await (await $('[data-testid="server-cors"]')).getValue(), 'http://localhost:3000');
     assert.equal(await (await $('[data-testid="server-idle"]')).getValue(), '15');
   } finally {

@@ -138,43 +138,52 @@ pub async fn server_start(
         .map_err(|e| e.to_string())??;
     *running = Some(server);
     drop(running);
-    remember(&app, settings_kept).await;
+    remember(&app, settings_kept);
     Ok(status_of(&state).await)
 }
 
-/// Keeps the settings a server started with: the key in the keyring, the rest in the settings
-/// file. A failure is logged, not fatal (the server runs; the next start asks again).
-async fn remember(app: &AppHandle, mut settings: ServerSettings) {
+/// Keeps the settings a server started with: the rest in the settings file now, the key in the
+/// keyring in the background (a keyring that is slow to answer does not hold up the start). A
+/// failure is logged, not fatal (the server runs; the next start asks again).
+fn remember(app: &AppHandle, mut settings: ServerSettings) {
     let key = settings.api_key.take().filter(|k| !k.trim().is_empty());
-    let kept = blocking(move || {
-        let store = sirocco_hub::credentials::SecretStore::new(KEYRING_SERVICE);
-        match key {
-            Some(key) => store.set(API_KEY_ACCOUNT, &key),
-            None => store.clear(API_KEY_ACCOUNT),
-        }
-    })
-    .await;
-    if let Err(e) = kept {
-        tracing::warn!("the server's API key is not kept: {e}");
-    }
     if let Err(e) = crate::settings::save_server(app, &settings) {
         tracing::warn!("the server's settings are not kept: {e}");
     }
+    tauri::async_runtime::spawn(async move {
+        let kept = blocking(move || {
+            let store = sirocco_hub::credentials::SecretStore::new(KEYRING_SERVICE);
+            match key {
+                Some(key) => store.set(API_KEY_ACCOUNT, &key),
+                None => store.clear(API_KEY_ACCOUNT),
+            }
+        })
+        .await;
+        if let Err(e) = kept {
+            tracing::warn!("the server's API key is not kept: {e}");
+        }
+    });
 }
 
-/// The settings the server was last started with (the defaults before it ever was), its API
-/// key read from the keyring.
+/// The settings the server was last started with (the defaults before it ever was), without
+/// its API key (see [`server_api_key`]): read from the settings file, at once.
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub async fn server_settings(app: AppHandle) -> ServerSettings {
-    let mut settings = crate::settings::read_server(&app).unwrap_or_default();
-    settings.api_key = blocking(|| sirocco_hub::credentials::SecretStore::new(KEYRING_SERVICE).get(API_KEY_ACCOUNT))
-        .await
-        .unwrap_or_else(|e| {
+pub fn server_settings(app: AppHandle) -> ServerSettings {
+    ServerSettings { api_key: None, ..crate::settings::read_server(&app).unwrap_or_default() }
+}
+
+/// The server's API key, from the system keyring (slow where no keyring answers: asked apart
+/// from the other settings, so the page does not wait for it).
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub async fn server_api_key() -> Option<String> {
+    blocking(|| sirocco_hub::credentials::SecretStore::new(KEYRING_SERVICE).get(API_KEY_ACCOUNT)).await.unwrap_or_else(
+        |e| {
             tracing::warn!("the server's API key could not be read: {e}");
             None
-        });
-    settings
+        },
+    )
 }
 
 #[tauri::command]

@@ -10,5 +10,7 @@ export function serverStart(settings: ServerSettings, onRequest: (e: RequestLogE
 }
 export const serverStop = () => invoke<ServerStatus>('server_stop');
 export const serverStatus = () => invoke<ServerStatus>('server_status');
-/** The settings the server was last started with (the API key from the system keyring). */
+/** The settings the server was last started with (its API key apart: `serverApiKey`). */
 export const serverSettings = () => invoke<ServerSettings>('server_settings');
+/** The server's API key from the system keyring (may take a while where none answers). */
+export const serverApiKey = () => invoke<string | null>('server_api_key');
