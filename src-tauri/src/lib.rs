@@ -38,6 +38,7 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             tauri::async_runtime::spawn_blocking(move || {
                 handle.state::<AppState>().use_saved_token(saved.hub_endpoint)
             });
+            commands::server::start_at_launch(app.handle());
             Ok(())
         })
         .on_window_event(save_before_closing)
@@ -116,6 +117,7 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::app::app_info,
             commands::server::server_settings,
             commands::server::server_api_key,
+            commands::server::server_set_start_at_launch,
             commands::app::logs_reveal,
             commands::app::crash_report,
             commands::personas::personas_list,
@@ -150,11 +152,14 @@ fn save_before_closing(window: &tauri::Window, event: &tauri::WindowEvent) {
 pub fn run() {
     // The log goes to the data folder from the first line on (and to stderr), a panic with it.
     let logs = sirocco_folders::AppFolders::resolve().logs();
-    if let Err(e) = sirocco_logs::init(&logs, "info,llama_cpp_2=warn") {
+    if let Err(e) = sirocco_logs::init(&logs, "info,llama_cpp_2=warn", sirocco_logs::Echo::Stderr) {
         eprintln!("sirocco: {e}; logging to stderr only");
     }
     sirocco_logs::install_panic_hook(logs);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Sirocco starts");
+    // llama.cpp's backends load now (a package picks its CPU variant here), and the log says which.
+    let build = sirocco_engine::build_info();
+    tracing::info!(ggml = %build.ggml_version, cpu_backend = %build.cpu_backend, "llama.cpp is ready");
     // Test builds only: a panic on request, to test what a crash leaves behind.
     if cfg!(debug_assertions) && std::env::var_os("SIROCCO_PANIC_AT_START").is_some() {
         panic!("SIROCCO_PANIC_AT_START asked for a panic");

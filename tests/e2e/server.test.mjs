@@ -297,6 +297,33 @@ test('the server\'s settings are kept across a restart, its API key in the syste
     });
     assert.equal(await (await $('[data-testid="server-cors"]')).getValue(), 'http://localhost:3000');
     assert.equal(await (await $('[data-testid="server-idle"]')).getValue(), '15');
+
+    // "Start the server when Sirocco opens": kept at once; the next start serves with the kept
+    // settings and key before the page is opened, and its requests reach the page's log.
+    await (await $('[data-testid="server-start-at-launch"]')).click();
+    await browser.waitUntil(
+      () => JSON.parse(readFileSync(join(home, 'data', 'dev.sirocco.app', 'settings.json'), 'utf8')).server.start_at_launch === true,
+      { timeout: 5_000, timeoutMsg: 'start at launch was not kept' },
+    );
+    await app.stop();
+    app = await startApp({ modelsDir: makeModelsFolder(), home, env: desktop.env });
+    browser = app.browser;
+    await (await $('[data-testid="nav-server"]')).waitForClickable({ timeout: 20_000 });
+    await browser.waitUntil(async () => (await fetch(`http://127.0.0.1:${port}/v1/models`).catch(() => null))?.status === 401, {
+      timeout: 20_000, timeoutMsg: 'the server did not start at launch (with its key)',
+    });
+    await (await $('[data-testid="nav-server"]')).click();
+    await (await $('[data-testid="server-url"]')).waitForExist({ timeout: 10_000 });
+    assert.ok(await (await $('[data-testid="server-start-at-launch"]')).isSelected());
+    const listed = await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { authorization: 'Bearer sk-kept-in-keyring' } });
+    assert.equal(listed.status, 200);
+    await browser.waitUntil(async () => {
+      for (const row of await $$('[data-testid="server-log-row"]')) if (/GET\s*\/v1\/models\s*200/.test(await text(row))) return true;
+      return false;
+    }, { timeout: 10_000, timeoutMsg: 'a request to the server started at launch is not in the page\'s log' });
+    await (await $('[data-testid="server-start-at-launch"]')).click();
+    await (await $('[data-testid="server-toggle"]')).click();
+    await browser.waitUntil(async () => /Off/.test(await text(await $('[data-testid="server-state"]'))), { timeout: 10_000 });
   } finally {
     desktop.stop();
   }

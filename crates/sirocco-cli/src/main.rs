@@ -261,6 +261,16 @@ fn main() {
 }
 
 async fn run(cli: Cli) {
+    // Every command but `logs` (which shows the log) writes to the app's log file: which
+    // llama.cpp backend runs, what failed. The terminal stays the user's.
+    if !matches!(cli.command, Command::Logs { .. }) {
+        let logs = sirocco_folders::AppFolders::resolve().logs();
+        if let Err(e) = sirocco_logs::init(&logs, "info,llama_cpp_2=warn", sirocco_logs::Echo::FileOnly) {
+            eprintln!("sirocco: {e}");
+        }
+        let command = std::env::args().nth(1).unwrap_or_default();
+        tracing::info!(version = env!("CARGO_PKG_VERSION"), command, "sirocco (the command line) starts");
+    }
     let result = match cli.command {
         Command::Bench { model, threads, reps, llama_tools, gpu_layers, worker, llama_rpc } => {
             let offload = bench::Offload { gpu_layers, worker, llama_rpc };

@@ -16,7 +16,7 @@ fn logs_prints_the_newest_logs_path_and_last_lines() {
     let (out, err) = sirocco(&["logs"]);
     assert!(out.is_empty() && err.contains("No logs yet in") && err.contains("logs"), "{err}");
 
-    sirocco_logs::init(&data.join("logs"), "info").unwrap();
+    sirocco_logs::init(&data.join("logs"), "info", sirocco_logs::Echo::FileOnly).unwrap();
     for i in 0..100 {
         tracing::info!("line {i} of the app's log");
     }

@@ -14,7 +14,15 @@ pub(crate) fn backend() -> &'static LlamaBackend {
     static BACKEND: OnceLock<LlamaBackend> = OnceLock::new();
     BACKEND.get_or_init(|| {
         llama_cpp_2::send_logs_to_tracing(llama_cpp_2::LogOptions::default());
-        LlamaBackend::init().expect("llama.cpp backend is initialised once, here")
+        crate::backend_files::load();
+        let backend = LlamaBackend::init().expect("llama.cpp backend is initialised once, here");
+        let files = crate::backend_files::loaded_backend_files();
+        tracing::info!(
+            cpu_backend = %crate::backend_files::cpu_backend_name(&files),
+            files = ?files,
+            "llama.cpp's backends are ready"
+        );
+        backend
     })
 }
 
@@ -69,6 +77,11 @@ pub struct BuildInfo {
     /// The CPU features llama.cpp's CPU backend was built to use (from its system info line:
     /// `AVX2 = 1 | …`, the features that are on).
     pub cpu_features: String,
+    /// Which CPU backend runs: `native` (linked in, built for the machine that built it) or the
+    /// variant a package loaded for this CPU (`haswell`, `sse42`, …).
+    pub cpu_backend: String,
+    /// The backend files loaded (a package; empty where the backends are linked in).
+    pub backend_files: Vec<std::path::PathBuf>,
 }
 
 /// The llama.cpp build in this process.
@@ -92,7 +105,14 @@ pub fn build_info() -> BuildInfo {
     };
     // A build from a source tree without git history says "unknown".
     let commit = if commit == "unknown" { String::new() } else { commit };
-    BuildInfo { ggml_version: version, ggml_commit: commit, cpu_features: cpu_features(&system) }
+    let backend_files = crate::backend_files::loaded_backend_files();
+    BuildInfo {
+        ggml_version: version,
+        ggml_commit: commit,
+        cpu_features: cpu_features(&system),
+        cpu_backend: crate::backend_files::cpu_backend_name(&backend_files),
+        backend_files,
+    }
 }
 
 /// The features that are on in llama.cpp's system info line (`CPU : SSE3 = 1 | AVX = 1 | … |`).

@@ -14,6 +14,7 @@
 //! Nothing here knows about Tauri or any UI.
 
 mod backend;
+pub mod backend_files;
 pub use backend::{build_info, BuildInfo};
 pub mod chat_template;
 mod compute;

@@ -86,7 +86,9 @@ pub struct RepoSummary {
 /// A client for one Hub endpoint, with the HF cache folder its downloads go to.
 #[derive(Clone)]
 pub struct Hub {
-    pub(crate) client: HFClient,
+    /// hf-hub's client; an error where none could be made (no CA certificates on the system:
+    /// hf-hub builds HTTPS clients of its own), given back by every request.
+    client: std::result::Result<HFClient, String>,
     /// The same HTTP client `hf-hub` uses, for the one API shape it does not model
     /// (`lfs.oid` in the tree listing).
     http: reqwest::Client,
@@ -98,15 +100,30 @@ pub struct Hub {
     pub(crate) retry_delay: std::time::Duration,
 }
 
+const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
+
 /// The first retry's delay when the configuration names none.
 const RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
 
 impl Hub {
     pub fn new(config: HubConfig) -> Result<Self> {
-        let http = reqwest::Client::builder()
-            .user_agent(concat!("sirocco/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| HubError::Network(e.to_string()))?;
+        let builder = || reqwest::Client::builder().user_agent(concat!("sirocco/", env!("CARGO_PKG_VERSION")));
+        // A system without CA certificates (a minimal install without `ca-certificates`) has no
+        // roots for the platform verifier: building an HTTPS client fails, ours and hf-hub's.
+        // The Hub must still be made — the app and the CLI make one at start, and local models,
+        // the library and the HF cache need no network: then every request fails, saying why.
+        let no_roots = |e: &dyn std::fmt::Display| {
+            format!("this system has no CA certificates for HTTPS (Debian: install ca-certificates): {e}")
+        };
+        let (http, mut failure) = match builder().build() {
+            Ok(http) => (http, None),
+            Err(e) => {
+                let message = no_roots(&format_args!("{e:#}"));
+                tracing::warn!("{message}");
+                let http = builder().tls_certs_only([]).build().map_err(|e| HubError::Network(e.to_string()))?;
+                (http, Some(message))
+            }
+        };
         let mut builder = HFClientBuilder::new().client(http.clone());
         if let Some(endpoint) = &config.endpoint {
             builder = builder.endpoint(endpoint.clone());
@@ -121,15 +138,35 @@ impl Hub {
             builder = builder.retry_base_delay(delay);
         }
         let retry_delay = config.retry_base_delay.unwrap_or(RETRY_DELAY);
-        let client = builder.build().map_err(|e| HubError::Protocol(e.to_string()))?;
+        let client = match builder.build() {
+            Ok(client) => Ok(client),
+            Err(e) if failure.is_some() => Err(failure.take().unwrap_or_else(|| e.to_string())),
+            Err(e) => return Err(HubError::Protocol(e.to_string())),
+        };
+        let (endpoint, cache_dir) = match &client {
+            Ok(client) => (client.endpoint().to_owned(), client.cache_dir().to_path_buf()),
+            Err(_) => (
+                config
+                    .endpoint
+                    .clone()
+                    .or_else(|| std::env::var("HF_ENDPOINT").ok())
+                    .unwrap_or_else(|| DEFAULT_ENDPOINT.into()),
+                config.cache_dir.clone().unwrap_or_else(hf_hub::resolve_cache_dir),
+            ),
+        };
         Ok(Self {
-            endpoint: client.endpoint().to_owned(),
-            cache_dir: client.cache_dir().to_path_buf(),
+            endpoint,
+            cache_dir,
             token: config.token.or_else(|| std::env::var("HF_TOKEN").ok()).filter(|t| !t.is_empty()),
             http,
             client,
             retry_delay,
         })
+    }
+
+    /// hf-hub's client, or why there is none.
+    fn hf(&self) -> Result<&HFClient> {
+        self.client.as_ref().map_err(|e| HubError::Network(e.clone()))
     }
 
     pub fn cache_dir(&self) -> &Path {
@@ -150,7 +187,7 @@ impl Hub {
         if self.token.is_none() {
             return Err(HubError::Unauthorized("no access token is set".into()));
         }
-        match self.client.whoami().send().await {
+        match self.hf()?.whoami().send().await {
             Ok(user) => Ok(Account { name: user.username, fullname: user.fullname }),
             Err(hf_hub::HFError::AuthRequired { .. } | hf_hub::HFError::Forbidden { .. }) => {
                 Err(HubError::Unauthorized("the Hub does not accept this access token".into()))
@@ -165,7 +202,7 @@ impl Hub {
         let wanted = (query.page + 1) * page_size;
         let text = query.text.trim();
         let stream = self
-            .client
+            .hf()?
             .list_models()
             .maybe_search((!text.is_empty()).then(|| text.to_owned()))
             .filter("gguf")
@@ -196,7 +233,7 @@ impl Hub {
 
     pub(crate) fn repo(&self, id: &str) -> Result<hf_hub::repository::HFRepository<hf_hub::repository::RepoTypeModel>> {
         let (owner, name) = id.split_once('/').ok_or_else(|| HubError::RepoNotFound(id.to_owned()))?;
-        Ok(self.client.model(owner, name))
+        Ok(self.hf()?.model(owner, name))
     }
 
     /// The commit `main` points at now: downloads pin it so every file comes from one revision.

@@ -46,9 +46,18 @@ impl std::fmt::Display for LogError {
 
 impl std::error::Error for LogError {}
 
-/// Logs to stderr and to the logs folder `dir` (created), at `RUST_LOG`'s levels or
-/// `default_filter`. Once per process; a second call changes nothing.
-pub fn init(dir: &Path, default_filter: &str) -> Result<(), LogError> {
+/// Where log lines go besides the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Echo {
+    /// Also to stderr (the app: a terminal that started it sees them).
+    Stderr,
+    /// Only to the file (the CLI: its terminal is the user's chat or its output).
+    FileOnly,
+}
+
+/// Logs to the logs folder `dir` (created), and to stderr as `echo` says, at `RUST_LOG`'s
+/// levels or `default_filter`. Once per process; a second call changes nothing.
+pub fn init(dir: &Path, default_filter: &str, echo: Echo) -> Result<(), LogError> {
     std::fs::create_dir_all(dir).map_err(|e| LogError(format!("{}: {e}", dir.display())))?;
     let file = tracing_appender::rolling::Builder::new()
         .rotation(tracing_appender::rolling::Rotation::DAILY)
@@ -59,7 +68,10 @@ pub fn init(dir: &Path, default_filter: &str) -> Result<(), LogError> {
         .map_err(|e| LogError(format!("{}: {e}", dir.display())))?;
     let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let _ = tracing_subscriber::registry()
-        .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter()))
+        .with(
+            (echo == Echo::Stderr)
+                .then(|| tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_filter(filter())),
+        )
         .with(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(file).with_filter(filter()))
         .try_init();
     Ok(())

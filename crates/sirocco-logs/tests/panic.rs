@@ -8,7 +8,7 @@ use std::process::Command;
 fn a_panic_is_in_the_log_and_reported_to_the_next_start_once() {
     if let Some(dir) = std::env::var_os("SIROCCO_LOGS_CHILD") {
         let dir = std::path::PathBuf::from(dir);
-        sirocco_logs::init(&dir, "info").unwrap();
+        sirocco_logs::init(&dir, "info", sirocco_logs::Echo::Stderr).unwrap();
         sirocco_logs::install_panic_hook(dir);
         tracing::info!("working normally");
         panic!("the test asked for a panic");

@@ -14,6 +14,11 @@ pub struct AppInfo {
     ggml_commit: String,
     /// The CPU features llama.cpp's CPU backend uses (its system info line).
     cpu_features: String,
+    /// Which CPU backend runs: `native` (built for this machine) or the package's variant
+    /// picked for this CPU (`haswell`, `sse42`, …).
+    cpu_backend: String,
+    /// The backend files loaded (a package), file names only.
+    backend_files: Vec<String>,
     data_dir: String,
     logs_dir: String,
 }
@@ -27,6 +32,12 @@ pub fn app_info(state: State<'_, AppState>) -> AppInfo {
         ggml_version: build.ggml_version,
         ggml_commit: build.ggml_commit,
         cpu_features: build.cpu_features,
+        cpu_backend: build.cpu_backend,
+        backend_files: build
+            .backend_files
+            .iter()
+            .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .collect(),
         data_dir: state.folders.data.display().to_string(),
         logs_dir: state.folders.logs().display().to_string(),
     }

@@ -35,11 +35,22 @@ pub struct ServerSettings {
     /// A model loaded on demand is unloaded after this many idle minutes (0: never).
     #[serde(default = "an_hour")]
     idle_minutes: u32,
+    /// Start the server when Sirocco opens, with these settings.
+    #[serde(default)]
+    start_at_launch: bool,
 }
 
 impl Default for ServerSettings {
     fn default() -> Self {
-        Self { port: 1234, lan: false, api_key: None, cors_origins: Vec::new(), on_demand: true, idle_minutes: 60 }
+        Self {
+            port: 1234,
+            lan: false,
+            api_key: None,
+            cors_origins: Vec::new(),
+            on_demand: true,
+            idle_minutes: 60,
+            start_at_launch: false,
+        }
     }
 }
 
@@ -107,6 +118,10 @@ async fn status_of(state: &AppState) -> ServerStatus {
     }
 }
 
+/// Where each request's log line goes: the page that started the server (a channel), or the
+/// `server-request` event (a server started at launch, before any page asked).
+type RequestSink = Arc<dyn Fn(RequestLogEntry) + Send + Sync>;
+
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn server_start(
@@ -115,20 +130,26 @@ pub async fn server_start(
     settings: ServerSettings,
     on_request: Channel<RequestLogEntry>,
 ) -> IpcResult<ServerStatus> {
-    let settings_kept = settings.clone();
+    let sink: RequestSink = Arc::new(move |entry| {
+        let _ = on_request.send(entry);
+    });
+    start(&app, &state, settings.clone(), sink).await?;
+    remember(&app, settings);
+    Ok(status_of(&state).await)
+}
+
+async fn start(app: &AppHandle, state: &AppState, settings: ServerSettings, sink: RequestSink) -> IpcResult<()> {
     let mut running = state.server.lock().await;
     if let Some(old) = running.take() {
         old.stop().await;
     }
     let ip = if settings.lan { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::LOCALHOST) };
     let config = ServerConfig {
-        on_demand: on_demand(&app, &settings),
+        on_demand: on_demand(app, &settings),
         addr: SocketAddr::new(ip, settings.port),
         api_key: settings.api_key.filter(|k| !k.trim().is_empty()),
         cors_origins: settings.cors_origins,
-        on_request: Some(Arc::new(move |entry| {
-            let _ = on_request.send(entry);
-        })),
+        on_request: Some(Arc::new(move |entry| sink(entry))),
         store: Some(state.store.clone()),
         ..ServerConfig::default()
     };
@@ -136,10 +157,43 @@ pub async fn server_start(
         .spawn(sirocco_server::start(config, state.host.clone()))
         .await
         .map_err(|e| e.to_string())??;
+    tracing::info!(addr = %server.addr, "the local server is running");
     *running = Some(server);
-    drop(running);
-    remember(&app, settings_kept);
-    Ok(status_of(&state).await)
+    Ok(())
+}
+
+/// At launch: starts the server with its kept settings when they say so (the API key read from
+/// the keyring first). A failure (the port taken…) is logged; the Server page shows it off.
+pub fn start_at_launch(app: &AppHandle) {
+    let Some(mut settings) = crate::settings::read_server(app).filter(|s| s.start_at_launch) else {
+        return;
+    };
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        settings.api_key = server_api_key().await;
+        if settings.lan && settings.api_key.is_none() {
+            tracing::warn!("the server is not started at launch: serving on the network needs its API key, which the keyring did not give");
+            return;
+        }
+        let tell = app.clone();
+        let sink: RequestSink = Arc::new(move |entry| {
+            use tauri::Emitter;
+            let _ = tell.emit("server-request", entry);
+        });
+        let state = app.state::<AppState>();
+        if let Err(e) = start(&app, &state, settings, sink).await {
+            tracing::warn!("the server did not start at launch: {e}");
+        }
+    });
+}
+
+/// Whether the server starts when Sirocco opens (kept at once, the other settings unchanged).
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
+pub fn server_set_start_at_launch(app: AppHandle, on: bool) -> IpcResult<()> {
+    let settings = crate::settings::read_server(&app).unwrap_or_default();
+    crate::settings::save_server(&app, &ServerSettings { start_at_launch: on, api_key: None, ..settings })?;
+    Ok(())
 }
 
 /// Keeps the settings a server started with: the rest in the settings file now, the key in the

@@ -748,7 +748,16 @@ ggml_version: string, ggml_commit: string,
 /**
  * The CPU features llama.cpp's CPU backend uses (its system info line).
  */
-cpu_features: string, data_dir: string, logs_dir: string, };
+cpu_features: string, 
+/**
+ * Which CPU backend runs: `native` (built for this machine) or the package's variant
+ * picked for this CPU (`haswell`, `sse42`, …).
+ */
+cpu_backend: string, 
+/**
+ * The backend files loaded (a package), file names only.
+ */
+backend_files: Array<string>, data_dir: string, logs_dir: string, };
 
 export type CrashReport = { 
 /**
@@ -780,7 +789,11 @@ on_demand: boolean,
 /**
  * A model loaded on demand is unloaded after this many idle minutes (0: never).
  */
-idle_minutes: number, };
+idle_minutes: number, 
+/**
+ * Start the server when Sirocco opens, with these settings.
+ */
+start_at_launch: boolean, };
 
 export type ServerStatus = { running: boolean, 
 /**

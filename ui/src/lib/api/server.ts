@@ -1,5 +1,6 @@
 // The local OpenAI-compatible server (src-tauri/src/commands/server.rs).
 import { Channel, invoke } from '@tauri-apps/api/core';
+import { listen } from '@tauri-apps/api/event';
 export type { RequestLogEntry, ServerSettings, ServerStatus } from '../bindings';
 import type { RequestLogEntry, ServerSettings, ServerStatus } from '../bindings';
 
@@ -7,6 +8,12 @@ export function serverStart(settings: ServerSettings, onRequest: (e: RequestLogE
   const channel = new Channel<RequestLogEntry>();
   channel.onmessage = onRequest;
   return invoke<ServerStatus>('server_start', { settings, onRequest: channel });
+}
+/** Whether the server starts when Sirocco opens (kept at once). */
+export const serverSetStartAtLaunch = (on: boolean) => invoke<void>('server_set_start_at_launch', { on });
+/** Requests to a server started at launch (one the page started reports on its own channel). */
+export function onServerRequest(handler: (e: RequestLogEntry) => void): Promise<() => void> {
+  return listen<RequestLogEntry>('server-request', (event) => handler(event.payload));
 }
 export const serverStop = () => invoke<ServerStatus>('server_stop');
 export const serverStatus = () => invoke<ServerStatus>('server_status');

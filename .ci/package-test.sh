@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Tests the packages `bash .ci/package.sh` built (in target/package/out, or the folder given):
+#   1. what each carries: the app, the CLI, llama.cpp's libraries and CPU variants, the desktop
+#      entry and icons (.deb and .rpm alike);
+#   2. portability: the packaged CLI answers under `qemu-x86_64 -cpu Nehalem` (SSE4.2, no AVX)
+#      and its log names the variant picked — the one ggml scores best for that CPU, checked
+#      here by asking each variant file itself (ggml_backend_score) — and here, natively, the best
+#      for this CPU;
+#   3. the .deb installed with apt into a clean Debian 12 root (debootstrap) and the installed
+#      app started there under Xvfb: its window opens and it answers through the server it
+#      starts at launch, with SmolLM2 from its library (on demand), naming its CPU variant in
+#      its log; a screenshot is left in target/package/test/;
+#   4. the engine benchmark on the packaged CLI against llama-bench (native) in the same run.
+# Needs root (chroot, mounts). The clean root is cached (~/.cache/sirocco/debootstrap).
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$repo"
+out="$(cd "${1:-target/package/out}" && pwd)"
+work="$repo/target/package/test"
+cache="${SIROCCO_DEBOOTSTRAP_CACHE:-$HOME/.cache/sirocco/debootstrap}"
+mirror="${SIROCCO_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+fixtures="${SIROCCO_FIXTURES:-$HOME/.cache/sirocco/fixtures}"
+model="$fixtures/SmolLM2-135M-Instruct.Q4_1.gguf"
+deb="$(ls "$out"/*.deb)"
+rpm="$(ls "$out"/*.rpm)"
+started=$(date +%s)
+fail() { echo "package-test: FAIL: $*" >&2; exit 1; }
+step() { echo "package-test: $*" >&2; }
+
+for tool in debootstrap qemu-x86_64 rpm Xvfb xdotool import; do
+  command -v "$tool" >/dev/null || {
+    step "installing debootstrap, qemu-user, rpm, xvfb, xdotool, imagemagick"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      debootstrap qemu-user rpm xvfb xdotool imagemagick >/dev/null
+    break
+  }
+done
+bash tests/fixtures/fetch.sh >&2
+rm -rf "$work" && mkdir -p "$work"
+
+# --- 1. contents ----------------------------------------------------------------------------
+step "1. contents of $(basename "$deb") and $(basename "$rpm")"
+dpkg-deb -c "$deb" | awk '{print $6}' | sed 's|^\./||; s|^/*|/|' > "$work/deb.files"
+rpm -qlp "$rpm" 2>/dev/null > "$work/rpm.files"
+for list in deb rpm; do
+  for want in /usr/bin/sirocco-app /usr/bin/sirocco /usr/share/applications/Sirocco.desktop \
+              /usr/lib/sirocco/libllama.so /usr/lib/sirocco/libggml-cpu-x64.so \
+              /usr/lib/sirocco/libggml-cpu-sse42.so /usr/lib/sirocco/libggml-cpu-haswell.so \
+              /usr/lib/sirocco/libggml-rpc.so; do
+    grep -q "^$want" "$work/$list.files" || fail "the .$list has no $want"
+  done
+  grep -q "^/usr/share/icons/hicolor/.*/apps/sirocco-app.png" "$work/$list.files" || fail "the .$list has no icon"
+done
+dpkg-deb -f "$deb" Depends | grep -q "libwebkit2gtk-4.1-0" || fail "the .deb does not depend on WebKitGTK"
+
+# The installed tree, unpacked (for the CLI runs below).
+tree="$work/tree"
+dpkg-deb -x "$deb" "$tree"
+cli="$tree/usr/bin/sirocco"
+libs="$tree/usr/lib/sirocco"
+
+# Which variant ggml loads on a CPU: the highest ggml_backend_score among the files (0: unusable).
+cat >"$work/best_variant.py" <<'EOF'
+import ctypes, glob, os, sys
+best, best_score = None, 0
+for path in sorted(glob.glob(os.path.join(sys.argv[1], "libggml-cpu-*.so"))):
+    score = ctypes.CDLL(path).ggml_backend_score()
+    if score > best_score:
+        best, best_score = os.path.basename(path)[len("libggml-cpu-"):-3], score
+print(best)
+EOF
+best_variant() { # $1: a command prefix to run python under (e.g. qemu), or empty
+  $1 /usr/bin/python3 "$work/best_variant.py" "$libs"  # a real program (qemu runs no pyenv shim)
+}
+
+# --- 2. portability: an older CPU (emulated) and this one -------------------------------------
+ask_cli() { # $1: a command prefix (qemu or empty), $2: data dir
+  echo "What is the capital of France? Answer in one word." |
+    SIROCCO_DATA_DIR="$2" timeout 900 $1 "$cli" chat --model "$model" --max-tokens 8 --temperature 0 --context 512 2>"$2.stderr"
+}
+picked_variant() { grep -ho 'cpu_backend="\?[a-z0-9_]*' "$1"/logs/sirocco.*.log | tail -n 1 | cut -d= -f2 | tr -d '"'; }
+
+step "2a. the packaged CLI on an emulated Nehalem (qemu-x86_64 -cpu Nehalem: SSE4.2, no AVX)"
+old_cpu="qemu-x86_64 -cpu Nehalem"
+# The emulated CPU really lacks AVX: a program built for AVX2 dies on it.
+echo 'int main(){ __builtin_cpu_init(); return __builtin_cpu_supports("avx2") ? 0 : 3; }' > "$work/avx2.c"
+gcc -o "$work/avx2" "$work/avx2.c"
+set +e; $old_cpu "$work/avx2"; code=$?; set -e
+[ "$code" = 3 ] || fail "qemu's Nehalem reports AVX2 (exit $code)"
+expected="$(LD_LIBRARY_PATH="$libs" best_variant "$old_cpu -E LD_LIBRARY_PATH=$libs")"
+answer="$(ask_cli "$old_cpu" "$work/nehalem")" || { cat "$work/nehalem.stderr" >&2; fail "the CLI did not answer on Nehalem"; }
+picked="$(picked_variant "$work/nehalem")"
+step "   answer: $(echo "$answer" | tr '\n' ' ' | cut -c1-80); picked: $picked; ggml scores best: $expected"
+[ -n "$(echo "$answer" | tr -d '[:space:]')" ] || fail "an empty answer on Nehalem"
+[ "$picked" = "$expected" ] || fail "on Nehalem the CLI picked '$picked', ggml scores '$expected' best"
+case "$picked" in x64|sse42) ;; *) fail "variant $picked needs more than a Nehalem has" ;; esac
+
+step "2b. the packaged CLI on this CPU"
+expected_here="$(LD_LIBRARY_PATH="$libs" best_variant "")"
+answer="$(ask_cli "" "$work/native")" || { cat "$work/native.stderr" >&2; fail "the CLI did not answer here"; }
+picked_here="$(picked_variant "$work/native")"
+step "   answer: $(echo "$answer" | tr '\n' ' ' | cut -c1-80); picked: $picked_here; ggml scores best: $expected_here"
+[ "$picked_here" = "$expected_here" ] || fail "here the CLI picked '$picked_here', ggml scores '$expected_here' best"
+if grep -qw avx2 /proc/cpuinfo; then
+  case "$picked_here" in x64|sse42|sandybridge) fail "this CPU has AVX2 yet runs the $picked_here variant" ;; esac
+fi
+
+# --- 3. the .deb into a clean Debian 12 -----------------------------------------------------
+bash "$repo/.ci/package-test-debootstrap.sh" "$deb" "$model" "$work" "$cache" "$mirror" ||
+  fail "the .deb installed into a clean Debian 12 did not run"
+
+# --- 4. the engine benchmark on the packaged build ------------------------------------------
+step "4. engine benchmark: the packaged CLI ($picked_here) against llama-bench (native)"
+tools="$(bash tests/bench/build-llama-tools.sh | tail -n 1)"
+SIROCCO_DATA_DIR="$work/bench" "$cli" bench --model "$model" --llama-tools "$tools" | tee "$work/bench.txt" >&2
+
+took=$(( $(date +%s) - started ))
+step "all passed in $took s"
