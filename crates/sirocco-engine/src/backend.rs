@@ -132,6 +132,25 @@ fn cpu_features(system: &str) -> String {
 #[cfg(test)]
 mod build_info_tests {
     #[test]
+    fn this_process_lists_the_backend_files_it_loaded() {
+        // The test binary links its CPU backend (no files) unless built with dynamic-backends,
+        // in which case the backend's start must have loaded exactly one CPU variant.
+        let info = super::build_info();
+        let cpus: Vec<_> = info
+            .backend_files
+            .iter()
+            .filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("libggml-cpu-")))
+            .collect();
+        if cfg!(feature = "dynamic-backends") {
+            assert_eq!(cpus.len(), 1, "{cpus:?}");
+            assert_ne!(info.cpu_backend, "native");
+        } else {
+            assert!(cpus.is_empty(), "{cpus:?}");
+            assert_eq!(info.cpu_backend, "native");
+        }
+    }
+
+    #[test]
     fn the_features_on_are_read_from_the_system_info_line() {
         let line = "CPU : SSE3 = 1 | SSSE3 = 1 | AVX = 1 | AVX2 = 1 | AVX512 = 0 | LLAMAFILE = 1 | REPACK = 1 | ";
         assert_eq!(super::cpu_features(line), "SSE3 SSSE3 AVX AVX2 LLAMAFILE REPACK");
