@@ -157,9 +157,9 @@ pub fn run() {
     }
     sirocco_logs::install_panic_hook(logs);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Sirocco starts");
-    // llama.cpp's backends load now (a package picks its CPU variant here), and the log says which.
-    let build = sirocco_engine::build_info();
-    tracing::info!(ggml = %build.ggml_version, cpu_backend = %build.cpu_backend, "llama.cpp is ready");
+    // llama.cpp's backends load now, beside the window's start (a package picks its CPU variant
+    // here); the engine logs which.
+    std::thread::spawn(sirocco_engine::build_info);
     // Test builds only: a panic on request, to test what a crash leaves behind.
     if cfg!(debug_assertions) && std::env::var_os("SIROCCO_PANIC_AT_START").is_some() {
         panic!("SIROCCO_PANIC_AT_START asked for a panic");

@@ -62,7 +62,7 @@ test('a panic is in the log and the next start says where; About opens the logs'
   assert.match(await (await browser.$('[data-testid="about-cpu"]')).getText(), /SSE|AVX|NEON/);
   // The development build links llama.cpp's CPU backend built for this machine (a package names its variant).
   assert.equal(await (await browser.$('[data-testid="about-backend"]')).getText(), 'Built for this machine');
-  assert.match(readFileSync(log, 'utf8'), /llama\.cpp is ready.*cpu_backend=native/, 'the log names the CPU backend');
+  assert.match(readFileSync(log, 'utf8'), /llama\.cpp's backends are ready.*cpu_backend=native/, 'the log names the CPU backend');
   await browser.saveScreenshot(join(artifacts, 'about.png'));
   await (await browser.$('[data-testid="open-logs"]')).click();
   await browser.waitUntil(() => desktop.shown().some((l) => l.includes(encodeURI(files[0])) || l.includes(files[0])), {

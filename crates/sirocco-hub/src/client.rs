@@ -112,16 +112,13 @@ impl Hub {
         // roots for the platform verifier: building an HTTPS client fails, ours and hf-hub's.
         // The Hub must still be made — the app and the CLI make one at start, and local models,
         // the library and the HF cache need no network: then every request fails, saying why.
-        let no_roots = |e: &dyn std::fmt::Display| {
-            format!("this system has no CA certificates for HTTPS (Debian: install ca-certificates): {e}")
-        };
-        let (http, mut failure) = match builder().build() {
+        let (http, no_roots) = match builder().build() {
             Ok(http) => (http, None),
             Err(e) => {
-                let message = no_roots(&format_args!("{e:#}"));
-                tracing::warn!("{message}");
-                let http = builder().tls_certs_only([]).build().map_err(|e| HubError::Network(e.to_string()))?;
-                (http, Some(message))
+                let why =
+                    format!("this system has no CA certificates for HTTPS (Debian: install ca-certificates): {e:#}");
+                tracing::warn!("{why}");
+                (builder().tls_certs_only([]).build().map_err(|e| HubError::Network(e.to_string()))?, Some(why))
             }
         };
         let mut builder = HFClientBuilder::new().client(http.clone());
@@ -138,10 +135,10 @@ impl Hub {
             builder = builder.retry_base_delay(delay);
         }
         let retry_delay = config.retry_base_delay.unwrap_or(RETRY_DELAY);
-        let client = match builder.build() {
-            Ok(client) => Ok(client),
-            Err(e) if failure.is_some() => Err(failure.take().unwrap_or_else(|| e.to_string())),
-            Err(e) => return Err(HubError::Protocol(e.to_string())),
+        let client = match (builder.build(), no_roots) {
+            (Ok(client), _) => Ok(client),
+            (Err(_), Some(why)) => Err(why),
+            (Err(e), None) => return Err(HubError::Protocol(e.to_string())),
         };
         let (endpoint, cache_dir) = match &client {
             Ok(client) => (client.endpoint().to_owned(), client.cache_dir().to_path_buf()),
