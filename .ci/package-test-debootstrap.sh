@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Part 3 of package-test.sh: the .deb installed with apt into a clean Debian 12 root
-# (debootstrap --variant=minbase, cached as a tarball) and the installed app run there under
-# Xvfb: it opens its window, starts its server at launch (as its kept settings say), loads
-# SmolLM2 from its library on the first request and answers; its log names its CPU variant.
-#   usage: package-test-debootstrap.sh DEB MODEL WORK CACHE MIRROR
+# Part 3 of package-test.sh, for each package a user runs without building anything:
+#   deb       the .deb installed with apt into a clean Debian 12 root (debootstrap
+#             --variant=minbase, cached as a tarball), then /usr/bin/sirocco-app;
+#   appimage  the AppImage copied into another clean root that has only what a desktop has
+#             (glibc, X11's client libraries, the GL/EGL stack, fontconfig and a font), then run
+#             as a user runs it (mounted with FUSE).
+# Either way the app runs there under Xvfb: it opens its window, starts its server at launch (as
+# its kept settings say), loads SmolLM2 from its library on the first request and answers; its
+# log names its CPU variant.
+#   usage: package-test-debootstrap.sh deb|appimage FILE MODEL WORK CACHE MIRROR
 set -euo pipefail
-deb="$1" model="$2" work="$3" cache="$4" mirror="$5"
-root="$work/debian"
+kind="$1" file="$2" model="$3" work="$4" cache="$5" mirror="$6"
+root="$work/debian-$kind"
 step() { echo "package-test: $*" >&2; }
 fail() { echo "package-test: FAIL: $*" >&2; exit 1; }
 
@@ -20,7 +25,6 @@ if [ ! -s "$cache/bookworm-minbase.tar" ]; then
   mv "$cache/bookworm-minbase.tar.part" "$cache/bookworm-minbase.tar"
   rm -rf "$tmp"
 fi
-step "3. installing $(basename "$deb") with apt into a clean Debian 12 root"
 rm -rf "$root" && mkdir -p "$root"
 tar -C "$root" -xf "$cache/bookworm-minbase.tar"
 
@@ -44,9 +48,11 @@ mount_in -t sysfs sys "$root/sys"
 mount_in --rbind /dev "$root/dev"
 mount_in --bind "$cache/archives" "$root/var/cache/apt/archives"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
-cp "$deb" "$root/root/sirocco.deb"
 in_root() { chroot "$root" env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"; }
 in_root apt-get update -qq >"$work/apt.log" 2>&1 || { tail -n 20 "$work/apt.log" >&2; fail "apt-get update"; }
+if [ "$kind" = deb ]; then
+step "3a. installing $(basename "$file") with apt into a clean Debian 12 root"
+cp "$file" "$root/root/sirocco.deb"
 in_root apt-get install -y -qq --no-install-recommends /root/sirocco.deb >>"$work/apt.log" 2>&1 ||
   { tail -n 30 "$work/apt.log" >&2; fail "apt-get install sirocco.deb"; }
 in_root dpkg -s sirocco | grep -q "Status: install ok installed" || fail "dpkg does not list sirocco as installed"
@@ -56,6 +62,23 @@ missing="$(in_root sh -c 'for f in /usr/bin/sirocco /usr/bin/sirocco-app /usr/li
 [ -z "$missing" ] || fail "libraries the package does not depend on:
 $missing"
 in_root /usr/bin/sirocco --version >/dev/null || fail "the installed CLI does not run"
+app=/usr/bin/sirocco-app
+else
+step "3b. $(basename "$file") in a clean Debian 12 root with only a desktop's libraries"
+desktop="libx11-6 libx11-xcb1 libxcb1 libgl1 libegl1 libgles2 libgbm1 libdrm2 libfontconfig1 libfreetype6 fonts-dejavu-core"
+in_root apt-get install -y -qq --no-install-recommends $desktop >>"$work/apt.log" 2>&1 ||
+  { tail -n 30 "$work/apt.log" >&2; fail "apt-get install $desktop"; }
+step "   the root has: $desktop ($(grep -c '^Setting up' "$work/apt.log") packages)"
+cp "$file" "$root/root/Sirocco.AppImage"
+# Every program and library inside finds what it links against, there.
+in_root sh -c 'cd /tmp && /root/Sirocco.AppImage --appimage-extract >/dev/null' || fail "the AppImage does not extract"
+missing="$(in_root sh -c 'cd /tmp/squashfs-root && for f in $(find usr -type f -name "*.so*") usr/bin/* usr/lib/*/webkit2gtk-4.1/WebKit*Process; do ldd "$f" | sed -n "s|^|$f: |; /not found/p"; done')"
+[ -z "$missing" ] || fail "libraries neither in the AppImage nor on a desktop:
+$missing"
+rm -rf "$root/tmp/squashfs-root"
+in_root /root/Sirocco.AppImage cli --version >/dev/null || fail "the AppImage's CLI does not run"
+app=/root/Sirocco.AppImage
+fi
 
 # The user's data: SmolLM2 in the models folder, the server started at launch on a free port.
 data="$root/root/.local/share/dev.sirocco.app"
@@ -74,28 +97,36 @@ for _ in $(seq 100); do [ -S "/tmp/.X11-unix/X${display#:}" ] && break; sleep 0.
 [ -S "/tmp/.X11-unix/X${display#:}" ] || fail "Xvfb did not start"
 mount_in --bind /tmp/.X11-unix "$root/tmp/.X11-unix"
 
-step "   starting the installed app (/usr/bin/sirocco-app) under Xvfb"
+step "   starting $app under Xvfb"
 mkdir -p "$root/tmp/run" && chmod 700 "$root/tmp/run"
 chroot "$root" env -i HOME=/root PATH=/usr/bin:/bin LANG=C.UTF-8 DISPLAY="$display" XDG_RUNTIME_DIR=/tmp/run \
-  /usr/bin/sirocco-app >"$work/app.log" 2>&1 &
+  "$app" >"$work/app-$kind.log" 2>&1 &
 app_pid=$!
 # The server answers once the app has started (curl retries refused connections for 120 s).
 models="$(curl -sS --retry 120 --retry-connrefused --retry-delay 1 "http://127.0.0.1:$port/v1/models")" ||
-  { tail -n 30 "$work/app.log" >&2; fail "the installed app's server did not start"; }
+  { tail -n 30 "$work/app-$kind.log" >&2; fail "the $kind app's server did not start"; }
 id="$(echo "$models" | python3 -c 'import json,sys; print(next(m["id"] for m in json.load(sys.stdin)["data"] if "SmolLM2" in m["id"]))')" ||
-  fail "SmolLM2 is not among the installed app's models: $models"
+  fail "SmolLM2 is not among the $kind app's models: $models"
 reply="$(curl -sS --max-time 300 "http://127.0.0.1:$port/v1/chat/completions" -H 'content-type: application/json' \
   -d "{\"model\": \"$id\", \"max_tokens\": 8, \"temperature\": 0, \"messages\": [{\"role\": \"user\", \"content\": \"What is the capital of France?\"}]}")"
 content="$(echo "$reply" | python3 -c 'import json,sys; print(json.load(sys.stdin)["choices"][0]["message"]["content"])')" ||
-  fail "no answer from the installed app: $reply"
-[ -n "$(echo "$content" | tr -d '[:space:]')" ] || fail "an empty answer from the installed app"
-step "   the installed app answered: $(echo "$content" | tr '\n' ' ' | cut -c1-80)"
+  fail "no answer from the $kind app: $reply"
+[ -n "$(echo "$content" | tr -d '[:space:]')" ] || fail "an empty answer from the $kind app"
+step "   the $kind app answered: $(echo "$content" | tr '\n' ' ' | cut -c1-80)"
 
 window="$(DISPLAY="$display" xdotool search --name '^Sirocco$' | head -n 1)" || true
-[ -n "$window" ] || fail "the installed app has no window named Sirocco"
-DISPLAY="$display" import -window root "$work/debian-window.png"
-step "   its window is open (screenshot: $work/debian-window.png)"
+[ -n "$window" ] || fail "the $kind app has no window named Sirocco"
+# The web view has painted the page: the screen has more than the empty window's few colours.
+shot="$work/$kind-window.png" colours=0
+for _ in $(seq 120); do
+  DISPLAY="$display" import -window root "$shot"
+  colours="$(identify -format %k "$shot")"
+  [ "$colours" -gt 64 ] && break
+  sleep 0.5
+done
+[ "$colours" -gt 64 ] || fail "the $kind app's window stays empty ($colours colours; $shot)"
+step "   its window shows the app (screenshot: $shot, $colours colours)"
 variant="$(grep -ho 'cpu_backend="\?[a-z0-9_]*' "$data"/logs/sirocco.*.log | head -n 1 | cut -d= -f2 | tr -d '"')"
-[ -n "$variant" ] || fail "the installed app's log does not name its CPU backend"
+[ -n "$variant" ] || fail "the $kind app's log does not name its CPU backend"
 step "   its log ($(ls "$data"/logs/)) names the CPU variant: $variant"
-[ "$variant" != native ] || fail "the installed app runs a native (non-portable) backend"
+[ "$variant" != native ] || fail "the $kind app runs a native (non-portable) backend"

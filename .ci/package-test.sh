@@ -6,10 +6,11 @@
 #      and its log names the variant picked — the one ggml scores best for that CPU, checked
 #      here by asking each variant file itself (ggml_backend_score) — and here, natively, the best
 #      for this CPU;
-#   3. the .deb installed with apt into a clean Debian 12 root (debootstrap) and the installed
-#      app started there under Xvfb: its window opens and it answers through the server it
-#      starts at launch, with SmolLM2 from its library (on demand), naming its CPU variant in
-#      its log; a screenshot is left in target/package/test/;
+#   3. the .deb installed with apt into a clean Debian 12 root (debootstrap), and the AppImage
+#      in another clean root that has only a desktop's libraries; each app started there under
+#      Xvfb: its window opens and it answers through the server it starts at launch, with
+#      SmolLM2 from its library (on demand), naming its CPU variant in its log; screenshots are
+#      left in target/package/test/;
 #   4. the engine benchmark on the packaged CLI against llama-bench (native) in the same run.
 # Needs root (chroot, mounts). The clean root is cached (~/.cache/sirocco/debootstrap).
 set -euo pipefail
@@ -23,6 +24,7 @@ fixtures="${SIROCCO_FIXTURES:-$HOME/.cache/sirocco/fixtures}"
 model="$fixtures/SmolLM2-135M-Instruct.Q4_1.gguf"
 deb="$(ls "$out"/*.deb)"
 rpm="$(ls "$out"/*.rpm)"
+appimage="$(ls "$out"/*.AppImage)"
 started=$(date +%s)
 fail() { echo "package-test: FAIL: $*" >&2; exit 1; }
 step() { echo "package-test: $*" >&2; }
@@ -52,6 +54,16 @@ for list in deb rpm; do
   grep -q "^/usr/share/icons/hicolor/.*/apps/sirocco-app.png" "$work/$list.files" || fail "the .$list has no icon"
 done
 dpkg-deb -f "$deb" Depends | grep -q "libwebkit2gtk-4.1-0" || fail "the .deb does not depend on WebKitGTK"
+step "   and $(basename "$appimage")"
+[ "$(dd if="$appimage" bs=1 skip=8 count=3 status=none | od -An -c | tr -d ' ')" = AI002 ] ||
+  fail "$(basename "$appimage") is not a type 2 AppImage"
+(cd "$work" && "$appimage" --appimage-extract >/dev/null) || fail "the AppImage does not extract"
+for want in AppRun sirocco-app.desktop sirocco-app.png usr/bin/sirocco-app usr/bin/sirocco \
+            usr/lib/sirocco/libllama.so.0 usr/lib/sirocco/libggml-cpu-x64.so usr/lib/sirocco/libggml-rpc.so \
+            usr/lib/bundled/libwebkit2gtk-4.1.so.0 usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/WebKitWebProcess; do
+  [ -e "$work/squashfs-root/$want" ] || fail "the AppImage has no $want"
+done
+rm -rf "$work/squashfs-root"
 
 # The installed tree, unpacked (for the CLI runs below).
 tree="$work/tree"
@@ -105,9 +117,11 @@ if grep -qw avx2 /proc/cpuinfo; then
   case "$picked_here" in x64|sse42|sandybridge) fail "this CPU has AVX2 yet runs the $picked_here variant" ;; esac
 fi
 
-# --- 3. the .deb into a clean Debian 12 -----------------------------------------------------
-bash "$repo/.ci/package-test-debootstrap.sh" "$deb" "$model" "$work" "$cache" "$mirror" ||
+# --- 3. the .deb and the AppImage, each in a clean Debian 12 -----------------------------------------------------
+bash "$repo/.ci/package-test-debootstrap.sh" deb "$deb" "$model" "$work" "$cache" "$mirror" ||
   fail "the .deb installed into a clean Debian 12 did not run"
+bash "$repo/.ci/package-test-debootstrap.sh" appimage "$appimage" "$model" "$work" "$cache" "$mirror" ||
+  fail "the AppImage did not run in a clean Debian 12"
 
 # --- 4. the engine benchmark on the packaged build ------------------------------------------
 step "4. engine benchmark: the packaged CLI ($picked_here) against llama-bench (native)"

@@ -75,6 +75,9 @@ npx tauri build --ci --features dynamic-backends --config "$stage/tauri.package.
 rm -rf "$out" && mkdir -p "$out"
 cp "$release"/bundle/deb/*_"$version"_*.deb "$release"/bundle/rpm/*-"$version"-*.rpm "$out/"
 
+echo "package: making the AppImage" >&2
+bash .ci/package-appimage.sh "$(ls -d "$release"/bundle/deb/*_"$version"_*/data)" "$out/Sirocco-$version-x86_64.AppImage"
+
 took=$(( $(date +%s) - started ))
 echo "package: done in $took s: $(cd "$out" && ls | tr '\n' ' ')" >&2
 echo "$out"
