@@ -155,7 +155,7 @@ pub fn run() {
     if let Err(e) = sirocco_logs::init(&logs, "info,llama_cpp_2=warn", sirocco_logs::Echo::Stderr) {
         eprintln!("sirocco: {e}; logging to stderr only");
     }
-    sirocco_logs::install_panic_hook(logs);
+    sirocco_logs::install_panic_hook(logs, sirocco_logs::Program::App);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Sirocco starts");
     // llama.cpp's backends load now, beside the window's start (a package picks its CPU variant
     // here); the engine logs which.

@@ -64,7 +64,7 @@ impl AppState {
             store,
             models_dir: folders.models.clone(),
             states_dir: folders.kv_states(),
-            crash: Mutex::new(sirocco_logs::take_crash_report(&folders.logs())),
+            crash: Mutex::new(sirocco_logs::take_crash_report(&folders.logs(), sirocco_logs::Program::App)),
             folders,
             load_cancel: Mutex::new(Arc::new(AtomicBool::new(false))),
             generations: Mutex::new(HashMap::new()),

@@ -270,6 +270,18 @@ async fn run(cli: Cli) {
         }
         let command = std::env::args().nth(1).unwrap_or_default();
         tracing::info!(version = env!("CARGO_PKG_VERSION"), command, "sirocco (the command line) starts");
+        if let Some(crash) = sirocco_logs::take_crash_report(&logs, sirocco_logs::Program::Cli) {
+            let log = crash.log.map(|p| format!(": {}", p.display())).unwrap_or_default();
+            eprintln!(
+                "sirocco: the last run stopped on an internal error ({}); the details are in the log{log}",
+                crash.message
+            );
+        }
+        sirocco_logs::install_panic_hook(logs, sirocco_logs::Program::Cli);
+        // Test builds only: a panic on request, to test what a crash leaves behind.
+        if cfg!(debug_assertions) && std::env::var_os("SIROCCO_PANIC_AT_START").is_some() {
+            panic!("SIROCCO_PANIC_AT_START asked for a panic");
+        }
     }
     let result = match cli.command {
         Command::Bench { model, threads, reps, llama_tools, gpu_layers, worker, llama_rpc } => {

@@ -28,3 +28,35 @@ fn logs_prints_the_newest_logs_path_and_last_lines() {
     assert!(path.trim().starts_with(data.join("logs/sirocco.").to_str().unwrap()), "{path}");
     assert!(err.starts_with(path.trim()), "{err}");
 }
+
+/// A panic of the command line (a test build panics on request) is in the log with its place,
+/// and its next run says so once on stderr, naming the log; the app's notice is not taken.
+#[test]
+fn a_panic_is_logged_and_the_next_run_says_so_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let run = |panic: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sirocco"));
+        command.args(["models"]).env("SIROCCO_DATA_DIR", &data).env_remove("RUST_LOG");
+        if panic {
+            command.env("SIROCCO_PANIC_AT_START", "1");
+        }
+        let out = command.output().unwrap();
+        (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (ok, err) = run(true);
+    assert!(!ok && err.contains("SIROCCO_PANIC_AT_START asked for a panic"), "{err}");
+    let (path, text) = sirocco_logs::tail(&data.join("logs"), 400).expect("a log file was written");
+    assert!(text.contains("SIROCCO_PANIC_AT_START asked for a panic") && text.contains("main.rs"), "{text}");
+
+    let (ok, err) = run(false);
+    assert!(ok, "{err}");
+    assert!(
+        err.contains("the last run stopped on an internal error (SIROCCO_PANIC_AT_START asked for a panic at "),
+        "{err}"
+    );
+    assert!(err.contains(path.to_str().unwrap()), "the log is named: {err}");
+    let (ok, err) = run(false);
+    assert!(ok && !err.contains("internal error"), "told once: {err}");
+    assert_eq!(sirocco_logs::take_crash_report(&data.join("logs"), sirocco_logs::Program::App), None);
+}

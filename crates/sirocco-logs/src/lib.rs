@@ -21,7 +21,24 @@ use tracing_subscriber::{EnvFilter, Layer};
 pub const KEPT_FILES: usize = 7;
 const PREFIX: &str = "sirocco";
 const SUFFIX: &str = "log";
-const CRASH_REPORT: &str = "last-crash.json";
+
+/// Which program a crash report is about: each is told of its own at its next start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Program {
+    /// The desktop app (a banner in its window).
+    App,
+    /// The `sirocco` command line (a line on stderr).
+    Cli,
+}
+
+impl Program {
+    fn report_file(self) -> &'static str {
+        match self {
+            Program::App => "last-crash.json",
+            Program::Cli => "last-crash-cli.json",
+        }
+    }
+}
 
 /// What a panic left for the next start.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
@@ -89,8 +106,8 @@ pub fn newest_log(dir: &Path) -> Option<PathBuf> {
 }
 
 /// On a panic: its message, place and backtrace go to the log, and a [`CrashReport`] is left
-/// in `dir` for the next start; then the usual panic handling goes on.
-pub fn install_panic_hook(dir: PathBuf) {
+/// in `dir` for `program`'s next start; then the usual panic handling goes on.
+pub fn install_panic_hook(dir: PathBuf, program: Program) {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let payload = info
@@ -106,17 +123,18 @@ pub fn install_panic_hook(dir: PathBuf) {
         tracing::error!(target: "panic", "{message}\n{backtrace}");
         let at_ms = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
         let report = CrashReport { message, at_ms, log: newest_log(&dir) };
-        let partial = dir.join(format!("{CRASH_REPORT}.part"));
+        let file = program.report_file();
+        let partial = dir.join(format!("{file}.part"));
         if std::fs::write(&partial, serde_json::to_vec(&report).expect("reports serialise")).is_ok() {
-            let _ = std::fs::rename(&partial, dir.join(CRASH_REPORT));
+            let _ = std::fs::rename(&partial, dir.join(file));
         }
         previous(info);
     }));
 }
 
-/// The report a panic left in `dir`, taken (the next start tells the user once).
-pub fn take_crash_report(dir: &Path) -> Option<CrashReport> {
-    let path = dir.join(CRASH_REPORT);
+/// The report a panic of `program` left in `dir`, taken (its next start tells the user once).
+pub fn take_crash_report(dir: &Path, program: Program) -> Option<CrashReport> {
+    let path = dir.join(program.report_file());
     let text = std::fs::read(&path).ok()?;
     let _ = std::fs::remove_file(&path);
     serde_json::from_slice(&text).ok()

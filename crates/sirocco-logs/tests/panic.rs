@@ -9,7 +9,7 @@ fn a_panic_is_in_the_log_and_reported_to_the_next_start_once() {
     if let Some(dir) = std::env::var_os("SIROCCO_LOGS_CHILD") {
         let dir = std::path::PathBuf::from(dir);
         sirocco_logs::init(&dir, "info", sirocco_logs::Echo::Stderr).unwrap();
-        sirocco_logs::install_panic_hook(dir);
+        sirocco_logs::install_panic_hook(dir, sirocco_logs::Program::App);
         tracing::info!("working normally");
         panic!("the test asked for a panic");
     }
@@ -26,8 +26,14 @@ fn a_panic_is_in_the_log_and_reported_to_the_next_start_once() {
     assert!(text.contains("working normally"), "{text}");
     assert!(text.contains("the test asked for a panic") && text.contains("tests/panic.rs"), "{text}");
     assert!(text.contains("stack backtrace") || text.contains("panic::"), "the backtrace is there: {text}");
-    let report = sirocco_logs::take_crash_report(dir.path()).expect("the next start is told");
+    assert_eq!(
+        sirocco_logs::take_crash_report(dir.path(), sirocco_logs::Program::Cli),
+        None,
+        "the app's, not the CLI's"
+    );
+    let report =
+        sirocco_logs::take_crash_report(dir.path(), sirocco_logs::Program::App).expect("the next start is told");
     assert!(report.message.starts_with("the test asked for a panic at "), "{}", report.message);
     assert_eq!(report.log.as_deref(), Some(path.as_path()));
-    assert_eq!(sirocco_logs::take_crash_report(dir.path()), None, "told once");
+    assert_eq!(sirocco_logs::take_crash_report(dir.path(), sirocco_logs::Program::App), None, "told once");
 }
