@@ -66,7 +66,10 @@ impl From<sirocco_engine::EngineError> for IpcError {
             | E::LoadFailed { .. }
             | E::Template(_)
             | E::ContextOverflow { .. }
-            | E::InvalidRequest(_) => ErrorKind::Invalid,
+            | E::InvalidRequest(_)
+            | E::InvalidImage(_)
+            | E::NoVision
+            | E::ProjectorFailed { .. } => ErrorKind::Invalid,
             E::Io { source, .. } if source.kind() == std::io::ErrorKind::StorageFull => ErrorKind::DiskFull,
             E::Io { .. } => ErrorKind::Io,
             E::NoModelLoaded => ErrorKind::NotFound,

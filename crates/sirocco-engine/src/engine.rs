@@ -24,6 +24,7 @@ use crate::request::{Embeddings, GenerateRequest, Generation, GenerationEvent};
 use crate::scheduler::Scheduler;
 use crate::state_files::StateFiles;
 use crate::tools::ToolSpec;
+use crate::vision::Vision;
 use crate::SamplingParams;
 use crate::{EngineError, Result};
 
@@ -328,9 +329,19 @@ fn serve_model(
             return None;
         }
     };
+    let vision = match &params.projector {
+        Some(projector) => match Vision::load(projector, &model, threads, params.gpu_layers > 0) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return None;
+            }
+        },
+        None => None,
+    };
     let prompt_format = PromptFormat::for_model(&model, &summary, params.chat_template_override.as_deref());
     let states = params.state_dir.clone().map(|dir| StateFiles::new(dir, &summary, params, context_length));
-    let mut scheduler = Scheduler::new(&model, ctx, slots as usize, batch as usize, states);
+    let mut scheduler = Scheduler::new(&model, ctx, slots as usize, batch as usize, states, vision);
     // Made on the first embeddings request.
     let mut embedder: Option<Embedder<'_>> = None;
     let loaded = LoadedModel {
@@ -341,6 +352,7 @@ fn serve_model(
         load_ms: started.elapsed().as_millis() as u64,
         prompt_format: prompt_format.kind.clone(),
         thinks: prompt_format.think_style().is_some(),
+        projector: scheduler.vision().map(|v| v.summary.clone()),
     };
     tracing::info!(path = %path.display(), ms = loaded.load_ms, "model loaded");
     if reply.send(Ok(loaded)).is_err() {
@@ -377,9 +389,7 @@ fn serve_model(
                 scheduler.submit(&prompt_format, &request, events, cancel);
             }
             Command::PromptTokens { request: r, reply } => {
-                let effort = r.reasoning_effort;
-                let tokens =
-                    prompt_format.tokens(&model, &r.messages, r.reply_prefix.as_deref(), r.tools.as_ref(), effort);
+                let tokens = scheduler.prompt_tokens(&prompt_format, &r);
                 let _ = reply.send(tokens.map(|t| t.into_iter().map(|t| t.0).collect()));
             }
             Command::Embed { inputs, reply } => {

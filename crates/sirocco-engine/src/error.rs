@@ -36,6 +36,14 @@ pub enum EngineError {
     ContextBusy { prompt_tokens: usize, free: usize, context_size: usize },
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// An image that cannot be shown to the model: not an image, damaged, too large.
+    #[error("{0}")]
+    InvalidImage(String),
+    /// The model has no vision projector loaded with it.
+    #[error("this model does not see images (no vision projector is loaded with it)")]
+    NoVision,
+    #[error("the vision projector {} could not be used: {reason}", file_name(path))]
+    ProjectorFailed { path: PathBuf, reason: String },
     #[error("generation failed: {0}")]
     Decode(String),
     /// Another machine's backend (ggml-rpc) could not be used.

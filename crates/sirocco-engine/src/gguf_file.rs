@@ -269,6 +269,94 @@ pub fn inspect_header(path: &Path, file_size: u64) -> Result<GgufSummary> {
     Ok(summary)
 }
 
+/// What a multimodal projector file (`mmproj-*.gguf`, llama.cpp's `clip` architecture) is.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ts_rs::TS)]
+pub struct ProjectorSummary {
+    pub path: PathBuf,
+    pub file_size: u64,
+    /// llama.cpp's name for its kind (`pixtral`, `gemma3`, `qwen2.5vl`, …).
+    pub projector_type: Option<String>,
+    pub vision: bool,
+    pub audio: bool,
+    /// The width of what it hands the language model: that model's embedding length.
+    pub output_width: Option<u64>,
+}
+
+/// The metadata `mtmd` reads with typed getters, each of which aborts the process on another
+/// type: a file must hold each of these, when it holds it, as this type.
+const PROJECTOR_KEYS: &[(&str, sys::gguf_type)] = &[
+    ("clip.has_vision_encoder", sys::GGUF_TYPE_BOOL),
+    ("clip.has_audio_encoder", sys::GGUF_TYPE_BOOL),
+    ("clip.has_llava_projector", sys::GGUF_TYPE_BOOL),
+    ("clip.use_gelu", sys::GGUF_TYPE_BOOL),
+    ("clip.use_silu", sys::GGUF_TYPE_BOOL),
+    ("clip.projector_type", sys::GGUF_TYPE_STRING),
+    ("clip.vision.projector_type", sys::GGUF_TYPE_STRING),
+    ("clip.audio.projector_type", sys::GGUF_TYPE_STRING),
+    ("clip.vision.image_size", sys::GGUF_TYPE_UINT32),
+    ("clip.vision.patch_size", sys::GGUF_TYPE_UINT32),
+    ("clip.vision.embedding_length", sys::GGUF_TYPE_UINT32),
+    ("clip.vision.feed_forward_length", sys::GGUF_TYPE_UINT32),
+    ("clip.vision.block_count", sys::GGUF_TYPE_UINT32),
+    ("clip.vision.attention.head_count", sys::GGUF_TYPE_UINT32),
+    ("clip.vision.projection_dim", sys::GGUF_TYPE_UINT32),
+    ("clip.vision.spatial_merge_size", sys::GGUF_TYPE_UINT32),
+    ("clip.vision.attention.layer_norm_epsilon", sys::GGUF_TYPE_FLOAT32),
+    ("clip.audio.embedding_length", sys::GGUF_TYPE_UINT32),
+    ("clip.audio.feed_forward_length", sys::GGUF_TYPE_UINT32),
+    ("clip.audio.block_count", sys::GGUF_TYPE_UINT32),
+    ("clip.audio.attention.head_count", sys::GGUF_TYPE_UINT32),
+    ("clip.audio.projection_dim", sys::GGUF_TYPE_UINT32),
+    ("clip.audio.attention.layer_norm_epsilon", sys::GGUF_TYPE_FLOAT32),
+];
+/// Arrays `mtmd` reads as 32-bit floats, at least three (one per colour).
+const PROJECTOR_FLOAT_ARRAYS: &[&str] = &["clip.vision.image_mean", "clip.vision.image_std"];
+
+/// Checks a projector file as [`inspect`] checks a model (structure, truncation), then that it
+/// is one (`general.architecture` = `clip`, an encoder) and that the metadata `mtmd` reads has
+/// the types it asserts. It cannot check every tensor's shape for every projector kind: those
+/// `mtmd` checks while it loads.
+pub fn inspect_projector(path: &Path) -> Result<ProjectorSummary> {
+    let summary = inspect(path)?;
+    if summary.architecture != "clip" {
+        return Err(invalid(
+            path,
+            format!("not a projector file: its architecture is {}, not clip", summary.architecture),
+        ));
+    }
+    let header = Header::open(path)?;
+    for &(key, wanted) in PROJECTOR_KEYS {
+        if let Some((_, found)) = header.find(key) {
+            if found != wanted {
+                return Err(invalid(path, format!("its {key} has the wrong type")));
+            }
+        }
+    }
+    for key in PROJECTOR_FLOAT_ARRAYS {
+        if let Some((id, found)) = header.find(key) {
+            let floats = found == sys::GGUF_TYPE_ARRAY
+                && unsafe { sys::gguf_get_arr_type(header.0, id) } == sys::GGUF_TYPE_FLOAT32
+                && unsafe { sys::gguf_get_arr_n(header.0, id) } >= 3;
+            if !floats {
+                return Err(invalid(path, format!("its {key} is not three or more 32-bit floats")));
+            }
+        }
+    }
+    let vision = header.flag("clip.has_vision_encoder");
+    let audio = header.flag("clip.has_audio_encoder");
+    if !vision && !audio {
+        return Err(invalid(path, "a projector with neither a vision nor an audio encoder"));
+    }
+    Ok(ProjectorSummary {
+        path: path.to_path_buf(),
+        file_size: summary.file_size,
+        projector_type: header.string("clip.projector_type").or_else(|| header.string("clip.vision.projector_type")),
+        vision,
+        audio,
+        output_width: header.uint("clip.vision.projection_dim").or_else(|| header.uint("clip.audio.projection_dim")),
+    })
+}
+
 /// `blk.12.attn_q.weight` → 12
 fn layer_index(name: &str) -> Option<usize> {
     name.strip_prefix("blk.")?.split('.').next()?.parse().ok()
@@ -391,6 +479,14 @@ impl Header {
                 (!ptr.is_null()).then(|| unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned())
             }
             _ => None,
+        }
+    }
+
+    fn flag(&self, key: &str) -> bool {
+        match self.find(key) {
+            // SAFETY: the getter is called only for the type it asserts.
+            Some((id, sys::GGUF_TYPE_BOOL)) => unsafe { sys::gguf_get_val_bool(self.0, id) },
+            _ => false,
         }
     }
 

@@ -4,6 +4,7 @@
 //! - [`chat_template`] renders a conversation with the model's own Jinja template.
 //! - [`mistral_format`] builds Mistral's prompt formats exactly as Mistral's reference does.
 //! - [`tools`] holds tool calling: the tools offered, the calls made, how replies become calls.
+//! - [`vision`] loads a model's projector (llama.cpp's `mtmd`) and decodes images within limits.
 //! - [`prompt`] picks the format for a loaded model and turns a conversation into tokens.
 //! - [`engine`] owns the loaded model on its own thread and streams generated text; its
 //!   scheduler decodes concurrent requests together (continuous batching) and sends each
@@ -41,13 +42,14 @@ mod state_files;
 mod stop_strings;
 pub mod tools;
 mod utf8_stream;
+pub mod vision;
 pub mod workers;
 
 pub use engine::Engine;
 pub use error::{EngineError, Result};
-pub use gguf_file::GgufSummary;
+pub use gguf_file::{GgufSummary, ProjectorSummary};
 pub use load::{FlashAttention, KvCacheType, LoadParams, LoadedModel, DEFAULT_CONTEXT, DEFAULT_PARALLEL, MAX_PARALLEL};
-pub use message::{ChatMessage, Role, ToolCall};
+pub use message::{ChatMessage, ImageInput, Role, ToolCall};
 pub use overflow::OverflowPolicy;
 pub use prompt::PromptFormatKind;
 pub use request::{

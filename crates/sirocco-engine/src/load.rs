@@ -65,6 +65,9 @@ pub struct LoadParams {
     /// layers beside local GPUs. A model with workers runs in an engine process of its own
     /// (see `process`), so a worker lost mid-answer ends that process, never the app.
     pub workers: Vec<String>,
+    /// The model's multimodal projector (`mmproj-*.gguf`), loaded with it through llama.cpp's
+    /// `mtmd`: the model then sees images in messages.
+    pub projector: Option<PathBuf>,
 }
 
 /// Sequence slots a context gets unless the user chooses.
@@ -88,6 +91,7 @@ impl Default for LoadParams {
             parallel: DEFAULT_PARALLEL,
             state_dir: None,
             workers: Vec::new(),
+            projector: None,
         }
     }
 }
@@ -107,4 +111,7 @@ pub struct LoadedModel {
     /// tokens, or `<think>` tags in its template), so effort and a thinking budget apply.
     #[serde(default)]
     pub thinks: bool,
+    /// The projector loaded with the model: it sees images.
+    #[serde(default)]
+    pub projector: Option<crate::gguf_file::ProjectorSummary>,
 }

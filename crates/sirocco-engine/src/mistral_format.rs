@@ -50,6 +50,8 @@ pub enum Segment {
     Eos,
     Control(&'static str),
     Text(String),
+    /// An image (its [`crate::ImageInput::id`]): the positions its projector fills.
+    Image(u64),
 }
 
 pub const BEGIN_INST: &str = "[INST]";
@@ -181,11 +183,13 @@ struct Turn {
     tool_call_id: Option<String>,
     /// An assistant turn's thought (kept from v13 on).
     reasoning: Option<String>,
+    /// A user turn's images (their ids), before its text.
+    images: Vec<u64>,
 }
 
 impl Turn {
     fn text(role: Role, content: String, prefix: bool) -> Self {
-        Self { role, content, prefix, tool_calls: Vec::new(), tool_call_id: None, reasoning: None }
+        Self { role, content, prefix, tool_calls: Vec::new(), tool_call_id: None, reasoning: None, images: Vec::new() }
     }
 }
 
@@ -237,7 +241,8 @@ fn normalize(
                 let tool_calls = group.iter().flat_map(|(m, _)| m.tool_calls.iter().cloned()).collect();
                 let thoughts: String = group.iter().filter_map(|(m, _)| m.reasoning_content.as_deref()).collect();
                 let reasoning = (!thoughts.is_empty()).then_some(thoughts);
-                turns.push(Turn { tool_calls, reasoning, ..Turn::text(role, content, prefix) });
+                let images = group.iter().flat_map(|(m, _)| m.images.iter().map(crate::ImageInput::id)).collect();
+                turns.push(Turn { tool_calls, reasoning, images, ..Turn::text(role, content, prefix) });
             }
         }
         i = j;
@@ -325,6 +330,7 @@ pub fn segments(
         match (turn.role, version) {
             (Role::User, MistralVersion::V1) => {
                 let content = if Some(i) == first_user { with_system(&turn.content) } else { turn.content.clone() };
+                out.extend(turn.images.iter().map(|&id| Segment::Image(id)));
                 out.push(Segment::Text(format!("[INST] {content} [/INST]")));
             }
             (Role::User, _) => {
@@ -341,6 +347,7 @@ pub fn segments(
                     out.push(Segment::Control(END_SETTINGS));
                 }
                 out.push(Segment::Control(BEGIN_INST));
+                out.extend(turn.images.iter().map(|&id| Segment::Image(id)));
                 out.push(Segment::Text(content));
                 out.push(Segment::Control(END_INST));
             }

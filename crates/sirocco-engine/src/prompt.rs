@@ -193,14 +193,15 @@ impl PromptFormat {
     /// that text and generation continues it. With `tools`, the model is told about them in its
     /// own format or the generic one; calls and results in the history are written the same way.
     /// `reasoning_effort` goes where the format has a place for it (Mistral v15's settings).
-    pub fn tokens(
+    /// The text's tokens, and for each image the index in them it stands before and its id.
+    pub(crate) fn prompt(
         &self,
         model: &LlamaModel,
         messages: &[ChatMessage],
         reply_prefix: Option<&str>,
         tools: Option<&ToolSpec>,
         reasoning_effort: Option<crate::ReasoningEffort>,
-    ) -> Result<Vec<LlamaToken>> {
+    ) -> Result<Prompt> {
         let vocab = model.vocab();
         let reply_prefix = reply_prefix.filter(|p| !p.is_empty());
         let native_tools = self.call_tokens().is_some();
@@ -213,6 +214,7 @@ impl PromptFormat {
                 (&generic[..], None)
             };
             let mut tokens = Vec::new();
+            let mut images = Vec::new();
             let setting = reasoning_effort.map(crate::ReasoningEffort::mistral_setting);
             for segment in mistral_format::segments(*version, messages, reply_prefix, tools, setting) {
                 match segment {
@@ -227,10 +229,29 @@ impl PromptFormat {
                         tokens.push(*token);
                     }
                     Segment::Text(text) => tokens.extend(vocab.tokenize(text.as_bytes(), false, false)),
+                    Segment::Image(id) => images.push((tokens.len(), id)),
                 }
             }
-            return Ok(tokens);
+            return Ok(Prompt { tokens, images });
         }
+        // Each image goes in its message's text as a marker, before the text; the rendered
+        // prompt is cut at the markers.
+        let with_markers;
+        let messages = if messages.iter().any(|m| !m.images.is_empty()) {
+            with_markers = messages
+                .iter()
+                .map(|m| {
+                    let markers: String =
+                        m.images.iter().map(|i| format!("{IMAGE_OPEN}{:016x}{IMAGE_CLOSE}", i.id())).collect();
+                    // A message's own marker characters would place images: they go.
+                    let text = m.content.replace([IMAGE_OPEN, IMAGE_CLOSE], "");
+                    ChatMessage { content: markers + &text, ..m.clone() }
+                })
+                .collect::<Vec<_>>();
+            &with_markers[..]
+        } else {
+            messages
+        };
         let tools_json = tools.map(ToolSpec::openai_json);
         let tagged = match (self.tool_style(), &self.template) {
             (ToolStyle::Tagged, Some(template)) => Some(template),
@@ -252,15 +273,25 @@ impl PromptFormat {
             None => self.render(model, messages, reasoning_effort),
         };
         let prompt = render(&messages)?;
-        let mut tokens = tokenize_rendered(model, self.control_texts.as_ref(), &prompt, &messages, render);
+        let Prompt { mut tokens, mut images } = if messages.iter().any(|m| !m.images.is_empty()) {
+            tokenize_with_images(model, &prompt)?
+        } else {
+            Prompt {
+                tokens: tokenize_rendered(model, self.control_texts.as_ref(), &prompt, &messages, render),
+                images: Vec::new(),
+            }
+        };
         if self.add_bos && tokens.first() != Some(&self.bos) {
             tokens.insert(0, self.bos);
+            for (at, _) in &mut images {
+                *at += 1;
+            }
         }
         if let Some(prefix) = reply_prefix {
             // Text the user typed: never parsed for special tokens.
             tokens.extend(vocab.tokenize(prefix.as_bytes(), false, false));
         }
-        Ok(tokens)
+        Ok(Prompt { tokens, images })
     }
 
     /// Fill-in-the-middle: the prompt that asks for the code between `prefix` and `suffix`, in
@@ -333,6 +364,37 @@ impl PromptFormat {
             }
         }
     }
+}
+
+/// A prompt's text as tokens, and where its images go: `(index in tokens, image id)`.
+pub(crate) struct Prompt {
+    pub tokens: Vec<LlamaToken>,
+    pub images: Vec<(usize, u64)>,
+}
+
+/// Marks an image's place (its id in hex between them) in a template's rendering.
+const IMAGE_OPEN: char = '\u{F8F2}';
+const IMAGE_CLOSE: char = '\u{F8F3}';
+
+/// A rendered prompt with image markers: the text between them parsed as the whole prompt is
+/// when it holds no special-token text in messages (see [`tokenize_rendered`]: with images, a
+/// message's control-token text is parsed as such).
+fn tokenize_with_images(model: &LlamaModel, prompt: &str) -> Result<Prompt> {
+    let vocab = model.vocab();
+    let mut tokens = Vec::new();
+    let mut images = Vec::new();
+    let mut rest = prompt;
+    while let Some(open) = rest.find(IMAGE_OPEN) {
+        tokens.extend(vocab.tokenize(&rest.as_bytes()[..open], false, true));
+        let after = &rest[open + IMAGE_OPEN.len_utf8()..];
+        let close = after.find(IMAGE_CLOSE).ok_or_else(|| EngineError::Template("a broken image marker".into()))?;
+        let id = u64::from_str_radix(&after[..close], 16)
+            .map_err(|_| EngineError::Template("a broken image marker".into()))?;
+        images.push((tokens.len(), id));
+        rest = &after[close + IMAGE_CLOSE.len_utf8()..];
+    }
+    tokens.extend(vocab.tokenize(rest.as_bytes(), false, true));
+    Ok(Prompt { tokens, images })
 }
 
 /// Marks a message's text in a second rendering (private-use characters no text carries).

@@ -7,7 +7,7 @@
 //! unified: the sequences share the context's cells, and the scheduler counts them itself —
 //! evicting idle slots' caches first — so llama.cpp is never handed a batch it has no room for.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -29,6 +29,7 @@ use crate::state_files::StateFiles;
 use crate::stop_strings::StopStrings;
 use crate::tools::{ToolOutcome, ToolReader};
 use crate::utf8_stream::Utf8Stream;
+use crate::vision::{ImageSpan, Vision};
 use crate::{EngineError, Result};
 
 pub(crate) struct Scheduler<'m> {
@@ -44,6 +45,8 @@ pub(crate) struct Scheduler<'m> {
     /// Where conversations' KV state is saved (persisted state), and the fingerprint of this
     /// load that names the files (another model or other cache settings never read them).
     states: Option<StateFiles>,
+    /// The model's projector, when it sees images.
+    vision: Option<Vision>,
 }
 
 /// A sequence of the context and the tokens its KV cache holds.
@@ -63,6 +66,8 @@ struct Active {
     cancel: Arc<AtomicBool>,
     picker: TokenPicker,
     prompt: Vec<LlamaToken>,
+    /// The prompt's images: where each starts in `prompt`, and what fills its positions.
+    images: PromptImages,
     /// Prompt tokens already in the slot's cache (kept from before or decoded).
     fed: usize,
     cached: usize,
@@ -100,10 +105,41 @@ struct ThinkingBudget {
     closing: Vec<LlamaToken>,
 }
 
+/// A prompt's images: each distinct one prepared once, and the spans of the prompt they fill.
+#[derive(Default)]
+struct PromptImages {
+    prepared: HashMap<u64, ImageSpan>,
+    /// `(start, image id)`, in prompt order.
+    spans: Vec<(usize, u64)>,
+}
+
+impl PromptImages {
+    /// The span that starts at `at`: its image's id and length.
+    fn starting_at(&self, at: usize) -> Option<(u64, usize)> {
+        let &(_, id) = self.spans.iter().find(|(start, _)| *start == at)?;
+        Some((id, self.prepared[&id].tokens.len()))
+    }
+
+    /// Where the next span at or after `at` starts.
+    fn next_start(&self, at: usize) -> Option<usize> {
+        self.spans.iter().map(|(start, _)| *start).find(|&start| start >= at)
+    }
+
+    /// `at`, or the start of the span it falls inside (a cache is kept or dropped by whole images).
+    fn boundary_at_or_before(&self, at: usize) -> usize {
+        self.spans
+            .iter()
+            .map(|&(start, id)| (start, start + self.prepared[&id].tokens.len()))
+            .find(|&(start, end)| start < at && at < end)
+            .map_or(at, |(start, _)| start)
+    }
+}
+
 /// A request made ready to run: its sampler, prompt and readers.
 struct Prepared {
     picker: TokenPicker,
     prompt: Vec<LlamaToken>,
+    images: PromptImages,
     dropped_messages: usize,
     tools: ToolReader,
     think: ThinkReader,
@@ -192,6 +228,7 @@ impl<'m> Scheduler<'m> {
         slots: usize,
         batch_size: usize,
         states: Option<StateFiles>,
+        vision: Option<Vision>,
     ) -> Self {
         let n_ctx = ctx.n_ctx() as usize;
         Self {
@@ -206,7 +243,13 @@ impl<'m> Scheduler<'m> {
             n_ctx,
             clock: 0,
             states,
+            vision,
         }
+    }
+
+    /// The projector loaded with the model, if any.
+    pub(crate) fn vision(&self) -> Option<&Vision> {
+        self.vision.as_ref()
     }
 
     pub(crate) fn has_work(&self) -> bool {
@@ -223,30 +266,33 @@ impl<'m> Scheduler<'m> {
     ) {
         let started = Instant::now();
         match self.prepare(format, request) {
-            Ok(Prepared { picker, prompt, dropped_messages, tools, think, budget }) => self.queue.push_back(Active {
-                key: request.cache_key.clone(),
-                events: Outbox::new(events),
-                cancel,
-                picker,
-                prompt,
-                fed: 0,
-                cached: 0,
-                dropped_messages,
-                started,
-                first_token_at: None,
-                utf8: Utf8Stream::default(),
-                stops: StopStrings::new(&request.sampling.stop),
-                reply: ReplyReader::new(think, tools),
-                thought_tokens: 0,
-                budget,
-                forced: VecDeque::new(),
-                logprobs: request.logprobs.map(|n| n.min(crate::logprobs::MAX_TOP_LOGPROBS) as usize),
-                generated: 0,
-                max_tokens: request.sampling.max_tokens.max(1) as usize,
-                ignore_eos: request.sampling.ignore_eos,
-                next: None,
-                logits_at: None,
-            }),
+            Ok(Prepared { picker, prompt, images, dropped_messages, tools, think, budget }) => {
+                self.queue.push_back(Active {
+                    key: request.cache_key.clone(),
+                    events: Outbox::new(events),
+                    cancel,
+                    picker,
+                    prompt,
+                    images,
+                    fed: 0,
+                    cached: 0,
+                    dropped_messages,
+                    started,
+                    first_token_at: None,
+                    utf8: Utf8Stream::default(),
+                    stops: StopStrings::new(&request.sampling.stop),
+                    reply: ReplyReader::new(think, tools),
+                    thought_tokens: 0,
+                    budget,
+                    forced: VecDeque::new(),
+                    logprobs: request.logprobs.map(|n| n.min(crate::logprobs::MAX_TOP_LOGPROBS) as usize),
+                    generated: 0,
+                    max_tokens: request.sampling.max_tokens.max(1) as usize,
+                    ignore_eos: request.sampling.ignore_eos,
+                    next: None,
+                    logits_at: None,
+                })
+            }
             Err(e) => {
                 let _ = events.send(GenerationEvent::error(&e));
             }
@@ -294,6 +340,7 @@ impl<'m> Scheduler<'m> {
         let n_ctx = self.n_ctx;
         let prefix = request.reply_prefix.as_deref();
         let effort = request.reasoning_effort;
+        let mut images = self.prepare_images(request)?;
         let (tokens, dropped) = match &request.raw_prompt {
             Some(prefix) => match &request.suffix {
                 Some(suffix) => (format.infill_tokens(self.model, prefix, suffix)?, 0),
@@ -302,7 +349,8 @@ impl<'m> Scheduler<'m> {
             None => {
                 let mut last = Vec::new();
                 let (kept, dropped) = overflow::fit(&request.messages, request.overflow, n_ctx, |ms| {
-                    last = format.tokens(self.model, ms, prefix, tools, effort)?;
+                    let prompt = format.prompt(self.model, ms, prefix, tools, effort)?;
+                    (last, images.spans) = with_images(prompt, &images.prepared);
                     last.extend(opening);
                     Ok(last.len())
                 })?;
@@ -311,6 +359,11 @@ impl<'m> Scheduler<'m> {
                 (last, dropped)
             }
         };
+        if let Some(&(start, id)) = images.spans.last() {
+            if start + images.prepared[&id].tokens.len() >= tokens.len() {
+                return Err(EngineError::InvalidRequest("the prompt ends with an image: text must follow it".into()));
+            }
+        }
         // One position must stay free for the first generated token.
         if tokens.is_empty() || tokens.len() >= n_ctx {
             return Err(EngineError::ContextOverflow { prompt_tokens: tokens.len(), context_size: n_ctx });
@@ -347,6 +400,7 @@ impl<'m> Scheduler<'m> {
                         let vocab = self.model.vocab();
                         let tail: Vec<u8> = tokens[tokens.len().saturating_sub(4)..]
                             .iter()
+                            .filter(|&&t| !crate::vision::is_placeholder(t))
                             .flat_map(|&t| vocab.token_to_piece(t, true, None))
                             .collect();
                         String::from_utf8_lossy(&tail).trim_end().ends_with(crate::reasoning::OPEN_TAG)
@@ -355,7 +409,35 @@ impl<'m> Scheduler<'m> {
                 ThinkReader::new(style, opened).inline(!request.separate_reasoning)
             }
         };
-        Ok(Prepared { picker, prompt: tokens, dropped_messages: dropped, tools: reader, think, budget })
+        Ok(Prepared { picker, prompt: tokens, images, dropped_messages: dropped, tools: reader, think, budget })
+    }
+
+    /// Each distinct image of the request's messages decoded and measured by the projector
+    /// (once, however often the overflow policy renders the conversation).
+    fn prepare_images(&self, request: &GenerateRequest) -> Result<PromptImages> {
+        let mut images = PromptImages::default();
+        let all = request.messages.iter().flat_map(|m| &m.images);
+        for image in all {
+            let vision = self.vision.as_ref().ok_or(EngineError::NoVision)?;
+            if let std::collections::hash_map::Entry::Vacant(slot) = images.prepared.entry(image.id()) {
+                slot.insert(vision.span(image)?);
+            }
+        }
+        Ok(images)
+    }
+
+    /// The prompt tokens `request` would be answered from, images' positions included (their
+    /// placeholders), without generating.
+    pub(crate) fn prompt_tokens(&self, format: &PromptFormat, request: &GenerateRequest) -> Result<Vec<LlamaToken>> {
+        let images = self.prepare_images(request)?;
+        let prompt = format.prompt(
+            self.model,
+            &request.messages,
+            request.reply_prefix.as_deref(),
+            request.tools.as_ref(),
+            request.reasoning_effort,
+        )?;
+        Ok(with_images(prompt, &images.prepared).0)
     }
 
     /// Ends every request: the model is going away.
@@ -408,7 +490,18 @@ impl<'m> Scheduler<'m> {
             if fed == len {
                 continue;
             }
-            let n = (len - fed).min(self.batch_size - self.batch.n_tokens() as usize);
+            // An image starting here is computed on its own (the projector, then the model).
+            let fed = match self.slots[i].active.as_ref().and_then(|a| a.images.starting_at(fed)) {
+                Some((id, n)) => {
+                    if !self.feed_image(i, id, fed, n) {
+                        continue;
+                    }
+                    fed + n
+                }
+                None => fed,
+            };
+            let next_image = self.slots[i].active.as_ref().and_then(|a| a.images.next_start(fed)).unwrap_or(len);
+            let n = (next_image - fed).min(self.batch_size - self.batch.n_tokens() as usize);
             if n == 0 {
                 break;
             }
@@ -552,8 +645,10 @@ impl<'m> Scheduler<'m> {
             }
             let slot = &mut self.slots[i];
             slot.key = a.key.clone();
-            // The last prompt token is always computed again: its logits start the reply.
-            let mut keep = shared_prefix(&slot.kv_tokens, &a.prompt).min(a.prompt.len() - 1);
+            // The last prompt token is always computed again: its logits start the reply. An
+            // image is kept whole or computed again whole.
+            let mut keep =
+                a.images.boundary_at_or_before(shared_prefix(&slot.kv_tokens, &a.prompt).min(a.prompt.len() - 1));
             if keep < slot.kv_tokens.len() {
                 let removed = self.ctx.clear_kv_cache_seq(Some(slot.seq as u32), Some(keep as u32), None);
                 if !matches!(removed, Ok(true)) {
@@ -643,6 +738,39 @@ impl<'m> Scheduler<'m> {
         }
     }
 
+    /// Computes image `id` (`n` positions) of slot `i`'s prompt at position `at`; false when it
+    /// failed (the request has been told).
+    fn feed_image(&mut self, i: usize, id: u64, at: usize, n: usize) -> bool {
+        if !self.make_room(n, i) {
+            let len = self.slots[i].active.as_ref().map_or(0, |a| a.prompt.len());
+            let free = self.free_cells_for(i);
+            self.fail(i, &EngineError::ContextBusy { prompt_tokens: len, free, context_size: self.n_ctx });
+            return false;
+        }
+        // Computing an image takes a while: what other requests have streamed goes out first.
+        for a in self.slots.iter_mut().filter_map(|s| s.active.as_mut()) {
+            a.events.flush();
+        }
+        let Scheduler { vision, ctx, slots, batch_size, .. } = self;
+        let slot = &mut slots[i];
+        let (Some(vision), Some(a)) = (vision.as_mut(), slot.active.as_mut()) else { return false };
+        let span = &a.images.prepared[&id];
+        match vision.eval(span, ctx, at, slot.seq, *batch_size) {
+            Ok(()) => {
+                slot.kv_tokens.extend_from_slice(&span.tokens);
+                a.fed = at + n;
+                true
+            }
+            Err(e) => {
+                // What the cache holds for this sequence past `at` is unknown now.
+                let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), Some(at as u32), None);
+                slot.kv_tokens.truncate(at);
+                self.fail(i, &e);
+                false
+            }
+        }
+    }
+
     /// Adds one token of slot `i` at its next position.
     fn add(&mut self, i: usize, token: LlamaToken, logits: bool) -> Result<()> {
         let slot = &mut self.slots[i];
@@ -719,6 +847,29 @@ impl<'m> Scheduler<'m> {
             a.fail(error);
         }
     }
+}
+
+/// A prompt's text tokens with each image's positions put in its place, and where each starts.
+fn with_images(
+    prompt: crate::prompt::Prompt,
+    prepared: &HashMap<u64, ImageSpan>,
+) -> (Vec<LlamaToken>, Vec<(usize, u64)>) {
+    if prompt.images.is_empty() {
+        return (prompt.tokens, Vec::new());
+    }
+    let mut tokens = Vec::with_capacity(prompt.tokens.len());
+    let mut spans = Vec::with_capacity(prompt.images.len());
+    let mut copied = 0;
+    for (at, id) in prompt.images {
+        tokens.extend_from_slice(&prompt.tokens[copied..at]);
+        copied = at;
+        // Every image of the messages was prepared; a template that invents one gets none.
+        let Some(span) = prepared.get(&id) else { continue };
+        spans.push((tokens.len(), id));
+        tokens.extend_from_slice(&span.tokens);
+    }
+    tokens.extend_from_slice(&prompt.tokens[copied..]);
+    (tokens, spans)
 }
 
 fn shared_prefix(a: &[LlamaToken], b: &[LlamaToken]) -> usize {

@@ -4,6 +4,8 @@
 //!
 //! Only verified files are listed from the HF cache (`snapshots/` links point at verified
 //! blobs; `.incomplete` files are never listed). Split models are one entry (part 1 first).
+//! A vision projector (`mmproj-*.gguf`, as Hugging Face repositories and LM Studio name it) is
+//! not a model: it belongs to the models beside it ([`LibraryModel::projector`]).
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -49,6 +51,9 @@ pub struct LibraryModel {
     /// not a usable GGUF (it is still listed, so the user can see why and delete it).
     pub summary: Option<GgufSummary>,
     pub error: Option<String>,
+    /// The vision projector beside it (`mmproj-*.gguf` in its folder), loaded with it: the
+    /// model then sees images.
+    pub projector: Option<PathBuf>,
 }
 
 impl LibraryModel {
@@ -149,7 +154,42 @@ fn describe(name: String, parts: Vec<PathBuf>, source: ModelSource) -> LibraryMo
         Ok(s) => (Some(s), None),
         Err(e) => (None, Some(e.to_string())),
     };
-    LibraryModel { quant: quant_of(&name), name, path: parts[0].clone(), parts, size, source, summary, error }
+    let projector = match source {
+        ModelSource::Ollama { .. } => None,
+        _ => projector_beside(&parts[0]),
+    };
+    LibraryModel {
+        quant: quant_of(&name),
+        name,
+        path: parts[0].clone(),
+        parts,
+        size,
+        source,
+        summary,
+        error,
+        projector,
+    }
+}
+
+/// A vision projector's file name, as repositories name them (`mmproj-model-f16.gguf`,
+/// `mmproj-F16.gguf`, `Model-mmproj.gguf`).
+pub fn is_projector_name(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    name.ends_with(".gguf") && (name.starts_with("mmproj") || name.contains("-mmproj") || name.contains(".mmproj"))
+}
+
+/// The vision projector in `model`'s folder, if any: the F16 one where there are several (what
+/// llama.cpp's own guides use), else the first by name.
+pub fn projector_beside(model: &Path) -> Option<PathBuf> {
+    let folder = model.parent()?;
+    let found: Vec<PathBuf> = gguf_files_under(folder, 0)
+        .into_iter()
+        .filter(|f| is_projector_name(&f.file_name().unwrap_or_default().to_string_lossy()))
+        .collect();
+    let named = |f: &PathBuf, part: &str| {
+        f.file_name().unwrap_or_default().to_string_lossy().to_ascii_lowercase().contains(part)
+    };
+    found.iter().find(|f| named(f, "f16") && !named(f, "bf16")).or_else(|| found.first()).cloned()
 }
 
 /// `.gguf` files under `folder`, at most `depth` folders down, sorted.
@@ -175,6 +215,9 @@ fn group_files(files: Vec<PathBuf>, source: impl Fn(&Path) -> ModelSource) -> Ve
     let mut splits: BTreeMap<PathBuf, Vec<(u32, u32, PathBuf)>> = BTreeMap::new();
     for file in files {
         let name = file.file_name().unwrap_or_default().to_string_lossy().into_owned();
+        if is_projector_name(&name) {
+            continue;
+        }
         match split_part(&name) {
             Some((base, part, of)) => {
                 splits.entry(file.with_file_name(base)).or_default().push((part, of, file.clone()))

@@ -150,3 +150,31 @@ fn added_files_and_folders_are_used_where_they_are_and_never_deleted() {
     assert!(err.to_string().contains("removed from the library"), "{err}");
     assert!(single.is_file());
 }
+
+/// A vision projector (`mmproj-*.gguf`) is not a model: it belongs to the models in its folder
+/// (the F16 one where a repository ships several), and a folder without one gives none.
+#[test]
+fn a_projector_beside_a_model_belongs_to_it_and_is_not_listed_as_a_model() {
+    let root = tempfile::tempdir().unwrap();
+    let vision = root.path().join("Pixtral");
+    let plain = root.path().join("Plain");
+    std::fs::create_dir_all(&vision).unwrap();
+    std::fs::create_dir_all(&plain).unwrap();
+    let tiny = fixture("tiny-mistral-7b-shape.gguf");
+    std::fs::copy(&tiny, vision.join("Pixtral-Q4_K_M.gguf")).unwrap();
+    std::fs::copy(&tiny, vision.join("Pixtral-Q8_0.gguf")).unwrap();
+    std::fs::copy(&tiny, vision.join("mmproj-Pixtral-F32.gguf")).unwrap();
+    std::fs::copy(&tiny, vision.join("mmproj-Pixtral-F16.gguf")).unwrap();
+    std::fs::copy(&tiny, plain.join("Plain-Q4_0.gguf")).unwrap();
+    let roots = LibraryRoots { folders: vec![root.path().to_path_buf()], ..LibraryRoots::default() };
+    let mut models = library::scan(&roots);
+    models.sort_by(|a, b| a.name.cmp(&b.name));
+    let names: Vec<&str> = models.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["Pixtral-Q4_K_M.gguf", "Pixtral-Q8_0.gguf", "Plain-Q4_0.gguf"]);
+    for m in &models[..2] {
+        assert_eq!(m.projector.as_deref(), Some(vision.join("mmproj-Pixtral-F16.gguf").as_path()), "{}", m.name);
+    }
+    assert_eq!(models[2].projector, None);
+    assert!(library::is_projector_name("Mistral-Small-3.2-24B-Instruct-2506-mmproj-F16.gguf"));
+    assert!(!library::is_projector_name("Mistral-Small-3.2-24B-Instruct-2506-Q4_K_M.gguf"));
+}

@@ -22,6 +22,8 @@ pub async fn library_catalog(roots: LibraryRoots, store: Option<&Store>, base: &
             Some(store) => store.model_load_params(&m.path.to_string_lossy(), planned.clone()).await.unwrap_or(planned),
             None => planned,
         };
+        // Its vision projector, when one is beside it, comes with it.
+        let params = LoadParams { projector: m.projector.clone(), ..params };
         catalog.push(CatalogModel { id: m.id(), path: m.path, params });
     }
     catalog

@@ -36,6 +36,8 @@ pub struct ServedModel {
     /// Its id in `/v1/models` (as the library names it).
     pub id: String,
     pub context_length: u32,
+    /// It was loaded with a vision projector: it takes images.
+    pub vision: bool,
 }
 
 /// One request, for the app's live log.
@@ -77,7 +79,8 @@ impl Default for ServerConfig {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 1234)),
             api_key: None,
-            max_body_bytes: 4 * 1024 * 1024,
+            // Images come as base64 inside the JSON (OpenAI takes up to 20 MB an image).
+            max_body_bytes: 32 * 1024 * 1024,
             on_request: None,
             cors_origins: Vec::new(),
             max_pending: 64,

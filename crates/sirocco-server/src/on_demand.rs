@@ -52,7 +52,12 @@ impl ServerState {
     pub async fn lease(&self, model: Option<&str>) -> Result<(ServedModel, Lease), ApiError> {
         let permit = self.admit()?;
         let model = self.model_lease(model).await?;
-        let served = ServedModel { id: model.id().to_owned(), context_length: model.model().context_length };
+        let loaded = model.model();
+        let served = ServedModel {
+            id: model.id().to_owned(),
+            context_length: loaded.context_length,
+            vision: loaded.projector.is_some(),
+        };
         Ok((served, Lease { _permit: permit, model }))
     }
 

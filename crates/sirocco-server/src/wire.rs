@@ -38,6 +38,25 @@ pub struct ContentPart {
     pub kind: String,
     #[serde(default)]
     pub text: Option<String>,
+    /// An `image_url` part's image: `{"url": "data:image/png;base64,…"}` (some clients send the
+    /// URL as a plain string).
+    #[serde(default)]
+    pub image_url: Option<ImageUrl>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum ImageUrl {
+    Url(String),
+    Object { url: String },
+}
+
+impl ImageUrl {
+    pub fn url(&self) -> &str {
+        match self {
+            Self::Url(url) | Self::Object { url } => url,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -167,6 +167,33 @@ async fn tool_calls_work_with_the_official_client() {
 }
 
 /// A template that opens a thought in the generation prompt (DeepSeek R1, Qwen 3 thinking) unless
+/// Images as data URLs through the official client reach a model loaded with its vision
+/// projector (llama.cpp's real `mtmd`, a tiny Pixtral-type projector); a web address, broken
+/// data, a damaged image and an image for a model that does not see are clear 400s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_reach_a_model_that_sees_through_the_official_client() {
+    let host = ModelHost::default();
+    for (id, projector) in [("Tiny-Pixtral-F16", true), ("SmolLM2-135M-Instruct.Q4_1", false)] {
+        let path = if projector {
+            fixtures().join("vision").join(format!("{id}.gguf"))
+        } else {
+            fixtures().join(format!("{id}.gguf"))
+        };
+        let params = LoadParams {
+            context_length: Some(1024),
+            projector: projector.then(|| fixtures().join("vision/mmproj-Tiny-Pixtral-F32.gguf")),
+            ..LoadParams::default()
+        };
+        let spec = ModelSpec { id: id.into(), path, params };
+        host.load(spec, LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await.expect("the model loads");
+    }
+    let config = ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..ServerConfig::default() };
+    let server = sirocco_server::start(config, host).await.unwrap();
+    let args = [format!("http://{}/v1", server.addr), "Tiny-Pixtral-F16".into(), "SmolLM2-135M-Instruct.Q4_1".into()];
+    run_client_script("openai_vision.py", &args).await;
+    server.stop().await;
+}
+
 /// `enable_thinking` is false: the reply's thought comes back as `reasoning_content`, apart from
 /// `content`, whole and streamed, in chat and text completions; effort, a thinking budget and
 /// `reasoning_format: none` do what they say.

@@ -62,10 +62,13 @@ pub async fn load_model(
     let params = params.unwrap_or_default();
     // The user's template for this model, if they keep one (commands/templates.rs).
     let chat_template_override = state.store.model_template(&sirocco_store::template_key(&path)).await?;
+    // A vision projector beside the file (`mmproj-*.gguf`) comes with it: the model sees images.
+    let projector = params.projector.clone().or_else(|| sirocco_hub::library::projector_beside(&path));
     let params = LoadParams {
         state_dir: Some(state.states_dir.clone()),
         workers: state.workers_for(params.gpu_layers),
         chat_template_override,
+        projector,
         ..params
     };
     let spec = ModelSpec { id: state.model_id(&path).await, path, params };

@@ -144,7 +144,12 @@ state_dir: string | null,
  * layers beside local GPUs. A model with workers runs in an engine process of its own
  * (see `process`), so a worker lost mid-answer ends that process, never the app.
  */
-workers: Array<string>, };
+workers: Array<string>, 
+/**
+ * The model's multimodal projector (`mmproj-*.gguf`), loaded with it through llama.cpp's
+ * `mtmd`: the model then sees images in messages.
+ */
+projector: string | null, };
 
 export type LoadedModel = { summary: GgufSummary, context_length: number, threads: number, 
 /**
@@ -159,7 +164,11 @@ prompt_format: PromptFormatKind,
  * The model thinks before it answers (its format marks a thought: Mistral's `[THINK]`
  * tokens, or `<think>` tags in its template), so effort and a thinking budget apply.
  */
-thinks: boolean, };
+thinks: boolean, 
+/**
+ * The projector loaded with the model: it sees images.
+ */
+projector: ProjectorSummary | null, };
 
 export type Gpu = { name: string, backend: string, memory_total: number, memory_free: number, };
 
@@ -580,7 +589,12 @@ size: number, quant: string | null, source: ModelSource,
  * The header as the engine's validator reads it; `None` with `error` set when the file is
  * not a usable GGUF (it is still listed, so the user can see why and delete it).
  */
-summary: GgufSummary | null, error: string | null, };
+summary: GgufSummary | null, error: string | null, 
+/**
+ * The vision projector beside it (`mmproj-*.gguf` in its folder), loaded with it: the
+ * model then sees images.
+ */
+projector: string | null, };
 
 export type MessageStatus = "complete" | "streaming" | "stopped" | "error" | "interrupted";
 

@@ -19,6 +19,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionR
     let logprobs = request::logprobs(body.logprobs.unwrap_or(false), body.top_logprobs, "top_logprobs")?;
     let messages = request::messages(body.messages)?;
     let (served, lease) = state.lease(body.model.as_deref()).await?;
+    request::check_images(&messages, &served, "messages")?;
     let mut sampling = request::sampling(body.sampling, &served)?;
     request::response_format(body.response_format, &mut sampling)?;
     if tools.is_some() && sampling.json_schema.is_some() {

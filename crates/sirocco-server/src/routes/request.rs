@@ -6,7 +6,7 @@ use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use sirocco_engine::{ChatMessage, Role, SamplingParams, Tool, ToolCall, ToolChoice, ToolSpec};
+use sirocco_engine::{ChatMessage, ImageInput, Role, SamplingParams, Tool, ToolCall, ToolChoice, ToolSpec};
 
 use crate::wire::{Content, RequestMessage, ResponseFormat, SamplingFields, ToolDefinition};
 use crate::{ApiError, ServedModel};
@@ -259,24 +259,42 @@ pub fn messages(input: Vec<RequestMessage>) -> Result<Vec<ChatMessage>, ApiError
             if !tool_calls.is_empty() && role != Role::Assistant {
                 return Err(ApiError::invalid("Only assistant messages carry `tool_calls`.", Some("messages")));
             }
+            let mut images = Vec::new();
             let content = match m.content {
                 None => String::new(),
                 Some(Content::Text(t)) => t,
                 Some(Content::Parts(parts)) => {
                     let mut text = String::new();
                     for p in parts {
-                        if p.kind != "text" {
-                            return Err(ApiError::invalid(
-                                format!("Content parts of type `{}` are not supported; send text.", p.kind),
-                                Some("messages"),
-                            ));
+                        match (p.kind.as_str(), &p.image_url) {
+                            ("text", _) => text.push_str(&p.text.unwrap_or_default()),
+                            ("image_url", Some(url)) if role == Role::User => {
+                                images.push(image(url.url(), "messages")?)
+                            }
+                            ("image_url", Some(_)) => {
+                                return Err(ApiError::invalid("Only user messages carry images.", Some("messages")))
+                            }
+                            ("image_url", None) => {
+                                return Err(ApiError::invalid(
+                                    "An `image_url` part needs its `image_url`.",
+                                    Some("messages"),
+                                ))
+                            }
+                            (other, _) => {
+                                return Err(ApiError::invalid(
+                                    format!(
+                                        "Content parts of type `{other}` are not supported; send text or image_url."
+                                    ),
+                                    Some("messages"),
+                                ))
+                            }
                         }
-                        text.push_str(&p.text.unwrap_or_default());
                     }
                     text
                 }
             };
             Ok(ChatMessage {
+                images,
                 tool_calls,
                 tool_call_id: m.tool_call_id.filter(|_| role == Role::Tool),
                 reasoning_content: m.reasoning_content.filter(|t| role == Role::Assistant && !t.is_empty()),
@@ -284,6 +302,55 @@ pub fn messages(input: Vec<RequestMessage>) -> Result<Vec<ChatMessage>, ApiError
             })
         })
         .collect()
+}
+
+/// An image sent as a data URL (`data:image/png;base64,…`). A web address is refused: the
+/// server fetches nothing on a client's behalf.
+pub fn image(url: &str, param: &'static str) -> Result<ImageInput, ApiError> {
+    let url = url.trim();
+    if url.starts_with("http://") || url.starts_with("https://") {
+        return Err(ApiError::invalid(
+            "Images are not fetched from the web: send the image itself as a data URL (data:image/png;base64,…).",
+            Some(param),
+        ));
+    }
+    let Some((meta, data)) = url.strip_prefix("data:").and_then(|rest| rest.split_once(',')) else {
+        return Err(ApiError::invalid("An image must be a data URL (data:image/png;base64,…).", Some(param)));
+    };
+    let Some(mime) = meta.strip_suffix(";base64") else {
+        return Err(ApiError::invalid("An image data URL must be base64 (data:image/png;base64,…).", Some(param)));
+    };
+    if !(mime.is_empty() || mime.starts_with("image/")) {
+        return Err(ApiError::invalid(format!("A data URL of type `{mime}` is not an image."), Some(param)));
+    }
+    base64_image(data, param)
+}
+
+/// An image's bytes from base64 (whitespace ignored, as some clients wrap lines).
+pub fn base64_image(data: &str, param: &'static str) -> Result<ImageInput, ApiError> {
+    use base64::Engine as _;
+    let data: String = data.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.as_bytes())
+        .map_err(|_| ApiError::invalid("The image is not valid base64.", Some(param)))?;
+    if bytes.is_empty() {
+        return Err(ApiError::invalid("The image is empty.", Some(param)));
+    }
+    Ok(ImageInput::new(bytes))
+}
+
+/// Refuses images for a model that does not see.
+pub fn check_images(messages: &[ChatMessage], served: &ServedModel, param: &'static str) -> Result<(), ApiError> {
+    if !served.vision && messages.iter().any(|m| !m.images.is_empty()) {
+        return Err(ApiError::invalid(
+            format!(
+                "The model `{}` does not see images: load it with its vision projector (an mmproj file beside it).",
+                served.id
+            ),
+            Some(param),
+        ));
+    }
+    Ok(())
 }
 
 pub fn finish_reason(reason: &sirocco_engine::FinishReason) -> &'static str {
