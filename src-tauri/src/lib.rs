@@ -82,6 +82,7 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::server::server_stop,
             commands::server::server_status,
             commands::conversations::conversations_list,
+            commands::conversations::attachment_data,
             commands::conversations::conversation_open,
             commands::conversations::conversation_leave,
             commands::conversations::conversation_older,

@@ -13,11 +13,11 @@ use std::task::Poll;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use sirocco_engine::FinishReason;
 use sirocco_engine::{
     ChatMessage, Engine, GenerateRequest, GenerationEvent, OverflowPolicy, ReasoningEffort, SamplingParams, ToolCall,
     ToolChoice, ToolSpec,
 };
+use sirocco_engine::{FinishReason, ImageInput};
 use sirocco_store::{title_from, Message, MessageStatus, Role, Store, ToolCallRecord, ToolCallResult, ToolCallStatus};
 
 mod tools;
@@ -39,14 +39,29 @@ pub type Result<T> = std::result::Result<T, ChatError>;
 #[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Turn {
-    /// A new question under `parent_id` (the leaf on screen; `None` starts the conversation).
-    Send { parent_id: Option<i64>, text: String },
+    /// A new question under `parent_id` (the leaf on screen; `None` starts the conversation),
+    /// with the files the user attached (images; the text may then be empty).
+    Send {
+        parent_id: Option<i64>,
+        text: String,
+        #[serde(default)]
+        attachments: Vec<NewAttachment>,
+    },
     /// Another answer to the question `question_id`: a sibling of the answers it has.
     Regenerate { question_id: i64 },
     /// The question `message_id` edited: a sibling question with `text`, then its answer.
     Edit { message_id: i64, text: String },
     /// More of the answer `answer_id`, appended to it.
     Continue { answer_id: i64 },
+}
+
+/// A file the user attached to a question, as the page sends it.
+#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+pub struct NewAttachment {
+    pub name: String,
+    pub mime: String,
+    /// The bytes, base64.
+    pub data: String,
 }
 
 /// A turn and how to answer it.
@@ -86,7 +101,7 @@ impl Default for TurnRequest {
     fn default() -> Self {
         Self {
             conversation_id: None,
-            turn: Turn::Send { parent_id: None, text: String::new() },
+            turn: Turn::Send { parent_id: None, text: String::new(), attachments: Vec::new() },
             reply_prefix: None,
             sampling: SamplingParams::default(),
             overflow: OverflowPolicy::Stop,
@@ -205,6 +220,11 @@ pub async fn run_turn_with_tools(
     // One flag stops the whole turn: the step generating, a call running, the steps after.
     let stop = Arc::new(AtomicBool::new(false));
     on_cancel(stop.clone());
+    // Attached files are read and checked before anything is kept: a bad one fails the turn whole.
+    let files = match &request.turn {
+        Turn::Send { attachments, .. } => read_attachments(attachments)?,
+        _ => Vec::new(),
+    };
     let persona = match request.persona_id {
         Some(id) => Some(store.persona(id).await?),
         None => None,
@@ -213,6 +233,9 @@ pub async fn run_turn_with_tools(
         Some(id) => (id, store.conversation(id).await?.title),
         None => {
             let title = match &request.turn {
+                Turn::Send { text, attachments, .. } if text.trim().is_empty() && !attachments.is_empty() => {
+                    title_from(&attachments[0].name)
+                }
                 Turn::Send { text, .. } => title_from(text),
                 _ => return Err(ChatError::Invalid("a new conversation starts with a question".into())),
             };
@@ -227,8 +250,12 @@ pub async fn run_turn_with_tools(
     let mut added = Vec::new();
     let mut prefix = request.reply_prefix.clone().filter(|p| !p.is_empty());
     let (parent, mut stream) = match &request.turn {
-        Turn::Send { parent_id, text } => {
-            let text = non_empty(text)?;
+        Turn::Send { parent_id, text, attachments } => {
+            let mut kept = Vec::new();
+            for (a, bytes) in attachments.iter().zip(&files) {
+                kept.push(store.add_attachment(&a.name, &a.mime, bytes).await?);
+            }
+            let text = if kept.is_empty() { non_empty(text)? } else { text.as_str() };
             let mut parent = *parent_id;
             if parent.is_none() {
                 // A persona greets first: every opening it has is a first message (‹ › between
@@ -251,6 +278,7 @@ pub async fn run_turn_with_tools(
                 check_in(store, conversation_id, parent).await?;
             }
             let q = store.add_message(conversation_id, parent, Role::User, text, MessageStatus::Complete).await?;
+            store.set_attachments(q, &kept).await?;
             added.push(store.message(q).await?);
             (q, store.stream_message(conversation_id, Some(q)).await?)
         }
@@ -266,9 +294,11 @@ pub async fn run_turn_with_tools(
             if old.role != Role::User {
                 return Err(ChatError::Invalid("edit an answer with the answer editor".into()));
             }
-            let q = store
-                .add_message(conversation_id, old.parent_id, Role::User, non_empty(text)?, MessageStatus::Complete)
-                .await?;
+            // The edited question keeps the files of the one it replaces.
+            let text = if old.attachments.is_empty() { non_empty(text)? } else { text.as_str() };
+            let q =
+                store.add_message(conversation_id, old.parent_id, Role::User, text, MessageStatus::Complete).await?;
+            store.set_attachments(q, &old.attachments).await?;
             added.push(store.message(q).await?);
             (q, store.stream_message(conversation_id, Some(q)).await?)
         }
@@ -295,7 +325,10 @@ pub async fn run_turn_with_tools(
         .path_to(parent)
         .await?
         .into_iter()
-        .filter(|m| m.status != MessageStatus::Error && (!m.content.is_empty() || !m.tool_calls.is_empty()))
+        .filter(|m| {
+            m.status != MessageStatus::Error
+                && (!m.content.is_empty() || !m.tool_calls.is_empty() || !m.attachments.is_empty())
+        })
         .collect();
     // The persona's lorebook entries the latest messages mention. They go with the question
     // being answered, not into the system message: a system message that changes whenever an
@@ -328,7 +361,12 @@ pub async fn run_turn_with_tools(
             .iter()
             .map(|c| ToolCall { id: c.id.clone(), name: c.name.clone(), arguments: c.arguments.clone() })
             .collect();
-        messages.push(ChatMessage { reasoning_content, tool_calls, ..ChatMessage::new(m.role, m.content) });
+        // A question's images, read back from the store.
+        let mut images = Vec::new();
+        for a in m.attachments.iter().filter(|a| a.is_image() && m.role == Role::User) {
+            images.push(ImageInput::new(store.attachment_bytes(&a.hash).await?));
+        }
+        messages.push(ChatMessage { reasoning_content, tool_calls, images, ..ChatMessage::new(m.role, m.content) });
         messages.extend(m.tool_calls.iter().map(tool_message));
     }
     if let (Some(lore), Some(question)) = (lore, messages.last_mut()) {
@@ -555,6 +593,33 @@ fn end_thought(
         stream.set_reasoning_ms(ms);
         emit(TurnEvent::ThoughtEnded { ms });
     }
+}
+
+/// The bytes of each attached file, each an image within the store's size limit.
+fn read_attachments(attachments: &[NewAttachment]) -> Result<Vec<Vec<u8>>> {
+    use base64::Engine as _;
+    attachments
+        .iter()
+        .map(|a| {
+            if !a.mime.starts_with("image/") {
+                return Err(ChatError::Invalid(format!(
+                    "{}: only images can be attached for now (not {})",
+                    a.name, a.mime
+                )));
+            }
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(a.data.as_bytes())
+                .map_err(|_| ChatError::Invalid(format!("{}: the attached file could not be read", a.name)))?;
+            if bytes.is_empty() || bytes.len() > sirocco_store::MAX_ATTACHMENT_BYTES {
+                return Err(ChatError::Invalid(format!(
+                    "{}: an attachment must hold 1 byte to {} MB",
+                    a.name,
+                    sirocco_store::MAX_ATTACHMENT_BYTES / 1024 / 1024
+                )));
+            }
+            Ok(bytes)
+        })
+        .collect()
 }
 
 fn non_empty(text: &str) -> Result<&str> {

@@ -74,7 +74,7 @@ async fn turn(store: &Store, engine: &Engine, host: &dyn ToolHost, request: Turn
 
 fn ask(text: &str) -> TurnRequest {
     TurnRequest {
-        turn: Turn::Send { parent_id: None, text: text.into() },
+        turn: Turn::Send { parent_id: None, text: text.into(), attachments: Vec::new() },
         sampling: SamplingParams { temperature: 0.0, max_tokens: 64, ..SamplingParams::default() },
         require_tool: true,
         ..TurnRequest::default()

@@ -66,7 +66,11 @@ async fn send_regenerate_edit_and_continue_make_branches_in_the_store() {
         &store,
         &engine,
         TurnRequest {
-            turn: Turn::Send { parent_id: None, text: "What is the capital of France?\nAnswer briefly.".into() },
+            turn: Turn::Send {
+                parent_id: None,
+                text: "What is the capital of France?\nAnswer briefly.".into(),
+                attachments: Vec::new(),
+            },
             sampling: greedy(24),
             ..TurnRequest::default()
         },
@@ -187,7 +191,11 @@ async fn personas_greet_and_speak_and_a_stop_keeps_the_partial_answer() {
         &store,
         &engine,
         TurnRequest {
-            turn: Turn::Send { parent_id: None, text: "Tell me a long story about the sea.".into() },
+            turn: Turn::Send {
+                parent_id: None,
+                text: "Tell me a long story about the sea.".into(),
+                attachments: Vec::new(),
+            },
             persona_id: Some(persona),
             user_name: "Ada".into(),
             reply_prefix: Some("Arr,".into()),
@@ -240,7 +248,7 @@ async fn a_persona_opens_with_the_greeting_the_user_picked_and_keeps_the_others_
         &store,
         &engine,
         TurnRequest {
-            turn: Turn::Send { parent_id: None, text: "Hello.".into() },
+            turn: Turn::Send { parent_id: None, text: "Hello.".into(), attachments: Vec::new() },
             persona_id: Some(persona),
             user_name: "Ada".into(),
             greeting: 2,
@@ -294,7 +302,7 @@ async fn a_lorebook_entry_is_told_only_when_its_keyword_comes_up() {
         async move {
             let mut stats = None;
             let request = TurnRequest {
-                turn: Turn::Send { parent_id: None, text: question.into() },
+                turn: Turn::Send { parent_id: None, text: question.into(), attachments: Vec::new() },
                 persona_id: Some(persona),
                 sampling: greedy(1),
                 ..TurnRequest::default()
@@ -339,7 +347,7 @@ async fn a_lorebook_entry_coming_up_keeps_the_conversation_before_it_cached() {
     };
     let ask = |conversation_id: Option<i64>, parent_id: Option<i64>, text: &str| TurnRequest {
         conversation_id,
-        turn: Turn::Send { parent_id, text: text.into() },
+        turn: Turn::Send { parent_id, text: text.into(), attachments: Vec::new() },
         persona_id: Some(persona),
         sampling: greedy(16),
         ..TurnRequest::default()
@@ -389,7 +397,11 @@ async fn a_thought_streams_and_is_saved_apart_from_the_answer_with_its_time() {
         &store,
         &engine,
         TurnRequest {
-            turn: Turn::Send { parent_id: None, text: "Write a long story about the sea.".into() },
+            turn: Turn::Send {
+                parent_id: None,
+                text: "Write a long story about the sea.".into(),
+                attachments: Vec::new(),
+            },
             sampling: greedy(40),
             // SmolLM2 never closes a thought itself: the budget does, and the answer follows.
             thinking_budget: Some(10),

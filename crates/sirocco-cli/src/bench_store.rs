@@ -106,6 +106,7 @@ fn conversation(title: &str, messages: usize, words: &mut Words) -> ExportedConv
             reasoning: None,
             reasoning_ms: None,
             tool_calls: Vec::new(),
+            attachments: Vec::new(),
         })
         .collect();
     ExportedConversation {

@@ -178,18 +178,56 @@ pub fn is_projector_name(name: &str) -> bool {
     name.ends_with(".gguf") && (name.starts_with("mmproj") || name.contains("-mmproj") || name.contains(".mmproj"))
 }
 
-/// The vision projector in `model`'s folder, if any: the F16 one where there are several (what
-/// llama.cpp's own guides use), else the first by name.
+/// The vision projector in `model`'s folder that belongs to it, if any: one whose name names the
+/// model (`Pixtral-12B-mmproj-F16.gguf` beside `Pixtral-12B-Q4_K_M.gguf`), or a projector named
+/// by its kind alone (`mmproj-F16.gguf`, as many repositories ship it) in a folder whose models
+/// are all one model in several quants. Where several fit, the F16 one (what llama.cpp's guides
+/// use), else the first by name. A folder of different models shares no nameless projector.
 pub fn projector_beside(model: &Path) -> Option<PathBuf> {
     let folder = model.parent()?;
-    let found: Vec<PathBuf> = gguf_files_under(folder, 0)
-        .into_iter()
-        .filter(|f| is_projector_name(&f.file_name().unwrap_or_default().to_string_lossy()))
+    let files = gguf_files_under(folder, 0);
+    let name_of = |f: &Path| f.file_name().unwrap_or_default().to_string_lossy().to_ascii_lowercase();
+    let (projectors, models): (Vec<PathBuf>, Vec<PathBuf>) =
+        files.into_iter().partition(|f| is_projector_name(&name_of(f)));
+    let own = stem_words(&name_of(model));
+    let named: Vec<&PathBuf> = projectors
+        .iter()
+        .filter(|p| {
+            let words = stem_words(&name_of(p));
+            !words.is_empty() && words.iter().all(|w| own.contains(w))
+        })
         .collect();
-    let named = |f: &PathBuf, part: &str| {
-        f.file_name().unwrap_or_default().to_string_lossy().to_ascii_lowercase().contains(part)
+    let fitting: Vec<&PathBuf> = if !named.is_empty() {
+        named
+    } else {
+        let one_model = models.iter().all(|m| stem_words(&name_of(m)) == own);
+        projectors.iter().filter(|p| one_model && stem_words(&name_of(p)).is_empty()).collect()
     };
-    found.iter().find(|f| named(f, "f16") && !named(f, "bf16")).or_else(|| found.first()).cloned()
+    let f16 = |f: &&&PathBuf| {
+        let n = name_of(f);
+        n.contains("f16") && !n.contains("bf16")
+    };
+    fitting.iter().find(f16).or_else(|| fitting.first()).map(|f| (*f).clone())
+}
+
+/// The words of a file's name that name the model: without `.gguf`, `mmproj`, the quant or
+/// precision (`Q4_K_M`, `F16`, `IQ2_XS`…) and a split part's suffix.
+fn stem_words(name: &str) -> Vec<String> {
+    let name = name.strip_suffix(".gguf").unwrap_or(name);
+    let name = match split_part(&format!("{name}.gguf")) {
+        Some((base, _, _)) => base.to_owned(),
+        None => name.to_owned(),
+    };
+    let quant = |w: &str| {
+        matches!(w, "f16" | "f32" | "bf16" | "fp16" | "fp32" | "model" | "k" | "m" | "s" | "l" | "xs" | "xxs" | "nl")
+            || (w.len() >= 2
+                && (w.starts_with('q') || w.starts_with("iq"))
+                && w.trim_start_matches('i').trim_start_matches('q').chars().next().is_some_and(|c| c.is_ascii_digit()))
+    };
+    name.split(['-', '_', '.', ' '])
+        .filter(|w| !w.is_empty() && *w != "mmproj" && !quant(w))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// `.gguf` files under `folder`, at most `depth` folders down, sorted.

@@ -175,6 +175,21 @@ fn a_projector_beside_a_model_belongs_to_it_and_is_not_listed_as_a_model() {
         assert_eq!(m.projector.as_deref(), Some(vision.join("mmproj-Pixtral-F16.gguf").as_path()), "{}", m.name);
     }
     assert_eq!(models[2].projector, None);
+
+    // A models folder of different models: a projector goes only with the model it names, and a
+    // projector named by its kind alone with none of them.
+    let mixed = root.path().join("mixed");
+    std::fs::create_dir_all(&mixed).unwrap();
+    for name in ["SmolLM2-135M-Instruct.Q4_1.gguf", "Tiny-Pixtral-F16.gguf", "mmproj-Tiny-Pixtral-F32.gguf"] {
+        std::fs::copy(&tiny, mixed.join(name)).unwrap();
+    }
+    assert_eq!(
+        library::projector_beside(&mixed.join("Tiny-Pixtral-F16.gguf")),
+        Some(mixed.join("mmproj-Tiny-Pixtral-F32.gguf"))
+    );
+    assert_eq!(library::projector_beside(&mixed.join("SmolLM2-135M-Instruct.Q4_1.gguf")), None);
+    std::fs::rename(mixed.join("mmproj-Tiny-Pixtral-F32.gguf"), mixed.join("mmproj-F16.gguf")).unwrap();
+    assert_eq!(library::projector_beside(&mixed.join("Tiny-Pixtral-F16.gguf")), None, "whose is it?");
     assert!(library::is_projector_name("Mistral-Small-3.2-24B-Instruct-2506-mmproj-F16.gguf"));
     assert!(!library::is_projector_name("Mistral-Small-3.2-24B-Instruct-2506-Q4_K_M.gguf"));
 }

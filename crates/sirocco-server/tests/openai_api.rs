@@ -329,7 +329,13 @@ async fn sse_is_framed_exactly_like_openai_and_hostile_requests_get_clear_400s()
             "/v1/chat/completions",
             br#"{"messages": [{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}]}"#.to_vec(),
             400,
-            "image_url",
+            "must be a data URL",
+        ),
+        (
+            "/v1/chat/completions",
+            br#"{"messages": [{"role":"user","content":[{"type":"input_audio","input_audio":{}}]}]}"#.to_vec(),
+            400,
+            "input_audio",
         ),
         (
             "/v1/chat/completions",

@@ -112,7 +112,8 @@ impl Store {
 
     /// Deletes a conversation and all its messages.
     pub async fn delete_conversation(&self, id: i64) -> Result<()> {
-        self.expect_one(sqlx::query("DELETE FROM conversations WHERE id = ?").bind(id), id).await
+        self.expect_one(sqlx::query("DELETE FROM conversations WHERE id = ?").bind(id), id).await?;
+        self.prune_attachments().await
     }
 
     async fn expect_one(

@@ -9,6 +9,7 @@
 //! Nothing here knows about Tauri or any UI.
 
 mod api_responses;
+mod attachments;
 mod avatar;
 mod card;
 mod conversations;
@@ -22,6 +23,7 @@ mod tool_calls;
 mod transfer;
 
 pub use api_responses::MAX_KEPT_RESPONSES;
+pub use attachments::{Attachment, MAX_ATTACHMENT_BYTES};
 pub use card::{parse_character_card, CardError};
 pub use conversations::{title_from, Conversation, SearchHit};
 pub use lorebook::LoreEntry;
@@ -31,7 +33,7 @@ pub use presets::{builtin_presets, Preset, PresetParams};
 pub use stream::{MessageStream, FLUSH_EVERY};
 pub use templates::{template_key, MAX_TEMPLATE_BYTES};
 pub use tool_calls::{ToolCallRecord, ToolCallResult, ToolCallStatus};
-pub use transfer::{write_export_file, Export, ExportedConversation, ExportedMessage};
+pub use transfer::{write_export_file, Export, ExportedAttachment, ExportedConversation, ExportedMessage};
 
 use std::path::Path;
 use std::str::FromStr;

@@ -73,6 +73,8 @@ pub struct Message {
     pub reasoning_ms: Option<i64>,
     /// The tools this answer called, each with its result once it ran.
     pub tool_calls: Vec<crate::ToolCallRecord>,
+    /// Files the user attached to this message (images), by reference.
+    pub attachments: Vec<crate::Attachment>,
 }
 
 /// A message of the branch on screen, with its place among its siblings ("‹ 2/3 ›").
@@ -277,6 +279,7 @@ impl Store {
     pub async fn delete_message(&self, id: i64) -> Result<()> {
         let m = self.message(id).await?;
         sqlx::query("DELETE FROM messages WHERE id = ?").bind(id).execute(&self.pool).await?;
+        self.prune_attachments().await?;
         match m.parent_id {
             Some(parent) => {
                 self.show_branch_through(parent).await?;
@@ -336,5 +339,6 @@ pub(crate) fn message_of(r: &sqlx::sqlite::SqliteRow) -> Message {
         reasoning: r.get("reasoning"),
         reasoning_ms: r.get("reasoning_ms"),
         tool_calls: crate::tool_calls::parse(r.get("tool_calls")),
+        attachments: crate::attachments::parse(r.get("attachments")),
     }
 }

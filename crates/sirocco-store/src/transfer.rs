@@ -45,6 +45,17 @@ pub struct ExportedMessage {
     /// The tools the answer called, with their results.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<crate::ToolCallRecord>,
+    /// The files the user attached (images), with their bytes: the export stands alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<ExportedAttachment>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ExportedAttachment {
+    pub name: String,
+    pub mime: String,
+    /// The bytes, base64.
+    pub data: String,
 }
 
 fn complete() -> MessageStatus {
@@ -67,10 +78,16 @@ impl Store {
                 .bind(c.id)
                 .fetch_all(&self.pool)
                 .await?;
-            let messages = rows
-                .iter()
-                .map(crate::messages::message_of)
-                .map(|m| ExportedMessage {
+            let mut messages = Vec::with_capacity(rows.len());
+            for m in rows.iter().map(crate::messages::message_of) {
+                let mut attachments = Vec::new();
+                for a in &m.attachments {
+                    use base64::Engine as _;
+                    let bytes = self.attachment_bytes(&a.hash).await?;
+                    let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+                    attachments.push(ExportedAttachment { name: a.name.clone(), mime: a.mime.clone(), data });
+                }
+                messages.push(ExportedMessage {
                     id: m.id,
                     parent: m.parent_id,
                     role: m.role,
@@ -81,8 +98,9 @@ impl Store {
                     reasoning: m.reasoning,
                     reasoning_ms: m.reasoning_ms,
                     tool_calls: m.tool_calls,
-                })
-                .collect();
+                    attachments,
+                });
+            }
             conversations.push(ExportedConversation {
                 title: c.title,
                 created_at: c.created_at,
@@ -118,6 +136,13 @@ impl Store {
                 };
                 let body = thought.trim().replace('&', "&amp;").replace('<', "&lt;");
                 out.push_str(&format!("<details><summary>{summary}</summary>\n\n{body}\n\n</details>\n\n"));
+            }
+            for a in &m.attachments {
+                out.push_str(&format!(
+                    "_[{}: {}]_\n\n",
+                    if a.is_image() { "image" } else { "file" },
+                    a.name.replace(['[', ']', '_'], " ")
+                ));
             }
             if !m.content.trim().is_empty() {
                 out.push_str(&format!("{}\n", m.content.trim_end()));
@@ -177,10 +202,40 @@ impl Store {
                 }
             }
         }
+        // Every attachment read and checked before anything is written; its hash is computed
+        // here, never taken from the file.
+        let mut files: HashMap<(usize, usize, usize), (crate::Attachment, Vec<u8>)> = HashMap::new();
+        for (ci, c) in export.conversations.iter().enumerate() {
+            for (mi, m) in c.messages.iter().enumerate() {
+                for (ai, a) in m.attachments.iter().enumerate() {
+                    use base64::Engine as _;
+                    use sha2::Digest as _;
+                    let bytes = base64::engine::general_purpose::STANDARD.decode(a.data.as_bytes()).map_err(|_| {
+                        StoreError::Invalid(format!("in “{}”, the attachment {} is not valid base64", c.title, a.name))
+                    })?;
+                    if !a.mime.starts_with("image/") || bytes.is_empty() || bytes.len() > crate::MAX_ATTACHMENT_BYTES {
+                        return Err(StoreError::Invalid(format!(
+                            "in “{}”, the attachment {} is not an image of at most {} MB",
+                            c.title,
+                            a.name,
+                            crate::MAX_ATTACHMENT_BYTES / 1024 / 1024
+                        )));
+                    }
+                    let hash = crate::attachments::hex(&sha2::Sha256::digest(&bytes));
+                    let reference = crate::Attachment {
+                        hash,
+                        name: a.name.clone(),
+                        mime: a.mime.clone(),
+                        size: bytes.len() as u64,
+                    };
+                    files.insert((ci, mi, ai), (reference, bytes));
+                }
+            }
+        }
         let mut tx = self.pool.begin().await?;
         let mut created = Vec::new();
         let now = now_ms();
-        for c in &export.conversations {
+        for (ci, c) in export.conversations.iter().enumerate() {
             let title = crate::title_from(&c.title);
             let cid =
                 sqlx::query("INSERT INTO conversations (title, created_at, updated_at, pinned) VALUES (?, ?, ?, ?)")
@@ -192,12 +247,26 @@ impl Store {
                     .await?
                     .last_insert_rowid();
             let mut ids = HashMap::new();
-            for m in &c.messages {
+            for (mi, m) in c.messages.iter().enumerate() {
+                let mut attachments = Vec::new();
+                for ai in 0..m.attachments.len() {
+                    let (reference, bytes) = &files[&(ci, mi, ai)];
+                    sqlx::query(
+                        "INSERT OR IGNORE INTO attachments (hash, mime, bytes, created_at) VALUES (?, ?, ?, ?)",
+                    )
+                    .bind(&reference.hash)
+                    .bind(&reference.mime)
+                    .bind(bytes)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    attachments.push(reference.clone());
+                }
                 // A message that was streaming when exported is what was saved of it.
                 let status = if m.status == MessageStatus::Streaming { MessageStatus::Stopped } else { m.status };
                 let id = sqlx::query(
                     "INSERT INTO messages (conversation_id, parent_id, role, content, status, created_at, stats_json, \
-                     reasoning, reasoning_ms, tool_calls) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     reasoning, reasoning_ms, tool_calls, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(cid)
                 .bind(m.parent.map(|p| ids[&p]))
@@ -210,6 +279,10 @@ impl Store {
                 .bind(m.reasoning_ms)
                 .bind(
                     (!m.tool_calls.is_empty()).then(|| serde_json::to_string(&m.tool_calls).expect("calls serialise")),
+                )
+                .bind(
+                    (!attachments.is_empty())
+                        .then(|| serde_json::to_string(&attachments).expect("references serialise")),
                 )
                 .execute(&mut *tx)
                 .await?

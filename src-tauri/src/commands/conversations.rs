@@ -19,6 +19,15 @@ pub struct ConversationView {
     page: BranchPage,
 }
 
+/// An attached file (an image) as a data URL for the page to show.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
+pub async fn attachment_data(state: State<'_, AppState>, hash: String) -> IpcResult<String> {
+    use base64::Engine as _;
+    let (mime, bytes) = state.store.attachment(&hash).await?;
+    Ok(format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
+}
+
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn conversations_list(state: State<'_, AppState>) -> IpcResult<Vec<Conversation>> {

@@ -94,6 +94,16 @@ output_norm_bytes: number, output_head_bytes: number,
  */
 token_embd_bytes: number, };
 
+export type ProjectorSummary = { path: string, file_size: number, 
+/**
+ * llama.cpp's name for its kind (`pixtral`, `gemma3`, `qwen2.5vl`, …).
+ */
+projector_type: string | null, vision: boolean, audio: boolean, 
+/**
+ * The width of what it hands the language model: that model's embedding length.
+ */
+output_width: number | null, };
+
 export type MistralVersion = "v1" | "v3" | "v7" | "v11" | "v13" | "v15";
 
 export type PromptFormatKind = { "kind": "mistral", version: MistralVersion, tekken: boolean, label: string, } | { "kind": "model_template" } | { "kind": "user_template" } | { "kind": "builtin_chatml" };
@@ -473,9 +483,23 @@ arguments: string,
  */
 result: ToolCallResult | null, };
 
+export type Attachment = { 
+/**
+ * The SHA-256 of its bytes (hex): how the store finds them.
+ */
+hash: string, 
+/**
+ * The file's name as the user attached it (`pasted image` for a paste).
+ */
+name: string, 
+/**
+ * Its media type (`image/png`, …).
+ */
+mime: string, size: number, };
+
 export type Approval = "once" | "always" | "deny";
 
-export type Turn = { "kind": "send", parent_id: number | null, text: string, } | { "kind": "regenerate", question_id: number, } | { "kind": "edit", message_id: number, text: string, } | { "kind": "continue", answer_id: number, };
+export type Turn = { "kind": "send", parent_id: number | null, text: string, attachments: Array<NewAttachment>, } | { "kind": "regenerate", question_id: number, } | { "kind": "edit", message_id: number, text: string, } | { "kind": "continue", answer_id: number, };
 
 export type TurnRequest = { 
 /**
@@ -520,6 +544,12 @@ require_tool: boolean,
  * the conversation). Whoever runs the turn offers them through its [`ToolHost`].
  */
 tools: Array<string>, };
+
+export type NewAttachment = { name: string, mime: string, 
+/**
+ * The bytes, base64.
+ */
+data: string, };
 
 export type TurnEvent = { "kind": "started", conversation_id: number, title: string, added: Array<StoredMessage>, answer_id: number, } | { "kind": "reasoning", text: string, } | { "kind": "thought_ended", ms: number, } | { "kind": "text", text: string, 
 /**
@@ -628,7 +658,11 @@ reasoning_ms: number | null,
 /**
  * The tools this answer called, each with its result once it ran.
  */
-tool_calls: Array<ToolCallRecord>, };
+tool_calls: Array<ToolCallRecord>, 
+/**
+ * Files the user attached to this message (images), by reference.
+ */
+attachments: Array<Attachment>, };
 
 export type BranchMessage = { 
 /**
@@ -654,7 +688,11 @@ reasoning_ms: number | null,
 /**
  * The tools this answer called, each with its result once it ran.
  */
-tool_calls: Array<ToolCallRecord>, };
+tool_calls: Array<ToolCallRecord>, 
+/**
+ * Files the user attached to this message (images), by reference.
+ */
+attachments: Array<Attachment>, };
 
 export type BranchPage = { messages: Array<BranchMessage>, has_more: boolean, };
 

@@ -1,5 +1,6 @@
 // The conversation on screen: the stored branch, and the answer being streamed into it.
 import type {
+  Attachment,
   BranchMessage,
   BranchPage,
   ConversationView,
@@ -44,6 +45,8 @@ export interface ShownMessage {
   sibling_count: number;
   /** The tools it called, each with its result once it has one. */
   tool_calls: ShownToolCall[];
+  /** The files the user attached (images). */
+  attachments: Attachment[];
 }
 
 function shown(m: StoredMessage | BranchMessage): ShownMessage {
@@ -65,13 +68,14 @@ function shown(m: StoredMessage | BranchMessage): ShownMessage {
     sibling_index: branch.sibling_index,
     sibling_count: branch.sibling_count,
     tool_calls: m.tool_calls.map((c) => shownCall(c)),
+    attachments: m.attachments ?? [],
   };
 }
 
 const placeholder = (id: number, parent_id: number | null): ShownMessage => ({
   id, parent_id, role: 'assistant', content: '', reasoning: '', reasoning_ms: null, thinking_since: null,
   streaming: true, stats: null, error: null, unfinished: false, interrupted: false, sibling_index: 1, sibling_count: 1,
-  tool_calls: [],
+  tool_calls: [], attachments: [],
 });
 
 /** Runs `flush` before the next frame is drawn. */

@@ -13,9 +13,9 @@ use sirocco_engine::{ChatMessage, GenerateRequest, GenerationEvent, ReasoningEff
 use super::request::{self, ApiJson};
 use super::sse;
 use crate::wire::anthropic::{
-    BlockDelta, ContentBlock, ContentBlockParam, CountTokensRequest, ErrorBody, InputMessage, Message, MessageContent,
-    MessageDeltaBody, MessageUsage, MessagesRequest, StreamEvent, SystemPrompt, ThinkingDisplay, ThinkingParam,
-    TokenCount, ToolChoiceParam, ToolParam,
+    BlockDelta, ContentBlock, ContentBlockParam, CountTokensRequest, ErrorBody, ImageSource, InputMessage, Message,
+    MessageContent, MessageDeltaBody, MessageUsage, MessagesRequest, StreamEvent, SystemPrompt, ThinkingDisplay,
+    ThinkingParam, TokenCount, ToolChoiceParam, ToolParam,
 };
 use crate::wire::{FunctionDefinition, SamplingFields, ToolDefinition};
 use crate::{AnthropicError, ApiError, Shared};
@@ -41,7 +41,7 @@ pub async fn handle(
     AnthropicJson(body): AnthropicJson<MessagesRequest>,
 ) -> Result<Response, AnthropicError> {
     let tools = tools(body.tools, body.tool_choice)?;
-    let messages = messages(body.system, body.messages)?;
+    let mut messages = messages(body.system, body.messages)?;
     let Thinking { effort, budget, omitted } = thinking(body.thinking);
     let output = body.output_config.unwrap_or_default();
     let effort = match output.effort.as_deref() {
@@ -70,6 +70,9 @@ pub async fn handle(
         );
     }
     let (served, lease) = state.lease(Some(&body.model)).await?;
+    if !served.vision {
+        request::images_as_notes(&mut messages, NOT_TEXT);
+    }
     let fields = SamplingFields {
         temperature: body.temperature,
         top_p: body.top_p,
@@ -176,8 +179,11 @@ pub async fn count_tokens(
     AnthropicJson(body): AnthropicJson<CountTokensRequest>,
 ) -> Result<Json<TokenCount>, AnthropicError> {
     let tools = tools(body.tools, body.tool_choice)?;
-    let messages = messages(body.system, body.messages)?;
+    let mut messages = messages(body.system, body.messages)?;
     let model = state.model_lease(Some(&body.model)).await?;
+    if model.model().projector.is_none() {
+        request::images_as_notes(&mut messages, NOT_TEXT);
+    }
     let tokens = model.engine().prompt_tokens(messages, None, tools).await.map_err(ApiError::from)?;
     Ok(Json(TokenCount { input_tokens: tokens.len() }))
 }
@@ -388,9 +394,11 @@ fn messages(system: Option<SystemPrompt>, input: Vec<InputMessage>) -> Result<Ve
         match m.role.as_str() {
             "user" => {
                 let mut text = String::new();
+                let mut images = Vec::new();
                 for block in blocks {
                     match block {
                         ContentBlockParam::Text { text: t } => text.push_str(&t),
+                        ContentBlockParam::Image { source } => images.push(image(source)?),
                         ContentBlockParam::ToolResult { tool_use_id, content, is_error } => {
                             let result = match content {
                                 None => String::new(),
@@ -407,8 +415,8 @@ fn messages(system: Option<SystemPrompt>, input: Vec<InputMessage>) -> Result<Ve
                         other => return Err(unsupported(&other, "user")),
                     }
                 }
-                if !text.is_empty() || out.last().is_none_or(|m| m.role != Role::Tool) {
-                    out.push(ChatMessage::new(Role::User, text));
+                if !text.is_empty() || !images.is_empty() || out.last().is_none_or(|m| m.role != Role::Tool) {
+                    out.push(ChatMessage { images, ..ChatMessage::new(Role::User, text) });
                 }
             }
             "assistant" => {
@@ -447,6 +455,22 @@ fn messages(system: Option<SystemPrompt>, input: Vec<InputMessage>) -> Result<Ve
 /// each time, and one image must not make every later request fail.
 const NOT_TEXT: &str = "[An image or document was attached here; this model reads text only.]";
 
+/// An image block's image: base64 (a web address is refused: this server fetches nothing).
+fn image(source: ImageSource) -> Result<sirocco_engine::ImageInput, ApiError> {
+    match source {
+        ImageSource::Base64 { media_type, data } => {
+            if !(media_type.is_empty() || media_type.starts_with("image/")) {
+                return Err(ApiError::invalid(format!("`{media_type}` is not an image type."), Some("messages")));
+            }
+            request::base64_image(&data, "messages")
+        }
+        ImageSource::Url { .. } => Err(ApiError::invalid(
+            "Images are not fetched from the web: send the image itself as a base64 source.",
+            Some("messages"),
+        )),
+    }
+}
+
 /// The text of blocks that may only be text (a system prompt, a tool's result); images and
 /// documents named.
 fn text_of(blocks: Vec<ContentBlockParam>, place: &str) -> Result<String, ApiError> {
@@ -481,6 +505,7 @@ fn unsupported(block: &ContentBlockParam, place: &str) -> ApiError {
         ContentBlockParam::ToolResult { .. } => "tool_result",
         ContentBlockParam::Thinking { .. } => "thinking",
         ContentBlockParam::RedactedThinking {} => "redacted_thinking",
+        ContentBlockParam::Image { .. } => "image",
         ContentBlockParam::Other => {
             return ApiError::invalid(
                 format!(

@@ -339,6 +339,16 @@ pub fn base64_image(data: &str, param: &'static str) -> Result<ImageInput, ApiEr
     Ok(ImageInput::new(bytes))
 }
 
+/// For a model that does not see: each image becomes a note in its message's text (clients
+/// send the whole history each time, and one image must not make every later request fail).
+pub fn images_as_notes(messages: &mut [ChatMessage], note: &str) {
+    for m in messages.iter_mut().filter(|m| !m.images.is_empty()) {
+        let notes = note.repeat(m.images.len());
+        m.content = if m.content.is_empty() { notes } else { format!("{notes}\n\n{}", m.content) };
+        m.images.clear();
+    }
+}
+
 /// Refuses images for a model that does not see.
 pub fn check_images(messages: &[ChatMessage], served: &ServedModel, param: &'static str) -> Result<(), ApiError> {
     if !served.vision && messages.iter().any(|m| !m.images.is_empty()) {

@@ -57,9 +57,14 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ResponsesReques
         messages.extend(earlier);
     }
     messages.extend(added.iter().cloned());
-    let messages = merge_leading_system(messages);
+    let mut messages = merge_leading_system(messages);
 
     let (served, lease) = state.lease(body.model.as_deref()).await?;
+    // Clients send the whole history each time: for a model that does not see, one image must
+    // not make every later request fail. The model is told what was there.
+    if !served.vision {
+        request::images_as_notes(&mut messages, IMAGE_NOTE);
+    }
     let fields = SamplingFields {
         temperature: body.temperature,
         top_p: body.top_p,
@@ -519,8 +524,11 @@ fn input(input: Value) -> Result<Vec<ChatMessage>, ApiError> {
                         )))
                     }
                 };
-                let text = content_text(item.get("content"), i)?;
-                let mut message = ChatMessage::new(role, text);
+                let (text, images) = match role {
+                    Role::User => content_parts(item.get("content"), i)?,
+                    _ => (content_text(item.get("content"), i)?, Vec::new()),
+                };
+                let mut message = ChatMessage { images, ..ChatMessage::new(role, text) };
                 if role == Role::Assistant {
                     message.reasoning_content = thought.take();
                 }
@@ -609,12 +617,22 @@ fn input(input: Value) -> Result<Vec<ChatMessage>, ApiError> {
     Ok(out)
 }
 
-/// A message's content: a string, or text parts (`input_text`, `output_text`, `refusal`);
-/// images and files are named in the text.
+/// A note in place of an image the model is not shown.
+const IMAGE_NOTE: &str = "[An image was attached here; this model reads text only.]";
+
+/// The text of a message that is not the user's: its images named in it.
 fn content_text(content: Option<&Value>, i: usize) -> Result<String, ApiError> {
+    let (text, images) = content_parts(content, i)?;
+    Ok(IMAGE_NOTE.repeat(images.len()) + &text)
+}
+
+/// A message's content: a string, or text parts (`input_text`, `output_text`, `refusal`) and
+/// images (`input_image` with a data URL); files are named in the text.
+fn content_parts(content: Option<&Value>, i: usize) -> Result<(String, Vec<sirocco_engine::ImageInput>), ApiError> {
+    let mut images = Vec::new();
     match content {
-        None | Some(Value::Null) => Ok(String::new()),
-        Some(Value::String(s)) => Ok(s.clone()),
+        None | Some(Value::Null) => Ok((String::new(), images)),
+        Some(Value::String(s)) => Ok((s.clone(), images)),
         Some(Value::Array(parts)) => {
             let mut text = String::new();
             for part in parts {
@@ -622,9 +640,14 @@ fn content_text(content: Option<&Value>, i: usize) -> Result<String, ApiError> {
                 let piece = match kind {
                     "input_text" | "output_text" | "text" => part.get("text").and_then(Value::as_str),
                     "refusal" => part.get("refusal").and_then(Value::as_str),
-                    // Clients send the whole history each time: one image must not make every
-                    // later request fail. The model is told what was there.
-                    "input_image" => Some("[An image was attached here; this model reads text only.]"),
+                    "input_image" => match part.get("image_url").and_then(Value::as_str) {
+                        Some(url) => {
+                            images.push(request::image(url, "input")?);
+                            None
+                        }
+                        // An uploaded file's id: this server keeps no files.
+                        None => Some("[An image was attached here by a file id, which this server does not keep.]"),
+                    },
                     "input_file" | "input_audio" => Some("[A file was attached here; this model reads text only.]"),
                     _ => {
                         return Err(ApiError::invalid(
@@ -635,7 +658,7 @@ fn content_text(content: Option<&Value>, i: usize) -> Result<String, ApiError> {
                 };
                 text.push_str(piece.unwrap_or(""));
             }
-            Ok(text)
+            Ok((text, images))
         }
         Some(_) => {
             Err(ApiError::invalid(format!("input[{i}]: content is a string or a list of parts."), Some("input")))

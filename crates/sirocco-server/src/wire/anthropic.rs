@@ -114,9 +114,25 @@ pub enum ContentBlockParam {
     },
     /// A thought Anthropic encrypted: no local model can read it, so it is left out.
     RedactedThinking {},
+    /// An image: base64 data, or a web address (which this server does not fetch).
+    Image {
+        source: ImageSource,
+    },
     /// Images, documents, search results…: named in the refusal.
     #[serde(other)]
     Other,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ImageSource {
+    Base64 {
+        #[serde(default)]
+        media_type: String,
+        data: String,
+    },
+    /// A web address (not kept: this server fetches nothing, and says so).
+    Url {},
 }
 
 #[derive(Debug, Deserialize)]

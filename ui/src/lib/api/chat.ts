@@ -3,6 +3,7 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 export type {
   ChatMessage,
+  NewAttachment,
   FinishReason,
   GenerationEvent,
   GenerationStats,

@@ -2,6 +2,7 @@
 // (src-tauri/src/commands/conversations.rs).
 import { invoke } from '@tauri-apps/api/core';
 export type {
+  Attachment,
   BranchMessage,
   BranchPage,
   ConversationInfo,
@@ -15,6 +16,8 @@ export type {
 } from '../bindings';
 import type { BranchPage, ConversationInfo, ConversationView, SearchHit } from '../bindings';
 
+/** An attached file (an image) as a data URL, read from the store by its hash. */
+export const attachmentData = (hash: string) => invoke<string>('attachment_data', { hash });
 export const conversationsList = () => invoke<ConversationInfo[]>('conversations_list');
 /** Opens a conversation; `through` (a search hit's message) picks the branch that holds it. */
 export const conversationOpen = (id: number, through: number | null = null) =>

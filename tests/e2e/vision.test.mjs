@@ -1,0 +1,134 @@
+// End to end through the real webview: images in a conversation. A model without a projector
+// says it does not see images when one is attached; the tiny Pixtral-type model, loaded with the
+// projector beside it (llama.cpp's real mtmd), answers a question with an image; the image is
+// shown in the message, and after a restart it is shown again, read back from the store.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { join } from 'node:path';
+import { mkdtempSync, readFileSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { artifacts, fixtures, pickModel, startApp } from './harness.mjs';
+
+let app;
+let browser;
+let home;
+// The vision model with its projector beside it (as a Hugging Face repository ships them), and
+// SmolLM2, which sees nothing.
+const modelsDir = mkdtempSync(join(tmpdir(), 'sirocco-vision-'));
+for (const [from, name] of [
+  ['SmolLM2-135M-Instruct.Q4_1.gguf', 'SmolLM2-135M-Instruct.Q4_1.gguf'],
+  ['vision/Tiny-Pixtral-F16.gguf', 'Tiny-Pixtral-F16.gguf'],
+  ['vision/mmproj-Tiny-Pixtral-F32.gguf', 'mmproj-Tiny-Pixtral-F32.gguf'],
+]) {
+  symlinkSync(join(fixtures, from), join(modelsDir, name));
+}
+// The test image: 112×84, byte i = i mod 251 (as the fixture script's), as a PNG file.
+const png = join(modelsDir, 'harbour.png');
+execFileSync(join(fixtures, 'venv', 'bin', 'python'), [
+  '-c',
+  'import sys; from PIL import Image; Image.frombytes("RGB", (112, 84), bytes(i % 251 for i in range(112 * 84 * 3))).save(sys.argv[1])',
+  png,
+]);
+const pngBase64 = readFileSync(png).toString('base64');
+const $ = (s) => browser.$(s);
+const $$ = (s) => browser.$$(s);
+
+async function start() {
+  app = await startApp({ modelsDir, home });
+  home = app.home;
+  browser = app.browser;
+}
+
+before(start);
+after(async () => {
+  await app?.stop();
+});
+
+/** Attaches the test image as the composer's picker would (a File in its input). */
+const attachImage = () =>
+  browser.execute((b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const files = new DataTransfer();
+    files.items.add(new File([bytes], 'harbour.png', { type: 'image/png' }));
+    const input = document.querySelector('[data-testid="attach-input"]');
+    input.files = files.files;
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  }, pngBase64);
+
+/** The shown images' natural sizes (0×0 until decoded), the list scrolled to its top first (it
+ *  draws only the messages in view, and a random-weight model's answer is long). */
+const shownImages = () =>
+  browser.execute(() => {
+    const list = document.querySelector('[data-testid="messages"]');
+    if (list) list.scrollTop = 0;
+    return [...document.querySelectorAll('[data-testid="message-image"] img')].map((img) => [img.naturalWidth, img.naturalHeight]);
+  });
+
+async function loaded(namePart) {
+  await pickModel(browser, namePart);
+  try {
+    await waitLoaded(namePart);
+  } catch (e) {
+    await browser.saveScreenshot(join(artifacts, 'vision-load-failed.png'));
+    throw e;
+  }
+}
+
+async function waitLoaded(namePart) {
+  // Read in one step in the page: the picker is drawn again as the load goes on.
+  await browser.waitUntil(
+    () =>
+      browser.execute(
+        (part) =>
+          !!document.querySelector('[data-testid="loaded-model"]')?.textContent.includes(part) &&
+          !document.querySelector('[data-testid="composer-input"]')?.disabled,
+        namePart,
+      ),
+    { timeout: 60_000, timeoutMsg: `${namePart} did not load` },
+  );
+}
+
+test('a model without a projector says it does not see an attached image', async () => {
+  await loaded('SmolLM2');
+  await attachImage();
+  const note = await $('[data-testid="no-vision-note"]');
+  await note.waitForExist({ timeout: 10_000 });
+  assert.match(await note.getText(), /does not see images/);
+  await (await $('[data-testid="composer-attachments"] button')).click();
+  await browser.waitUntil(async () => !(await $('[data-testid="composer-attachments"]').isExisting()), { timeout: 5_000 });
+});
+
+test('a question with an image is answered by a model that sees, and the image is kept', async () => {
+  await loaded('Tiny-Pixtral');
+  await attachImage();
+  await (await $('[data-testid="composer-attachments"] img')).waitForExist({ timeout: 10_000 });
+  assert.ok(!(await $('[data-testid="no-vision-note"]').isExisting()), 'the vision model sees images');
+  await (await $('[data-testid="composer-input"]')).setValue('What is in this picture?');
+  await browser.saveScreenshot(join(artifacts, 'vision-composer.png'));
+  await (await $('[data-testid="send-button"]')).click();
+  // The answer's figures appear once it is over; the image is in the question above it.
+  await (await $('[data-testid="message-stats"]')).waitForExist({ timeout: 120_000 });
+  await browser.waitUntil(async () => (await shownImages()).some(([w]) => w === 112), {
+    timeout: 10_000, timeoutMsg: 'the question does not show its image',
+  }).catch(async (e) => {
+    await browser.saveScreenshot(join(artifacts, 'vision-question-failed.png'));
+    throw e;
+  });
+  assert.deepEqual(await shownImages(), [[112, 84]]);
+  assert.ok(!(await $('[data-testid="composer-attachments"]').isExisting()), 'the composer is empty again');
+  const stats = await (await $('[data-testid="message-stats"]')).getText();
+  assert.doesNotMatch(await (await $('.bubble')).getText(), /error/i, stats);
+  await browser.saveScreenshot(join(artifacts, 'vision-question.png'));
+});
+
+test('after a restart the conversation shows its image again', async () => {
+  await app.stop();
+  await start();
+  await browser.waitUntil(async () => (await $$('[data-testid="conversation-open"]')).length === 1, { timeout: 20_000 });
+  await (await $$('[data-testid="conversation-open"]'))[0].click();
+  await browser.waitUntil(async () => (await shownImages()).some(([w]) => w === 112), {
+    timeout: 20_000, timeoutMsg: 'the image is not shown after a restart',
+  });
+  await browser.saveScreenshot(join(artifacts, 'vision-after-restart.png'));
+});
