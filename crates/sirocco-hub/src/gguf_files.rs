@@ -1,5 +1,6 @@
 //! A repository's GGUF files as the user thinks of them: one entry per model and quant, with
-//! split parts (`name-00001-of-00003.gguf`) together.
+//! split parts (`name-00001-of-00003.gguf`) together, and the repository's vision projector
+//! (`mmproj-*.gguf`) offered with each of them rather than as a model of its own.
 
 use serde::{Deserialize, Serialize};
 
@@ -19,9 +20,21 @@ pub struct GgufEntry {
     pub name: String,
     /// `Q4_K_M`, `IQ3_XS`, `F16`… when the name says.
     pub quant: Option<String>,
-    /// Every file to download, part 1 first (the one llama.cpp loads).
+    /// The model's files, part 1 first (the one llama.cpp loads).
     pub parts: Vec<RemoteFile>,
+    /// Bytes of the model's parts.
     pub total_size: u64,
+    /// The repository's vision projector, downloaded and verified with the model and loaded
+    /// with it (the F16 one where the repository has several).
+    #[serde(default)]
+    pub projector: Option<RemoteFile>,
+}
+
+impl GgufEntry {
+    /// Every file to download: the model's parts, then its projector.
+    pub fn files(&self) -> Vec<RemoteFile> {
+        self.parts.iter().chain(&self.projector).cloned().collect()
+    }
 }
 
 /// Parses `…-00001-of-00003.gguf` into (stem, part, of).
@@ -56,7 +69,20 @@ fn is_quant(token: &str) -> bool {
 pub fn group(files: &[RemoteFile]) -> Vec<GgufEntry> {
     let mut entries: Vec<GgufEntry> = Vec::new();
     let mut splits: std::collections::BTreeMap<String, Vec<(u32, u32, RemoteFile)>> = Default::default();
-    for file in files.iter().filter(|f| f.path.to_lowercase().ends_with(".gguf")) {
+    let name = |f: &RemoteFile| f.path.rsplit('/').next().unwrap_or(&f.path).to_owned();
+    let (projectors, models): (Vec<&RemoteFile>, Vec<&RemoteFile>) = files
+        .iter()
+        .filter(|f| f.path.to_lowercase().ends_with(".gguf"))
+        .partition(|f| crate::library::is_projector_name(&name(f)));
+    let projector = projectors
+        .iter()
+        .find(|f| {
+            let n = name(f).to_ascii_lowercase();
+            n.contains("f16") && !n.contains("bf16")
+        })
+        .or_else(|| projectors.first())
+        .map(|f| (*f).clone());
+    for file in models {
         match split_part(&file.path) {
             Some((base, part, of)) => splits.entry(base.to_owned()).or_default().push((part, of, file.clone())),
             None => entries.push(GgufEntry {
@@ -64,6 +90,7 @@ pub fn group(files: &[RemoteFile]) -> Vec<GgufEntry> {
                 quant: quant_of(&file.path),
                 total_size: file.size,
                 parts: vec![file.clone()],
+                projector: projector.clone(),
             }),
         }
     }
@@ -82,6 +109,7 @@ pub fn group(files: &[RemoteFile]) -> Vec<GgufEntry> {
             quant: quant_of(&base),
             total_size: parts.iter().map(|p| p.size).sum(),
             parts,
+            projector: projector.clone(),
         });
     }
     entries.sort_by(|a, b| a.total_size.cmp(&b.total_size).then(a.name.cmp(&b.name)));
@@ -123,5 +151,25 @@ mod tests {
         assert_eq!(big.quant.as_deref(), Some("Q4_K_M"));
         assert_eq!(big.total_size, 50);
         assert_eq!(big.parts[0].path, "big-Q4_K_M-00001-of-00002.gguf");
+        assert!(entries.iter().all(|e| e.projector.is_none()));
+    }
+
+    #[test]
+    fn a_repositorys_projector_comes_with_each_model_not_as_one() {
+        let files = [
+            f("Mistral-Small-3.2-24B-Instruct-2506-Q4_K_M.gguf", 14),
+            f("Mistral-Small-3.2-24B-Instruct-2506-Q8_0.gguf", 25),
+            f("mmproj-BF16.gguf", 3),
+            f("mmproj-F16.gguf", 3),
+            f("mmproj-F32.gguf", 6),
+        ];
+        let entries = group(&files);
+        assert_eq!(entries.len(), 2, "{entries:?}");
+        for e in &entries {
+            assert_eq!(e.projector.as_ref().map(|p| p.path.as_str()), Some("mmproj-F16.gguf"));
+            let files: Vec<String> = e.files().into_iter().map(|f| f.path).collect();
+            assert_eq!(files, [e.parts[0].path.clone(), "mmproj-F16.gguf".to_string()]);
+        }
+        assert_eq!(entries[0].total_size, 14, "the model's own bytes");
     }
 }

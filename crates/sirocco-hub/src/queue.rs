@@ -76,7 +76,7 @@ impl DownloadQueue {
     pub fn list(&self, hub: &Hub) -> Result<Vec<QueuedDownload>> {
         let mut items = QueueFile::at(hub.cache_dir()).read()?;
         for item in &mut items {
-            item.downloaded = download::bytes_on_disk_of(hub, &item.repo, &item.entry.parts);
+            item.downloaded = download::bytes_on_disk_of(hub, &item.repo, &item.entry.files());
         }
         Ok(items)
     }
@@ -122,7 +122,7 @@ impl DownloadQueue {
             None => items.push(item),
         })?;
 
-        let request = DownloadRequest { repo: repo.to_owned(), commit: commit.to_owned(), files: entry.parts.clone() };
+        let request = DownloadRequest { repo: repo.to_owned(), commit: commit.to_owned(), files: entry.files() };
         let result = download::download(hub, &request, &self.options, progress, &stop).await;
         // Only an item still queued is updated: a cancel has taken it out already.
         queue.update(|items| match &result {
@@ -164,7 +164,7 @@ impl DownloadQueue {
             }
         })?;
         let item = taken.ok_or_else(|| not_queued(key))?;
-        download::discard(hub, &DownloadRequest { repo: item.repo, commit: item.commit, files: item.entry.parts })
+        download::discard(hub, &DownloadRequest { repo: item.repo, commit: item.commit, files: item.entry.files() })
     }
 
     fn queued(&self, hub: &Hub, key: &str) -> Result<QueuedDownload> {

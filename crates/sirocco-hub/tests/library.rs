@@ -193,3 +193,48 @@ fn a_projector_beside_a_model_belongs_to_it_and_is_not_listed_as_a_model() {
     assert!(library::is_projector_name("Mistral-Small-3.2-24B-Instruct-2506-mmproj-F16.gguf"));
     assert!(!library::is_projector_name("Mistral-Small-3.2-24B-Instruct-2506-Q4_K_M.gguf"));
 }
+
+/// A repository with a vision projector: it is offered with the model (not as a model), downloaded
+/// and verified with it through the real `hf-hub` path, and the library then loads it with the model.
+#[tokio::test]
+async fn a_repositorys_projector_is_downloaded_with_its_model_and_found_beside_it() {
+    let repo = "sirocco-test/Tiny-Pixtral-GGUF";
+    let model = fixture("vision/Tiny-Pixtral-F16.gguf");
+    let projector = fixture("vision/mmproj-Tiny-Pixtral-F32.gguf");
+    let fake = FakeHub::with_repos(&serde_json::json!([
+        {"id": repo, "downloads": 1, "likes": 0, "tags": ["gguf"], "files": [
+            {"path": "Tiny-Pixtral-F16.gguf", "source": model},
+            {"path": "mmproj-F32.gguf", "source": projector},
+        ]}
+    ]));
+    let root = tempfile::tempdir().unwrap();
+    let cache = root.path().join("hf");
+    let hub = Hub::new(HubConfig {
+        endpoint: Some(fake.api.clone()),
+        cache_dir: Some(cache.clone()),
+        ..HubConfig::default()
+    })
+    .unwrap();
+    let commit = hub.head_commit(repo).await.unwrap();
+    let entries = hub.gguf_entries(repo, &commit).await.unwrap();
+    assert_eq!(entries.len(), 1, "the projector is not offered as a model: {entries:?}");
+    let entry = &entries[0];
+    assert_eq!(entry.projector.as_ref().map(|p| p.path.as_str()), Some("mmproj-F32.gguf"));
+    let request = DownloadRequest { repo: repo.into(), commit: commit.clone(), files: entry.files() };
+    let path: Vec<std::path::PathBuf> = download::download(
+        &hub,
+        &request,
+        &DownloadOptions::default(),
+        |_| {},
+        &std::sync::Arc::new(AtomicBool::new(false)),
+    )
+    .await
+    .unwrap();
+    assert_eq!(path.len(), 2, "{path:?}");
+    assert!(path[0].ends_with("Tiny-Pixtral-F16.gguf"), "the model is the file to load: {path:?}");
+    let roots = LibraryRoots { hf_cache: Some(cache), ..LibraryRoots::default() };
+    let models = library::scan(&roots);
+    assert_eq!(models.len(), 1, "{models:?}");
+    let kept = models[0].projector.as_ref().expect("the projector is beside the model");
+    assert_eq!(sha256_file(kept), sha256_file(&projector), "verified bytes");
+}

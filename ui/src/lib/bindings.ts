@@ -31,9 +31,18 @@ name: string,
  */
 quant: string | null, 
 /**
- * Every file to download, part 1 first (the one llama.cpp loads).
+ * The model's files, part 1 first (the one llama.cpp loads).
  */
-parts: Array<RemoteFile>, total_size: number, };
+parts: Array<RemoteFile>, 
+/**
+ * Bytes of the model's parts.
+ */
+total_size: number, 
+/**
+ * The repository's vision projector, downloaded and verified with the model and loaded
+ * with it (the F16 one where the repository has several).
+ */
+projector: RemoteFile | null, };
 
 export type QueuedState = { "kind": "downloading" } | { "kind": "paused" } | { "kind": "failed", message: string, };
 

@@ -55,7 +55,7 @@ describe('numbers and times', () => {
 });
 
 describe('the download queue', () => {
-  const entry = { name: 'm-Q4_K_M.gguf', quant: 'Q4_K_M', parts: [], total_size: 10 };
+  const entry = { name: 'm-Q4_K_M.gguf', quant: 'Q4_K_M', parts: [], total_size: 10, projector: null };
   const queued = (repo: string, state: QueuedDownload['state'], downloaded = 0): QueuedDownload => ({
     key: `${repo}/${entry.name}`,
     repo,
