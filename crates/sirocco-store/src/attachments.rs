@@ -77,11 +77,7 @@ impl Store {
 
     /// The bytes of the attachment `hash`.
     pub async fn attachment_bytes(&self, hash: &str) -> Result<Vec<u8>> {
-        sqlx::query_scalar("SELECT bytes FROM attachments WHERE hash = ?")
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("attachment {hash}")))
+        Ok(self.attachment(hash).await?.1)
     }
 
     /// Removes the files no message carries any more.
