@@ -83,6 +83,8 @@ pub fn typescript() -> String {
         sirocco_store::ToolCallResult,
         sirocco_store::ToolCallRecord,
         sirocco_store::Attachment,
+        sirocco_store::DocumentSource,
+        sirocco_store::SourcePassage,
         sirocco_chat::Approval,
         sirocco_chat::Turn,
         sirocco_chat::TurnRequest,

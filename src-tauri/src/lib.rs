@@ -83,6 +83,7 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::server::server_status,
             commands::conversations::conversations_list,
             commands::conversations::attachment_data,
+            commands::conversations::dropped_file,
             commands::conversations::conversation_open,
             commands::conversations::conversation_leave,
             commands::conversations::conversation_older,

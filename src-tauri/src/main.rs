@@ -4,6 +4,8 @@
 fn main() {
     // A model on other machines runs in a child process: this executable again, without a window.
     sirocco_engine::process::run_if_child();
+    // Attached documents are parsed in a child process too: this executable, without a window.
+    sirocco_documents::run_if_reader();
     #[cfg(target_os = "linux")]
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
         eprintln!(

@@ -1,7 +1,10 @@
-// End to end through the real webview: images in a conversation. A model without a projector
-// says it does not see images when one is attached; the tiny Pixtral-type model, loaded with the
-// projector beside it (llama.cpp's real mtmd), answers a question with an image; the image is
-// shown in the message, and after a restart it is shown again, read back from the store.
+// End to end through the real webview: images and documents in a conversation. A model without
+// a projector says it does not see images when one is attached; the tiny Pixtral-type model,
+// loaded with the projector beside it (llama.cpp's real mtmd), answers a question with an image
+// and a PDF (made by fpdf2, read in the app's reader process); both are shown in the message and
+// what the model read of the PDF under the answer, and after a restart all of it is shown again,
+// read back from the store. A file dropped on the window (Tauri's drop event, with its path) is
+// attached.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { join } from 'node:path';
@@ -31,6 +34,8 @@ execFileSync(join(fixtures, 'venv', 'bin', 'python'), [
   png,
 ]);
 const pngBase64 = readFileSync(png).toString('base64');
+const report = join(fixtures, 'documents', 'report.pdf');
+const reportBase64 = readFileSync(report).toString('base64');
 const $ = (s) => browser.$(s);
 const $$ = (s) => browser.$$(s);
 
@@ -55,6 +60,29 @@ const attachImage = () =>
     input.files = files.files;
     input.dispatchEvent(new Event('change', { bubbles: true }));
   }, pngBase64);
+
+/** Attaches the fixture PDF as the composer's picker would. */
+const attachReport = () =>
+  browser.execute((b64) => {
+    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    const files = new DataTransfer();
+    files.items.add(new File([bytes], 'report.pdf', { type: 'application/pdf' }));
+    const input = document.querySelector('[data-testid="attach-input"]');
+    input.files = files.files;
+    input.dispatchEvent(new Event('change', { bubbles: true }));
+  }, reportBase64);
+
+/** The documents shown in messages (name and what is said of it) and the sources under
+ *  answers, the list scrolled to its top first. */
+const shownDocuments = () =>
+  browser.execute(() => {
+    const list = document.querySelector('[data-testid="messages"]');
+    if (list) list.scrollTop = 0;
+    return {
+      documents: [...document.querySelectorAll('[data-testid="message-document"]')].map((d) => d.textContent.replace(/\s+/g, ' ').trim()),
+      sources: [...document.querySelectorAll('[data-testid="message-sources"]')].map((d) => d.textContent.replace(/\s+/g, ' ').trim()),
+    };
+  });
 
 /** The shown images' natural sizes (0×0 until decoded), the list scrolled to its top first (it
  *  draws only the messages in view, and a random-weight model's answer is long). */
@@ -99,10 +127,31 @@ test('a model without a projector says it does not see an attached image', async
   await browser.waitUntil(async () => !(await $('[data-testid="composer-attachments"]').isExisting()), { timeout: 5_000 });
 });
 
-test('a question with an image is answered by a model that sees, and the image is kept', async () => {
+test('a file dropped on the window is attached, and one that cannot be is refused', async () => {
+  // Tauri takes the drop from the desktop and tells the page the paths, as this event does.
+  const drop = (path) =>
+    browser.executeAsync((p, done) => {
+      window.__TAURI_INTERNALS__
+        .invoke('plugin:event|emit', { event: 'tauri://drag-drop', payload: { paths: [p], position: { x: 10, y: 10 } } })
+        .then(() => done(true), (e) => done(String(e)));
+    }, path);
+  assert.equal(await drop(report), true);
+  const chip = await $('[data-testid="composer-document"]');
+  await chip.waitForExist({ timeout: 10_000 });
+  assert.match(await browser.execute(() => document.querySelector('[data-testid="composer-document"]').textContent), /report\.pdf/);
+  await (await $('[data-testid="composer-document"] button')).click();
+  assert.equal(await drop(join(fixtures, 'SmolLM2-135M-Instruct.Q4_1.gguf')), true);
+  const refused = await $('[data-testid="attach-error"]');
+  await refused.waitForExist({ timeout: 10_000 });
+  assert.match(await refused.getText(), /only images and documents/);
+});
+
+test('a question with an image and a document is answered by a model that sees, and both are kept', async () => {
   await loaded('Tiny-Pixtral');
   await attachImage();
+  await attachReport();
   await (await $('[data-testid="composer-attachments"] img')).waitForExist({ timeout: 10_000 });
+  await (await $('[data-testid="composer-document"]')).waitForExist({ timeout: 10_000 });
   assert.ok(!(await $('[data-testid="no-vision-note"]').isExisting()), 'the vision model sees images');
   await (await $('[data-testid="composer-input"]')).setValue('What is in this picture?');
   await browser.saveScreenshot(join(artifacts, 'vision-composer.png'));
@@ -116,19 +165,27 @@ test('a question with an image is answered by a model that sees, and the image i
     throw e;
   });
   assert.deepEqual(await shownImages(), [[112, 84]]);
+  assert.deepEqual(await shownDocuments(), {
+    documents: ['report.pdf PDF · 1.9 KB · 3 pages'],
+    sources: ['Read in full: report.pdf'],
+  });
   assert.ok(!(await $('[data-testid="composer-attachments"]').isExisting()), 'the composer is empty again');
   const stats = await (await $('[data-testid="message-stats"]')).getText();
   assert.doesNotMatch(await (await $('.bubble')).getText(), /error/i, stats);
   await browser.saveScreenshot(join(artifacts, 'vision-question.png'));
 });
 
-test('after a restart the conversation shows its image again', async () => {
+test('after a restart the conversation shows its image and document again', async () => {
   await app.stop();
   await start();
   await browser.waitUntil(async () => (await $$('[data-testid="conversation-open"]')).length === 1, { timeout: 20_000 });
   await (await $$('[data-testid="conversation-open"]'))[0].click();
   await browser.waitUntil(async () => (await shownImages()).some(([w]) => w === 112), {
     timeout: 20_000, timeoutMsg: 'the image is not shown after a restart',
+  });
+  assert.deepEqual(await shownDocuments(), {
+    documents: ['report.pdf PDF · 1.9 KB · 3 pages'],
+    sources: ['Read in full: report.pdf'],
   });
   await browser.saveScreenshot(join(artifacts, 'vision-after-restart.png'));
 });

@@ -45,8 +45,8 @@ async function run(tokens: number, rate: number, initialTokens = 19_000) {
     }),
   );
   conversation.setBranch({ has_more: false, messages: [
-    { id: 1, conversation_id: 1, parent_id: null, role: 'user', content: 'Write a very long answer.', status: 'complete', created_at: 0, stats: null, error: null, reasoning: null, reasoning_ms: null, tool_calls: [], attachments: [], sibling_index: 1, sibling_count: 1 },
-    { id: 2, conversation_id: 1, parent_id: 1, role: 'assistant', content: longMarkdown(initialTokens), status: 'stopped', created_at: 0, stats: null, error: null, reasoning: null, reasoning_ms: null, tool_calls: [], attachments: [], sibling_index: 1, sibling_count: 1 },
+    { id: 1, conversation_id: 1, parent_id: null, role: 'user', content: 'Write a very long answer.', status: 'complete', created_at: 0, stats: null, error: null, reasoning: null, reasoning_ms: null, tool_calls: [], attachments: [], sources: [], sibling_index: 1, sibling_count: 1 },
+    { id: 2, conversation_id: 1, parent_id: 1, role: 'assistant', content: longMarkdown(initialTokens), status: 'stopped', created_at: 0, stats: null, error: null, reasoning: null, reasoning_ms: null, tool_calls: [], attachments: [], sources: [], sibling_index: 1, sibling_count: 1 },
   ] });
   mount(MessageList, {
     target: (() => {

@@ -20,7 +20,9 @@ use sirocco_engine::{
 use sirocco_engine::{FinishReason, ImageInput};
 use sirocco_store::{title_from, Message, MessageStatus, Role, Store, ToolCallRecord, ToolCallResult, ToolCallStatus};
 
+mod documents;
 mod tools;
+pub use documents::Reading;
 pub use tools::{Approval, Approver, McpTools, PendingApprovals, ToolHost};
 
 #[derive(Debug, thiserror::Error)]
@@ -40,7 +42,7 @@ pub type Result<T> = std::result::Result<T, ChatError>;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Turn {
     /// A new question under `parent_id` (the leaf on screen; `None` starts the conversation),
-    /// with the files the user attached (images; the text may then be empty).
+    /// with the files the user attached (images, documents; the text may then be empty).
     Send {
         parent_id: Option<i64>,
         text: String,
@@ -170,6 +172,18 @@ pub enum TurnEvent {
         call_id: String,
         result: ToolCallResult,
     },
+    /// Passages of document `name` embedded so far, of `total` (for retrieval; kept, so each
+    /// document is embedded once per embedding model).
+    Reading {
+        name: String,
+        done: u32,
+        total: u32,
+    },
+    /// What of its documents question `question_id` gave the model (shown under the answer).
+    Sources {
+        question_id: i64,
+        sources: Vec<sirocco_store::DocumentSource>,
+    },
     /// The model goes on from the results in a new answer, `answer_id`, under the one that called.
     Continued {
         answer_id: i64,
@@ -202,18 +216,20 @@ pub async fn run_turn(
     on_cancel: impl FnOnce(Arc<AtomicBool>),
     emit: impl FnMut(TurnEvent) -> bool,
 ) -> Result<i64> {
-    run_turn_with_tools(store, engine, request, None, on_cancel, emit).await
+    run_turn_with_tools(store, engine, request, None, None, on_cancel, emit).await
 }
 
 /// [`run_turn`] with `tools` offered to the model: each call it makes is kept with its answer,
 /// approved (or not) by the host, run, and its result given back; the model goes on in a new
 /// answer under it, until it answers in words (at most [`MAX_TOOL_STEPS`] steps of calls).
+/// Attached documents are read with `reading` (a turn without it cannot carry documents).
 /// Returns the last answer's id.
 pub async fn run_turn_with_tools(
     store: &Store,
     engine: &Engine,
     request: TurnRequest,
     tools: Option<&dyn ToolHost>,
+    reading: Option<&Reading<'_>>,
     on_cancel: impl FnOnce(Arc<AtomicBool>),
     mut emit: impl FnMut(TurnEvent) -> bool,
 ) -> Result<i64> {
@@ -222,7 +238,7 @@ pub async fn run_turn_with_tools(
     on_cancel(stop.clone());
     // Attached files are read and checked before anything is kept: a bad one fails the turn whole.
     let files = match &request.turn {
-        Turn::Send { attachments, .. } => read_attachments(attachments)?,
+        Turn::Send { attachments, .. } => read_attachments(attachments, reading.is_some()).await?,
         _ => Vec::new(),
     };
     let persona = match request.persona_id {
@@ -252,8 +268,12 @@ pub async fn run_turn_with_tools(
     let (parent, mut stream) = match &request.turn {
         Turn::Send { parent_id, text, attachments } => {
             let mut kept = Vec::new();
-            for (a, bytes) in attachments.iter().zip(&files) {
-                kept.push(store.add_attachment(&a.name, &a.mime, bytes).await?);
+            for (a, file) in attachments.iter().zip(&files) {
+                let kept_file = store.add_attachment(&a.name, &file.mime, &file.bytes).await?;
+                if let Some(text) = &file.text {
+                    store.set_document_text(&kept_file.hash, text).await?;
+                }
+                kept.push(kept_file);
             }
             let text = if kept.is_empty() { non_empty(text)? } else { text.as_str() };
             let mut parent = *parent_id;
@@ -294,7 +314,8 @@ pub async fn run_turn_with_tools(
             if old.role != Role::User {
                 return Err(ChatError::Invalid("edit an answer with the answer editor".into()));
             }
-            // The edited question keeps the files of the one it replaces.
+            // The edited question keeps the files of the one it replaces (its documents are
+            // looked through again for the new text).
             let text = if old.attachments.is_empty() { non_empty(text)? } else { text.as_str() };
             let q =
                 store.add_message(conversation_id, old.parent_id, Role::User, text, MessageStatus::Complete).await?;
@@ -351,10 +372,12 @@ pub async fn run_turn_with_tools(
     if !system.is_empty() {
         messages.push(ChatMessage::new(Role::System, system));
     }
-    for m in history {
+    // Where each history message is in `messages`.
+    let mut at = Vec::with_capacity(history.len());
+    for m in &history {
         // An earlier thought goes with its answer; the format decides whether the model sees
         // it again (Mistral v13+ keep it, most templates drop it).
-        let reasoning_content = m.reasoning.filter(|_| m.role == Role::Assistant);
+        let reasoning_content = m.reasoning.clone().filter(|_| m.role == Role::Assistant);
         // An answer that called tools: its calls, then each result as the tool's message.
         let tool_calls = m
             .tool_calls
@@ -366,8 +389,25 @@ pub async fn run_turn_with_tools(
         for a in m.attachments.iter().filter(|a| a.is_image() && m.role == Role::User) {
             images.push(ImageInput::new(store.attachment_bytes(&a.hash).await?));
         }
-        messages.push(ChatMessage { reasoning_content, tool_calls, images, ..ChatMessage::new(m.role, m.content) });
+        // A question's documents go before its text, as its sources say.
+        let content = documents::with_documents(store, m).await?;
+        at.push(messages.len());
+        messages.push(ChatMessage { reasoning_content, tool_calls, images, ..ChatMessage::new(m.role, content) });
         messages.extend(m.tool_calls.iter().map(tool_message));
+    }
+    // Documents not yet given to the model (the new question's): whole if they fit, else the
+    // passages the question needs.
+    for (i, m) in history.iter().enumerate() {
+        if m.role != Role::User || !m.sources.is_empty() || !m.attachments.iter().any(|a| a.is_document()) {
+            continue;
+        }
+        let reading = reading.ok_or_else(|| ChatError::Invalid("documents cannot be read in this chat".into()))?;
+        let prompt = engine.prompt_tokens(messages.clone(), None, None).await?.len();
+        let sources = documents::sources_for(store, engine, reading, m, prompt, &mut emit).await?;
+        store.set_sources(m.id, &sources).await?;
+        emit(TurnEvent::Sources { question_id: m.id, sources: sources.clone() });
+        let m = Message { sources, ..m.clone() };
+        messages[at[i]].content = documents::with_documents(store, &m).await?;
     }
     if let (Some(lore), Some(question)) = (lore, messages.last_mut()) {
         question.content = format!("[{lore}]\n\n{}", question.content);
@@ -595,31 +635,49 @@ fn end_thought(
     }
 }
 
-/// The bytes of each attached file, each an image within the store's size limit.
-fn read_attachments(attachments: &[NewAttachment]) -> Result<Vec<Vec<u8>>> {
+/// An attached file, read and checked: its media type, bytes, and a document's text.
+struct NewFile {
+    mime: String,
+    bytes: Vec<u8>,
+    text: Option<sirocco_store::DocumentText>,
+}
+
+/// Each attached file, an image or a document within the store's size limit; a document's
+/// text read (only when the turn can read documents: `documents`).
+async fn read_attachments(attachments: &[NewAttachment], documents: bool) -> Result<Vec<NewFile>> {
     use base64::Engine as _;
-    attachments
-        .iter()
-        .map(|a| {
-            if !a.mime.starts_with("image/") {
-                return Err(ChatError::Invalid(format!(
-                    "{}: only images can be attached for now (not {})",
-                    a.name, a.mime
-                )));
-            }
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(a.data.as_bytes())
-                .map_err(|_| ChatError::Invalid(format!("{}: the attached file could not be read", a.name)))?;
-            if bytes.is_empty() || bytes.len() > sirocco_store::MAX_ATTACHMENT_BYTES {
-                return Err(ChatError::Invalid(format!(
-                    "{}: an attachment must hold 1 byte to {} MB",
-                    a.name,
-                    sirocco_store::MAX_ATTACHMENT_BYTES / 1024 / 1024
-                )));
-            }
-            Ok(bytes)
-        })
-        .collect()
+    let mut files = Vec::with_capacity(attachments.len());
+    for a in attachments {
+        let kind = sirocco_documents::Kind::of(&a.name, &a.mime);
+        if !a.mime.starts_with("image/") && kind.is_none() {
+            return Err(ChatError::Invalid(format!(
+                "{}: only images and documents (.txt, .md, .pdf, .docx) can be attached",
+                a.name
+            )));
+        }
+        if kind.is_some() && !documents {
+            return Err(ChatError::Invalid(format!("{}: documents cannot be read in this chat", a.name)));
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(a.data.as_bytes())
+            .map_err(|_| ChatError::Invalid(format!("{}: the attached file could not be read", a.name)))?;
+        if bytes.is_empty() || bytes.len() > sirocco_store::MAX_ATTACHMENT_BYTES {
+            return Err(ChatError::Invalid(format!(
+                "{}: an attachment must hold 1 byte to {} MB",
+                a.name,
+                sirocco_store::MAX_ATTACHMENT_BYTES / 1024 / 1024
+            )));
+        }
+        files.push(match kind {
+            Some(kind) if !a.mime.starts_with("image/") => NewFile {
+                mime: kind.mime().to_string(),
+                text: Some(documents::read(&a.name, kind.mime(), bytes.clone()).await?),
+                bytes,
+            },
+            _ => NewFile { mime: a.mime.clone(), bytes, text: None },
+        });
+    }
+    Ok(files)
 }
 
 fn non_empty(text: &str) -> Result<&str> {

@@ -140,9 +140,14 @@ async fn an_image_is_kept_by_reference_seen_on_later_turns_exported_and_removed_
     store.delete_conversation(imported[0]).await.unwrap();
     assert!(store.attachment_bytes(&kept.hash).await.is_err(), "no message carries it any more");
 
-    // Not an image, or a file that is not base64: the turn is refused before anything is kept.
+    // Neither an image nor a document, a document where the turn cannot read one, or a file
+    // that is not base64: the turn is refused before anything is kept.
+    let program = NewAttachment { name: "tool.exe".into(), mime: "application/x-msdownload".into(), data: "aGk=".into() };
+    let request = TurnRequest { turn: send(None, "Read this.", vec![program]), ..TurnRequest::default() };
+    let refused = run_turn(&store, &engine, request, |_| {}, |_| true).await.unwrap_err();
+    assert!(refused.to_string().contains("only images and documents"), "{refused}");
     let text_file = NewAttachment { name: "notes.txt".into(), mime: "text/plain".into(), data: "aGk=".into() };
     let request = TurnRequest { turn: send(None, "Read this.", vec![text_file]), ..TurnRequest::default() };
     let refused = run_turn(&store, &engine, request, |_| {}, |_| true).await.unwrap_err();
-    assert!(refused.to_string().contains("only images"), "{refused}");
+    assert!(refused.to_string().contains("documents cannot be read in this chat"), "{refused}");
 }

@@ -61,6 +61,7 @@ async fn turn(store: &Store, engine: &Engine, host: &dyn ToolHost, request: Turn
         engine,
         request,
         Some(host),
+        None,
         |_| {},
         |e| {
             events.push(e);
@@ -225,6 +226,7 @@ async fn the_page_is_told_which_call_waits_and_stop_while_it_waits_runs_nothing(
         &engine,
         ask("Echo the word harbour with the echo tool."),
         Some(&host),
+        None,
         |_| {},
         |e| {
             if let TurnEvent::ToolApproval { call_id } = &e {
@@ -253,6 +255,7 @@ async fn the_page_is_told_which_call_waits_and_stop_while_it_waits_runs_nothing(
         &engine,
         ask("Echo the word harbour with the echo tool."),
         Some(&host),
+        None,
         move |flag| *set.lock().unwrap() = Some(flag),
         |e| {
             if matches!(e, TurnEvent::ToolApproval { .. }) {

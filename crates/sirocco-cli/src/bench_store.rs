@@ -107,6 +107,7 @@ fn conversation(title: &str, messages: usize, words: &mut Words) -> ExportedConv
             reasoning_ms: None,
             tool_calls: Vec::new(),
             attachments: Vec::new(),
+            sources: Vec::new(),
         })
         .collect();
     ExportedConversation {

@@ -255,6 +255,8 @@ impl ServerAddress {
 fn main() {
     // A model on other machines runs in a child: this binary again (see sirocco_engine::process).
     sirocco_engine::process::run_if_child();
+    // Attached documents are parsed in a child too (see sirocco_documents::isolated).
+    sirocco_documents::run_if_reader();
     let runtime =
         tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("a tokio runtime");
     runtime.block_on(run(Cli::parse()));

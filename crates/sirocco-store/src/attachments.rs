@@ -1,4 +1,4 @@
-//! Files attached to messages (images), kept once by their content's SHA-256 in their own table;
+//! Files attached to messages (images and documents), kept once by their content's SHA-256 in their own table;
 //! a message keeps references to them (`messages.attachments`), never their bytes in its text.
 
 use serde::{Deserialize, Serialize};
@@ -26,14 +26,23 @@ impl Attachment {
     pub fn is_image(&self) -> bool {
         self.mime.starts_with("image/")
     }
+
+    pub fn is_document(&self) -> bool {
+        crate::DOCUMENT_MIMES.contains(&self.mime.as_str())
+    }
+}
+
+/// Whether a message may carry a file of media type `mime`: an image or a document.
+pub fn attachable(mime: &str) -> bool {
+    mime.starts_with("image/") || crate::DOCUMENT_MIMES.contains(&mime)
 }
 
 impl Store {
     /// Keeps `bytes` (once, whatever how many messages carry them) and returns the reference a
-    /// message keeps. Only images are taken for now.
+    /// message keeps: an image or a document ([`attachable`]).
     pub async fn add_attachment(&self, name: &str, mime: &str, bytes: &[u8]) -> Result<Attachment> {
-        if !mime.starts_with("image/") {
-            return Err(StoreError::Invalid(format!("{name}: only images can be attached for now (not {mime})")));
+        if !attachable(mime) {
+            return Err(StoreError::Invalid(format!("{name}: files of type {mime} cannot be attached")));
         }
         if bytes.is_empty() {
             return Err(StoreError::Invalid(format!("{name} is empty")));
@@ -89,7 +98,7 @@ impl Store {
         )
         .execute(&self.pool)
         .await?;
-        Ok(())
+        self.prune_documents().await
     }
 }
 

@@ -73,8 +73,10 @@ pub struct Message {
     pub reasoning_ms: Option<i64>,
     /// The tools this answer called, each with its result once it ran.
     pub tool_calls: Vec<crate::ToolCallRecord>,
-    /// Files the user attached to this message (images), by reference.
+    /// Files the user attached to this message (images, documents), by reference.
     pub attachments: Vec<crate::Attachment>,
+    /// A question's documents as the model was given them: whole, or the passages retrieved.
+    pub sources: Vec<crate::DocumentSource>,
 }
 
 /// A message of the branch on screen, with its place among its siblings ("‹ 2/3 ›").
@@ -340,5 +342,6 @@ pub(crate) fn message_of(r: &sqlx::sqlite::SqliteRow) -> Message {
         reasoning_ms: r.get("reasoning_ms"),
         tool_calls: crate::tool_calls::parse(r.get("tool_calls")),
         attachments: crate::attachments::parse(r.get("attachments")),
+        sources: crate::documents::parse(r.get("sources")),
     }
 }

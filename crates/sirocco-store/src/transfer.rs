@@ -45,9 +45,12 @@ pub struct ExportedMessage {
     /// The tools the answer called, with their results.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tool_calls: Vec<crate::ToolCallRecord>,
-    /// The files the user attached (images), with their bytes: the export stands alone.
+    /// The files the user attached (images, documents), with their bytes: the export stands alone.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attachments: Vec<ExportedAttachment>,
+    /// What of its documents a question gave the model.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<crate::DocumentSource>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -99,6 +102,7 @@ impl Store {
                     reasoning_ms: m.reasoning_ms,
                     tool_calls: m.tool_calls,
                     attachments,
+                    sources: m.sources,
                 });
             }
             conversations.push(ExportedConversation {
@@ -213,9 +217,9 @@ impl Store {
                     let bytes = base64::engine::general_purpose::STANDARD.decode(a.data.as_bytes()).map_err(|_| {
                         StoreError::Invalid(format!("in “{}”, the attachment {} is not valid base64", c.title, a.name))
                     })?;
-                    if !a.mime.starts_with("image/") || bytes.is_empty() || bytes.len() > crate::MAX_ATTACHMENT_BYTES {
+                    if !crate::attachable(&a.mime) || bytes.is_empty() || bytes.len() > crate::MAX_ATTACHMENT_BYTES {
                         return Err(StoreError::Invalid(format!(
-                            "in “{}”, the attachment {} is not an image of at most {} MB",
+                            "in “{}”, the attachment {} is not an image or document of at most {} MB",
                             c.title,
                             a.name,
                             crate::MAX_ATTACHMENT_BYTES / 1024 / 1024
@@ -266,7 +270,8 @@ impl Store {
                 let status = if m.status == MessageStatus::Streaming { MessageStatus::Stopped } else { m.status };
                 let id = sqlx::query(
                     "INSERT INTO messages (conversation_id, parent_id, role, content, status, created_at, stats_json, \
-                     reasoning, reasoning_ms, tool_calls, attachments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     reasoning, reasoning_ms, tool_calls, attachments, sources) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(cid)
                 .bind(m.parent.map(|p| ids[&p]))
@@ -284,6 +289,7 @@ impl Store {
                     (!attachments.is_empty())
                         .then(|| serde_json::to_string(&attachments).expect("references serialise")),
                 )
+                .bind((!m.sources.is_empty()).then(|| serde_json::to_string(&m.sources).expect("sources serialise")))
                 .execute(&mut *tx)
                 .await?
                 .last_insert_rowid();

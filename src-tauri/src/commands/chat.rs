@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use sirocco_chat::{run_turn_with_tools, ToolHost, TurnEvent, TurnRequest};
+use sirocco_chat::{run_turn_with_tools, Reading, ToolHost, TurnEvent, TurnRequest};
 use sirocco_engine::{ChatMessage, GenerateRequest, GenerationEvent, SamplingParams};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
@@ -36,12 +36,19 @@ pub async fn chat_turn(
     let tools = crate::commands::tools::chat_tools(&app, &state, &request.tools).await?;
     let stream = stream_or_chat(stream);
     let generations = &state.generations;
+    // Documents too long for the context are searched with the answering model's vectors.
+    let reading = Reading {
+        context_length: model.model().context_length as usize,
+        embedder: model.engine(),
+        embedder_name: model.id().to_string(),
+    };
     // A page that went away stops the turn; what was generated is kept.
     let answer = run_turn_with_tools(
         &state.store,
         model.engine(),
         request,
         tools.as_ref().map(|t| t as &dyn ToolHost),
+        Some(&reading),
         |c| {
             generations.lock().unwrap().insert(stream.clone(), c);
         },

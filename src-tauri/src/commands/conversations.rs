@@ -19,13 +19,51 @@ pub struct ConversationView {
     page: BranchPage,
 }
 
-/// An attached file (an image) as a data URL for the page to show.
+/// An attached file (an image, a document) as a data URL for the page to show.
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn attachment_data(state: State<'_, AppState>, hash: String) -> IpcResult<String> {
     use base64::Engine as _;
     let (mime, bytes) = state.store.attachment(&hash).await?;
     Ok(format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
+}
+
+/// A file dropped on the window (Tauri hands the page its path, not its bytes), read to be
+/// attached: an image or a document of at most the store's size.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
+pub async fn dropped_file(path: PathBuf) -> IpcResult<sirocco_chat::NewAttachment> {
+    use base64::Engine as _;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let mime = match ext.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "bmp" => "image/bmp",
+        _ => match sirocco_documents::Kind::of(&name, "") {
+            Some(kind) => kind.mime(),
+            None => {
+                return Err(IpcError::invalid(format!(
+                    "{name}: only images and documents (.txt, .md, .pdf, .docx) can be attached"
+                )))
+            }
+        },
+    };
+    let size = tokio::fs::metadata(&path).await.map_err(|e| IpcError::invalid(format!("{name}: {e}")))?.len();
+    if !path.is_file() || size == 0 || size > sirocco_store::MAX_ATTACHMENT_BYTES as u64 {
+        return Err(IpcError::invalid(format!(
+            "{name}: an attachment must be a file of 1 byte to {} MB",
+            sirocco_store::MAX_ATTACHMENT_BYTES / 1024 / 1024
+        )));
+    }
+    let bytes = tokio::fs::read(&path).await.map_err(|e| IpcError::invalid(format!("{name}: {e}")))?;
+    Ok(sirocco_chat::NewAttachment {
+        name,
+        mime: mime.to_string(),
+        data: base64::engine::general_purpose::STANDARD.encode(bytes),
+    })
 }
 
 #[tauri::command]

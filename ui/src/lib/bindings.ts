@@ -506,6 +506,34 @@ name: string,
  */
 mime: string, size: number, };
 
+export type DocumentSource = { 
+/**
+ * The attachment's hash.
+ */
+hash: string, name: string, 
+/**
+ * Given whole (it fitted the context); else only `passages`.
+ */
+whole: boolean, 
+/**
+ * Pages in the file (PDF).
+ */
+pages: number | null, 
+/**
+ * What reading left out, if anything.
+ */
+note: string | null, 
+/**
+ * Passages the document was split into.
+ */
+passage_count: number, 
+/**
+ * The passages retrieved for the question, in the document's order (none when whole).
+ */
+passages: Array<SourcePassage>, };
+
+export type SourcePassage = { number: number, text: string, };
+
 export type Approval = "once" | "always" | "deny";
 
 export type Turn = { "kind": "send", parent_id: number | null, text: string, attachments: Array<NewAttachment>, } | { "kind": "regenerate", question_id: number, } | { "kind": "edit", message_id: number, text: string, } | { "kind": "continue", answer_id: number, };
@@ -565,7 +593,7 @@ export type TurnEvent = { "kind": "started", conversation_id: number, title: str
  * Tokens of the context in use once this text is out (the prompt and the answer so
  * far; `None` for text the engine did not make: "Start reply with").
  */
-context_used: number | null, } | { "kind": "done", stats: GenerationStats, } | { "kind": "tool_calls", answer_id: number, calls: Array<ToolCallRecord>, } | { "kind": "tool_approval", call_id: string, } | { "kind": "tool_running", call_id: string, } | { "kind": "tool_result", call_id: string, result: ToolCallResult, } | { "kind": "continued", answer_id: number, } | { "kind": "error", message: string, };
+context_used: number | null, } | { "kind": "done", stats: GenerationStats, } | { "kind": "tool_calls", answer_id: number, calls: Array<ToolCallRecord>, } | { "kind": "tool_approval", call_id: string, } | { "kind": "tool_running", call_id: string, } | { "kind": "tool_result", call_id: string, result: ToolCallResult, } | { "kind": "reading", name: string, done: number, total: number, } | { "kind": "sources", question_id: number, sources: Array<DocumentSource>, } | { "kind": "continued", answer_id: number, } | { "kind": "error", message: string, };
 
 export type SortBy = "downloads" | "likes" | "recently_updated";
 
@@ -669,9 +697,13 @@ reasoning_ms: number | null,
  */
 tool_calls: Array<ToolCallRecord>, 
 /**
- * Files the user attached to this message (images), by reference.
+ * Files the user attached to this message (images, documents), by reference.
  */
-attachments: Array<Attachment>, };
+attachments: Array<Attachment>, 
+/**
+ * A question's documents as the model was given them: whole, or the passages retrieved.
+ */
+sources: Array<DocumentSource>, };
 
 export type BranchMessage = { 
 /**
@@ -699,9 +731,13 @@ reasoning_ms: number | null,
  */
 tool_calls: Array<ToolCallRecord>, 
 /**
- * Files the user attached to this message (images), by reference.
+ * Files the user attached to this message (images, documents), by reference.
  */
-attachments: Array<Attachment>, };
+attachments: Array<Attachment>, 
+/**
+ * A question's documents as the model was given them: whole, or the passages retrieved.
+ */
+sources: Array<DocumentSource>, };
 
 export type BranchPage = { messages: Array<BranchMessage>, has_more: boolean, };
 

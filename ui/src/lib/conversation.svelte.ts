@@ -1,6 +1,7 @@
 // The conversation on screen: the stored branch, and the answer being streamed into it.
 import type {
   Attachment,
+  DocumentSource,
   BranchMessage,
   BranchPage,
   ConversationView,
@@ -45,8 +46,12 @@ export interface ShownMessage {
   sibling_count: number;
   /** The tools it called, each with its result once it has one. */
   tool_calls: ShownToolCall[];
-  /** The files the user attached (images). */
+  /** The files the user attached (images, documents). */
   attachments: Attachment[];
+  /** A question's documents as the model was given them: whole, or the passages retrieved. */
+  sources: DocumentSource[];
+  /** While an answer waits for a document's passages to be embedded: how far that is. */
+  reading: { name: string; done: number; total: number } | null;
 }
 
 function shown(m: StoredMessage | BranchMessage): ShownMessage {
@@ -69,13 +74,15 @@ function shown(m: StoredMessage | BranchMessage): ShownMessage {
     sibling_count: branch.sibling_count,
     tool_calls: m.tool_calls.map((c) => shownCall(c)),
     attachments: m.attachments ?? [],
+    sources: m.sources ?? [],
+    reading: null,
   };
 }
 
 const placeholder = (id: number, parent_id: number | null): ShownMessage => ({
   id, parent_id, role: 'assistant', content: '', reasoning: '', reasoning_ms: null, thinking_since: null,
   streaming: true, stats: null, error: null, unfinished: false, interrupted: false, sibling_index: 1, sibling_count: 1,
-  tool_calls: [], attachments: [],
+  tool_calls: [], attachments: [], sources: [], reading: null,
 });
 
 /** Runs `flush` before the next frame is drawn. */
@@ -292,6 +299,15 @@ export class Conversation {
           call.result = event.result;
           call.phase = 'over';
         }
+        break;
+      }
+      case 'reading':
+        answer.reading = { name: event.name, done: event.done, total: event.total };
+        break;
+      case 'sources': {
+        answer.reading = null;
+        const question = this.messages.find((m) => m.id === event.question_id);
+        if (question) question.sources = event.sources;
         break;
       }
       case 'continued':

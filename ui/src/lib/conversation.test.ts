@@ -9,7 +9,7 @@ const stats = (finish_reason: GenerationStats['finish_reason']): GenerationStats
 
 const stored = (id: number, parent: number | null, role: 'user' | 'assistant', content: string, extra: Partial<BranchMessage> = {}): BranchMessage => ({
   id, conversation_id: 1, parent_id: parent, role, content, status: 'complete', created_at: 0, stats: null, error: null,
-  reasoning: null, reasoning_ms: null, tool_calls: [], attachments: [], sibling_index: 1, sibling_count: 1, ...extra,
+  reasoning: null, reasoning_ms: null, tool_calls: [], attachments: [], sources: [], sibling_index: 1, sibling_count: 1, ...extra,
 });
 
 describe('Conversation', () => {

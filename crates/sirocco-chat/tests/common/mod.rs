@@ -18,6 +18,8 @@ pub fn shape(events: &[TurnEvent]) -> String {
             TurnEvent::ToolRunning { .. } => 'u',
             TurnEvent::ToolResult { .. } => 'o',
             TurnEvent::Continued { .. } => 'n',
+            TurnEvent::Reading { .. } => 'g',
+            TurnEvent::Sources { .. } => 'w',
             TurnEvent::Error { .. } => 'x',
         };
         if !out.ends_with(c) {

@@ -6,6 +6,7 @@ export type {
   BranchMessage,
   BranchPage,
   ConversationInfo,
+  DocumentSource,
   ConversationView,
   MessageStatus,
   SearchHit,
@@ -14,10 +15,12 @@ export type {
   ToolCallResult,
   ToolCallStatus,
 } from '../bindings';
-import type { BranchPage, ConversationInfo, ConversationView, SearchHit } from '../bindings';
+import type { BranchPage, ConversationInfo, ConversationView, NewAttachment, SearchHit } from '../bindings';
 
-/** An attached file (an image) as a data URL, read from the store by its hash. */
+/** An attached file (an image, a document) as a data URL, read from the store by its hash. */
 export const attachmentData = (hash: string) => invoke<string>('attachment_data', { hash });
+/** A file dropped on the window, read by the app to be attached (an image or a document). */
+export const droppedFile = (path: string) => invoke<NewAttachment>('dropped_file', { path });
 export const conversationsList = () => invoke<ConversationInfo[]>('conversations_list');
 /** Opens a conversation; `through` (a search hit's message) picks the branch that holds it. */
 export const conversationOpen = (id: number, through: number | null = null) =>
