@@ -142,7 +142,8 @@ async fn an_image_is_kept_by_reference_seen_on_later_turns_exported_and_removed_
 
     // Neither an image nor a document, a document where the turn cannot read one, or a file
     // that is not base64: the turn is refused before anything is kept.
-    let program = NewAttachment { name: "tool.exe".into(), mime: "application/x-msdownload".into(), data: "aGk=".into() };
+    let program =
+        NewAttachment { name: "tool.exe".into(), mime: "application/x-msdownload".into(), data: "aGk=".into() };
     let request = TurnRequest { turn: send(None, "Read this.", vec![program]), ..TurnRequest::default() };
     let refused = run_turn(&store, &engine, request, |_| {}, |_| true).await.unwrap_err();
     assert!(refused.to_string().contains("only images and documents"), "{refused}");

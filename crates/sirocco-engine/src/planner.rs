@@ -65,11 +65,14 @@ pub struct MemoryEstimate {
     pub compute_ram: u64,
     pub compute_vram: u64,
     pub runtime_ram: u64,
+    /// A vision projector loaded with the model: its weights and its encoder's buffers (mtmd
+    /// keeps them in RAM in the builds that have no GPU; counted in RAM here).
+    pub projector_ram: u64,
 }
 
 impl MemoryEstimate {
     pub fn ram(&self) -> u64 {
-        self.weights_ram + self.kv_ram + self.compute_ram + self.runtime_ram
+        self.weights_ram + self.kv_ram + self.compute_ram + self.runtime_ram + self.projector_ram
     }
     pub fn vram(&self) -> u64 {
         self.weights_vram + self.kv_vram + self.compute_vram
@@ -312,6 +315,7 @@ pub fn estimate_split(summary: &GgufSummary, req: &PlanRequest, free: &[u64]) ->
         compute_ram: if offloaded { compute / 4 } else { compute },
         compute_vram: shares.iter().map(|s| s.compute).sum(),
         runtime_ram: RUNTIME_BASE + shape.vocab * VOCAB_BYTES_PER_TOKEN,
+        projector_ram: 0,
     };
     (estimate, shares)
 }
@@ -414,6 +418,30 @@ fn plan(summary: &GgufSummary, hardware: &Hardware, workers: &[u64], max_context
     };
     let workers_used = devices[local..].iter().filter(|d| d.layers() > 0 || d.output).count() as u32;
     FitPlan { verdict, gpu_layers, experts_on_cpu, context_length: context, estimate, devices, workers_used }
+}
+
+/// Memory a vision projector of `file_size` bytes takes loaded: its weights, and the image
+/// encoder's compute buffers — which grow with the encoder (its attention over an image's
+/// patches at full width), taken as a quarter of the weights and at least 32 MiB.
+pub fn projector_memory(file_size: u64) -> u64 {
+    file_size + (file_size / 4).max(32 << 20)
+}
+
+/// [`fit_across`] for a model loaded with a vision projector of `projector_size` bytes: the
+/// projector's memory is set aside from the RAM first, so the model gets what is left.
+pub fn fit_with_projector(
+    summary: &GgufSummary,
+    hardware: &Hardware,
+    workers: &[u64],
+    max_context: Option<u64>,
+    projector_size: Option<u64>,
+) -> FitPlan {
+    let projector = projector_size.map_or(0, projector_memory);
+    let mut rest = hardware.clone();
+    rest.ram_available = rest.ram_available.saturating_sub(projector);
+    let mut plan = fit_across(summary, &rest, workers, max_context);
+    plan.estimate.projector_ram = projector;
+    plan
 }
 
 /// Predicted memory of loading `summary` with `params`, the context chosen as the engine
@@ -612,6 +640,36 @@ mod tests {
 
         let tiny_box = Hardware::test(gib, 0);
         assert_eq!(fit(&m, &tiny_box, None).verdict, FitVerdict::TooLarge);
+    }
+
+    #[test]
+    fn a_vision_projector_takes_its_memory_before_the_model() {
+        // Mistral Small 3.1's projector at f16 is about 0.8 GB.
+        let m = mistral_7b();
+        let (gib, projector) = (1u64 << 30, 800_000_000);
+        let alone = fit(&m, &Hardware::test(16 * gib, 0), None);
+        let with = fit_with_projector(&m, &Hardware::test(16 * gib, 0), &[], None, Some(projector));
+        assert_eq!(alone.estimate.projector_ram, 0);
+        assert_eq!(with.estimate.projector_ram, projector_memory(projector));
+        assert!(projector_memory(projector) > projector, "the encoder's buffers count too");
+        assert_eq!(
+            with.estimate.ram(),
+            with.estimate.weights_ram
+                + with.estimate.kv_ram
+                + with.estimate.compute_ram
+                + with.estimate.runtime_ram
+                + with.estimate.projector_ram
+        );
+        // Just enough RAM for the model at its smallest context: with the projector, not enough.
+        let least = estimate(&m, &PlanRequest::cpu(CELL_PAD)).ram();
+        let tight = Hardware::test(least + (1 << 20), 0);
+        assert_ne!(fit(&m, &tight, None).verdict, FitVerdict::TooLarge);
+        assert_eq!(fit_with_projector(&m, &tight, &[], None, Some(projector)).verdict, FitVerdict::TooLarge);
+        // With room for both, the context the model gets shrinks by what the projector takes.
+        let room = Hardware::test(least + projector_memory(projector) + gib, 0);
+        let shared = fit_with_projector(&m, &room, &[], None, Some(projector));
+        assert!(shared.context_length > CELL_PAD && shared.context_length <= fit(&m, &room, None).context_length);
+        assert!(shared.estimate.ram() <= room.ram_available);
     }
 
     #[test]

@@ -785,7 +785,11 @@ async fn estimate(spec: &ModelSpec, config: HostConfig) -> Result<(Memory, Memor
     let (path, params) = (spec.path.clone(), spec.params.clone());
     tokio::task::spawn_blocking(move || {
         let summary = sirocco_engine::gguf_file::inspect(&path)?;
-        let estimate = planner::estimate_load(&summary, &params);
+        let mut estimate = planner::estimate_load(&summary, &params);
+        // A vision projector comes into memory with the model.
+        if let Some(projector) = &params.projector {
+            estimate.projector_ram = planner::projector_memory(std::fs::metadata(projector).map_or(0, |m| m.len()));
+        }
         Ok((Memory { ram: estimate.ram(), vram: estimate.vram() }, config.budget()))
     })
     .await

@@ -49,10 +49,13 @@ pub async fn hub_fit(
     id: String,
     commit: String,
     parts: Vec<RemoteFile>,
+    projector: Option<RemoteFile>,
 ) -> IpcResult<RemoteFit> {
     let summary = sirocco_hub::remote_header::read_model(&state.hub(), &id, &commit, &parts).await?;
     let workers = super::workers::usable_memory(&state).await;
-    let fit = planner::fit_across(&summary, &Hardware::detect(), &workers, None);
+    // The repository's projector comes with the model: its memory counts.
+    let projector = projector.map(|p| p.size);
+    let fit = planner::fit_with_projector(&summary, &Hardware::detect(), &workers, None, projector);
     Ok(RemoteFit { summary, fit })
 }
 

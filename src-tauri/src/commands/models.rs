@@ -179,7 +179,8 @@ pub async fn plan_model(state: State<'_, AppState>, path: PathBuf) -> IpcResult<
     blocking(move || {
         let summary = sirocco_engine::gguf_file::inspect(&path)?;
         let hardware = Hardware::detect();
-        let fit = planner::fit_across(&summary, &hardware, &worker_memory, None);
+        // A projector beside the model is loaded with it: its memory counts.
+        let fit = planner::fit_with_projector(&summary, &hardware, &worker_memory, None, projector_size(&path));
         Ok::<_, IpcError>(ModelPlan { summary, hardware, fit, workers, worker_memory })
     })
     .await
@@ -195,6 +196,11 @@ pub struct MemoryEstimateView {
     devices: Vec<planner::DeviceShare>,
 }
 
+/// The size of the vision projector beside model `path` (loaded with it), if it has one.
+fn projector_size(path: &std::path::Path) -> Option<u64> {
+    sirocco_hub::library::projector_beside(path).and_then(|p| std::fs::metadata(p).ok()).map(|m| m.len())
+}
+
 /// Predicted memory of loading `path` with `request` over offload devices with `devices`
 /// bytes free each (the local GPUs, then the other machines' devices, as `plan_model` gave
 /// them); none given: every offloaded layer on one device.
@@ -207,10 +213,11 @@ pub async fn estimate_memory(
 ) -> IpcResult<MemoryEstimateView> {
     blocking(move || {
         let summary = sirocco_engine::gguf_file::inspect(&path)?;
-        let (estimate, devices) = match devices.filter(|d| !d.is_empty()) {
+        let (mut estimate, devices) = match devices.filter(|d| !d.is_empty()) {
             Some(free) => planner::estimate_split(&summary, &request, &free),
             None => (planner::estimate(&summary, &request), Vec::new()),
         };
+        estimate.projector_ram = projector_size(&path).map_or(0, planner::projector_memory);
         Ok::<_, IpcError>(MemoryEstimateView { estimate, devices })
     })
     .await

@@ -223,7 +223,12 @@ export type MemoryEstimate = { weights_ram: number, weights_vram: number, kv_ram
 /**
  * Compute buffers as resident in use (llama.cpp reserves more: logits for a whole batch).
  */
-compute_ram: number, compute_vram: number, runtime_ram: number, };
+compute_ram: number, compute_vram: number, runtime_ram: number, 
+/**
+ * A vision projector loaded with the model: its weights and its encoder's buffers (mtmd
+ * keeps them in RAM in the builds that have no GPU; counted in RAM here).
+ */
+projector_ram: number, };
 
 export type DeviceShare = { 
 /**
@@ -271,7 +276,12 @@ devices: Array<DeviceShare>, weights_ram: number, weights_vram: number, kv_ram: 
 /**
  * Compute buffers as resident in use (llama.cpp reserves more: logits for a whole batch).
  */
-compute_ram: number, compute_vram: number, runtime_ram: number, };
+compute_ram: number, compute_vram: number, runtime_ram: number, 
+/**
+ * A vision projector loaded with the model: its weights and its encoder's buffers (mtmd
+ * keeps them in RAM in the builds that have no GPU; counted in RAM here).
+ */
+projector_ram: number, };
 
 export type LoadedBy = "user" | "server";
 

@@ -28,8 +28,8 @@ import type {
 export const hubSearch = (query: SearchQuery) => invoke<RepoSummary[]>('hub_search', { query });
 export const hubRepo = (id: string) => invoke<RepoPage>('hub_repo', { id });
 /** `parts`: every file of the model (a split model's parts, part 1 first). */
-export const hubFit = (id: string, commit: string, parts: RemoteFile[]) =>
-  invoke<RemoteFit>('hub_fit', { id, commit, parts });
+export const hubFit = (id: string, commit: string, parts: RemoteFile[], projector: RemoteFile | null = null) =>
+  invoke<RemoteFit>('hub_fit', { id, commit, parts, projector });
 
 function progressChannel(onProgress: (p: DownloadProgress) => void) {
   const channel = new Channel<DownloadProgress>();

@@ -57,7 +57,7 @@ export const estimateMemory = (path: string, request: PlanRequest, devices: numb
   invoke<SplitEstimate>('estimate_memory', { path, request, devices });
 export const hardware = () => invoke<Hardware>('hardware');
 
-export const ramOf = (e: MemoryEstimate) => e.weights_ram + e.kv_ram + e.compute_ram + e.runtime_ram;
+export const ramOf = (e: MemoryEstimate) => e.weights_ram + e.kv_ram + e.compute_ram + e.runtime_ram + e.projector_ram;
 export const vramOf = (e: MemoryEstimate) => e.weights_vram + e.kv_vram + e.compute_vram;
 
 export const loadedModels = () => invoke<ResidentModel[]>('loaded_models');
