@@ -119,6 +119,10 @@ enum Command {
         dirs: Vec<PathBuf>,
         #[command(flatten)]
         offload: Offload,
+        /// Fetch images that requests name by a web address (http/https; at most 8 a request,
+        /// 20 MB each). Without it such requests are refused and nothing is fetched.
+        #[arg(long)]
+        fetch_images: bool,
     },
     /// What a running `sirocco serve` (or the app's server) has loaded: each model, who loaded
     /// it, its memory, the requests using it and how long it has been idle.
@@ -297,7 +301,7 @@ async fn run(cli: Cli) {
             bench_server::run(&model, tokens.max(8), reps.max(1), llama_tools.as_deref()).await
         }
         Command::BenchModels { chat, coder, requests } => bench_models::run(&chat, &coder, requests.max(1)).await,
-        Command::Serve { model, address, context, parallel, idle_unload, max_models, dirs, offload } => {
+        Command::Serve { model, address, context, parallel, idle_unload, max_models, dirs, offload, fetch_images } => {
             let (addr, api_key, idle_unload_secs) = (address.socket(), address.api_key, idle_unload);
             let Offload { workers, gpu_layers, cpu_moe } = offload;
             serve::run(serve::ServeArgs {
@@ -312,6 +316,7 @@ async fn run(cli: Cli) {
                 workers,
                 gpu_layers,
                 cpu_moe,
+                fetch_images,
             })
             .await
         }

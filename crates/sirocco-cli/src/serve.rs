@@ -20,6 +20,8 @@ pub struct ServeArgs {
     pub model: Option<PathBuf>,
     pub addr: SocketAddr,
     pub api_key: Option<String>,
+    /// Fetch images requests name by a web address.
+    pub fetch_images: bool,
     pub context: Option<u32>,
     pub parallel: u32,
     /// 0: never.
@@ -76,6 +78,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         api_key: args.api_key,
         on_demand: Some(on_demand),
         store: Some(store),
+        fetch_images: args.fetch_images,
         ..ServerConfig::default()
     };
     let server = sirocco_server::start(config, host.clone()).await.map_err(|e| e.to_string())?;

@@ -72,6 +72,9 @@ pub struct ServerConfig {
     pub on_demand: Option<OnDemand>,
     /// Where Responses API answers are kept for `previous_response_id` (None: not kept).
     pub store: Option<sirocco_store::Store>,
+    /// Fetch images that requests name by a web address (the user's choice; off: such a
+    /// request is refused, and the server fetches nothing on a client's behalf).
+    pub fetch_images: bool,
 }
 
 impl Default for ServerConfig {
@@ -86,6 +89,7 @@ impl Default for ServerConfig {
             max_pending: 64,
             on_demand: None,
             store: None,
+            fetch_images: false,
         }
     }
 }
@@ -110,6 +114,8 @@ pub(crate) struct ServerState {
     /// One permit per generation request in flight.
     pub pending: Arc<tokio::sync::Semaphore>,
     pub on_request: Option<RequestLog>,
+    /// Fetches web images for requests, when the user allowed it.
+    pub image_fetcher: Option<reqwest::Client>,
 }
 
 impl ServerState {
@@ -159,6 +165,7 @@ pub async fn start(config: ServerConfig, host: ModelHost) -> Result<RunningServe
         api_key: config.api_key.filter(|k| !k.is_empty()),
         started: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         pending: Arc::new(tokio::sync::Semaphore::new(config.max_pending.max(1))),
+        image_fetcher: config.fetch_images.then(routes::remote_images::client),
     });
     let idle_unloader = on_demand::spawn_idle_unloader(state.clone());
     let mut app = router(state.clone(), config.max_body_bytes);

@@ -46,6 +46,7 @@ async fn serve_loaded(id: &str, api_key: Option<&str>, max_pending: usize, param
         max_pending,
         on_demand: None,
         store: Some(scratch_store().await),
+        fetch_images: false,
     };
     sirocco_server::start(config, host).await.unwrap()
 }
@@ -191,6 +192,26 @@ async fn images_reach_a_model_that_sees_through_the_official_client() {
     let server = sirocco_server::start(config, host).await.unwrap();
     let args = [format!("http://{}/v1", server.addr), "Tiny-Pixtral-F16".into(), "SmolLM2-135M-Instruct.Q4_1".into()];
     run_client_script("openai_vision.py", &args).await;
+    server.stop().await;
+}
+
+/// With the owner's leave (`fetch_images`), images named by a web address (a small HTTP server
+/// on loopback run by the script) reach the model as the same image sent whole does, through
+/// the three APIs; what cannot be an image is a clear 400.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_images_are_fetched_when_the_owner_allows_it() {
+    let host = ModelHost::default();
+    let params = LoadParams {
+        context_length: Some(1024),
+        projector: Some(fixtures().join("vision/mmproj-Tiny-Pixtral-F32.gguf")),
+        ..LoadParams::default()
+    };
+    let id = "Tiny-Pixtral-F16";
+    let spec = ModelSpec { id: id.into(), path: fixtures().join("vision/Tiny-Pixtral-F16.gguf"), params };
+    host.load(spec, LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await.expect("the model loads");
+    let config = ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), fetch_images: true, ..ServerConfig::default() };
+    let server = sirocco_server::start(config, host).await.unwrap();
+    run_client_script("openai_remote_images.py", &[format!("http://{}/v1", server.addr), id.into()]).await;
     server.stop().await;
 }
 

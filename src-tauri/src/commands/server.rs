@@ -38,6 +38,9 @@ pub struct ServerSettings {
     /// Start the server when Sirocco opens, with these settings.
     #[serde(default)]
     start_at_launch: bool,
+    /// Fetch images that requests name by a web address (off: refused, nothing fetched).
+    #[serde(default)]
+    fetch_images: bool,
 }
 
 impl Default for ServerSettings {
@@ -50,6 +53,7 @@ impl Default for ServerSettings {
             on_demand: true,
             idle_minutes: 60,
             start_at_launch: false,
+            fetch_images: false,
         }
     }
 }
@@ -151,6 +155,7 @@ async fn start(app: &AppHandle, state: &AppState, settings: ServerSettings, sink
         cors_origins: settings.cors_origins,
         on_request: Some(Arc::new(move |entry| sink(entry))),
         store: Some(state.store.clone()),
+        fetch_images: settings.fetch_images,
         ..ServerConfig::default()
     };
     let server = server_runtime()

@@ -900,7 +900,11 @@ idle_minutes: number,
 /**
  * Start the server when Sirocco opens, with these settings.
  */
-start_at_launch: boolean, };
+start_at_launch: boolean, 
+/**
+ * Fetch images that requests name by a web address (off: refused, nothing fetched).
+ */
+fetch_images: boolean, };
 
 export type ServerStatus = { running: boolean, 
 /**

@@ -28,10 +28,10 @@ pub fn is_anthropic(path: &str) -> bool {
 /// A JSON body whose rejections are Anthropic-style errors.
 pub struct AnthropicJson<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for AnthropicJson<T> {
+impl<T: DeserializeOwned> FromRequest<std::sync::Arc<crate::ServerState>> for AnthropicJson<T> {
     type Rejection = AnthropicError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &std::sync::Arc<crate::ServerState>) -> Result<Self, Self::Rejection> {
         ApiJson::<T>::from_request(req, state).await.map(|ApiJson(v)| Self(v)).map_err(AnthropicError)
     }
 }
@@ -465,7 +465,7 @@ fn image(source: ImageSource) -> Result<sirocco_engine::ImageInput, ApiError> {
             request::base64_image(&data, "messages")
         }
         ImageSource::Url { .. } => Err(ApiError::invalid(
-            "Images are not fetched from the web: send the image itself as a base64 source.",
+            "Images are not fetched from the web unless the server's owner allows it: send the image itself as a base64 source.",
             Some("messages"),
         )),
     }

@@ -8,6 +8,7 @@ pub mod health;
 pub mod messages;
 pub mod models;
 pub mod openapi;
+pub mod remote_images;
 mod request;
 pub mod responses;
 pub mod router;

@@ -9,19 +9,31 @@ use serde_json::Value;
 use sirocco_engine::{ChatMessage, ImageInput, Role, SamplingParams, Tool, ToolCall, ToolChoice, ToolSpec};
 
 use crate::wire::{Content, RequestMessage, ResponseFormat, SamplingFields, ToolDefinition};
-use crate::{ApiError, ServedModel};
+use crate::{ApiError, ServedModel, ServerState};
+use std::sync::Arc;
 
 /// A JSON body whose rejections are OpenAI-style errors.
 pub struct ApiJson<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+impl<T: DeserializeOwned> FromRequest<Arc<ServerState>> for ApiJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(json_error(rejection)),
-        }
+    async fn from_request(req: Request, state: &Arc<ServerState>) -> Result<Self, Self::Rejection> {
+        let Some(fetcher) = &state.image_fetcher else {
+            return match axum::Json::<T>::from_request(req, state).await {
+                Ok(axum::Json(value)) => Ok(Self(value)),
+                Err(rejection) => Err(json_error(rejection)),
+            };
+        };
+        // The user lets web images be fetched: each is put in the body in its address's place.
+        let mut body = match axum::Json::<Value>::from_request(req, state).await {
+            Ok(axum::Json(value)) => value,
+            Err(rejection) => return Err(json_error(rejection)),
+        };
+        super::remote_images::inline(&mut body, fetcher).await?;
+        serde_json::from_value(body)
+            .map(Self)
+            .map_err(|e| ApiError::invalid(format!("The body does not match the API: {e}"), None))
     }
 }
 
@@ -304,13 +316,14 @@ pub fn messages(input: Vec<RequestMessage>) -> Result<Vec<ChatMessage>, ApiError
         .collect()
 }
 
-/// An image sent as a data URL (`data:image/png;base64,…`). A web address is refused: the
-/// server fetches nothing on a client's behalf.
+/// An image sent as a data URL (`data:image/png;base64,…`). A web address left here is refused:
+/// the server fetches one only when the user allowed it, and then the address is gone already
+/// (see `remote_images`).
 pub fn image(url: &str, param: &'static str) -> Result<ImageInput, ApiError> {
     let url = url.trim();
     if url.starts_with("http://") || url.starts_with("https://") {
         return Err(ApiError::invalid(
-            "Images are not fetched from the web: send the image itself as a data URL (data:image/png;base64,…).",
+            "Images are not fetched from the web unless the server's owner allows it: send the image itself as a data URL (data:image/png;base64,…).",
             Some(param),
         ));
     }
