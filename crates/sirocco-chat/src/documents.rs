@@ -129,10 +129,17 @@ pub(crate) async fn sources_for(
         vectors.extend(reading.passage_vectors(store, a, &texts, emit).await?);
         all.extend(texts.into_iter().enumerate().map(|(i, s)| (d, i as u32 + 1, s)));
     }
-    let question = reading.embedder.embed(vec![m.content.clone()]).await?.vectors.pop();
+    let question = match m.content.trim() {
+        "" => None,
+        q => reading.embedder.embed_truncating(vec![q.to_string()]).await?.vectors.pop(),
+    };
     let take = (room / 2 / (PASSAGE_CHARS / CHARS_PER_TOKEN)).clamp(1, MAX_PASSAGES);
     let texts: Vec<&str> = all.iter().map(|(_, _, s)| *s).collect();
     let mut best = sirocco_documents::rank(&m.content, question.as_deref(), &texts, &vectors, take);
+    // No question to search for (only files sent): the documents' beginnings.
+    if best.is_empty() {
+        best = (0..take.min(all.len())).collect();
+    }
     best.sort();
     Ok(docs
         .iter()
@@ -173,7 +180,7 @@ impl Reading<'_> {
         for batch in texts.chunks(EMBED_BATCH) {
             emit(TurnEvent::Reading { name: a.name.clone(), done: vectors.len() as u32, total });
             let inputs = batch.iter().map(|t| (*t).to_string()).collect();
-            vectors.extend(self.embedder.embed(inputs).await?.vectors);
+            vectors.extend(self.embedder.embed_truncating(inputs).await?.vectors);
         }
         emit(TurnEvent::Reading { name: a.name.clone(), done: total, total });
         if !vectors.is_empty() {

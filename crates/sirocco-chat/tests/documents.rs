@@ -50,7 +50,19 @@ struct Turned {
 }
 
 async fn ask(store: &Store, engine: &Engine, conversation_id: Option<i64>, turn: Turn) -> sirocco_chat::Result<Turned> {
-    let reading = Reading { context_length: 2048, embedder: engine, embedder_name: "smollm2".into() };
+    ask_with(store, engine, engine, "smollm2", conversation_id, turn).await
+}
+
+/// A turn answered by `engine` whose documents are searched with `embedder`'s vectors.
+async fn ask_with(
+    store: &Store,
+    engine: &Engine,
+    embedder: &Engine,
+    embedder_name: &str,
+    conversation_id: Option<i64>,
+    turn: Turn,
+) -> sirocco_chat::Result<Turned> {
+    let reading = Reading { context_length: 2048, embedder, embedder_name: embedder_name.into() };
     let request = TurnRequest {
         conversation_id,
         turn,
@@ -182,6 +194,49 @@ async fn documents_go_in_whole_or_by_their_best_passages() {
     assert_eq!(store.document_text(&source.hash).await.unwrap(), None);
     assert_eq!(store.passage_vectors(&source.hash, "smollm2").await.unwrap(), None);
     assert!(store.document_text(&question_hash(&store, with.question_id).await).await.unwrap().is_some());
+}
+
+/// A library embedding model (the tiny `bert` fixture, 512 tokens) searches the passages: its
+/// vectors are kept under its name, each passage cut to its context, and a question sent with
+/// no text gets the document's beginning.
+#[tokio::test]
+async fn an_embedding_model_from_the_library_searches_the_passages() {
+    use_reader();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("chats.db")).await.unwrap();
+    let (chat, bert) = (Engine::start(), Engine::start());
+    let cancel = || std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let params = LoadParams { context_length: Some(2048), parallel: 1, ..LoadParams::default() };
+    chat.load(&fixtures().join("SmolLM2-135M-Instruct.Q4_1.gguf"), params, |_| {}, cancel()).await.unwrap();
+    let params = LoadParams { context_length: Some(512), parallel: 1, ..LoadParams::default() };
+    bert.load(&fixtures().join("embedding/Tiny-BERT-Embed-F32.gguf"), params, |_| {}, cancel()).await.unwrap();
+
+    let question = "Who built the lighthouse on Vellmar, and when?";
+    let turned = ask_with(
+        &store,
+        &chat,
+        &bert,
+        "Tiny-BERT-Embed-F32",
+        None,
+        send(question, vec![document("almanac.pdf")], None),
+    )
+    .await
+    .unwrap();
+    let sources = store.message(turned.question_id).await.unwrap().sources;
+    let hash = &sources[0].hash;
+    // Its random weights rank by letters, not meaning: that passages were chosen with its
+    // vectors is what is checked here (how well is the SmolLM2 test's).
+    assert!(!sources[0].whole && !sources[0].passages.is_empty(), "{sources:#?}");
+    let vectors = store.passage_vectors(hash, "Tiny-BERT-Embed-F32").await.unwrap().expect("kept under its name");
+    assert_eq!((vectors.len(), vectors[0].len()), (sources[0].passage_count as usize, 64));
+    assert_eq!(store.passage_vectors(hash, "smollm2").await.unwrap(), None);
+
+    let bare =
+        ask_with(&store, &chat, &bert, "Tiny-BERT-Embed-F32", None, send("", vec![document("almanac.pdf")], None))
+            .await
+            .unwrap();
+    let sources = store.message(bare.question_id).await.unwrap().sources;
+    assert_eq!(sources[0].passages.first().map(|p| p.number), Some(1), "the beginning: {sources:#?}");
 }
 
 #[tokio::test]

@@ -43,11 +43,16 @@ impl<'m> Embedder<'m> {
         Ok(Self { ctx, n_ctx: n as usize })
     }
 
-    pub(crate) fn embed(&mut self, model: &LlamaModel, inputs: &[String]) -> Result<Embeddings> {
+    /// One vector per input; an input over the embedding context is refused, or cut to it
+    /// with `truncate`.
+    pub(crate) fn embed(&mut self, model: &LlamaModel, inputs: &[String], truncate: bool) -> Result<Embeddings> {
         let mut vectors = Vec::with_capacity(inputs.len());
         let mut prompt_tokens = 0;
         for (i, input) in inputs.iter().enumerate() {
-            let tokens = model.vocab().tokenize(input.as_bytes(), true, false);
+            let mut tokens = model.vocab().tokenize(input.as_bytes(), true, false);
+            if truncate {
+                tokens.truncate(self.n_ctx);
+            }
             if tokens.is_empty() || tokens.len() > self.n_ctx {
                 return Err(EngineError::InvalidRequest(format!(
                     "input {i} is {} tokens long; an embedding takes 1 to {} tokens",

@@ -56,6 +56,8 @@ pub(crate) enum Command {
     },
     Embed {
         inputs: Vec<String>,
+        /// Cut an input longer than the embedding context to it (else it is refused).
+        truncate: bool,
         reply: oneshot::Sender<Result<Embeddings>>,
     },
     InfillTokens {
@@ -196,8 +198,18 @@ impl Engine {
     /// One embedding per input: the loaded model's hidden states pooled (the file's pooling, or
     /// the mean for a chat model) and scaled to unit length.
     pub async fn embed(&self, inputs: Vec<String>) -> Result<Embeddings> {
+        self.embed_with(inputs, false).await
+    }
+
+    /// [`Engine::embed`], an input longer than the model's embedding context cut to it (a
+    /// passage of a document, for an embedding model of 512 tokens) instead of refused.
+    pub async fn embed_truncating(&self, inputs: Vec<String>) -> Result<Embeddings> {
+        self.embed_with(inputs, true).await
+    }
+
+    pub(crate) async fn embed_with(&self, inputs: Vec<String>, truncate: bool) -> Result<Embeddings> {
         let (reply, answer) = oneshot::channel();
-        self.send(Command::Embed { inputs, reply })?;
+        self.send(Command::Embed { inputs, truncate, reply })?;
         answer.await.map_err(|_| EngineError::EngineGone)?
     }
 
@@ -392,7 +404,7 @@ fn serve_model(
                 let tokens = scheduler.prompt_tokens(&prompt_format, &r);
                 let _ = reply.send(tokens.map(|t| t.into_iter().map(|t| t.0).collect()));
             }
-            Command::Embed { inputs, reply } => {
+            Command::Embed { inputs, truncate, reply } => {
                 if embedder.is_none() {
                     match Embedder::new(&model, threads) {
                         Ok(e) => embedder = Some(e),
@@ -402,7 +414,7 @@ fn serve_model(
                         }
                     }
                 }
-                let _ = reply.send(embedder.as_mut().expect("made above").embed(&model, &inputs));
+                let _ = reply.send(embedder.as_mut().expect("made above").embed(&model, &inputs, truncate));
             }
             Command::InfillTokens { prefix, suffix, reply } => {
                 let tokens = prompt_format.infill_tokens(&model, &prefix, &suffix);

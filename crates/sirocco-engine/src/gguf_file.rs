@@ -133,7 +133,27 @@ pub fn split_part_name(base: &str, part: u32, count: u32) -> String {
     format!("{base}-{part:05}-of-{count:05}.gguf")
 }
 
+/// Architectures of embedding models (encoders that pool a text into one vector) in llama.cpp.
+pub const EMBEDDING_ARCHITECTURES: &[&str] = &[
+    "bert",
+    "nomic-bert",
+    "nomic-bert-moe",
+    "jina-bert-v2",
+    "jina-bert-v3",
+    "modern-bert",
+    "neo-bert",
+    "eurobert",
+    "gemma-embedding",
+    "t5encoder",
+];
+
 impl GgufSummary {
+    /// An embedding model (nomic-embed, bge, all-MiniLM, embeddinggemma…), not a chat model:
+    /// it turns text into vectors (for searching documents) and writes nothing.
+    pub fn is_embedding_model(&self) -> bool {
+        EMBEDDING_ARCHITECTURES.contains(&self.architecture.as_str())
+    }
+
     /// Counts another part of the same split model: its tensors, bytes and size.
     pub fn add_split_part(&mut self, part: &GgufSummary) {
         self.file_size += part.file_size;

@@ -110,6 +110,8 @@ enum ToChild {
     Embed {
         id: u64,
         inputs: Vec<String>,
+        #[serde(default)]
+        truncate: bool,
     },
     InfillTokens {
         id: u64,
@@ -390,7 +392,9 @@ fn to_wire(id: u64, command: Command, workers: &Workers) -> (ToChild, Pending) {
             (ToChild::PromptTokens { id, request }, Pending::Reply(answer(reply)))
         }
         Command::PersistState { key, reply } => (ToChild::PersistState { id, key }, Pending::Reply(answer(reply))),
-        Command::Embed { inputs, reply } => (ToChild::Embed { id, inputs }, Pending::Reply(answer(reply))),
+        Command::Embed { inputs, truncate, reply } => {
+            (ToChild::Embed { id, inputs, truncate }, Pending::Reply(answer(reply)))
+        }
         Command::InfillTokens { prefix, suffix, reply } => {
             (ToChild::InfillTokens { id, prefix, suffix }, Pending::Reply(answer(reply)))
         }
@@ -665,7 +669,9 @@ async fn serve_parent(out: Out) {
                 reply(out, id, async move { engine.prompt_tokens_for(request).await })
             }
             ToChild::PersistState { id, key } => reply(out, id, async move { engine.persist_state(key).await }),
-            ToChild::Embed { id, inputs } => reply(out, id, async move { engine.embed(inputs).await }),
+            ToChild::Embed { id, inputs, truncate } => {
+                reply(out, id, async move { engine.embed_with(inputs, truncate).await })
+            }
             ToChild::InfillTokens { id, prefix, suffix } => {
                 reply(out, id, async move { engine.infill_tokens(prefix, suffix).await })
             }

@@ -87,7 +87,16 @@ fn special_token(model: &LlamaModel, name: &str) -> Option<LlamaToken> {
 impl PromptFormat {
     pub fn for_model(model: &LlamaModel, summary: &GgufSummary, template_override: Option<&str>) -> Self {
         let vocab = model.vocab();
-        let piece = |t: LlamaToken| String::from_utf8_lossy(&vocab.token_to_piece(t, true, None)).into_owned();
+        // A vocabulary may lack a BOS or EOS (an embedding model's has no EOS: -1), and
+        // llama.cpp throws a C++ exception — which aborts the process — for a piece of an id
+        // outside it.
+        let piece = |t: LlamaToken| {
+            if (0..vocab.n_tokens()).contains(&t.0) {
+                String::from_utf8_lossy(&vocab.token_to_piece(t, true, None)).into_owned()
+            } else {
+                String::new()
+            }
+        };
         let special = SpecialTokens { bos: piece(vocab.bos()), eos: piece(vocab.eos()) };
         use mistral_format::*;
         let controls: Vec<_> = mistral_format::CONTROLS
@@ -104,7 +113,9 @@ impl PromptFormat {
                     has_call_controls: has(ARGS) && has(CALL_ID),
                     has_think_controls: has(BEGIN_THINK) && has(END_THINK),
                     has_settings_controls: has(BEGIN_SETTINGS) && has(END_SETTINGS),
-                    spm_32k: matches!(vocab.vocab_type(), llama_cpp_2::model::VocabType::SPM)
+                    // SentencePiece (`llama`), read from the header: llama-cpp-2's
+                    // `vocab_type()` panics on kinds it does not know (an embedding model's WPM).
+                    spm_32k: model.meta_val_str("tokenizer.ggml.model").is_ok_and(|m| m == "llama")
                         && vocab.n_tokens() == 32000,
                     chat_template: summary.chat_template.clone(),
                     model_name: summary.name.clone(),

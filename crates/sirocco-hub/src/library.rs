@@ -54,6 +54,8 @@ pub struct LibraryModel {
     /// The vision projector beside it (`mmproj-*.gguf` in its folder), loaded with it: the
     /// model then sees images.
     pub projector: Option<PathBuf>,
+    /// An embedding model (bert, nomic-bert…): it searches attached documents, it does not chat.
+    pub embedding: bool,
 }
 
 impl LibraryModel {
@@ -165,6 +167,7 @@ fn describe(name: String, parts: Vec<PathBuf>, source: ModelSource) -> LibraryMo
         parts,
         size,
         source,
+        embedding: summary.as_ref().is_some_and(GgufSummary::is_embedding_model),
         summary,
         error,
         projector,

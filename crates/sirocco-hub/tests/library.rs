@@ -151,6 +151,20 @@ fn added_files_and_folders_are_used_where_they_are_and_never_deleted() {
     assert!(single.is_file());
 }
 
+/// An embedding model (llama.cpp's `bert`, the tiny fixture) is listed as one: the app searches
+/// attached documents with it, and chat models are not taken for one.
+#[test]
+fn embedding_models_are_told_apart() {
+    let root = tempfile::tempdir().unwrap();
+    std::fs::copy(fixture("embedding/Tiny-BERT-Embed-F32.gguf"), root.path().join("Tiny-BERT-Embed-F32.gguf")).unwrap();
+    std::fs::copy(fixture("tiny-mistral-7b-shape.gguf"), root.path().join("Chat-Q4_0.gguf")).unwrap();
+    let roots = LibraryRoots { folders: vec![root.path().to_path_buf()], ..LibraryRoots::default() };
+    let mut models = library::scan(&roots);
+    models.sort_by(|a, b| a.name.cmp(&b.name));
+    let kinds: Vec<(&str, bool)> = models.iter().map(|m| (m.name.as_str(), m.embedding)).collect();
+    assert_eq!(kinds, [("Chat-Q4_0.gguf", false), ("Tiny-BERT-Embed-F32.gguf", true)]);
+}
+
 /// A vision projector (`mmproj-*.gguf`) is not a model: it belongs to the models in its folder
 /// (the F16 one where a repository ships several), and a folder without one gives none.
 #[test]

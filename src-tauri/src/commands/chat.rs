@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use sirocco_chat::{run_turn_with_tools, Reading, ToolHost, TurnEvent, TurnRequest};
+use sirocco_chat::{run_turn_with_tools, Reading, ToolHost, Turn, TurnEvent, TurnRequest};
 use sirocco_engine::{ChatMessage, GenerateRequest, GenerationEvent, SamplingParams};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
@@ -36,11 +36,14 @@ pub async fn chat_turn(
     let tools = crate::commands::tools::chat_tools(&app, &state, &request.tools).await?;
     let stream = stream_or_chat(stream);
     let generations = &state.generations;
-    // Documents too long for the context are searched with the answering model's vectors.
+    // Documents too long for the context are searched with the library's embedding model's
+    // vectors (loaded beside the chat model), else with the answering model's.
+    let embedder = documents_embedder(&state, &request).await;
+    let searcher = embedder.as_ref().unwrap_or(&model);
     let reading = Reading {
         context_length: model.model().context_length as usize,
-        embedder: model.engine(),
-        embedder_name: model.id().to_string(),
+        embedder: searcher.engine(),
+        embedder_name: searcher.id().to_string(),
     };
     // A page that went away stops the turn; what was generated is kept.
     let answer = run_turn_with_tools(
@@ -57,6 +60,34 @@ pub async fn chat_turn(
     .await;
     generations.lock().unwrap().remove(&stream);
     Ok(answer?)
+}
+
+/// The model that searches a turn's documents: an embedding model from the library (nomic-embed,
+/// bge, all-MiniLM…: the first found), leased — loaded beside the chat model if it is not yet —
+/// when the turn may need one (new documents, or an edited question that may carry some);
+/// `None` (the answering model searches) when the library has none or it cannot be loaded.
+async fn documents_embedder(state: &AppState, request: &TurnRequest) -> Option<sirocco_host::Lease> {
+    let reads = match &request.turn {
+        Turn::Send { attachments, .. } => attachments
+            .iter()
+            .any(|a| !a.mime.starts_with("image/") && sirocco_documents::Kind::of(&a.name, &a.mime).is_some()),
+        Turn::Edit { .. } => true,
+        _ => false,
+    };
+    if !reads {
+        return None;
+    }
+    let roots = state.library_roots();
+    let models = tauri::async_runtime::spawn_blocking(move || sirocco_hub::library::scan(&roots)).await.ok()?;
+    let found = models.into_iter().find(|m| m.embedding)?;
+    let params = sirocco_engine::LoadParams { parallel: 1, ..sirocco_engine::LoadParams::default() };
+    let spec = sirocco_host::ModelSpec { id: found.id(), path: found.path, params };
+    state
+        .host
+        .lease_or_load(spec)
+        .await
+        .inspect_err(|e| tracing::warn!("the embedding model could not be loaded; the chat model searches: {e}"))
+        .ok()
 }
 
 /// Stops the answer streaming under `stream` (every answer when none is named).

@@ -671,7 +671,11 @@ summary: GgufSummary | null, error: string | null,
  * The vision projector beside it (`mmproj-*.gguf` in its folder), loaded with it: the
  * model then sees images.
  */
-projector: string | null, };
+projector: string | null, 
+/**
+ * An embedding model (bert, nomic-bert…): it searches attached documents, it does not chat.
+ */
+embedding: boolean, };
 
 export type MessageStatus = "complete" | "streaming" | "stopped" | "error" | "interrupted";
 
