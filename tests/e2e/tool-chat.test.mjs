@@ -86,11 +86,20 @@ async function answerThenStop(choice, before) {
   return { calls, now };
 }
 
-/** Sends `text` and answers its first call with `choice`. */
+/** Sends `text` and answers its first call with `choice`. A model this small sometimes answers
+ *  in words instead of calling (it samples): then it is asked again, at most twice more. */
 async function callAndAnswer(text, choice) {
   const before = (await screen()).calls.length;
-  await send(text);
-  await until((s) => s.calls.slice(before).some((c) => c.phase === 'asking'), 'no call waited for approval');
+  for (let attempt = 0; ; attempt++) {
+    const answers = (await screen()).answers.length;
+    await send(attempt ? 'Please call the echo tool now.' : text);
+    const now = await until(
+      (s) => s.calls.slice(before).some((c) => c.phase === 'asking') || (!s.generating && s.answers.length > answers),
+      'no call waited for approval',
+    );
+    if (now.calls.slice(before).some((c) => c.phase === 'asking')) break;
+    assert.ok(attempt < 2, `the model answered in words three times: ${JSON.stringify(now.answers.slice(answers))}`);
+  }
   return answerThenStop(choice, before);
 }
 
