@@ -39,7 +39,7 @@ pub(crate) fn text(bytes: &[u8]) -> Result<DocumentText> {
         read = number;
         match done {
             Ok(Ok(())) => {
-                text.push_str(page.trim());
+                text.push_str(&reflow(page.trim()));
                 text.push_str("\n\n");
             }
             _ => unreadable += 1,
@@ -56,4 +56,50 @@ pub(crate) fn text(bytes: &[u8]) -> Result<DocumentText> {
         return Err(DocumentError::Unreadable("none of this PDF's pages could be read".into()));
     }
     Ok(DocumentText { text, pages: Some(total as u32), note: (!notes.is_empty()).then(|| notes.join("; ")) })
+}
+
+/// A page's lines joined where a line was only wrapped: PDFs place each line apart, and the
+/// extractor writes a blank line wherever the gap between two lines is wide. A line that ends
+/// mid-sentence (no `.`, `!`, `?`, `:` or `;`) followed by one that starts in lower case is the
+/// same sentence going on.
+fn reflow(page: &str) -> String {
+    let mut out = String::with_capacity(page.len());
+    let mut gap = String::new();
+    for line in page.split('\n') {
+        let line = line.trim_end();
+        if line.trim().is_empty() {
+            gap.push('\n');
+            continue;
+        }
+        if !out.is_empty() {
+            let wrapped = !out.ends_with(['.', '!', '?', ':', ';'])
+                && line.trim_start().chars().next().is_some_and(char::is_lowercase);
+            if wrapped {
+                if !out.ends_with('-') {
+                    out.push(' ');
+                }
+                out.push_str(line.trim_start());
+                gap.clear();
+                continue;
+            }
+            out.push_str(if gap.is_empty() { "\n" } else { "\n\n" });
+        }
+        gap.clear();
+        out.push_str(line);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reflow;
+
+    #[test]
+    fn wrapped_lines_are_joined_and_paragraphs_kept() {
+        let page = "Corvath Island\n\nThe parish hall holds a market on the first Saturday of each\n\nmonth, where salt is sold.\nRecords show steady trade.\n\nFees and tolls\nwell-\nknown";
+        assert_eq!(
+            reflow(page),
+            "Corvath Island\n\nThe parish hall holds a market on the first Saturday of each month, where salt is sold.\nRecords show steady trade.\n\nFees and tolls well-known"
+        );
+    }
 }
