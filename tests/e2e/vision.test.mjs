@@ -183,9 +183,12 @@ test('after a restart the conversation shows its image and document again', asyn
   await browser.waitUntil(async () => (await shownImages()).some(([w]) => w === 112), {
     timeout: 20_000, timeoutMsg: 'the image is not shown after a restart',
   });
-  assert.deepEqual(await shownDocuments(), {
-    documents: ['report.pdf PDF · 1.9 KB · 3 pages'],
-    sources: ['Read in full: report.pdf'],
-  });
+  // The list draws the messages near the view as it lays them out: wait for the answer's too.
+  const want = { documents: ['report.pdf PDF · 1.9 KB · 3 pages'], sources: ['Read in full: report.pdf'] };
+  let shown;
+  await browser
+    .waitUntil(async () => JSON.stringify((shown = await shownDocuments())) === JSON.stringify(want), { timeout: 20_000 })
+    .catch(() => {});
+  assert.deepEqual(shown, want);
   await browser.saveScreenshot(join(artifacts, 'vision-after-restart.png'));
 });
