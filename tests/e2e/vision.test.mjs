@@ -50,27 +50,23 @@ after(async () => {
   await app?.stop();
 });
 
-/** Attaches the test image as the composer's picker would (a File in its input). */
-const attachImage = () =>
-  browser.execute((b64) => {
-    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const files = new DataTransfer();
-    files.items.add(new File([bytes], 'harbour.png', { type: 'image/png' }));
-    const input = document.querySelector('[data-testid="attach-input"]');
-    input.files = files.files;
-    input.dispatchEvent(new Event('change', { bubbles: true }));
-  }, pngBase64);
-
-/** Attaches the fixture PDF as the composer's picker would. */
-const attachReport = () =>
-  browser.execute((b64) => {
-    const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-    const files = new DataTransfer();
-    files.items.add(new File([bytes], 'report.pdf', { type: 'application/pdf' }));
-    const input = document.querySelector('[data-testid="attach-input"]');
-    input.files = files.files;
-    input.dispatchEvent(new Event('change', { bubbles: true }));
-  }, reportBase64);
+/** Attaches a file as the composer's picker would (a File in its input). */
+const attach = (name, type, b64) =>
+  browser.execute(
+    (name, type, b64) => {
+      const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+      const files = new DataTransfer();
+      files.items.add(new File([bytes], name, { type }));
+      const input = document.querySelector('[data-testid="attach-input"]');
+      input.files = files.files;
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+    },
+    name,
+    type,
+    b64,
+  );
+const attachImage = () => attach('harbour.png', 'image/png', pngBase64);
+const attachReport = () => attach('report.pdf', 'application/pdf', reportBase64);
 
 /** The documents shown in messages (name and what is said of it) and the sources under
  *  answers, the list scrolled to its top first. */
