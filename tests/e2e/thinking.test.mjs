@@ -150,4 +150,29 @@ test('a thinking answer shows its thought live, then folded with its time; a res
   assert.equal(back.text, done.text);
   await (await $('(//*[@data-testid="thought-toggle"])[last()]')).click();
   assert.equal((await screen()).thoughtText, thought);
+
+  // Reset: the model's own template again (kept through the restart until now), from its next
+  // load; a plain model once more, its thinking controls off.
+  await pickModel(browser, 'SmolLM2');
+  await browser.waitUntil(async () => (await (await $('[data-testid="prompt-format"]')).getText()) === 'Your template', {
+    timeout: 60_000,
+    timeoutMsg: 'the kept template is not used after a restart',
+  });
+  await (await $('[data-testid="template-open"]')).click();
+  await (await $('[data-testid="template-reset"]')).click();
+  await (await $('[data-testid="template-saved"]')).waitForDisplayed({ timeout: 10_000 });
+  assert.match(await (await $('[data-testid="template-text"]')).getValue(), /<\|im_start\|>/);
+  assert.equal(await $('[data-testid="template-reset"]').isExisting(), false, 'nothing left to reset');
+  await browser.keys('Escape');
+  const again = await $('[data-testid="reload-button"]');
+  await again.waitForClickable({ timeout: 10_000, timeoutMsg: 'no reload offered after a reset' });
+  await again.click();
+  await browser.waitUntil(async () => /own template/.test(await (await $('[data-testid="prompt-format"]')).getText()), {
+    timeout: 60_000,
+    timeoutMsg: 'the reloaded model does not use its own template again',
+  });
+  await browser.waitUntil(async () => !(await (await $('[data-testid="thinking-budget"]')).isEnabled()), {
+    timeout: 10_000,
+    timeoutMsg: 'the thinking controls stay on for a plain model',
+  });
 });

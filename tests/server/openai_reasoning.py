@@ -15,7 +15,7 @@ base, model = sys.argv[1], sys.argv[2]
 client = OpenAI(base_url=base, api_key="unused")
 ask = dict(model=model, messages=[{"role": "user", "content": "Is the sea blue?"}], max_tokens=24, temperature=0)
 
-response = client.chat.completions.create(**ask, reasoning_effort="high")
+response = client.chat.completions.create(**ask)
 whole = response.choices[0].message
 details = response.usage.completion_tokens_details
 assert details.reasoning_tokens == response.usage.completion_tokens, response.usage
@@ -37,7 +37,12 @@ for chunk in client.chat.completions.create(**ask, stream=True):
         kinds.append("t")
 assert streamed_thought == thought, (streamed_thought, thought)
 assert streamed_text == (whole.content or ""), (streamed_text, whole.content)
-assert "".join(kinds).lstrip("r").count("r") == 0, f"thought before answer: {kinds}"
+assert kinds and set(kinds) == {"r"}, f"24 tokens of thought and no answer: {kinds}"
+
+# An effort reaches the template (this one writes it in a system line), thinking stays on.
+high = client.chat.completions.create(**ask, reasoning_effort="high")
+assert high.usage.prompt_tokens > response.usage.prompt_tokens, (high.usage, response.usage)
+assert getattr(high.choices[0].message, "reasoning_content", None), high.choices[0].message
 
 # No thinking: through OpenAI's effort, or the template variable llama.cpp and vLLM take.
 for off in (dict(reasoning_effort="none"), dict(extra_body={"chat_template_kwargs": {"enable_thinking": False}})):
@@ -53,6 +58,20 @@ assert message.reasoning_content and message.content and "think>" not in message
 assert 6 < usage.completion_tokens_details.reasoning_tokens < usage.completion_tokens, usage
 assert thought.startswith(message.reasoning_content), (message.reasoning_content, thought)
 budgeted = message
+
+# Streamed with the budget: the thought's deltas first, then the answer's, never mixed.
+streamed_thought, streamed_text, kinds = "", "", []
+for chunk in client.chat.completions.create(**ask, stream=True, extra_body={"thinking_budget": 6}):
+    delta = chunk.choices[0].delta if chunk.choices else None
+    if delta and getattr(delta, "reasoning_content", None):
+        streamed_thought += delta.reasoning_content
+        kinds.append("r")
+    if delta and delta.content:
+        streamed_text += delta.content
+        kinds.append("t")
+assert (streamed_thought, streamed_text) == (budgeted.reasoning_content, budgeted.content), (streamed_thought, streamed_text)
+order = "".join(kinds)
+assert order.startswith("r") and order.endswith("t") and "tr" not in order, f"thought, then answer: {order}"
 
 # reasoning_format none: as the model wrote it, the closing tag the server wrote included.
 inline = client.chat.completions.create(**ask, extra_body={"thinking_budget": 6, "reasoning_format": "none"})

@@ -3,7 +3,8 @@
 //! `tests/fixtures/make_mistral_formats.py` writes a tiny model per format with Mistral's real
 //! tokenizer inside, and the token ids `mistral-common` produces for a set of conversations
 //! (multi-turn, system prompts, same-role neighbours, hostile text, "start reply with").
-//! The engine must produce exactly those ids through its real prompt path.
+//! The engine must produce exactly those ids through its real prompt path, and (tekken
+//! vocabularies, where mistral-common writes the prompt as text) show them as the same text.
 
 mod common;
 
@@ -22,6 +23,7 @@ struct Case {
     messages: Vec<ChatMessage>,
     reply_prefix: Option<String>,
     tokens: Vec<i32>,
+    text: Option<String>,
 }
 
 /// One section (`formats`, `tools`…) of the reference file, for `format`.
@@ -33,6 +35,29 @@ fn reference_section<T: serde::de::DeserializeOwned>(section: &str, format: &str
 
 fn reference(format: &str) -> Vec<Case> {
     reference_section("formats", format)
+}
+
+/// The engine's prompt is the reference's, as ids and (where the reference has it) as text:
+/// what `/apply-template` and the prompt inspector show.
+async fn same_prompt(engine: &Engine, format: &str, case: &str, got: Vec<i32>, tokens: &[i32], text: Option<&str>) {
+    assert_eq!(got, tokens, "{format}, \"{case}\": tokens differ from mistral-common");
+    if let Some(text) = text {
+        let shown = engine.detokenize(got, true).await.unwrap();
+        assert_eq!(shown, text, "{format}, \"{case}\": the prompt's text differs from mistral-common's");
+    }
+}
+
+/// The references are mistral-common 1.13.1's (the version these formats were checked against).
+#[test]
+fn the_reference_is_mistral_common_1_13_1() {
+    let text = std::fs::read_to_string(common::fixture("mistral-formats.json")).unwrap();
+    let all: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(all["mistral_common"], "1.13.1");
+    // Every tekken format carries the reference text of its prompts.
+    for format in ["v3-tekken", "v7-tekken", "v11", "v13", "v15"] {
+        let cases = reference(format);
+        assert!(cases.iter().all(|c| c.text.as_deref().is_some_and(|t| t.starts_with("<s>"))), "{format}");
+    }
 }
 
 async fn load(format: &str) -> (Engine, PromptFormatKind) {
@@ -49,6 +74,7 @@ struct ToolCase {
     tools: Vec<Tool>,
     messages: Vec<ChatMessage>,
     tokens: Vec<i32>,
+    text: Option<String>,
 }
 
 fn tool_reference(format: &str) -> Vec<ToolCase> {
@@ -67,7 +93,7 @@ async fn check_tools(format: &str) {
     assert!(cases.len() >= 4, "{format}: the reference has {} tool cases", cases.len());
     for case in cases {
         let got = engine.prompt_tokens(case.messages.clone(), None, Some(offer(case.tools))).await.unwrap();
-        assert_eq!(got, case.tokens, "{format}, \"{}\": tokens differ from mistral-common", case.name);
+        same_prompt(&engine, format, &case.name, got, &case.tokens, case.text.as_deref()).await;
     }
 }
 
@@ -81,7 +107,7 @@ async fn check(format: &str, label: &str) {
     assert!(cases.len() >= 8, "{format}: the reference has {} cases", cases.len());
     for case in cases {
         let got = engine.prompt_tokens(case.messages.clone(), case.reply_prefix.clone(), None).await.unwrap();
-        assert_eq!(got, case.tokens, "{format}, \"{}\": tokens differ from mistral-common", case.name);
+        same_prompt(&engine, format, &case.name, got, &case.tokens, case.text.as_deref()).await;
     }
 }
 
@@ -141,7 +167,7 @@ async fn v13_and_v15_keep_earlier_thoughts_as_the_reference_does() {
         assert!(cases.len() >= 2, "{format}: {} think cases", cases.len());
         for case in cases {
             let got = engine.prompt_tokens(case.messages.clone(), None, Some(offer(case.tools))).await.unwrap();
-            assert_eq!(got, case.tokens, "{format}, \"{}\": tokens differ from mistral-common", case.name);
+            same_prompt(&engine, format, &case.name, got, &case.tokens, case.text.as_deref()).await;
         }
     }
 }
@@ -152,6 +178,7 @@ struct EffortCase {
     reasoning_effort: Option<ReasoningEffort>,
     messages: Vec<ChatMessage>,
     tokens: Vec<i32>,
+    text: Option<String>,
 }
 
 /// v15's model settings: the reasoning effort a request asks for, `none` when it asks none.
@@ -166,7 +193,7 @@ async fn v15_writes_the_reasoning_effort_asked_for() {
             ..GenerateRequest::new(case.messages, SamplingParams::default())
         };
         let got = engine.prompt_tokens_for(request).await.unwrap();
-        assert_eq!(got, case.tokens, "v15, \"{}\": tokens differ from mistral-common", case.name);
+        same_prompt(&engine, "v15", &case.name, got, &case.tokens, case.text.as_deref()).await;
     }
 }
 

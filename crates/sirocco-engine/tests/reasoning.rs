@@ -9,11 +9,13 @@ use std::sync::Arc;
 
 use sirocco_engine::{ChatMessage, Engine, GenerateRequest, GenerationEvent, LoadParams, Role, SamplingParams};
 
-/// ChatML whose earlier answers lose their thought, as thinking models' templates do.
+/// ChatML that writes `<think>` (an empty thought when thinking is off, as Qwen 3's does): a
+/// thinking model whose earlier answers lose their thought (it writes each message's content
+/// only; the thought arrives apart, as `reasoning_content`).
 const THINKING_TEMPLATE: &str = "{% for message in messages %}<|im_start|>{{ message['role'] }}\n\
-{% if message['role'] == 'assistant' and '</think>' in message['content'] %}{{ message['content'].split('</think>')[-1] | trim }}\
-{% else %}{{ message['content'] }}{% endif %}<|im_end|>\n{% endfor %}\
-{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+{{ message['content'] }}<|im_end|>\n{% endfor %}\
+{% if add_generation_prompt %}<|im_start|>assistant\n\
+{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% endif %}{% endif %}";
 
 async fn thinking_smollm2() -> Engine {
     let engine = Engine::start();

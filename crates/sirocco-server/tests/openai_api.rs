@@ -242,9 +242,11 @@ async fn logprobs_reach_the_official_client() {
 }
 
 /// The thinking template of the reasoning tests: it opens a thought in the generation prompt
-/// (DeepSeek R1, Qwen 3 thinking) unless `enable_thinking` is false.
+/// (DeepSeek R1, Qwen 3 thinking) unless `enable_thinking` is false, and writes a reasoning
+/// effort it is given in a system line (as gpt-oss's does).
 const THINKING_TEMPLATE: &str =
-    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n\
+    "{% if reasoning_effort is defined %}<|im_start|>system\nReasoning effort: {{ reasoning_effort }}<|im_end|>\n{% endif %}\
+    {% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n\
     {% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n\
     {% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% else %}<think>\n{% endif %}\
     {% endif %}";
