@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { artifacts, freePort, makeModelsFolder, startApp, startDesktopSession } from './harness.mjs';
 
 let app;
@@ -274,6 +274,8 @@ test('the server\'s settings are kept across a restart, its API key in the syste
     await (await $('[data-testid="server-key"]')).setValue('sk-kept-in-keyring');
     await (await $('[data-testid="server-cors"]')).setValue('http://localhost:3000');
     await (await $('[data-testid="server-idle"]')).setValue('15');
+    // On the network (all interfaces; the key it needs is set above).
+    await (await $('[data-testid="server-lan"]')).click();
     await (await $('[data-testid="server-toggle"]')).click();
     await (await $('[data-testid="server-url"]')).waitForExist({ timeout: 10_000 });
     const refused = await fetch(`http://127.0.0.1:${port}/v1/models`);
@@ -297,6 +299,8 @@ test('the server\'s settings are kept across a restart, its API key in the syste
     });
     assert.equal(await (await $('[data-testid="server-cors"]')).getValue(), 'http://localhost:3000');
     assert.equal(await (await $('[data-testid="server-idle"]')).getValue(), '15');
+    assert.ok(await (await $('[data-testid="server-lan"]')).isSelected(), 'serving on the network was not kept');
+    await (await $('[data-testid="server-lan"]')).click();
 
     // "Start the server when Sirocco opens": kept at once; the next start serves with the kept
     // settings and key before the page is opened, and its requests reach the page's log.
@@ -324,6 +328,12 @@ test('the server\'s settings are kept across a restart, its API key in the syste
     await (await $('[data-testid="server-start-at-launch"]')).click();
     await (await $('[data-testid="server-toggle"]')).click();
     await browser.waitUntil(async () => /Off/.test(await text(await $('[data-testid="server-state"]'))), { timeout: 10_000 });
+
+    // The key is in none of the app's files, its log included (requests carried it too).
+    const files = (dir) => (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+    const all = [...files(join(home, 'data')), ...files(join(home, 'config'))];
+    assert.ok(all.some((f) => /logs\/sirocco\.[\d-]+\.log$/.test(f)), `the app's log is among them: ${all}`);
+    for (const f of all) assert.ok(!readFileSync(f).includes('sk-kept-in-keyring'), `${f} holds the API key`);
   } finally {
     desktop.stop();
   }
