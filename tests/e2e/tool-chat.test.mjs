@@ -118,9 +118,10 @@ test('a chat calls an MCP tool after asking, shows the call and its result, and 
   await (await $('[data-testid="composer-input"]')).waitForEnabled({ timeout: 60_000 });
 
   // Short, greedy answers: a model this small may call tools step after step until the turn's
-  // last step, which must answer in words.
+  // last step, which must answer in words. Room for three calls in one reply (it writes them
+  // as one JSON object: cut short, it is text, not calls).
   await browser.execute(() => {
-    for (const [id, value] of [['max-tokens', 64], ['temperature-slider', 0]]) {
+    for (const [id, value] of [['max-tokens', 160], ['temperature-slider', 0]]) {
       const el = document.querySelector(`[data-testid="${id}"]`);
       el.value = String(value);
       el.dispatchEvent(new Event('input', { bubbles: true }));
