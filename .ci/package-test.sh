@@ -5,7 +5,8 @@
 #   2. portability: the packaged CLI answers under `qemu-x86_64 -cpu Nehalem` (SSE4.2, no AVX)
 #      and its log names the variant picked — the one ggml scores best for that CPU, checked
 #      here by asking each variant file itself (ggml_backend_score) — and here, natively, the best
-#      for this CPU;
+#      for this CPU; the Vulkan backend file runs every layer on Mesa's software Vulkan device
+#      (lavapipe) with the CPU's greedy answer, and leaves that device alone unless it is named;
 #   3. the .deb installed with apt into a clean Debian 12 root (debootstrap), and the AppImage
 #      in another clean root that has only a desktop's libraries; each app started there under
 #      Xvfb: its window opens and it answers through the server it starts at launch, with
@@ -54,6 +55,7 @@ for list in deb rpm; do
   grep -q "^/usr/share/icons/hicolor/.*/apps/sirocco-app.png" "$work/$list.files" || fail "the .$list has no icon"
 done
 dpkg-deb -f "$deb" Depends | grep -q "libwebkit2gtk-4.1-0" || fail "the .deb does not depend on WebKitGTK"
+dpkg-deb -f "$deb" Recommends | grep -q "libvulkan1" || fail "the .deb does not recommend the Vulkan loader"
 step "   and $(basename "$appimage")"
 [ "$(dd if="$appimage" bs=1 skip=8 count=3 status=none | od -An -c | tr -d ' ')" = AI002 ] ||
   fail "$(basename "$appimage") is not a type 2 AppImage"
@@ -117,6 +119,32 @@ if grep -qw avx2 /proc/cpuinfo; then
   case "$picked_here" in x64|sse42|sandybridge) fail "this CPU has AVX2 yet runs the $picked_here variant" ;; esac
 fi
 
+if [ -e "$tree/usr/lib/sirocco/libggml-vulkan.so" ]; then
+step "2c. the Vulkan backend file, on Mesa's software Vulkan device (lavapipe)"
+# lavapipe is a Vulkan driver that runs on the CPU: the GPU backend file really loads and runs
+# layers here. ggml-vulkan leaves CPU-type devices out unless named (GGML_VK_VISIBLE_DEVICES),
+# so a user's machine with lavapipe and no GPU keeps running on the CPU backend.
+[ -e /usr/share/vulkan/icd.d/lvp_icd.x86_64.json ] || {
+  step "   installing mesa-vulkan-drivers (lavapipe) and the Vulkan loader"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mesa-vulkan-drivers libvulkan1 >/dev/null
+}
+ask_gpu() { # $1: data dir, $2: GPU layers; llama.cpp's own load lines in the log
+  echo "What is the capital of France? Answer in one word." |
+    SIROCCO_DATA_DIR="$1" RUST_LOG="info,llama_cpp_2=info" timeout 900 "$cli" chat --model "$model" --max-tokens 8 \
+      --temperature 0 --context 512 --gpu-layers "$2" 2>"$1.stderr"
+}
+cpu_answer="$(ask_gpu "$work/vulkan-unnamed" 99)" || { cat "$work/vulkan-unnamed.stderr" >&2; fail "no answer with lavapipe present"; }
+grep -q "libggml-vulkan.so" "$work"/vulkan-unnamed/logs/sirocco.*.log || fail "the Vulkan backend file was not loaded"
+grep -q "Vulkan0 model buffer" "$work"/vulkan-unnamed/logs/sirocco.*.log && fail "lavapipe was used without being named"
+gpu_answer="$(GGML_VK_VISIBLE_DEVICES=0 ask_gpu "$work/vulkan" 99)" || { cat "$work/vulkan.stderr" >&2; fail "no answer on lavapipe"; }
+grep -Eq "offloaded ([0-9]+)/\1 layers to GPU" "$work"/vulkan/logs/sirocco.*.log || fail "not every layer went to the Vulkan device"
+grep -q "Vulkan0 model buffer" "$work"/vulkan/logs/sirocco.*.log || fail "no model buffer on the Vulkan device"
+step "   every layer on Vulkan0 ($(grep -ho 'Vulkan0 model buffer size = *[0-9.]* MiB' "$work"/vulkan/logs/sirocco.*.log | head -n 1)): $(echo "$gpu_answer" | tr '\n' ' ' | cut -c1-60)"
+[ "$gpu_answer" = "$cpu_answer" ] || fail "greedy answers differ: Vulkan '$gpu_answer', CPU '$cpu_answer'"
+else
+  step "2c. no Vulkan backend file in this package (SIROCCO_PACKAGE_GPU=vulkan builds one): skipped"
+fi
+
 # --- 3. the .deb and the AppImage, each in a clean Debian 12 -----------------------------------------------------
 bash "$repo/.ci/package-test-debootstrap.sh" deb "$deb" "$model" "$work" "$cache" "$mirror" ||
   fail "the .deb installed into a clean Debian 12 did not run"
@@ -127,6 +155,18 @@ bash "$repo/.ci/package-test-debootstrap.sh" appimage "$appimage" "$model" "$wor
 step "4. engine benchmark: the packaged CLI ($picked_here) against llama-bench (native)"
 tools="$(bash tests/bench/build-llama-tools.sh | tail -n 1)"
 SIROCCO_DATA_DIR="$work/bench" "$cli" bench --model "$model" --llama-tools "$tools" | tee "$work/bench.txt" >&2
+# The package must keep llama.cpp's speed: each ratio (the median of paired rounds) >= 0.98.
+min_ratio="${SIROCCO_PACKAGE_MIN_RATIO:-0.98}"
+python3 - "$work/bench.txt" "$min_ratio" <<'EOF' || fail "the packaged build is slower than llama.cpp's own tools"
+import re, sys
+lines = [l for l in open(sys.argv[1]) if "ratio (sirocco / llama-" in l]
+if len(lines) < 3:
+    sys.exit("package-test: FAIL: the benchmark printed no ratios against llama.cpp")
+slow = [l.strip() for l in lines if float(re.search(r"\): ([0-9.]+)", l).group(1)) < float(sys.argv[2])]
+for l in slow:
+    print(f"package-test: FAIL: {l} (below {sys.argv[2]})", file=sys.stderr)
+sys.exit(1 if slow else 0)
+EOF
 
 took=$(( $(date +%s) - started ))
 step "all passed in $took s"

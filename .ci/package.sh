@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds Sirocco's packages: a .deb and an .rpm (Tauri's bundler) and an AppImage, each with the
 # app, the `sirocco` command line and llama.cpp as loadable files — its CPU backend in every
-# x86-64 variant ggml has (the best one for the CPU is picked at start) and the RPC backend.
+# x86-64 variant ggml has (the best one for the CPU is picked at start), the RPC backend, and GPU
+# backends as optional files when SIROCCO_PACKAGE_GPU names them: see build-gpu-backends.sh.
 #
 #   output   target/package/out/ (its path is the last line printed)
 #
@@ -37,6 +38,13 @@ for bin in sirocco-app sirocco; do
   done
 done
 cp -L "$sys_out"/backends/libggml-*.so "$stage/lib/"
+# GPU backends, optional files ggml loads only where their driver is, when asked for:
+# SIROCCO_PACKAGE_GPU="vulkan" (and/or "cuda": CUDA 11.8 from .ci/build-cuda.sh, ~30 min more).
+# Not yet on by default: the packages with them have not been through package-test.sh.
+if [ -n "${SIROCCO_PACKAGE_GPU:-}" ]; then
+  read -r -a gpu_backends <<<"$SIROCCO_PACKAGE_GPU"
+  bash .ci/build-gpu-backends.sh "$stage/lib" "${gpu_backends[@]}" >&2
+fi
 # Each library finds its siblings by itself (llama → ggml → ggml-base), not only through the
 # programs that load them first.
 command -v patchelf >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq patchelf >&2
@@ -62,8 +70,12 @@ print(json.dumps({
         "category": "Utility",
         # Beyond WebKitGTK and GTK (Tauri adds those): llama.cpp's OpenMP, TLS and its CA roots, D-Bus.
         "linux": {
-            "deb": {"files": files, "section": "utils", "depends": ["libgomp1", "libssl3", "libdbus-1-3", "ca-certificates"]},
-            "rpm": {"files": files, "depends": ["libgomp", "openssl-libs", "dbus-libs", "ca-certificates"]},
+            # The Vulkan loader is recommended, not required: without it the GPU backend file is
+            # skipped and the CPU runs everything.
+            "deb": {"files": files, "section": "utils", "depends": ["libgomp1", "libssl3", "libdbus-1-3", "ca-certificates"],
+                    "recommends": ["libvulkan1"]},
+            "rpm": {"files": files, "depends": ["libgomp", "openssl-libs", "dbus-libs", "ca-certificates"],
+                    "recommends": ["vulkan-loader"]},
         },
     },
 }))
