@@ -40,7 +40,8 @@ async function settled(names) {
   let now;
   await browser.waitUntil(async () => {
     now = await servers();
-    return now.map((s) => s.name).join() === names.join() && now.every((s) => s.status !== 'Starting…');
+    // A server just added or switched on is listed as off until its start is reported.
+    return now.map((s) => s.name).join() === names.join() && now.every((s) => !['Starting…', 'Off'].includes(s.status));
   }, { timeout: 60_000, timeoutMsg: `the servers did not all start or fail: ${JSON.stringify(now)}` });
   return Object.fromEntries(now.map((s) => [s.name, s]));
 }
