@@ -61,6 +61,7 @@ stage, release = sys.argv[1], sys.argv[2]
 files = {"/usr/bin/sirocco": os.path.join(release, "sirocco")}
 for name in sorted(os.listdir(os.path.join(stage, "lib"))):
     files[f"/usr/lib/sirocco/{name}"] = os.path.join(stage, "lib", name)
+vulkan = "/usr/lib/sirocco/libggml-vulkan.so" in files
 print(json.dumps({
     "mainBinaryName": "sirocco-app",
     "bundle": {
@@ -70,12 +71,12 @@ print(json.dumps({
         "category": "Utility",
         # Beyond WebKitGTK and GTK (Tauri adds those): llama.cpp's OpenMP, TLS and its CA roots, D-Bus.
         "linux": {
-            # The Vulkan loader is recommended, not required: without it the GPU backend file is
+            # With the Vulkan file, its loader is recommended, not required: without it the file is
             # skipped and the CPU runs everything.
             "deb": {"files": files, "section": "utils", "depends": ["libgomp1", "libssl3", "libdbus-1-3", "ca-certificates"],
-                    "recommends": ["libvulkan1"]},
+                    "recommends": ["libvulkan1"] if vulkan else []},
             "rpm": {"files": files, "depends": ["libgomp", "openssl-libs", "dbus-libs", "ca-certificates"],
-                    "recommends": ["vulkan-loader"]},
+                    "recommends": ["vulkan-loader"] if vulkan else []},
         },
     },
 }))

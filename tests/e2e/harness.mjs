@@ -2,7 +2,7 @@
 // Each session gets its own data, config and cache folders and its own models folder.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -15,6 +15,15 @@ const app = process.env.SIROCCO_APP_BIN ?? join(repo, 'target', 'debug', 'sirocc
 export const fixtures = process.env.SIROCCO_FIXTURES ?? join(process.env.HOME, '.cache', 'sirocco', 'fixtures');
 
 /** A models folder with the real SmolLM2 and one file that is not a model at all. */
+/** Every file the app wrote under `home` (its data and config folders, its log included), for
+ *  checks that a secret is in none of them. */
+export function appFiles(home) {
+  const files = (dir) => (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+  const all = [...files(join(home, 'data')), ...files(join(home, 'config'))];
+  assert.ok(all.some((f) => /logs\/sirocco\.[\d-]+\.log$/.test(f)), `the app's log is among them: ${all}`);
+  return all;
+}
+
 export function makeModelsFolder({ extra = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sirocco-models-'));
   for (const name of ['SmolLM2-135M-Instruct.Q4_1.gguf', ...extra]) symlinkSync(join(fixtures, name), join(dir, name));
