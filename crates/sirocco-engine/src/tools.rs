@@ -258,13 +258,15 @@ pub(crate) fn generic_messages(messages: &[ChatMessage], spec: Option<&ToolSpec>
                     .collect();
                 let calls = json!({"tool_calls": calls}).to_string();
                 let content = if m.content.is_empty() { calls } else { format!("{}\n\n{calls}", m.content) };
-                ChatMessage::new(Role::Assistant, content)
+                // The calls become text; the thought and any images stay where they were.
+                ChatMessage { content, tool_calls: Vec::new(), ..m.clone() }
             }
             Role::Tool => {
                 let result = json!({"tool_result": {"id": m.tool_call_id, "content": m.content}});
                 ChatMessage::new(Role::User, result.to_string())
             }
-            _ => ChatMessage::new(m.role, m.content.clone()),
+            // Everything but tool fields passes through: a user's images, an earlier thought.
+            _ => ChatMessage { tool_call_id: None, ..m.clone() },
         })
         .collect();
     if let Some(spec) = spec.filter(|s| !s.tools.is_empty()) {
@@ -541,6 +543,23 @@ impl ToolReader {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_generic_format_keeps_images_and_earlier_thoughts() {
+        use crate::message::ImageInput;
+        let image = ImageInput::new(vec![1u8, 2, 3]);
+        let asking = ChatMessage { images: vec![image.clone()], ..ChatMessage::new(Role::User, "What is this?") };
+        let answer =
+            ChatMessage { reasoning_content: Some("a red square".into()), ..ChatMessage::new(Role::Assistant, "Red.") };
+        let mut calling = ChatMessage::new(Role::Assistant, "");
+        calling.reasoning_content = Some("look it up".into());
+        calling.tool_calls = vec![ToolCall { id: "a".into(), name: "f".into(), arguments: "{}".into() }];
+        let out = generic_messages(&[asking.clone(), answer.clone(), calling], None);
+        assert_eq!(out[0], asking);
+        assert_eq!(out[1], answer);
+        assert_eq!(out[2].reasoning_content.as_deref(), Some("look it up"));
+        assert!(out[2].tool_calls.is_empty() && out[2].content.contains("\"tool_calls\""), "{:?}", out[2]);
+    }
 
     #[test]
     fn python_json_spaces_items_like_json_dumps() {

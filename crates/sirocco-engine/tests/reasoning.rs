@@ -146,3 +146,30 @@ fn as_written(inline: &str) -> (String, String) {
     let (thought, answer) = inline.split_once("</think>").expect("the closing tag is in the text");
     (thought.trim_start().to_string(), answer.trim_start().to_string())
 }
+
+/// A template that keeps an earlier answer's thought (as Qwen 3's does for the turn in progress)
+/// is given it: the prompt holds the thought the app stored apart from the answer.
+#[tokio::test]
+async fn a_template_that_keeps_earlier_thoughts_is_given_them() {
+    const KEEPING: &str = "{% for m in messages %}<|im_start|>{{ m.role }}\n\
+{% if m.reasoning_content is defined %}<think>\n{{ m.reasoning_content }}\n</think>\n\n{% endif %}\
+{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+    let engine = Engine::start();
+    let params = LoadParams {
+        context_length: Some(1024),
+        chat_template_override: Some(KEEPING.into()),
+        ..LoadParams::default()
+    };
+    engine.load(&common::fixture(common::SMOLLM2), params, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
+    let mut answer = ChatMessage::new(Role::Assistant, "Yes, mostly.");
+    answer.reasoning_content = Some("the sky reflects on the water".into());
+    let messages = vec![ChatMessage::new(Role::User, "Is the sea blue?"), answer, ChatMessage::new(Role::User, "Why?")];
+    let tokens = engine.prompt_tokens(messages, None, None).await.unwrap();
+    let prompt = engine.detokenize(tokens, true).await.unwrap();
+    assert!(
+        prompt.contains(
+            "<|im_start|>assistant\n<think>\nthe sky reflects on the water\n</think>\n\nYes, mostly.<|im_end|>"
+        ),
+        "{prompt:?}"
+    );
+}

@@ -20,8 +20,13 @@ const MODEL: &str = "vision/Tiny-Pixtral-F16.gguf";
 const PROJECTOR: &str = "vision/mmproj-Tiny-Pixtral-F32.gguf";
 
 async fn load(projector: Option<&str>) -> Result<(Engine, LoadedModel), EngineError> {
+    load_with(projector, None).await
+}
+
+async fn load_with(projector: Option<&str>, template: Option<&str>) -> Result<(Engine, LoadedModel), EngineError> {
     let engine = Engine::start();
     let params = LoadParams {
+        chat_template_override: template.map(str::to_owned),
         context_length: Some(1024),
         projector: projector.map(fixture),
         threads: Some(2),
@@ -109,6 +114,33 @@ async fn an_image_turn_generates_and_the_next_turn_reuses_its_cache() {
     messages[0] = with_image("What is in this picture?", png(56, 140));
     let (_, other) = common::answer(&engine, greedy(messages, 4)).await;
     assert_eq!(other.cached_tokens, 2, "BOS and [INST] only: {other:?}");
+}
+
+/// A vision model whose prompt comes from a Jinja chat template (Gemma 3's, Qwen 2.5 VL's kind)
+/// rather than Mistral's own format: the image still takes its place before the text.
+#[tokio::test]
+async fn an_image_keeps_its_place_under_a_jinja_chat_template() {
+    const CHATML: &str = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}\
+{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+    let (mistral, _) = load(Some(PROJECTOR)).await.unwrap();
+    let (jinja, _) = load_with(Some(PROJECTOR), Some(CHATML)).await.unwrap();
+    let message = with_image("What is in this picture?", png(112, 84));
+    let native = mistral.prompt_tokens_for(greedy(vec![message.clone()], 1)).await.unwrap();
+    let ours = jinja.prompt_tokens_for(greedy(vec![message], 1)).await.unwrap();
+    let image = |tokens: &[i32]| tokens.iter().filter(|&&t| t < 0).count();
+    assert!(image(&native) > 0);
+    assert_eq!(image(&ours), image(&native), "the image's positions: {ours:?}");
+    // Before the question's text, after the template's opening of the user's turn.
+    let first = ours.iter().position(|&t| t < 0).unwrap();
+    let before = jinja.detokenize(ours[..first].to_vec(), true).await.unwrap();
+    assert!(before.ends_with("user\n"), "{before:?}");
+    let after: Vec<i32> = ours[first..].iter().copied().filter(|&t| t >= 0).collect();
+    let after = jinja.detokenize(after, true).await.unwrap();
+    // Pixtral's projector closes its image with [IMG_END], as the Mistral path does.
+    assert!(after.starts_with("[IMG_END]What is in this picture?<|im_end|>"), "{after:?}");
+    assert!(!after.contains('\u{F8F2}'), "no image marker left as text: {after:?}");
+    let (_, stats) = common::answer(&jinja, greedy(vec![with_image("And this?", png(112, 84))], 2)).await;
+    assert_eq!(stats.generated_tokens, 2);
 }
 
 #[tokio::test]
