@@ -7,7 +7,8 @@
 #                      llama-cpp-python sdist whose llama.h matches, as tests/bench does), built
 #                      there with CUDA for that GPU's architecture only;
 #   tokenizer.gguf     a tiny fixture whose tokenizer the benchmark model is given;
-#   make_tiny_models.py and gguf-py, which write that model there (numpy is on the device).
+#   make_tiny_models.py and the gguf package (pylib/), which write that model there (numpy is
+#   on the device); lib/libdbus-1.so.3, which the CLI links and that image lacks.
 # Why not a CUDA `sirocco`: linked with CUDA it is 856 MB (.ci/build-cuda.sh), and Debian's
 # CUDA 11.8 cannot compile ggml-cuda for Hopper (sm_90). So the GPU is reached the way a user's
 # other machine is: an rpc-server built there with CUDA, Sirocco offloading every layer to it.
@@ -50,6 +51,13 @@ fi
 bash tests/fixtures/fetch.sh >&2
 cp "${SIROCCO_FIXTURES:-$HOME/.cache/sirocco/fixtures}/tiny-mistral-7b-shape.gguf" "$out/tokenizer.gguf"
 cp tests/fixtures/make_tiny_models.py "$out/"
+# The device's python3 has numpy but not the gguf package; the CLI links libdbus-1 (the system
+# keyring), which that image lacks.
+py="${SIROCCO_FIXTURES:-$HOME/.cache/sirocco/fixtures}/venv/bin/python"
+rm -rf "$out/pylib" "$out/lib" && mkdir -p "$out/pylib" "$out/lib"
+cp -r "$("$py" -c 'import gguf, os; print(os.path.dirname(gguf.__file__))')" "$out/pylib/"
+rm -rf "$out/pylib/gguf/__pycache__"
+cp -L "/lib/$(gcc -print-multiarch)/libdbus-1.so.3" "$out/lib/"
 du -sh "$out" >&2
 total=$(du -sb "$out" | cut -f1)
 if [ "$total" -gt $((60 * 1024 * 1024)) ]; then
