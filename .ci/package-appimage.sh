@@ -97,8 +97,10 @@ GDK_PIXBUF_MODULEDIR="$appdir$loaders" "$libdir/gdk-pixbuf-2.0/gdk-pixbuf-query-
 mkdir -p "$appdir/usr/share/glib-2.0/schemas"
 cp /usr/share/glib-2.0/schemas/org.gtk.Settings.*.gschema.xml "$appdir/usr/share/glib-2.0/schemas/"
 glib-compile-schemas "$appdir/usr/share/glib-2.0/schemas"
-# …and every library all of these link against, but those a desktop has to provide itself.
-excluded='^(ld-linux.*|libc|libm|libdl|libpthread|librt|libresolv|libutil|libnsl|libanl|libGL|libEGL|libGLESv2|libGLX|libGLdispatch|libOpenGL|libdrm|libgbm|libX11|libX11-xcb|libxcb|libfontconfig|libfreetype)\.so'
+# …and every library all of these link against, but those a desktop has to provide itself —
+# the GPU drivers' entry points among them (the Vulkan loader, NVIDIA's libcuda): a GPU backend
+# file loads only where the machine has them, and is skipped otherwise.
+excluded='^(ld-linux.*|libc|libm|libdl|libpthread|librt|libresolv|libutil|libnsl|libanl|libGL|libEGL|libGLESv2|libGLX|libGLdispatch|libOpenGL|libdrm|libgbm|libX11|libX11-xcb|libxcb|libfontconfig|libfreetype|libvulkan|libcuda)\.so'
 elfs="$(find "$appdir/usr" -type f \( -perm -u+x -o -name '*.so*' \) -exec sh -c 'head -c 4 "$1" | grep -q ELF && echo "$1"' _ {} \;)"
 for elf in $elfs; do
   LD_LIBRARY_PATH="$appdir/usr/lib/sirocco" ldd "$elf" | sed -n 's/^\s*\(\S*\) => \(\/\S*\) .*/\1 \2/p'

@@ -2,7 +2,8 @@
 # Builds Sirocco's packages: a .deb and an .rpm (Tauri's bundler) and an AppImage, each with the
 # app, the `sirocco` command line and llama.cpp as loadable files — its CPU backend in every
 # x86-64 variant ggml has (the best one for the CPU is picked at start), the RPC backend, and GPU
-# backends as optional files when SIROCCO_PACKAGE_GPU names them: see build-gpu-backends.sh.
+# backends as optional files (Vulkan by default; SIROCCO_PACKAGE_GPU names them): see
+# build-gpu-backends.sh.
 #
 #   output   target/package/out/ (its path is the last line printed)
 #
@@ -38,11 +39,12 @@ for bin in sirocco-app sirocco; do
   done
 done
 cp -L "$sys_out"/backends/libggml-*.so "$stage/lib/"
-# GPU backends, optional files ggml loads only where their driver is, when asked for:
-# SIROCCO_PACKAGE_GPU="vulkan" (and/or "cuda": CUDA 11.8 from .ci/build-cuda.sh, ~30 min more).
-# Not yet on by default: the packages with them have not been through package-test.sh.
-if [ -n "${SIROCCO_PACKAGE_GPU:-}" ]; then
-  read -r -a gpu_backends <<<"$SIROCCO_PACKAGE_GPU"
+# GPU backends, optional files ggml loads only where their driver is: SIROCCO_PACKAGE_GPU,
+# "vulkan" when unset (~20 min cold, cached), "vulkan cuda" (CUDA 11.8 from .ci/build-cuda.sh,
+# ~30 min more), "" for none.
+gpu="${SIROCCO_PACKAGE_GPU-vulkan}"
+if [ -n "$gpu" ]; then
+  read -r -a gpu_backends <<<"$gpu"
   bash .ci/build-gpu-backends.sh "$stage/lib" "${gpu_backends[@]}" >&2
 fi
 # Each library finds its siblings by itself (llama → ggml → ggml-base), not only through the
