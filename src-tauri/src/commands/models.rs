@@ -29,16 +29,23 @@ pub struct ModelsFolder {
 }
 
 /// The models the picker offers: everything in the library (downloads, the models folder,
-/// LM Studio, Ollama) that is a usable GGUF.
+/// LM Studio, Ollama) that chats — not embedding models, which only search documents.
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn list_models(state: State<'_, AppState>) -> IpcResult<ModelsFolder> {
     let roots = state.library_roots();
     let models = blocking(move || Ok::<_, IpcError>(sirocco_hub::library::scan(&roots))).await?;
-    let mut models: Vec<ModelFile> =
-        models.into_iter().map(|m| ModelFile { path: m.path, file_name: m.name, size_bytes: m.size }).collect();
+    Ok(ModelsFolder { folder: state.models_dir.clone(), models: chat_models(models) })
+}
+
+fn chat_models(library: Vec<sirocco_hub::library::LibraryModel>) -> Vec<ModelFile> {
+    let mut models: Vec<ModelFile> = library
+        .into_iter()
+        .filter(|m| !m.embedding)
+        .map(|m| ModelFile { path: m.path, file_name: m.name, size_bytes: m.size })
+        .collect();
     models.sort_by_key(|m| m.file_name.to_lowercase());
-    Ok(ModelsFolder { folder: state.models_dir.clone(), models })
+    models
 }
 
 /// Loads a model; progress (0..=1) goes to `on_progress`, at most once per percent.
@@ -228,4 +235,32 @@ pub async fn estimate_memory(
 #[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn hardware() -> IpcResult<Hardware> {
     blocking(|| Ok::<_, IpcError>(Hardware::detect())).await
+}
+
+#[cfg(test)]
+mod tests {
+    use sirocco_hub::library::{LibraryModel, ModelSource};
+
+    fn model(name: &str, embedding: bool) -> LibraryModel {
+        LibraryModel {
+            name: name.into(),
+            path: name.into(),
+            parts: vec![name.into()],
+            size: 1,
+            quant: None,
+            source: ModelSource::Imported,
+            summary: None,
+            error: None,
+            projector: None,
+            embedding,
+        }
+    }
+
+    #[test]
+    fn the_picker_offers_chat_models_only_in_name_order() {
+        let library =
+            vec![model("zephyr.gguf", false), model("Tiny-BERT-Embed.gguf", true), model("Mistral.gguf", false)];
+        let names: Vec<String> = super::chat_models(library).into_iter().map(|m| m.file_name).collect();
+        assert_eq!(names, ["Mistral.gguf", "zephyr.gguf"]);
+    }
 }
