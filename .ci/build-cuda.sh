@@ -9,6 +9,7 @@
 #                       Not 90 with CUDA 11.8: the vendored ggml-cuda turns on programmatic
 #                       dependent launch from CUDA 11.8 (common.cuh, GGML_CUDA_USE_PDL) but calls
 #                       cudaGridDependencySynchronize, which CUDA 11.8 lacks, in code for sm_90.
+#   SIROCCO_CUDA_TOOLKIT_ONLY=1  installs the toolkit and stops (for build-gpu-backends.sh cuda)
 #   output              target/cuda/release/sirocco (its path is the last line printed)
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -29,6 +30,8 @@ if ! command -v nvcc >/dev/null || ! command -v g++-11 >/dev/null; then
   apt-get install -y -qq --no-install-recommends nvidia-cuda-toolkit g++-11 >/dev/null
 fi
 echo "cuda: $(nvcc --version | tail -n 1), host compiler $(g++-11 --version | head -n 1)" >&2
+# The toolkit alone (build-gpu-backends.sh's CUDA file needs no Rust build).
+[ "${SIROCCO_CUDA_TOOLKIT_ONLY:-}" = 1 ] && exit 0
 
 # nvcc 11.8 takes no gcc newer than 11; llama-cpp-sys-2 hands every CMAKE_*/GGML_* variable to
 # CMake. GGML_NATIVE=OFF with the x86-64-v3 features: the CPU code runs on any recent x86-64.

@@ -72,12 +72,24 @@ for backend in "${backends[@]}"; do
       VULKAN_SDK="$sdk" cmake --build "$build" --target ggml-vulkan -j "$(nproc)" >&2
       ;;
     cuda)
-      command -v nvcc >/dev/null && command -v g++-11 >/dev/null || {
-        say "cuda needs Debian's nvidia-cuda-toolkit and g++-11: run .ci/build-cuda.sh once"; exit 1; }
+      command -v nvcc >/dev/null && command -v g++-11 >/dev/null || SIROCCO_CUDA_TOOLKIT_ONLY=1 bash .ci/build-cuda.sh
       arch="${SIROCCO_CUDA_ARCH:-89}"
       build="$build-sm$arch"
       say "building libggml-cuda.so for sm_$arch from $version's llama.cpp"
-      cmake -S "$sys_dir/llama.cpp" -B "$build" "${common[@]}" -DGGML_CUDA=ON -DGGML_STATIC=ON \
+      # cuBLAS and the runtime linked statically, so the file needs only NVIDIA's driver. Not
+      # with ggml's GGML_STATIC, which links everything with -static (no shared library can
+      # be): a wrapper swaps ggml-cuda's CUDA libraries for their static kinds.
+      mkdir -p "$work/cuda-wrapper"
+      cat > "$work/cuda-wrapper/CMakeLists.txt" <<CMAKE
+cmake_minimum_required(VERSION 3.18)
+project(sirocco_ggml_cuda C CXX)
+add_subdirectory("$sys_dir/llama.cpp" llama.cpp)
+get_target_property(libs ggml-cuda LINK_LIBRARIES)
+list(REMOVE_ITEM libs CUDA::cudart CUDA::cublas)
+list(APPEND libs CUDA::cudart_static CUDA::cublas_static CUDA::cublasLt_static)
+set_property(TARGET ggml-cuda PROPERTY LINK_LIBRARIES "\${libs}")
+CMAKE
+      cmake -S "$work/cuda-wrapper" -B "$build" "${common[@]}" -DGGML_CUDA=ON \
         -DCMAKE_CUDA_ARCHITECTURES="$arch" -DCMAKE_CUDA_HOST_COMPILER=g++-11 >&2
       cmake --build "$build" --target ggml-cuda -j "$(nproc)" >&2
       ;;
