@@ -12,7 +12,10 @@
 #      worker against llama-bench --rpc with the same layout, then with half the layers there,
 #      then llama-bench with CUDA in process, which is what the network hop costs;
 # The carried CLI needs libdbus-1 (the keyring), which that image lacks: prepare.sh carries it.
-# First run, 2026-12-04 (H200, CUDA 13.0): tools ~220 s, model ~60 s, benches ~60 s.
+# SIROCCO_DEVICE_LAYOUTS: "all half" (default), or one of them.
+# Runs on 2026-12-04 (H200, CUDA 13.0): tools 217–255 s (the model is written meanwhile), the
+# full-GPU bench ~60 s, the half-offload bench ~100 s with native tools (more with AVX2 ones: a
+# 330 s call ran out during it). Give it 480 s or more.
 #   4. leaves the reports and the rpc-servers' logs (VRAM they allocated) in $OUT.
 # SIROCCO_DEVICE_DRY=1 runs the same steps on a CPU machine (no CUDA, a small model): the check
 # of this script that needs no GPU (SIROCCO_DEVICE_PYTHON: a python3 with numpy).
@@ -93,20 +96,27 @@ server() { # port log
 server 50061 "$out/rpc-sirocco.log"
 server 50062 "$out/rpc-llama.log"
 chmod +x "$dev/sirocco"
+layouts="${SIROCCO_DEVICE_LAYOUTS:-all half}"  # which benches run: every layer on the GPU, half
 export LD_LIBRARY_PATH="$dev/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"  # libdbus (the keyring), absent there
-"$dev/sirocco" bench --model "$model" --llama-tools "$bin" --reps "${SIROCCO_DEVICE_REPS:-3}" \
-  --gpu-layers "$ngl" --worker 127.0.0.1:50061 --llama-rpc 127.0.0.1:50062 2>"$out/bench.err" \
-  | tee "$out/bench-worker-gpu.txt"
-log "sirocco bench done at $(( $(date +%s) - started )) s"
+if [[ " $layouts " == *" all "* ]]; then
+  "$dev/sirocco" bench --model "$model" --llama-tools "$bin" --reps "${SIROCCO_DEVICE_REPS:-3}" \
+    --gpu-layers "$ngl" --worker 127.0.0.1:50061 --llama-rpc 127.0.0.1:50062 2>"$out/bench.err" \
+    | tee "$out/bench-worker-gpu.txt"
+  log "sirocco bench done at $(( $(date +%s) - started )) s"
+fi
 # Half the layers on the worker, the rest on this machine's CPU (the workers are reused: each
 # serves its next client once the last has gone).
-"$dev/sirocco" bench --model "$model" --llama-tools "$bin" --reps "${SIROCCO_DEVICE_REPS:-3}" \
-  --gpu-layers "$(( shape[0] / 2 ))" --worker 127.0.0.1:50061 --llama-rpc 127.0.0.1:50062 2>"$out/bench-half.err" \
-  | tee "$out/bench-worker-half.txt"
-log "half-offload bench done at $(( $(date +%s) - started )) s"
+if [[ " $layouts " == *" half "* ]]; then
+  "$dev/sirocco" bench --model "$model" --llama-tools "$bin" --reps "${SIROCCO_DEVICE_REPS:-3}" \
+    --gpu-layers "$(( shape[0] / 2 ))" --worker 127.0.0.1:50061 --llama-rpc 127.0.0.1:50062 2>"$out/bench-half.err" \
+    | tee "$out/bench-worker-half.txt"
+  log "half-offload bench done at $(( $(date +%s) - started )) s"
+fi
 
 # llama.cpp with the GPU in its own process: what the worker hop costs.
-"$bin/llama-bench" -m "$model" -ngl "$ngl" -fa 1 -p 512 -n 128 -r "${SIROCCO_DEVICE_REPS:-3}" \
-  -o md | tee "$out/llama-bench-in-process.md"
+if [[ " $layouts " == *" all "* ]]; then
+  "$bin/llama-bench" -m "$model" -ngl "$ngl" -fa 1 -p 512 -n 128 -r "${SIROCCO_DEVICE_REPS:-3}" \
+    -o md | tee "$out/llama-bench-in-process.md"
+fi
 [ "${SIROCCO_DEVICE_DRY:-}" = 1 ] || nvidia-smi | tee -a "$out/summary.txt"
 log "finished in $(( $(date +%s) - started )) s"
