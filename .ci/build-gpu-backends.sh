@@ -24,10 +24,7 @@ work="$repo/target/gpu-backends"
 mkdir -p "$work"
 say() { echo "gpu-backends: $*" >&2; }
 
-sys_dir="$(dirname "$(cargo metadata --format-version 1 2>/dev/null | python3 -c '
-import json, sys
-m = json.load(sys.stdin)
-print(next(p["manifest_path"] for p in m["packages"] if p["name"] == "llama-cpp-sys-2"))')")"
+sys_dir="$(bash .ci/llama-sources.sh)"
 version="$(basename "$sys_dir")"
 
 # The CMake settings the package's own ggml is built with (llama-cpp-sys-2, dynamic-backends).

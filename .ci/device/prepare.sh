@@ -26,10 +26,7 @@ GGML_NATIVE=OFF GGML_AVX=ON GGML_AVX2=ON GGML_FMA=ON GGML_F16C=ON GGML_BMI2=ON \
   cargo build --release --locked -p sirocco-cli --target-dir target/device >&2
 strip -o "$out/sirocco" target/device/release/sirocco
 
-sys_dir="$(dirname "$(cargo metadata --format-version 1 2>/dev/null | python3 -c '
-import json, sys
-m = json.load(sys.stdin)
-print(next(p["manifest_path"] for p in m["packages"] if p["name"] == "llama-cpp-sys-2"))')")"
+sys_dir="$(bash .ci/llama-sources.sh)"
 version="$(basename "$sys_dir")"
 if [ "$(cat "$out/llama.cpp.version" 2>/dev/null)" != "$version" ]; then
   echo "device: packing $version's llama.cpp with the tools' sources" >&2

@@ -6,11 +6,7 @@
 # version.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
-sys_manifest="$(cd "$repo" && cargo metadata --format-version 1 2>/dev/null | python3 -c '
-import json, sys
-m = json.load(sys.stdin)
-print(next(p["manifest_path"] for p in m["packages"] if p["name"] == "llama-cpp-sys-2"))')"
-sys_dir="$(dirname "$sys_manifest")"
+sys_dir="$(bash "$repo/.ci/llama-sources.sh")"
 version="$(basename "$sys_dir")"
 # With the RPC backend, as the app is built (llama-bench --rpc measures workers too).
 out="${SIROCCO_TOOLS:-$HOME/.cache/sirocco/llama-tools}/$version-rpc"
