@@ -11,12 +11,12 @@
 #      one for llama-bench) and runs `sirocco bench` with every layer on the GPU through its
 #      worker against llama-bench --rpc with the same layout, then with half the layers there,
 #      then llama-bench with CUDA in process, which is what the network hop costs;
+#   4. leaves the reports and the rpc-servers' logs (VRAM they allocated) in $OUT.
 # The carried CLI needs libdbus-1 (the keyring), which that image lacks: prepare.sh carries it.
 # SIROCCO_DEVICE_LAYOUTS: "all half" (default), or one of them.
 # Runs on 2026-12-04 (H200, CUDA 13.0): tools 217–255 s (the model is written meanwhile), the
 # full-GPU bench ~60 s, the half-offload bench ~100 s with native tools (more with AVX2 ones: a
 # 330 s call ran out during it). Give it 480 s or more.
-#   4. leaves the reports and the rpc-servers' logs (VRAM they allocated) in $OUT.
 # SIROCCO_DEVICE_DRY=1 runs the same steps on a CPU machine (no CUDA, a small model): the check
 # of this script that needs no GPU (SIROCCO_DEVICE_PYTHON: a python3 with numpy).
 set -euo pipefail
@@ -59,7 +59,7 @@ model="$work/bench-${shape[0]}x${shape[1]}.Q4_K_M.gguf"
 # The f16 model is written while the tools build (it needs only numpy): device time is short.
 gen_pid=""
 if [ ! -f "$model" ]; then
-  PYTHONPATH="$dev/pylib:$work/llama.cpp/gguf-py" "${SIROCCO_DEVICE_PYTHON:-python3}" "$dev/make_tiny_models.py" --shape "$dev/tokenizer.gguf" \
+  PYTHONPATH="$dev/pylib" "${SIROCCO_DEVICE_PYTHON:-python3}" "$dev/make_tiny_models.py" --shape "$dev/tokenizer.gguf" \
     "$work/bench.f16.gguf" "${shape[@]}" > "$out/make-model.log" 2>&1 &
   gen_pid=$!
 fi
