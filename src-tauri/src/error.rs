@@ -148,7 +148,7 @@ impl From<sirocco_server::ServerError> for IpcError {
             // Another program (or another Sirocco) has the port: it may be free later.
             E::Bind { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => ErrorKind::Busy,
             E::Bind { .. } => ErrorKind::Network,
-            E::LanWithoutKey(_) => ErrorKind::Invalid,
+            E::LanWithoutKey(_) | E::WeakKey(_) => ErrorKind::Invalid,
         };
         Self::new(kind, e.to_string())
     }

@@ -5,6 +5,7 @@
 mod bindings;
 mod commands;
 mod error;
+mod navigation;
 mod settings;
 mod state;
 
@@ -15,6 +16,8 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::default().build())
         .plugin(tauri_plugin_dialog::init())
+        // The window shows the app and nothing else: links to other sites go to the browser.
+        .plugin(navigation::guard())
         .setup(|app| {
             use tauri::Manager;
             let folders = sirocco_folders::AppFolders::resolve();
@@ -119,9 +122,11 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::app::app_info,
             commands::server::server_settings,
             commands::server::server_api_key,
+            commands::server::server_generate_key,
             commands::server::server_set_start_at_launch,
             commands::app::logs_reveal,
             commands::app::crash_report,
+            commands::app::open_in_browser,
             commands::personas::personas_list,
             commands::personas::persona_save,
             commands::personas::persona_delete,
@@ -152,13 +157,21 @@ fn save_before_closing(window: &tauri::Window, event: &tauri::WindowEvent) {
 }
 
 pub fn run() {
+    // The data folder is its owner's alone (an older install's files made so too).
+    let folders = sirocco_folders::AppFolders::resolve();
+    let secured = folders.secure();
     // The log goes to the data folder from the first line on (and to stderr), a panic with it.
-    let logs = sirocco_folders::AppFolders::resolve().logs();
+    let logs = folders.logs();
     if let Err(e) = sirocco_logs::init(&logs, "info,llama_cpp_2=warn", sirocco_logs::Echo::Stderr) {
         eprintln!("sirocco: {e}; logging to stderr only");
     }
     sirocco_logs::install_panic_hook(logs, sirocco_logs::Program::App);
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Sirocco starts");
+    match secured {
+        Ok(0) => {}
+        Ok(n) => tracing::info!("the data folder is private now: {n} files and folders others could read were fixed"),
+        Err(e) => tracing::warn!("the data folder could not be made private: {e}"),
+    }
     // llama.cpp's backends load now, beside the window's start (a package picks its CPU variant
     // here); the engine logs which.
     std::thread::spawn(sirocco_engine::build_info);

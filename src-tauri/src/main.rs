@@ -2,6 +2,8 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
+    // What Sirocco writes is its user's alone (0600/0700), from the first file on.
+    sirocco_folders::make_private_by_default();
     // A model on other machines runs in a child process: this executable again, without a window.
     sirocco_engine::process::run_if_child();
     // Attached documents are parsed in a child process too: this executable, without a window.

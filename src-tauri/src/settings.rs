@@ -17,13 +17,10 @@ const WORKERS: &str = "workers";
 const ALLOWED_TOOLS: &str = "allowedTools";
 const SERVER: &str = "server";
 
-/// A tool the user allowed always ("Always allow"): its calls run without asking.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
-pub struct AllowedTool {
-    /// The MCP server's name in `mcp.json`.
-    pub server: String,
-    pub tool: String,
-}
+/// A tool the user allowed always, kept under `allowedTools`: bound to its server's identity
+/// (`sirocco_mcp::fingerprint`). Entries saved before that, without one, are read but hold for
+/// no server: their tools are asked about again, and they are dropped as the list is next saved.
+pub use sirocco_mcp::AllowedTool;
 
 /// Another machine running `sirocco worker`, as the user added it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -2,7 +2,7 @@
 // Each session gets its own data, config and cache folders and its own models folder.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -22,6 +22,25 @@ export function appFiles(home) {
   const all = [...files(join(home, 'data')), ...files(join(home, 'config'))];
   assert.ok(all.some((f) => /logs\/sirocco\.[\d-]+\.log$/.test(f)), `the app's log is among them: ${all}`);
   return all;
+}
+
+/** Everything under the app's data folder is its owner's alone: folders 0700, files 0600
+ *  (links, such as a model linked in, are not the app's to change). */
+export function assertPrivate(home) {
+  const data = join(home, 'data', 'dev.sirocco.app');
+  const open = [];
+  const walk = (path) => {
+    const info = lstatSync(path);
+    if (info.isSymbolicLink()) return;
+    const mode = info.mode & 0o777;
+    if (info.isDirectory()) {
+      if (mode !== 0o700) open.push(`${path} ${mode.toString(8)}`);
+      for (const name of readdirSync(path)) walk(join(path, name));
+    } else if (mode !== 0o600) open.push(`${path} ${mode.toString(8)}`);
+  };
+  walk(data);
+  assert.deepEqual(open, [], 'readable by others');
+  assert.ok(existsSync(join(data, 'sirocco.db')), 'the data folder has the conversations');
 }
 
 export function makeModelsFolder({ extra = [] } = {}) {
@@ -124,7 +143,6 @@ export async function startApp({ modelsDir, home = mkdtempSync(join(tmpdir(), 's
   };
 }
 
-/** The fake Hugging Face Hub (tests/fakehub/fakehub.py) with SmolLM2 in a repository. */
 /** Opens the model picker and picks the first model whose name contains `namePart` (the load
  *  then starts); fails when none appears within 20 s. */
 export async function pickModel(browser, namePart) {
@@ -146,7 +164,9 @@ export async function pickModel(browser, namePart) {
   );
 }
 
-export async function startFakeHub() {
+/** The fake Hugging Face Hub (tests/fakehub/fakehub.py) with SmolLM2 in a repository, and
+ *  `extraRepos` (the same shape) after the usual ones. */
+export async function startFakeHub({ extraRepos = [] } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sirocco-fakehub-'));
   const repos = [
     {
@@ -183,6 +203,7 @@ export async function startFakeHub() {
         source: join(fixtures, 'split', `SmolLM2-135M-Instruct-Q4_1-0000${n}-of-00002.gguf`),
       })),
     },
+    ...extraRepos,
   ];
   writeFileSync(join(dir, 'repos.json'), JSON.stringify(repos));
   const hub = spawn('python3', [join(repo, 'tests/fakehub/fakehub.py'), '--repos', join(dir, 'repos.json')], {
@@ -209,6 +230,31 @@ export async function startFakeHub() {
     stop() {
       hub.kill();
     },
+  };
+}
+
+/** A system browser that records what it is asked to open: a script first on the PATH under
+ *  the name of every launcher the app's opener tries (xdg-open, gio open, kde-open…), writing
+ *  each address it is given (its last argument) on a line. An address with `unopenable` in it
+ *  fails, as when no browser is installed. Pass `env` to startApp; `opened()` lists the
+ *  addresses so far. */
+export function fakeSystemBrowser() {
+  const dir = mkdtempSync(join(tmpdir(), 'sirocco-browser-'));
+  const record = join(dir, 'opened.txt');
+  writeFileSync(record, '');
+  const script = [
+    '#!/bin/sh',
+    'for arg; do url=$arg; done',
+    `printf '%s\\n' "$url" >> '${record}'`,
+    'case "$url" in *unopenable*) exit 4 ;; esac',
+    '',
+  ].join('\n');
+  for (const name of ['xdg-open', 'gio', 'gnome-open', 'kde-open6', 'kde-open5', 'kde-open']) {
+    writeFileSync(join(dir, name), script, { mode: 0o755 });
+  }
+  return {
+    env: { PATH: `${dir}:${process.env.PATH}` },
+    opened: () => readFileSync(record, 'utf8').split('\n').filter(Boolean),
   };
 }
 

@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { artifacts, startApp, startFakeHub } from './harness.mjs';
+import { artifacts, assertPrivate, startApp, startFakeHub } from './harness.mjs';
 
 const REPO = 'bartowski/SmolLM2-135M-Instruct-GGUF';
 let hub;
@@ -136,6 +136,8 @@ test('a download shows progress, resumes after an app restart and is then chatte
   assert.match(await text(model), new RegExp(REPO));
   assert.match(await text(model), /llama · 135M/);
   await app.browser.saveScreenshot(join(artifacts, 'library.png'));
+  // A download and a chat later, nothing in the data folder is readable by other users.
+  assertPrivate(home);
 });
 
 test('a split model is one file to download, one model in the library, and answers', async () => {

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { appFiles, artifacts, freePort, makeModelsFolder, startApp, startDesktopSession } from './harness.mjs';
 
 let app;
@@ -52,6 +53,56 @@ test('a request naming a library model loads it, and the app shows it loaded', a
   await (await $('[data-testid="nav-chat"]')).click();
   await (await $('[data-testid="loaded-model"]')).waitForExist({ timeout: 10_000 });
   assert.match(await text(await $('[data-testid="loaded-model"]')), /SmolLM2/);
+});
+
+/** A GET through node:http, which lets a test forge the Host header (fetch does not). */
+function rawGet(port, path, headers) {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('the server answers only to its own host names and to pages on this computer', async () => {
+  await (await $('[data-testid="nav-server"]')).click();
+  const port = await freePort();
+  await (await $('[data-testid="server-port"]')).setValue(String(port));
+  await (await $('[data-testid="server-toggle"]')).click();
+  await (await $('[data-testid="server-url"]')).waitForExist({ timeout: 10_000 });
+  // A web page at a name re-pointed to this computer (DNS rebinding) names its own host.
+  const rebound = await rawGet(port, '/v1/models', { Host: `rebind.attacker.test:${port}` });
+  assert.equal(rebound.status, 403, rebound.body);
+  assert.match(rebound.body, /trusted host names/);
+  const page = await rawGet(port, '/v1/models', { Origin: 'http://rebind.attacker.test' });
+  assert.equal(page.status, 403, page.body);
+  assert.equal((await rawGet(port, '/v1/models', { Origin: 'http://localhost:3000' })).status, 200);
+  assert.equal((await rawGet(port, '/v1/models', { Host: 'llm.home.arpa' })).status, 403);
+  // The refusals are in the page's request log.
+  await browser.waitUntil(async () => {
+    let refused = 0;
+    for (const row of await $$('[data-testid="server-log-row"]')) if (/403/.test(await text(row))) refused += 1;
+    return refused >= 3;
+  }, { timeout: 10_000, timeoutMsg: 'the refused requests are not in the log' });
+
+  // A name the user trusts (a reverse proxy's, an alias) is served once it is listed.
+  await (await $('[data-testid="server-toggle"]')).click();
+  await browser.waitUntil(async () => /Off/.test(await text(await $('[data-testid="server-state"]'))), { timeout: 10_000 });
+  await (await $('[data-testid="server-trusted-hosts"]')).setValue('llm.home.arpa');
+  await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  await browser.saveScreenshot(join(artifacts, 'server-trusted-hosts.png'));
+  await (await $('[data-testid="server-toggle"]')).click();
+  await (await $('[data-testid="server-url"]')).waitForExist({ timeout: 10_000 });
+  assert.equal((await rawGet(port, '/v1/models', { Host: 'llm.home.arpa' })).status, 200);
+  assert.equal((await rawGet(port, '/v1/models', { Host: `rebind.attacker.test:${port}` })).status, 403);
+  await (await $('[data-testid="server-toggle"]')).click();
+  await browser.waitUntil(async () => /Off/.test(await text(await $('[data-testid="server-state"]'))), { timeout: 10_000 });
+  await (await $('[data-testid="server-trusted-hosts"]')).clearValue();
+  await (await $('[data-testid="nav-chat"]')).click();
 });
 
 test('the local server serves the loaded model to an OpenAI client and stops when flipped off', async () => {
@@ -271,7 +322,7 @@ test('the server\'s settings are kept across a restart, its API key in the syste
     await (await $('[data-testid="nav-server"]')).click();
     const port = await freePort();
     await (await $('[data-testid="server-port"]')).setValue(String(port));
-    await (await $('[data-testid="server-key"]')).setValue('sk-kept-in-keyring');
+    await (await $('[data-testid="server-key"]')).setValue('sk-kept-in-keyring-4f9c2a7e1b8d');
     await (await $('[data-testid="server-cors"]')).setValue('http://localhost:3000');
     await (await $('[data-testid="server-idle"]')).setValue('15');
     // On the network (all interfaces; the key it needs is set above).
@@ -284,7 +335,7 @@ test('the server\'s settings are kept across a restart, its API key in the syste
     await browser.waitUntil(async () => /Off/.test(await text(await $('[data-testid="server-state"]'))), { timeout: 10_000 });
     const saved = JSON.parse(readFileSync(join(home, 'data', 'dev.sirocco.app', 'settings.json'), 'utf8'));
     assert.equal(saved.server.port, port);
-    assert.ok(!JSON.stringify(saved).includes('sk-kept-in-keyring'), 'the key is not in the settings file');
+    assert.ok(!JSON.stringify(saved).includes('sk-kept-in-keyring-4f9c2a7e1b8d'), 'the key is not in the settings file');
 
     await app.stop();
     app = await startApp({ modelsDir: makeModelsFolder(), home, env: desktop.env });
@@ -294,7 +345,7 @@ test('the server\'s settings are kept across a restart, its API key in the syste
     await browser.waitUntil(async () => (await (await $('[data-testid="server-port"]')).getValue()) === String(port), {
       timeout: 10_000, timeoutMsg: 'the port was not kept',
     });
-    await browser.waitUntil(async () => (await (await $('[data-testid="server-key"]')).getValue()) === 'sk-kept-in-keyring', {
+    await browser.waitUntil(async () => (await (await $('[data-testid="server-key"]')).getValue()) === 'sk-kept-in-keyring-4f9c2a7e1b8d', {
       timeout: 10_000, timeoutMsg: 'the key did not come back from the keyring',
     });
     assert.equal(await (await $('[data-testid="server-cors"]')).getValue(), 'http://localhost:3000');
@@ -319,7 +370,7 @@ test('the server\'s settings are kept across a restart, its API key in the syste
     await (await $('[data-testid="nav-server"]')).click();
     await (await $('[data-testid="server-url"]')).waitForExist({ timeout: 10_000 });
     assert.ok(await (await $('[data-testid="server-start-at-launch"]')).isSelected());
-    const listed = await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { authorization: 'Bearer sk-kept-in-keyring' } });
+    const listed = await fetch(`http://127.0.0.1:${port}/v1/models`, { headers: { authorization: 'Bearer sk-kept-in-keyring-4f9c2a7e1b8d' } });
     assert.equal(listed.status, 200);
     await browser.waitUntil(async () => {
       for (const row of await $$('[data-testid="server-log-row"]')) if (/GET\s*\/v1\/models\s*200/.test(await text(row))) return true;
@@ -330,7 +381,7 @@ test('the server\'s settings are kept across a restart, its API key in the syste
     await browser.waitUntil(async () => /Off/.test(await text(await $('[data-testid="server-state"]'))), { timeout: 10_000 });
 
     // The key is in none of the app's files, its log included (requests carried it too).
-    for (const f of appFiles(home)) assert.ok(!readFileSync(f).includes('sk-kept-in-keyring'), `${f} holds the API key`);
+    for (const f of appFiles(home)) assert.ok(!readFileSync(f).includes('sk-kept-in-keyring-4f9c2a7e1b8d'), `${f} holds the API key`);
   } finally {
     desktop.stop();
   }

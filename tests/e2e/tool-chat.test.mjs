@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { artifacts, fixtures, makeModelsFolder, pickModel, startApp } from './harness.mjs';
+import { artifacts, assertPrivate, fixtures, makeModelsFolder, pickModel, startApp } from './harness.mjs';
 
 const modelsDir = makeModelsFolder();
 let app;
@@ -56,20 +56,25 @@ async function send(text) {
 }
 
 /** Answers the call waiting with `choice`'s button; when the model calls again after it (a
- *  model this small may go on calling), Stop ends the turn while that call waits. The calls the
- *  turn made, and the screen at its end. */
+ *  model this small may go on calling), Stop ends the turn while that call waits — or, allowed
+ *  always, once a later call has run unasked. The calls the turn made, and the screen at its end. */
 async function answerThenStop(choice, before) {
   await browser.execute(
     (choice) => document.querySelector(`[data-testid="tool-call"][data-phase="asking"] [data-testid="${choice}"]`).click(),
     choice,
   );
   let now;
-  let stopped = false;
+  let stopped = null;
   await browser.waitUntil(
     async () => {
       now = await screen();
-      if (!stopped && now.calls.slice(before + 1).some((c) => c.phase === 'asking')) {
-        stopped = true;
+      const later = now.calls.slice(before + 1);
+      // Allowed always, later calls run without asking: the turn is stopped once one has.
+      const why = later.some((c) => c.phase === 'asking')
+        ? 'asking'
+        : choice === 'tool-allow-always' && later.some((c) => c.phase === 'over') ? 'ran' : null;
+      if (!stopped && why && now.generating) {
+        stopped = why;
         await (await $('[data-testid="stop-button"]')).click();
       }
       return !now.generating && now.calls.length > before && now.calls.every((c) => c.phase === 'over');
@@ -82,7 +87,9 @@ async function answerThenStop(choice, before) {
   assert.deepEqual(now.errors, [], 'no error in the chat');
   const calls = now.calls.slice(before);
   // Stopped while a later call waited: that call did not run, and the turn ended there.
-  if (stopped) assert.equal(calls[calls.length - 1].status, 'stopped', JSON.stringify(calls));
+  if (stopped === 'asking') assert.equal(calls[calls.length - 1].status, 'stopped', JSON.stringify(calls));
+  // Allowed always: a later call ran without being asked about.
+  if (stopped === 'ran') assert.ok(calls.slice(1).some((c) => c.status === 'done'), JSON.stringify(calls));
   return { calls, now };
 }
 
@@ -195,4 +202,6 @@ test('a chat calls an MCP tool after asking, shows the call and its result, and 
   await browser.waitUntil(async () => (await (await $('[data-testid="tool-picker"]')).getText()) === 'everything', {
     timeout: 10_000, timeoutMsg: 'the conversation did not bring its tools back',
   });
+  // A chat, MCP calls and their settings later, nothing of it is readable by other users.
+  assertPrivate(home);
 });

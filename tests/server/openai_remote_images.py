@@ -1,10 +1,14 @@
 """Images named by a web address, on a server whose owner allows fetching them (`fetch_images`):
 the official `openai` and `anthropic` clients link to images on a small HTTP server this script
-runs on 127.0.0.1, and each image reaches the model exactly as the same image sent as a data URL
-does (the prompt counts the same). What cannot be an image — a 404, a text file, a file over
-20 MB, more than 8 images at once — is a clear 400 naming the address.
+runs, and each image reaches the model exactly as the same image sent as a data URL does (the
+prompt counts the same). What cannot be an image — a 404, a text file, a file over 20 MB, more
+than 8 images at once — is a clear 400 naming the address, without the remote's own words.
 
-Usage: openai_remote_images.py <base_url> <vision model>.
+The script runs on another host (a network namespace at a public TEST-NET address, where the
+server's guarded fetcher may go; it refuses loopback and private addresses) and reaches the
+server over the network, with its key.
+
+Usage: openai_remote_images.py <base_url> <vision model> <api key> <this host's address>.
 """
 import base64
 import http.server
@@ -16,8 +20,8 @@ import openai
 from openai import OpenAI
 from PIL import Image
 
-base, model = sys.argv[1], sys.argv[2]
-client = OpenAI(base_url=base, api_key="unused", max_retries=0)
+base, model, key, address = sys.argv[1:5]
+client = OpenAI(base_url=base, api_key=key, max_retries=0)
 
 image = Image.frombytes("RGB", (112, 84), bytes(i % 251 for i in range(112 * 84 * 3)))
 buffer = io.BytesIO()
@@ -61,9 +65,9 @@ class Files(http.server.BaseHTTPRequestHandler):
         pass
 
 
-files = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Files)
+files = http.server.ThreadingHTTPServer((address, 0), Files)
 threading.Thread(target=files.serve_forever, daemon=True).start()
-web = f"http://127.0.0.1:{files.server_address[1]}"
+web = f"http://{address}:{files.server_address[1]}"
 
 
 def ask(*urls, **extra):
@@ -88,7 +92,7 @@ linked = ask(f"{web}/harbour.png")
 assert "/harbour.png" in fetched
 assert linked.usage.prompt_tokens == inline.usage.prompt_tokens, (linked.usage, inline.usage)
 assert ask(f"{web}/moved.png").usage.prompt_tokens == inline.usage.prompt_tokens, "a redirect is followed"
-refused("answered 404", f"{web}/missing.png")
+refused(f"The image at {web}/missing.png could not be fetched.", f"{web}/missing.png")
 refused("not an image", f"{web}/notes.txt")
 refused("larger than 20 MB", f"{web}/huge.png")
 refused("At most 8 images", *[f"{web}/harbour.png"] * 9)
@@ -102,7 +106,7 @@ assert answer.usage.input_tokens == inline.usage.prompt_tokens, (answer.usage, i
 
 from anthropic import Anthropic  # noqa: E402
 
-claude = Anthropic(base_url=base.removesuffix("/v1"), api_key="unused", max_retries=0)
+claude = Anthropic(base_url=base.removesuffix("/v1"), api_key=key, max_retries=0)
 block = {"type": "image", "source": {"type": "url", "url": f"{web}/harbour.png"}}
 counted = claude.messages.count_tokens(model=model, messages=[{"role": "user", "content": [
     block, {"type": "text", "text": "What is in this picture?"}]}])

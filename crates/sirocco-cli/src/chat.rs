@@ -8,6 +8,7 @@
 //! stderr and asked about at the prompt (yes, always for that tool, no) before it runs, and
 //! its result goes back to the model, which goes on (sirocco-chat's `McpTools` run them).
 
+use crate::terminal::safe;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -180,7 +181,7 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
                 Ok(reply) => reply,
                 Err(e) => {
                     history.truncate(asked_at);
-                    eprintln!("error: {e}");
+                    eprintln!("error: {}", crate::terminal::safe(&e.to_string()));
                     break;
                 }
             };
@@ -203,9 +204,14 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
                     result: None,
                 };
                 let server = record.server.as_deref().unwrap_or("?");
-                eprintln!("tool call: {} ({server}) {}", record.name, record.arguments);
+                eprintln!(
+                    "tool call: {} ({}) {}",
+                    safe(&record.name),
+                    safe(server),
+                    safe(&record.arguments.to_string())
+                );
                 let allowed = always.contains(&record.name) || {
-                    eprint!("allow it? [y]es, [a]lways for {}, [n]o: ", record.name);
+                    eprint!("allow it? [y]es, [a]lways for {}, [n]o: ", safe(&record.name));
                     let reply = lines.next_line().await.map_err(|e| e.to_string())?.unwrap_or_default();
                     match reply.trim().to_lowercase().as_str() {
                         "y" | "yes" => true,
@@ -219,7 +225,7 @@ pub async fn run(args: ChatArgs) -> Result<(), String> {
                 let text = if allowed {
                     let result = tools.run(&record, max_chars, Arc::new(AtomicBool::new(false))).await;
                     let shown: String = result.text.chars().take(300).collect();
-                    eprintln!("  → {shown}{}", if result.text.chars().count() > 300 { "…" } else { "" });
+                    eprintln!("  → {}{}", safe(&shown), if result.text.chars().count() > 300 { "…" } else { "" });
                     result.text
                 } else {
                     eprintln!("  → denied");
@@ -246,10 +252,10 @@ async fn connect_tools(path: &std::path::Path) -> Result<McpTools, String> {
     for ((name, _), result) in config.enabled().zip(started) {
         match result {
             Ok(server) => {
-                eprintln!("mcp: {name} ready, {} tools", server.tools().len());
+                eprintln!("mcp: {} ready, {} tools", safe(name), server.tools().len());
                 servers.push(std::sync::Arc::new(server));
             }
-            Err(e) => eprintln!("mcp: {name} failed: {e}"),
+            Err(e) => eprintln!("mcp: {} failed: {}", safe(name), safe(&e.to_string())),
         }
     }
     // Approval is asked at the prompt here, not through the host.
@@ -289,7 +295,7 @@ async fn answer(engine: &Engine, request: GenerateRequest) -> Result<Reply, Stri
                     let _ = write!(stderr, "{dim}thinking: ");
                 }
                 thought.push_str(&text);
-                let _ = write!(stderr, "{dim}{text}{plain}");
+                let _ = write!(stderr, "{dim}{}{plain}", safe(&text));
                 let _ = stderr.flush();
             }
             Some(GenerationEvent::Text { text, .. }) => {
@@ -297,7 +303,7 @@ async fn answer(engine: &Engine, request: GenerateRequest) -> Result<Reply, Stri
                     let _ = writeln!(stderr, "{plain}");
                 }
                 reply.push_str(&text);
-                let _ = stdout.write_all(text.as_bytes());
+                let _ = stdout.write_all(safe(&text).as_bytes());
                 let _ = stdout.flush();
             }
             Some(GenerationEvent::ToolCalls { calls: made }) => calls = made,

@@ -13,6 +13,7 @@ mod paths;
 mod ps;
 mod pull;
 mod serve;
+mod terminal;
 mod worker;
 
 use std::path::PathBuf;
@@ -119,10 +120,20 @@ enum Command {
         dirs: Vec<PathBuf>,
         #[command(flatten)]
         offload: Offload,
-        /// Fetch images that requests name by a web address (http/https; at most 8 a request,
-        /// 20 MB each). Without it such requests are refused and nothing is fetched.
+        /// Fetch images that requests name by a web address (http/https, public addresses only;
+        /// at most 8 a request, 20 MB each). Without it such requests are refused and nothing is
+        /// fetched.
         #[arg(long)]
         fetch_images: bool,
+        /// A host name clients may name this server by, beyond 127.0.0.1, localhost and [::1]
+        /// (and, with --host, this machine's addresses and name): a reverse proxy's, an alias.
+        /// `*.example.com` allows its subdomains. Other names are refused (DNS rebinding).
+        #[arg(long = "trusted-host", value_name = "NAME")]
+        trusted_hosts: Vec<String>,
+        /// A web page (origin, e.g. https://app.example.com) allowed to call this server from a
+        /// browser; pages on this machine always may, others are refused.
+        #[arg(long = "cors-origin", value_name = "ORIGIN")]
+        cors_origins: Vec<String>,
     },
     /// What a running `sirocco serve` (or the app's server) has loaded: each model, who loaded
     /// it, its memory, the requests using it and how long it has been idle.
@@ -181,6 +192,10 @@ enum Command {
         host: std::net::IpAddr,
         #[arg(long, default_value_t = 50052)]
         port: u16,
+        /// Required with a --host beyond loopback: you understand that anyone who can reach the
+        /// port can use this machine's memory and compute, and read what runs on it.
+        #[arg(long)]
+        allow_unauthenticated: bool,
         /// Threads for the CPU (default: physical cores).
         #[arg(long)]
         threads: Option<usize>,
@@ -239,11 +254,17 @@ struct Offload {
 struct ServerAddress {
     #[arg(long, default_value_t = 1234)]
     port: u16,
-    /// The address; `serve` on anything but loopback requires --api-key.
+    /// The address; `serve` on anything but loopback requires a strong API key.
     #[arg(long, default_value = "127.0.0.1")]
     host: std::net::IpAddr,
-    /// The API key (default: $SIROCCO_API_KEY).
-    #[arg(long, env = "SIROCCO_API_KEY")]
+    /// A file holding the API key (its first line; it wins over the others). The key can also
+    /// come from $SIROCCO_API_KEY; either keeps it out of the process list, which --api-key
+    /// does not.
+    #[arg(long, value_name = "FILE")]
+    api_key_file: Option<PathBuf>,
+    /// The API key (default: $SIROCCO_API_KEY). Visible to every user of this machine in the
+    /// process list: prefer --api-key-file or the variable.
+    #[arg(long, env = "SIROCCO_API_KEY", hide_env_values = true)]
     api_key: Option<String>,
 }
 
@@ -251,12 +272,35 @@ impl ServerAddress {
     fn socket(&self) -> std::net::SocketAddr {
         std::net::SocketAddr::new(self.host, self.port)
     }
+
+    /// The key from the file, the variable or the command line (with a warning for the last).
+    fn key(&self) -> Result<Option<String>, String> {
+        if let Some(path) = &self.api_key_file {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("could not read the API key file {}: {e}", path.display()))?;
+            let key = text.lines().next().unwrap_or("").trim().to_string();
+            if key.is_empty() {
+                return Err(format!("the API key file {} is empty", path.display()));
+            }
+            return Ok(Some(key));
+        }
+        let on_command_line = std::env::args().any(|a| a == "--api-key" || a.starts_with("--api-key="));
+        if on_command_line && self.api_key.is_some() {
+            eprintln!(
+                "warning: a key given with --api-key is visible to every user of this machine (ps, /proc); \
+                 use --api-key-file or $SIROCCO_API_KEY instead"
+            );
+        }
+        Ok(self.api_key.clone())
+    }
 }
 
 /// `main`'s runtime has one worker thread: HTTP and the terminal need little, and on a machine with few cores every
 /// extra busy thread preempts llama.cpp's, whose threads wait for each other at every step
 /// (measured on 2 cores: 4 SSE streams at 0.94× one stream with two workers, 1.46× with one).
 fn main() {
+    // What Sirocco writes is its user's alone (0600/0700), from the first file on.
+    sirocco_folders::make_private_by_default();
     // A model on other machines runs in a child: this binary again (see sirocco_engine::process).
     sirocco_engine::process::run_if_child();
     // Attached documents are parsed in a child too (see sirocco_documents::isolated).
@@ -270,7 +314,11 @@ async fn run(cli: Cli) {
     // Every command but `logs` (which shows the log) writes to the app's log file: which
     // llama.cpp backend runs, what failed. The terminal stays the user's.
     if !matches!(cli.command, Command::Logs { .. }) {
-        let logs = sirocco_folders::AppFolders::resolve().logs();
+        let folders = sirocco_folders::AppFolders::resolve();
+        if let Err(e) = folders.secure() {
+            eprintln!("sirocco: the data folder {} could not be made private: {e}", folders.data.display());
+        }
+        let logs = folders.logs();
         if let Err(e) = sirocco_logs::init(&logs, "info,llama_cpp_2=warn", sirocco_logs::Echo::FileOnly) {
             eprintln!("sirocco: {e}");
         }
@@ -301,26 +349,46 @@ async fn run(cli: Cli) {
             bench_server::run(&model, tokens.max(8), reps.max(1), llama_tools.as_deref()).await
         }
         Command::BenchModels { chat, coder, requests } => bench_models::run(&chat, &coder, requests.max(1)).await,
-        Command::Serve { model, address, context, parallel, idle_unload, max_models, dirs, offload, fetch_images } => {
-            let (addr, api_key, idle_unload_secs) = (address.socket(), address.api_key, idle_unload);
-            let Offload { workers, gpu_layers, cpu_moe } = offload;
-            serve::run(serve::ServeArgs {
-                model,
-                addr,
-                api_key,
-                context,
-                parallel,
-                idle_unload_secs,
-                max_models,
-                dirs,
-                workers,
-                gpu_layers,
-                cpu_moe,
-                fetch_images,
-            })
-            .await
-        }
-        Command::Ps { address } => ps::run(address.socket(), address.api_key).await,
+        Command::Serve {
+            model,
+            address,
+            context,
+            parallel,
+            idle_unload,
+            max_models,
+            dirs,
+            offload,
+            fetch_images,
+            trusted_hosts,
+            cors_origins,
+        } => match address.key() {
+            Err(e) => Err(e),
+            Ok(api_key) => {
+                let (addr, idle_unload_secs) = (address.socket(), idle_unload);
+                let Offload { workers, gpu_layers, cpu_moe } = offload;
+                serve::run(serve::ServeArgs {
+                    model,
+                    addr,
+                    api_key,
+                    context,
+                    parallel,
+                    idle_unload_secs,
+                    max_models,
+                    dirs,
+                    workers,
+                    gpu_layers,
+                    cpu_moe,
+                    fetch_images,
+                    trusted_hosts,
+                    cors_origins,
+                })
+                .await
+            }
+        },
+        Command::Ps { address } => match address.key() {
+            Ok(key) => ps::run(address.socket(), key).await,
+            Err(e) => Err(e),
+        },
         Command::Pull { repo, quant } => pull::run(&repo, quant.as_deref()).await,
         Command::Chat {
             model,
@@ -353,7 +421,9 @@ async fn run(cli: Cli) {
             })
             .await
         }
-        Command::Worker { host, port, threads } => worker::run(host, port, threads),
+        Command::Worker { host, port, threads, allow_unauthenticated } => {
+            worker::run(host, port, threads, allow_unauthenticated)
+        }
         Command::Models { dirs } => models::run(dirs),
         Command::Mcp { action: McpAction::List { config } } => mcp::list(config).await,
         Command::Logs { lines, path } => logs::show(lines, path),

@@ -22,6 +22,10 @@ pub struct ServeArgs {
     pub api_key: Option<String>,
     /// Fetch images requests name by a web address.
     pub fetch_images: bool,
+    /// Host names clients may use beyond the loopback ones (and this machine's, on the network).
+    pub trusted_hosts: Vec<String>,
+    /// Web pages allowed to call the server from a browser, beyond this machine's.
+    pub cors_origins: Vec<String>,
     pub context: Option<u32>,
     pub parallel: u32,
     /// 0: never.
@@ -39,6 +43,9 @@ pub struct ServeArgs {
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
+    if !args.addr.ip().is_loopback() {
+        check_network_key(args.addr, args.api_key.as_deref())?;
+    }
     let worker_memory = crate::worker::probe_all(&args.workers)?;
     let gpu_layers = match (args.gpu_layers, &args.model) {
         (Some(n), _) => n,
@@ -79,6 +86,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         on_demand: Some(on_demand),
         store: Some(store),
         fetch_images: args.fetch_images,
+        trusted_hosts: args.trusted_hosts,
+        cors_origins: args.cors_origins,
         ..ServerConfig::default()
     };
     let server = sirocco_server::start(config, host.clone()).await.map_err(|e| e.to_string())?;
@@ -94,6 +103,22 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     server.stop().await;
     host.unload_all().await;
     Ok(())
+}
+
+/// Serving on the network needs a strong key: before anything is loaded, a missing or weak one
+/// is refused with a generated key to use instead.
+fn check_network_key(addr: SocketAddr, key: Option<&str>) -> Result<(), String> {
+    let why = match key.filter(|k| !k.is_empty()) {
+        None => format!("serving on {addr} (beyond this machine) requires an API key"),
+        Some(key) => match sirocco_server::weak_key(key) {
+            None => return Ok(()),
+            Some(why) => why,
+        },
+    };
+    Err(format!(
+        "{why}. Put one in a file and pass --api-key-file (or set SIROCCO_API_KEY); a strong one: {}",
+        sirocco_server::generate_api_key()
+    ))
 }
 
 /// Every load and unload, one line each.

@@ -3,17 +3,23 @@
 //! `sirocco serve --worker HOST:PORT --gpu-layers N` (or `sirocco chat`) then puts layers here.
 //!
 //! ggml-rpc has no authentication and no encryption: anyone who reaches the port can use this
-//! machine's memory and compute. It binds 127.0.0.1 unless `--host` says otherwise, and then
-//! says so plainly; use it on trusted networks only.
+//! machine's memory and compute. It binds 127.0.0.1 unless `--host` says otherwise, and beyond
+//! loopback only with `--allow-unauthenticated`, saying plainly what that exposes.
 
 use std::net::IpAddr;
 
-pub fn run(host: IpAddr, port: u16, threads: Option<usize>) -> Result<(), String> {
+pub fn run(host: IpAddr, port: u16, threads: Option<usize>, allow_unauthenticated: bool) -> Result<(), String> {
+    let exposure = format!(
+        "anyone who can reach {host} port {port} can use this machine's memory and compute, and read the model \
+         and conversations that run on it (llama.cpp's RPC protocol has no authentication or encryption)"
+    );
     if !host.is_loopback() {
-        eprintln!(
-            "warning: serving on {host}: anyone who can reach port {port} can use this machine's memory and compute \
-             (llama.cpp's RPC protocol has no authentication or encryption). Use this on a trusted network only."
-        );
+        if !allow_unauthenticated {
+            return Err(format!(
+                "not serving on {host}: {exposure}. On a network you trust, run again with --allow-unauthenticated"
+            ));
+        }
+        eprintln!("warning: serving on {host}: {exposure}. Use this on a trusted network only.");
     }
     let threads = threads.unwrap_or_else(|| sirocco_engine::hardware::Hardware::detect().physical_cores as usize);
     let endpoint = std::net::SocketAddr::new(host, port);

@@ -132,3 +132,86 @@ async fn serve_loads_library_models_on_demand_with_their_saved_settings() {
         String::from_utf8_lossy(&ps.stderr)
     );
 }
+
+/// `sirocco serve` answers only to the names it serves and the pages it was told of: a forged
+/// `Host` (DNS rebinding) or a foreign `Origin` is a 403 naming the flag that would allow it,
+/// and the flags allow exactly that.
+#[tokio::test]
+async fn serve_refuses_other_hosts_and_pages_until_told_of_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = |extra: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+            .args(["serve", "--port", "0"])
+            .args(extra)
+            .env_remove("SIROCCO_API_KEY")
+            .envs(isolated(dir.path()))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let (base, _) = base_url(&mut child);
+        (child, base)
+    };
+    let http = reqwest::Client::new();
+    let status = |base: String, header: &'static str, value: &'static str| {
+        let request = http.get(format!("{base}/models")).header(header, value);
+        async move {
+            let response = request.send().await.unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let (mut plain, base) = start(&[]);
+    let (code, body) = status(base.clone(), "host", "rebind.attacker.test:1234").await;
+    assert_eq!(code, 403, "{body}");
+    assert!(body.contains("--trusted-host"), "{body}");
+    let (code, body) = status(base.clone(), "origin", "http://rebind.attacker.test:1234").await;
+    assert_eq!(code, 403, "{body}");
+    assert!(body.contains("--cors-origin"), "{body}");
+    assert_eq!(status(base.clone(), "host", "llm.home.arpa").await.0, 403);
+    stop(&mut plain);
+
+    let (mut told, base) = start(&["--trusted-host", "llm.home.arpa", "--cors-origin", "https://app.example.com"]);
+    assert_eq!(status(base.clone(), "host", "llm.home.arpa").await.0, 200);
+    assert_eq!(status(base.clone(), "origin", "https://app.example.com").await.0, 200);
+    assert_eq!(status(base.clone(), "host", "rebind.attacker.test").await.0, 403);
+    stop(&mut told);
+}
+
+/// The key stays out of the process list when it comes from a file (or the environment); on
+/// the command line it works but draws a warning. On the network a weak key is refused before
+/// anything loads, with a strong one offered.
+#[tokio::test]
+async fn the_api_key_stays_out_of_the_process_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "sk-sirocco-Zq3mVb8LxT2wYp6RkJd9Hs4Nc7Fa1Ge5";
+    let key_file = dir.path().join("api-key");
+    std::fs::write(&key_file, format!("{key}\n")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+        .args(["serve", "--port", "0", "--api-key-file"])
+        .arg(&key_file)
+        .env_remove("SIROCCO_API_KEY")
+        .envs(isolated(dir.path()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (base, _) = base_url(&mut child);
+    let listed = Command::new("ps").args(["-eww", "-o", "args"]).output().unwrap();
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(listed.contains("--api-key-file"), "ps lists the server");
+    assert!(!listed.contains(key), "ps shows the key:\n{listed}");
+    let http = reqwest::Client::new();
+    assert_eq!(http.get(format!("{base}/models")).send().await.unwrap().status(), 401);
+    assert_eq!(http.get(format!("{base}/models")).bearer_auth(key).send().await.unwrap().status(), 200);
+    stop(&mut child);
+
+    let warned = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+        .args(["serve", "--host", "0.0.0.0", "--port", "0", "--api-key", "short-key"])
+        .envs(isolated(dir.path()))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&warned.stderr);
+    assert!(!warned.status.success());
+    assert!(said.contains("visible to every user"), "a key on the command line is warned about: {said}");
+    assert!(said.contains("at least 24 characters") && said.contains("sk-sirocco-"), "{said}");
+}

@@ -28,7 +28,10 @@ impl Drop for Running {
 fn worker_at(netns: Option<&str>, host: &str, port: u16) -> (Running, String) {
     let bin = env!("CARGO_BIN_EXE_sirocco");
     let port = port.to_string();
-    let args = ["worker", "--host", host, "--port", &port, "--threads", "1"];
+    let mut args = vec!["worker", "--host", host, "--port", &port, "--threads", "1"];
+    if !host.starts_with("127.") {
+        args.push("--allow-unauthenticated");
+    }
     let mut command = match netns {
         Some(ns) => {
             let mut c = Command::new("ip");
@@ -363,6 +366,14 @@ async fn layers_on_a_worker_in_another_network_namespace_give_the_same_greedy_te
     drop(local);
 
     let ns = Netns::new(1);
+    // Beyond loopback only when asked explicitly, and it says what that exposes.
+    let refused = Command::new("ip")
+        .args(["netns", "exec", &ns.name, env!("CARGO_BIN_EXE_sirocco"), "worker", "--host", "10.77.1.2"])
+        .output()
+        .unwrap();
+    let refusal = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "a worker beyond loopback without --allow-unauthenticated must not start");
+    assert!(refusal.contains("--allow-unauthenticated") && refusal.contains("no authentication"), "{refusal}");
     let (worker, warning) = worker_at(Some(&ns.name), "10.77.1.2", 50052);
     assert!(warning.contains("no authentication"), "beyond loopback the worker warns: {warning:?}");
 

@@ -94,6 +94,8 @@ pub struct Hub {
     http: reqwest::Client,
     pub(crate) endpoint: String,
     token: Option<String>,
+    /// The endpoint is plain http beyond this machine: no token is sent to it.
+    token_withheld: bool,
     cache_dir: PathBuf,
     /// The first retry's delay (doubling after) of the requests hf-hub does not retry itself
     /// (a header read whose body is cut off); the configured one is hf-hub's too.
@@ -101,6 +103,22 @@ pub struct Hub {
 }
 
 const DEFAULT_ENDPOINT: &str = "https://huggingface.co";
+
+/// Whether an endpoint may be sent secrets (the access token): HTTPS, or plain http that never
+/// leaves this machine (loopback; a local mirror, the tests' fake hub).
+pub fn carries_secrets(endpoint: &str) -> bool {
+    let Ok(url) = url::Url::parse(endpoint) else { return false };
+    match url.scheme() {
+        "https" => true,
+        "http" => match url.host() {
+            Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+            Some(url::Host::Ipv4(a)) => a.is_loopback(),
+            Some(url::Host::Ipv6(a)) => a.is_loopback(),
+            None => false,
+        },
+        _ => false,
+    }
+}
 
 /// The first retry's delay when the configuration names none.
 const RETRY_DELAY: std::time::Duration = std::time::Duration::from_millis(250);
@@ -125,7 +143,22 @@ impl Hub {
         if let Some(endpoint) = &config.endpoint {
             builder = builder.endpoint(endpoint.clone());
         }
-        if let Some(token) = config.token.as_ref().filter(|t| !t.is_empty()) {
+        let wanted_endpoint = config
+            .endpoint
+            .clone()
+            .or_else(|| std::env::var("HF_ENDPOINT").ok())
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.into());
+        // The token is a password: never sent where the network could read it.
+        let token_withheld = !carries_secrets(&wanted_endpoint);
+        let token = config.token.or_else(|| std::env::var("HF_TOKEN").ok()).filter(|t| !t.is_empty());
+        if token_withheld {
+            if token.is_some() {
+                tracing::warn!(endpoint = wanted_endpoint, "the Hub access token is not sent to a plain-http endpoint");
+            }
+            // hf-hub falls back to HF_TOKEN and the token file when given none: a value that
+            // cannot be a header keeps it from sending any (its header is skipped).
+            builder = builder.token("\n");
+        } else if let Some(token) = &token {
             builder = builder.token(token.clone());
         }
         if let Some(dir) = &config.cache_dir {
@@ -154,7 +187,8 @@ impl Hub {
         Ok(Self {
             endpoint,
             cache_dir,
-            token: config.token.or_else(|| std::env::var("HF_TOKEN").ok()).filter(|t| !t.is_empty()),
+            token: token.filter(|_| !token_withheld),
+            token_withheld,
             http,
             client,
             retry_delay,
@@ -181,6 +215,12 @@ impl Hub {
 
     /// The account the access token belongs to: checks the token against the Hub.
     pub async fn whoami(&self) -> Result<Account> {
+        if self.token_withheld {
+            return Err(HubError::Unauthorized(format!(
+                "the access token is not sent to {}: it is not HTTPS, and anyone on the network could read it",
+                self.endpoint
+            )));
+        }
         if self.token.is_none() {
             return Err(HubError::Unauthorized("no access token is set".into()));
         }

@@ -22,7 +22,7 @@ pub mod library;
 pub mod queue;
 pub mod remote_header;
 
-pub use client::{Account, Hub, HubConfig, RepoSummary, SearchQuery, SortBy};
+pub use client::{carries_secrets, Account, Hub, HubConfig, RepoSummary, SearchQuery, SortBy};
 pub use download::{DownloadProgress, DownloadRequest};
 pub use error::{HubError, Result};
 pub use gguf_files::{GgufEntry, RemoteFile};

@@ -152,9 +152,9 @@ pub fn id_of(roots: &LibraryRoots, path: &Path) -> String {
 
 fn describe(name: String, parts: Vec<PathBuf>, source: ModelSource) -> LibraryModel {
     let size = parts.iter().map(|p| std::fs::metadata(p).map_or(0, |m| m.len())).sum();
-    let (summary, error) = match sirocco_engine::gguf_file::inspect(&parts[0]) {
+    let (summary, error) = match headers::inspect(&parts) {
         Ok(s) => (Some(s), None),
-        Err(e) => (None, Some(e.to_string())),
+        Err(e) => (None, Some(e)),
     };
     let projector = match source {
         ModelSource::Ollama { .. } => None,
@@ -381,4 +381,51 @@ pub fn delete(model: &LibraryModel) -> Result<u64> {
         }
     }
     Ok(freed)
+}
+
+/// Headers already read, so that listing the library again (every `GET /v1/models`, every
+/// picker refresh) reads only the files that changed: a model's summary is kept with each
+/// part's size and modification time, and read again when any differs.
+pub mod headers {
+    use std::collections::HashMap;
+    use std::path::PathBuf;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::{Mutex, OnceLock};
+    use std::time::SystemTime;
+
+    use sirocco_engine::GgufSummary;
+
+    type Stamp = Vec<(u64, Option<SystemTime>)>;
+    type Read = Result<GgufSummary, String>;
+
+    /// More models than any library has; beyond it the memo starts over (it is only a memo).
+    const MOST: usize = 4096;
+    static READ: OnceLock<Mutex<HashMap<PathBuf, (Stamp, Read)>>> = OnceLock::new();
+    static HEADERS_READ: AtomicUsize = AtomicUsize::new(0);
+
+    /// The summary of the model whose parts are `parts` (part 1 first), read again only when
+    /// a part changed.
+    pub fn inspect(parts: &[PathBuf]) -> Read {
+        let stamp: Stamp =
+            parts.iter().map(|p| std::fs::metadata(p).map_or((0, None), |m| (m.len(), m.modified().ok()))).collect();
+        let memo = READ.get_or_init(Default::default);
+        if let Some((kept, read)) = memo.lock().unwrap_or_else(|e| e.into_inner()).get(&parts[0]) {
+            if *kept == stamp {
+                return read.clone();
+            }
+        }
+        HEADERS_READ.fetch_add(1, Ordering::Relaxed);
+        let read = sirocco_engine::gguf_file::inspect(&parts[0]).map_err(|e| e.to_string());
+        let mut memo = memo.lock().unwrap_or_else(|e| e.into_inner());
+        if memo.len() >= MOST {
+            memo.clear();
+        }
+        memo.insert(parts[0].clone(), (stamp, read.clone()));
+        read
+    }
+
+    /// How many headers this process has read (for tests).
+    pub fn reads() -> usize {
+        HEADERS_READ.load(Ordering::Relaxed)
+    }
 }

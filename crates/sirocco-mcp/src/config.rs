@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::secrets::{mask_args, mask_url};
 use crate::McpError;
 
 /// The servers of one `mcp.json`, by name.
@@ -41,95 +42,20 @@ pub enum ServerEntry {
     },
 }
 
+/// What a one-line description shows in place of a secret still in the entry (one taken to the
+/// keyring shows as its placeholder).
+const SECRET_SHOWN_AS: &str = "***";
+
 impl ServerEntry {
-    /// One line saying what it runs or where it is (no secrets: header values left out).
+    /// One line saying what it runs or where it is, without secrets: header values left out,
+    /// secrets in the arguments or URL shown as `***` (or the keyring's placeholder).
     pub fn describe(&self) -> String {
         match self {
             Self::Stdio { command, args, .. } => {
-                std::iter::once(command.as_str()).chain(args.iter().map(String::as_str)).collect::<Vec<_>>().join(" ")
+                std::iter::once(command.clone()).chain(mask_args(args, SECRET_SHOWN_AS)).collect::<Vec<_>>().join(" ")
             }
-            Self::Http { url, .. } => url.clone(),
+            Self::Http { url, .. } => mask_url(url, SECRET_SHOWN_AS),
         }
-    }
-}
-
-/// What `mcp.json` holds in place of a secret the system keyring keeps (Sirocco's own
-/// placeholder: another app reading the file sees that the value is kept elsewhere).
-pub const SECRET_PLACEHOLDER: &str = "${keyring}";
-
-/// Words in an environment variable's name that make its value a secret.
-const SECRET_NAMES: [&str; 6] = ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "AUTH"];
-
-/// Whether the value of the environment variable `name` is kept in the keyring.
-pub fn is_secret_env(name: &str) -> bool {
-    let upper = name.to_ascii_uppercase();
-    SECRET_NAMES.iter().any(|w| upper.contains(w))
-}
-
-/// The keyring account of server `server`'s header or variable `name` (`kind`: `header` or `env`).
-pub fn secret_account(server: &str, kind: &str, name: &str) -> String {
-    format!("mcp/{server}/{kind}/{name}")
-}
-
-impl ServerEntry {
-    /// Moves this entry's secrets out (every header value; environment values whose names say
-    /// key, token, secret, password or auth), leaving [`SECRET_PLACEHOLDER`] in their place:
-    /// the keyring accounts and values to keep, for the server `server`.
-    pub fn take_secrets(&mut self, server: &str) -> Vec<(String, String)> {
-        let (kind, values): (&str, Vec<(&String, &mut String)>) = match self {
-            Self::Http { headers, .. } => ("header", headers.iter_mut().collect()),
-            Self::Stdio { env, .. } => ("env", env.iter_mut().filter(|(k, _)| is_secret_env(k)).collect()),
-        };
-        values
-            .into_iter()
-            .filter(|(_, v)| !v.is_empty() && v.as_str() != SECRET_PLACEHOLDER)
-            .map(|(k, v)| (secret_account(server, kind, k), std::mem::replace(v, SECRET_PLACEHOLDER.to_owned())))
-            .collect()
-    }
-
-    /// The keyring accounts this entry's placeholders stand for.
-    pub fn secret_accounts(&self, server: &str) -> Vec<String> {
-        let (kind, values): (&str, Vec<(&String, &String)>) = match self {
-            Self::Http { headers, .. } => ("header", headers.iter().collect()),
-            Self::Stdio { env, .. } => ("env", env.iter().collect()),
-        };
-        values
-            .into_iter()
-            .filter(|(_, v)| v.as_str() == SECRET_PLACEHOLDER)
-            .map(|(k, _)| secret_account(server, kind, k))
-            .collect()
-    }
-
-    /// This entry with each placeholder replaced by the secret `lookup` finds for its account
-    /// (the server `server`'s); a secret that is not there is an error naming it.
-    pub fn with_secrets(
-        &self,
-        server: &str,
-        mut lookup: impl FnMut(&str) -> Result<Option<String>, String>,
-    ) -> Result<ServerEntry, McpError> {
-        let mut entry = self.clone();
-        let (kind, values): (&str, Vec<(&String, &mut String)>) = match &mut entry {
-            Self::Http { headers, .. } => ("header", headers.iter_mut().collect()),
-            Self::Stdio { env, .. } => ("env", env.iter_mut().collect()),
-        };
-        for (name, value) in values.into_iter().filter(|(_, v)| v.as_str() == SECRET_PLACEHOLDER) {
-            let what = if kind == "header" { "header" } else { "variable" };
-            *value = match lookup(&secret_account(server, kind, name)) {
-                Ok(Some(secret)) => secret,
-                Ok(None) => {
-                    return Err(McpError::Config(format!(
-                        "server `{server}`: the {what} `{name}` is kept in the system keyring, which does not have it \
-                         (add the server again with its value)"
-                    )))
-                }
-                Err(e) => {
-                    return Err(McpError::Config(format!(
-                        "server `{server}`: the {what} `{name}` is kept in the system keyring, which could not be read: {e}"
-                    )))
-                }
-            };
-        }
-        Ok(entry)
     }
 }
 
@@ -272,47 +198,17 @@ mod tests {
             matches!(&config.servers["remote"], ServerEntry::Http { headers, .. } if headers["Authorization"] == "Bearer sk-1")
         );
         assert!(!config.servers["remote"].describe().contains("sk-1"), "descriptions carry no secrets");
+        let keyed = ServerEntry::Stdio {
+            command: "npx".into(),
+            args: vec!["server".into(), "--api-key".into(), "sk-1".into(), "--token=${keyring}".into()],
+            env: BTreeMap::new(),
+            cwd: None,
+        };
+        assert_eq!(keyed.describe(), "npx server --api-key *** --token=${keyring}");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("mcp.json");
         config.save(&path).unwrap();
         assert_eq!(McpConfig::load(&path).unwrap(), config);
-    }
-
-    #[test]
-    fn secrets_leave_the_file_for_the_keyring_and_come_back_when_the_server_starts() {
-        let mut remote = ServerEntry::Http {
-            url: "https://example.com/mcp".into(),
-            headers: BTreeMap::from([
-                ("Authorization".into(), "Bearer sk-1".into()),
-                ("X-Empty".into(), String::new()),
-            ]),
-        };
-        let taken = remote.take_secrets("remote");
-        assert_eq!(taken, [("mcp/remote/header/Authorization".to_owned(), "Bearer sk-1".to_owned())]);
-        let text = serde_json::to_string(&remote).unwrap();
-        assert!(!text.contains("sk-1") && text.contains(SECRET_PLACEHOLDER), "{text}");
-        assert!(remote.take_secrets("remote").is_empty(), "taken once");
-        assert_eq!(remote.secret_accounts("remote"), ["mcp/remote/header/Authorization"]);
-        let kept: BTreeMap<String, String> = taken.into_iter().collect();
-        let started = remote.with_secrets("remote", |account| Ok(kept.get(account).cloned())).unwrap();
-        assert!(matches!(&started, ServerEntry::Http { headers, .. } if headers["Authorization"] == "Bearer sk-1"));
-
-        // Variables: only those whose names say they are secrets.
-        let mut local = ServerEntry::Stdio {
-            command: "npx".into(),
-            args: vec![],
-            env: BTreeMap::from([("GITHUB_TOKEN".into(), "ghp_x".into()), ("DEBUG".into(), "1".into())]),
-            cwd: None,
-        };
-        assert_eq!(local.take_secrets("gh"), [("mcp/gh/env/GITHUB_TOKEN".to_owned(), "ghp_x".to_owned())]);
-        assert!(matches!(&local, ServerEntry::Stdio { env, .. } if env["DEBUG"] == "1"));
-        // The keyring lost it, or cannot be read: an error naming the variable, not a start
-        // with the placeholder as its value.
-        let lost = local.with_secrets("gh", |_| Ok(None)).unwrap_err().to_string();
-        assert!(lost.contains("variable `GITHUB_TOKEN`") && lost.contains("does not have it"), "{lost}");
-        let locked = local.with_secrets("gh", |_| Err("locked".into())).unwrap_err().to_string();
-        assert!(locked.contains("could not be read: locked"), "{locked}");
-        assert!(is_secret_env("OPENAI_API_KEY") && is_secret_env("db_password") && !is_secret_env("PATH"));
     }
 
     #[test]

@@ -9,16 +9,32 @@
 //! caller goes on. [`McpPool`] keeps servers running between uses (the app's chat starts a
 //! server once, not once per answer).
 //!
+//! A stdio server starts with a cleared environment: the few variables a desktop program needs,
+//! then what its entry declares ([`server_environment`]), never Sirocco's own tokens. Secrets in
+//! an entry (headers, variables, arguments, URLs) are found here and moved to the system keyring
+//! by the caller ([`ServerEntry::take_secrets`]). "Always allow" is bound to a server's identity
+//! ([`fingerprint`], [`AllowedTool`]): a server replaced by another under the same name is asked
+//! about again.
+//!
 //! Nothing here knows about Tauri, the store or the engine.
 
 mod config;
+mod environment;
 mod error;
+mod identity;
 mod output;
 mod pool;
+mod secrets;
 mod server;
 
-pub use config::{is_secret_env, secret_account, McpConfig, ServerEntry, SECRET_PLACEHOLDER};
+pub use config::{McpConfig, ServerEntry};
+pub use environment::{is_passed_through, server_environment};
 pub use error::McpError;
+pub use identity::{fingerprint, is_allowed, still_held, AllowedTool};
 pub use output::{ToolOutput, MAX_RESULT_CHARS};
 pub use pool::McpPool;
+pub use secrets::{
+    is_secret_env, is_secret_name, looks_like_token, secret_account, secrets_in_args, secrets_in_url, SecretSpan,
+    SECRET_PLACEHOLDER,
+};
 pub use server::{McpLimits, McpServer, McpTool};

@@ -1,6 +1,6 @@
-//! One running MCP server: started (a child process over stdio, or a Streamable HTTP session),
-//! its tools listed, calls made with a time limit. The end of a stdio server's stderr is kept
-//! and quoted when it fails.
+//! One running MCP server: started (a child process over stdio with a cleared environment, see
+//! [`crate::server_environment`], or a Streamable HTTP session), its tools listed, calls made
+//! with a time limit. The end of a stdio server's stderr is kept and quoted when it fails.
 
 use std::collections::HashMap;
 use std::process::Stdio;
@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::io::AsyncReadExt;
 
-use crate::{McpError, ServerEntry, ToolOutput, MAX_RESULT_CHARS};
+use crate::{server_environment, McpError, ServerEntry, ToolOutput, MAX_RESULT_CHARS};
 
 /// How long each step may take, and how much of a result is kept.
 #[derive(Debug, Clone, Copy)]
@@ -67,9 +67,21 @@ impl McpServer {
         let started = match entry {
             ServerEntry::Stdio { command, args, env, cwd } => {
                 let mut cmd = tokio::process::Command::new(command);
-                cmd.args(args).envs(env).kill_on_drop(true);
+                // Not Sirocco's environment (its tokens): the desktop's few variables and the
+                // entry's own.
+                cmd.args(args).env_clear().envs(server_environment(std::env::vars_os(), env)).kill_on_drop(true);
                 if let Some(cwd) = cwd {
                     cmd.current_dir(cwd);
+                }
+                // Sirocco's own files are private (umask 077); the files a user's tool writes
+                // are the user's business: it gets the user's umask back.
+                let umask = sirocco_folders::user_umask() as libc::mode_t;
+                // SAFETY: umask is async-signal-safe and touches nothing but the child's mask.
+                unsafe {
+                    cmd.pre_exec(move || {
+                        libc::umask(umask);
+                        Ok(())
+                    });
                 }
                 let (transport, err) = TokioChildProcess::builder(cmd)
                     .stderr(Stdio::piped())

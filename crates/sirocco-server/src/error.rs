@@ -40,6 +40,43 @@ impl ApiError {
         }
     }
 
+    /// A request the server's boundary refused: the host it names, or the web page it came from.
+    pub fn forbidden(refusal: crate::boundary::Refusal) -> Self {
+        use crate::boundary::Refusal;
+        let (message, code) = match refusal {
+            Refusal::Host(host) => (
+                format!(
+                    "This server does not answer to the host name `{host}`. Name it as 127.0.0.1, localhost or [::1]; \
+                     to use this name, add it to the trusted host names (Sirocco's Server page, or \
+                     `sirocco serve --trusted-host`)."
+                ),
+                "host_not_allowed",
+            ),
+            Refusal::Origin(origin) => (
+                format!(
+                    "Web pages at `{origin}` may not call this server. To allow this page, add its origin to the \
+                     allowed web pages (CORS) on Sirocco's Server page, or `sirocco serve --cors-origin`."
+                ),
+                "origin_not_allowed",
+            ),
+        };
+        Self { status: StatusCode::FORBIDDEN, kind: "permission_error", message, param: None, code: Some(code) }
+    }
+
+    /// A peer that failed the key check too often lately (see `boundary`).
+    pub fn too_many_failures(retry_after: std::time::Duration) -> Self {
+        Self {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            kind: "invalid_request_error",
+            message: format!(
+                "Too many requests with a wrong API key from this address: try again in {} s.",
+                retry_after.as_secs().max(1)
+            ),
+            param: None,
+            code: Some("too_many_key_failures"),
+        }
+    }
+
     pub fn model_not_found(model: &str, loaded: &[String]) -> Self {
         let served = if loaded.is_empty() {
             "none".to_owned()
@@ -141,8 +178,7 @@ impl IntoResponse for ApiError {
         let body = json!({
             "error": { "message": self.message, "type": self.kind, "param": self.param, "code": self.code }
         });
-        let retry = (self.code == Some("server_busy")).then_some([(axum::http::header::RETRY_AFTER, "1")]);
-        (self.status, retry, Json(body)).into_response()
+        (self.status, retry_after(self.code), Json(body)).into_response()
     }
 }
 
@@ -192,7 +228,15 @@ impl IntoResponse for AnthropicError {
             kind: "error",
             error: crate::wire::anthropic::ErrorBody { kind: self.kind(), message: self.message() },
         };
-        let retry = (self.0.code == Some("server_busy")).then_some([(axum::http::header::RETRY_AFTER, "1")]);
-        (self.0.status, retry, Json(body)).into_response()
+        (self.0.status, retry_after(self.0.code), Json(body)).into_response()
+    }
+}
+
+/// `Retry-After` for the errors a client should retry later.
+fn retry_after(code: Option<&str>) -> Option<[(axum::http::HeaderName, &'static str); 1]> {
+    match code {
+        Some("server_busy") => Some([(axum::http::header::RETRY_AFTER, "1")]),
+        Some("too_many_key_failures") => Some([(axum::http::header::RETRY_AFTER, "60")]),
+        _ => None,
     }
 }

@@ -9,6 +9,7 @@
 //! frees its slot within one step: the answer's receiver is dropped, and the engine drops a
 //! request nobody listens to.
 
+mod boundary;
 mod catalog;
 mod error;
 mod on_demand;
@@ -26,6 +27,7 @@ use axum::Router;
 use sirocco_host::ModelHost;
 use tokio::sync::oneshot;
 
+pub use boundary::{generate_api_key, weak_key, Connection, MIN_KEY_CHARS};
 pub use catalog::library_catalog;
 pub use error::{AnthropicError, ApiError};
 pub use on_demand::{Catalog, CatalogModel, Lease, OnDemand};
@@ -54,17 +56,28 @@ pub type RequestLog = Arc<dyn Fn(RequestLogEntry) + Send + Sync>;
 /// How the server listens.
 #[derive(Clone)]
 pub struct ServerConfig {
-    /// 127.0.0.1 unless the user opts in to the LAN (which requires `api_key`).
+    /// 127.0.0.1 unless the user opts in to the LAN (which requires a strong `api_key`).
     pub addr: SocketAddr,
     /// When set, every request but `/health` needs `Authorization: Bearer <key>`.
     pub api_key: Option<String>,
+    /// Host names requests may name the server by, beyond 127.0.0.1, localhost and [::1] (and,
+    /// on the network, this machine's addresses and names): a reverse proxy's, an alias in
+    /// /etc/hosts. `*.example.com` allows its subdomains. Any other `Host` is refused (403).
+    pub trusted_hosts: Vec<String>,
     /// Largest request body.
     pub max_body_bytes: usize,
     /// Called after every request (method, path, status, time).
     pub on_request: Option<RequestLog>,
-    /// Web pages (origins like `http://localhost:3000`) allowed to call the server from a
-    /// browser. Empty: none (browsers block cross-origin reads); other tools are unaffected.
+    /// Web pages (origins like `https://app.example.com`) allowed to call the server from a
+    /// browser, beyond pages on this machine (loopback origins). Any other page's requests are
+    /// refused (403); tools that are not browsers send no origin and are unaffected.
     pub cors_origins: Vec<String>,
+    /// A connection that has not sent a whole request head within this time is closed (idle
+    /// keep-alive connections too).
+    pub header_read_timeout: std::time::Duration,
+    /// Open connections from peers beyond this machine at most (32 a peer); more are closed at
+    /// once. This machine's own clients are never turned away.
+    pub max_connections: usize,
     /// Generation requests in flight (decoding or queued in the engine); more get a 503 with
     /// `Retry-After` instead of waiting without bound.
     pub max_pending: usize,
@@ -82,6 +95,9 @@ impl Default for ServerConfig {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 1234)),
             api_key: None,
+            trusted_hosts: Vec::new(),
+            header_read_timeout: std::time::Duration::from_secs(10),
+            max_connections: 256,
             // Images come as base64 inside the JSON (OpenAI takes up to 20 MB an image).
             max_body_bytes: 32 * 1024 * 1024,
             on_request: None,
@@ -100,6 +116,8 @@ pub enum ServerError {
     Bind { addr: SocketAddr, source: std::io::Error },
     #[error("serving on {0} (beyond this machine) requires an API key")]
     LanWithoutKey(SocketAddr),
+    #[error("{0}")]
+    WeakKey(String),
 }
 
 /// What every handler sees.
@@ -109,13 +127,16 @@ pub(crate) struct ServerState {
     pub on_demand: Option<OnDemand>,
     /// Kept Responses API answers.
     pub store: Option<sirocco_store::Store>,
-    pub api_key: Option<String>,
+    /// Hosts, origins and the key (see `boundary`).
+    pub boundary: boundary::Boundary,
     pub started: u64,
     /// One permit per generation request in flight.
     pub pending: Arc<tokio::sync::Semaphore>,
     pub on_request: Option<RequestLog>,
+    /// The library's last listing and when it was made (see `ServerState::catalog`).
+    pub catalog_memo: tokio::sync::Mutex<Option<(std::time::Instant, Arc<Vec<CatalogModel>>)>>,
     /// Fetches web images for requests, when the user allowed it.
-    pub image_fetcher: Option<reqwest::Client>,
+    pub image_fetcher: Option<sirocco_fetch::Fetcher>,
 }
 
 impl ServerState {
@@ -150,8 +171,13 @@ impl RunningServer {
 
 /// Starts serving `host`'s models per `config`.
 pub async fn start(config: ServerConfig, host: ModelHost) -> Result<RunningServer, ServerError> {
-    if !config.addr.ip().is_loopback() && config.api_key.as_deref().is_none_or(str::is_empty) {
-        return Err(ServerError::LanWithoutKey(config.addr));
+    let api_key = config.api_key.clone().filter(|k| !k.is_empty());
+    let lan = !config.addr.ip().is_loopback();
+    if lan {
+        let Some(key) = &api_key else { return Err(ServerError::LanWithoutKey(config.addr)) };
+        if let Some(why) = weak_key(key) {
+            return Err(ServerError::WeakKey(why));
+        }
     }
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
@@ -162,41 +188,97 @@ pub async fn start(config: ServerConfig, host: ModelHost) -> Result<RunningServe
         on_demand: config.on_demand.clone(),
         store: config.store.clone(),
         on_request: config.on_request.clone(),
-        api_key: config.api_key.filter(|k| !k.is_empty()),
+        boundary: boundary::Boundary::new(lan, &config.trusted_hosts, &config.cors_origins, api_key),
         started: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         pending: Arc::new(tokio::sync::Semaphore::new(config.max_pending.max(1))),
-        image_fetcher: config.fetch_images.then(routes::remote_images::client),
+        image_fetcher: config.fetch_images.then(routes::remote_images::fetcher),
+        catalog_memo: tokio::sync::Mutex::new(None),
     });
     let idle_unloader = on_demand::spawn_idle_unloader(state.clone());
-    let mut app = router(state.clone(), config.max_body_bytes);
-    if !config.cors_origins.is_empty() {
-        use axum::http::{HeaderValue, Method};
-        let origins: Vec<HeaderValue> =
-            config.cors_origins.iter().filter_map(|o| HeaderValue::from_str(o.trim()).ok()).collect();
-        app = app.layer(
-            tower_http::cors::CorsLayer::new()
-                .allow_origin(origins)
-                .allow_methods([Method::GET, Method::POST, Method::DELETE])
-                // The SDKs send headers of their own (anthropic-version, anthropic-beta,
-                // x-stainless-*, openai-beta…); the origin is what is checked.
-                .allow_headers(tower_http::cors::Any),
-        );
-    }
+    let app = router(state.clone(), &config);
     let (tx, rx) = oneshot::channel();
-    let task = tokio::spawn(async move {
-        let served = axum::serve(listener, app).with_graceful_shutdown(async {
-            let _ = rx.await;
-        });
-        if let Err(e) = served.await {
-            tracing::error!("the server stopped: {e}");
-        }
-    });
+    let task = tokio::spawn(accept_loop(listener, app, config.header_read_timeout, config.max_connections, rx));
     tracing::info!(%addr, "OpenAI-compatible server listening");
     Ok(RunningServer { addr, shutdown: Some(tx), task, idle_unloader })
 }
 
-fn router(state: Arc<ServerState>, max_body: usize) -> Router {
-    Router::new()
+/// Most connections one peer beyond this machine may hold open.
+const CONNECTIONS_PER_PEER: usize = 32;
+
+/// Accepts connections until `shutdown`, each served by hyper (HTTP/1.1) with a header-read
+/// timeout and its [`Connection`] in every request's extensions. Peers beyond this machine hold
+/// at most `max_connections` among them and [`CONNECTIONS_PER_PEER`] each (more are closed at
+/// once), so no one on the network can take every place; this machine's own clients are never
+/// turned away. On shutdown, open requests finish first.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    header_read_timeout: std::time::Duration,
+    max_connections: usize,
+    mut shutdown: oneshot::Receiver<()>,
+) {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let open = Arc::new(tokio::sync::Semaphore::new(max_connections.max(1)));
+    let per_peer: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>> = Arc::default();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new()).header_read_timeout(header_read_timeout);
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait a little instead of spinning.
+                    tracing::warn!("could not accept a connection: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let ip = peer.ip().to_canonical();
+        let place = if ip.is_loopback() {
+            None
+        } else {
+            let mut counts = per_peer.lock().unwrap_or_else(|e| e.into_inner());
+            let count = counts.entry(ip).or_default();
+            let Ok(place) = open.clone().try_acquire_owned() else { continue };
+            if *count >= CONNECTIONS_PER_PEER {
+                continue;
+            }
+            *count += 1;
+            Some(place)
+        };
+        let local = stream.local_addr().unwrap_or(peer);
+        let connection = Connection { peer, local };
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(connection);
+            let mut app = app.clone();
+            async move { tower::Service::call(&mut app, request.map(axum::body::Body::new)).await }
+        });
+        let served = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service);
+        let served = graceful.watch(served);
+        let per_peer = per_peer.clone();
+        tokio::spawn(async move {
+            let _ = served.await;
+            if let Some(place) = place {
+                drop(place);
+                let mut counts = per_peer.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(count) = counts.get_mut(&ip) {
+                    *count -= 1;
+                    if *count == 0 {
+                        counts.remove(&ip);
+                    }
+                }
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
+fn router(state: Arc<ServerState>, config: &ServerConfig) -> Router {
+    let mut app = Router::new()
         .route("/v1/models", get(routes::models::list))
         .route("/v1/models/{id}", get(routes::models::one))
         .route("/v1/chat/completions", post(routes::chat_completions::handle))
@@ -222,24 +304,66 @@ fn router(state: Arc<ServerState>, max_body: usize) -> Router {
             }
             ApiError::not_found(path).into_response()
         })
-        .layer(DefaultBodyLimit::max(max_body))
+        .layer(DefaultBodyLimit::max(config.max_body_bytes));
+    // Browsers read answers only from pages the boundary lets call (pages on this machine and
+    // the listed ones): one rule for both.
+    let cors_state = state.clone();
+    app = app.layer(
+        tower_http::cors::CorsLayer::new()
+            .allow_origin(tower_http::cors::AllowOrigin::predicate(move |origin, _| {
+                origin.to_str().is_ok_and(|o| cors_state.boundary.origin_allowed(o))
+            }))
+            .allow_methods([axum::http::Method::GET, axum::http::Method::POST, axum::http::Method::DELETE])
+            // The SDKs send headers of their own (anthropic-version, anthropic-beta,
+            // x-stainless-*, openai-beta…); the origin is what is checked.
+            .allow_headers(tower_http::cors::Any),
+    );
+    // Outermost but the log: nothing below runs for a request the boundary refuses.
+    app.layer(axum::middleware::from_fn_with_state(state.clone(), check_boundary))
         .layer(axum::middleware::from_fn_with_state(state.clone(), log_request))
         .with_state(state)
 }
 
+/// Refuses a request that names the server by a host it does not serve, or comes from a web
+/// page the user did not allow (see `boundary`).
+async fn check_boundary(State(state): Shared, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let text =
+        |name| headers.get(name).map(|v: &axum::http::HeaderValue| String::from_utf8_lossy(v.as_bytes()).into_owned());
+    let host = text(axum::http::header::HOST.as_str()).or_else(|| request.uri().authority().map(|a| a.to_string()));
+    let origin = text(axum::http::header::ORIGIN.as_str());
+    let connection = request.extensions().get::<Connection>().copied();
+    match state.boundary.check(host.as_deref(), origin.as_deref(), connection) {
+        Ok(()) => next.run(request).await,
+        Err(refusal) => {
+            let error = ApiError::forbidden(refusal);
+            if routes::messages::is_anthropic(request.uri().path()) {
+                return AnthropicError(error).into_response();
+            }
+            error.into_response()
+        }
+    }
+}
+
 /// `Authorization: Bearer <key>` (OpenAI's clients) or `x-api-key: <key>` (Anthropic's) when a
-/// key is configured.
+/// key is configured; a peer that keeps failing is answered 429 for a while (see `boundary`).
 async fn require_key(State(state): Shared, request: Request, next: Next) -> Response {
-    if let Some(key) = &state.api_key {
+    if state.boundary.has_key() {
         let headers = request.headers();
         let header = |name| headers.get(name).and_then(|v: &axum::http::HeaderValue| v.to_str().ok());
         let bearer = header(axum::http::header::AUTHORIZATION.as_str()).and_then(|v| v.strip_prefix("Bearer "));
-        let x_api_key = header("x-api-key");
-        if bearer != Some(key.as_str()) && x_api_key != Some(key.as_str()) {
+        let offered: Vec<&str> = [bearer, header("x-api-key")].into_iter().flatten().collect();
+        let peer = request.extensions().get::<Connection>().map(|c| c.peer.ip());
+        let refused = match state.boundary.check_key(&offered, peer) {
+            Ok(true) => None,
+            Ok(false) => Some(ApiError::unauthorized()),
+            Err(retry_after) => Some(ApiError::too_many_failures(retry_after)),
+        };
+        if let Some(error) = refused {
             if routes::messages::is_anthropic(request.uri().path()) {
-                return AnthropicError(ApiError::unauthorized()).into_response();
+                return AnthropicError(error).into_response();
             }
-            return ApiError::unauthorized().into_response();
+            return error.into_response();
         }
     }
     next.run(request).await

@@ -14,6 +14,7 @@ use sirocco_engine::Engine;
 use sirocco_host::HostError;
 use tokio::sync::OwnedSemaphorePermit;
 
+use crate::routes::request::Admission;
 use crate::{ApiError, ServedModel, ServerState};
 
 /// A model a request may name: its id, file and saved settings.
@@ -21,6 +22,9 @@ pub type CatalogModel = sirocco_host::ModelSpec;
 
 /// The models the server may load, listed afresh when needed (the library changes).
 pub type Catalog = Arc<dyn Fn() -> BoxFuture<'static, Vec<CatalogModel>> + Send + Sync>;
+
+/// How long a listing of the library answers requests before it is listed again.
+pub const CATALOG_FRESH_FOR: Duration = Duration::from_secs(2);
 
 /// Loading on demand, when the user allows it.
 #[derive(Clone)]
@@ -33,6 +37,8 @@ pub struct OnDemand {
 /// A request's hold on the server: its place in flight and the model it runs on.
 pub struct Lease {
     _permit: OwnedSemaphorePermit,
+    /// Fetched web images' share of the fetch budget, held while the request runs.
+    _fetched: Vec<sirocco_fetch::BudgetHold>,
     model: sirocco_host::Lease,
 }
 
@@ -47,10 +53,13 @@ fn wanted(model: Option<&str>) -> Option<&str> {
 }
 
 impl ServerState {
-    /// A place in flight and the model the request names (loading it when allowed), or the
-    /// user's loaded model when it names none.
-    pub async fn lease(&self, model: Option<&str>) -> Result<(ServedModel, Lease), ApiError> {
-        let permit = self.admit()?;
+    /// A place in flight (the one taken while the body was read, else a new one) and the model
+    /// the request names (loading it when allowed), or the user's loaded model when it names none.
+    pub async fn lease(&self, model: Option<&str>, admission: Admission) -> Result<(ServedModel, Lease), ApiError> {
+        let permit = match admission.permit {
+            Some(permit) => permit,
+            None => self.admit()?,
+        };
         let model = self.model_lease(model).await?;
         let loaded = model.model();
         let served = ServedModel {
@@ -58,7 +67,7 @@ impl ServerState {
             context_length: loaded.context_length,
             vision: loaded.projector.is_some(),
         };
-        Ok((served, Lease { _permit: permit, model }))
+        Ok((served, Lease { _permit: permit, _fetched: admission.fetched, model }))
     }
 
     /// The model a request names (loading it when allowed), or the default one: for requests
@@ -92,15 +101,34 @@ impl ServerState {
         id: &str,
         loaded: &[String],
     ) -> Result<CatalogModel, ApiError> {
-        let catalog = (on_demand.catalog)().await;
+        let mut catalog = self.catalog(on_demand, false).await;
+        if !catalog.iter().any(|m| m.id == id) {
+            // Perhaps just downloaded: listed again before the answer is no.
+            catalog = self.catalog(on_demand, true).await;
+        }
         match catalog.iter().find(|m| m.id == id) {
             Some(entry) => Ok(entry.clone()),
             None => {
                 let mut available = loaded.to_vec();
-                available.extend(catalog.into_iter().map(|m| m.id).filter(|m| !loaded.contains(m)));
+                available.extend(catalog.iter().map(|m| m.id.clone()).filter(|m| !loaded.contains(m)));
                 Err(ApiError::model_not_in_library(id, &available))
             }
         }
+    }
+
+    /// The library's models, listed at most once per [`CATALOG_FRESH_FOR`] however many
+    /// requests ask (concurrent ones share one listing); `fresh`: listed again now. The
+    /// listing itself reads only headers that changed (`sirocco_hub::library::headers`).
+    pub async fn catalog(&self, on_demand: &OnDemand, fresh: bool) -> Arc<Vec<CatalogModel>> {
+        let mut memo = self.catalog_memo.lock().await;
+        if let Some((at, list)) = &*memo {
+            if !fresh && at.elapsed() < CATALOG_FRESH_FOR {
+                return list.clone();
+            }
+        }
+        let list = Arc::new((on_demand.catalog)().await);
+        *memo = Some((std::time::Instant::now(), list.clone()));
+        list
     }
 }
 

@@ -47,6 +47,7 @@ async fn serve_loaded(id: &str, api_key: Option<&str>, max_pending: usize, param
         on_demand: None,
         store: Some(scratch_store().await),
         fetch_images: false,
+        ..ServerConfig::default()
     };
     sirocco_server::start(config, host).await.unwrap()
 }
@@ -196,8 +197,9 @@ async fn images_reach_a_model_that_sees_through_the_official_client() {
 }
 
 /// With the owner's leave (`fetch_images`), images named by a web address (a small HTTP server
-/// on loopback run by the script) reach the model as the same image sent whole does, through
-/// the three APIs; what cannot be an image is a clear 400.
+/// the script runs on another host: a network namespace at a public TEST-NET address, the
+/// server reached over the network with its key) reach the model as the same image sent whole
+/// does, through the three APIs; what cannot be an image is a clear 400.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn web_images_are_fetched_when_the_owner_allows_it() {
     let host = ModelHost::default();
@@ -209,9 +211,24 @@ async fn web_images_are_fetched_when_the_owner_allows_it() {
     let id = "Tiny-Pixtral-F16";
     let spec = ModelSpec { id: id.into(), path: fixtures().join("vision/Tiny-Pixtral-F16.gguf"), params };
     host.load(spec, LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await.expect("the model loads");
-    let config = ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), fetch_images: true, ..ServerConfig::default() };
+    let ns = sirocco_test_hosts::Netns::new(31);
+    let key = sirocco_server::generate_api_key();
+    let addr = format!("{}:0", ns.here).parse().unwrap();
+    let config = ServerConfig { addr, api_key: Some(key.clone()), fetch_images: true, ..ServerConfig::default() };
     let server = sirocco_server::start(config, host).await.unwrap();
-    run_client_script("openai_remote_images.py", &[format!("http://{}/v1", server.addr), id.into()]).await;
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/server/openai_remote_images.py");
+    let out = ns
+        .command(fixtures().join("venv/bin/python").to_str().unwrap())
+        .arg(script)
+        .args([format!("http://{}/v1", server.addr), id.into(), key, ns.there.clone()])
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("all checks passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     server.stop().await;
 }
 

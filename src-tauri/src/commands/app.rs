@@ -1,9 +1,11 @@
 //! The app itself: the About box's versions and folders, the logs shown in the file manager,
-//! and the report a panic last time left (taken once, at start).
+//! the report a panic last time left (taken once, at start), and links to other sites opened in
+//! the system browser.
 
-use tauri::State;
+use tauri::{AppHandle, State, Url};
 
-use crate::error::IpcResult;
+use crate::error::{IpcError, IpcResult};
+use crate::navigation::{self, Destination};
 use crate::AppState;
 
 #[derive(serde::Serialize, ts_rs::TS)]
@@ -57,4 +59,17 @@ pub async fn logs_reveal(state: State<'_, AppState>) -> IpcResult<()> {
 #[tracing::instrument(skip_all)]
 pub fn crash_report(state: State<'_, AppState>) -> Option<sirocco_logs::CrashReport> {
     state.crash.lock().unwrap().take()
+}
+
+/// Opens a link to another site in the system browser, never in the app's window (the page's
+/// links come here; see navigation.rs). Anything but another site's web address is refused.
+/// A browser that cannot be started is this command's error: logged, and the page says nothing.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
+pub async fn open_in_browser(app: AppHandle, url: String) -> IpcResult<()> {
+    let url = Url::parse(&url).map_err(|_| IpcError::invalid("not a web address"))?;
+    if navigation::destination(&url, &navigation::app_origins_of(&app)) != Destination::Browser {
+        return Err(IpcError::invalid(format!("a {} address is not another site's web page", url.scheme())));
+    }
+    crate::error::blocking(move || navigation::open_in_browser(&url)).await
 }

@@ -26,9 +26,14 @@ pub struct ServerSettings {
     /// Listen on every interface (requires `api_key`).
     lan: bool,
     api_key: Option<String>,
-    /// Web pages allowed to call the server from a browser (CORS); none by default.
+    /// Web pages allowed to call the server from a browser (CORS), beyond pages on this
+    /// machine; none by default.
     #[serde(default)]
     cors_origins: Vec<String>,
+    /// Host names requests may name the server by, beyond 127.0.0.1, localhost and [::1] (and,
+    /// on the network, this machine's addresses and name); none by default.
+    #[serde(default)]
+    trusted_hosts: Vec<String>,
     /// Requests may name any library model; it is loaded with its own saved settings.
     #[serde(default = "yes")]
     on_demand: bool,
@@ -50,6 +55,7 @@ impl Default for ServerSettings {
             lan: false,
             api_key: None,
             cors_origins: Vec::new(),
+            trusted_hosts: Vec::new(),
             on_demand: true,
             idle_minutes: 60,
             start_at_launch: false,
@@ -153,6 +159,7 @@ async fn start(app: &AppHandle, state: &AppState, settings: ServerSettings, sink
         addr: SocketAddr::new(ip, settings.port),
         api_key: settings.api_key.filter(|k| !k.trim().is_empty()),
         cors_origins: settings.cors_origins,
+        trusted_hosts: settings.trusted_hosts,
         on_request: Some(Arc::new(move |entry| sink(entry))),
         store: Some(state.store.clone()),
         fetch_images: settings.fetch_images,
@@ -243,6 +250,14 @@ pub async fn server_api_key() -> Option<String> {
             None
         },
     )
+}
+
+/// A strong API key for serving on the network (the page offers it; nothing is kept until the
+/// server starts with it).
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn server_generate_key() -> String {
+    sirocco_server::generate_api_key()
 }
 
 #[tauri::command]

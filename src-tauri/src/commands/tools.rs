@@ -3,8 +3,15 @@
 //! listed; it keeps running for the chat), switched on or off, added, removed, another app's
 //! `mcp.json` imported; the tools a turn offers, the user's answer to a call waiting for
 //! approval, and the tools allowed always. Secrets (header values, variables named like keys
-//! and tokens) go to the system keyring as they are added; the file keeps a placeholder.
+//! and tokens, keys in arguments and URLs: `sirocco_mcp::ServerEntry::take_secrets`) go to the
+//! system keyring as they are added; the file keeps a placeholder.
+//!
+//! "Always allow" is bound to the server's identity (`sirocco_mcp::fingerprint`: its command and
+//! arguments, or its URL), not its name: a server replaced or imported under the same name but
+//! running something else is asked about again, and the allowances it no longer matches are
+//! dropped as the file changes.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use sirocco_chat::{Approval, McpTools};
@@ -56,7 +63,19 @@ async fn keep_secrets(config: &mut McpConfig, names: &[String]) -> IpcResult<()>
 /// Forgets the keyring's secrets of `entry` (the server `name`'s). Best effort: a keyring that
 /// cannot be reached keeps them, and says so in the log.
 async fn forget_secrets(name: &str, entry: &ServerEntry) {
-    let accounts = entry.secret_accounts(name);
+    forget_accounts(name, entry.secret_accounts(name)).await;
+}
+
+/// Forgets the secrets of `old` (the server `name`'s entry before it was replaced) that `new`
+/// does not use.
+async fn forget_replaced_secrets(name: &str, old: &ServerEntry, new: &ServerEntry) {
+    let kept = new.secret_accounts(name);
+    let unused = old.secret_accounts(name).into_iter().filter(|a| !kept.contains(a)).collect();
+    forget_accounts(name, unused).await;
+}
+
+/// Clears the keyring `accounts` (best effort, as [`forget_secrets`]).
+async fn forget_accounts(name: &str, accounts: Vec<String>) {
     if accounts.is_empty() {
         return;
     }
@@ -152,9 +171,47 @@ pub async fn mcp_add(app: AppHandle, name: String, entry: ServerEntry) -> IpcRes
     keep_secrets(&mut checked, std::slice::from_ref(&name)).await?;
     let path = config_path(&app);
     let mut config = load(&path)?;
-    config.servers.extend(checked.servers);
+    let replaced = replace_servers(&mut config, checked.servers);
     config.save(&path)?;
+    after_replacing(&app, &config, replaced).await;
     Ok(views(config))
+}
+
+/// Puts `servers` into `config`, replacing those of the same names: the entries replaced, by name.
+fn replace_servers(
+    config: &mut McpConfig,
+    servers: impl IntoIterator<Item = (String, ServerEntry)>,
+) -> Vec<(String, ServerEntry)> {
+    servers
+        .into_iter()
+        .filter_map(|(name, entry)| config.servers.insert(name.clone(), entry).map(|old| (name, old)))
+        .collect()
+}
+
+/// Once `config` (saved) has replaced the entries `replaced`: their secrets the new entries do
+/// not use are forgotten, and the allowances of servers that are another program now dropped.
+async fn after_replacing(app: &AppHandle, config: &McpConfig, replaced: Vec<(String, ServerEntry)>) {
+    for (name, old) in replaced {
+        if let Some(new) = config.servers.get(&name) {
+            forget_replaced_secrets(&name, &old, new).await;
+        }
+    }
+    drop_stale_allowances(app, config);
+}
+
+/// Keeps only the allowances that still hold for `config`'s servers (in memory and in the
+/// settings): those of a server removed, replaced by another program, or saved without a
+/// fingerprint by an older version go.
+fn drop_stale_allowances(app: &AppHandle, config: &McpConfig) {
+    let state = app.state::<AppState>();
+    let mut list = state.allowed_tools.write().unwrap();
+    let held = sirocco_mcp::still_held(&list, config);
+    if held.len() != list.len() {
+        *list = held;
+        if let Err(e) = settings::save_allowed_tools(app, &list) {
+            tracing::warn!("tools allowed always: {e}");
+        }
+    }
 }
 
 #[tauri::command]
@@ -169,6 +226,8 @@ pub async fn mcp_remove(app: AppHandle, state: State<'_, AppState>, name: String
     if let Some(entry) = removed {
         forget_secrets(&name, &entry).await;
     }
+    // A server added later under this name is asked about afresh.
+    drop_stale_allowances(&app, &config);
     Ok(views(config))
 }
 
@@ -189,22 +248,29 @@ pub async fn mcp_import(app: AppHandle, file: PathBuf) -> IpcResult<Vec<McpServe
     keep_secrets(&mut imported, &names).await?;
     let path = config_path(&app);
     let mut config = load(&path)?;
-    config.servers.extend(imported.servers);
+    let replaced = replace_servers(&mut config, imported.servers);
     config.disabled.extend(imported.disabled);
     config.save(&path)?;
+    // A server imported under a name already here but running something else asks again.
+    after_replacing(&app, &config, replaced).await;
     Ok(views(config))
 }
 
 /// The tools of the servers `names` (those configured and switched on), started if they are
-/// not running; each call asked on the page unless its tool was allowed always. `None` when
-/// none is offered. A server that does not start is an error naming it.
+/// not running; each call asked on the page unless its tool was allowed always for the server
+/// as it is now (its fingerprint). `None` when none is offered. A server that does not start is
+/// an error naming it.
 pub async fn chat_tools(app: &AppHandle, state: &AppState, names: &[String]) -> IpcResult<Option<McpTools>> {
     if names.is_empty() {
         return Ok(None);
     }
     let config = load(&config_path(app))?;
     let mut servers = Vec::new();
+    // Each server's identity as this turn starts it (the file's entry: the same print as the
+    // started one, whose secrets are back in place).
+    let mut prints = HashMap::new();
     for (name, entry) in config.enabled().filter(|(name, _)| names.contains(name)) {
+        prints.insert(name.clone(), sirocco_mcp::fingerprint(entry));
         let entry = with_secrets(name, entry).await?;
         let server = state
             .mcp
@@ -217,26 +283,31 @@ pub async fn chat_tools(app: &AppHandle, state: &AppState, names: &[String]) -> 
         return Ok(None);
     }
     let allowed = state.allowed_tools.read().unwrap().clone();
-    let (approvals, app) = (state.approvals.clone(), app.clone());
+    let (approvals, app, prints_for_approver) = (state.approvals.clone(), app.clone(), prints.clone());
     let tools = McpTools::new(
         servers,
         Box::new(move |call| {
             let answer = approvals.clone().ask(call.id.clone());
-            let allowed = AllowedTool { server: call.server.clone().unwrap_or_default(), tool: call.name.clone() };
+            // Allowed for the server the user was asked about: this turn's, as it runs now.
+            let allowed = call.server.as_ref().and_then(|server| {
+                let fingerprint = prints_for_approver.get(server)?.clone();
+                Some(AllowedTool { server: server.clone(), tool: call.name.clone(), fingerprint })
+            });
             let app = app.clone();
             Box::pin(async move {
                 let answer = answer.await;
-                if answer == Approval::Always {
+                if let (Approval::Always, Some(allowed)) = (answer, allowed) {
                     remember_allowed(&app, allowed);
                 }
                 answer
             })
         }),
     );
-    // Tools allowed always before run without asking (by the server that has them now).
+    // Tools allowed always before run without asking, if the server that has them now is the
+    // one they were allowed on.
     for tool in tools_of(&tools) {
         let server = sirocco_chat::ToolHost::server_of(&tools, &tool).unwrap_or_default();
-        if allowed.iter().any(|a| a.server == server && a.tool == tool) {
+        if prints.get(&server).is_some_and(|print| sirocco_mcp::is_allowed(&allowed, &server, &tool, print)) {
             tools.allow_always(&tool);
         }
     }
@@ -247,11 +318,13 @@ fn tools_of(tools: &McpTools) -> Vec<String> {
     sirocco_chat::ToolHost::tools(tools).into_iter().map(|t| t.name).collect()
 }
 
-/// Keeps "always allow" for `allowed` (in memory and in the settings).
+/// Keeps "always allow" for `allowed` (in memory and in the settings), in place of an older
+/// allowance of the same tool (for another identity of its server, or none).
 fn remember_allowed(app: &AppHandle, allowed: AllowedTool) {
     let state = app.state::<AppState>();
     let mut list = state.allowed_tools.write().unwrap();
     if !list.contains(&allowed) {
+        list.retain(|a| !(a.fingerprint.is_empty() || a.server == allowed.server && a.tool == allowed.tool));
         list.push(allowed);
         if let Err(e) = settings::save_allowed_tools(app, &list) {
             tracing::warn!("tools allowed always: {e}");
@@ -269,14 +342,16 @@ pub fn tool_approve(state: State<'_, AppState>, call_id: String, approval: Appro
     Ok(())
 }
 
-/// The tools allowed always.
+/// The tools allowed always, of those that hold now: for a server in the file that still is
+/// the one they were allowed on (no others are listed, since none lets a call run).
 #[tauri::command]
-#[tracing::instrument(skip_all)]
-pub fn tools_allowed(state: State<'_, AppState>) -> Vec<AllowedTool> {
-    state.allowed_tools.read().unwrap().clone()
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
+pub fn tools_allowed(app: AppHandle, state: State<'_, AppState>) -> IpcResult<Vec<AllowedTool>> {
+    let config = load(&config_path(&app))?;
+    Ok(sirocco_mcp::still_held(&state.allowed_tools.read().unwrap(), &config))
 }
 
-/// Asks before `tool`'s calls again.
+/// Asks before `tool`'s calls again (whatever server identity it was allowed for).
 #[tauri::command]
 #[tracing::instrument(skip_all, fields(server = %server, tool = %tool), err(level = "warn", Display))]
 pub fn tool_disallow(
@@ -285,8 +360,9 @@ pub fn tool_disallow(
     server: String,
     tool: String,
 ) -> IpcResult<Vec<AllowedTool>> {
+    let config = load(&config_path(&app))?;
     let mut list = state.allowed_tools.write().unwrap();
-    list.retain(|a| !(a.server == server && a.tool == tool));
+    list.retain(|a| !(a.fingerprint.is_empty() || a.server == server && a.tool == tool));
     settings::save_allowed_tools(&app, &list)?;
-    Ok(list.clone())
+    Ok(sirocco_mcp::still_held(&list, &config))
 }

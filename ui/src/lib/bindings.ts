@@ -849,7 +849,12 @@ export type AllowedTool = {
 /**
  * The MCP server's name in `mcp.json`.
  */
-server: string, tool: string, };
+server: string, tool: string, 
+/**
+ * The server's [`fingerprint`] when it was allowed. Empty in what older versions saved:
+ * such an allowance holds for no server (its tools are asked about again).
+ */
+fingerprint: string, };
 
 export type AppInfo = { version: string, 
 /**
@@ -890,9 +895,15 @@ export type ServerSettings = { port: number,
  */
 lan: boolean, api_key: string | null, 
 /**
- * Web pages allowed to call the server from a browser (CORS); none by default.
+ * Web pages allowed to call the server from a browser (CORS), beyond pages on this
+ * machine; none by default.
  */
 cors_origins: Array<string>, 
+/**
+ * Host names requests may name the server by, beyond 127.0.0.1, localhost and [::1] (and,
+ * on the network, this machine's addresses and name); none by default.
+ */
+trusted_hosts: Array<string>, 
 /**
  * Requests may name any library model; it is loaded with its own saved settings.
  */

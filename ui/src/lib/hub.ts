@@ -4,7 +4,8 @@ import { marked } from 'marked';
 import type { FitVerdict } from './api';
 
 /** A model card (untrusted Markdown from the Hub) as safe HTML: no scripts, no handlers,
- *  no remote images (they would reach the network), links open nowhere inside the app. */
+ *  no remote images (they would reach the network). Its links stay as written: the window's
+ *  link guard (links.ts) opens other sites in the system browser, never inside the app. */
 export function renderModelCard(markdown: string): string {
   const body = markdown.replace(/^---\n[\s\S]*?\n---\n/, ''); // YAML front matter
   const html = marked.parse(body, { async: false, gfm: true }) as string;

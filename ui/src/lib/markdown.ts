@@ -3,7 +3,8 @@
 // The text is split into blocks (at blank lines outside code fences); each block's HTML is
 // cached, so while an answer streams only its last block is parsed again, and the page updates
 // only that block's element. Raw HTML in model output is shown as text, never interpreted;
-// DOMPurify cleans the result anyway (defence in depth); no remote images are loaded.
+// DOMPurify cleans the result anyway (defence in depth); no remote images are loaded. Links stay
+// as written: the window's link guard (links.ts) opens other sites in the system browser.
 import DOMPurify from 'dompurify';
 import { Marked } from 'marked';
 import hljs from 'highlight.js/lib/common';

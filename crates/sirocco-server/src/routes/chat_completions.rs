@@ -14,11 +14,14 @@ use crate::wire::{
 };
 use crate::{ApiError, Shared};
 
-pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ChatCompletionRequest>) -> Result<Response, ApiError> {
+pub async fn handle(
+    State(state): Shared,
+    ApiJson(body, admission): ApiJson<ChatCompletionRequest>,
+) -> Result<Response, ApiError> {
     let tools = request::tools(body.tools, body.tool_choice, body.parallel_tool_calls)?;
     let logprobs = request::logprobs(body.logprobs.unwrap_or(false), body.top_logprobs, "top_logprobs")?;
     let messages = request::messages(body.messages)?;
-    let (served, lease) = state.lease(body.model.as_deref()).await?;
+    let (served, lease) = state.lease(body.model.as_deref(), admission).await?;
     request::check_images(&messages, &served, "messages")?;
     let mut sampling = request::sampling(body.sampling, &served)?;
     request::response_format(body.response_format, &mut sampling)?;

@@ -13,7 +13,10 @@ use super::sse;
 use crate::wire::{CompletionRequest, PromptField, TextChoice, TextCompletion, TextLogprobs, Usage};
 use crate::{ApiError, Shared};
 
-pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionRequest>) -> Result<Response, ApiError> {
+pub async fn handle(
+    State(state): Shared,
+    ApiJson(body, admission): ApiJson<CompletionRequest>,
+) -> Result<Response, ApiError> {
     let prompt = match body.prompt {
         PromptField::One(p) => p,
         PromptField::Many(mut v) if v.len() == 1 => v.remove(0),
@@ -24,7 +27,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<CompletionReque
     }
     // A count of alternatives; present (even 0) asks for the tokens' log-probabilities.
     let logprobs = request::logprobs(body.logprobs.is_some(), body.logprobs, "logprobs")?;
-    let (served, lease) = state.lease(body.model.as_deref()).await?;
+    let (served, lease) = state.lease(body.model.as_deref(), admission).await?;
     let sampling = request::sampling(body.sampling, &served)?;
     // An empty suffix is no suffix (OpenAI's default), so plain completion.
     let (request, param) = match body.suffix.filter(|s| !s.is_empty()) {

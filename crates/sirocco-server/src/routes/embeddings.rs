@@ -13,7 +13,10 @@ use crate::{ApiError, Shared};
 /// Inputs per request: each is a full forward pass on this machine.
 const MAX_INPUTS: usize = 256;
 
-pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<EmbeddingsRequest>) -> Result<Json<Value>, ApiError> {
+pub async fn handle(
+    State(state): Shared,
+    ApiJson(body, admission): ApiJson<EmbeddingsRequest>,
+) -> Result<Json<Value>, ApiError> {
     let inputs = match body.input {
         EmbeddingInput::One(text) => vec![text],
         EmbeddingInput::Many(texts) => texts,
@@ -40,7 +43,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<EmbeddingsReque
             ))
         }
     };
-    let (served, lease) = state.lease(body.model.as_deref()).await?;
+    let (served, lease) = state.lease(body.model.as_deref(), admission).await?;
     let embeddings = lease.engine().embed(inputs).await.map_err(|e| match e {
         sirocco_engine::EngineError::InvalidRequest(m) => ApiError::invalid(m, Some("input")),
         e => e.into(),

@@ -10,7 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sirocco_engine::{ChatMessage, GenerateRequest, GenerationEvent, ReasoningEffort, Role, ToolCall};
 
-use super::request::{self, ApiJson};
+use super::request::{self, Admission, ApiJson};
 use super::sse;
 use crate::wire::anthropic::{
     BlockDelta, ContentBlock, ContentBlockParam, CountTokensRequest, ErrorBody, ImageSource, InputMessage, Message,
@@ -26,19 +26,19 @@ pub fn is_anthropic(path: &str) -> bool {
 }
 
 /// A JSON body whose rejections are Anthropic-style errors.
-pub struct AnthropicJson<T>(pub T);
+pub struct AnthropicJson<T>(pub T, pub Admission);
 
 impl<T: DeserializeOwned> FromRequest<std::sync::Arc<crate::ServerState>> for AnthropicJson<T> {
     type Rejection = AnthropicError;
 
     async fn from_request(req: Request, state: &std::sync::Arc<crate::ServerState>) -> Result<Self, Self::Rejection> {
-        ApiJson::<T>::from_request(req, state).await.map(|ApiJson(v)| Self(v)).map_err(AnthropicError)
+        ApiJson::<T>::from_request(req, state).await.map(|ApiJson(v, a)| Self(v, a)).map_err(AnthropicError)
     }
 }
 
 pub async fn handle(
     State(state): Shared,
-    AnthropicJson(body): AnthropicJson<MessagesRequest>,
+    AnthropicJson(body, admission): AnthropicJson<MessagesRequest>,
 ) -> Result<Response, AnthropicError> {
     let tools = tools(body.tools, body.tool_choice)?;
     let mut messages = messages(body.system, body.messages)?;
@@ -69,7 +69,7 @@ pub async fn handle(
             ApiError::invalid("stop_sequences takes up to 16 non-empty strings.", Some("stop_sequences")).into()
         );
     }
-    let (served, lease) = state.lease(Some(&body.model)).await?;
+    let (served, lease) = state.lease(Some(&body.model), admission).await?;
     if !served.vision {
         request::images_as_notes(&mut messages, NOT_TEXT);
     }
@@ -176,7 +176,7 @@ pub async fn handle(
 /// The prompt's tokens, as the model's template writes the conversation and tools.
 pub async fn count_tokens(
     State(state): Shared,
-    AnthropicJson(body): AnthropicJson<CountTokensRequest>,
+    AnthropicJson(body, _): AnthropicJson<CountTokensRequest>,
 ) -> Result<Json<TokenCount>, AnthropicError> {
     let tools = tools(body.tools, body.tool_choice)?;
     let mut messages = messages(body.system, body.messages)?;

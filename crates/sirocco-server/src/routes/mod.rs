@@ -9,7 +9,7 @@ pub mod messages;
 pub mod models;
 pub mod openapi;
 pub mod remote_images;
-mod request;
+pub(crate) mod request;
 pub mod responses;
 pub mod router;
 mod sse;

@@ -15,9 +15,9 @@ fn object(state: &crate::ServerState, id: String) -> ModelObject {
 async fn ids(state: &crate::ServerState) -> Vec<String> {
     let mut ids: Vec<String> = state.host.loaded_ids();
     if let Some(on_demand) = &state.on_demand {
-        for m in (on_demand.catalog)().await {
+        for m in state.catalog(on_demand, false).await.iter() {
             if !ids.contains(&m.id) {
-                ids.push(m.id);
+                ids.push(m.id.clone());
             }
         }
     }

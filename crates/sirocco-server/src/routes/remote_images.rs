@@ -1,14 +1,16 @@
 //! Images named by a web address, fetched when the user allowed it (`ServerConfig::fetch_images`)
 //! and put in the request in place of the address, as the image itself: an `image_url` part
 //! (chat completions), an `input_image` (Responses), an image block's `url` source (Anthropic
-//! Messages). Bounded: at most [`MAX_IMAGES`] a request, each at most
-//! [`MAX_IMAGE_BYTES`], an image media type, within [`FETCH_TIMEOUT`]. Without the user's leave
-//! the address stays and the endpoint refuses it.
+//! Messages). Every fetch goes through `sirocco_fetch::Fetcher` (public addresses only, at every
+//! hop; bounded in time, size, concurrency and bytes held), after the request is admitted. At
+//! most [`MAX_IMAGES`] a request, each at most [`MAX_IMAGE_BYTES`], an image media type. Without
+//! the user's leave the address stays and the endpoint refuses it.
 
 use std::time::Duration;
 
 use base64::Engine as _;
 use serde_json::{json, Value};
+use sirocco_fetch::{BudgetHold, FetchError, Fetcher, Limits};
 
 use crate::ApiError;
 
@@ -19,19 +21,29 @@ pub const MAX_IMAGE_BYTES: usize = 20 * 1024 * 1024;
 /// How long one image may take to arrive.
 pub const FETCH_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// The client that fetches images: a few redirects at most, a name that says who asks.
-pub fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::limited(3))
-        .user_agent(concat!("Sirocco/", env!("CARGO_PKG_VERSION")))
-        .connect_timeout(Duration::from_secs(10))
-        .build()
-        .unwrap_or_default()
+/// Images fetched at once, across every request (more wait their turn).
+const CONCURRENT_FETCHES: usize = 4;
+/// Bytes of fetched images held at once, across every request: one request's worth. A fetch
+/// beyond it is refused as busy (503) instead of holding more.
+const FETCHED_BYTES_HELD: usize = MAX_IMAGES * MAX_IMAGE_BYTES;
+
+/// The server's image fetcher.
+pub fn fetcher() -> Fetcher {
+    let limits =
+        Limits { max_bytes: MAX_IMAGE_BYTES, timeout: FETCH_TIMEOUT, max_redirects: 3, type_prefix: Some("image/") };
+    Fetcher::new(limits, CONCURRENT_FETCHES, FETCHED_BYTES_HELD)
+}
+
+/// Whether `body` names any web image (then the request is admitted before they are fetched).
+pub fn names_any(body: &Value) -> bool {
+    let mut found = Vec::new();
+    collect(body, &mut found);
+    !found.is_empty()
 }
 
 /// Fetches every web image `body` names and puts it in the address's place (a data URL, or
-/// an Anthropic base64 source).
-pub async fn inline(body: &mut Value, client: &reqwest::Client) -> Result<(), ApiError> {
+/// an Anthropic base64 source). What it returns holds the images' share of the fetch budget.
+pub async fn inline(body: &mut Value, fetcher: &Fetcher) -> Result<Vec<BudgetHold>, ApiError> {
     let mut found = Vec::new();
     collect(body, &mut found);
     if found.len() > MAX_IMAGES {
@@ -43,26 +55,27 @@ pub async fn inline(body: &mut Value, client: &reqwest::Client) -> Result<(), Ap
             None,
         ));
     }
+    let mut held = Vec::new();
     for slot in found {
         match slot {
             Slot::Url(at) => {
                 let Some(Value::String(url)) = body.pointer(&at).cloned() else { continue };
-                let (mime, bytes) = fetch(client, &url).await?;
-                let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+                let (mime, data, hold) = fetch(fetcher, &url).await?;
+                held.push(hold);
                 *body.pointer_mut(&at).expect("found above") = Value::String(format!("data:{mime};base64,{data}"));
             }
             Slot::Source(at) => {
                 let Some(url) = body.pointer(&format!("{at}/url")).and_then(Value::as_str).map(str::to_owned) else {
                     continue;
                 };
-                let (mime, bytes) = fetch(client, &url).await?;
-                let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+                let (mime, data, hold) = fetch(fetcher, &url).await?;
+                held.push(hold);
                 *body.pointer_mut(&at).expect("found above") =
                     json!({"type": "base64", "media_type": mime, "data": data});
             }
         }
     }
-    Ok(())
+    Ok(held)
 }
 
 /// Where a web address sits: a string to replace (JSON pointer), or an Anthropic source object.
@@ -122,38 +135,24 @@ fn collect(value: &Value, found: &mut Vec<Slot>) {
     walk(value, &mut String::new(), found);
 }
 
-/// The image at `url`: its media type and bytes.
-async fn fetch(client: &reqwest::Client, url: &str) -> Result<(String, Vec<u8>), ApiError> {
+/// The image at `url`: its media type, its bytes in base64, and its hold on the budget. The
+/// error names the address the client gave and what it may know — never the remote's answer.
+async fn fetch(fetcher: &Fetcher, url: &str) -> Result<(String, String, BudgetHold), ApiError> {
     let shown: String = url.chars().take(120).collect();
-    let failed = |why: String| ApiError::invalid(format!("The image at {shown} could not be fetched: {why}."), None);
-    let fetched = tokio::time::timeout(FETCH_TIMEOUT, async {
-        let mut response = client.get(url.trim()).send().await.map_err(|e| failed(e.without_url().to_string()))?;
-        if !response.status().is_success() {
-            return Err(failed(format!("the server answered {}", response.status())));
+    match fetcher.fetch(url).await {
+        Ok(fetched) => {
+            let data = base64::engine::general_purpose::STANDARD.encode(&fetched.bytes);
+            Ok((fetched.media_type.clone(), data, fetched.into_hold()))
         }
-        let mime = response
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
-            .unwrap_or_default();
-        if !mime.starts_with("image/") {
-            return Err(failed(format!("it is not an image (its type is `{mime}`)")));
+        Err(FetchError::Busy) => Err(ApiError::busy()),
+        Err(FetchError::NotFetched) => {
+            Err(ApiError::invalid(format!("The image at {shown} could not be fetched."), None))
         }
-        if response.content_length().is_some_and(|n| n > MAX_IMAGE_BYTES as u64) {
-            return Err(failed(format!("it is larger than {} MB", MAX_IMAGE_BYTES / 1024 / 1024)));
+        Err(FetchError::WrongType { .. }) => {
+            Err(ApiError::invalid(format!("The image at {shown} could not be fetched: it is not an image."), None))
         }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(|e| failed(e.without_url().to_string()))? {
-            if bytes.len() + chunk.len() > MAX_IMAGE_BYTES {
-                return Err(failed(format!("it is larger than {} MB", MAX_IMAGE_BYTES / 1024 / 1024)));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok((mime, bytes))
-    })
-    .await;
-    fetched.unwrap_or_else(|_| Err(failed(format!("it took longer than {} s", FETCH_TIMEOUT.as_secs()))))
+        Err(e) => Err(ApiError::invalid(format!("The image at {shown} could not be fetched: {e}."), None)),
+    }
 }
 
 #[cfg(test)]

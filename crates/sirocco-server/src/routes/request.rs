@@ -12,8 +12,18 @@ use crate::wire::{Content, RequestMessage, ResponseFormat, SamplingFields, ToolD
 use crate::{ApiError, ServedModel, ServerState};
 use std::sync::Arc;
 
-/// A JSON body whose rejections are OpenAI-style errors.
-pub struct ApiJson<T>(pub T);
+/// A JSON body whose rejections are OpenAI-style errors, and the request's admission when
+/// reading the body needed one: web images are fetched only for a request that has its place
+/// among those in flight (a full server refuses it before fetching anything), and the place
+/// and the fetched images' share of the fetch budget are held until the request ends.
+pub struct ApiJson<T>(pub T, pub Admission);
+
+/// A place among the requests in flight taken while the body was read (see [`ApiJson`]).
+#[derive(Default)]
+pub struct Admission {
+    pub(crate) permit: Option<tokio::sync::OwnedSemaphorePermit>,
+    pub(crate) fetched: Vec<sirocco_fetch::BudgetHold>,
+}
 
 impl<T: DeserializeOwned> FromRequest<Arc<ServerState>> for ApiJson<T> {
     type Rejection = ApiError;
@@ -21,7 +31,7 @@ impl<T: DeserializeOwned> FromRequest<Arc<ServerState>> for ApiJson<T> {
     async fn from_request(req: Request, state: &Arc<ServerState>) -> Result<Self, Self::Rejection> {
         let Some(fetcher) = &state.image_fetcher else {
             return match axum::Json::<T>::from_request(req, state).await {
-                Ok(axum::Json(value)) => Ok(Self(value)),
+                Ok(axum::Json(value)) => Ok(Self(value, Admission::default())),
                 Err(rejection) => Err(json_error(rejection)),
             };
         };
@@ -30,9 +40,13 @@ impl<T: DeserializeOwned> FromRequest<Arc<ServerState>> for ApiJson<T> {
             Ok(axum::Json(value)) => value,
             Err(rejection) => return Err(json_error(rejection)),
         };
-        super::remote_images::inline(&mut body, fetcher).await?;
+        let mut admission = Admission::default();
+        if super::remote_images::names_any(&body) {
+            admission.permit = Some(state.admit()?);
+            admission.fetched = super::remote_images::inline(&mut body, fetcher).await?;
+        }
         serde_json::from_value(body)
-            .map(Self)
+            .map(|value| Self(value, admission))
             .map_err(|e| ApiError::invalid(format!("The body does not match the API: {e}"), None))
     }
 }

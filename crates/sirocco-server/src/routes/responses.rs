@@ -22,7 +22,10 @@ use crate::wire::responses::{
 use crate::wire::{FunctionDefinition, ResponseFormat, SamplingFields, ToolDefinition};
 use crate::{ApiError, Shared};
 
-pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ResponsesRequest>) -> Result<Response, ApiError> {
+pub async fn handle(
+    State(state): Shared,
+    ApiJson(body, admission): ApiJson<ResponsesRequest>,
+) -> Result<Response, ApiError> {
     if body.top_logprobs.is_some() {
         return Err(ApiError::invalid(
             "top_logprobs is not answered on /v1/responses yet; chat completions return logprobs.",
@@ -59,7 +62,7 @@ pub async fn handle(State(state): Shared, ApiJson(body): ApiJson<ResponsesReques
     messages.extend(added.iter().cloned());
     let mut messages = merge_leading_system(messages);
 
-    let (served, lease) = state.lease(body.model.as_deref()).await?;
+    let (served, lease) = state.lease(body.model.as_deref(), admission).await?;
     // Clients send the whole history each time: for a model that does not see, one image must
     // not make every later request fail. The model is told what was there.
     if !served.vision {

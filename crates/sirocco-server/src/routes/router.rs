@@ -45,7 +45,7 @@ pub async fn list(State(state): Shared) -> Json<Value> {
     let resident_models = state.host.resident();
     let mut data: Vec<Value> = resident_models.iter().map(|m| resident(&state, m)).collect();
     if let Some(on_demand) = &state.on_demand {
-        for m in (on_demand.catalog)().await {
+        for m in state.catalog(on_demand, false).await.iter() {
             if !resident_models.iter().any(|r| r.id == m.id) {
                 data.push(json!({
                     "id": m.id,
@@ -67,7 +67,7 @@ pub struct ModelRequest {
 
 /// Loads a library model (as the server's: the least recently used idle one makes room for
 /// another, and idleness unloads it). Returns when it is loaded.
-pub async fn load(State(state): Shared, ApiJson(body): ApiJson<ModelRequest>) -> Result<Json<Value>, ApiError> {
+pub async fn load(State(state): Shared, ApiJson(body, _): ApiJson<ModelRequest>) -> Result<Json<Value>, ApiError> {
     let Some(on_demand) = &state.on_demand else {
         return Err(ApiError::invalid(
             "Loading models through the API is off: turn on loading on demand in Sirocco.",
@@ -81,7 +81,7 @@ pub async fn load(State(state): Shared, ApiJson(body): ApiJson<ModelRequest>) ->
 }
 
 /// Unloads a loaded model once the requests using it are done.
-pub async fn unload(State(state): Shared, ApiJson(body): ApiJson<ModelRequest>) -> Result<Json<Value>, ApiError> {
+pub async fn unload(State(state): Shared, ApiJson(body, _): ApiJson<ModelRequest>) -> Result<Json<Value>, ApiError> {
     let loaded = state.host.loaded_ids();
     if !loaded.contains(&body.model) {
         return Err(ApiError::model_not_found(&body.model, &loaded));

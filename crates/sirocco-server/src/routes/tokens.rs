@@ -26,7 +26,10 @@ fn yes() -> bool {
     true
 }
 
-pub async fn tokenize(State(state): Shared, ApiJson(body): ApiJson<TokenizeRequest>) -> Result<Json<Value>, ApiError> {
+pub async fn tokenize(
+    State(state): Shared,
+    ApiJson(body, _): ApiJson<TokenizeRequest>,
+) -> Result<Json<Value>, ApiError> {
     let model = state.model_lease(body.model.as_deref()).await?;
     let tokens = model.engine().tokenize(body.content, body.add_special, body.parse_special).await?;
     Ok(Json(json!({ "tokens": tokens })))
@@ -41,7 +44,7 @@ pub struct DetokenizeRequest {
 
 pub async fn detokenize(
     State(state): Shared,
-    ApiJson(body): ApiJson<DetokenizeRequest>,
+    ApiJson(body, _): ApiJson<DetokenizeRequest>,
 ) -> Result<Json<Value>, ApiError> {
     if body.tokens.len() > 1_000_000 {
         return Err(ApiError::invalid("At most 1,000,000 tokens per request.", Some("tokens")));
@@ -64,7 +67,7 @@ pub struct ApplyTemplateRequest {
 
 pub async fn apply_template(
     State(state): Shared,
-    ApiJson(body): ApiJson<ApplyTemplateRequest>,
+    ApiJson(body, _): ApiJson<ApplyTemplateRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let messages = request::messages(body.messages)?;
     let tools = request::tools(body.tools, body.tool_choice, None)?;

@@ -9,3 +9,5 @@ export const appInfo = () => invoke<AppInfo>('app_info');
 export const logsReveal = () => invoke<void>('logs_reveal');
 /** What a panic last time left for this start (given once), or null. */
 export const crashReport = () => invoke<CrashReport | null>('crash_report');
+/** Opens a link to another site in the system browser (refused for anything else). */
+export const openInBrowser = (url: string) => invoke<void>('open_in_browser', { url });

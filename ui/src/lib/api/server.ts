@@ -21,3 +21,4 @@ export const serverStatus = () => invoke<ServerStatus>('server_status');
 export const serverSettings = () => invoke<ServerSettings>('server_settings');
 /** The server's API key from the system keyring (may take a while where none answers). */
 export const serverApiKey = () => invoke<string | null>('server_api_key');
+export const serverGenerateKey = () => invoke<string>('server_generate_key');
