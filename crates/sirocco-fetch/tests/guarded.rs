@@ -2,32 +2,11 @@
 //! reached it (it must not be reached, by any road), and an image host on another host (a
 //! network namespace at a public TEST-NET address) that may be.
 
-use std::net::TcpListener;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use sirocco_fetch::{FetchError, Fetcher, Limits};
-use sirocco_test_hosts::{ImageHost, Netns};
-
-/// A server on every interface of this machine that counts the connections it accepts (and
-/// answers each with a PNG, so that a fetch that got there would succeed).
-fn recorder() -> (u16, Arc<AtomicUsize>) {
-    let listener = TcpListener::bind("0.0.0.0:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let reached = Arc::new(AtomicUsize::new(0));
-    let counted = reached.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            counted.fetch_add(1, Ordering::SeqCst);
-            use std::io::Write;
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 4\r\n\r\n\x89PNG");
-        }
-    });
-    (port, reached)
-}
+use sirocco_test_hosts::{ImageHost, Netns, Recorder};
 
 fn limits(max_bytes: usize) -> Limits {
     Limits { max_bytes, timeout: Duration::from_secs(10), max_redirects: 3, type_prefix: Some("image/") }
@@ -35,7 +14,8 @@ fn limits(max_bytes: usize) -> Limits {
 
 #[tokio::test]
 async fn loopback_and_internal_addresses_are_never_reached() {
-    let (port, reached) = recorder();
+    let recorder = Recorder::start();
+    let port = recorder.port;
     let fetcher = Fetcher::new(limits(1 << 20), 4, 8 << 20);
     for url in [
         format!("http://127.0.0.1:{port}/a.png"),
@@ -52,12 +32,13 @@ async fn loopback_and_internal_addresses_are_never_reached() {
     for url in ["file:///etc/passwd", "ftp://127.0.0.1/a.png", "gopher://127.0.0.1/"] {
         assert_eq!(fetcher.fetch(url).await.unwrap_err(), FetchError::NotWeb, "{url}");
     }
-    assert_eq!(reached.load(Ordering::SeqCst), 0, "a refused fetch reached the loopback server");
+    assert_eq!(recorder.reached(), 0, "a refused fetch reached the loopback server");
 }
 
 #[tokio::test]
 async fn a_public_host_is_fetched_but_its_redirects_to_loopback_are_not_followed() {
-    let (port, reached) = recorder();
+    let recorder = Recorder::start();
+    let port = recorder.port;
     let ns = Netns::new(11);
     let host = ImageHost::start(&ns, Path::new("python3"));
     let fetcher = Fetcher::new(limits(1 << 20), 4, 8 << 20);
@@ -79,7 +60,7 @@ async fn a_public_host_is_fetched_but_its_redirects_to_loopback_are_not_followed
         let url = format!("{}/redirect?to={to}", host.base);
         assert_eq!(fetcher.fetch(&url).await.unwrap_err(), FetchError::NotFetched, "{url}");
     }
-    assert_eq!(reached.load(Ordering::SeqCst), 0, "a redirect led the fetch to loopback");
+    assert_eq!(recorder.reached(), 0, "a redirect led the fetch to loopback");
 
     // A redirect to another public address is followed; what is not an image, too large or
     // missing is said without the remote's words.

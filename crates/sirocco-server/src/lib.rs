@@ -240,12 +240,11 @@ async fn accept_loop(
             None
         } else {
             let mut counts = per_peer.lock().unwrap_or_else(|e| e.into_inner());
-            let count = counts.entry(ip).or_default();
-            let Ok(place) = open.clone().try_acquire_owned() else { continue };
-            if *count >= CONNECTIONS_PER_PEER {
+            if counts.get(&ip).is_some_and(|n| *n >= CONNECTIONS_PER_PEER) {
                 continue;
             }
-            *count += 1;
+            let Ok(place) = open.clone().try_acquire_owned() else { continue };
+            *counts.entry(ip).or_default() += 1;
             Some(place)
         };
         let local = stream.local_addr().unwrap_or(peer);

@@ -5,14 +5,12 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::header::{HOST, ORIGIN};
 use sirocco_host::ModelHost;
 use sirocco_server::{RunningServer, ServerConfig};
-use sirocco_test_hosts::{ImageHost, Netns};
+use sirocco_test_hosts::{ImageHost, Netns, Recorder};
 
 async fn serve(config: ServerConfig) -> RunningServer {
     sirocco_server::start(ServerConfig { addr: "127.0.0.1:0".parse().unwrap(), ..config }, ModelHost::default())
@@ -253,22 +251,6 @@ async fn a_network_peer_cannot_hold_every_connection() {
     server.stop().await;
 }
 
-/// A server on every interface of this machine that counts the connections it accepts.
-fn recorder() -> (u16, Arc<AtomicUsize>) {
-    let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let reached = Arc::new(AtomicUsize::new(0));
-    let counted = reached.clone();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            counted.fetch_add(1, Ordering::SeqCst);
-            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 4\r\n\r\n\x89PNG");
-        }
-    });
-    (port, reached)
-}
-
 fn chat_with_image(url: &str) -> serde_json::Value {
     serde_json::json!({"model": "any", "messages": [{"role": "user", "content": [
         {"type": "text", "text": "What is this?"},
@@ -281,7 +263,8 @@ fn chat_with_image(url: &str) -> serde_json::Value {
 /// error says only that the image could not be fetched. And a full server fetches nothing.
 #[tokio::test]
 async fn web_images_never_lead_the_server_into_this_machine() {
-    let (port, reached) = recorder();
+    let recorder = Recorder::start();
+    let port = recorder.port;
     let ns = Netns::new(22);
     let host = ImageHost::start(&ns, Path::new("python3"));
     let server = serve(ServerConfig { fetch_images: true, ..ServerConfig::default() }).await;
@@ -301,7 +284,7 @@ async fn web_images_never_lead_the_server_into_this_machine() {
         let message = serde_json::from_str::<serde_json::Value>(&body).unwrap()["error"]["message"].clone();
         assert_eq!(message, format!("The image at {url} could not be fetched."), "{url}");
     }
-    assert_eq!(reached.load(Ordering::SeqCst), 0, "the server fetched from loopback");
+    assert_eq!(recorder.reached(), 0, "the server fetched from loopback");
     // A public image is fetched: the request goes on to the model (none is loaded here).
     let response = http.post(&chat).json(&chat_with_image(&format!("{}/png/8", host.base))).send().await.unwrap();
     let (code, body) = (response.status().as_u16(), response.text().await.unwrap());

@@ -8,6 +8,8 @@
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// A network namespace with `203.0.113.<2n>` here and `203.0.113.<2n+1>` there (a /31 each,
 /// so tests in parallel use different `n`). Removed when dropped.
@@ -94,5 +96,37 @@ impl Drop for ImageHost {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// A server on every interface of this machine that counts the connections it accepts and
+/// answers each with a tiny PNG (so a fetch that got there would succeed): what a guarded
+/// fetch must never reach.
+pub struct Recorder {
+    pub port: u16,
+    reached: Arc<AtomicUsize>,
+}
+
+impl Recorder {
+    pub fn start() -> Self {
+        let listener = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let reached = Arc::new(AtomicUsize::new(0));
+        let counted = reached.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                counted.fetch_add(1, Ordering::SeqCst);
+                use std::io::Write;
+                let _ =
+                    stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 4\r\n\r\n\x89PNG");
+            }
+        });
+        Self { port, reached }
+    }
+
+    /// Connections accepted so far.
+    pub fn reached(&self) -> usize {
+        self.reached.load(Ordering::SeqCst)
     }
 }
