@@ -45,6 +45,8 @@ pub fn typescript() -> String {
         sirocco_engine::FlashAttention,
         sirocco_engine::KvCacheType,
         sirocco_engine::LoadParams,
+        sirocco_engine::speculative::Drafting,
+        sirocco_engine::speculative::DraftKind,
         sirocco_engine::LoadedModel,
         sirocco_engine::hardware::Gpu,
         sirocco_engine::hardware::Hardware,

@@ -14,6 +14,7 @@ use llama_cpp_2::token::LlamaToken;
 use tokio::sync::{mpsc as async_mpsc, oneshot, watch};
 
 use crate::backend::{self, backend};
+use crate::drafter as drafting;
 use crate::embedder::Embedder;
 use crate::gguf_file;
 use crate::hardware;
@@ -328,6 +329,15 @@ fn serve_model(
             return None;
         }
     };
+    // The draft model lives on this frame beside the model (the scheduler, dropped first,
+    // holds its context).
+    let draft_model = match drafting::load_draft_model(params) {
+        Ok(m) => m,
+        Err(e) => {
+            let _ = reply.send(Err(e));
+            return None;
+        }
+    };
     let threads = params.threads.unwrap_or_else(hardware::default_threads).max(1);
     let trained = model.n_ctx_train().max(1);
     let context_length = params.context_length.unwrap_or(DEFAULT_CONTEXT).clamp(MIN_CONTEXT.min(trained), trained);
@@ -354,6 +364,14 @@ fn serve_model(
     let prompt_format = PromptFormat::for_model(&model, &summary, params.chat_template_override.as_deref());
     let states = params.state_dir.clone().map(|dir| StateFiles::new(dir, &summary, params, context_length));
     let mut scheduler = Scheduler::new(&model, ctx, slots as usize, batch as usize, states, vision);
+    match drafting::drafter(params, &model, &mut scheduler.ctx, draft_model.as_ref(), slots, threads) {
+        Ok(Some((drafter, draft_ctx))) => scheduler.set_drafter(drafter, draft_ctx),
+        Ok(None) => {}
+        Err(e) => {
+            let _ = reply.send(Err(e));
+            return None;
+        }
+    }
     // Made on the first embeddings request.
     let mut embedder: Option<Embedder<'_>> = None;
     let loaded = LoadedModel {
@@ -365,6 +383,7 @@ fn serve_model(
         prompt_format: prompt_format.kind.clone(),
         thinks: prompt_format.think_style().is_some(),
         projector: scheduler.vision().map(|v| v.summary.clone()),
+        drafting: scheduler.drafting().map(str::to_owned),
     };
     tracing::info!(path = %path.display(), ms = loaded.load_ms, "model loaded");
     if reply.send(Ok(loaded)).is_err() {

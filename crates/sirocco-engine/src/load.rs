@@ -68,6 +68,8 @@ pub struct LoadParams {
     /// The model's multimodal projector (`mmproj-*.gguf`), loaded with it through llama.cpp's
     /// `mtmd`: the model then sees images in messages.
     pub projector: Option<PathBuf>,
+    /// Drafted tokens (see `speculative`): n-grams of the conversation, a draft model, MTP.
+    pub drafting: crate::speculative::Drafting,
 }
 
 /// Sequence slots a context gets unless the user chooses.
@@ -92,6 +94,7 @@ impl Default for LoadParams {
             state_dir: None,
             workers: Vec::new(),
             projector: None,
+            drafting: Default::default(),
         }
     }
 }
@@ -114,4 +117,7 @@ pub struct LoadedModel {
     /// The projector loaded with the model: it sees images.
     #[serde(default)]
     pub projector: Option<crate::gguf_file::ProjectorSummary>,
+    /// What it drafts tokens with (llama.cpp's names, e.g. `ngram-mod,draft-simple`), if it does.
+    #[serde(default)]
+    pub drafting: Option<String>,
 }

@@ -59,6 +59,9 @@ pub struct GenerateRequest {
     /// its step (at most [`crate::logprobs::MAX_TOP_LOGPROBS`]) with the text events.
     #[serde(default)]
     pub logprobs: Option<u32>,
+    /// This request's limits on drafted tokens (`n_max: 0` turns drafting off for it).
+    #[serde(default)]
+    pub drafting: Option<crate::speculative::DraftLimits>,
 }
 
 /// How hard a reasoning model thinks before it answers (OpenAI's `reasoning_effort` levels).
@@ -114,6 +117,7 @@ impl GenerateRequest {
             reasoning_effort: None,
             thinking_budget: None,
             logprobs: None,
+            drafting: None,
         }
     }
 
@@ -163,6 +167,17 @@ pub struct GenerationStats {
     pub stop_sequence: Option<String>,
     /// Messages the overflow policy left out so the conversation fits.
     pub dropped_messages: usize,
+    /// Tokens drafted (see `speculative`) and verified, and of those, kept: each kept one is a
+    /// token the model did not need a step of its own for (llama-server's `draft_n`,
+    /// `draft_n_accepted`).
+    #[serde(default)]
+    pub draft_tokens: usize,
+    #[serde(default)]
+    pub draft_accepted_tokens: usize,
+    /// Why this answer decoded without drafts although its model drafts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[ts(optional)]
+    pub draft_off: Option<String>,
 }
 
 /// Embedding vectors, one per input, and the tokens they took.

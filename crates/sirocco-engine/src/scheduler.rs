@@ -18,6 +18,7 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 use tokio::sync::mpsc::UnboundedSender;
 
+use crate::drafter::Drafter;
 use crate::outbox::Outbox;
 use crate::overflow;
 use crate::prompt::{PromptFormat, ToolStyle};
@@ -34,6 +35,12 @@ use crate::{EngineError, Result};
 
 pub(crate) struct Scheduler<'m> {
     model: &'m LlamaModel,
+    /// Drafts tokens for answering sequences (see `speculative`). Declared before the
+    /// contexts it points into, so it is dropped first.
+    drafter: Option<Drafter>,
+    /// The draft model's context (draft-simple) or the MTP context: it holds what the
+    /// target's holds, up to each slot's `draft_synced`.
+    draft_ctx: Option<LlamaContext<'m>>,
     pub(crate) ctx: LlamaContext<'m>,
     slots: Vec<Slot>,
     queue: VecDeque<Active>,
@@ -57,6 +64,9 @@ struct Slot {
     key: Option<String>,
     used_at: u64,
     active: Option<Active>,
+    /// How many of `kv_tokens` the draft context holds too (a draft model reads every token
+    /// of a sequence; one it missed — an image, a restored state — stops its drafts there).
+    draft_synced: usize,
 }
 
 /// One request, from its arrival to its last event.
@@ -97,6 +107,17 @@ struct Active {
     next: Option<LlamaToken>,
     /// Where this sequence's logits are in the batch just decoded.
     logits_at: Option<i32>,
+    /// Most tokens a draft may hold for this request (0: it does not draft).
+    draft_limit: usize,
+    /// Fewer drafted tokens than this are not verified.
+    draft_min: usize,
+    /// The drafted tokens in the batch just decoded, after `next`.
+    drafted: Vec<LlamaToken>,
+    /// Tokens drafted and of those, kept.
+    draft_n: usize,
+    draft_accepted: usize,
+    /// Why this request decodes plainly although the model drafts.
+    draft_off: Option<&'static str>,
 }
 
 /// How long a thought may grow, and the model's own tokens that close it.
@@ -170,6 +191,9 @@ impl Active {
             stop_sequence: self.stops.matched().filter(|_| finish_reason == FinishReason::Stop).map(str::to_owned),
             finish_reason,
             dropped_messages: self.dropped_messages,
+            draft_tokens: self.draft_n,
+            draft_accepted_tokens: self.draft_accepted,
+            draft_off: self.draft_off.map(str::to_owned),
         }
     }
 
@@ -233,9 +257,18 @@ impl<'m> Scheduler<'m> {
         let n_ctx = ctx.n_ctx() as usize;
         Self {
             model,
+            drafter: None,
+            draft_ctx: None,
             ctx,
             slots: (0..slots.max(1))
-                .map(|i| Slot { seq: i as i32, kv_tokens: Vec::new(), key: None, used_at: 0, active: None })
+                .map(|i| Slot {
+                    seq: i as i32,
+                    kv_tokens: Vec::new(),
+                    key: None,
+                    used_at: 0,
+                    active: None,
+                    draft_synced: 0,
+                })
                 .collect(),
             queue: VecDeque::new(),
             batch: LlamaBatch::new(batch_size, 1),
@@ -245,6 +278,18 @@ impl<'m> Scheduler<'m> {
             states,
             vision,
         }
+    }
+
+    /// Drafts tokens with `drafter`; `draft_ctx` is the context it drafts in, when it
+    /// drafts with a model.
+    pub(crate) fn set_drafter(&mut self, drafter: Drafter, draft_ctx: Option<LlamaContext<'m>>) {
+        self.drafter = Some(drafter);
+        self.draft_ctx = draft_ctx;
+    }
+
+    /// What the model drafts with (llama.cpp's names), if it drafts.
+    pub(crate) fn drafting(&self) -> Option<&str> {
+        self.drafter.as_ref().map(|d| d.description.as_str())
     }
 
     /// The projector loaded with the model, if any.
@@ -267,6 +312,15 @@ impl<'m> Scheduler<'m> {
         let started = Instant::now();
         match self.prepare(format, request) {
             Ok(Prepared { picker, prompt, images, dropped_messages, tools, think, budget }) => {
+                let limits = request.drafting.unwrap_or_default();
+                let (draft_limit, draft_off) = match &self.drafter {
+                    None => (0, None),
+                    Some(_) if limits.n_max == Some(0) => (0, Some("the request turned drafting off")),
+                    Some(d) if d.reads_batches() && !images.spans.is_empty() => {
+                        (0, Some("the draft model does not see images"))
+                    }
+                    Some(d) => (limits.n_max.map_or(d.n_max(), |n| (n as usize).min(d.n_max())), None),
+                };
                 self.queue.push_back(Active {
                     key: request.cache_key.clone(),
                     events: Outbox::new(events),
@@ -291,6 +345,12 @@ impl<'m> Scheduler<'m> {
                     ignore_eos: request.sampling.ignore_eos,
                     next: None,
                     logits_at: None,
+                    draft_limit,
+                    draft_min: limits.n_min.unwrap_or(0) as usize,
+                    drafted: Vec::new(),
+                    draft_n: 0,
+                    draft_accepted: 0,
+                    draft_off,
                 })
             }
             Err(e) => {
@@ -461,22 +521,34 @@ impl<'m> Scheduler<'m> {
             }
         }
 
+        let mut drafts = self.make_drafts();
         self.batch.clear();
+        if let Some(d) = self.drafter.as_mut() {
+            d.clear_batch();
+        }
         let mut in_batch: Vec<usize> = Vec::new();
-        // Answering sequences first: one token each keeps every stream moving.
+        // Answering sequences first: one token each keeps every stream moving (and the tokens
+        // drafted after it, each verified by its logits).
         for i in 0..self.slots.len() {
             let Some(token) = self.slots[i].active.as_ref().and_then(|a| a.next) else { continue };
+            let mut draft = std::mem::take(&mut drafts[i]);
+            if !draft.is_empty() && !self.make_room(1 + draft.len(), i) {
+                draft.clear();
+            }
             if self.slots[i].kv_tokens.len() + 1 >= self.n_ctx || !self.make_room(1, i) {
                 self.finish(i, FinishReason::ContextFull);
                 continue;
             }
-            if let Err(e) = self.add(i, token, true) {
+            let added = std::iter::once(token).chain(draft.iter().copied()).try_for_each(|t| self.add(i, t, true));
+            if let Err(e) = added {
                 self.fail(i, &e);
                 continue;
             }
             let slot = &mut self.slots[i];
             let a = slot.active.as_mut().expect("an answering slot is active");
             a.next = None;
+            a.draft_n += draft.len();
+            a.drafted = draft;
             in_batch.push(i);
         }
         let answering = in_batch.len();
@@ -537,30 +609,158 @@ impl<'m> Scheduler<'m> {
             // What the cache holds for these sequences is unknown now: reuse none of it.
             let error = EngineError::Decode(e.to_string());
             for &i in &in_batch {
-                let seq = self.slots[i].seq as u32;
-                let _ = self.ctx.clear_kv_cache_seq(Some(seq), None, None);
-                self.slots[i].kv_tokens.clear();
+                self.drop_cache_from(i, 0);
                 self.fail(i, &error);
             }
             return;
         }
+        // A draft model reads what the model read (its cache follows the model's).
+        if let Some(d) = self.drafter.as_mut().filter(|d| d.reads_batches()) {
+            if !crate::compute::run(|| d.process()) {
+                self.stop_drafting("the draft model could not read a batch");
+            }
+        }
 
-        let model = self.model;
-        let vocab = model.vocab();
         for i in in_batch {
             let Some(a) = self.slots[i].active.as_mut() else { continue };
             let Some(index) = a.logits_at.take() else { continue };
-            let token = match a.forced.pop_front() {
-                Some(token) => {
-                    a.picker.accept(token);
-                    token
+            let drafted = std::mem::take(&mut a.drafted);
+            // Each position's logits pick a token as plain decoding would; a drafted token is
+            // kept while it is the one picked (llama.cpp's rule: the same answer, fewer steps).
+            let mut kept = 0;
+            for (j, at) in (index..).take(drafted.len() + 1).enumerate() {
+                let Some(a) = self.slots[i].active.as_mut() else { break };
+                let token = match a.forced.pop_front() {
+                    Some(token) => {
+                        a.picker.accept(token);
+                        token
+                    }
+                    None => a.picker.pick(&self.ctx, at),
+                };
+                let matches = drafted.get(j) == Some(&token);
+                if matches {
+                    kept += 1;
+                    a.draft_accepted += 1;
                 }
-                None => a.picker.pick(&self.ctx, index),
-            };
+                if !self.take_token(i, token, at) || !matches {
+                    break;
+                }
+            }
+            if !drafted.is_empty() {
+                let len = self.slots[i].kv_tokens.len() - (drafted.len() - kept);
+                self.drop_cache_from(i, len);
+                let seq = self.slots[i].seq;
+                if let Some(d) = self.drafter.as_mut() {
+                    d.accept(seq, kept);
+                }
+            }
+        }
+    }
+
+    /// Drafts for the answering sequences that draft this step (by slot; most empty): up to
+    /// each request's limit, within the batch, the context and the tokens it may still make.
+    fn make_drafts(&mut self) -> Vec<Vec<LlamaToken>> {
+        let mut drafts = vec![Vec::new(); self.slots.len()];
+        let Some(drafter) = self.drafter.as_mut() else { return drafts };
+        let answering = self.slots.iter().filter(|s| s.active.as_ref().is_some_and(|a| a.next.is_some())).count();
+        if answering == 0 {
+            return drafts;
+        }
+        let share = (self.batch_size / answering).saturating_sub(1);
+        let mut wanted = Vec::new();
+        for (i, slot) in self.slots.iter().enumerate() {
+            let Some(a) = slot.active.as_ref() else { continue };
+            let Some(token) = a.next else { continue };
+            let cached = slot.kv_tokens.len();
+            if a.draft_limit == 0 || !a.forced.is_empty() || (drafter.reads_batches() && slot.draft_synced != cached) {
+                continue;
+            }
+            let n = a
+                .draft_limit
+                .min(share)
+                .min(self.n_ctx.saturating_sub(cached + 2))
+                .min(a.max_tokens.saturating_sub(a.generated + 1));
+            if n == 0 || n < a.draft_min {
+                continue;
+            }
+            drafter.want(slot.seq, n, cached, token, &slot.kv_tokens);
+            wanted.push((i, n));
+        }
+        if wanted.is_empty() {
+            return drafts;
+        }
+        if !crate::compute::run(|| drafter.draft()) {
+            self.stop_drafting("llama.cpp's drafter failed");
+            return drafts;
+        }
+        for (i, n) in wanted {
+            let slot = &self.slots[i];
+            let mut draft = drafter.result(slot.seq);
+            draft.truncate(n);
+            if slot.active.as_ref().is_some_and(|a| draft.len() < a.draft_min) {
+                draft.clear();
+            }
+            // A draft model's own pass over its draft leaves it in its cache: the verified
+            // batch is what it keeps.
+            if let Some(ctx) = self.draft_ctx.as_mut() {
+                let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), Some(slot.kv_tokens.len() as u32), None);
+            }
+            drafts[i] = draft;
+        }
+        drafts
+    }
+
+    /// Ends drafting for this load (a failure of llama.cpp's drafter): every request decodes
+    /// plainly from here, saying why.
+    fn stop_drafting(&mut self, why: &'static str) {
+        tracing::warn!("{why}; decoding without drafts from here");
+        self.drafter = None;
+        for slot in &mut self.slots {
+            slot.draft_synced = 0;
+            if let Some(a) = slot.active.as_mut() {
+                a.draft_limit = 0;
+                a.draft_off = Some(why);
+            }
+        }
+    }
+
+    /// Drops slot `i`'s cache from position `from` on (the model's and the draft model's).
+    fn drop_cache_from(&mut self, i: usize, from: usize) {
+        let slot = &mut self.slots[i];
+        if from >= slot.kv_tokens.len() {
+            return;
+        }
+        let seq = slot.seq as u32;
+        let removed = self.ctx.clear_kv_cache_seq(Some(seq), (from > 0).then_some(from as u32), None);
+        if from > 0 && !matches!(removed, Ok(true)) {
+            // Some caches (e.g. sliding-window ones) cannot drop a tail: start over.
+            let _ = self.ctx.clear_kv_cache_seq(Some(seq), None, None);
+            slot.kv_tokens.clear();
+        } else {
+            slot.kv_tokens.truncate(from);
+        }
+        slot.draft_synced = slot.draft_synced.min(slot.kv_tokens.len());
+        if let Some(ctx) = self.draft_ctx.as_mut() {
+            let kept = slot.draft_synced as u32;
+            if !matches!(ctx.clear_kv_cache_seq(Some(seq), (kept > 0).then_some(kept), None), Ok(true)) {
+                let _ = ctx.clear_kv_cache_seq(Some(seq), None, None);
+                slot.draft_synced = 0;
+            }
+        }
+    }
+
+    /// Takes the token picked for slot `i` from the logits at `index`: streams it, or ends the
+    /// request (end of generation, a stop string, the length). True while the request goes on
+    /// (the token is then its `next`).
+    fn take_token(&mut self, i: usize, token: LlamaToken, index: i32) -> bool {
+        let model = self.model;
+        let vocab = model.vocab();
+        let Some(a) = self.slots[i].active.as_mut() else { return false };
+        {
             a.first_token_at.get_or_insert_with(Instant::now);
             if vocab.is_eog(token) && !a.ignore_eos {
                 self.finish(i, FinishReason::Stop);
-                continue;
+                return false;
             }
             a.generated += 1;
             if let Some(top) = a.logprobs {
@@ -593,7 +793,7 @@ impl<'m> Scheduler<'m> {
             if !a.emit(checked.emit) {
                 // Nobody is listening any more: the caller went away.
                 self.finish(i, FinishReason::Cancelled);
-                continue;
+                return false;
             }
             if was_thinking || a.reply.in_thought() {
                 a.thought_tokens += 1;
@@ -612,8 +812,14 @@ impl<'m> Scheduler<'m> {
                 None
             };
             match reason {
-                Some(r) => self.finish(i, r),
-                None => a.next = Some(token),
+                Some(r) => {
+                    self.finish(i, r);
+                    false
+                }
+                None => {
+                    a.next = Some(token);
+                    true
+                }
             }
         }
     }
@@ -643,25 +849,45 @@ impl<'m> Scheduler<'m> {
                     tracing::warn!("{e}");
                 }
             }
-            let slot = &mut self.slots[i];
-            slot.key = a.key.clone();
+            self.slots[i].key = a.key.clone();
             // The last prompt token is always computed again: its logits start the reply. An
             // image is kept whole or computed again whole.
-            let mut keep =
-                a.images.boundary_at_or_before(shared_prefix(&slot.kv_tokens, &a.prompt).min(a.prompt.len() - 1));
-            if keep < slot.kv_tokens.len() {
-                let removed = self.ctx.clear_kv_cache_seq(Some(slot.seq as u32), Some(keep as u32), None);
-                if !matches!(removed, Ok(true)) {
-                    // Some caches (e.g. sliding-window ones) cannot drop a tail: start over.
-                    let _ = self.ctx.clear_kv_cache_seq(Some(slot.seq as u32), None, None);
-                    keep = 0;
-                }
+            let keep = a
+                .images
+                .boundary_at_or_before(shared_prefix(&self.slots[i].kv_tokens, &a.prompt).min(a.prompt.len() - 1));
+            self.drop_cache_from(i, keep);
+            let keep = self.slots[i].kv_tokens.len();
+            if a.draft_limit > 0 && !self.catch_up_draft(i) {
+                a.draft_limit = 0;
+                a.draft_off = Some("the draft model could not read the cached prompt");
             }
-            slot.kv_tokens.truncate(keep);
+            if let Some(d) = self.drafter.as_mut() {
+                d.begin(self.slots[i].seq, &a.prompt);
+            }
             a.fed = keep;
             a.cached = keep;
-            slot.active = Some(a);
+            self.slots[i].active = Some(a);
         }
+    }
+
+    /// Gives the draft model what slot `i`'s cache holds and it does not (a restored state,
+    /// another conversation's turn decoded while it drafted nothing); false when it cannot.
+    fn catch_up_draft(&mut self, i: usize) -> bool {
+        let Some(d) = self.drafter.as_mut().filter(|d| d.reads_batches()) else { return true };
+        let slot = &mut self.slots[i];
+        while slot.draft_synced < slot.kv_tokens.len() {
+            let from = slot.draft_synced;
+            let to = slot.kv_tokens.len().min(from + self.batch_size);
+            d.clear_batch();
+            for (pos, &token) in slot.kv_tokens.iter().enumerate().take(to).skip(from) {
+                d.push(token, pos as i32, slot.seq, pos + 1 == to);
+            }
+            if !d.can_catch_up() || !crate::compute::run(|| d.process()) {
+                return false;
+            }
+            slot.draft_synced = to;
+        }
+        true
     }
 
     /// The free slot for `prompt`: the one whose cache holds the longest prefix of it, when
@@ -694,6 +920,7 @@ impl<'m> Scheduler<'m> {
             Ok((tokens, _)) if tokens.len() == count => {
                 tracing::info!(key, tokens = count, "restored a conversation's saved state");
                 self.slots[i].kv_tokens = tokens;
+                self.slots[i].draft_synced = 0;
             }
             _ => {
                 tracing::warn!(path = %path.display(), "a saved state could not be read; computing the prompt instead");
@@ -763,8 +990,7 @@ impl<'m> Scheduler<'m> {
             }
             Err(e) => {
                 // What the cache holds for this sequence past `at` is unknown now.
-                let _ = ctx.clear_kv_cache_seq(Some(slot.seq as u32), Some(at as u32), None);
-                slot.kv_tokens.truncate(at);
+                self.drop_cache_from(i, at);
                 self.fail(i, &e);
                 false
             }
@@ -772,15 +998,23 @@ impl<'m> Scheduler<'m> {
     }
 
     /// Adds one token of slot `i` at its next position.
+    /// Adds one token of slot `i` at its next position (the draft model reads it too, when
+    /// its cache holds everything before it). The first token with logits is where the
+    /// request's next pick reads.
     fn add(&mut self, i: usize, token: LlamaToken, logits: bool) -> Result<()> {
         let slot = &mut self.slots[i];
-        self.batch
-            .add(token, slot.kv_tokens.len() as i32, &[slot.seq], logits)
-            .map_err(|e| EngineError::Decode(e.to_string()))?;
+        let pos = slot.kv_tokens.len();
+        self.batch.add(token, pos as i32, &[slot.seq], logits).map_err(|e| EngineError::Decode(e.to_string()))?;
         slot.kv_tokens.push(token);
+        if let Some(d) = self.drafter.as_mut().filter(|d| d.reads_batches()) {
+            if slot.draft_synced == pos {
+                d.push(token, pos as i32, slot.seq, logits);
+                slot.draft_synced += 1;
+            }
+        }
         if logits {
             if let Some(a) = slot.active.as_mut() {
-                a.logits_at = Some(self.batch.n_tokens() - 1);
+                a.logits_at.get_or_insert(self.batch.n_tokens() - 1);
             }
         }
         Ok(())
@@ -826,8 +1060,7 @@ impl<'m> Scheduler<'m> {
                 tracing::warn!("{e}");
             }
         }
-        let _ = self.ctx.clear_kv_cache_seq(Some(self.slots[j].seq as u32), None, None);
-        self.slots[j].kv_tokens.clear();
+        self.drop_cache_from(j, 0);
     }
 
     fn finish(&mut self, i: usize, reason: FinishReason) {

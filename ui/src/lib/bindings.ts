@@ -168,7 +168,37 @@ workers: Array<string>,
  * The model's multimodal projector (`mmproj-*.gguf`), loaded with it through llama.cpp's
  * `mtmd`: the model then sees images in messages.
  */
-projector: string | null, };
+projector: string | null, 
+/**
+ * Drafted tokens (see `speculative`): n-grams of the conversation, a draft model, MTP.
+ */
+drafting: Drafting, };
+
+export type Drafting = { 
+/**
+ * The kinds in use, tried in llama.cpp's order (n-grams first, then models); the first
+ * that proposes something drafts that step. `draft-simple` needs [`Self::draft_model`].
+ */
+kinds: Array<DraftKind>, 
+/**
+ * The draft model (a GGUF with the model's vocabulary), for `draft-simple`.
+ */
+draft_model: string | null, 
+/**
+ * Most tokens a draft model or MTP drafts per step (`None`: llama.cpp's default, 3;
+ * n-gram kinds have their own).
+ */
+draft_max: number | null, 
+/**
+ * Fewer drafted tokens than this are not verified.
+ */
+draft_min: number, 
+/**
+ * A draft model stops drafting where its own top token is less likely than this.
+ */
+draft_p_min: number, };
+
+export type DraftKind = "draft-simple" | "draft-mtp" | "ngram-simple" | "ngram-map-k" | "ngram-map-k4v" | "ngram-mod";
 
 export type LoadedModel = { summary: GgufSummary, context_length: number, threads: number, 
 /**
@@ -187,7 +217,11 @@ thinks: boolean,
 /**
  * The projector loaded with the model: it sees images.
  */
-projector: ProjectorSummary | null, };
+projector: ProjectorSummary | null, 
+/**
+ * What it drafts tokens with (llama.cpp's names, e.g. `ngram-mod,draft-simple`), if it does.
+ */
+drafting: string | null, };
 
 export type Gpu = { name: string, backend: string, memory_total: number, memory_free: number, };
 
@@ -439,7 +473,17 @@ stop_sequence?: string,
 /**
  * Messages the overflow policy left out so the conversation fits.
  */
-dropped_messages: number, };
+dropped_messages: number, 
+/**
+ * Tokens drafted (see `speculative`) and verified, and of those, kept: each kept one is a
+ * token the model did not need a step of its own for (llama-server's `draft_n`,
+ * `draft_n_accepted`).
+ */
+draft_tokens: number, draft_accepted_tokens: number, 
+/**
+ * Why this answer decoded without drafts although its model drafts.
+ */
+draft_off?: string, };
 
 export type TokenAlternative = { token: string, bytes: Array<number>, logprob: number, };
 

@@ -4,7 +4,7 @@ import type { BranchMessage, GenerationStats } from './api';
 
 const stats = (finish_reason: GenerationStats['finish_reason']): GenerationStats => ({
   prompt_tokens: 5, cached_tokens: 0, generated_tokens: 3, time_to_first_token_ms: 10, prefill_tokens_per_second: 1,
-  decode_tokens_per_second: 2, context_used: 8, context_length: 64, finish_reason, dropped_messages: 0, reasoning_tokens: 0,
+  decode_tokens_per_second: 2, context_used: 8, context_length: 64, finish_reason, dropped_messages: 0, reasoning_tokens: 0, draft_tokens: 0, draft_accepted_tokens: 0,
 });
 
 const stored = (id: number, parent: number | null, role: 'user' | 'assistant', content: string, extra: Partial<BranchMessage> = {}): BranchMessage => ({

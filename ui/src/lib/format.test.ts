@@ -27,7 +27,7 @@ describe('formatStats', () => {
   const stats: GenerationStats = {
     prompt_tokens: 30, cached_tokens: 0, generated_tokens: 48, time_to_first_token_ms: 212.4,
     prefill_tokens_per_second: 300, decode_tokens_per_second: 61.25,
-    context_used: 78, context_length: 4096, finish_reason: 'stop', dropped_messages: 0, reasoning_tokens: 0,
+    context_used: 78, context_length: 4096, finish_reason: 'stop', dropped_messages: 0, reasoning_tokens: 0, draft_tokens: 0, draft_accepted_tokens: 0,
   };
   it('summarises speed and size', () => {
     expect(formatStats(stats)).toBe('61.3 tok/s · 48 tokens · 212 ms to first token');

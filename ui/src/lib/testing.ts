@@ -16,7 +16,7 @@ export function summary(extra: Partial<GgufSummary> = {}): GgufSummary {
 export function loadedModel(extra: Partial<LoadedModel> = {}): LoadedModel {
   return {
     summary: summary(), context_length: 4096, threads: 2, parallel: 4, load_ms: 50,
-    prompt_format: { kind: 'model_template' }, thinks: false, projector: null, ...extra,
+    prompt_format: { kind: 'model_template' }, thinks: false, projector: null, drafting: null, ...extra,
   };
 }
 
@@ -26,7 +26,7 @@ export function resident(path: string, status: ResidentModel['status'], model: L
     params: {
       context_length: null, gpu_layers: 0, threads: null, batch_size: 512, flash_attention: 'auto', kv_cache_type: 'f16',
       use_mmap: true, use_mlock: false, chat_template_override: null, experts_on_cpu: false, parallel: 4, state_dir: null,
-      workers: [], projector: null,
+      workers: [], projector: null, drafting: { kinds: [], draft_model: null, draft_max: null, draft_min: 0, draft_p_min: 0 },
     },
   };
 }

@@ -35,3 +35,18 @@ pub async fn answer(
         }
     }
 }
+
+/// Reads a started generation to the end: its whole text and final stats (a failure panics).
+#[allow(dead_code)]
+pub async fn collect(mut g: sirocco_engine::Generation) -> (String, sirocco_engine::GenerationStats) {
+    use sirocco_engine::GenerationEvent;
+    let mut text = String::new();
+    loop {
+        match g.events.recv().await.expect("the stream ends with Done or Error") {
+            GenerationEvent::Text { text: t, .. } => text.push_str(&t),
+            GenerationEvent::Done { stats } => return (text, stats),
+            GenerationEvent::Error { message, .. } => panic!("generation failed: {message}"),
+            other => panic!("unexpected event: {other:?}"),
+        }
+    }
+}
