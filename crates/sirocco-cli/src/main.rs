@@ -120,6 +120,8 @@ enum Command {
         dirs: Vec<PathBuf>,
         #[command(flatten)]
         offload: Offload,
+        #[command(flatten)]
+        drafting: DraftArgs,
         /// Fetch images that requests name by a web address (http/https, public addresses only;
         /// at most 8 a request, 20 MB each). Without it such requests are refused and nothing is
         /// fetched.
@@ -230,6 +232,55 @@ enum McpAction {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+}
+
+/// Drafted tokens, named as llama-server names them.
+#[derive(clap::Args)]
+struct DraftArgs {
+    /// Kinds of drafting, comma-separated, as llama-server's --spec-type: ngram-simple,
+    /// ngram-map-k, ngram-map-k4v, ngram-mod (n-grams of the conversation itself),
+    /// draft-simple (a draft model), draft-mtp (the model's MTP heads), or none.
+    #[arg(long = "spec-type", value_name = "KINDS", value_parser = parse_spec_kinds)]
+    spec_type: Option<String>,
+    /// A draft model with the model's vocabulary (implies draft-simple) — for --model only.
+    #[arg(long = "draft-model", alias = "spec-draft-model", value_name = "GGUF")]
+    draft_model: Option<PathBuf>,
+    /// Most tokens a draft model drafts per step (llama.cpp's default: 3).
+    #[arg(long = "draft-max", alias = "spec-draft-n-max")]
+    draft_max: Option<u32>,
+    /// Fewer drafted tokens than this are not verified.
+    #[arg(long = "draft-min", alias = "spec-draft-n-min", default_value_t = 0)]
+    draft_min: u32,
+    /// A draft model stops where its top token is less likely than this.
+    #[arg(long = "draft-p-min", alias = "spec-draft-p-min", default_value_t = 0.0)]
+    draft_p_min: f32,
+}
+
+fn parse_spec_kinds(list: &str) -> Result<String, String> {
+    sirocco_engine::speculative::Drafting::parse_kinds(list).map(|_| list.to_owned())
+}
+
+impl DraftArgs {
+    /// The drafting a load gets; `with_model` adds the draft model (the named model's load).
+    fn drafting(&self, with_model: bool) -> sirocco_engine::speculative::Drafting {
+        use sirocco_engine::speculative::{DraftKind, Drafting};
+        let mut kinds = Drafting::parse_kinds(self.spec_type.as_deref().unwrap_or(""))
+            .expect("checked when the arguments were read");
+        let draft_model = self.draft_model.clone().filter(|_| with_model);
+        if draft_model.is_some() && !kinds.contains(&DraftKind::DraftSimple) {
+            kinds.push(DraftKind::DraftSimple);
+        }
+        if draft_model.is_none() {
+            kinds.retain(|k| *k != DraftKind::DraftSimple);
+        }
+        Drafting {
+            kinds,
+            draft_model,
+            draft_max: self.draft_max,
+            draft_min: self.draft_min,
+            draft_p_min: self.draft_p_min,
+        }
+    }
 }
 
 /// Layers on GPUs and other machines.
@@ -358,6 +409,7 @@ async fn run(cli: Cli) {
             max_models,
             dirs,
             offload,
+            drafting,
             fetch_images,
             trusted_hosts,
             cors_origins,
@@ -367,6 +419,8 @@ async fn run(cli: Cli) {
                 let (addr, idle_unload_secs) = (address.socket(), idle_unload);
                 let Offload { workers, gpu_layers, cpu_moe } = offload;
                 serve::run(serve::ServeArgs {
+                    drafting: drafting.drafting(false),
+                    model_drafting: drafting.drafting(true),
                     model,
                     addr,
                     api_key,

@@ -40,6 +40,9 @@ pub struct ServeArgs {
     pub gpu_layers: Option<u32>,
     /// Mixture-of-experts tensors stay in RAM here (every model alike).
     pub cpu_moe: bool,
+    /// Drafted tokens for every model (n-gram kinds), and for `model` (with its draft model).
+    pub drafting: sirocco_engine::speculative::Drafting,
+    pub model_drafting: sirocco_engine::speculative::Drafting,
 }
 
 pub async fn run(args: ServeArgs) -> Result<(), String> {
@@ -62,6 +65,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         gpu_layers,
         workers: args.workers.clone(),
         experts_on_cpu: args.cpu_moe,
+        drafting: args.drafting.clone(),
         ..LoadParams::default()
     };
     let mut name = "the library".to_owned();
@@ -70,7 +74,8 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         let hub = Hub::new(HubConfig::default()).map_err(|e| e.to_string())?;
         let roots = crate::paths::library_roots(hub.cache_dir().to_path_buf(), args.dirs.clone());
         let id = sirocco_hub::library::id_of(&roots, model);
-        let spec = ModelSpec { id: id.clone(), path: model.clone(), params: base.clone() };
+        let params = LoadParams { drafting: args.model_drafting.clone(), ..base.clone() };
+        let spec = ModelSpec { id: id.clone(), path: model.clone(), params };
         host.load(spec, LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await.map_err(|e| e.to_string())?;
         name = id;
     }

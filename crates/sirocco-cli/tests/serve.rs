@@ -215,3 +215,52 @@ async fn the_api_key_stays_out_of_the_process_list() {
     assert!(said.contains("visible to every user"), "a key on the command line is warned about: {said}");
     assert!(said.contains("at least 24 characters") && said.contains("sk-sirocco-"), "{said}");
 }
+
+/// `--spec-type` as llama-server takes it: the answers draft from n-grams of the conversation,
+/// `usage.timings` says how many tokens were drafted and kept (llama-server's names), and a
+/// request's `"speculative.n_max": 0` decodes it plainly.
+#[tokio::test]
+async fn serve_drafts_tokens_and_reports_them_in_timings() {
+    let model = fixtures().join("SmolLM2-135M-Instruct.Q4_1.gguf");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+        .args(["serve", "--port", "0", "--context", "1024", "--spec-type", "ngram-simple", "--model"])
+        .arg(&model)
+        .env_remove("SIROCCO_API_KEY")
+        .envs(isolated(&tempfile::tempdir().unwrap().keep()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (base, _) = base_url(&mut child);
+    let code = "def sum_prices(items, tax_rate):\n    subtotal = 0\n    for item in items:\n        \
+                subtotal += item.price * item.quantity\n    tax = subtotal * tax_rate\n    return subtotal + tax\n";
+    let ask = |extra: serde_json::Value| {
+        let mut body = serde_json::json!({
+            "messages": [{"role": "user", "content": format!("Repeat this code exactly:\n\n{code}")}],
+            "temperature": 0, "max_tokens": 64,
+        });
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        let base = base.clone();
+        async move {
+            let reply: serde_json::Value = reqwest::Client::new()
+                .post(format!("{base}/chat/completions"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            reply
+        }
+    };
+    let drafted = ask(serde_json::json!({})).await;
+    let timings = &drafted["usage"]["timings"];
+    let (n, kept) = (timings["draft_n"].as_u64().unwrap_or(0), timings["draft_n_accepted"].as_u64().unwrap_or(0));
+    assert!(n > 0 && kept > 0 && kept <= n, "{drafted}");
+
+    let plain = ask(serde_json::json!({"speculative.n_max": 0})).await;
+    assert!(plain["usage"]["timings"].get("draft_n").is_none(), "{plain}");
+    assert!(plain["usage"]["timings"]["predicted_n"].as_u64().unwrap() > 0, "{plain}");
+    stop(&mut child);
+}

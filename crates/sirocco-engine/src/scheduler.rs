@@ -529,9 +529,9 @@ impl<'m> Scheduler<'m> {
         let mut in_batch: Vec<usize> = Vec::new();
         // Answering sequences first: one token each keeps every stream moving (and the tokens
         // drafted after it, each verified by its logits).
-        for i in 0..self.slots.len() {
+        for (i, draft) in drafts.iter_mut().enumerate() {
             let Some(token) = self.slots[i].active.as_ref().and_then(|a| a.next) else { continue };
-            let mut draft = std::mem::take(&mut drafts[i]);
+            let mut draft = std::mem::take(draft);
             if !draft.is_empty() && !self.make_room(1 + draft.len(), i) {
                 draft.clear();
             }

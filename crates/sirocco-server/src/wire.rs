@@ -142,6 +142,23 @@ pub struct SamplingFields {
     pub ignore_eos: Option<bool>,
 }
 
+/// llama-server's per-request limits on drafted tokens (`"speculative.n_max": 0` turns
+/// drafting off for the request).
+#[derive(Debug, Deserialize, Default, Clone, Copy)]
+pub struct DraftFields {
+    #[serde(rename = "speculative.n_max")]
+    pub n_max: Option<u32>,
+    #[serde(rename = "speculative.n_min")]
+    pub n_min: Option<u32>,
+}
+
+impl DraftFields {
+    pub fn limits(self) -> Option<sirocco_engine::speculative::DraftLimits> {
+        (self.n_max.is_some() || self.n_min.is_some())
+            .then_some(sirocco_engine::speculative::DraftLimits { n_max: self.n_max, n_min: self.n_min })
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct ChatCompletionRequest {
     #[serde(default)]
@@ -173,6 +190,8 @@ pub struct ChatCompletionRequest {
     pub thinking: ThinkingFields,
     #[serde(flatten)]
     pub sampling: SamplingFields,
+    #[serde(flatten)]
+    pub drafting: DraftFields,
 }
 
 /// llama.cpp's `reasoning_format` values: `none` keeps the thought in the text, the others
@@ -247,6 +266,8 @@ pub struct CompletionRequest {
     pub thinking: ThinkingFields,
     #[serde(flatten)]
     pub sampling: SamplingFields,
+    #[serde(flatten)]
+    pub drafting: DraftFields,
 }
 
 #[derive(Debug, Deserialize)]
@@ -290,6 +311,16 @@ pub struct Timings {
     pub predicted_n: usize,
     pub predicted_ms: f64,
     pub predicted_per_second: f64,
+    /// Drafted tokens verified, and of those kept (only when the answer drafted, as
+    /// llama-server reports them).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub draft_n: usize,
+    #[serde(skip_serializing_if = "is_zero")]
+    pub draft_n_accepted: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Usage {
@@ -310,6 +341,8 @@ impl Usage {
                 predicted_n: stats.generated_tokens,
                 predicted_ms: per(stats.generated_tokens, stats.decode_tokens_per_second),
                 predicted_per_second: stats.decode_tokens_per_second,
+                draft_n: stats.draft_tokens,
+                draft_n_accepted: stats.draft_accepted_tokens,
             },
         }
     }

@@ -38,6 +38,7 @@ pub async fn handle(
         separate_reasoning: body.thinking.separate(),
         thinking_budget: body.thinking.thinking_budget,
         logprobs,
+        drafting: body.drafting.limits(),
         ..request
     };
     let mut generation = lease.engine().generate(request)?;
