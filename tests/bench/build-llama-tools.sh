@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds llama.cpp's own llama-bench, llama-completion and llama-batched-bench from exactly the llama.cpp sources
+# Builds llama.cpp's own llama-bench, llama-completion, llama-batched-bench, llama-speculative-simple
+# (its speculative decoding, for tests/bench/spec.sh) and llama-quantize from exactly the llama.cpp sources
 # llama-cpp-sys-2 vendors (its crate ships no tool sources, so the tools' sources come from the
 # llama.cpp tree inside the llama-cpp-python sdist on PyPI, whose llama.h matches), with the
 # same native CPU features as the app. Prints the folder of the binaries. Cached by crate
@@ -13,7 +14,9 @@ out="${SIROCCO_TOOLS:-$HOME/.cache/sirocco/llama-tools}/$version-rpc"
 gpu=()
 if [ "${SIROCCO_GPU:-}" = cuda ]; then out="$out-cuda"; gpu=(-DGGML_CUDA=ON); fi
 bin="$out/build/bin"
-tools=(llama-bench llama-completion llama-batched-bench)
+tools=(llama-bench llama-completion llama-batched-bench llama-speculative-simple llama-quantize)
+# Each tool's folder in llama.cpp's tree.
+sources=(tools/llama-bench tools/completion tools/batched-bench examples/speculative-simple tools/quantize)
 missing=0
 for t in "${tools[@]}"; do [ -x "$bin/$t" ] || missing=1; done
 if [ "$missing" = 0 ]; then echo "$bin"; exit 0; fi
@@ -24,21 +27,19 @@ mkdir -p "$out"
 [ -d "$out/llama.cpp" ] || cp -r "$sys_dir/llama.cpp" "$out/llama.cpp"
 sdist_dir="$(mktemp -d)"
 python3 -m pip download --quiet --no-deps --no-binary :all: --dest "$sdist_dir" "llama-cpp-python==0.3.36" >&2
-for tool in llama-bench completion batched-bench; do
-  mkdir -p "$out/llama.cpp/tools/$tool"
-  tar -xzf "$sdist_dir"/llama_cpp_python-*.tar.gz -C "$sdist_dir" --wildcards "*/vendor/llama.cpp/tools/$tool/*"
-  cp -r "$sdist_dir"/llama_cpp_python-*/vendor/llama.cpp/tools/$tool/. "$out/llama.cpp/tools/$tool/"
+for src in "${sources[@]}"; do
+  mkdir -p "$out/llama.cpp/$src"
+  tar -xzf "$sdist_dir"/llama_cpp_python-*.tar.gz -C "$sdist_dir" --wildcards "*/vendor/llama.cpp/$src/*"
+  cp -r "$sdist_dir"/llama_cpp_python-*/vendor/llama.cpp/$src/. "$out/llama.cpp/$src/"
 done
 rm -rf "$sdist_dir"
 mkdir -p "$out/wrapper"
-cat > "$out/wrapper/CMakeLists.txt" <<CMAKE
-cmake_minimum_required(VERSION 3.14)
-project(sirocco_llama_tools C CXX)
-add_subdirectory("$out/llama.cpp" llama.cpp)
-add_subdirectory("$out/llama.cpp/tools/llama-bench" llama-bench)
-add_subdirectory("$out/llama.cpp/tools/completion" completion)
-add_subdirectory("$out/llama.cpp/tools/batched-bench" batched-bench)
-CMAKE
+{
+  echo "cmake_minimum_required(VERSION 3.14)"
+  echo "project(sirocco_llama_tools C CXX)"
+  echo "add_subdirectory(\"$out/llama.cpp\" llama.cpp)"
+  for src in "${sources[@]}"; do echo "add_subdirectory(\"$out/llama.cpp/$src\" $(basename "$src"))"; done
+} > "$out/wrapper/CMakeLists.txt"
 cmake -S "$out/wrapper" -B "$out/build" -DCMAKE_BUILD_TYPE=Release -DGGML_NATIVE=ON -DGGML_RPC=ON \
   -DBUILD_SHARED_LIBS=OFF -DLLAMA_BUILD_COMMON=ON -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_TESTS=OFF \
   -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF \

@@ -377,8 +377,8 @@ async fn follow_up_ttft(engine: &Engine, reps: usize, tools: Option<&Tools>) -> 
     let request = |messages: Vec<ChatMessage>| GenerateRequest::new(messages, greedy(1));
     let keyed = |messages: Vec<ChatMessage>| GenerateRequest { cache_key: Some("bench".into()), ..request(messages) };
 
-    let (mut reused, mut cold, mut alone, mut at_depth, mut restored) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut reused, mut cold, mut alone, mut at_depth, mut restored, mut rendering) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut depth, mut new_tokens) = (0, 0);
     for round in 0..=reps {
         // The conversation so far; another conversation takes the slot (saving it to disk);
@@ -404,6 +404,11 @@ async fn follow_up_ttft(engine: &Engine, reps: usize, tools: Option<&Tools>) -> 
         let only = run_once(engine, request(vec![new_turn.clone()])).await?;
         depth = warm.cached_tokens;
         new_tokens = warm.prompt_tokens - warm.cached_tokens;
+        // What TTFT holds besides the model: the conversation rendered by its template and
+        // tokenized, as every request is (llama-bench is handed tokens).
+        let started = std::time::Instant::now();
+        engine.prompt_tokens_for(keyed(follow_up.clone())).await.map_err(|e| e.to_string())?;
+        let prepared = started.elapsed().as_secs_f64() * 1e3;
         if let Some(t) = tools {
             let tps = t.llama_bench(new_tokens, 0, depth)?;
             if round > 0 {
@@ -415,8 +420,12 @@ async fn follow_up_ttft(engine: &Engine, reps: usize, tools: Option<&Tools>) -> 
             reused.push(warm.time_to_first_token_ms);
             cold.push(fresh.time_to_first_token_ms);
             alone.push(only.time_to_first_token_ms);
+            rendering.push(prepared);
         }
     }
+    let model_only: Vec<f64> = reused.iter().zip(&rendering).map(|(t, r)| t - r).collect();
+    let paired_model = (!at_depth.is_empty()).then(|| paired_ratio(&model_only, &at_depth));
+    let rendering = median(rendering);
     let paired = (!at_depth.is_empty()).then(|| paired_ratio(&reused, &at_depth));
     let (reused, cold, alone, restored) = (median(reused), median(cold), median(alone), median(restored));
     println!("follow-up TTFT at {} tokens, prefix reuse: {reused:.1} ms", depth + new_tokens);
@@ -431,6 +440,13 @@ async fn follow_up_ttft(engine: &Engine, reps: usize, tools: Option<&Tools>) -> 
     if let Some((ratio, low, high)) = paired {
         println!("llama-bench prefill of the {new_tokens} new tokens at depth {depth}: {:.1} ms", median(at_depth));
         println!("follow-up ratio (reuse / llama-bench new tokens at the same depth): {ratio:.2} (rounds {low:.2}–{high:.2}; target ≤ 1.1)");
+    }
+    println!(
+        "of the follow-up's TTFT, rendering and tokenizing the {} -token conversation: {rendering:.1} ms",
+        depth + new_tokens
+    );
+    if let Some((ratio, low, high)) = paired_model {
+        println!("follow-up ratio without it (the model's part / llama-bench): {ratio:.2} (rounds {low:.2}–{high:.2})");
     }
     Ok(())
 }

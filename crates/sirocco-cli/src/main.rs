@@ -3,6 +3,7 @@
 mod bench;
 mod bench_models;
 mod bench_server;
+mod bench_spec;
 mod bench_store;
 mod chat;
 mod format;
@@ -54,6 +55,29 @@ enum Command {
         /// Another worker for llama.cpp's tools (`--rpc`): a worker serves one machine at a time.
         #[arg(long)]
         llama_rpc: Option<String>,
+    },
+    /// Drafted tokens against llama.cpp's own speculative decoding (llama-speculative-simple)
+    /// on the same model, drafting and prompts — an edit, a code continuation, a free chat —
+    /// with each side's plain decode beside.
+    BenchSpec {
+        /// The model to answer with.
+        #[arg(long)]
+        model: PathBuf,
+        #[command(flatten)]
+        drafting: DraftArgs,
+        /// Threads for both (default: physical cores).
+        #[arg(long)]
+        threads: Option<u32>,
+        /// Most tokens each answer generates.
+        #[arg(long, default_value_t = 256)]
+        tokens: u32,
+        /// Rounds; medians are reported.
+        #[arg(long, default_value_t = 3)]
+        reps: usize,
+        /// Folder with llama-speculative-simple and llama-completion built from the same
+        /// llama.cpp (tests/bench/build-llama-tools.sh prints it).
+        #[arg(long, env = "SIROCCO_LLAMA_TOOLS")]
+        llama_tools: Option<PathBuf>,
     },
     /// Measure the conversation store at scale: full-text search over many messages (against
     /// the sqlite3 command on the same file) and opening a long conversation.
@@ -398,6 +422,22 @@ async fn run(cli: Cli) {
         }
         Command::BenchServer { model, tokens, reps, llama_tools } => {
             bench_server::run(&model, tokens.max(8), reps.max(1), llama_tools.as_deref()).await
+        }
+        Command::BenchSpec { model, drafting, threads, tokens, reps, llama_tools } => {
+            let drafting = drafting.drafting(true);
+            if drafting.is_on() {
+                bench_spec::run(bench_spec::SpecBench {
+                    model,
+                    drafting,
+                    threads: threads.unwrap_or_else(sirocco_engine::hardware::default_threads),
+                    tokens: tokens.max(8),
+                    reps: reps.max(1),
+                    llama_tools,
+                })
+                .await
+            } else {
+                Err("say how to draft: --spec-type and/or --draft-model".into())
+            }
         }
         Command::BenchModels { chat, coder, requests } => bench_models::run(&chat, &coder, requests.max(1)).await,
         Command::Serve {

@@ -103,7 +103,7 @@ fn parse_cpuinfo(cpuinfo: &str) -> (String, u32, Vec<String>) {
 }
 
 /// Physical cores: hyper-threads only add contention to llama.cpp's matrix kernels.
-pub(crate) fn default_threads() -> u32 {
+pub fn default_threads() -> u32 {
     static CORES: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
     *CORES.get_or_init(|| Hardware::detect().physical_cores)
 }
