@@ -128,6 +128,18 @@ test('the settings panel shows the planner\'s estimate and applies a new context
   // And one CPU thread, under Advanced loading.
   await (await $('[data-testid="advanced-load"] summary')).click();
   await (await $('[data-testid="threads-input"]')).setValue('1');
+  // Drafted tokens: from the chat by default; a draft model needs one of this model's
+  // vocabulary, and the panel says so when the library has none.
+  const drafting = await $('[data-testid="drafting"]');
+  const choice = async (name) => drafting.$(`button[role="radio"]=${name}`);
+  assert.equal(await (await choice('From chat')).getAttribute('aria-checked'), 'true');
+  await (await choice('Model')).click();
+  const none = await $('[data-testid="no-draft-models"]');
+  await none.waitForExist({ timeout: 5_000 });
+  await none.scrollIntoView();
+  await browser.saveScreenshot(join(artifacts, 'settings-drafting.png'));
+  await (await choice('From chat')).click();
+  assert.equal(await $('[data-testid="no-draft-models"]').isExisting(), false);
   const reload = await $('[data-testid="reload-button"]');
   await reload.waitForExist({ timeout: 5_000 });
   await reload.click();

@@ -294,7 +294,7 @@ pub(crate) fn load_draft_model(params: &LoadParams) -> Result<Option<LlamaModel>
     let path = drafting.draft_model.as_ref().expect("validated: draft-simple has a draft model");
     crate::gguf_file::inspect(path)?;
     let model_params = LlamaModelParams::default()
-        .with_n_gpu_layers(if params.gpu_layers > 0 { 999 } else { 0 })
+        .with_n_gpu_layers(crate::speculative::draft_gpu_layers(params.gpu_layers))
         .with_use_mmap(params.use_mmap);
     LlamaModel::load_from_file(crate::backend::backend(), path, &model_params)
         .map(Some)

@@ -75,6 +75,11 @@ pub struct GgufSummary {
     /// `token_embd.weight`, part of `other_bytes` (the input layer: always in RAM).
     #[serde(default)]
     pub token_embd_bytes: u64,
+    /// Which vocabulary the model reads: its tokenizer's kind and a hash of its tokens' text
+    /// (the special first five aside, as llama.cpp's draft check skips them). Two models with
+    /// the same one can pair as model and draft model.
+    #[serde(default)]
+    pub vocabulary: Option<String>,
 }
 
 fn invalid(path: &Path, reason: impl Into<String>) -> EngineError {
@@ -278,6 +283,7 @@ pub fn inspect_header(path: &Path, file_size: u64) -> Result<GgufSummary> {
         output_norm_bytes,
         output_head_bytes,
         token_embd_bytes,
+        vocabulary: header.vocabulary(),
         architecture,
     };
     if summary.tensor_count == 0 && summary.split_count <= 1 {
@@ -477,6 +483,26 @@ impl Header {
     fn tensor_name(&self, id: i64) -> Option<String> {
         let ptr = unsafe { sys::gguf_get_tensor_name(self.0, id) };
         (!ptr.is_null()).then(|| unsafe { CStr::from_ptr(ptr) }.to_string_lossy().into_owned())
+    }
+
+    /// `tokenizer.ggml.model` and an xxh3 of the tokens' text from the sixth to the 32,768th.
+    fn vocabulary(&self) -> Option<String> {
+        let kind = self.string("tokenizer.ggml.model")?;
+        let (id, ty) = self.find("tokenizer.ggml.tokens")?;
+        // SAFETY: the array's element type is checked before its strings are read.
+        if ty != sys::GGUF_TYPE_ARRAY || unsafe { sys::gguf_get_arr_type(self.0, id) } != sys::GGUF_TYPE_STRING {
+            return None;
+        }
+        let n = unsafe { sys::gguf_get_arr_n(self.0, id) };
+        let mut hash = xxhash_rust::xxh3::Xxh3::new();
+        for i in 5..n.min(32_768) {
+            let ptr = unsafe { sys::gguf_get_arr_str(self.0, id, i) };
+            if !ptr.is_null() {
+                hash.update(unsafe { CStr::from_ptr(ptr) }.to_bytes());
+                hash.update(&[0]);
+            }
+        }
+        Some(format!("{kind}:{:016x}", hash.digest()))
     }
 
     fn array_len(&self, key: &str) -> Option<u64> {

@@ -509,6 +509,7 @@ mod tests {
             output_norm_bytes: 16_384,
             output_head_bytes: 107_520_000,
             token_embd_bytes: 73_728_000,
+            vocabulary: None,
         }
     }
 
@@ -717,6 +718,7 @@ mod tests {
             layer_bytes: vec![825_000_000; 88],
             parameter_count: 122_610_000_000,
             token_embd_bytes: 226_492_416,
+            vocabulary: None,
             output_head_bytes: 330_301_440,
             output_norm_bytes: 49_152,
             other_bytes: 226_492_416 + 330_301_440 + 49_152,

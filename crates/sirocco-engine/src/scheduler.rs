@@ -118,6 +118,10 @@ struct Active {
     draft_accepted: usize,
     /// Why this request decodes plainly although the model drafts.
     draft_off: Option<&'static str>,
+    /// Steps this request decodes without drafts after drafts it mostly refused, and how many
+    /// such drafts came in a row (the pause doubles with each: see `verified`).
+    draft_pause: usize,
+    draft_misses: u32,
 }
 
 /// How long a thought may grow, and the model's own tokens that close it.
@@ -167,7 +171,23 @@ struct Prepared {
     budget: Option<ThinkingBudget>,
 }
 
+/// Longest pause, in steps, after drafts the model keeps refusing.
+const MAX_DRAFT_PAUSE: usize = 64;
+
 impl Active {
+    /// After a draft was verified: a draft the model mostly refused cost a step as wide as
+    /// the draft (on a CPU, nearly that many steps' time) for little, so drafting pauses —
+    /// 2, 4, 8 … steps for refusals in a row — and resumes fully once a draft is mostly kept.
+    /// The answer is the same either way; only which steps draft changes.
+    fn verified(&mut self, kept: usize, drafted: usize) {
+        if kept * 2 < drafted {
+            self.draft_misses += 1;
+            self.draft_pause = (1usize << self.draft_misses.min(6)).min(MAX_DRAFT_PAUSE);
+        } else {
+            self.draft_misses = 0;
+        }
+    }
+
     fn gone(&self) -> bool {
         self.cancel.load(Ordering::Relaxed) || self.events.is_closed()
     }
@@ -351,6 +371,8 @@ impl<'m> Scheduler<'m> {
                     draft_n: 0,
                     draft_accepted: 0,
                     draft_off,
+                    draft_pause: 0,
+                    draft_misses: 0,
                 })
             }
             Err(e) => {
@@ -653,6 +675,9 @@ impl<'m> Scheduler<'m> {
                 if let Some(d) = self.drafter.as_mut() {
                     d.accept(seq, kept);
                 }
+                if let Some(a) = self.slots[i].active.as_mut() {
+                    a.verified(kept, drafted.len());
+                }
             }
         }
     }
@@ -668,11 +693,16 @@ impl<'m> Scheduler<'m> {
         }
         let share = (self.batch_size / answering).saturating_sub(1);
         let mut wanted = Vec::new();
+        let mut paused = Vec::new();
         for (i, slot) in self.slots.iter().enumerate() {
             let Some(a) = slot.active.as_ref() else { continue };
             let Some(token) = a.next else { continue };
             let cached = slot.kv_tokens.len();
             if a.draft_limit == 0 || !a.forced.is_empty() || (drafter.reads_batches() && slot.draft_synced != cached) {
+                continue;
+            }
+            if a.draft_pause > 0 {
+                paused.push(i);
                 continue;
             }
             let n = a
@@ -686,10 +716,17 @@ impl<'m> Scheduler<'m> {
             drafter.want(slot.seq, n, cached, token, &slot.kv_tokens);
             wanted.push((i, n));
         }
+        for i in paused {
+            if let Some(a) = self.slots[i].active.as_mut() {
+                a.draft_pause -= 1;
+            }
+        }
         if wanted.is_empty() {
             return drafts;
         }
-        if !crate::compute::run(|| drafter.draft()) {
+        // n-grams are looked up here; a model drafts on the compute thread.
+        let drafted = if drafter.reads_batches() { crate::compute::run(|| drafter.draft()) } else { drafter.draft() };
+        if !drafted {
             self.stop_drafting("llama.cpp's drafter failed");
             return drafts;
         }

@@ -122,6 +122,22 @@ impl Drafting {
     }
 }
 
+/// Layers of the draft model on the GPU: all of them when the model offloads any, else none.
+pub fn draft_gpu_layers(model_gpu_layers: u32) -> u32 {
+    if model_gpu_layers > 0 {
+        999
+    } else {
+        0
+    }
+}
+
+impl Drafting {
+    /// The draft model a load brings into memory beside the model (draft-simple), if any.
+    pub fn draft_file(&self) -> Option<&std::path::Path> {
+        self.draft_model.as_deref().filter(|_| self.kinds.contains(&DraftKind::DraftSimple))
+    }
+}
+
 /// Most tokens one draft may hold (llama.cpp's n-gram kinds propose up to 64).
 pub const MAX_DRAFT: u32 = 64;
 

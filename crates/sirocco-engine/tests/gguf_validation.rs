@@ -219,3 +219,24 @@ async fn a_split_model_is_checked_whole_and_loads_as_one() {
     assert!(!from_split.is_empty());
     assert_eq!(from_split, from_single);
 }
+
+/// Which vocabulary a model reads, from its header: the same for the same tokens, another for
+/// other tokens — what the settings panel pairs draft models by.
+#[test]
+fn the_vocabulary_fingerprint_tells_tokenizers_apart() {
+    let smol = inspect(&fixture(SMOLLM2)).unwrap().vocabulary.expect("SmolLM2 has a vocabulary");
+    assert!(smol.starts_with("gpt2:"), "{smol}");
+    assert_eq!(inspect(&fixture(SMOLLM2)).unwrap().vocabulary.as_deref(), Some(smol.as_str()));
+    // Mistral's own tokenizers: SentencePiece (v3) and tekken (v7), each its own.
+    let v3 = inspect(&fixture("mistral-v3.gguf")).unwrap().vocabulary.expect("a vocabulary");
+    let tekken = inspect(&fixture("mistral-v7-tekken.gguf")).unwrap().vocabulary.expect("a vocabulary");
+    assert!(v3.starts_with("llama:"), "{v3}");
+    assert_ne!(v3, smol);
+    assert_ne!(tekken, v3);
+    assert_ne!(tekken, smol);
+    // A copy of the file, renamed, is still the same vocabulary.
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("draft.gguf");
+    std::fs::copy(fixture(SMOLLM2), &copy).unwrap();
+    assert_eq!(inspect(&copy).unwrap().vocabulary, Some(smol));
+}

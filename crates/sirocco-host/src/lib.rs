@@ -790,7 +790,16 @@ async fn estimate(spec: &ModelSpec, config: HostConfig) -> Result<(Memory, Memor
         if let Some(projector) = &params.projector {
             estimate.projector_ram = planner::projector_memory(std::fs::metadata(projector).map_or(0, |m| m.len()));
         }
-        Ok((Memory { ram: estimate.ram(), vram: estimate.vram() }, config.budget()))
+        let mut memory = Memory { ram: estimate.ram(), vram: estimate.vram() };
+        // A draft model comes into memory with the model, its layers where the model's go.
+        if let Some(draft) = params.drafting.draft_file() {
+            let summary = sirocco_engine::gguf_file::inspect(draft)?;
+            let gpu_layers = sirocco_engine::speculative::draft_gpu_layers(params.gpu_layers);
+            let d = planner::estimate_load(&summary, &sirocco_engine::LoadParams { gpu_layers, ..params.clone() });
+            memory.ram += d.ram();
+            memory.vram += d.vram();
+        }
+        Ok((memory, config.budget()))
     })
     .await
     .unwrap_or(Err(EngineError::EngineGone))
@@ -807,5 +816,39 @@ mod send_check {
         is_send(host.unload("x"));
         is_send(host.unload_idle(std::time::Duration::ZERO));
         is_send(host.load(spec, super::LoadedBy::User, |_| {}, Default::default()));
+    }
+}
+
+#[cfg(test)]
+mod estimate_tests {
+    use super::*;
+
+    fn smollm2() -> std::path::PathBuf {
+        let dir = std::env::var_os("SIROCCO_FIXTURES").map(std::path::PathBuf::from).unwrap_or_else(|| {
+            std::path::PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/sirocco/fixtures")
+        });
+        dir.join("SmolLM2-135M-Instruct.Q4_1.gguf")
+    }
+
+    /// A draft model is counted with the model it drafts for: the room a load needs is both.
+    #[tokio::test]
+    async fn a_draft_model_counts_in_the_loads_memory() {
+        use sirocco_engine::speculative::{DraftKind, Drafting};
+        let path = smollm2();
+        let spec = |drafting: Drafting| ModelSpec {
+            id: "m".into(),
+            path: path.clone(),
+            params: sirocco_engine::LoadParams { context_length: Some(1024), drafting, ..Default::default() },
+        };
+        let (alone, _) = estimate(&spec(Drafting::default()), HostConfig::default()).await.unwrap();
+        let ngrams = Drafting { kinds: vec![DraftKind::NgramMod], ..Default::default() };
+        let (with_ngrams, _) = estimate(&spec(ngrams), HostConfig::default()).await.unwrap();
+        assert_eq!(with_ngrams.ram, alone.ram, "n-grams bring no model");
+        let pair =
+            Drafting { kinds: vec![DraftKind::DraftSimple], draft_model: Some(path.clone()), ..Default::default() };
+        let (with_draft, _) = estimate(&spec(pair), HostConfig::default()).await.unwrap();
+        // The same file as its own draft: twice the memory, to the byte.
+        assert_eq!(with_draft.ram, 2 * alone.ram);
+        assert_eq!(with_draft.vram, 2 * alone.vram);
     }
 }

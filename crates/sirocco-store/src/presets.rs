@@ -27,6 +27,8 @@ pub struct PresetParams {
     pub tools: Vec<String>,
     /// The model must call one of the tools first (for models that do not on their own).
     pub require_tool: bool,
+    /// Drafted tokens (`None`: the load's own choice).
+    pub drafting: Option<sirocco_engine::speculative::Drafting>,
 }
 
 impl Default for PresetParams {
@@ -43,6 +45,7 @@ impl Default for PresetParams {
             thinking_budget: None,
             tools: Vec::new(),
             require_tool: false,
+            drafting: None,
         }
     }
 }
@@ -55,6 +58,7 @@ impl PresetParams {
             gpu_layers: self.gpu_layers.unwrap_or(base.gpu_layers),
             kv_cache_type: self.kv_cache_type.unwrap_or(base.kv_cache_type),
             flash_attention: self.flash_attention.unwrap_or(base.flash_attention),
+            drafting: self.drafting.clone().unwrap_or(base.drafting.clone()),
             ..base
         }
     }

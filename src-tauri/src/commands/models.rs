@@ -19,6 +19,8 @@ pub struct ModelFile {
     path: PathBuf,
     file_name: String,
     size_bytes: u64,
+    /// Its vocabulary (`GgufSummary::vocabulary`): models with the same one can draft for it.
+    vocabulary: Option<String>,
 }
 
 /// The models folder and the models the picker offers.
@@ -42,7 +44,12 @@ fn chat_models(library: Vec<sirocco_hub::library::LibraryModel>) -> Vec<ModelFil
     let mut models: Vec<ModelFile> = library
         .into_iter()
         .filter(|m| !m.embedding)
-        .map(|m| ModelFile { path: m.path, file_name: m.name, size_bytes: m.size })
+        .map(|m| ModelFile {
+            vocabulary: m.summary.as_ref().and_then(|s| s.vocabulary.clone()),
+            path: m.path,
+            file_name: m.name,
+            size_bytes: m.size,
+        })
         .collect();
     models.sort_by_key(|m| m.file_name.to_lowercase());
     models

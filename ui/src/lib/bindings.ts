@@ -61,7 +61,11 @@ commit: string, entry: GgufEntry, state: QueuedState,
  */
 downloaded: number, };
 
-export type ModelFile = { path: string, file_name: string, size_bytes: number, };
+export type ModelFile = { path: string, file_name: string, size_bytes: number, 
+/**
+ * Its vocabulary (`GgufSummary::vocabulary`): models with the same one can draft for it.
+ */
+vocabulary: string | null, };
 
 export type ModelsFolder = { folder: string, models: Array<ModelFile>, };
 
@@ -101,7 +105,13 @@ output_norm_bytes: number, output_head_bytes: number,
 /**
  * `token_embd.weight`, part of `other_bytes` (the input layer: always in RAM).
  */
-token_embd_bytes: number, };
+token_embd_bytes: number, 
+/**
+ * Which vocabulary the model reads: its tokenizer's kind and a hash of its tokens' text
+ * (the special first five aside, as llama.cpp's draft check skips them). Two models with
+ * the same one can pair as model and draft model.
+ */
+vocabulary: string | null, };
 
 export type ProjectorSummary = { path: string, file_size: number, 
 /**
@@ -819,7 +829,11 @@ tools: Array<string>,
 /**
  * The model must call one of the tools first (for models that do not on their own).
  */
-require_tool: boolean, };
+require_tool: boolean, 
+/**
+ * Drafted tokens (`None`: the load's own choice).
+ */
+drafting: Drafting | null, };
 
 export type Preset = { id: number, name: string, 
 /**

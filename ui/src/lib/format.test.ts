@@ -36,6 +36,11 @@ describe('formatStats', () => {
     expect(formatStats({ ...stats, finish_reason: 'cancelled' })).toMatch(/stopped$/);
     expect(formatStats({ ...stats, finish_reason: 'length' })).toMatch(/reached max tokens$/);
   });
+  it('says how many drafted tokens were kept', () => {
+    expect(formatStats({ ...stats, draft_tokens: 40, draft_accepted_tokens: 30 })).toBe(
+      '61.3 tok/s · 75% of drafts kept · 48 tokens · 212 ms to first token',
+    );
+  });
 });
 
 describe('formatParameters', () => {

@@ -26,6 +26,9 @@ export function describeModelFile(fileName: string): { name: string; quant: stri
 export function formatStats(stats: GenerationStats): string {
   const parts = [
     `${stats.decode_tokens_per_second.toFixed(1)} tok/s`,
+    ...((stats.draft_tokens ?? 0) > 0
+      ? [`${Math.round((100 * stats.draft_accepted_tokens) / stats.draft_tokens)}% of drafts kept`]
+      : []),
     `${stats.generated_tokens} tokens`,
     `${Math.round(stats.time_to_first_token_ms)} ms to first token`,
   ];

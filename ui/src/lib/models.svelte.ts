@@ -65,7 +65,7 @@ export class Models {
   /** The file at `path`: the folder's entry, or one made from the path (a library model kept
    *  elsewhere). */
   fileAt(path: string): ModelFile {
-    return this.files.find((m) => m.path === path) ?? { path, file_name: fileName(path), size_bytes: 0 };
+    return this.files.find((m) => m.path === path) ?? { path, file_name: fileName(path), size_bytes: 0, vocabulary: null };
   }
 
   /** Reads `file`'s header and plans it for this machine. */

@@ -4,7 +4,7 @@ import { memoryPrefs } from './prefs';
 import { defaultSettings, loadParamsOf } from './settings';
 import { loadedModel, plan, resident } from './testing';
 
-const file = (path: string) => ({ path, file_name: path.split('/').pop()!, size_bytes: 10 });
+const file = (path: string) => ({ path, file_name: path.split('/').pop()!, size_bytes: 10, vocabulary: null });
 
 function backend(over: Partial<ModelsBackend> = {}): ModelsBackend {
   return {
@@ -60,7 +60,7 @@ describe('Models', () => {
     m.residentChanged([resident('/m/a.gguf', 'unloading')]);
     expect(m.loaded).toBeNull();
     m.residentChanged([resident('/m/b.gguf', 'loading', null), resident('/elsewhere/c.gguf', 'loaded')]);
-    expect(m.loaded?.file).toEqual({ path: '/elsewhere/c.gguf', file_name: 'c.gguf', size_bytes: 0 });
+    expect(m.loaded?.file).toEqual({ path: '/elsewhere/c.gguf', file_name: 'c.gguf', size_bytes: 0, vocabulary: null });
     expect(m.loadedParams).toBeNull();
     expect(m.residentAt('/m/b.gguf')).toBeNull();
   });

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { applyPreset, defaultSettings, differsFromPreset, loadParamsOf, needsReload, presetParamsOf, RANDOM_SEED, samplingOf } from './settings';
+import {
+  applyPreset,
+  defaultSettings,
+  differsFromPreset,
+  draftChoiceOf,
+  draftingFor,
+  loadParamsOf,
+  needsReload,
+  presetParamsOf,
+  RANDOM_SEED,
+  samplingOf,
+} from './settings';
 import type { PresetParams } from './api';
 
 describe('settings', () => {
@@ -49,6 +60,7 @@ describe('settings', () => {
     thinking_budget: 2048,
     tools: ['everything'],
     require_tool: true,
+    drafting: null,
   };
 
   it('applies a preset but keeps the planner’s load choices the preset leaves open', () => {
@@ -66,6 +78,26 @@ describe('settings', () => {
     // The tools it offers come with it, and choosing others differs from it.
     expect([applied.tools, applied.require_tool]).toEqual([['everything'], true]);
     expect(differsFromPreset({ ...applied, tools: [] }, code)).toBe(true);
+  });
+
+  it('keeps drafting in presets and reloads when it changes', () => {
+    const s = defaultSettings();
+    expect(draftChoiceOf(s.drafting)).toBe('ngrams');
+    const withDraft = { ...s, drafting: draftingFor('model', '/m/small.gguf') };
+    expect(withDraft.drafting).toMatchObject({ kinds: ['ngram-mod', 'draft-simple'], draft_model: '/m/small.gguf' });
+    expect(draftChoiceOf(withDraft.drafting)).toBe('model');
+    const saved = presetParamsOf(withDraft, code);
+    expect(saved.drafting).toEqual(withDraft.drafting);
+    const applied = applyPreset(s, saved);
+    expect(applied.drafting).toEqual(withDraft.drafting);
+    expect(differsFromPreset(applied, saved)).toBe(false);
+    expect(differsFromPreset({ ...applied, drafting: draftingFor('off', null) }, saved)).toBe(true);
+    // A preset that says nothing of drafting keeps the screen's.
+    expect(applyPreset(withDraft, code).drafting).toEqual(withDraft.drafting);
+    // Another drafting needs a reload; the same one, even as another object, does not.
+    const loaded = loadParamsOf(s);
+    expect(needsReload(loaded, { ...s, drafting: { ...s.drafting, kinds: [...s.drafting.kinds] } })).toBe(false);
+    expect(needsReload(loaded, { ...s, drafting: draftingFor('off', null) })).toBe(true);
   });
 
   it('saves the screen into a preset without losing fields the panel does not show', () => {

@@ -9,7 +9,7 @@ export function summary(extra: Partial<GgufSummary> = {}): GgufSummary {
     sliding_window: null, expert_count: null, expert_used_count: null, chat_template: null, split_count: 1,
     feed_forward_length: 1536, key_length: null, value_length: null, vocab_size: 49152, other_bytes: 0,
     parameter_count: 135_000_000, expert_bytes: [], output_norm_bytes: 0, output_head_bytes: 0, token_embd_bytes: 0,
-    ...extra,
+    vocabulary: null, ...extra,
   };
 }
 
@@ -41,7 +41,7 @@ export function plan(fit: Partial<ModelPlan['fit']>, contextLength: number | nul
 export function presetParams(extra: Partial<PresetParams> = {}, sampling: Partial<PresetParams['sampling']> = {}): PresetParams {
   return {
     system_prompt: '', overflow: 'stop', context_length: null, gpu_layers: null, kv_cache_type: null, flash_attention: null,
-    reasoning_effort: null, thinking_budget: null, tools: [], require_tool: false,
+    reasoning_effort: null, thinking_budget: null, tools: [], require_tool: false, drafting: null,
     sampling: {
       temperature: 0.7, top_k: 40, top_p: 0.95, min_p: 0.05, repeat_penalty: 1.1, presence_penalty: 0, frequency_penalty: 0,
       penalty_last_n: 64, seed: 0xffffffff, max_tokens: 1024, ignore_eos: false, stop: [], grammar: null, json_schema: null,

@@ -2,6 +2,8 @@
 import { Channel, invoke } from '@tauri-apps/api/core';
 export type {
   DeviceShare,
+  DraftKind,
+  Drafting,
   FitPlan,
   FitVerdict,
   FlashAttention,
