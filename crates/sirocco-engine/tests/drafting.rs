@@ -182,3 +182,28 @@ async fn a_draft_model_with_another_vocabulary_is_refused_by_name() {
     // The engine is still there for a load that works.
     load(&engine, ngrams()).await;
 }
+
+/// A grammar holds drafted tokens too (a drafted token the grammar forbids is never picked),
+/// and a stop string met inside a draft ends the answer where plain decoding ends it.
+#[tokio::test]
+async fn a_json_schema_and_stop_strings_hold_with_drafts() {
+    let schema = serde_json::json!({
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "price": {"type": "number"}, "tags": {"type": "array", "items": {"type": "string"}}},
+        "required": ["name", "price", "tags"]
+    });
+    let json = ask(
+        &format!("{EDIT}\n\nDescribe the function as JSON with its name, a price of 3 and tags."),
+        SamplingParams { json_schema: Some(schema), ..greedy(80) },
+    );
+    let stop = ask(EDIT, SamplingParams { stop: vec!["subtotal +=".into()], ..greedy(96) });
+    let results = plain_and_drafted(ngrams(), &[json, stop]).await;
+    let ((plain_json, _), (drafted_json, json_stats)) = &results[0];
+    assert_eq!(drafted_json, plain_json, "{json_stats:?}");
+    let value: serde_json::Value = serde_json::from_str(drafted_json).expect("the schema's JSON");
+    assert!(value["price"].is_number(), "{value}");
+    let ((plain_stop, plain_stats), (drafted_stop, stats)) = &results[1];
+    assert_eq!(drafted_stop, plain_stop);
+    assert_eq!(stats.stop_sequence, plain_stats.stop_sequence);
+    assert!(results.iter().any(|(_, (_, s))| s.draft_accepted_tokens > 0), "nothing was drafted: {results:?}");
+}
