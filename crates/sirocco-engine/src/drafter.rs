@@ -68,8 +68,9 @@ extern "C" {
 /// probe, which decodes two tokens and clears the cache — only for a context holding nothing.
 pub(crate) fn can_drop_tail(ctx: &mut LlamaContext<'_>) -> Result<bool> {
     let raw = raw_context(ctx)?;
-    // SAFETY: a live context the caller holds mutably.
-    Ok(unsafe { sirocco_spec_can_drop_tail(raw.as_ptr()) })
+    // The probe decodes, so it runs on the compute thread like every decode.
+    // SAFETY: a live context the caller holds mutably for the whole call.
+    Ok(crate::compute::run(|| unsafe { sirocco_spec_can_drop_tail(raw.as_ptr()) }))
 }
 
 /// The pointer inside a llama-cpp-2 context, read from its `Debug` output
