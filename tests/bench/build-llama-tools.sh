@@ -4,7 +4,7 @@
 # llama-cpp-sys-2 vendors (its crate ships no tool sources, so the tools' sources come from the
 # llama.cpp tree inside the llama-cpp-python sdist on PyPI, whose llama.h matches), with the
 # same native CPU features as the app. Prints the folder of the binaries. Cached by crate
-# version.
+# version. Names given as arguments build only those tools (CI needs llama-completion alone).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 sys_dir="$(bash "$repo/.ci/llama-sources.sh")"
@@ -14,9 +14,16 @@ out="${SIROCCO_TOOLS:-$HOME/.cache/sirocco/llama-tools}/$version-rpc"
 gpu=()
 if [ "${SIROCCO_GPU:-}" = cuda ]; then out="$out-cuda"; gpu=(-DGGML_CUDA=ON); fi
 bin="$out/build/bin"
-tools=(llama-bench llama-completion llama-batched-bench llama-speculative-simple llama-quantize)
+all_tools=(llama-bench llama-completion llama-batched-bench llama-speculative-simple llama-quantize)
 # Each tool's folder in llama.cpp's tree.
-sources=(tools/llama-bench tools/completion tools/batched-bench examples/speculative-simple tools/quantize)
+all_sources=(tools/llama-bench tools/completion tools/batched-bench examples/speculative-simple tools/quantize)
+tools=() sources=()
+for i in "${!all_tools[@]}"; do
+  if [ $# -eq 0 ] || [[ " $* " == *" ${all_tools[$i]} "* ]]; then
+    tools+=("${all_tools[$i]}"); sources+=("${all_sources[$i]}")
+  fi
+done
+[ ${#tools[@]} -gt 0 ] || { echo "build-llama-tools.sh: no such tool: $*" >&2; exit 2; }
 missing=0
 for t in "${tools[@]}"; do [ -x "$bin/$t" ] || missing=1; done
 if [ "$missing" = 0 ]; then echo "$bin"; exit 0; fi
