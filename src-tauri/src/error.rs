@@ -57,6 +57,13 @@ impl std::fmt::Display for IpcError {
     }
 }
 
+/// A file the GGUF check refused: as the engine reports it.
+impl From<sirocco_engine::gguf_file::GgufError> for IpcError {
+    fn from(e: sirocco_engine::gguf_file::GgufError) -> Self {
+        sirocco_engine::EngineError::from(e).into()
+    }
+}
+
 impl From<sirocco_engine::EngineError> for IpcError {
     fn from(e: sirocco_engine::EngineError) -> Self {
         use sirocco_engine::EngineError as E;

@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 use llama_cpp_2::context::params::LlamaContextParams;
 use llama_cpp_2::llama_backend::LlamaBackend;
 
-use crate::load::{FlashAttention, KvCacheType, LoadParams};
+use sirocco_types::{FlashAttention, KvCacheType, LoadParams};
 
 /// llama.cpp's backend is process-wide and may be initialised once.
 pub(crate) fn backend() -> &'static LlamaBackend {
@@ -53,17 +53,16 @@ pub(crate) fn context_params(
             FlashAttention::On => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_ENABLED,
             FlashAttention::Off => llama_cpp_sys_2::LLAMA_FLASH_ATTN_TYPE_DISABLED,
         })
-        .with_type_k(params.kv_cache_type.into())
-        .with_type_v(params.kv_cache_type.into())
+        .with_type_k(llama_kv_type(params.kv_cache_type))
+        .with_type_v(llama_kv_type(params.kv_cache_type))
 }
 
-impl From<KvCacheType> for llama_cpp_2::context::params::KvCacheType {
-    fn from(t: KvCacheType) -> Self {
-        match t {
-            KvCacheType::F16 => Self::F16,
-            KvCacheType::Q8_0 => Self::Q8_0,
-            KvCacheType::Q4_0 => Self::Q4_0,
-        }
+fn llama_kv_type(t: KvCacheType) -> llama_cpp_2::context::params::KvCacheType {
+    use llama_cpp_2::context::params::KvCacheType as Llama;
+    match t {
+        KvCacheType::F16 => Llama::F16,
+        KvCacheType::Q8_0 => Llama::Q8_0,
+        KvCacheType::Q4_0 => Llama::Q4_0,
     }
 }
 

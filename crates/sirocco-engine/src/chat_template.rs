@@ -5,9 +5,9 @@
 
 use minijinja::{Environment, Error, ErrorKind, Value};
 
-use crate::message::ChatMessage;
-use crate::request::ReasoningEffort;
 use crate::{EngineError, Result};
+use sirocco_types::ChatMessage;
+use sirocco_types::ReasoningEffort;
 
 /// Enough for any real template over a long conversation; stops runaway templates.
 const TEMPLATE_FUEL: u64 = 50_000_000;
@@ -103,7 +103,7 @@ pub fn render_with_tools(
 /// answer. An error says what is wrong (a syntax error, `raise_exception`'s message, a template
 /// that leaves the conversation out).
 pub fn sample(template: &str, tokens: &SpecialTokens) -> Result<String> {
-    use crate::message::Role;
+    use sirocco_types::Role;
     const LAST: &str = "And in French?";
     let mut answer = ChatMessage::new(Role::Assistant, "Hello! How can I help you today?");
     answer.reasoning_content = Some("The user greets me; I greet them back.".into());
@@ -160,7 +160,7 @@ fn template_error(e: Error) -> EngineError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::Role;
+    use sirocco_types::Role;
 
     const CHATML: &str = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
 

@@ -17,9 +17,9 @@ use llama_cpp_2::model::LlamaModel;
 use llama_cpp_2::token::LlamaToken;
 use llama_cpp_sys_2::{llama_context, llama_pos, llama_seq_id, llama_token};
 
-use crate::load::LoadParams;
-use crate::speculative::{DraftKind, Drafting, MAX_DRAFT};
 use crate::{EngineError, Result};
+use sirocco_types::drafting::{DraftKind, Drafting, MAX_DRAFT};
+use sirocco_types::LoadParams;
 
 #[repr(C)]
 struct RawSpec {
@@ -295,7 +295,7 @@ pub(crate) fn load_draft_model(params: &LoadParams) -> Result<Option<LlamaModel>
     let path = drafting.draft_model.as_ref().expect("validated: draft-simple has a draft model");
     crate::gguf_file::inspect(path)?;
     let model_params = LlamaModelParams::default()
-        .with_n_gpu_layers(crate::speculative::draft_gpu_layers(params.gpu_layers))
+        .with_n_gpu_layers(sirocco_types::drafting::draft_gpu_layers(params.gpu_layers))
         .with_use_mmap(params.use_mmap);
     LlamaModel::load_from_file(crate::backend::backend(), path, &model_params)
         .map(Some)

@@ -18,8 +18,7 @@ use crate::drafter as drafting;
 use crate::embedder::Embedder;
 use crate::gguf_file;
 use crate::hardware;
-use crate::load::{FlashAttention, KvCacheType, LoadParams, LoadedModel, DEFAULT_CONTEXT, MAX_PARALLEL, MIN_CONTEXT};
-use crate::message::ChatMessage;
+use crate::load::LoadedModel;
 use crate::prompt::PromptFormat;
 use crate::request::{Embeddings, GenerateRequest, Generation, GenerationEvent};
 use crate::scheduler::Scheduler;
@@ -28,6 +27,8 @@ use crate::tools::ToolSpec;
 use crate::vision::Vision;
 use crate::SamplingParams;
 use crate::{EngineError, Result};
+use sirocco_types::ChatMessage;
+use sirocco_types::{FlashAttention, KvCacheType, LoadParams, DEFAULT_CONTEXT, MAX_PARALLEL, MIN_CONTEXT};
 
 pub(crate) type Progress = Box<dyn FnMut(f32) + Send>;
 
@@ -294,7 +295,7 @@ fn serve_model(
     let summary = match gguf_file::inspect(path) {
         Ok(s) => s,
         Err(e) => {
-            let _ = reply.send(Err(e));
+            let _ = reply.send(Err(e.into()));
             return None;
         }
     };

@@ -64,3 +64,20 @@ pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 fn file_name(path: &std::path::Path) -> String {
     path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
 }
+
+/// A plain value's check (`sirocco-types`) failed: the request is at fault.
+impl From<sirocco_types::Invalid> for EngineError {
+    fn from(invalid: sirocco_types::Invalid) -> Self {
+        Self::InvalidRequest(invalid.0)
+    }
+}
+
+/// A file the GGUF check refused (`sirocco-gguf`), as the engine reports it.
+impl From<sirocco_gguf::GgufError> for EngineError {
+    fn from(e: sirocco_gguf::GgufError) -> Self {
+        match e {
+            sirocco_gguf::GgufError::InvalidModelFile { path, reason } => Self::InvalidModelFile { path, reason },
+            sirocco_gguf::GgufError::Io { path, source } => Self::Io { path, source },
+        }
+    }
+}

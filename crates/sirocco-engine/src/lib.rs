@@ -1,6 +1,7 @@
 //! `sirocco-engine`: llama.cpp in-process through `llama-cpp-2`.
 //!
-//! - [`gguf_file`] validates a GGUF file before llama.cpp ever sees it and summarises its header.
+//! - [`gguf_file`] (`sirocco-gguf`) validates a GGUF file before llama.cpp ever sees it and
+//!   summarises its header.
 //! - [`chat_template`] renders a conversation with the model's own Jinja template.
 //! - [`mistral_format`] builds Mistral's prompt formats exactly as Mistral's reference does.
 //! - [`tools`] holds tool calling: the tools offered, the calls made, how replies become calls.
@@ -11,6 +12,9 @@
 //!   request's text through an outbox that bundles what comes faster than a frame.
 //! - [`process`] runs an engine in a child process instead (models on other machines), the
 //!   same API over pipes, so the child's death is an error, not the app's end.
+//!
+//! The plain data it takes and gives (messages, load and sampling parameters, drafting, stats)
+//! lives in `sirocco-types` and is re-exported here under the same names.
 //!
 //! Nothing here knows about Tauri or any UI.
 
@@ -23,11 +27,11 @@ mod drafter;
 mod embedder;
 mod engine;
 mod error;
-pub mod gguf_file;
+/// A GGUF file's validation and header summary (`sirocco-gguf`).
+pub use sirocco_gguf as gguf_file;
 pub mod hardware;
 mod load;
 pub mod logprobs;
-mod message;
 pub mod mistral_format;
 mod outbox;
 pub mod overflow;
@@ -39,7 +43,8 @@ mod reply;
 mod request;
 mod sampling;
 mod scheduler;
-pub mod speculative;
+/// Drafted tokens' plain data (the drafters are `drafter.rs`).
+pub use sirocco_types::drafting as speculative;
 mod state_files;
 mod stop_strings;
 pub mod tools;
@@ -49,13 +54,13 @@ pub mod workers;
 
 pub use engine::Engine;
 pub use error::{EngineError, Result};
-pub use gguf_file::{GgufSummary, ProjectorSummary};
-pub use load::{FlashAttention, KvCacheType, LoadParams, LoadedModel, DEFAULT_CONTEXT, DEFAULT_PARALLEL, MAX_PARALLEL};
-pub use message::{ChatMessage, ImageInput, Role, ToolCall};
-pub use overflow::OverflowPolicy;
+pub use load::LoadedModel;
 pub use prompt::PromptFormatKind;
-pub use request::{
-    Embeddings, FinishReason, GenerateRequest, Generation, GenerationEvent, GenerationStats, ReasoningEffort,
-};
-pub use sampling::{SamplingParams, RANDOM_SEED};
+pub use request::{Embeddings, GenerateRequest, Generation, GenerationEvent};
+pub use sirocco_gguf::{GgufSummary, ProjectorSummary};
+pub use sirocco_types::OverflowPolicy;
+pub use sirocco_types::{ChatMessage, ImageInput, Role, ToolCall};
+pub use sirocco_types::{FinishReason, GenerationStats, ReasoningEffort};
+pub use sirocco_types::{FlashAttention, KvCacheType, LoadParams, DEFAULT_CONTEXT, DEFAULT_PARALLEL, MAX_PARALLEL};
+pub use sirocco_types::{SamplingParams, RANDOM_SEED};
 pub use tools::{Tool, ToolChoice, ToolSpec};

@@ -26,9 +26,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::message::ToolCall;
-use crate::message::{ChatMessage, Role};
 use crate::tools::{self, ToolSpec};
+use sirocco_types::{ChatMessage, Role, ToolCall};
 
 /// The Mistral instruct format versions Sirocco builds natively.
 /// Later versions compare greater (`version >= MistralVersion::V7`).

@@ -1,22 +1,9 @@
 //! What happens when a conversation no longer fits the context: refuse with a clear error, or
 //! drop whole messages (never cut one in half) until it fits.
 
-use serde::{Deserialize, Serialize};
+use sirocco_types::{ChatMessage, OverflowPolicy, Role};
 
-use crate::message::{ChatMessage, Role};
 use crate::{EngineError, Result};
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
-#[serde(rename_all = "snake_case")]
-pub enum OverflowPolicy {
-    /// Refuse, naming the prompt's token count and the context size.
-    #[default]
-    Stop,
-    /// Keep the system prompt and the first exchange; drop the oldest messages after them.
-    DropMiddle,
-    /// Keep the system prompt; drop the oldest messages.
-    RollingWindow,
-}
 
 /// The messages to send for `policy` so that `count(messages) < context` (one position stays
 /// free for the reply), with how many were dropped. The last message is never dropped, and

@@ -10,8 +10,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::hardware::Hardware;
-use crate::load::{FlashAttention, KvCacheType, DEFAULT_CONTEXT, DEFAULT_PARALLEL};
 use crate::GgufSummary;
+use sirocco_types::{FlashAttention, KvCacheType, DEFAULT_CONTEXT, DEFAULT_PARALLEL};
 
 const MIB: u64 = 1024 * 1024;
 /// llama.cpp pads KV cells and contexts to this multiple.

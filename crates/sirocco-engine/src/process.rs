@@ -32,9 +32,9 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc as async_mpsc, oneshot, watch};
 
 use crate::engine::{Command, Progress};
-use crate::load::LoadParams;
 use crate::request::{GenerateRequest, GenerationEvent};
 use crate::{Engine, EngineError, Result};
+use sirocco_types::LoadParams;
 
 /// The argument that makes a binary an engine process (see [`run_if_child`]).
 pub const CHILD_ARG: &str = "--sirocco-engine-process";

@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::chat_template::{self, SpecialTokens};
 use crate::gguf_file::GgufSummary;
-use crate::message::ChatMessage;
 use crate::mistral_format::{self, MistralVersion, Segment};
 use crate::reasoning::ThinkStyle;
 use crate::tools::{self, CallTokens, ToolSpec};
 use crate::{EngineError, Result};
+use sirocco_types::ChatMessage;
 
 /// Which way prompts are built for the loaded model, as the UI names it.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ts_rs::TS)]

@@ -24,7 +24,8 @@ use crate::overflow;
 use crate::prompt::{PromptFormat, ToolStyle};
 use crate::reasoning::{Piece, ThinkReader, ThinkStyle};
 use crate::reply::{ReplyReader, TokenRole};
-use crate::request::{FinishReason, GenerateRequest, GenerationEvent, GenerationStats};
+use crate::request::{GenerateRequest, GenerationEvent};
+use crate::sampling::SamplerChain;
 use crate::sampling::TokenPicker;
 use crate::state_files::StateFiles;
 use crate::stop_strings::StopStrings;
@@ -32,6 +33,7 @@ use crate::tools::{ToolOutcome, ToolReader};
 use crate::utf8_stream::Utf8Stream;
 use crate::vision::{ImageSpan, Vision};
 use crate::{EngineError, Result};
+use sirocco_types::{FinishReason, GenerationStats};
 
 pub(crate) struct Scheduler<'m> {
     model: &'m LlamaModel,

@@ -14,8 +14,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use crate::gguf_file::GgufSummary;
-use crate::load::LoadParams;
 use crate::{EngineError, Result};
+use sirocco_types::LoadParams;
 
 /// llama.cpp's `LLAMA_STATE_SEQ_MAGIC` ('ggsq') and `LLAMA_STATE_SEQ_VERSION`.
 const SEQ_MAGIC: u32 = 0x6767_7371;
@@ -131,7 +131,7 @@ fn saved_token_count(path: &Path) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::KvCacheType;
+    use sirocco_types::KvCacheType;
 
     fn summary(path: &str, file_size: u64) -> GgufSummary {
         GgufSummary { path: PathBuf::from(path), file_size, ..GgufSummary::default() }

@@ -22,7 +22,7 @@ use std::hash::{BuildHasher, Hasher};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::message::{ChatMessage, Role, ToolCall};
+use sirocco_types::{ChatMessage, Role, ToolCall};
 
 /// A function the model may call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -546,7 +546,7 @@ mod tests {
 
     #[test]
     fn the_generic_format_keeps_images_and_earlier_thoughts() {
-        use crate::message::ImageInput;
+        use sirocco_types::ImageInput;
         let image = ImageInput::new(vec![1u8, 2, 3]);
         let asking = ChatMessage { images: vec![image.clone()], ..ChatMessage::new(Role::User, "What is this?") };
         let answer =

@@ -25,8 +25,8 @@ use llama_cpp_2::mtmd::{
 use llama_cpp_2::token::LlamaToken;
 
 use crate::gguf_file::{self, ProjectorSummary};
-use crate::message::ImageInput;
 use crate::{EngineError, Result};
+use sirocco_types::ImageInput;
 
 /// The longest side an image file may declare; a larger one is refused before decoding.
 pub const MAX_FILE_SIDE: u32 = 16_384;

@@ -9,7 +9,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use common::{fixture, SMOLLM2, TINY_MISTRAL, TINY_MIXTRAL};
-use sirocco_engine::gguf_file::inspect;
+use sirocco_engine::gguf_file::{inspect, GgufError};
 use sirocco_engine::{Engine, EngineError, LoadParams};
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -56,7 +56,7 @@ fn every_broken_file_gets_a_clear_error() {
         let path = write(dir.path(), name, &bytes);
         let err = inspect(&path).expect_err(name);
         let message = err.to_string();
-        assert!(matches!(err, EngineError::InvalidModelFile { .. }), "{name}: {message}");
+        assert!(matches!(err, GgufError::InvalidModelFile { .. }), "{name}: {message}");
         assert!(message.contains(expected), "{name}: expected '{expected}' in '{message}'");
     }
 }
@@ -65,7 +65,7 @@ fn every_broken_file_gets_a_clear_error() {
 fn a_folder_or_missing_file_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     assert!(inspect(dir.path()).unwrap_err().to_string().contains("not a regular file"));
-    assert!(matches!(inspect(&dir.path().join("nope.gguf")), Err(EngineError::Io { .. })));
+    assert!(matches!(inspect(&dir.path().join("nope.gguf")), Err(GgufError::Io { .. })));
 }
 
 #[test]
@@ -161,7 +161,7 @@ fn mutated_headers_never_abort() {
         let path = write(dir.path(), &format!("case-{case}.gguf"), &bytes);
         match inspect(&path) {
             Ok(_) => accepted += 1,
-            Err(EngineError::InvalidModelFile { .. }) => rejected += 1,
+            Err(GgufError::InvalidModelFile { .. }) => rejected += 1,
             Err(other) => panic!("case {case}: unexpected error kind {other}"),
         }
     }

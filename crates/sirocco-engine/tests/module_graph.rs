@@ -69,8 +69,3 @@ fn the_engine_modules_import_each_other_without_a_cycle() {
         panic!("import cycle: {}", cycle.join(" → "));
     }
 }
-
-#[test]
-fn the_message_types_stand_on_nothing_else_in_the_crate() {
-    assert_eq!(edges()["message"], BTreeSet::new());
-}

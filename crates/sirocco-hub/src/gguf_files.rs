@@ -38,7 +38,7 @@ impl GgufEntry {
 }
 
 /// Parses `…-00001-of-00003.gguf` into (stem, part, of).
-pub use sirocco_engine::gguf_file::split_part;
+pub use sirocco_gguf::split_part;
 
 /// The quantization named in a file name (`Q4_K_M`, `IQ2_XXS`, `Q8_0`, `F16`, `BF16`…).
 pub fn quant_of(name: &str) -> Option<String> {

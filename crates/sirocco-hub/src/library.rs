@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
-use sirocco_engine::GgufSummary;
+use sirocco_gguf::GgufSummary;
 
 use crate::gguf_files::{quant_of, split_part};
 use crate::{HubError, Result};
@@ -77,6 +77,18 @@ pub struct LibraryRoots {
 }
 
 impl LibraryRoots {
+    /// The library as the app and the CLI both see it: downloads (the Hugging Face cache), the
+    /// models folder, what the user added in the app, LM Studio's and Ollama's folders. One
+    /// answer for both, so `sirocco models` lists what the app's picker lists.
+    pub fn of_app(hf_cache: PathBuf, models_dir: PathBuf, added: &[PathBuf]) -> Self {
+        let roots =
+            Self { hf_cache: Some(hf_cache), folders: vec![models_dir], ..Self::default() }.with_locations(added);
+        match std::env::var_os("HOME") {
+            Some(home) => roots.detect_other_apps(Path::new(&home)),
+            None => roots,
+        }
+    }
+
     /// Adds what the user added to the library: folders as folders, anything else as a file
     /// (a file that has gone missing is still listed, with its error, so it can be removed).
     pub fn with_locations(mut self, locations: &[PathBuf]) -> Self {
@@ -393,7 +405,7 @@ pub mod headers {
     use std::sync::{Mutex, OnceLock};
     use std::time::SystemTime;
 
-    use sirocco_engine::GgufSummary;
+    use sirocco_gguf::GgufSummary;
 
     type Stamp = Vec<(u64, Option<SystemTime>)>;
     type Read = Result<GgufSummary, String>;
@@ -415,7 +427,7 @@ pub mod headers {
             }
         }
         HEADERS_READ.fetch_add(1, Ordering::Relaxed);
-        let read = sirocco_engine::gguf_file::inspect(&parts[0]).map_err(|e| e.to_string());
+        let read = sirocco_gguf::inspect(&parts[0]).map_err(|e| e.to_string());
         let mut memo = memo.lock().unwrap_or_else(|e| e.into_inner());
         if memo.len() >= MOST {
             memo.clear();

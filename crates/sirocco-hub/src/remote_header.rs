@@ -4,7 +4,7 @@
 
 use std::io::Write;
 
-use sirocco_engine::GgufSummary;
+use sirocco_gguf::GgufSummary;
 
 use crate::gguf_files::RemoteFile;
 use crate::{Hub, HubError, Result};
@@ -40,7 +40,7 @@ pub async fn read(hub: &Hub, repo_id: &str, revision: &str, file: &RemoteFile) -
         tmp.flush()?;
         let path = tmp.path().to_path_buf();
         let size = file.size;
-        let parsed = tokio::task::spawn_blocking(move || sirocco_engine::gguf_file::inspect_header(&path, size))
+        let parsed = tokio::task::spawn_blocking(move || sirocco_gguf::inspect_header(&path, size))
             .await
             .map_err(|e| HubError::Io(e.to_string()))?;
         match parsed {

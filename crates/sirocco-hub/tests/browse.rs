@@ -71,7 +71,7 @@ async fn repository_files_readme_and_remote_header() {
 
     // The header alone (a range request), judged exactly as the local file is.
     let remote = sirocco_hub::remote_header::read(&hub, SMOL_REPO, &commit, &entries[0].parts[0]).await.unwrap();
-    let here = sirocco_engine::gguf_file::inspect(&local).unwrap();
+    let here = sirocco_gguf::inspect(&local).unwrap();
     assert_eq!(remote.tensor_bytes, here.tensor_bytes);
     assert_eq!(remote.block_count, here.block_count);
     assert_eq!(remote.chat_template, here.chat_template);

@@ -56,7 +56,7 @@ fn assert_verified(s: &Setup, paths: &[std::path::PathBuf]) {
     assert_eq!(sha256_file(&paths[0]), s.sha);
     assert!(std::fs::symlink_metadata(&paths[0]).unwrap().file_type().is_symlink());
     assert!(!incomplete(s).exists());
-    sirocco_engine::gguf_file::inspect(&paths[0]).unwrap();
+    sirocco_gguf::inspect(&paths[0]).unwrap();
 }
 
 fn assert_nothing_visible(s: &Setup) {

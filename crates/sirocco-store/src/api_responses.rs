@@ -4,7 +4,7 @@
 //! through `previous_id`; only the newest [`MAX_KEPT_RESPONSES`] rows are kept, so a chain
 //! whose start was dropped is reported as such, never continued from the middle.
 
-use sirocco_engine::ChatMessage;
+use sirocco_types::ChatMessage;
 
 use crate::{now_ms, Result, Store, StoreError};
 
@@ -97,7 +97,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use sirocco_engine::Role;
+    use sirocco_types::Role;
 
     use super::*;
 

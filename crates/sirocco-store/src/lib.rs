@@ -58,7 +58,7 @@ pub enum StoreError {
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// Who wrote a message: the engine's own roles, stored as their lowercase names.
-pub use sirocco_engine::Role;
+pub use sirocco_types::Role;
 
 pub(crate) fn role_str(role: Role) -> &'static str {
     match role {

@@ -62,7 +62,7 @@ pub struct Message {
     pub status: MessageStatus,
     pub created_at: i64,
     /// The generation's figures (time to first token, tokens/s…) as the engine reported them.
-    #[ts(as = "Option<sirocco_engine::GenerationStats>")]
+    #[ts(as = "Option<sirocco_types::GenerationStats>")]
     pub stats: Option<serde_json::Value>,
     /// Why the answer failed, if it did.
     pub error: Option<String>,

@@ -3,7 +3,7 @@
 //! what happens when a conversation outgrows the context.
 
 use serde::{Deserialize, Serialize};
-use sirocco_engine::{FlashAttention, KvCacheType, LoadParams, OverflowPolicy, ReasoningEffort, SamplingParams};
+use sirocco_types::{FlashAttention, KvCacheType, LoadParams, OverflowPolicy, ReasoningEffort, SamplingParams};
 use sqlx::Row;
 
 use crate::{now_ms, Result, Store, StoreError};
@@ -28,7 +28,7 @@ pub struct PresetParams {
     /// The model must call one of the tools first (for models that do not on their own).
     pub require_tool: bool,
     /// Drafted tokens (`None`: the load's own choice).
-    pub drafting: Option<sirocco_engine::speculative::Drafting>,
+    pub drafting: Option<sirocco_types::Drafting>,
 }
 
 impl Default for PresetParams {

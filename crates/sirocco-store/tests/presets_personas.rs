@@ -32,7 +32,7 @@ async fn builtin_presets_are_read_only_and_user_presets_are_editable() {
     params.sampling.temperature = 0.33;
     params.sampling.stop = vec!["###".into()];
     params.context_length = Some(8192);
-    params.kv_cache_type = Some(sirocco_engine::KvCacheType::Q8_0);
+    params.kv_cache_type = Some(sirocco_types::KvCacheType::Q8_0);
     store.update_preset(copy, "Precise, mine", &params).await.unwrap();
     assert!(store.update_preset(copy, "   ", &params).await.is_err(), "a name is needed");
 
@@ -47,11 +47,11 @@ async fn builtin_presets_are_read_only_and_user_presets_are_editable() {
     assert_eq!(reread.params.sampling.stop, ["###"]);
     // How the model loads on its own (the local server's on-demand loads): the preset's load
     // fields over the defaults; another model keeps the defaults.
-    let base = sirocco_engine::LoadParams { gpu_layers: 7, ..Default::default() };
+    let base = sirocco_types::LoadParams { gpu_layers: 7, ..Default::default() };
     let own = store.model_load_params("/models/mistral.gguf", base.clone()).await.unwrap();
     assert_eq!(
         (own.context_length, own.kv_cache_type, own.gpu_layers),
-        (Some(8192), sirocco_engine::KvCacheType::Q8_0, 7)
+        (Some(8192), sirocco_types::KvCacheType::Q8_0, 7)
     );
     let other = store.model_load_params("/models/other.gguf", base.clone()).await.unwrap();
     assert_eq!((other.context_length, other.kv_cache_type), (base.context_length, base.kv_cache_type));

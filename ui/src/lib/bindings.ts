@@ -164,14 +164,14 @@ experts_on_cpu: boolean,
  */
 parallel: number, 
 /**
- * Where conversations' KV state is saved (see [`GenerateRequest::cache_key`]); `None`
+ * Where conversations' KV state is saved (see the engine's `GenerateRequest::cache_key`); `None`
  * keeps nothing on disk.
  */
 state_dir: string | null, 
 /**
  * Other machines running `sirocco worker` (`host:port`): their devices take offloaded
  * layers beside local GPUs. A model with workers runs in an engine process of its own
- * (see `process`), so a worker lost mid-answer ends that process, never the app.
+ * (see the engine's `process`), so a worker lost mid-answer ends that process, never the app.
  */
 workers: Array<string>, 
 /**
@@ -180,7 +180,7 @@ workers: Array<string>,
  */
 projector: string | null, 
 /**
- * Drafted tokens (see `speculative`): n-grams of the conversation, a draft model, MTP.
+ * Drafted tokens (see [`crate::drafting`]): n-grams of the conversation, a draft model, MTP.
  */
 drafting: Drafting, };
 
@@ -485,7 +485,7 @@ stop_sequence?: string,
  */
 dropped_messages: number, 
 /**
- * Tokens drafted (see `speculative`) and verified, and of those, kept: each kept one is a
+ * Tokens drafted (see [`crate::drafting`]) and verified, and of those, kept: each kept one is a
  * token the model did not need a step of its own for (llama-server's `draft_n`,
  * `draft_n_accepted`).
  */

@@ -8,13 +8,14 @@
 //! sampled. Drafting only changes how many positions one step computes.
 //!
 //! This module is the plain data: what a load asks for ([`Drafting`], kept in presets) and a
-//! request's own limits ([`DraftLimits`]). The drafters themselves are `drafter.rs`.
+//! request's own limits ([`DraftLimits`]). The drafters themselves are the engine's
+//! `drafter.rs`.
 
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::{EngineError, Result};
+use crate::Invalid;
 
 /// A kind of drafting, named as llama.cpp's `--spec-type` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ts_rs::TS)]
@@ -89,7 +90,7 @@ impl Drafting {
     }
 
     /// Parses llama.cpp's `--spec-type` list (`none` or empty: no drafting).
-    pub fn parse_kinds(list: &str) -> std::result::Result<Vec<DraftKind>, String> {
+    pub fn parse_kinds(list: &str) -> Result<Vec<DraftKind>, String> {
         let mut kinds = Vec::new();
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty() && *n != "none") {
             let kind = DraftKind::from_name(name).ok_or_else(|| {
@@ -104,19 +105,19 @@ impl Drafting {
     }
 
     /// Checks what a load can check before loading anything.
-    pub fn validate(&self) -> Result<()> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         let simple = self.kinds.contains(&DraftKind::DraftSimple);
         if simple && self.draft_model.is_none() {
-            return Err(EngineError::InvalidRequest("draft-simple drafting needs a draft model".into()));
+            return Err(Invalid("draft-simple drafting needs a draft model".into()));
         }
         if self.draft_model.is_some() && !simple {
-            return Err(EngineError::InvalidRequest("a draft model is used only with draft-simple drafting".into()));
+            return Err(Invalid("a draft model is used only with draft-simple drafting".into()));
         }
         if !(0.0..=1.0).contains(&self.draft_p_min) {
-            return Err(EngineError::InvalidRequest("draft_p_min must be between 0 and 1".into()));
+            return Err(Invalid("draft_p_min must be between 0 and 1".into()));
         }
         if self.draft_max.is_some_and(|n| n == 0 || n > MAX_DRAFT) || self.draft_min > MAX_DRAFT {
-            return Err(EngineError::InvalidRequest(format!("drafts hold 1 to {MAX_DRAFT} tokens")));
+            return Err(Invalid(format!("drafts hold 1 to {MAX_DRAFT} tokens")));
         }
         Ok(())
     }

@@ -1,5 +1,7 @@
-//! Validation and a summary of a GGUF file's header, read with llama.cpp's own GGUF reader
-//! (`gguf_init_from_file` with `no_alloc`, through `llama-cpp-sys-2`).
+//! `sirocco-gguf`: validation and a summary of a GGUF file's header, read with llama.cpp's own
+//! GGUF reader (`gguf_init_from_file` with `no_alloc`, through `llama-cpp-sys-2`). It links ggml
+//! but not the engine, so the hub and the library judge files without it; the engine
+//! re-exports it as `gguf_file`.
 //!
 //! llama.cpp aborts the process on some malformed inputs (a `GGML_ASSERT` cannot be caught),
 //! so every file passes [`inspect`] before it is handed to the model loader:
@@ -17,7 +19,24 @@ use std::path::{Path, PathBuf};
 use llama_cpp_sys_2 as sys;
 use serde::{Deserialize, Serialize};
 
-use crate::{EngineError, Result};
+/// Why a file is not a usable model (or projector) file, phrased for the person using the app.
+#[derive(Debug, thiserror::Error)]
+pub enum GgufError {
+    #[error("{} is not a usable model file: {reason}", file_name(path))]
+    InvalidModelFile { path: PathBuf, reason: String },
+    #[error("could not read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| path.display().to_string())
+}
+
+pub type Result<T> = std::result::Result<T, GgufError>;
 
 const GGUF_MAGIC: &[u8; 4] = b"GGUF";
 /// Smallest possible encoding of one key/value pair: key length (8) + one byte key + type (4).
@@ -82,8 +101,8 @@ pub struct GgufSummary {
     pub vocabulary: Option<String>,
 }
 
-fn invalid(path: &Path, reason: impl Into<String>) -> EngineError {
-    EngineError::InvalidModelFile { path: path.to_path_buf(), reason: reason.into() }
+fn invalid(path: &Path, reason: impl Into<String>) -> GgufError {
+    GgufError::InvalidModelFile { path: path.to_path_buf(), reason: reason.into() }
 }
 
 /// Checks `path` and reads its header. Never aborts, whatever the file holds. For the first
@@ -114,7 +133,7 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
 }
 
 fn inspect_file(path: &Path) -> Result<GgufSummary> {
-    let meta = std::fs::metadata(path).map_err(|source| EngineError::Io { path: path.to_path_buf(), source })?;
+    let meta = std::fs::metadata(path).map_err(|source| GgufError::Io { path: path.to_path_buf(), source })?;
     if !meta.is_file() {
         return Err(invalid(path, "not a regular file"));
     }
@@ -391,13 +410,13 @@ fn layer_index(name: &str) -> Option<usize> {
 /// Rejects files whose fixed prefix is not GGUF or whose counts cannot fit the file.
 fn check_prefix(path: &Path, file_size: u64) -> Result<()> {
     let mut prefix = [0u8; 24];
-    let mut file = std::fs::File::open(path).map_err(|source| EngineError::Io { path: path.to_path_buf(), source })?;
+    let mut file = std::fs::File::open(path).map_err(|source| GgufError::Io { path: path.to_path_buf(), source })?;
     let mut read = 0;
     while read < prefix.len() {
         match file.read(&mut prefix[read..]) {
             Ok(0) => break,
             Ok(n) => read += n,
-            Err(source) => return Err(EngineError::Io { path: path.to_path_buf(), source }),
+            Err(source) => return Err(GgufError::Io { path: path.to_path_buf(), source }),
         }
     }
     if read < 4 || &prefix[..4] != GGUF_MAGIC {

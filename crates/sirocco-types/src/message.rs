@@ -1,6 +1,6 @@
-//! A conversation's messages, as every part of the engine sees them: the chat template renders
-//! them, the tool formats read and write their calls, the overflow policy drops them. Plain data;
-//! this module depends on nothing else in the crate.
+//! A conversation's messages, as every part sees them: the store keeps them, the engine's chat
+//! template renders them, its tool formats read and write their calls, the overflow policy
+//! drops them.
 
 use serde::{Deserialize, Serialize};
 
@@ -49,7 +49,7 @@ impl ChatMessage {
 }
 
 /// An image as its file's bytes (PNG, JPEG, WebP, GIF, BMP), decoded by the engine within
-/// limits (`vision::decode`). Cheap to clone; crosses process pipes as base64.
+/// limits (the engine's `vision::decode`). Cheap to clone; crosses process pipes as base64.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ImageInput {
     bytes: std::sync::Arc<[u8]>,
