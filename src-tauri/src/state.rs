@@ -126,19 +126,13 @@ impl AppState {
         }
     }
 
-    /// Where local models are: downloads (the HF cache), the models folder, what the user added,
-    /// LM Studio, Ollama.
+    /// Where local models are (the same library the CLI sees: `LibraryRoots::of_app`).
     pub fn library_roots(&self) -> LibraryRoots {
-        let roots = LibraryRoots {
-            hf_cache: Some(self.hub().cache_dir().to_path_buf()),
-            folders: vec![self.models_dir.clone()],
-            ..LibraryRoots::default()
-        }
-        .with_locations(&self.library_locations.read().unwrap());
-        match std::env::var_os("HOME") {
-            Some(home) => roots.detect_other_apps(&PathBuf::from(home)),
-            None => roots,
-        }
+        LibraryRoots::of_app(
+            self.hub().cache_dir().to_path_buf(),
+            self.models_dir.clone(),
+            &self.library_locations.read().unwrap(),
+        )
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use sirocco_engine::LoadParams;
 use sirocco_hub::library::LibraryRoots;
 use sirocco_store::Store;
 
@@ -16,17 +17,25 @@ pub fn models_dir() -> PathBuf {
     sirocco_folders::AppFolders::resolve().models
 }
 
-/// Everywhere models are: the Hugging Face cache, the app's models folder, `./models`, the
-/// folders given, what the user added in the app, LM Studio's and Ollama's.
+/// The app's library (`LibraryRoots::of_app`: the same models the app's picker lists) and the
+/// folders given on the command line.
 pub fn library_roots(hf_cache: PathBuf, extra: Vec<PathBuf>) -> LibraryRoots {
-    let mut folders = vec![models_dir(), PathBuf::from("models")];
-    folders.extend(extra);
-    folders.dedup();
-    let roots =
-        LibraryRoots { hf_cache: Some(hf_cache), folders, ..Default::default() }.with_locations(&added_locations());
-    match std::env::var_os("HOME") {
-        Some(home) => roots.detect_other_apps(&PathBuf::from(home)),
-        None => roots,
+    let mut roots = LibraryRoots::of_app(hf_cache, models_dir(), &added_locations());
+    for folder in extra {
+        if !roots.folders.contains(&folder) {
+            roots.folders.push(folder);
+        }
+    }
+    roots
+}
+
+/// A model file's load settings with the vision projector beside it (`mmproj-*.gguf` that
+/// belongs to it), as the library loads it, unless the settings name one already. A model named
+/// by its path then sees images as it does when named from the library.
+pub fn with_projector_beside(model: &std::path::Path, params: LoadParams) -> LoadParams {
+    match params.projector {
+        Some(_) => params,
+        None => LoadParams { projector: sirocco_hub::library::projector_beside(model), ..params },
     }
 }
 

@@ -75,6 +75,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         let roots = crate::paths::library_roots(hub.cache_dir().to_path_buf(), args.dirs.clone());
         let id = sirocco_hub::library::id_of(&roots, model);
         let params = LoadParams { drafting: args.model_drafting.clone(), ..base.clone() };
+        let params = crate::paths::with_projector_beside(model, params);
         let spec = ModelSpec { id: id.clone(), path: model.clone(), params };
         host.load(spec, LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await.map_err(|e| e.to_string())?;
         name = id;

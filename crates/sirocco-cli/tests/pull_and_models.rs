@@ -229,3 +229,28 @@ fn models_lists_what_was_added_in_the_app() {
     assert!(listing.contains("Added-Mistral-Q8_0.gguf"), "{listing}");
     assert!(!listing.contains("Not-Added"), "{listing}");
 }
+
+/// The CLI's library is the app's (its models folder, downloads, what the user added): a
+/// `models/` folder wherever the command happens to start is not part of it unless named.
+#[test]
+fn models_lists_the_apps_library_not_the_models_folder_of_the_working_directory() {
+    let fake = FakeHub::start();
+    let home = tempfile::tempdir().unwrap();
+    let apps = home.path().join(".local/share/dev.sirocco.app/models");
+    let stray = home.path().join("models");
+    // Two different files: the library lists a file once, by the path it resolves to.
+    for (dir, name, file) in [
+        (&apps, "Mine.gguf", "SmolLM2-135M-Instruct.Q4_1.gguf"),
+        (&stray, "Stray.gguf", "vision/Tiny-Pixtral-F16.gguf"),
+    ] {
+        std::fs::create_dir_all(dir).unwrap();
+        std::os::unix::fs::symlink(fixture(file), dir.join(name)).unwrap();
+    }
+    let out = sirocco(&fake, home.path(), &["models"]);
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert!(listing.contains("Mine.gguf") && !listing.contains("Stray.gguf"), "{listing}");
+
+    let out = sirocco(&fake, home.path(), &["models", "--dir", "models"]);
+    let listing = String::from_utf8(out.stdout).unwrap();
+    assert!(listing.contains("Mine.gguf") && listing.contains("Stray.gguf"), "a folder named is listed: {listing}");
+}

@@ -264,3 +264,54 @@ async fn serve_drafts_tokens_and_reports_them_in_timings() {
     assert!(plain["usage"]["timings"]["predicted_n"].as_u64().unwrap() > 0, "{plain}");
     stop(&mut child);
 }
+
+/// A model named by its path loads with the vision projector beside it, as the library loads it:
+/// an image reaches the model (its positions count in the prompt) instead of being refused.
+#[tokio::test]
+async fn serve_with_a_model_path_loads_the_projector_beside_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let png = dir.path().join("picture.png");
+    let made = Command::new(fixtures().join("venv/bin/python"))
+        .args(["-c", "import sys; from PIL import Image; Image.new('RGB', (112, 84), (200, 40, 40)).save(sys.argv[1])"])
+        .arg(&png)
+        .status()
+        .unwrap();
+    assert!(made.success(), "the fixtures' Python writes a PNG");
+    use base64::Engine as _;
+    let url = format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(std::fs::read(&png).unwrap())
+    );
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+        .args(["serve", "--port", "0", "--context", "1024", "--model"])
+        .arg(fixtures().join("vision/Tiny-Pixtral-F16.gguf"))
+        .env_remove("SIROCCO_API_KEY")
+        .envs(isolated(dir.path()))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (base, _) = base_url(&mut child);
+    let ask = |content: serde_json::Value| {
+        let base = base.clone();
+        async move {
+            let body = serde_json::json!({"messages": [{"role": "user", "content": content}], "temperature": 0, "max_tokens": 2});
+            let reply =
+                reqwest::Client::new().post(format!("{base}/chat/completions")).json(&body).send().await.unwrap();
+            let status = reply.status();
+            (status, reply.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (status, text_only) = ask(serde_json::json!("What is in this picture?")).await;
+    assert!(status.is_success(), "{text_only}");
+    let (status, with_image) = ask(serde_json::json!([
+        {"type": "text", "text": "What is in this picture?"},
+        {"type": "image_url", "image_url": {"url": url}},
+    ]))
+    .await;
+    assert!(status.is_success(), "the image is not refused: {with_image}");
+    let prompt = |v: &serde_json::Value| v["usage"]["prompt_tokens"].as_u64().unwrap();
+    assert!(prompt(&with_image) > prompt(&text_only) + 10, "the image's positions count: {with_image} vs {text_only}");
+    stop(&mut child);
+}
