@@ -124,7 +124,7 @@ pub fn typescript() -> String {
         crate::commands::app::AppInfo,
         sirocco_logs::CrashReport,
         // The local server (commands/server.rs).
-        crate::commands::server::ServerSettings,
+        crate::settings::ServerSettings,
         crate::commands::server::ServerStatus,
         sirocco_server::RequestLogEntry,
     );

@@ -5,6 +5,8 @@
 mod bindings;
 mod commands;
 mod error;
+#[cfg(test)]
+mod file_graph;
 mod navigation;
 mod settings;
 mod state;

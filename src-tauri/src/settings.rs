@@ -7,8 +7,6 @@ use std::path::PathBuf;
 use tauri::AppHandle;
 use tauri_plugin_store::StoreExt;
 
-use crate::state::Settings;
-
 pub const FILE: &str = "settings.json";
 const HUB_ENDPOINT: &str = "hubEndpoint";
 const LIBRARY_LOCATIONS: &str = "libraryLocations";
@@ -57,6 +55,68 @@ impl ModelMemory {
     }
 }
 
+/// What the app reads from its settings file at start.
+pub struct Settings {
+    pub hub_endpoint: Option<String>,
+    pub library_locations: Vec<PathBuf>,
+    pub model_memory: ModelMemory,
+    pub workers: Vec<WorkerEntry>,
+    pub allowed_tools: Vec<AllowedTool>,
+}
+
+/// The local server's settings, kept under `server` (its key is in the keyring, not here).
+#[derive(Clone, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+pub struct ServerSettings {
+    pub port: u16,
+    /// Listen on every interface (requires `api_key`).
+    pub lan: bool,
+    pub api_key: Option<String>,
+    /// Web pages allowed to call the server from a browser (CORS), beyond pages on this
+    /// machine; none by default.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
+    /// Host names requests may name the server by, beyond 127.0.0.1, localhost and [::1] (and,
+    /// on the network, this machine's addresses and name); none by default.
+    #[serde(default)]
+    pub trusted_hosts: Vec<String>,
+    /// Requests may name any library model; it is loaded with its own saved settings.
+    #[serde(default = "yes")]
+    pub on_demand: bool,
+    /// A model loaded on demand is unloaded after this many idle minutes (0: never).
+    #[serde(default = "an_hour")]
+    pub idle_minutes: u32,
+    /// Start the server when Sirocco opens, with these settings.
+    #[serde(default)]
+    pub start_at_launch: bool,
+    /// Fetch images that requests name by a web address (off: refused, nothing fetched).
+    #[serde(default)]
+    pub fetch_images: bool,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            port: 1234,
+            lan: false,
+            api_key: None,
+            cors_origins: Vec::new(),
+            trusted_hosts: Vec::new(),
+            on_demand: true,
+            idle_minutes: 60,
+            start_at_launch: false,
+            fetch_images: false,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn an_hour() -> u32 {
+    60
+}
+
 /// What is saved (a missing or unreadable file gives the defaults).
 pub fn read(app: &AppHandle) -> Settings {
     let Ok(store) = app.store(FILE) else {
@@ -78,11 +138,11 @@ pub fn read(app: &AppHandle) -> Settings {
 }
 
 /// The local server's settings it was last started with (its key is in the keyring, not here).
-pub fn save_server(app: &AppHandle, server: &crate::commands::server::ServerSettings) -> Result<(), String> {
+pub fn save_server(app: &AppHandle, server: &ServerSettings) -> Result<(), String> {
     save(app, SERVER, serde_json::json!(server))
 }
 
-pub fn read_server(app: &AppHandle) -> Option<crate::commands::server::ServerSettings> {
+pub fn read_server(app: &AppHandle) -> Option<ServerSettings> {
     let store = app.store(FILE).ok()?;
     store.get(SERVER).and_then(|v| serde_json::from_value(v).ok())
 }

@@ -10,6 +10,8 @@ use sirocco_hub::library::LibraryRoots;
 use sirocco_hub::{Hub, HubConfig};
 use sirocco_store::Store;
 
+use crate::settings::Settings;
+
 /// What the commands share: the model host, the Hub client, and the flags that cancel
 /// long tasks (a load, each generation, each download).
 pub struct AppState {
@@ -137,13 +139,4 @@ impl AppState {
 }
 
 /// The app's name in the system keyring (its identifier).
-pub const KEYRING_SERVICE: &str = "dev.sirocco.app";
-
-/// What the app reads from its settings file at start.
-pub struct Settings {
-    pub hub_endpoint: Option<String>,
-    pub library_locations: Vec<PathBuf>,
-    pub model_memory: crate::settings::ModelMemory,
-    pub workers: Vec<crate::settings::WorkerEntry>,
-    pub allowed_tools: Vec<crate::settings::AllowedTool>,
-}
+pub const KEYRING_SERVICE: &str = sirocco_folders::APP_IDENTIFIER;

@@ -8,69 +8,18 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sirocco_server::{OnDemand, RequestLogEntry, ServerConfig};
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 
 use crate::error::{blocking, IpcResult};
+use crate::settings::ServerSettings;
 use crate::state::KEYRING_SERVICE;
 use crate::AppState;
 
 /// The keyring account of the server's API key.
 const API_KEY_ACCOUNT: &str = "server-api-key";
-
-#[derive(Clone, Serialize, Deserialize, ts_rs::TS)]
-pub struct ServerSettings {
-    port: u16,
-    /// Listen on every interface (requires `api_key`).
-    lan: bool,
-    api_key: Option<String>,
-    /// Web pages allowed to call the server from a browser (CORS), beyond pages on this
-    /// machine; none by default.
-    #[serde(default)]
-    cors_origins: Vec<String>,
-    /// Host names requests may name the server by, beyond 127.0.0.1, localhost and [::1] (and,
-    /// on the network, this machine's addresses and name); none by default.
-    #[serde(default)]
-    trusted_hosts: Vec<String>,
-    /// Requests may name any library model; it is loaded with its own saved settings.
-    #[serde(default = "yes")]
-    on_demand: bool,
-    /// A model loaded on demand is unloaded after this many idle minutes (0: never).
-    #[serde(default = "an_hour")]
-    idle_minutes: u32,
-    /// Start the server when Sirocco opens, with these settings.
-    #[serde(default)]
-    start_at_launch: bool,
-    /// Fetch images that requests name by a web address (off: refused, nothing fetched).
-    #[serde(default)]
-    fetch_images: bool,
-}
-
-impl Default for ServerSettings {
-    fn default() -> Self {
-        Self {
-            port: 1234,
-            lan: false,
-            api_key: None,
-            cors_origins: Vec::new(),
-            trusted_hosts: Vec::new(),
-            on_demand: true,
-            idle_minutes: 60,
-            start_at_launch: false,
-            fetch_images: false,
-        }
-    }
-}
-
-fn yes() -> bool {
-    true
-}
-
-fn an_hour() -> u32 {
-    60
-}
 
 /// The library, each model with the offload this machine takes and its saved settings (its
 /// default preset's load fields) on top.
