@@ -6,6 +6,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
+#[path = "../../tests/support/import_graph.rs"]
+mod import_graph;
+use import_graph::{crate_paths, find_cycle};
+
 fn node_of(path: &str) -> Option<String> {
     let mut parts = path.split("::");
     let first = parts.next()?;
@@ -34,63 +38,15 @@ fn edges() -> BTreeMap<String, BTreeSet<String>> {
     }
     let mut graph = BTreeMap::new();
     for path in files {
-        let rel = path.strip_prefix(&src).unwrap().with_extension("");
-        let name = rel.to_string_lossy().into_owned();
+        let name = path.strip_prefix(&src).unwrap().with_extension("").to_string_lossy().into_owned();
         if name == "lib" || name == "main" {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
-        let mut uses = BTreeSet::new();
-        for line in text.lines().map(str::trim_start).filter(|l| !l.starts_with("//")) {
-            let mut rest = line;
-            while let Some(at) = rest.find("crate::") {
-                rest = &rest[at + "crate::".len()..];
-                let path: String =
-                    rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == ':').collect();
-                let mut targets = vec![path.trim_end_matches(':').to_owned()];
-                // `crate::commands::{a, b}`: each name in the braces.
-                if let Some(inner) = rest.strip_prefix(&path).and_then(|r| r.strip_prefix('{')) {
-                    let names = inner.split('}').next().unwrap_or_default();
-                    targets = names.split(',').map(|n| format!("{path}{}", n.trim())).collect();
-                }
-                for target in targets.iter().filter_map(|t| node_of(t)) {
-                    if target != name {
-                        uses.insert(target);
-                    }
-                }
-            }
-        }
+        let uses = crate_paths(&text).iter().filter_map(|p| node_of(p)).filter(|n| *n != name).collect();
         graph.insert(name, uses);
     }
     graph
-}
-
-fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
-    fn visit(
-        node: &str,
-        graph: &BTreeMap<String, BTreeSet<String>>,
-        path: &mut Vec<String>,
-        done: &mut BTreeSet<String>,
-    ) -> Option<Vec<String>> {
-        if let Some(at) = path.iter().position(|n| n == node) {
-            let mut cycle = path[at..].to_vec();
-            cycle.push(node.to_owned());
-            return Some(cycle);
-        }
-        if !done.insert(node.to_owned()) {
-            return None;
-        }
-        path.push(node.to_owned());
-        for next in graph.get(node).into_iter().flatten() {
-            if let Some(cycle) = visit(next, graph, path, done) {
-                return Some(cycle);
-            }
-        }
-        path.pop();
-        None
-    }
-    let mut done = BTreeSet::new();
-    graph.keys().find_map(|n| visit(n, graph, &mut Vec::new(), &mut done))
 }
 
 #[test]
@@ -101,15 +57,4 @@ fn the_app_files_import_each_other_without_a_circle() {
     if let Some(cycle) = find_cycle(&graph) {
         panic!("import circle: {}", cycle.join(" → "));
     }
-}
-
-#[test]
-fn a_circle_is_found() {
-    let graph: BTreeMap<String, BTreeSet<String>> = [
-        ("a".to_owned(), BTreeSet::from(["b".to_owned()])),
-        ("b".to_owned(), BTreeSet::from(["c".to_owned()])),
-        ("c".to_owned(), BTreeSet::from(["a".to_owned()])),
-    ]
-    .into();
-    assert_eq!(find_cycle(&graph).unwrap(), ["a", "b", "c", "a"]);
 }

@@ -2,7 +2,8 @@
 //! the OpenAI API, and exits cleanly on SIGTERM with the port closed.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
 
 mod common;
 use common::{fixtures, isolated};
@@ -12,6 +13,22 @@ fn base_url(child: &mut std::process::Child) -> (String, String) {
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     (line.trim().rsplit(' ').next().unwrap().to_string(), line)
+}
+
+/// `sirocco serve --port 0 <args>` with `env` (no API key from this shell), its stdout piped:
+/// the process, its base URL and the line it printed.
+fn serve(args: &[&str], env: Vec<(&'static str, PathBuf)>) -> (Child, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+        .args(["serve", "--port", "0"])
+        .args(args)
+        .env_remove("SIROCCO_API_KEY")
+        .envs(env)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (base, line) = base_url(&mut child);
+    (child, base, line)
 }
 
 fn stop(child: &mut std::process::Child) {
@@ -24,16 +41,10 @@ fn stop(child: &mut std::process::Child) {
 async fn serve_runs_headless_and_stops_on_sigterm() {
     let fixtures = fixtures();
     let model = fixtures.join("SmolLM2-135M-Instruct.Q4_1.gguf");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
-        .args(["serve", "--port", "0", "--context", "1024", "--model"])
-        .arg(&model)
-        .env_remove("SIROCCO_API_KEY")
-        .envs(isolated(&tempfile::tempdir().unwrap().keep()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (base, line) = base_url(&mut child);
+    let (mut child, base, line) = serve(
+        &["--context", "1024", "--model", model.to_str().unwrap()],
+        isolated(&tempfile::tempdir().unwrap().keep()),
+    );
     assert!(line.starts_with("serving SmolLM2-135M-Instruct.Q4_1 on http://127.0.0.1:"), "{line}");
 
     let models: serde_json::Value = reqwest::get(format!("{base}/models")).await.unwrap().json().await.unwrap();
@@ -71,15 +82,7 @@ async fn serve_loads_library_models_on_demand_with_their_saved_settings() {
     store.set_model_preset(&path.to_string_lossy(), preset).await.unwrap();
     drop(store);
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
-        .args(["serve", "--port", "0"])
-        .env_remove("SIROCCO_API_KEY")
-        .envs(env)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (base, line) = base_url(&mut child);
+    let (mut child, base, line) = serve(&[], env);
     assert!(line.starts_with("serving the library on http://127.0.0.1:"), "{line}");
     let root = base.trim_end_matches("/v1").to_string();
     let models: serde_json::Value = reqwest::get(format!("{base}/models")).await.unwrap().json().await.unwrap();
@@ -140,16 +143,7 @@ async fn serve_loads_library_models_on_demand_with_their_saved_settings() {
 async fn serve_refuses_other_hosts_and_pages_until_told_of_them() {
     let dir = tempfile::tempdir().unwrap();
     let start = |extra: &[&str]| {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
-            .args(["serve", "--port", "0"])
-            .args(extra)
-            .env_remove("SIROCCO_API_KEY")
-            .envs(isolated(dir.path()))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let (base, _) = base_url(&mut child);
+        let (child, base, _) = serve(extra, isolated(dir.path()));
         (child, base)
     };
     let http = reqwest::Client::new();
@@ -186,16 +180,7 @@ async fn the_api_key_stays_out_of_the_process_list() {
     let key = "sk-sirocco-Zq3mVb8LxT2wYp6RkJd9Hs4Nc7Fa1Ge5";
     let key_file = dir.path().join("api-key");
     std::fs::write(&key_file, format!("{key}\n")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
-        .args(["serve", "--port", "0", "--api-key-file"])
-        .arg(&key_file)
-        .env_remove("SIROCCO_API_KEY")
-        .envs(isolated(dir.path()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (base, _) = base_url(&mut child);
+    let (mut child, base, _) = serve(&["--api-key-file", key_file.to_str().unwrap()], isolated(dir.path()));
     let listed = Command::new("ps").args(["-eww", "-o", "args"]).output().unwrap();
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(listed.contains("--api-key-file"), "ps lists the server");
@@ -222,16 +207,10 @@ async fn the_api_key_stays_out_of_the_process_list() {
 #[tokio::test]
 async fn serve_drafts_tokens_and_reports_them_in_timings() {
     let model = fixtures().join("SmolLM2-135M-Instruct.Q4_1.gguf");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
-        .args(["serve", "--port", "0", "--context", "1024", "--spec-type", "ngram-simple", "--model"])
-        .arg(&model)
-        .env_remove("SIROCCO_API_KEY")
-        .envs(isolated(&tempfile::tempdir().unwrap().keep()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (base, _) = base_url(&mut child);
+    let (mut child, base, _) = serve(
+        &["--context", "1024", "--spec-type", "ngram-simple", "--model", model.to_str().unwrap()],
+        isolated(&tempfile::tempdir().unwrap().keep()),
+    );
     let code = "def sum_prices(items, tax_rate):\n    subtotal = 0\n    for item in items:\n        \
                 subtotal += item.price * item.quantity\n    tax = subtotal * tax_rate\n    return subtotal + tax\n";
     let ask = |extra: serde_json::Value| {
@@ -283,16 +262,10 @@ async fn serve_with_a_model_path_loads_the_projector_beside_it() {
         base64::engine::general_purpose::STANDARD.encode(std::fs::read(&png).unwrap())
     );
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sirocco"))
-        .args(["serve", "--port", "0", "--context", "1024", "--model"])
-        .arg(fixtures().join("vision/Tiny-Pixtral-F16.gguf"))
-        .env_remove("SIROCCO_API_KEY")
-        .envs(isolated(dir.path()))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (base, _) = base_url(&mut child);
+    let (mut child, base, _) = serve(
+        &["--context", "1024", "--model", fixtures().join("vision/Tiny-Pixtral-F16.gguf").to_str().unwrap()],
+        isolated(dir.path()),
+    );
     let ask = |content: serde_json::Value| {
         let base = base.clone();
         async move {

@@ -4,6 +4,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+#[path = "../../../tests/support/import_graph.rs"]
+mod import_graph;
+use import_graph::{crate_paths, find_cycle};
+
 fn edges() -> BTreeMap<String, BTreeSet<String>> {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut graph = BTreeMap::new();
@@ -14,50 +18,15 @@ fn edges() -> BTreeMap<String, BTreeSet<String>> {
             continue;
         }
         let text = std::fs::read_to_string(&path).unwrap();
-        let mut uses = BTreeSet::new();
-        for line in text.lines().map(str::trim_start).filter(|l| !l.starts_with("//")) {
-            let mut rest = line;
-            while let Some(at) = rest.find("crate::") {
-                rest = &rest[at + "crate::".len()..];
-                let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_').collect();
-                // `crate::{A, B}` and `crate::Result` name the crate root's re-exports, not a module.
-                if name.chars().next().is_some_and(|c| c.is_ascii_lowercase()) && name != module {
-                    uses.insert(name);
-                }
-            }
-        }
+        // `crate::{A, B}` and `crate::Result` name the crate root's re-exports, not a module.
+        let uses = crate_paths(&text)
+            .into_iter()
+            .filter_map(|p| p.split("::").next().map(str::to_owned))
+            .filter(|name| name.starts_with(|c: char| c.is_ascii_lowercase()) && *name != module)
+            .collect();
         graph.insert(module, uses);
     }
     graph
-}
-
-fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<Vec<String>> {
-    fn visit(
-        node: &str,
-        graph: &BTreeMap<String, BTreeSet<String>>,
-        path: &mut Vec<String>,
-        done: &mut BTreeSet<String>,
-    ) -> Option<Vec<String>> {
-        if let Some(at) = path.iter().position(|n| n == node) {
-            let mut cycle = path[at..].to_vec();
-            cycle.push(node.to_owned());
-            return Some(cycle);
-        }
-        if done.contains(node) {
-            return None;
-        }
-        path.push(node.to_owned());
-        for next in graph.get(node).into_iter().flatten() {
-            if let Some(cycle) = visit(next, graph, path, done) {
-                return Some(cycle);
-            }
-        }
-        path.pop();
-        done.insert(node.to_owned());
-        None
-    }
-    let mut done = BTreeSet::new();
-    graph.keys().find_map(|n| visit(n, graph, &mut Vec::new(), &mut done))
 }
 
 #[test]
@@ -68,4 +37,17 @@ fn the_engine_modules_import_each_other_without_a_cycle() {
     if let Some(cycle) = find_cycle(&graph) {
         panic!("import cycle: {}", cycle.join(" → "));
     }
+}
+
+#[test]
+fn a_cycle_is_found_and_brace_lists_are_read() {
+    let graph: BTreeMap<String, BTreeSet<String>> = [
+        ("a".to_owned(), BTreeSet::from(["b".to_owned()])),
+        ("b".to_owned(), BTreeSet::from(["c".to_owned()])),
+        ("c".to_owned(), BTreeSet::from(["a".to_owned()])),
+    ]
+    .into();
+    assert_eq!(find_cycle(&graph).unwrap(), ["a", "b", "c", "a"]);
+    let paths = crate_paths("use crate::tools::{self, Tool};\n// crate::hidden\nlet x = crate::load::LoadedModel;");
+    assert_eq!(paths, ["tools::self", "tools::Tool", "load::LoadedModel"]);
 }
