@@ -298,13 +298,14 @@ test('opening a conversation brings its model back; the models kept loaded are a
   await browser.waitUntil(async () => (await residentIds()).length === 2, { timeout: 10_000, timeoutMsg: 'both models are not listed' });
 
   // RAM to leave free beyond what the machine has is refused, clearly.
-  const reserve = await $('[data-testid="model-memory-reserve"]');
-  await reserve.setValue('100000');
+  // The field is found again before each use: the section re-renders as its answer comes back.
+  const reserve = () => $('[data-testid="model-memory-reserve"]');
+  await (await reserve()).setValue('100000');
   await browser.keys('Tab');
   await browser.waitUntil(async () => /more than this computer has/.test(await text(await $('[data-testid="model-memory"]'))), { timeout: 5_000, timeoutMsg: 'no error for an impossible reserve' });
   await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
   await browser.saveScreenshot(join(artifacts, 'model-memory.png'));
-  await reserve.setValue('2');
+  await (await reserve()).setValue('2');
   await browser.keys('Tab');
   await browser.waitUntil(async () => !/more than this computer has/.test(await text(await $('[data-testid="model-memory"]'))), { timeout: 5_000 });
   await (await $('[data-testid="server-toggle"]')).click();

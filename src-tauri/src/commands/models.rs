@@ -133,21 +133,27 @@ fn model_memory_view(settings: ModelMemory, hardware: &Hardware) -> ModelMemoryV
     }
 }
 
+///
+/// Async, like every command that asks the devices for their memory: a synchronous command
+/// runs on the window's thread and would freeze the window while a driver answers.
 #[tauri::command]
 #[tracing::instrument(skip_all)]
-pub fn model_memory(state: State<'_, AppState>) -> ModelMemoryView {
+pub async fn model_memory(state: State<'_, AppState>) -> IpcResult<ModelMemoryView> {
     let config = state.host.config();
-    model_memory_view(
-        ModelMemory { max_models: config.max_models, reserve_ram: config.reserve_ram },
-        &Hardware::detect(),
-    )
+    let hardware = detect_hardware().await?;
+    Ok(model_memory_view(ModelMemory { max_models: config.max_models, reserve_ram: config.reserve_ram }, &hardware))
+}
+
+/// This machine's memory and devices, asked off the async threads (drivers may be slow).
+async fn detect_hardware() -> IpcResult<Hardware> {
+    blocking(|| Ok::<_, IpcError>(Hardware::detect())).await
 }
 
 /// Most models kept loaded (1 to 16, or none for the default) and RAM left free (at most all
 /// of it). Applies from the next load; saved for the next start.
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn", Display))]
-pub fn set_model_memory(
+pub async fn set_model_memory(
     app: tauri::AppHandle,
     state: State<'_, AppState>,
     settings: ModelMemory,
@@ -155,7 +161,7 @@ pub fn set_model_memory(
     if settings.max_models.is_some_and(|n| !(1..=MOST_MODELS).contains(&n)) {
         return Err(format!("Keep between 1 and {MOST_MODELS} models loaded.").into());
     }
-    let hardware = Hardware::detect();
+    let hardware = detect_hardware().await?;
     if settings.reserve_ram > hardware.ram_total {
         return Err("The RAM to leave free is more than this computer has.".to_string().into());
     }
