@@ -10,7 +10,7 @@ sudo=""
 packages=(
   build-essential pkg-config curl file
   libwebkit2gtk-4.1-dev libssl-dev librsvg2-dev   # Tauri 2 / WebKitGTK
-  cmake clang libclang-dev                        # llama.cpp and its bindings
+  cmake clang libclang-dev ccache                 # llama.cpp and its bindings
   xvfb xauth webkit2gtk-driver imagemagick        # headless window, E2E driver, screenshots
   tmux                                            # the terminal the CLI tests type into
   python3 python3-pip python3-venv                # test-model fixtures
