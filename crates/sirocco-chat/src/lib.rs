@@ -5,6 +5,12 @@
 //! keeps what was shown). Sending, regenerating, editing a question and continuing an answer are
 //! all turns; each makes or extends a branch, never overwrites one.
 //!
+//! With tools ([`run_turn_with_tools`], `tools.rs`) a step's calls are kept with its answer, each
+//! approved or denied, run, and the model goes on in a new answer under it
+//! ([`TurnEvent::Continued`]), at most [`MAX_TOOL_STEPS`] steps. [`TurnEvent::ToolApproval`] is
+//! sent only once the call's wait began, and Stop while it waits runs nothing. Attachments are
+//! read and checked before anything is kept: a damaged document fails the turn.
+//!
 //! No Tauri types: the app forwards [`TurnEvent`]s to the page; tests drive turns directly.
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +23,7 @@ use sirocco_engine::{
     ChatMessage, Engine, GenerateRequest, GenerationEvent, OverflowPolicy, ReasoningEffort, SamplingParams, ToolCall,
     ToolChoice, ToolSpec,
 };
-use sirocco_engine::{FinishReason, ImageInput};
+use sirocco_engine::{Collected, Collector, Ending, FinishReason, ImageInput};
 use sirocco_store::{title_from, Message, MessageStatus, Role, Store, ToolCallRecord, ToolCallResult, ToolCallStatus};
 
 mod documents;
@@ -570,55 +576,59 @@ async fn generate_step(
     let cancel = generation.cancel_handle();
     // When the thought began, until it ends (the answer's first words, or the turn's end).
     let mut thinking_since: Option<Instant> = None;
-    let (mut calls, mut content, mut reasoning) = (Vec::new(), String::new(), String::new());
+    // The answer is saved and shown as it streams; what it was is the collector's.
+    let mut collector = Collector::default();
     while let Some(event) = generation.events.recv().await {
-        match event {
+        match &event {
             GenerationEvent::Reasoning { text } => {
                 thinking_since.get_or_insert_with(Instant::now);
-                stream.push_reasoning(&text).await?;
-                reasoning.push_str(&text);
-                if !emit(TurnEvent::Reasoning { text }) {
+                stream.push_reasoning(text).await?;
+                if !emit(TurnEvent::Reasoning { text: text.clone() }) {
                     cancel.store(true, Ordering::Relaxed);
                 }
             }
             GenerationEvent::Text { text, context_used, .. } => {
                 end_thought(&mut thinking_since, &mut stream, emit);
-                stream.push(&text).await?;
-                content.push_str(&text);
-                if !emit(TurnEvent::Text { text, context_used: Some(context_used) }) {
+                stream.push(text).await?;
+                if !emit(TurnEvent::Text { text: text.clone(), context_used: Some(*context_used) }) {
                     cancel.store(true, Ordering::Relaxed);
                 }
             }
-            GenerationEvent::ToolCalls { calls: made } => calls = made,
-            GenerationEvent::Done { stats } => {
-                end_thought(&mut thinking_since, &mut stream, emit);
-                let status = if stats.finish_reason == FinishReason::Cancelled {
-                    MessageStatus::Stopped
-                } else {
-                    MessageStatus::Complete
-                };
-                let id = stream.finish(status).await?;
-                store.set_message_stats(id, &serde_json::to_value(&stats).expect("stats serialise")).await?;
-                emit(TurnEvent::Done { stats: stats.clone() });
-                if calls.is_empty() || status == MessageStatus::Stopped {
-                    return Ok(None);
-                }
-                let reasoning = (!reasoning.is_empty()).then_some(reasoning);
-                return Ok(Some(StepCalls { calls, stats, content, reasoning }));
-            }
-            GenerationEvent::Error { message, .. } => {
-                end_thought(&mut thinking_since, &mut stream, emit);
-                stream.fail(&message).await?;
-                emit(TurnEvent::Error { message });
-                return Ok(None);
-            }
+            GenerationEvent::ToolCalls { .. } | GenerationEvent::Done { .. } | GenerationEvent::Error { .. } => {}
+        }
+        if collector.add(&event) {
+            break;
         }
     }
-    // The engine went away mid-answer: keep what came.
-    let message = "the engine stopped before the answer was finished".to_string();
-    stream.fail(&message).await?;
-    emit(TurnEvent::Error { message });
-    Ok(None)
+    end_thought(&mut thinking_since, &mut stream, emit);
+    let Collected { text: content, reasoning, tool_calls: calls, ending, .. } = collector.finish();
+    match ending {
+        Ending::Done(stats) => {
+            let status = if stats.finish_reason == FinishReason::Cancelled {
+                MessageStatus::Stopped
+            } else {
+                MessageStatus::Complete
+            };
+            let id = stream.finish(status).await?;
+            store.set_message_stats(id, &serde_json::to_value(&stats).expect("stats serialise")).await?;
+            emit(TurnEvent::Done { stats: stats.clone() });
+            if calls.is_empty() || status == MessageStatus::Stopped {
+                return Ok(None);
+            }
+            let reasoning = (!reasoning.is_empty()).then_some(reasoning);
+            Ok(Some(StepCalls { calls, stats, content, reasoning }))
+        }
+        ending => {
+            let message = match ending {
+                Ending::Failed { message, .. } => message,
+                // The engine went away mid-answer: keep what came.
+                _ => sirocco_engine::collect::CUT.to_string(),
+            };
+            stream.fail(&message).await?;
+            emit(TurnEvent::Error { message });
+            Ok(None)
+        }
+    }
 }
 
 /// Ends the thought that began at `since` (if one did): its time is saved with the answer (added

@@ -16,9 +16,7 @@ use std::sync::Arc;
 
 use sirocco_engine::hardware::Hardware;
 use sirocco_engine::FlashAttention;
-use sirocco_engine::{
-    ChatMessage, Engine, GenerateRequest, GenerationEvent, GenerationStats, LoadParams, Role, SamplingParams,
-};
+use sirocco_engine::{ChatMessage, Engine, GenerateRequest, GenerationStats, LoadParams, Role, SamplingParams};
 
 const PREFILL_TOKENS: usize = 512;
 const DECODE_TOKENS: u32 = 128;
@@ -54,14 +52,7 @@ fn paired_ratio(ours: &[f64], theirs: &[f64]) -> (f64, f64, f64) {
 
 async fn run_once(engine: &Engine, request: GenerateRequest) -> Result<GenerationStats, String> {
     let mut generation = engine.generate(request).map_err(|e| e.to_string())?;
-    while let Some(event) = generation.events.recv().await {
-        match event {
-            GenerationEvent::Done { stats } => return Ok(stats),
-            GenerationEvent::Error { message, .. } => return Err(message),
-            GenerationEvent::Text { .. } | GenerationEvent::ToolCalls { .. } | GenerationEvent::Reasoning { .. } => {}
-        }
-    }
-    Err("the engine stopped".into())
+    sirocco_engine::collect(&mut generation, |_| {}).await.result().cloned()
 }
 
 /// A plain completion's prompt tokens, as the engine reads them (BOS, control-token text parsed).

@@ -27,21 +27,16 @@ async fn in_app(engine: &Engine, tokens: u32) -> Result<f64, String> {
         .map_err(|e| e.to_string())?;
     let mut first = None;
     let mut last = Instant::now();
-    while let Some(event) = generation.events.recv().await {
-        match event {
-            GenerationEvent::ToolCalls { .. } | GenerationEvent::Reasoning { .. } => {}
-            GenerationEvent::Text { .. } => {
-                first.get_or_insert_with(Instant::now);
-                last = Instant::now();
-            }
-            GenerationEvent::Done { stats } => {
-                let span = last.duration_since(first.ok_or("no text")?).as_secs_f64();
-                return Ok((stats.generated_tokens.saturating_sub(1)) as f64 / span);
-            }
-            GenerationEvent::Error { message, .. } => return Err(message),
+    let answer = sirocco_engine::collect(&mut generation, |event| {
+        if let GenerationEvent::Text { .. } = event {
+            first.get_or_insert_with(Instant::now);
+            last = Instant::now();
         }
-    }
-    Err("the engine stopped".into())
+    })
+    .await;
+    let stats = answer.result()?;
+    let span = last.duration_since(first.ok_or("no text")?).as_secs_f64();
+    Ok((stats.generated_tokens.saturating_sub(1)) as f64 / span)
 }
 
 /// Tokens per second of one stream, from its first piece to its last.

@@ -20,8 +20,7 @@ use std::sync::Arc;
 
 use sirocco_engine::speculative::Drafting;
 use sirocco_engine::{
-    ChatMessage, Engine, FlashAttention, GenerateRequest, GenerationEvent, GenerationStats, LoadParams, Role,
-    SamplingParams,
+    ChatMessage, Engine, FlashAttention, GenerateRequest, GenerationStats, LoadParams, Role, SamplingParams,
 };
 
 const EDIT: &str = "Rewrite this Python function so that it is named `total_price` instead of `sum_prices` \
@@ -98,14 +97,7 @@ async fn run_once(engine: &Engine, prompt: &str, tokens: u32) -> Result<Generati
     let greedy =
         SamplingParams { temperature: 0.0, repeat_penalty: 1.0, max_tokens: tokens, ..SamplingParams::default() };
     let mut generation = engine.generate(GenerateRequest::completion(prompt, greedy)).map_err(|e| e.to_string())?;
-    while let Some(event) = generation.events.recv().await {
-        match event {
-            GenerationEvent::Done { stats } => return Ok(stats),
-            GenerationEvent::Error { message, .. } => return Err(message),
-            _ => {}
-        }
-    }
-    Err("the engine stopped answering".into())
+    sirocco_engine::collect(&mut generation, |_| {}).await.result().cloned()
 }
 
 struct Llama<'a> {

@@ -18,7 +18,8 @@ use std::collections::HashSet;
 
 use sirocco_chat::{Approval, McpTools, ToolHost, MAX_TOOL_STEPS};
 use sirocco_engine::{
-    ChatMessage, Engine, GenerateRequest, GenerationEvent, LoadParams, ReasoningEffort, Role, ToolChoice, ToolSpec,
+    ChatMessage, Collector, Engine, GenerateRequest, GenerationEvent, LoadParams, ReasoningEffort, Role, ToolChoice,
+    ToolSpec,
 };
 use sirocco_host::{LoadedBy, ModelHost, ModelSpec};
 use sirocco_hub::{Hub, HubConfig};
@@ -275,12 +276,10 @@ struct Reply {
 async fn answer(engine: &Engine, request: GenerateRequest) -> Result<Reply, String> {
     let mut generation = engine.generate(request).map_err(|e| e.to_string())?;
     let cancel = generation.cancel_handle();
-    let mut reply = String::new();
-    let mut thought = String::new();
-    let mut calls = Vec::new();
     let mut stdout = std::io::stdout();
     let mut stderr = std::io::stderr();
     let (dim, plain) = if stderr.is_terminal() { ("\x1b[2m", "\x1b[0m") } else { ("", "") };
+    let mut collector = Collector::default();
     loop {
         let event = tokio::select! {
             event = generation.events.recv() => event,
@@ -289,40 +288,41 @@ async fn answer(engine: &Engine, request: GenerateRequest) -> Result<Reply, Stri
                 continue;
             }
         };
-        match event {
-            Some(GenerationEvent::Reasoning { text }) => {
-                if thought.is_empty() {
+        let Some(event) = event else { break };
+        let so_far = collector.collected();
+        match &event {
+            GenerationEvent::Reasoning { text } => {
+                if so_far.reasoning.is_empty() {
                     let _ = write!(stderr, "{dim}thinking: ");
                 }
-                thought.push_str(&text);
-                let _ = write!(stderr, "{dim}{}{plain}", safe(&text));
+                let _ = write!(stderr, "{dim}{}{plain}", safe(text));
                 let _ = stderr.flush();
             }
-            Some(GenerationEvent::Text { text, .. }) => {
-                if !thought.is_empty() && reply.is_empty() {
+            GenerationEvent::Text { text, .. } => {
+                if !so_far.reasoning.is_empty() && so_far.text.is_empty() {
                     let _ = writeln!(stderr, "{plain}");
                 }
-                reply.push_str(&text);
-                let _ = stdout.write_all(safe(&text).as_bytes());
+                let _ = stdout.write_all(safe(text).as_bytes());
                 let _ = stdout.flush();
             }
-            Some(GenerationEvent::ToolCalls { calls: made }) => calls = made,
-            Some(GenerationEvent::Done { stats }) => {
-                if !reply.is_empty() {
-                    println!();
-                }
-                let thinking = match stats.reasoning_tokens {
-                    0 => String::new(),
-                    n => format!(" ({n} thinking)"),
-                };
-                eprintln!(
-                    "  · {} tokens{thinking} · {:.1} tok/s · first token {:.0} ms",
-                    stats.generated_tokens, stats.decode_tokens_per_second, stats.time_to_first_token_ms
-                );
-                return Ok(Reply { text: reply, thought, calls, stats });
-            }
-            Some(GenerationEvent::Error { message, .. }) => return Err(message),
-            None => return Err("the engine stopped".into()),
+            GenerationEvent::ToolCalls { .. } | GenerationEvent::Done { .. } | GenerationEvent::Error { .. } => {}
+        }
+        if collector.add(&event) {
+            break;
         }
     }
+    let answer = collector.finish();
+    let stats = answer.result()?.clone();
+    if !answer.text.is_empty() {
+        println!();
+    }
+    let thinking = match stats.reasoning_tokens {
+        0 => String::new(),
+        n => format!(" ({n} thinking)"),
+    };
+    eprintln!(
+        "  · {} tokens{thinking} · {:.1} tok/s · first token {:.0} ms",
+        stats.generated_tokens, stats.decode_tokens_per_second, stats.time_to_first_token_ms
+    );
+    Ok(Reply { text: answer.text, thought: answer.reasoning, calls: answer.tool_calls, stats })
 }

@@ -16,12 +16,20 @@
 //! The plain data it takes and gives (messages, load and sampling parameters, drafting, stats)
 //! lives in `sirocco-types` and is re-exported here under the same names.
 //!
+//! Modules stand in layers, imports pointing down (`tests/module_graph.rs` fails on a cycle):
+//! `process` over `engine`; `engine` over `scheduler` and `embedder`; `scheduler` over `prompt`,
+//! `drafter`, `vision`, `outbox`, `state_files`, `reply`, `sampling`; `prompt` over
+//! `chat_template`, `mistral_format`, `tools`, `reasoning`; at the bottom `compute`, `backend`,
+//! `stop_strings`, `utf8_stream`, `overflow`, `error`. `planner` (over `hardware`) serves the
+//! host and the app; the engine thread does not use it.
+//!
 //! Nothing here knows about Tauri or any UI.
 
 mod backend;
 pub mod backend_files;
 pub use backend::{build_info, BuildInfo};
 pub mod chat_template;
+pub mod collect;
 mod compute;
 mod drafter;
 mod embedder;
@@ -52,6 +60,7 @@ mod utf8_stream;
 pub mod vision;
 pub mod workers;
 
+pub use collect::{collect, Collected, Collector, Ending};
 pub use engine::Engine;
 pub use error::{EngineError, Result};
 pub use load::LoadedModel;

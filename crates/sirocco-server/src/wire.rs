@@ -481,13 +481,6 @@ impl TextLogprobs {
         }
         out
     }
-
-    pub fn extend(&mut self, other: Self) {
-        self.tokens.extend(other.tokens);
-        self.token_logprobs.extend(other.token_logprobs);
-        self.top_logprobs.extend(other.top_logprobs);
-        self.text_offset.extend(other.text_offset);
-    }
 }
 
 #[derive(Debug, Serialize)]

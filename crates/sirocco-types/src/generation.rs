@@ -69,7 +69,7 @@ pub enum FinishReason {
     ToolCalls,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, ts_rs::TS)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ts_rs::TS)]
 pub struct GenerationStats {
     pub prompt_tokens: usize,
     /// Prompt tokens whose KV cache was kept from the previous turn (not computed again).

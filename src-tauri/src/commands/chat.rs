@@ -118,15 +118,14 @@ pub async fn arena_generate(
     let stream = stream.unwrap_or_else(|| "arena".into());
     let cancel: Arc<AtomicBool> = generation.cancel_handle();
     state.generations.lock().unwrap().insert(stream.clone(), cancel.clone());
-    while let Some(event) = generation.events.recv().await {
-        let last = !matches!(event, GenerationEvent::Text { .. });
-        if on_event.send(event).is_err() {
+    // Every event goes to the page, to the last one (`is_last`: a thought or tool calls do not
+    // end an answer).
+    sirocco_engine::collect(&mut generation, |event| {
+        if on_event.send(event.clone()).is_err() {
             cancel.store(true, Ordering::Relaxed);
         }
-        if last {
-            break;
-        }
-    }
+    })
+    .await;
     state.generations.lock().unwrap().remove(&stream);
     Ok(())
 }

@@ -116,45 +116,28 @@ pub async fn handle(
         return Ok(sse.into_response());
     }
 
-    let mut content = String::new();
-    let mut reasoning = String::new();
-    let mut tool_calls = None;
-    let mut tokens = Vec::new();
-    while let Some(event) = generation.events.recv().await {
-        match event {
-            GenerationEvent::Text { text, logprobs, .. } => {
-                content.push_str(&text);
-                tokens.extend(logprobs);
-            }
-            GenerationEvent::Reasoning { text } => reasoning.push_str(&text),
-            GenerationEvent::ToolCalls { calls } => tool_calls = Some(ResponseToolCall::from_calls(calls, false)),
-            GenerationEvent::Error { message, busy, overflow } => {
-                return Err(ApiError::from_generation(message, busy, overflow, "messages"))
-            }
-            GenerationEvent::Done { stats } => {
-                let usage = Usage::from_stats(&stats);
-                return Ok(Json(ChatCompletion {
-                    id,
-                    object: "chat.completion",
-                    created,
-                    model,
-                    choices: vec![ChatChoice {
-                        index: 0,
-                        message: AssistantMessage {
-                            role: "assistant",
-                            content: (tool_calls.is_none() || !content.is_empty()).then_some(content),
-                            reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
-                            tool_calls,
-                        },
-                        finish_reason: request::finish_reason(&stats.finish_reason),
-                        logprobs: logprobs.map(|_| ChatLogprobs::of(tokens)),
-                    }],
-                    usage,
-                    system_fingerprint: "sirocco",
-                })
-                .into_response());
-            }
-        }
-    }
-    Err(ApiError::unavailable("The engine stopped before the answer was finished."))
+    let (answer, stats) = request::answer(&mut generation, "messages", |_| {}).await?;
+    let tool_calls = (!answer.tool_calls.is_empty()).then(|| ResponseToolCall::from_calls(answer.tool_calls, false));
+    let content = answer.text;
+    let reasoning = answer.reasoning;
+    Ok(Json(ChatCompletion {
+        id,
+        object: "chat.completion",
+        created,
+        model,
+        choices: vec![ChatChoice {
+            index: 0,
+            message: AssistantMessage {
+                role: "assistant",
+                content: (tool_calls.is_none() || !content.is_empty()).then_some(content),
+                reasoning_content: (!reasoning.is_empty()).then_some(reasoning),
+                tool_calls,
+            },
+            finish_reason: request::finish_reason(&stats.finish_reason),
+            logprobs: logprobs.map(|_| ChatLogprobs::of(answer.logprobs)),
+        }],
+        usage: Usage::from_stats(&stats),
+        system_fingerprint: "sirocco",
+    })
+    .into_response())
 }

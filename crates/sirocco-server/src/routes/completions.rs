@@ -98,29 +98,12 @@ pub async fn handle(
         return Ok(sse.into_response());
     }
 
-    let (mut text, mut reasoning) = (String::new(), String::new());
-    let (mut tokens, mut offset) = (TextLogprobs::default(), 0);
-    while let Some(event) = generation.events.recv().await {
-        match event {
-            GenerationEvent::Text { text: t, logprobs: lp, .. } => {
-                text.push_str(&t);
-                tokens.extend(TextLogprobs::of(lp, &mut offset));
-            }
-            GenerationEvent::Reasoning { text: t } => reasoning.push_str(&t),
-            GenerationEvent::ToolCalls { .. } => {}
-            GenerationEvent::Error { message, busy, overflow } => {
-                return Err(ApiError::from_generation(message, busy, overflow, param))
-            }
-            GenerationEvent::Done { stats } => {
-                let usage = Usage::from_stats(&stats);
-                let reasoning = (!reasoning.is_empty()).then_some(reasoning);
-                let finish = Some(request::finish_reason(&stats.finish_reason));
-                let body: serde_json::Value =
-                    serde_json::from_str(&chunk(text, reasoning, finish, Some(usage), logprobs.map(|_| tokens)))
-                        .expect("valid JSON");
-                return Ok(Json(body).into_response());
-            }
-        }
-    }
-    Err(ApiError::unavailable("The engine stopped before the answer was finished."))
+    let (answer, stats) = request::answer(&mut generation, param, |_| {}).await?;
+    let usage = Usage::from_stats(&stats);
+    let reasoning = (!answer.reasoning.is_empty()).then_some(answer.reasoning);
+    let finish = Some(request::finish_reason(&stats.finish_reason));
+    let tokens = logprobs.map(|_| TextLogprobs::of(answer.logprobs, &mut 0));
+    let body: serde_json::Value =
+        serde_json::from_str(&chunk(answer.text, reasoning, finish, Some(usage), tokens)).expect("valid JSON");
+    Ok(Json(body).into_response())
 }

@@ -139,38 +139,33 @@ pub async fn handle(
         return Ok(sse.into_response());
     }
 
+    // Anthropic's blocks keep the events' order (a thought, the text, the tool uses).
     let mut content: Vec<ContentBlock> = Vec::new();
-    while let Some(event) = generation.events.recv().await {
-        match event {
-            GenerationEvent::Reasoning { text } => {
-                let text = if omitted { String::new() } else { text };
-                match content.last_mut() {
-                    Some(ContentBlock::Thinking { thinking, .. }) => thinking.push_str(&text),
-                    _ => content.push(ContentBlock::Thinking { thinking: text, signature: String::new() }),
-                }
-            }
-            GenerationEvent::Text { text, .. } => match content.last_mut() {
-                Some(ContentBlock::Text { text: t }) => t.push_str(&text),
-                _ if text.is_empty() => {}
-                _ => content.push(ContentBlock::Text { text }),
-            },
-            GenerationEvent::ToolCalls { calls } => content.extend(calls.into_iter().map(tool_use)),
-            GenerationEvent::Error { message, busy, overflow } => {
-                return Err(ApiError::from_generation(message, busy, overflow, "messages").into())
-            }
-            GenerationEvent::Done { stats } => {
-                return Ok(Json(Message {
-                    content,
-                    stop_reason: Some(stop_reason(&stats)),
-                    stop_sequence: stats.stop_sequence.clone(),
-                    usage: MessageUsage::from_stats(&stats),
-                    ..message(id, model)
-                })
-                .into_response());
+    let (_, stats) = request::answer(&mut generation, "messages", |event| match event {
+        GenerationEvent::Reasoning { text } => {
+            let text = if omitted { "" } else { text.as_str() };
+            match content.last_mut() {
+                Some(ContentBlock::Thinking { thinking, .. }) => thinking.push_str(text),
+                _ => content.push(ContentBlock::Thinking { thinking: text.to_string(), signature: String::new() }),
             }
         }
-    }
-    Err(ApiError::unavailable("The engine stopped before the answer was finished.").into())
+        GenerationEvent::Text { text, .. } => match content.last_mut() {
+            Some(ContentBlock::Text { text: t }) => t.push_str(text),
+            _ if text.is_empty() => {}
+            _ => content.push(ContentBlock::Text { text: text.clone() }),
+        },
+        GenerationEvent::ToolCalls { calls } => content.extend(calls.iter().cloned().map(tool_use)),
+        GenerationEvent::Done { .. } | GenerationEvent::Error { .. } => {}
+    })
+    .await?;
+    Ok(Json(Message {
+        content,
+        stop_reason: Some(stop_reason(&stats)),
+        stop_sequence: stats.stop_sequence.clone(),
+        usage: MessageUsage::from_stats(&stats),
+        ..message(id, model)
+    })
+    .into_response())
 }
 
 /// The prompt's tokens, as the model's template writes the conversation and tools.

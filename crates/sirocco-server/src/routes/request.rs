@@ -418,3 +418,25 @@ fn unique() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(1);
     format!("{:x}{:06x}", now(), NEXT.fetch_add(1, Ordering::Relaxed))
 }
+
+/// A whole (not streamed) answer: drained by the engine's one collector, its ending mapped to
+/// the API's errors the same way for every route (`param` names the request's field an
+/// overflow blames). `each` sees every event first (a route whose shape keeps the events'
+/// order builds it there).
+pub async fn answer(
+    generation: &mut sirocco_engine::Generation,
+    param: &'static str,
+    each: impl FnMut(&sirocco_engine::GenerationEvent),
+) -> Result<(sirocco_engine::Collected, sirocco_engine::GenerationStats), ApiError> {
+    let collected = sirocco_engine::collect(generation, each).await;
+    match &collected.ending {
+        sirocco_engine::Ending::Done(stats) => {
+            let stats = stats.clone();
+            Ok((collected, stats))
+        }
+        sirocco_engine::Ending::Failed { message, busy, overflow } => {
+            Err(ApiError::from_generation(message.clone(), *busy, *overflow, param))
+        }
+        sirocco_engine::Ending::Cut => Err(ApiError::unavailable("The engine stopped before the answer was finished.")),
+    }
+}

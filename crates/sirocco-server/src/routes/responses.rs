@@ -11,7 +11,10 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use futures_util::future::BoxFuture;
 use serde_json::{json, Value};
-use sirocco_engine::{ChatMessage, GenerateRequest, GenerationEvent, GenerationStats, ReasoningEffort, Role, ToolCall};
+use sirocco_engine::{
+    ChatMessage, Collected, Collector, GenerateRequest, GenerationEvent, GenerationStats, ReasoningEffort, Role,
+    ToolCall,
+};
 
 use super::request::{self, ApiJson};
 use super::sse;
@@ -145,25 +148,12 @@ pub async fn handle(
         return Ok(sse.into_response());
     }
 
-    let mut answer = Answer::default();
-    while let Some(event) = generation.events.recv().await {
-        match event {
-            GenerationEvent::Reasoning { text } => answer.reasoning.push_str(&text),
-            GenerationEvent::Text { text, .. } => answer.text.push_str(&text),
-            GenerationEvent::ToolCalls { calls } => answer.calls.extend(calls),
-            GenerationEvent::Error { message, busy, overflow } => {
-                return Err(ApiError::from_generation(message, busy, overflow, "input"))
-            }
-            GenerationEvent::Done { stats } => {
-                let mut response = response;
-                response.output = answer.items();
-                let response = finished(response, &stats);
-                keeper.keep(&response, answer.message()).await;
-                return Ok(Json(response).into_response());
-            }
-        }
-    }
-    Err(ApiError::unavailable("The engine stopped before the answer was finished."))
+    let (answer, stats) = request::answer(&mut generation, "input", |_| {}).await?;
+    let mut response = response;
+    response.output = items(&answer);
+    let response = finished(response, &stats);
+    keeper.keep(&response, message(answer)).await;
+    Ok(Json(response).into_response())
 }
 
 /// `GET /v1/responses/{id}`: a kept response as it was answered.
@@ -223,35 +213,25 @@ impl Keeper {
     }
 }
 
-/// The answer as it arrives: its thought, text and calls.
-#[derive(Default)]
-struct Answer {
-    reasoning: String,
-    text: String,
-    calls: Vec<ToolCall>,
+/// The output items of an answer: the thought, the message, the calls (those that are there).
+fn items(answer: &Collected) -> Vec<OutputItem> {
+    let mut items = Vec::new();
+    if !answer.reasoning.is_empty() {
+        items.push(reasoning_item(request::item_id("rs"), answer.reasoning.clone()));
+    }
+    if !answer.text.is_empty() || (answer.tool_calls.is_empty() && answer.reasoning.is_empty()) {
+        items.push(message_item(request::item_id("msg"), answer.text.clone(), "completed"));
+    }
+    items.extend(answer.tool_calls.iter().map(|c| call_item(c, "completed")));
+    items
 }
 
-impl Answer {
-    /// The output items: the thought, the message, the calls (those that are there).
-    fn items(&self) -> Vec<OutputItem> {
-        let mut items = Vec::new();
-        if !self.reasoning.is_empty() {
-            items.push(reasoning_item(request::item_id("rs"), self.reasoning.clone()));
-        }
-        if !self.text.is_empty() || (self.calls.is_empty() && self.reasoning.is_empty()) {
-            items.push(message_item(request::item_id("msg"), self.text.clone(), "completed"));
-        }
-        items.extend(self.calls.iter().map(|c| call_item(c, "completed")));
-        items
-    }
-
-    /// The answer as the conversation keeps it.
-    fn message(self) -> ChatMessage {
-        ChatMessage {
-            tool_calls: self.calls,
-            reasoning_content: (!self.reasoning.is_empty()).then_some(self.reasoning),
-            ..ChatMessage::new(Role::Assistant, self.text)
-        }
+/// The answer as the conversation keeps it.
+fn message(answer: Collected) -> ChatMessage {
+    ChatMessage {
+        tool_calls: answer.tool_calls,
+        reasoning_content: (!answer.reasoning.is_empty()).then_some(answer.reasoning),
+        ..ChatMessage::new(Role::Assistant, answer.text)
     }
 }
 
@@ -293,14 +273,15 @@ struct Open {
 struct Items {
     response: ResponseObject,
     keeper: std::sync::Arc<Keeper>,
-    answer: Answer,
+    /// The answer so far (the one collector), for each item's full text when it is done.
+    answer: Collector,
     open: Option<Open>,
     sequence: u64,
 }
 
 impl Items {
     fn new(response: ResponseObject, keeper: Keeper) -> Self {
-        Self { response, keeper: std::sync::Arc::new(keeper), answer: Answer::default(), open: None, sequence: 0 }
+        Self { response, keeper: std::sync::Arc::new(keeper), answer: Collector::default(), open: None, sequence: 0 }
     }
 
     fn event(&mut self, kind: &'static str, body: EventBody) -> StreamEvent {
@@ -320,7 +301,7 @@ impl Items {
         let Some(open) = self.open.take() else { return };
         let (index, item_id) = (open.index, open.id.clone());
         let item = if open.thought {
-            let text = self.answer.reasoning.clone();
+            let text = self.answer.collected().reasoning.clone();
             let body = EventBody::TextDone {
                 item_id,
                 output_index: index,
@@ -331,7 +312,7 @@ impl Items {
             out.push(self.event("response.reasoning_text.done", body));
             reasoning_item(open.id, text)
         } else {
-            let text = self.answer.text.clone();
+            let text = self.answer.collected().text.clone();
             let body = EventBody::TextDone {
                 item_id: item_id.clone(),
                 output_index: index,
@@ -377,17 +358,16 @@ impl Items {
     fn next(&mut self, event: GenerationEvent) -> BoxFuture<'static, Vec<axum::response::sse::Event>> {
         let mut out = Vec::new();
         let mut keep = None;
+        self.answer.add(&event);
         match event {
             GenerationEvent::Reasoning { text } => {
                 let (item_id, output_index) = self.open(true, &mut out);
-                self.answer.reasoning.push_str(&text);
                 let body = EventBody::Delta { item_id, output_index, content_index: 0, delta: text, logprobs: None };
                 out.push(self.event("response.reasoning_text.delta", body));
             }
             GenerationEvent::Text { text, .. } if text.is_empty() => {}
             GenerationEvent::Text { text, .. } => {
                 let (item_id, output_index) = self.open(false, &mut out);
-                self.answer.text.push_str(&text);
                 let body = EventBody::Delta {
                     item_id,
                     output_index,
@@ -418,14 +398,13 @@ impl Items {
                     let item = call_item(&call, "completed");
                     self.response.output.push(item.clone());
                     out.push(self.event("response.output_item.done", EventBody::Item { output_index, item }));
-                    self.answer.calls.push(call);
                 }
             }
             GenerationEvent::Done { stats } => {
                 self.close(&mut out);
                 let response = finished(self.response.clone(), &stats);
                 let kind = if response.status == "completed" { "response.completed" } else { "response.incomplete" };
-                let answer = std::mem::take(&mut self.answer).message();
+                let answer = message(std::mem::take(&mut self.answer).finish());
                 keep = Some((response.clone(), answer));
                 out.push(self.event(kind, EventBody::Response { response: Box::new(response) }));
             }

@@ -66,7 +66,7 @@ pub async fn respond_events(
             Some(e) => Some(e),
             None => generation.events.recv().await,
         } {
-            let last = matches!(event, GenerationEvent::Done { .. } | GenerationEvent::Error { .. });
+            let last = event.is_last();
             for event in map(event).await {
                 if tx.send(Ok(event)).await.is_err() {
                     // The client went away: dropping `generation` stops the engine.
