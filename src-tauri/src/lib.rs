@@ -13,7 +13,7 @@ mod state;
 
 pub use state::AppState;
 
-/// The app, minus the runtime: shared by `run()` and anything that builds the app in tests.
+/// The app, minus the runtime: plugins, `AppState`, the command list (`run()` builds it).
 pub fn builder() -> tauri::Builder<tauri::Wry> {
     tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::default().build())

@@ -2,6 +2,11 @@
 //! conversation, else the passages the question needs — ranked by an embedding model's vectors
 //! and by the question's words — with what was used kept on the question (its `sources`), so
 //! every later turn gives the model the same and the page shows it under the answer.
+//!
+//! "Fits" is counted with the answering model's tokenizer, keeping `ANSWER_ROOM` tokens for
+//! the answer; otherwise at most `MAX_PASSAGES` passages fill half of what is left. The text
+//! goes to the model before the question as `<document name=…>` or `<passage document=…>`
+//! blocks; the stored question keeps only what the user typed.
 
 use sirocco_documents::{Kind, PASSAGE_CHARS};
 use sirocco_engine::Engine;

@@ -6,6 +6,11 @@
 //! draft model's context, the target's for the vocabulary check and MTP): [`raw_context`]
 //! reads the pointer from the context's `Debug` output and checks it against the context's
 //! own answers before anything uses it.
+//!
+//! Where drafting stops: a load whose cache cannot drop rejected drafts (recurrent or hybrid
+//! models) gets no drafter (logged); a request that turns drafting off, or holds images while a
+//! draft model reads the batches, decodes plainly, and `GenerationStats::draft_off` says why.
+//! `tests/drafting.rs` holds that drafts never change an answer.
 
 use std::ffi::{c_char, CStr, CString};
 use std::ptr::NonNull;

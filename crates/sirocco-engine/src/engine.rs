@@ -1,6 +1,13 @@
-//! The engine: one thread owns llama.cpp (backend, model, context); callers talk to it
-//! through channels. Loading reports progress and can be cancelled; generation streams
-//! UTF-8 text pieces and stops within one token of a cancel.
+//! The engine: one thread per loaded model owns that model and its context (llama.cpp's
+//! backend is process-wide); callers talk to it through channels. Loading reports progress and
+//! can be cancelled; generation streams UTF-8 text pieces and stops within one token of a cancel.
+//!
+//! Invariants:
+//! - One thread owns each model: `serve_model` keeps the model and its context on its stack
+//!   and returns to `owner_loop` before the next load, so the old model is freed first.
+//! - Every file passes `gguf_file::inspect` before llama.cpp loads it.
+//! - Between commands the thread runs the scheduler's steps; a request stops when its cancel
+//!   flag is set or its receiver is dropped (`tests/batching.rs`).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -6,6 +6,12 @@
 //! llama.cpp applies them). Compute buffers and the runtime's own memory are modelled from
 //! llama.cpp's graph shapes and calibrated against measured resident memory on this project's
 //! fixtures (see `tests/memory_planner.rs`).
+//!
+//! Layers are placed as llama.cpp places them ([`layer_devices`]: the output layer first, the
+//! offloaded ones split in proportion to each device's free memory); [`estimate_split`] gives
+//! each device's share; [`fit`], [`fit_across`] (other machines' devices too) and
+//! [`fit_at_context`] pick a load (a MoE model keeps its experts in RAM when that puts more of
+//! it on the GPU).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,11 @@
 //! Turns a conversation into the prompt tokens for a loaded model: Mistral's formats built
 //! natively (exactly as Mistral's reference tokenizes them), otherwise the model's own Jinja
 //! template (or the user's override), otherwise llama.cpp's built-in ChatML.
+//!
+//! Message text never becomes control tokens. Mistral's formats place control tokens by id; on
+//! the Jinja path a message holding special-token text (found in one pass over the vocabulary's
+//! control-token texts) is tokenized as text by `tokenize_rendered`. Held by
+//! `tests/mistral_formats.rs` and `tests/generation.rs` (`special_token_text_*`).
 
 use aho_corasick::AhoCorasick;
 use llama_cpp_2::model::{LlamaChatMessage, LlamaChatTemplate, LlamaModel};

@@ -6,6 +6,11 @@
 //! (a follow-up turn lands where its conversation is), or waits in the queue. The KV cache is
 //! unified: the sequences share the context's cells, and the scheduler counts them itself —
 //! evicting idle slots' caches first — so llama.cpp is never handed a batch it has no room for.
+//!
+//! Each slot tracks its cache token by token (`Slot::kv_tokens`): reuse is decided on tokens,
+//! never on re-rendered text, and a prefix is reused only when that keeps more than it throws
+//! away. After a failed decode the sequences in that batch are cleared and none of it is reused.
+//! Images are cached and dropped whole (`PromptImages::boundary_at_or_before`).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,7 +1,7 @@
 //! Tool (function) calling: the tools a request offers, the calls a reply makes, and how a
 //! reply's text becomes calls.
 //!
-//! Two ways, chosen per model ([`crate::prompt`]):
+//! Three ways, chosen per model ([`crate::prompt`]):
 //! - **Mistral's own format** (v3 and later vocabularies): tools go in `[AVAILABLE_TOOLS]`,
 //!   calls follow a `[TOOL_CALLS]` token — a JSON list (v3, v7) or one call per token,
 //!   `name[CALL_ID]id[ARGS]{json}` (v11) or `name[ARGS]{json}` (v13, v15) — results go in
@@ -9,6 +9,9 @@
 //!   `json.dumps`, reproduced by [`python_json`]). The reply streams as text until the model
 //!   emits `[TOOL_CALLS]`; with a required tool call (v3, v7), `[TOOL_CALLS]` starts the reply
 //!   and a grammar holds the calls to the tools' schemas.
+//! - **A template that writes tools itself** (Hermes, Qwen 2.5…): the template gets the tools,
+//!   calls and results; the reply streams as text until [`TAG_OPEN`] and the calls are read
+//!   from the tags (`ToolReader::Tagged`).
 //! - **Any other model**: the tools are described in the system prompt and the whole reply is
 //!   JSON held by a grammar: `{"tool_calls": [...]}` or `{"response": "..."}`.
 //!

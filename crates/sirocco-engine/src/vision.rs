@@ -11,6 +11,10 @@
 //! In the scheduler's token lists an image's positions hold a placeholder derived from its
 //! content ([`ImageSpan::tokens`]; negative, never a vocabulary id), so the cached-prefix
 //! comparison that reuses a conversation's cache works across turns with images unchanged.
+//!
+//! Images travel in `ChatMessage::images` (bytes; base64 across process pipes) and go before
+//! their message's text: in Mistral's formats as `Segment::Image`, with a Jinja template as a
+//! private-use marker cut out of the rendered prompt (`prompt.rs`).
 
 use std::ffi::CString;
 use std::io::Cursor;

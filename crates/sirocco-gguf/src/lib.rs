@@ -11,6 +11,11 @@
 //! - every tensor's data must lie inside the file (a truncated download is caught here);
 //! - the metadata the loader relies on must be present and of the right type (llama.cpp's
 //!   typed getters assert on a type mismatch, so types are checked before every read).
+//!
+//! A split model's part 1 brings every other part through the same checks (llama.cpp opens them
+//! all); a missing or truncated part is refused by name. A vision projector passes
+//! [`inspect_projector`] before `mtmd` opens it. Held by the engine's `tests/gguf_validation.rs`
+//! and its fuzz target (`crates/sirocco-engine/fuzz/`).
 
 use std::ffi::{CStr, CString};
 use std::io::Read;

@@ -1,4 +1,8 @@
 //! The Hub client and repository search.
+//!
+//! A [`Hub`] is made even where the system has no CA certificates (hf-hub cannot build its HTTPS
+//! clients there): each request then fails, naming `ca-certificates`, instead of the app or the
+//! CLI failing at start (`tests/no_ca_certificates.rs`).
 
 use std::path::{Path, PathBuf};
 

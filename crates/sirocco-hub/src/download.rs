@@ -6,6 +6,11 @@
 //! connection, a truncated body, a server error, a pause or an app restart) asks only for the
 //! bytes after what is on disk; the hash covers the bytes on disk plus the new ones; only a file
 //! whose sha256 matches the Hub's is renamed to `blobs/<sha256>` and linked into `snapshots/`.
+//!
+//! Each blob is fetched under an OS lock on `huggingface_hub`'s own lock file
+//! ([`crate::cache::lock_path`]), so the app, `sirocco pull` and Python's hub never write one
+//! `.incomplete` file together: a second waits (`Phase::Waiting`), then links the finished blob.
+//! A wrong hash is fetched again once, then the partial file is deleted.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -1,5 +1,8 @@
 //! Files attached to messages (images and documents), kept once by their content's SHA-256 in their own table;
 //! a message keeps references to them (`messages.attachments`), never their bytes in its text.
+//! Each is at most [`MAX_ATTACHMENT_BYTES`]; rows no message references are pruned when messages
+//! or conversations are deleted. Exports carry the bytes as base64; an import computes the hash
+//! again (`transfer.rs`).
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};

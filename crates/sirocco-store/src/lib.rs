@@ -4,7 +4,8 @@
 //! branches; the branch on screen is the path from the root to `current_leaf_id`. A streaming
 //! answer is written as it grows ([`MessageStream`], flushed at least every 250 ms), so a killed
 //! app loses at most that much and the database stays consistent (WAL, foreign keys on).
-//! Full-text search runs on an FTS5 index kept in step by triggers.
+//! Full-text search runs on an FTS5 index kept in step by triggers. Opening the store marks the
+//! answers a killed app left `streaming` as `interrupted`.
 //!
 //! Nothing here knows about Tauri or any UI.
 

@@ -1,6 +1,10 @@
 //! A persona's lorebook (SillyTavern's `character_book`): facts the model is told only when the
 //! conversation mentions one of their keywords — a world's places and people without spending
 //! the context on all of them every turn.
+//!
+//! An entry comes in when one of the latest [`SCAN_DEPTH`] messages mentions a keyword, within
+//! [`TURN_BUDGET_BYTES`] a turn. `sirocco-chat` puts entries before the question being answered,
+//! never into the system message, so the conversation before stays cached.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -1,5 +1,9 @@
 //! Export conversations to Markdown (the branch on screen, for reading) and JSON (every branch,
 //! for import back); import JSON as new conversations.
+//!
+//! An import is checked whole before anything is written, then written in one transaction. An
+//! export file never replaces another ([`write_export_file`]: "Title (2).md" beside "Title.md").
+//! A thought is exported folded in `<details>`, its text escaped.
 
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;

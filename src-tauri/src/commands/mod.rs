@@ -1,3 +1,9 @@
+//! The IPC commands, one file per domain (`ui/src/lib/api/` has one wrapper file for each).
+//! A command is a few lines over a domain crate; its errors become `IpcError` (`crate::error`).
+//! Every `#[tauri::command]` carries `#[tracing::instrument(skip_all, …)]` on the next line, so
+//! the log names the command and never its arguments (failures at `warn`); the test below,
+//! `every_command_has_a_tracing_span`, holds it.
+
 pub mod app;
 pub mod chat;
 pub mod conversations;

@@ -1,3 +1,7 @@
+//! Models: the picker's list (the library), a load through the host (progress channel,
+//! cancel), an eject, the models in memory (the page follows `models-changed` events), the
+//! memory settings (`HostConfig`), the planner's plan and the hardware it plans for.
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

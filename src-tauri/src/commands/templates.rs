@@ -1,5 +1,6 @@
 //! A model's chat template in the user's hands: the file's own, the user's (kept per model file
 //! and used by every load of it), checked by rendering a sample conversation before it is kept.
+//! The server's loads read it too, through `Store::model_load_params`.
 
 use std::path::PathBuf;
 

@@ -10,6 +10,9 @@
 //! arguments, or its URL), not its name: a server replaced or imported under the same name but
 //! running something else is asked about again, and the allowances it no longer matches are
 //! dropped as the file changes.
+//!
+//! Started servers live in `AppState::mcp` (an `McpPool`); a call waits in `AppState::approvals`
+//! until `tool_approve` answers it; allowances are kept in `settings.json` (`allowedTools`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
