@@ -39,14 +39,10 @@ pub fn with_projector_beside(model: &std::path::Path, params: LoadParams) -> Loa
     }
 }
 
-/// The folders and files added to the library in the app (its `settings.json`, written by
-/// tauri-plugin-store); none when the app never ran.
+/// The folders and files added to the library in the app (its settings file, read through
+/// `sirocco_runtime::Settings`, the app's own reader); none when the app never ran.
 pub fn added_locations() -> Vec<PathBuf> {
-    std::fs::read(data_dir().join("settings.json"))
-        .ok()
-        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-        .and_then(|settings| serde_json::from_value(settings["libraryLocations"].clone()).ok())
-        .unwrap_or_default()
+    sirocco_runtime::Settings::of_app().library_locations
 }
 
 /// The app's store, created (with its folder) when the app has never run: `sirocco serve`

@@ -73,6 +73,15 @@ fn the_store_and_the_hub_build_without_the_engine() {
     }
 }
 
+/// The runtime is what the app and the CLI stand on: only they depend on it, nothing below.
+#[test]
+fn only_the_app_and_the_cli_stand_on_the_runtime() {
+    let graph = graph();
+    let users: BTreeSet<&str> =
+        graph.iter().filter(|(_, deps)| deps.contains("sirocco-runtime")).map(|(name, _)| name.as_str()).collect();
+    assert_eq!(users, BTreeSet::from(["sirocco", "sirocco-cli"]), "{graph:?}");
+}
+
 /// Every `.rs` file under the crates' `src/` (the engine's own excepted: it makes the events)
 /// and `src-tauri/src`, with its text.
 fn sources_outside_the_engine() -> Vec<(String, String)> {
