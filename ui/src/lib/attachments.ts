@@ -16,9 +16,3 @@ export function documentKind(name: string, mime: string): DocumentKind | null {
   if (mime === 'text/plain' || ['txt', 'text', 'log', 'csv'].includes(ext)) return 'Text';
   return null;
 }
-
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0)} KB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}

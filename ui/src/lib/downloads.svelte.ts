@@ -4,6 +4,7 @@
 // from there without asking the Hub again, cancel deletes it.
 import * as api from './api';
 import { errorKind, errorMessage, type DownloadProgress, type GgufEntry, type QueuedDownload } from './api';
+import { formatBytes } from './format';
 
 export type DownloadStatus = 'downloading' | 'paused' | 'failed' | 'done';
 
@@ -160,8 +161,7 @@ export function describeProgress(p: DownloadProgress | null): string {
 }
 
 export function formatRate(bytesPerSecond: number): string {
-  const mb = bytesPerSecond / 1e6;
-  return mb >= 100 ? `${mb.toFixed(0)} MB/s` : `${mb.toFixed(1)} MB/s`;
+  return `${formatBytes(bytesPerSecond)}/s`;
 }
 
 export function formatEta(seconds: number): string {
