@@ -251,6 +251,93 @@ pub async fn run_turn_with_tools(
         Some(id) => Some(store.persona(id).await?),
         None => None,
     };
+    let (conversation_id, title) = open_conversation(store, &request).await?;
+    let Written { parent, mut stream, added, mut prefix } =
+        write_question(store, &request, conversation_id, persona.as_ref(), &files).await?;
+    let answer_id = stream.id();
+    if !emit(TurnEvent::Started { conversation_id, title, added, answer_id }) {
+        stream.finish(MessageStatus::Stopped).await?;
+        return Ok(answer_id);
+    }
+    // "Start reply with" text is part of the answer; a continued answer's text is there already.
+    if let Some(p) = request.reply_prefix.as_deref().filter(|p| !p.is_empty()) {
+        stream.push(p).await?;
+        emit(TurnEvent::Text { text: p.to_string(), context_used: None });
+    }
+    let mut messages =
+        conversation_for_model(store, engine, reading, &request, persona.as_ref(), parent, &mut emit).await?;
+
+    let tool_list = tools.map(|t| t.tools()).unwrap_or_default();
+    let mut answer_id = answer_id;
+    for step in 0..=MAX_TOOL_STEPS {
+        // Tools are offered while steps remain; the last step must answer in words.
+        let offered = (!tool_list.is_empty() && step < MAX_TOOL_STEPS).then(|| ToolSpec {
+            tools: tool_list.clone(),
+            choice: if step == 0 && request.require_tool { ToolChoice::Required } else { ToolChoice::Auto },
+            parallel: true,
+        });
+        let generation = GenerateRequest {
+            reply_prefix: prefix.take(),
+            overflow: request.overflow,
+            // The conversation's cache is kept (and saved) under its id.
+            cache_key: Some(cache_key(conversation_id)),
+            // A reasoning model's thought is shown and saved apart from its answer.
+            separate_reasoning: true,
+            reasoning_effort: request.reasoning_effort,
+            thinking_budget: request.thinking_budget,
+            tools: offered,
+            ..GenerateRequest::new(messages.clone(), request.sampling.clone())
+        };
+        let Some(StepCalls { calls, stats, content, reasoning }) =
+            generate_step(store, engine, generation, stream, &stop, &mut emit).await?
+        else {
+            return Ok(answer_id);
+        };
+        // The calls: kept with the answer, shown, each approved (or not) and run in turn.
+        let host = tools.expect("calls come only when tools were offered");
+        let mut records: Vec<ToolCallRecord> = calls
+            .iter()
+            .map(|c| ToolCallRecord {
+                id: c.id.clone(),
+                name: c.name.clone(),
+                server: host.server_of(&c.name),
+                arguments: c.arguments.clone(),
+                result: None,
+            })
+            .collect();
+        store.set_tool_calls(answer_id, &records).await?;
+        emit(TurnEvent::ToolCalls { answer_id, calls: records.clone() });
+        // What each result may take: the context left after the answer, shared by the calls.
+        let max_chars = result_budget(&stats, records.len());
+        for i in 0..records.len() {
+            let result = run_call(host, &records[i], max_chars, &stop, &mut emit).await;
+            records[i].result = Some(result.clone());
+            store.set_tool_calls(answer_id, &records).await?;
+            emit(TurnEvent::ToolResult { call_id: records[i].id.clone(), result });
+        }
+        // The model goes on from the results, in a new answer under this one.
+        messages.push(ChatMessage {
+            tool_calls: calls,
+            reasoning_content: reasoning,
+            ..ChatMessage::new(Role::Assistant, content)
+        });
+        messages.extend(records.iter().map(tool_message));
+        if stop.load(Ordering::Relaxed) {
+            return Ok(answer_id);
+        }
+        stream = store.stream_message(conversation_id, Some(answer_id)).await?;
+        answer_id = stream.id();
+        if !emit(TurnEvent::Continued { answer_id }) {
+            stream.finish(MessageStatus::Stopped).await?;
+            return Ok(answer_id);
+        }
+    }
+    unreachable!("the last step offers no tools, so it ends the turn")
+}
+
+/// The turn's conversation: the one asked for, or a new one titled from the question; its
+/// model, preset, persona and tools are recorded for the next time it opens.
+async fn open_conversation(store: &Store, request: &TurnRequest) -> Result<(i64, String)> {
     let (conversation_id, title) = match request.conversation_id {
         Some(id) => (id, store.conversation(id).await?.title),
         None => {
@@ -268,13 +355,36 @@ pub async fn run_turn_with_tools(
         .set_conversation_setup(conversation_id, request.model.as_deref(), request.preset_id, request.persona_id)
         .await?;
     store.set_conversation_tools(conversation_id, &request.tools).await?;
+    Ok((conversation_id, title))
+}
 
+/// What a turn wrote before the model answers.
+struct Written {
+    /// The message the answer goes under (the question; a continued answer's own parent).
+    parent: i64,
+    /// The answer being written.
+    stream: sirocco_store::MessageStream,
+    /// The messages added (a persona's greeting, the question), for the page.
+    added: Vec<Message>,
+    /// The text the answer starts with ("Start reply with", or a continued answer's text).
+    prefix: Option<String>,
+}
+
+/// Writes the turn's question (with its files and, in a new conversation, a persona's
+/// greetings), or finds the one answered again, edited or continued; opens the answer.
+async fn write_question(
+    store: &Store,
+    request: &TurnRequest,
+    conversation_id: i64,
+    persona: Option<&sirocco_store::Persona>,
+    files: &[NewFile],
+) -> Result<Written> {
     let mut added = Vec::new();
     let mut prefix = request.reply_prefix.clone().filter(|p| !p.is_empty());
-    let (parent, mut stream) = match &request.turn {
+    let (parent, stream) = match &request.turn {
         Turn::Send { parent_id, text, attachments } => {
             let mut kept = Vec::new();
-            for (a, file) in attachments.iter().zip(&files) {
+            for (a, file) in attachments.iter().zip(files) {
                 let kept_file = store.add_attachment(&a.name, &file.mime, &file.bytes).await?;
                 if let Some(text) = &file.text {
                     store.set_document_text(&kept_file.hash, text).await?;
@@ -286,7 +396,7 @@ pub async fn run_turn_with_tools(
             if parent.is_none() {
                 // A persona greets first: every opening it has is a first message (‹ › between
                 // them), and the question answers the one the user picked.
-                if let Some(p) = persona.as_ref() {
+                if let Some(p) = persona {
                     let greetings = p.draft.greetings();
                     let chosen = request.greeting.min(greetings.len().saturating_sub(1));
                     for (i, text) in greetings.iter().enumerate() {
@@ -337,17 +447,22 @@ pub async fn run_turn_with_tools(
             (parent, stream)
         }
     };
-    let answer_id = stream.id();
-    if !emit(TurnEvent::Started { conversation_id, title, added, answer_id }) {
-        stream.finish(MessageStatus::Stopped).await?;
-        return Ok(answer_id);
-    }
-    // "Start reply with" text is part of the answer; a continued answer's text is there already.
-    if let Some(p) = request.reply_prefix.as_deref().filter(|p| !p.is_empty()) {
-        stream.push(p).await?;
-        emit(TurnEvent::Text { text: p.to_string(), context_used: None });
-    }
+    Ok(Written { parent, stream, added, prefix })
+}
 
+/// The conversation as the model reads it: the system message (persona, lorebook when nothing
+/// is asked, the preset's prompt), the branch up to `parent` with its thoughts, calls, images
+/// and documents, new documents whole or by their passages, and lorebook entries with the
+/// question.
+async fn conversation_for_model(
+    store: &Store,
+    engine: &Engine,
+    reading: Option<&Reading<'_>>,
+    request: &TurnRequest,
+    persona: Option<&sirocco_store::Persona>,
+    parent: i64,
+    emit: &mut impl FnMut(TurnEvent) -> bool,
+) -> Result<Vec<ChatMessage>> {
     let history: Vec<_> = store
         .path_to(parent)
         .await?
@@ -363,11 +478,11 @@ pub async fn run_turn_with_tools(
     // while this way only the last exchange is read again (the question no longer carries them).
     let recent: Vec<&str> =
         history.iter().rev().take(sirocco_store::lorebook::SCAN_DEPTH).map(|m| m.content.as_str()).collect();
-    let mut lore = persona.as_ref().and_then(|p| p.draft.lore(&recent, &request.user_name));
+    let mut lore = persona.and_then(|p| p.draft.lore(&recent, &request.user_name));
     let asked = history.last().is_some_and(|m| m.role == Role::User);
     let mut messages = Vec::new();
     let system = [
-        persona.as_ref().map(|p| p.draft.system_message(&request.user_name)).unwrap_or_default(),
+        persona.map(|p| p.draft.system_message(&request.user_name)).unwrap_or_default(),
         if asked { String::new() } else { lore.take().unwrap_or_default() },
         request.system_prompt.trim().to_string(),
     ]
@@ -409,7 +524,7 @@ pub async fn run_turn_with_tools(
         }
         let reading = reading.ok_or_else(|| ChatError::Invalid("documents cannot be read in this chat".into()))?;
         let prompt = engine.prompt_tokens(messages.clone(), None, None).await?.len();
-        let sources = documents::sources_for(store, engine, reading, m, prompt, &mut emit).await?;
+        let sources = documents::sources_for(store, engine, reading, m, prompt, emit).await?;
         store.set_sources(m.id, &sources).await?;
         emit(TurnEvent::Sources { question_id: m.id, sources: sources.clone() });
         let m = Message { sources, ..m.clone() };
@@ -418,110 +533,51 @@ pub async fn run_turn_with_tools(
     if let (Some(lore), Some(question)) = (lore, messages.last_mut()) {
         question.content = format!("[{lore}]\n\n{}", question.content);
     }
+    Ok(messages)
+}
 
-    let tool_list = tools.map(|t| t.tools()).unwrap_or_default();
-    let mut answer_id = answer_id;
-    for step in 0..=MAX_TOOL_STEPS {
-        // Tools are offered while steps remain; the last step must answer in words.
-        let offered = (!tool_list.is_empty() && step < MAX_TOOL_STEPS).then(|| ToolSpec {
-            tools: tool_list.clone(),
-            choice: if step == 0 && request.require_tool { ToolChoice::Required } else { ToolChoice::Auto },
-            parallel: true,
-        });
-        let generation = GenerateRequest {
-            reply_prefix: prefix.take(),
-            overflow: request.overflow,
-            // The conversation's cache is kept (and saved) under its id.
-            cache_key: Some(cache_key(conversation_id)),
-            // A reasoning model's thought is shown and saved apart from its answer.
-            separate_reasoning: true,
-            reasoning_effort: request.reasoning_effort,
-            thinking_budget: request.thinking_budget,
-            tools: offered,
-            ..GenerateRequest::new(messages.clone(), request.sampling.clone())
-        };
-        let Some(StepCalls { calls, stats, content, reasoning }) =
-            generate_step(store, engine, generation, stream, &stop, &mut emit).await?
-        else {
-            return Ok(answer_id);
-        };
-        // The calls: kept with the answer, shown, each approved (or not) and run in turn.
-        let host = tools.expect("calls come only when tools were offered");
-        let mut records: Vec<ToolCallRecord> = calls
-            .iter()
-            .map(|c| ToolCallRecord {
-                id: c.id.clone(),
-                name: c.name.clone(),
-                server: host.server_of(&c.name),
-                arguments: c.arguments.clone(),
-                result: None,
-            })
-            .collect();
-        store.set_tool_calls(answer_id, &records).await?;
-        emit(TurnEvent::ToolCalls { answer_id, calls: records.clone() });
-        // What each result may take: the context left after the answer, shared by the calls.
-        let max_chars = result_budget(&stats, records.len());
-        for i in 0..records.len() {
-            let result = if stop.load(Ordering::Relaxed) {
-                ToolCallResult {
-                    status: ToolCallStatus::Stopped,
-                    text: "The user stopped the turn before this call ran.".into(),
-                    cut_from: None,
-                }
-            } else {
-                // Asked once: an answer given before (always) comes at once; else the page is
-                // told the call waits — after the wait began, so an answer cannot come too early.
-                let mut approving = host.approve(&records[i]);
-                let approval = match std::future::poll_fn(|cx| Poll::Ready(approving.as_mut().poll(cx))).await {
-                    Poll::Ready(approval) => Some(approval),
-                    Poll::Pending => {
-                        emit(TurnEvent::ToolApproval { call_id: records[i].id.clone() });
-                        // Stop while the user is asked: the call does not run.
-                        tokio::select! {
-                            approval = approving => Some(approval),
-                            _ = tools::stopped(&stop) => None,
-                        }
-                    }
-                };
-                match approval {
-                    None => ToolCallResult {
-                        status: ToolCallStatus::Stopped,
-                        text: "The user stopped the turn before this call ran.".into(),
-                        cut_from: None,
-                    },
-                    Some(Approval::Deny) => ToolCallResult {
-                        status: ToolCallStatus::Denied,
-                        text: "The user did not allow this call.".into(),
-                        cut_from: None,
-                    },
-                    Some(Approval::Once | Approval::Always) => {
-                        emit(TurnEvent::ToolRunning { call_id: records[i].id.clone() });
-                        host.run(&records[i], max_chars, stop.clone()).await
-                    }
-                }
-            };
-            records[i].result = Some(result.clone());
-            store.set_tool_calls(answer_id, &records).await?;
-            emit(TurnEvent::ToolResult { call_id: records[i].id.clone(), result });
+/// One call of the model's: asked about once (an answer given before comes at once; else the
+/// page is told the call waits — after the wait began, so an answer cannot come too early),
+/// then run, unless the turn was stopped.
+async fn run_call(
+    host: &dyn ToolHost,
+    record: &ToolCallRecord,
+    max_chars: usize,
+    stop: &Arc<AtomicBool>,
+    emit: &mut impl FnMut(TurnEvent) -> bool,
+) -> ToolCallResult {
+    let stopped = || ToolCallResult {
+        status: ToolCallStatus::Stopped,
+        text: "The user stopped the turn before this call ran.".into(),
+        cut_from: None,
+    };
+    if stop.load(Ordering::Relaxed) {
+        return stopped();
+    }
+    let mut approving = host.approve(record);
+    let approval = match std::future::poll_fn(|cx| Poll::Ready(approving.as_mut().poll(cx))).await {
+        Poll::Ready(approval) => Some(approval),
+        Poll::Pending => {
+            emit(TurnEvent::ToolApproval { call_id: record.id.clone() });
+            // Stop while the user is asked: the call does not run.
+            tokio::select! {
+                approval = approving => Some(approval),
+                _ = tools::stopped(stop) => None,
+            }
         }
-        // The model goes on from the results, in a new answer under this one.
-        messages.push(ChatMessage {
-            tool_calls: calls,
-            reasoning_content: reasoning,
-            ..ChatMessage::new(Role::Assistant, content)
-        });
-        messages.extend(records.iter().map(tool_message));
-        if stop.load(Ordering::Relaxed) {
-            return Ok(answer_id);
-        }
-        stream = store.stream_message(conversation_id, Some(answer_id)).await?;
-        answer_id = stream.id();
-        if !emit(TurnEvent::Continued { answer_id }) {
-            stream.finish(MessageStatus::Stopped).await?;
-            return Ok(answer_id);
+    };
+    match approval {
+        None => stopped(),
+        Some(Approval::Deny) => ToolCallResult {
+            status: ToolCallStatus::Denied,
+            text: "The user did not allow this call.".into(),
+            cut_from: None,
+        },
+        Some(Approval::Once | Approval::Always) => {
+            emit(TurnEvent::ToolRunning { call_id: record.id.clone() });
+            host.run(record, max_chars, stop.clone()).await
         }
     }
-    unreachable!("the last step offers no tools, so it ends the turn")
 }
 
 /// Tool-calling steps in one turn before the model must answer in words.
