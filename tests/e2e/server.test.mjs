@@ -229,6 +229,15 @@ async function setSelect(testid, value) {
   }, testid, value);
 }
 
+/** Chooses how many models stay loaded and waits until the host has the new limit (the
+ * section shows the saved value once the command has applied it). */
+async function setModelCount(value) {
+  await setSelect('model-memory-count', value);
+  await browser.waitUntil(async () => (await (await $('[data-testid="model-memory"]')).getAttribute('data-max-models')) === value, {
+    timeout: 10_000, timeoutMsg: `the host did not take ${value} as the number of models kept`,
+  });
+}
+
 const residentIds = async () => {
   const ids = [];
   for (const row of await $$('[data-testid="loaded-model-row"]')) ids.push(await row.getAttribute('data-model'));
@@ -275,7 +284,7 @@ test('opening a conversation brings its model back; the models kept loaded are a
     if ((await row.getAttribute('data-model')) === 'SmolLM2-135M-Instruct.Q4_1') await (await row.$('[data-testid="eject-model"]')).click();
   }
   await browser.waitUntil(async () => (await residentIds()).join() === 'tiny-coder-fim', { timeout: 10_000, timeoutMsg: 'SmolLM2 was not ejected' });
-  await setSelect('model-memory-count', '1');
+  await setModelCount('1');
   const port = await freePort();
   await (await $('[data-testid="server-port"]')).setValue(String(port));
   await (await $('[data-testid="server-toggle"]')).click();
@@ -292,7 +301,7 @@ test('opening a conversation brings its model back; the models kept loaded are a
   assert.match(body, /tiny-coder-fim/, 'the error names the model in the way');
 
   // As many as fit again: the same request loads SmolLM2 beside the coder.
-  await setSelect('model-memory-count', 'auto');
+  await setModelCount('auto');
   const served = await ask();
   assert.equal(served.status, 200, await served.text());
   await browser.waitUntil(async () => (await residentIds()).length === 2, { timeout: 10_000, timeoutMsg: 'both models are not listed' });
