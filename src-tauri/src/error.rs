@@ -156,6 +156,7 @@ impl From<sirocco_server::ServerError> for IpcError {
             E::Bind { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => ErrorKind::Busy,
             E::Bind { .. } => ErrorKind::Network,
             E::LanWithoutKey(_) | E::WeakKey(_) => ErrorKind::Invalid,
+            E::Stopped(_) => ErrorKind::Other,
         };
         Self::new(kind, e.to_string())
     }

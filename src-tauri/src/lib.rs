@@ -23,11 +23,10 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
         .setup(|app| {
             use tauri::Manager;
             let folders = sirocco_folders::AppFolders::resolve();
-            std::fs::create_dir_all(&folders.data)?;
-            let store = tauri::async_runtime::block_on(sirocco_store::Store::open(&folders.database()))?;
             let saved = settings::read(app.handle());
             tracing::info!(models = %folders.models.display(), data = %folders.data.display(), "folders");
-            let state = AppState::new(folders, store, &saved)?;
+            let runtime = tauri::async_runtime::block_on(sirocco_runtime::Runtime::open(folders, &saved))?;
+            let state = AppState::new(runtime);
             let mut resident = state.host.subscribe();
             app.manage(state);
             // The page shows every loaded model: told on each change (loads, ejects, leases).
@@ -40,8 +39,8 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
                 }
             });
             let handle = app.handle().clone();
-            tauri::async_runtime::spawn_blocking(move || {
-                handle.state::<AppState>().use_saved_token(saved.hub_endpoint)
+            tauri::async_runtime::spawn(async move {
+                handle.state::<AppState>().use_saved_token(saved.hub_endpoint).await;
             });
             commands::server::start_at_launch(app.handle());
             Ok(())

@@ -22,7 +22,6 @@ use sirocco_engine::{
     ToolSpec,
 };
 use sirocco_host::{LoadedBy, ModelHost, ModelSpec};
-use sirocco_hub::{Hub, HubConfig};
 use sirocco_store::PresetParams;
 use sirocco_store::ToolCallRecord;
 use tokio::io::{AsyncBufReadExt, BufReader};
@@ -62,7 +61,7 @@ pub fn parse_effort(value: &str) -> Result<ReasoningEffort, String> {
 async fn resolve(model: &str, dirs: Vec<PathBuf>) -> Result<(PathBuf, String, PresetParams, Option<String>), String> {
     let store = crate::paths::app_store().await?;
     let path = PathBuf::from(model);
-    let hub = Hub::new(HubConfig::default()).map_err(|e| e.to_string())?;
+    let hub = sirocco_runtime::hub_of(&sirocco_runtime::Settings::of_app(), None).map_err(|e| e.to_string())?;
     let roots = crate::paths::library_roots(hub.cache_dir().to_path_buf(), dirs);
     let path = if path.is_file() {
         path

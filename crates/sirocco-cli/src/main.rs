@@ -135,8 +135,9 @@ enum Command {
         /// Unload a model loaded on demand after this many seconds without requests (0: never).
         #[arg(long, default_value_t = 900)]
         idle_unload: u64,
-        /// Most models kept loaded at once (default: as many as fit, at most 4); the least
-        /// recently used idle one loaded on demand makes room for another.
+        /// Most models kept loaded at once (default: the app's setting; as many as fit, at most
+        /// 4, until changed there); the least recently used idle one loaded on demand makes
+        /// room for another.
         #[arg(long)]
         max_models: Option<usize>,
         /// More folders to find models in.

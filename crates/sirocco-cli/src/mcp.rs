@@ -4,12 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use sirocco_hub::credentials::SecretStore;
 use sirocco_mcp::{McpConfig, McpError, McpLimits, McpServer, ServerEntry};
 
 /// The app's MCP configuration (the Tools page writes it).
 pub fn default_config() -> PathBuf {
-    crate::paths::data_dir().join("mcp.json")
+    sirocco_folders::AppFolders::resolve().mcp_config()
 }
 
 pub async fn list(config: Option<PathBuf>) -> Result<(), String> {
@@ -56,11 +55,6 @@ pub fn load(path: &Path) -> Result<McpConfig, String> {
 /// Starts the server `name` as `entry` says, its secrets read from the system keyring (where
 /// the app keeps them; the file holds placeholders).
 pub async fn connect(name: &str, entry: &ServerEntry) -> Result<McpServer, McpError> {
-    let entry = if entry.secret_accounts(name).is_empty() {
-        entry.clone()
-    } else {
-        let store = SecretStore::new(crate::paths::APP_IDENTIFIER);
-        entry.with_secrets(name, |account| store.get(account).map_err(|e| e.to_string()))?
-    };
+    let entry = sirocco_runtime::secrets::mcp_entry_with_secrets(name, entry).await?;
     McpServer::connect(name, &entry, McpLimits::default()).await
 }

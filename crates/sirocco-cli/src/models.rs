@@ -4,12 +4,11 @@
 use std::path::PathBuf;
 
 use sirocco_hub::library::{self, ModelSource};
-use sirocco_hub::{Hub, HubConfig};
 
 use crate::format::bytes;
 
 pub fn run(dirs: Vec<PathBuf>) -> Result<(), String> {
-    let hub = Hub::new(HubConfig::default()).map_err(|e| e.to_string())?;
+    let hub = sirocco_runtime::hub_of(&sirocco_runtime::Settings::of_app(), None).map_err(|e| e.to_string())?;
     let models = library::scan(&crate::paths::library_roots(hub.cache_dir().to_path_buf(), dirs));
     if models.is_empty() {
         println!("No models yet. Download one with: sirocco pull <owner/repo>");

@@ -7,12 +7,6 @@ use sirocco_engine::LoadParams;
 use sirocco_hub::library::LibraryRoots;
 use sirocco_store::Store;
 
-pub use sirocco_folders::APP_IDENTIFIER;
-
-pub fn data_dir() -> PathBuf {
-    sirocco_folders::AppFolders::resolve().data
-}
-
 pub fn models_dir() -> PathBuf {
     sirocco_folders::AppFolders::resolve().models
 }
@@ -45,18 +39,9 @@ pub fn added_locations() -> Vec<PathBuf> {
     sirocco_runtime::Settings::of_app().library_locations
 }
 
-/// The app's store, created (with its folder) when the app has never run: `sirocco serve`
-/// keeps Responses API answers there.
-pub async fn app_store_or_create() -> Result<Store, String> {
-    let dir = data_dir();
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let db = dir.join("sirocco.db");
-    Store::open(&db).await.map_err(|e| format!("{}: {e}", db.display()))
-}
-
 /// The app's database, when it exists (reading commands never create it).
 pub async fn app_store() -> Result<Option<Store>, String> {
-    let db = data_dir().join("sirocco.db");
+    let db = sirocco_folders::AppFolders::resolve().database();
     if !db.is_file() {
         return Ok(None);
     }

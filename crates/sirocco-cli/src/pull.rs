@@ -8,12 +8,12 @@ use std::sync::Arc;
 use sirocco_engine::hardware::Hardware;
 use sirocco_engine::planner::{self, FitVerdict};
 use sirocco_hub::download::Phase;
-use sirocco_hub::{DownloadQueue, GgufEntry, Hub, HubConfig};
+use sirocco_hub::{DownloadQueue, GgufEntry, Hub};
 
 use crate::format::{bytes, duration};
 
 pub async fn run(repo: &str, quant: Option<&str>) -> Result<(), String> {
-    let hub = Hub::new(HubConfig::default()).map_err(|e| e.to_string())?;
+    let hub = sirocco_runtime::hub_of(&sirocco_runtime::Settings::of_app(), None).map_err(|e| e.to_string())?;
     let commit = hub.head_commit(repo).await.map_err(|e| e.to_string())?;
     let entries = hub.gguf_entries(repo, &commit).await.map_err(|e| e.to_string())?;
     if entries.is_empty() {

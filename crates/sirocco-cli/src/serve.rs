@@ -1,9 +1,10 @@
 //! `sirocco serve`: the app's server without a window, until Ctrl+C (or SIGTERM). With
 //! `--model` that model is loaded first (as the user's: never unloaded for others); any library
 //! model a request names is loaded on demand with its own saved settings (the app's default
-//! preset for it) beside the others, up to `--max-models` (default: as many as fit, at most 4;
+//! preset for it) beside the others, up to `--max-models` (default: the app's "Keep up to" setting;
 //! the least recently used idle one makes room), and unloaded after `--idle-unload` seconds
-//! without requests. Every load and unload is written to stderr.
+//! without requests. It opens the app's runtime (`sirocco_runtime::Runtime`: the same store,
+//! library, settings and server start as the window's). Every load and unload is written to stderr.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -12,9 +13,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sirocco_engine::LoadParams;
-use sirocco_host::{HostConfig, HostEvent, LoadedBy, ModelHost, ModelSpec, UnloadReason};
-use sirocco_hub::{Hub, HubConfig};
-use sirocco_server::{OnDemand, ServerConfig};
+use sirocco_host::{HostEvent, LoadedBy, ModelSpec, UnloadReason};
+use sirocco_runtime::Serving;
 
 pub struct ServeArgs {
     pub model: Option<PathBuf>,
@@ -57,7 +57,15 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         }
         (None, _) => 0,
     };
-    let host = ModelHost::new(HostConfig { max_models: args.max_models, ..HostConfig::default() });
+    // The app's runtime (its store keeps Responses API answers, so a follow-up can name them;
+    // created when the app never ran), `--max-models` over the app's setting.
+    let mut settings = sirocco_runtime::Settings::of_app();
+    settings.model_memory.max_models = args.max_models.or(settings.model_memory.max_models);
+    let runtime =
+        sirocco_runtime::Runtime::open_with_folders(sirocco_folders::AppFolders::resolve(), &settings, args.dirs)
+            .await
+            .map_err(|e| e.to_string())?;
+    let host = runtime.host.clone();
     tokio::spawn(report(host.events()));
     let base = LoadParams {
         context_length: args.context,
@@ -71,34 +79,26 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
     let mut name = "the library".to_owned();
     if let Some(model) = &args.model {
         eprintln!("loading {}…", model.display());
-        let hub = Hub::new(HubConfig::default()).map_err(|e| e.to_string())?;
-        let roots = crate::paths::library_roots(hub.cache_dir().to_path_buf(), args.dirs.clone());
-        let id = sirocco_hub::library::id_of(&roots, model);
+        let id = runtime.model_id(model).await;
         let params = LoadParams { drafting: args.model_drafting.clone(), ..base.clone() };
         let params = crate::paths::with_projector_beside(model, params);
         let spec = ModelSpec { id: id.clone(), path: model.clone(), params };
         host.load(spec, LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await.map_err(|e| e.to_string())?;
         name = id;
     }
-    let on_demand = OnDemand {
-        catalog: catalog(args.dirs, base).await?,
-        idle_unload: (args.idle_unload_secs > 0).then(|| Duration::from_secs(args.idle_unload_secs)),
-    };
-    // Responses API answers are kept with the app's (created if needed), so a follow-up can name them.
-    let store = crate::paths::app_store_or_create().await?;
-    let config = ServerConfig {
-        addr: args.addr,
+    let serving = Serving {
+        addr: Some(args.addr),
         api_key: args.api_key,
-        on_demand: Some(on_demand),
-        store: Some(store),
+        on_demand: Some(base),
+        idle_unload: (args.idle_unload_secs > 0).then(|| Duration::from_secs(args.idle_unload_secs)),
         fetch_images: args.fetch_images,
         trusted_hosts: args.trusted_hosts,
         cors_origins: args.cors_origins,
-        ..ServerConfig::default()
+        on_request: None,
     };
-    let server = sirocco_server::start(config, host.clone()).await.map_err(|e| e.to_string())?;
+    let addr = runtime.start_server(serving).await.map_err(|e| e.to_string())?;
     // The line scripts wait for: the address clients use.
-    println!("serving {name} on http://{}/v1", server.addr);
+    println!("serving {name} on http://{addr}/v1");
     let mut term =
         tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).map_err(|e| e.to_string())?;
     tokio::select! {
@@ -106,7 +106,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         _ = term.recv() => {}
     }
     eprintln!("stopping…");
-    server.stop().await;
+    runtime.stop_server().await;
     host.unload_all().await;
     Ok(())
 }
@@ -146,15 +146,4 @@ async fn report(mut events: tokio::sync::broadcast::Receiver<HostEvent>) {
             Err(RecvError::Closed) => return,
         }
     }
-}
-
-/// The library as the app sees it, each model with its saved settings.
-async fn catalog(dirs: Vec<PathBuf>, base: LoadParams) -> Result<sirocco_server::Catalog, String> {
-    let hub = Hub::new(HubConfig::default()).map_err(|e| e.to_string())?;
-    let roots = crate::paths::library_roots(hub.cache_dir().to_path_buf(), dirs);
-    let store = crate::paths::app_store().await?;
-    Ok(Arc::new(move || {
-        let (roots, store, base) = (roots.clone(), store.clone(), base.clone());
-        Box::pin(async move { sirocco_server::library_catalog(roots, store.as_ref(), &base).await })
-    }))
 }

@@ -1,11 +1,17 @@
 //! `sirocco-runtime`: what a running Sirocco is, for the app and the CLI alike, so neither
-//! assembles it on its own. Its first part is [`settings`]: the one typed settings file both
-//! read. (The store, the model host, the MCP pool and the server's start and stop move here
-//! next; see ARCHITECTURE.md.)
+//! assembles it on its own:
+//! - [`settings`]: the one typed settings file both read;
+//! - [`Runtime`]: the folders, store, model host, Hub client, library, other machines, MCP pool
+//!   and the local server's start and stop, opened by [`Runtime::open`];
+//! - [`secrets`]: the keyring's entries (Hub token, server key, MCP servers' secrets).
 //!
 //! Nothing here knows Tauri: the app hands its settings store's entries in, the CLI reads the
 //! file.
 
+pub mod runtime;
+pub mod secrets;
 pub mod settings;
 
+pub use runtime::{hub_of, OpenError, Runtime, Serving};
+pub use secrets::KEYRING_SERVICE;
 pub use settings::{ModelMemory, ServerSettings, Settings, WorkerEntry};

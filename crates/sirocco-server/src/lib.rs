@@ -118,6 +118,8 @@ pub enum ServerError {
     LanWithoutKey(SocketAddr),
     #[error("{0}")]
     WeakKey(String),
+    #[error("the server stopped as it started: {0}")]
+    Stopped(String),
 }
 
 /// What every handler sees.

@@ -1,12 +1,11 @@
 //! The Hub's endpoint (a mirror, a company proxy) and access token (gated repositories). The
 //! token goes to the system keyring only; the page learns whose it is, never its value.
 
-use sirocco_hub::credentials::TokenStore;
 use sirocco_hub::{Hub, HubConfig, SearchQuery};
+use sirocco_runtime::secrets;
 use tauri::{AppHandle, State};
 
 use crate::error::IpcResult;
-use crate::state::KEYRING_SERVICE;
 use crate::{settings, AppState};
 
 #[derive(serde::Serialize, ts_rs::TS)]
@@ -39,7 +38,7 @@ pub enum TokenSource {
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn hub_settings(app: AppHandle, state: State<'_, AppState>) -> IpcResult<HubSettings> {
-    let in_keyring = keyring(|t| t.get()).await.ok().flatten().is_some();
+    let in_keyring = secrets::hub_token().await.ok().flatten().is_some();
     Ok(describe(&app, &state, in_keyring).await)
 }
 
@@ -48,7 +47,7 @@ pub async fn hub_settings(app: AppHandle, state: State<'_, AppState>) -> IpcResu
 #[tracing::instrument(skip_all, fields(endpoint = ?endpoint), err(level = "warn", Display))]
 pub async fn hub_set_endpoint(app: AppHandle, state: State<'_, AppState>, endpoint: String) -> IpcResult<HubSettings> {
     let endpoint = normalise_endpoint(&endpoint)?;
-    let token = keyring(|t| t.get()).await.ok().flatten();
+    let token = secrets::hub_token().await.ok().flatten();
     let hub = Hub::new(HubConfig { endpoint: endpoint.clone(), token, ..HubConfig::default() })?;
     hub.search(&SearchQuery { page_size: 1, ..SearchQuery::default() })
         .await
@@ -70,7 +69,7 @@ pub async fn hub_set_token(app: AppHandle, state: State<'_, AppState>, token: St
     let endpoint = settings::read(&app).hub_endpoint;
     let hub = Hub::new(HubConfig { endpoint, token: Some(token.clone()), ..HubConfig::default() })?;
     hub.whoami().await?;
-    let saved = keyring(move |t| t.set(&token)).await;
+    let saved = secrets::keep_hub_token(Some(token.clone())).await.map_err(|e| e.to_string());
     state.set_hub(hub);
     if let Err(e) = &saved {
         tracing::warn!("Hub token kept for this session only: {e}");
@@ -82,7 +81,7 @@ pub async fn hub_set_token(app: AppHandle, state: State<'_, AppState>, token: St
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn hub_clear_token(app: AppHandle, state: State<'_, AppState>) -> IpcResult<HubSettings> {
-    keyring(|t| t.clear()).await?;
+    secrets::keep_hub_token(None).await.map_err(|e| e.to_string())?;
     let endpoint = settings::read(&app).hub_endpoint;
     state.set_hub(Hub::new(HubConfig { endpoint, token: None, ..HubConfig::default() })?);
     hub_settings(app, state).await
@@ -111,15 +110,6 @@ async fn describe(app: &AppHandle, state: &AppState, in_keyring: bool) -> HubSet
         account,
         account_error,
     }
-}
-
-/// A keyring call, off the async runtime (they are blocking D-Bus round trips on Linux).
-async fn keyring<T: Send + 'static>(
-    call: impl FnOnce(&TokenStore) -> Result<T, sirocco_hub::credentials::CredentialError> + Send + 'static,
-) -> Result<T, String> {
-    tauri::async_runtime::spawn_blocking(move || call(&TokenStore::new(KEYRING_SERVICE)).map_err(|e| e.to_string()))
-        .await
-        .map_err(|e| e.to_string())?
 }
 
 /// `None` for the default; else an http(s) URL without a trailing slash.

@@ -41,7 +41,7 @@ pub struct ModelsFolder {
 pub async fn list_models(state: State<'_, AppState>) -> IpcResult<ModelsFolder> {
     let roots = state.library_roots();
     let models = blocking(move || Ok::<_, IpcError>(sirocco_hub::library::scan(&roots))).await?;
-    Ok(ModelsFolder { folder: state.models_dir.clone(), models: chat_models(models) })
+    Ok(ModelsFolder { folder: state.folders.models.clone(), models: chat_models(models) })
 }
 
 fn chat_models(library: Vec<sirocco_hub::library::LibraryModel>) -> Vec<ModelFile> {
@@ -83,7 +83,7 @@ pub async fn load_model(
     // A vision projector beside the file (`mmproj-*.gguf`) comes with it: the model sees images.
     let projector = params.projector.clone().or_else(|| sirocco_hub::library::projector_beside(&path));
     let params = LoadParams {
-        state_dir: Some(state.states_dir.clone()),
+        state_dir: Some(state.folders.kv_states()),
         workers: state.workers_for(params.gpu_layers),
         chat_template_override,
         projector,

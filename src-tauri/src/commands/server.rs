@@ -2,62 +2,20 @@
 //! log, loading library models on demand beside the ones loaded), stop, status; the settings it
 //! was last started with, kept (`settings.json`, the key in the system keyring). It serves the
 //! app's own model host: what the user loads answers there too, and what it loads shows in the
-//! app (`models-changed`).
+//! app (`models-changed`). Starting and stopping are the runtime's (`Runtime::start_server`,
+//! shared with `sirocco serve`); this file keeps the settings and tells the page.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
-use std::time::Duration;
 
 use serde::Serialize;
-use sirocco_server::{OnDemand, RequestLogEntry, ServerConfig};
+use sirocco_runtime::{secrets, Serving};
+use sirocco_server::RequestLogEntry;
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 
-use crate::error::{blocking, IpcResult};
+use crate::error::IpcResult;
 use crate::settings::ServerSettings;
-use crate::state::KEYRING_SERVICE;
 use crate::AppState;
-
-/// The keyring account of the server's API key.
-const API_KEY_ACCOUNT: &str = "server-api-key";
-
-/// The library, each model with the offload this machine takes and its saved settings (its
-/// default preset's load fields) on top.
-fn catalog(app: AppHandle) -> sirocco_server::Catalog {
-    Arc::new(move || {
-        let app = app.clone();
-        Box::pin(async move {
-            let state = app.state::<AppState>();
-            let base = sirocco_engine::LoadParams { state_dir: Some(state.states_dir.clone()), ..Default::default() };
-            sirocco_server::library_catalog(state.library_roots(), Some(&state.store), &base).await
-        })
-    })
-}
-
-/// The server's own runtime: one worker. HTTP needs little, and on a machine with few cores
-/// every extra busy thread preempts llama.cpp's, whose threads wait for each other each step
-/// (measured with `sirocco bench-server`, whose CLI runs the same way).
-fn server_runtime() -> &'static tokio::runtime::Runtime {
-    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    RUNTIME.get_or_init(|| {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("sirocco-server")
-            .enable_all()
-            .build()
-            .expect("a one-thread runtime starts")
-    })
-}
-
-fn on_demand(app: &AppHandle, settings: &ServerSettings) -> Option<OnDemand> {
-    if !settings.on_demand {
-        return None;
-    }
-    Some(OnDemand {
-        catalog: catalog(app.clone()),
-        idle_unload: (settings.idle_minutes > 0).then(|| Duration::from_secs(u64::from(settings.idle_minutes) * 60)),
-    })
-}
 
 #[derive(Serialize, ts_rs::TS)]
 pub struct ServerStatus {
@@ -69,10 +27,10 @@ pub struct ServerStatus {
 }
 
 async fn status_of(state: &AppState) -> ServerStatus {
-    let server = state.server.lock().await;
+    let addr = state.server_addr().await;
     ServerStatus {
-        running: server.is_some(),
-        base_url: server.as_ref().map(|s| format!("http://{}/v1", s.addr)),
+        running: addr.is_some(),
+        base_url: addr.map(|addr| format!("http://{addr}/v1")),
         models: state.host.loaded_ids(),
     }
 }
@@ -92,34 +50,17 @@ pub async fn server_start(
     let sink: RequestSink = Arc::new(move |entry| {
         let _ = on_request.send(entry);
     });
-    start(&app, &state, settings.clone(), sink).await?;
+    start(&state, settings.clone(), sink).await?;
     remember(&app, settings);
     Ok(status_of(&state).await)
 }
 
-async fn start(app: &AppHandle, state: &AppState, settings: ServerSettings, sink: RequestSink) -> IpcResult<()> {
-    let mut running = state.server.lock().await;
-    if let Some(old) = running.take() {
-        old.stop().await;
-    }
-    let ip = if settings.lan { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::LOCALHOST) };
-    let config = ServerConfig {
-        on_demand: on_demand(app, &settings),
-        addr: SocketAddr::new(ip, settings.port),
-        api_key: settings.api_key.filter(|k| !k.trim().is_empty()),
-        cors_origins: settings.cors_origins,
-        trusted_hosts: settings.trusted_hosts,
-        on_request: Some(Arc::new(move |entry| sink(entry))),
-        store: Some(state.store.clone()),
-        fetch_images: settings.fetch_images,
-        ..ServerConfig::default()
-    };
-    let server = server_runtime()
-        .spawn(sirocco_server::start(config, state.host.clone()))
-        .await
-        .map_err(|e| e.to_string())??;
-    tracing::info!(addr = %server.addr, "the local server is running");
-    *running = Some(server);
+/// Starts the server with `settings`: library models load on demand (each with its saved
+/// settings, its conversation caches kept in the app's folder).
+async fn start(state: &AppState, settings: ServerSettings, sink: RequestSink) -> IpcResult<()> {
+    let base = sirocco_engine::LoadParams { state_dir: Some(state.folders.kv_states()), ..Default::default() };
+    let serving = Serving { on_request: Some(sink), ..Serving::from_settings(settings, base) };
+    state.runtime.start_server(serving).await?;
     Ok(())
 }
 
@@ -131,7 +72,7 @@ pub fn start_at_launch(app: &AppHandle) {
     };
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        settings.api_key = server_api_key().await;
+        settings.api_key = secrets::server_api_key().await;
         if settings.lan && settings.api_key.is_none() {
             tracing::warn!("the server is not started at launch: serving on the network needs its API key, which the keyring did not give");
             return;
@@ -142,7 +83,7 @@ pub fn start_at_launch(app: &AppHandle) {
             let _ = tell.emit("server-request", entry);
         });
         let state = app.state::<AppState>();
-        if let Err(e) = start(&app, &state, settings, sink).await {
+        if let Err(e) = start(&state, settings, sink).await {
             tracing::warn!("the server did not start at launch: {e}");
         }
     });
@@ -166,15 +107,7 @@ fn remember(app: &AppHandle, mut settings: ServerSettings) {
         tracing::warn!("the server's settings are not kept: {e}");
     }
     tauri::async_runtime::spawn(async move {
-        let kept = blocking(move || {
-            let store = sirocco_hub::credentials::SecretStore::new(KEYRING_SERVICE);
-            match key {
-                Some(key) => store.set(API_KEY_ACCOUNT, &key),
-                None => store.clear(API_KEY_ACCOUNT),
-            }
-        })
-        .await;
-        if let Err(e) = kept {
+        if let Err(e) = secrets::keep_server_api_key(key).await {
             tracing::warn!("the server's API key is not kept: {e}");
         }
     });
@@ -193,12 +126,7 @@ pub fn server_settings(app: AppHandle) -> ServerSettings {
 #[tauri::command]
 #[tracing::instrument(skip_all)]
 pub async fn server_api_key() -> Option<String> {
-    blocking(|| sirocco_hub::credentials::SecretStore::new(KEYRING_SERVICE).get(API_KEY_ACCOUNT)).await.unwrap_or_else(
-        |e| {
-            tracing::warn!("the server's API key could not be read: {e}");
-            None
-        },
-    )
+    secrets::server_api_key().await
 }
 
 /// A strong API key for serving on the network (the page offers it; nothing is kept until the
@@ -212,9 +140,7 @@ pub fn server_generate_key() -> String {
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn server_stop(state: State<'_, AppState>) -> IpcResult<ServerStatus> {
-    if let Some(server) = state.server.lock().await.take() {
-        server.stop().await;
-    }
+    state.stop_server().await;
     Ok(status_of(&state).await)
 }
 

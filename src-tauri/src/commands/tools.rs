@@ -18,13 +18,12 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use sirocco_chat::{Approval, McpTools};
-use sirocco_hub::credentials::SecretStore;
 use sirocco_mcp::{McpConfig, McpTool, ServerEntry};
+use sirocco_runtime::secrets;
 use tauri::{AppHandle, Manager, State};
 
-use crate::error::{blocking, IpcError, IpcResult};
+use crate::error::{IpcError, IpcResult};
 use crate::settings::{self, AllowedTool};
-use crate::state::KEYRING_SERVICE;
 use crate::AppState;
 
 /// A configured server as the page lists it.
@@ -44,65 +43,6 @@ fn config_path(app: &AppHandle) -> PathBuf {
 
 fn load(path: &Path) -> IpcResult<McpConfig> {
     Ok(McpConfig::load(path)?)
-}
-
-/// Moves the secrets of the servers `names` into the keyring (the entries keep placeholders).
-async fn keep_secrets(config: &mut McpConfig, names: &[String]) -> IpcResult<()> {
-    let taken: Vec<(String, String)> = names
-        .iter()
-        .filter_map(|name| config.servers.get_mut(name).map(|entry| entry.take_secrets(name)))
-        .flatten()
-        .collect();
-    if taken.is_empty() {
-        return Ok(());
-    }
-    blocking(move || {
-        let store = SecretStore::new(KEYRING_SERVICE);
-        taken.iter().try_for_each(|(account, secret)| store.set(account, secret))
-    })
-    .await
-}
-
-/// Forgets the keyring's secrets of `entry` (the server `name`'s). Best effort: a keyring that
-/// cannot be reached keeps them, and says so in the log.
-async fn forget_secrets(name: &str, entry: &ServerEntry) {
-    forget_accounts(name, entry.secret_accounts(name)).await;
-}
-
-/// Forgets the secrets of `old` (the server `name`'s entry before it was replaced) that `new`
-/// does not use.
-async fn forget_replaced_secrets(name: &str, old: &ServerEntry, new: &ServerEntry) {
-    let kept = new.secret_accounts(name);
-    let unused = old.secret_accounts(name).into_iter().filter(|a| !kept.contains(a)).collect();
-    forget_accounts(name, unused).await;
-}
-
-/// Clears the keyring `accounts` (best effort, as [`forget_secrets`]).
-async fn forget_accounts(name: &str, accounts: Vec<String>) {
-    if accounts.is_empty() {
-        return;
-    }
-    let forgot = blocking(move || {
-        let store = SecretStore::new(KEYRING_SERVICE);
-        accounts.iter().try_for_each(|account| store.clear(account))
-    })
-    .await;
-    if let Err(e) = forgot {
-        tracing::warn!("could not forget {name}'s secrets: {e}");
-    }
-}
-
-/// `entry` as it starts: its placeholders replaced by the keyring's secrets.
-async fn with_secrets(name: &str, entry: &ServerEntry) -> IpcResult<ServerEntry> {
-    if entry.secret_accounts(name).is_empty() {
-        return Ok(entry.clone());
-    }
-    let (name, entry) = (name.to_owned(), entry.clone());
-    blocking(move || {
-        let store = SecretStore::new(KEYRING_SERVICE);
-        entry.with_secrets(&name, |account| store.get(account).map_err(|e| e.to_string()))
-    })
-    .await
 }
 
 fn views(config: McpConfig) -> Vec<McpServerView> {
@@ -134,7 +74,7 @@ pub async fn mcp_check(app: AppHandle, state: State<'_, AppState>, name: String)
     if config.disabled.contains(&name) {
         return Err(IpcError::invalid(format!("{name} is switched off")));
     }
-    let entry = with_secrets(&name, entry).await?;
+    let entry = secrets::mcp_entry_with_secrets(&name, entry).await?;
     Ok(state.mcp.get(&name, &entry).await?.tools().to_vec())
 }
 
@@ -171,7 +111,7 @@ pub async fn mcp_add(app: AppHandle, name: String, entry: ServerEntry) -> IpcRes
     // Checked as a file would be: a command or an http(s) URL.
     let text = serde_json::json!({ "mcpServers": { &name: entry } }).to_string();
     let mut checked = McpConfig::parse(&text)?;
-    keep_secrets(&mut checked, std::slice::from_ref(&name)).await?;
+    secrets::keep_mcp_secrets(&mut checked, std::slice::from_ref(&name)).await?;
     let path = config_path(&app);
     let mut config = load(&path)?;
     let replaced = replace_servers(&mut config, checked.servers);
@@ -196,7 +136,7 @@ fn replace_servers(
 async fn after_replacing(app: &AppHandle, config: &McpConfig, replaced: Vec<(String, ServerEntry)>) {
     for (name, old) in replaced {
         if let Some(new) = config.servers.get(&name) {
-            forget_replaced_secrets(&name, &old, new).await;
+            secrets::forget_replaced_mcp_secrets(&name, &old, new).await;
         }
     }
     drop_stale_allowances(app, config);
@@ -227,7 +167,7 @@ pub async fn mcp_remove(app: AppHandle, state: State<'_, AppState>, name: String
     config.save(&path)?;
     state.mcp.stop(&name).await;
     if let Some(entry) = removed {
-        forget_secrets(&name, &entry).await;
+        secrets::forget_mcp_secrets(&name, &entry).await;
     }
     // A server added later under this name is asked about afresh.
     drop_stale_allowances(&app, &config);
@@ -248,7 +188,7 @@ pub async fn mcp_import(app: AppHandle, file: PathBuf) -> IpcResult<Vec<McpServe
     }
     // Tokens in another app's file come here as secrets: kept in the keyring, not copied.
     let names: Vec<String> = imported.servers.keys().cloned().collect();
-    keep_secrets(&mut imported, &names).await?;
+    secrets::keep_mcp_secrets(&mut imported, &names).await?;
     let path = config_path(&app);
     let mut config = load(&path)?;
     let replaced = replace_servers(&mut config, imported.servers);
@@ -274,7 +214,7 @@ pub async fn chat_tools(app: &AppHandle, state: &AppState, names: &[String]) -> 
     let mut prints = HashMap::new();
     for (name, entry) in config.enabled().filter(|(name, _)| names.contains(name)) {
         prints.insert(name.clone(), sirocco_mcp::fingerprint(entry));
-        let entry = with_secrets(name, entry).await?;
+        let entry = secrets::mcp_entry_with_secrets(name, entry).await?;
         let server = state
             .mcp
             .get(name, &entry)
