@@ -1,6 +1,6 @@
 //! The contract between the page and Rust: every type a command takes or returns, written as
 //! TypeScript into `ui/src/lib/bindings.ts` (one file, so the types name each other without
-//! imports). The test below fails when that file is stale; `SIROCCO_WRITE_BINDINGS=1 cargo test
+//! imports), and the rules the page applies as Rust does (`ATTACHMENT_RULES`), as values. The test below fails when that file is stale; `SIROCCO_WRITE_BINDINGS=1 cargo test
 //! -p sirocco bindings` rewrites it.
 //!
 //! ts-rs rather than tauri-specta: ts-rs 12 is a stable release that only derives types, so the
@@ -127,7 +127,13 @@ pub fn typescript() -> String {
         crate::settings::ServerSettings,
         crate::commands::server::ServerStatus,
         sirocco_server::RequestLogEntry,
+        // What a message may carry (commands/conversations.rs), and its value below.
+        crate::commands::conversations::AttachableKind,
+        crate::commands::conversations::AttachmentRules,
     );
+    // Rules the page follows as Rust does, as values rather than copies.
+    let rules = serde_json::to_string(&crate::commands::conversations::AttachmentRules::get()).expect("plain data");
+    out.push_str(&format!("export const ATTACHMENT_RULES: AttachmentRules = {rules};\n"));
     out.truncate(out.trim_end().len());
     out.push('\n');
     out

@@ -139,7 +139,7 @@ test('a file dropped on the window is attached, and one that cannot be is refuse
   assert.equal(await drop(join(fixtures, 'SmolLM2-135M-Instruct.Q4_1.gguf')), true);
   const refused = await $('[data-testid="attach-error"]');
   await refused.waitForExist({ timeout: 10_000 });
-  assert.match(await refused.getText(), /only images and documents/);
+  assert.match(await refused.getText(), /only images \(PNG, JPEG, WebP, GIF, BMP\) and documents \(PDF, Word, Markdown, Text\) can be attached/);
 });
 
 test('a question with an image and a document is answered by a model that sees, and both are kept', async () => {

@@ -43,16 +43,14 @@ pub enum Kind {
 pub const DOCX_MIME: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
 
 impl Kind {
+    /// Every kind, in the order a file is matched against them (a Markdown file that says it
+    /// is `text/plain` is Markdown).
+    pub const ALL: [Kind; 4] = [Kind::Pdf, Kind::Docx, Kind::Markdown, Kind::Text];
+
     /// The kind of the file `name` of media type `mime` (either may be all a browser gives).
     pub fn of(name: &str, mime: &str) -> Option<Kind> {
         let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
-        match (mime, ext.as_str()) {
-            ("application/pdf", _) | (_, "pdf") => Some(Kind::Pdf),
-            (DOCX_MIME, _) | (_, "docx") => Some(Kind::Docx),
-            ("text/markdown" | "text/x-markdown", _) | (_, "md" | "markdown") => Some(Kind::Markdown),
-            ("text/plain", _) | (_, "txt" | "text" | "log" | "csv") => Some(Kind::Text),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|k| k.mimes().contains(&mime) || k.extensions().contains(&ext.as_str()))
     }
 
     /// The kind's name on a reader's command line.
@@ -66,16 +64,41 @@ impl Kind {
     }
 
     pub fn from_name(name: &str) -> Option<Kind> {
-        [Kind::Text, Kind::Markdown, Kind::Pdf, Kind::Docx].into_iter().find(|k| k.name() == name)
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// What a person calls it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Text => "Text",
+            Kind::Markdown => "Markdown",
+            Kind::Pdf => "PDF",
+            Kind::Docx => "Word",
+        }
     }
 
     /// The media type kept for the kind.
     pub fn mime(self) -> &'static str {
+        self.mimes()[0]
+    }
+
+    /// The media types a file of this kind comes with (the one kept first).
+    pub fn mimes(self) -> &'static [&'static str] {
         match self {
-            Kind::Text => "text/plain",
-            Kind::Markdown => "text/markdown",
-            Kind::Pdf => "application/pdf",
-            Kind::Docx => DOCX_MIME,
+            Kind::Text => &["text/plain"],
+            Kind::Markdown => &["text/markdown", "text/x-markdown"],
+            Kind::Pdf => &["application/pdf"],
+            Kind::Docx => &[DOCX_MIME],
+        }
+    }
+
+    /// The file name extensions (lower case, without the dot) of this kind.
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            Kind::Text => &["txt", "text", "log", "csv"],
+            Kind::Markdown => &["md", "markdown"],
+            Kind::Pdf => &["pdf"],
+            Kind::Docx => &["docx"],
         }
     }
 }
@@ -169,6 +192,7 @@ mod tests {
         assert_eq!(Kind::of("a.PDF", ""), Some(Kind::Pdf));
         assert_eq!(Kind::of("report", "application/pdf"), Some(Kind::Pdf));
         assert_eq!(Kind::of("notes.md", "application/octet-stream"), Some(Kind::Markdown));
+        assert_eq!(Kind::of("notes.md", "text/plain"), Some(Kind::Markdown));
         assert_eq!(Kind::of("letter.docx", ""), Some(Kind::Docx));
         assert_eq!(Kind::of("data.csv", "text/csv"), Some(Kind::Text));
         assert_eq!(Kind::of("photo.png", "image/png"), None);

@@ -35,6 +35,25 @@ impl Attachment {
     }
 }
 
+/// An image format the page offers to attach, and a dropped file is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ImageFormat {
+    /// What a person calls it.
+    pub label: &'static str,
+    pub mime: &'static str,
+    /// File name extensions, lower case, without the dot.
+    pub extensions: &'static [&'static str],
+}
+
+/// The image formats vision models are given (the engine decodes each with the `image` crate).
+pub const IMAGE_FORMATS: [ImageFormat; 5] = [
+    ImageFormat { label: "PNG", mime: "image/png", extensions: &["png"] },
+    ImageFormat { label: "JPEG", mime: "image/jpeg", extensions: &["jpg", "jpeg"] },
+    ImageFormat { label: "WebP", mime: "image/webp", extensions: &["webp"] },
+    ImageFormat { label: "GIF", mime: "image/gif", extensions: &["gif"] },
+    ImageFormat { label: "BMP", mime: "image/bmp", extensions: &["bmp"] },
+];
+
 /// Whether a message may carry a file of media type `mime`: an image or a document.
 pub fn attachable(mime: &str) -> bool {
     mime.starts_with("image/") || crate::DOCUMENT_MIMES.contains(&mime)

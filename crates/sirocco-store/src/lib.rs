@@ -25,7 +25,7 @@ mod tool_calls;
 mod transfer;
 
 pub use api_responses::MAX_KEPT_RESPONSES;
-pub use attachments::{attachable, Attachment, MAX_ATTACHMENT_BYTES};
+pub use attachments::{attachable, Attachment, ImageFormat, IMAGE_FORMATS, MAX_ATTACHMENT_BYTES};
 pub use card::{parse_character_card, CardError};
 pub use conversations::{title_from, Conversation, SearchHit};
 pub use documents::{DocumentSource, DocumentText, SourcePassage, DOCUMENT_MIMES};

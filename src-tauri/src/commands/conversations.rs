@@ -28,28 +28,73 @@ pub async fn attachment_data(state: State<'_, AppState>, hash: String) -> IpcRes
     Ok(format!("data:{mime};base64,{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
 }
 
+/// What a message may carry, for the page: written into `bindings.ts` as `ATTACHMENT_RULES`
+/// (the page copies none of it), and what [`dropped_file`] holds a file to.
+#[derive(Serialize, ts_rs::TS)]
+pub struct AttachmentRules {
+    /// The largest file, in bytes (the store's limit).
+    #[ts(type = "number")]
+    pub max_bytes: u64,
+    /// Images first, then documents.
+    pub kinds: Vec<AttachableKind>,
+}
+
+/// One kind of file a message may carry.
+#[derive(Serialize, ts_rs::TS)]
+pub struct AttachableKind {
+    /// What a person calls it (`PNG`, `Word`…).
+    pub label: &'static str,
+    /// An image (for vision models); else a document whose text the model reads.
+    pub image: bool,
+    /// The media types it comes with, the one kept first.
+    pub mimes: Vec<&'static str>,
+    /// File name extensions, lower case, without the dot.
+    pub extensions: Vec<&'static str>,
+}
+
+impl AttachmentRules {
+    pub fn get() -> Self {
+        let images = sirocco_store::IMAGE_FORMATS.iter().map(|f| AttachableKind {
+            label: f.label,
+            image: true,
+            mimes: vec![f.mime],
+            extensions: f.extensions.to_vec(),
+        });
+        let documents = sirocco_documents::Kind::ALL.into_iter().map(|k| AttachableKind {
+            label: k.label(),
+            image: false,
+            mimes: k.mimes().to_vec(),
+            extensions: k.extensions().to_vec(),
+        });
+        Self { max_bytes: sirocco_store::MAX_ATTACHMENT_BYTES as u64, kinds: images.chain(documents).collect() }
+    }
+
+    /// The kind of the file `name`, by its extension.
+    fn kind_of(&self, name: &str) -> Option<&AttachableKind> {
+        let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase()).unwrap_or_default();
+        self.kinds.iter().find(|k| k.extensions.contains(&ext.as_str()))
+    }
+
+    /// Why a file of another kind is refused, naming those that are taken.
+    fn refusal(&self, name: &str) -> String {
+        let labels = |image: bool| {
+            self.kinds.iter().filter(|k| k.image == image).map(|k| k.label).collect::<Vec<_>>().join(", ")
+        };
+        format!("{name}: only images ({}) and documents ({}) can be attached", labels(true), labels(false))
+    }
+}
+
 /// A file dropped on the window (Tauri hands the page its path, not its bytes), read to be
-/// attached: an image or a document of at most the store's size.
+/// attached: a kind of [`AttachmentRules`], of at most its size.
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub async fn dropped_file(path: PathBuf) -> IpcResult<sirocco_chat::NewAttachment> {
     use base64::Engine as _;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
-    let mime = match ext.as_str() {
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "webp" => "image/webp",
-        "gif" => "image/gif",
-        "bmp" => "image/bmp",
-        _ => match sirocco_documents::Kind::of(&name, "") {
-            Some(kind) => kind.mime(),
-            None => {
-                return Err(IpcError::invalid(format!(
-                    "{name}: only images and documents (.txt, .md, .pdf, .docx) can be attached"
-                )))
-            }
-        },
+    let rules = AttachmentRules::get();
+    let mime = match rules.kind_of(&name) {
+        Some(kind) => kind.mimes[0],
+        None => return Err(IpcError::invalid(rules.refusal(&name))),
     };
     let size = tokio::fs::metadata(&path).await.map_err(|e| IpcError::invalid(format!("{name}: {e}")))?.len();
     if !path.is_file() || size == 0 || size > sirocco_store::MAX_ATTACHMENT_BYTES as u64 {
@@ -215,4 +260,25 @@ pub async fn message_edit_answer(state: State<'_, AppState>, id: i64, text: Stri
     let edited = state.store.edit_answer(id, &text).await?;
     let conversation = state.store.message(edited).await?.conversation_id;
     Ok(state.store.branch_page(conversation, None, PAGE).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AttachmentRules;
+
+    #[test]
+    fn every_kind_the_page_offers_is_one_the_store_keeps_and_a_drop_reads() {
+        let rules = AttachmentRules::get();
+        assert!(rules.kinds.iter().any(|k| k.image) && rules.kinds.iter().any(|k| !k.image));
+        for kind in &rules.kinds {
+            // The chat keeps a document under its kind's first media type (`Kind::mime`).
+            assert!(sirocco_store::attachable(kind.mimes[0]), "{} is offered but not kept", kind.label);
+            for ext in &kind.extensions {
+                let dropped = rules.kind_of(&format!("file.{}", ext.to_uppercase())).map(|k| k.label);
+                assert_eq!(dropped, Some(kind.label), "a dropped .{ext} file");
+            }
+        }
+        assert!(rules.kind_of("model.gguf").is_none());
+        assert!(rules.refusal("model.gguf").contains("(PNG, JPEG, WebP, GIF, BMP)"));
+    }
 }

@@ -990,3 +990,33 @@ base_url: string | null,
 models: Array<string>, };
 
 export type RequestLogEntry = { method: string, path: string, status: number, millis: number, };
+
+export type AttachableKind = { 
+/**
+ * What a person calls it (`PNG`, `Word`…).
+ */
+label: string, 
+/**
+ * An image (for vision models); else a document whose text the model reads.
+ */
+image: boolean, 
+/**
+ * The media types it comes with, the one kept first.
+ */
+mimes: Array<string>, 
+/**
+ * File name extensions, lower case, without the dot.
+ */
+extensions: Array<string>, };
+
+export type AttachmentRules = { 
+/**
+ * The largest file, in bytes (the store's limit).
+ */
+max_bytes: number, 
+/**
+ * Images first, then documents.
+ */
+kinds: Array<AttachableKind>, };
+
+export const ATTACHMENT_RULES: AttachmentRules = {"max_bytes":20971520,"kinds":[{"label":"PNG","image":true,"mimes":["image/png"],"extensions":["png"]},{"label":"JPEG","image":true,"mimes":["image/jpeg"],"extensions":["jpg","jpeg"]},{"label":"WebP","image":true,"mimes":["image/webp"],"extensions":["webp"]},{"label":"GIF","image":true,"mimes":["image/gif"],"extensions":["gif"]},{"label":"BMP","image":true,"mimes":["image/bmp"],"extensions":["bmp"]},{"label":"PDF","image":false,"mimes":["application/pdf"],"extensions":["pdf"]},{"label":"Word","image":false,"mimes":["application/vnd.openxmlformats-officedocument.wordprocessingml.document"],"extensions":["docx"]},{"label":"Markdown","image":false,"mimes":["text/markdown","text/x-markdown"],"extensions":["md","markdown"]},{"label":"Text","image":false,"mimes":["text/plain"],"extensions":["txt","text","log","csv"]}]};
