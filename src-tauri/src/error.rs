@@ -134,6 +134,17 @@ impl From<sirocco_chat::ChatError> for IpcError {
     }
 }
 
+impl From<sirocco_runtime::AnswerError> for IpcError {
+    fn from(e: sirocco_runtime::AnswerError) -> Self {
+        use sirocco_runtime::AnswerError as E;
+        match e {
+            E::Host(e) => e.into(),
+            E::Engine(e) => e.into(),
+            E::Chat(e) => e.into(),
+        }
+    }
+}
+
 impl From<sirocco_host::HostError> for IpcError {
     fn from(e: sirocco_host::HostError) -> Self {
         use sirocco_host::HostError as E;
@@ -243,6 +254,10 @@ mod tests {
         let full = std::io::Error::from(std::io::ErrorKind::StorageFull);
         let full: IpcError = sirocco_engine::EngineError::Io { path: "/m".into(), source: full }.into();
         assert_eq!(full.kind, ErrorKind::DiskFull);
+        // A runtime's answer error keeps the kind of the error inside it.
+        let busy: IpcError =
+            sirocco_runtime::AnswerError::from(sirocco_host::HostError::Busy { id: "m".into(), busy: vec![] }).into();
+        assert_eq!(busy.kind, ErrorKind::Busy);
     }
 
     #[test]

@@ -1,9 +1,8 @@
 //! What the commands share: the [`Runtime`] (the same value `sirocco serve` and `sirocco chat`
 //! open: store, model host, Hub client, library, MCP pool, server) and what only the window
-//! needs on top — the flags that cancel its load and its answers, the tool calls waiting for its
-//! answer, the crash report it shows once.
+//! needs on top — the flag that cancels its load, the tool calls waiting for its answer, the
+//! crash report it shows once.
 
-use std::collections::HashMap;
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
@@ -14,8 +13,6 @@ pub struct AppState {
     /// What a panic last time left, until the page asks for it.
     pub crash: Mutex<Option<sirocco_logs::CrashReport>>,
     pub load_cancel: Mutex<Arc<AtomicBool>>,
-    /// Each answer's own stop flag, by the stream the page named (`chat`, `arena-0`…).
-    pub generations: Mutex<HashMap<String, Arc<AtomicBool>>>,
     /// The window asked to close and its conversations' caches are being saved.
     pub closing: AtomicBool,
     /// Tool calls waiting for the user's answer on the page.
@@ -28,7 +25,6 @@ impl AppState {
             crash: Mutex::new(sirocco_logs::take_crash_report(&runtime.folders.logs(), sirocco_logs::Program::App)),
             runtime,
             load_cancel: Mutex::new(Arc::new(AtomicBool::new(false))),
-            generations: Mutex::new(HashMap::new()),
             closing: AtomicBool::new(false),
             approvals: Arc::default(),
         }

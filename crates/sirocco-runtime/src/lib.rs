@@ -2,16 +2,19 @@
 //! assembles it on its own:
 //! - [`settings`]: the one typed settings file both read;
 //! - [`Runtime`]: the folders, store, model host, Hub client, library, other machines, MCP pool
-//!   and the local server's start and stop, opened by [`Runtime::open`];
+//!   and the local server's start and stop, opened by [`Runtime::open`]; conversation turns and
+//!   one-off answers on its models, each with a stop flag (`answers.rs`);
 //! - [`secrets`]: the keyring's entries (Hub token, server key, MCP servers' secrets).
 //!
 //! Nothing here knows Tauri: the app hands its settings store's entries in, the CLI reads the
 //! file.
 
+mod answers;
 pub mod runtime;
 pub mod secrets;
 pub mod settings;
 
+pub use answers::AnswerError;
 pub use runtime::{hub_of, OpenError, Runtime, Serving};
 pub use secrets::KEYRING_SERVICE;
 pub use settings::{ModelMemory, ServerSettings, Settings, WorkerEntry};

@@ -3,9 +3,11 @@
 //! ([`Runtime::open`]). The app adds only what its window needs (the page's streams and
 //! approvals); `sirocco serve` and `sirocco chat` add only their arguments.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use sirocco_engine::LoadParams;
@@ -55,6 +57,9 @@ pub struct Runtime {
     pub allowed_tools: RwLock<Vec<AllowedTool>>,
     /// The local server, while it runs.
     server: tokio::sync::Mutex<Option<RunningServer>>,
+    /// Each answer's stop flag, by the stream it runs under (`chat`, `arena-0`…; see
+    /// `answers.rs`).
+    pub(crate) generations: Mutex<HashMap<String, Arc<AtomicBool>>>,
 }
 
 impl Runtime {
@@ -79,6 +84,7 @@ impl Runtime {
             mcp: McpPool::default(),
             allowed_tools: RwLock::new(settings.allowed_tools.clone()),
             server: tokio::sync::Mutex::new(None),
+            generations: Mutex::default(),
         }))
     }
 

@@ -1,6 +1,6 @@
-//! `Runtime::open` on a real data folder (SQLite file, settings in effect, the library) and the
+//! `Runtime::open` on a real data folder (SQLite file, settings in effect, the library); the
 //! local server's start, replacement and stop over real HTTP on loopback, serving a real model
-//! file from the library.
+//! file from the library; a turn and one-off answers on a real model, stopped by stream.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -108,4 +108,88 @@ async fn the_server_serves_the_library_is_replaced_and_stops() {
     runtime.stop_server().await;
     assert_eq!(runtime.server_addr().await, None);
     assert!(get(second, "/health").await.is_err(), "the stopped server no longer listens");
+}
+
+/// A runtime over a fresh folder with `model` loaded as the user's.
+async fn with_user_model(dir: &std::path::Path, model: &str) -> std::sync::Arc<Runtime> {
+    let runtime = Runtime::open(AppFolders::under(dir), &Settings::default()).await.unwrap();
+    let path = fixture(model);
+    let params = LoadParams { context_length: Some(512), ..LoadParams::default() };
+    let spec = sirocco_host::ModelSpec { id: runtime.model_id(&path).await, path, params };
+    let cancel = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    runtime.host.load(spec, sirocco_host::LoadedBy::User, |_| {}, cancel).await.expect("loads");
+    runtime
+}
+
+#[tokio::test]
+async fn a_turn_on_the_users_model_is_kept_in_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = with_user_model(dir.path(), "SmolLM2-135M-Instruct.Q4_1.gguf").await;
+    let request = sirocco_chat::TurnRequest {
+        turn: sirocco_chat::Turn::Send { parent_id: None, text: "Say hello".into(), attachments: Vec::new() },
+        sampling: sirocco_engine::SamplingParams { max_tokens: 6, temperature: 0.0, ..Default::default() },
+        ..Default::default()
+    };
+    let mut events = Vec::new();
+    let answer = runtime
+        .run_turn(request, None, "chat", |e| {
+            events.push(e);
+            true
+        })
+        .await
+        .expect("answers");
+
+    let conversations = runtime.store.conversations().await.unwrap();
+    assert_eq!(conversations.len(), 1);
+    let branch: Vec<_> =
+        runtime.store.branch_view(conversations[0].id).await.unwrap().into_iter().map(|m| m.message).collect();
+    assert_eq!(branch.iter().map(|m| m.content.is_empty()).collect::<Vec<_>>(), [false, false], "{branch:?}");
+    assert_eq!((branch[0].content.as_str(), branch[1].id), ("Say hello", answer));
+    let streamed: String = events
+        .iter()
+        .filter_map(|e| match e {
+            sirocco_chat::TurnEvent::Text { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(streamed, branch[1].content, "what streamed is what was kept");
+}
+
+#[tokio::test]
+async fn stop_ends_the_answer_under_its_stream_and_no_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = with_user_model(dir.path(), "SmolLM2-135M-Instruct.Q4_1.gguf").await;
+    let messages = vec![sirocco_engine::ChatMessage::new(sirocco_engine::Role::User, "Count from one to fifty.")];
+    let sampling = sirocco_engine::SamplingParams { max_tokens: 64, temperature: 0.0, ..Default::default() };
+
+    // Another stream's stop, asked at the first piece of text, leaves this answer running.
+    let mut last = None;
+    runtime
+        .answer_once(messages.clone(), sampling.clone(), None, "arena-0", |e| {
+            if matches!(e, sirocco_engine::GenerationEvent::Text { .. }) {
+                runtime.stop(Some("arena-1"));
+            }
+            last = Some(e);
+            true
+        })
+        .await
+        .unwrap();
+    let Some(sirocco_engine::GenerationEvent::Done { stats }) = last else { panic!("no end: {last:?}") };
+    assert_eq!(stats.finish_reason, sirocco_engine::FinishReason::Length);
+
+    // Its own stop ends it.
+    let mut last = None;
+    runtime
+        .answer_once(messages, sampling, None, "arena-1", |e| {
+            if matches!(e, sirocco_engine::GenerationEvent::Text { .. }) {
+                runtime.stop(Some("arena-1"));
+            }
+            last = Some(e);
+            true
+        })
+        .await
+        .unwrap();
+    let Some(sirocco_engine::GenerationEvent::Done { stats }) = last else { panic!("no end: {last:?}") };
+    assert_eq!(stats.finish_reason, sirocco_engine::FinishReason::Cancelled);
+    assert!(stats.generated_tokens < 64, "{stats:?}");
 }
