@@ -295,15 +295,23 @@ fn router(state: Arc<ServerState>, config: &ServerConfig) -> Router {
         .route("/tokenize", post(routes::tokens::tokenize))
         .route("/detokenize", post(routes::tokens::detokenize))
         .route("/apply-template", post(routes::tokens::apply_template))
+        // Ollama's API (routes/ollama/), for its clients.
+        .route("/api/tags", get(routes::ollama::models::tags))
+        .route("/api/show", post(routes::ollama::models::show))
+        .route("/api/ps", get(routes::ollama::models::ps))
+        .route("/api/chat", post(routes::ollama::chat::handle))
+        .route("/api/generate", post(routes::ollama::generate::handle))
+        .route("/api/embed", post(routes::ollama::embed::embed))
+        .route("/api/embeddings", post(routes::ollama::embed::embeddings))
         .layer(axum::middleware::from_fn_with_state(state.clone(), require_key))
         .route("/health", get(routes::health::handle))
+        // Ollama's clients check these before anything else (as /health, no key needed).
+        .route("/", get(routes::ollama::models::root))
+        .route("/api/version", get(routes::ollama::models::version))
         .route("/openapi.json", get(routes::openapi::handle))
         .fallback(|req: Request| async move {
             let path = req.uri().path();
-            if routes::messages::is_anthropic(path) {
-                return AnthropicError(ApiError::not_found(path)).into_response();
-            }
-            ApiError::not_found(path).into_response()
+            shaped_for(path, ApiError::not_found(path))
         })
         .layer(DefaultBodyLimit::max(config.max_body_bytes));
     // Browsers read answers only from pages the boundary lets call (pages on this machine and
@@ -325,6 +333,17 @@ fn router(state: Arc<ServerState>, config: &ServerConfig) -> Router {
         .with_state(state)
 }
 
+/// `error` in the shape of the API `path` belongs to: Anthropic's, Ollama's or OpenAI's.
+fn shaped_for(path: &str, error: ApiError) -> Response {
+    if routes::messages::is_anthropic(path) {
+        AnthropicError(error).into_response()
+    } else if path.starts_with("/api/") {
+        routes::ollama::OllamaError(error).into_response()
+    } else {
+        error.into_response()
+    }
+}
+
 /// Refuses a request that names the server by a host it does not serve, or comes from a web
 /// page the user did not allow (see `boundary`).
 async fn check_boundary(State(state): Shared, request: Request, next: Next) -> Response {
@@ -336,13 +355,7 @@ async fn check_boundary(State(state): Shared, request: Request, next: Next) -> R
     let connection = request.extensions().get::<Connection>().copied();
     match state.boundary.check(host.as_deref(), origin.as_deref(), connection) {
         Ok(()) => next.run(request).await,
-        Err(refusal) => {
-            let error = ApiError::forbidden(refusal);
-            if routes::messages::is_anthropic(request.uri().path()) {
-                return AnthropicError(error).into_response();
-            }
-            error.into_response()
-        }
+        Err(refusal) => shaped_for(request.uri().path(), ApiError::forbidden(refusal)),
     }
 }
 
@@ -361,10 +374,7 @@ async fn require_key(State(state): Shared, request: Request, next: Next) -> Resp
             Err(retry_after) => Some(ApiError::too_many_failures(retry_after)),
         };
         if let Some(error) = refused {
-            if routes::messages::is_anthropic(request.uri().path()) {
-                return AnthropicError(error).into_response();
-            }
-            return error.into_response();
+            return shaped_for(request.uri().path(), error);
         }
     }
     next.run(request).await

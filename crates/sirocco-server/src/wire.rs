@@ -3,6 +3,7 @@
 //! The other APIs' types are in modules of their own.
 
 pub mod anthropic;
+pub mod ollama;
 pub mod responses;
 
 use serde::{Deserialize, Serialize};

@@ -19,7 +19,7 @@ async fn serve(config: ServerConfig) -> RunningServer {
 }
 
 /// Every route kind: reads, runs, changes, the router's endpoints and the other APIs.
-const ROUTES: [(&str, &str); 8] = [
+const ROUTES: [(&str, &str); 11] = [
     ("GET", "/v1/models"),
     ("GET", "/health"),
     ("POST", "/v1/chat/completions"),
@@ -28,6 +28,9 @@ const ROUTES: [(&str, &str); 8] = [
     ("GET", "/v1/responses/resp_1"),
     ("POST", "/models/load"),
     ("GET", "/models"),
+    ("GET", "/api/tags"),
+    ("POST", "/api/chat"),
+    ("GET", "/"),
 ];
 
 async fn status(server: &RunningServer, method: &str, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
@@ -70,6 +73,10 @@ async fn a_request_naming_another_host_is_refused_on_every_route() {
     let (_, body) = status(&server, "POST", "/v1/messages", &[(HOST.as_str(), "evil.test")]).await;
     let body: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(body["error"]["type"], "permission_error", "{body}");
+    // Ollama's in its own: `{"error": "…"}`.
+    let (_, body) = status(&server, "POST", "/api/chat", &[(HOST.as_str(), "evil.test")]).await;
+    let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(body["error"].as_str().is_some_and(|e| e.contains("trusted host names")), "{body}");
     server.stop().await;
 }
 

@@ -1,5 +1,5 @@
-//! One file per endpoint (the Anthropic Messages API's two in `messages.rs`); `request.rs` turns
-//! OpenAI's fields into an engine request.
+//! One file per endpoint (the Anthropic Messages API's two in `messages.rs`; Ollama's API in
+//! `ollama/`); `request.rs` turns OpenAI's fields into an engine request.
 
 pub mod chat_completions;
 pub mod completions;
@@ -7,6 +7,7 @@ pub mod embeddings;
 pub mod health;
 pub mod messages;
 pub mod models;
+pub mod ollama;
 pub mod openapi;
 pub mod remote_images;
 pub(crate) mod request;
