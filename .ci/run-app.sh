@@ -5,7 +5,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$repo"
 bash .ci/install-deps.sh
-bash tests/fixtures/fetch.sh
+bash tests/fixtures/fetch.sh --app
 npm --workspace ui run build --silent
 cargo build
 export SIROCCO_MODELS_DIR="${SIROCCO_MODELS_DIR:-$repo/models}"
