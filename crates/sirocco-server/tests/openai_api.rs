@@ -235,6 +235,32 @@ async fn web_images_are_fetched_when_the_owner_allows_it() {
 /// `enable_thinking` is false: the reply's thought comes back as `reasoning_content`, apart from
 /// `content`, whole and streamed, in chat and text completions; effort, a thinking budget and
 /// `reasoning_format: none` do what they say.
+/// `/apply-template` shows the prompt a chat request would be given with every field that
+/// shapes it: a Mistral v15 model's reasoning effort, asked directly or through
+/// `chat_template_kwargs.enable_thinking`, lands in its `[MODEL_SETTINGS]`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_template_shown_takes_the_reasoning_effort_a_request_takes() {
+    let server = serve_model("mistral-v15", None, 512).await;
+    let prompt = |extra: serde_json::Value| {
+        let url = format!("http://{}/apply-template", server.addr);
+        async move {
+            let mut body = serde_json::json!({ "messages": [{"role": "user", "content": "Hi"}] });
+            body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            let answer: serde_json::Value =
+                reqwest::Client::new().post(url).json(&body).send().await.unwrap().json().await.unwrap();
+            answer["prompt"].as_str().unwrap_or_else(|| panic!("{answer}")).to_owned()
+        }
+    };
+    let setting = |effort: &str| format!("{{\"reasoning_effort\": \"{effort}\"}}");
+    let plain = prompt(serde_json::json!({})).await;
+    let high = prompt(serde_json::json!({ "reasoning_effort": "high" })).await;
+    let kwargs = prompt(serde_json::json!({ "chat_template_kwargs": { "enable_thinking": true } })).await;
+    assert!(plain.contains(&setting("none")), "the model's default: {plain}");
+    assert!(high.contains(&setting("high")), "{high}");
+    assert_eq!(kwargs, high, "enable_thinking asks what reasoning_effort high asks");
+    server.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reasoning_comes_apart_from_the_answer_to_the_official_client() {
     let params = LoadParams {

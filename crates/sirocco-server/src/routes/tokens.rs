@@ -54,6 +54,8 @@ pub async fn detokenize(
     Ok(Json(json!({ "content": content })))
 }
 
+/// The fields a chat request's prompt depends on, taken as `/v1/chat/completions` takes them, so
+/// the prompt shown is the one that request would be given.
 #[derive(Deserialize)]
 pub struct ApplyTemplateRequest {
     messages: Vec<RequestMessage>,
@@ -61,6 +63,13 @@ pub struct ApplyTemplateRequest {
     tools: Option<Vec<crate::wire::ToolDefinition>>,
     #[serde(default)]
     tool_choice: Option<Value>,
+    #[serde(default)]
+    parallel_tool_calls: Option<bool>,
+    #[serde(default)]
+    reasoning_effort: Option<sirocco_engine::ReasoningEffort>,
+    /// `chat_template_kwargs` (its `enable_thinking`) and the other thinking fields.
+    #[serde(flatten)]
+    thinking: crate::wire::ThinkingFields,
     #[serde(default)]
     model: Option<String>,
 }
@@ -70,9 +79,14 @@ pub async fn apply_template(
     ApiJson(body, _): ApiJson<ApplyTemplateRequest>,
 ) -> Result<Json<Value>, ApiError> {
     let messages = request::messages(body.messages)?;
-    let tools = request::tools(body.tools, body.tool_choice, None)?;
+    let tools = request::tools(body.tools, body.tool_choice, body.parallel_tool_calls)?;
     let model = state.model_lease(body.model.as_deref()).await?;
-    let tokens = model.engine().prompt_tokens(messages, None, tools).await?;
+    let request = sirocco_engine::GenerateRequest {
+        tools,
+        reasoning_effort: body.thinking.effort(body.reasoning_effort),
+        ..sirocco_engine::GenerateRequest::new(messages, Default::default())
+    };
+    let tokens = model.engine().prompt_tokens_for(request).await?;
     let prompt = model.engine().detokenize(tokens, true).await?;
     Ok(Json(json!({ "prompt": prompt })))
 }
