@@ -161,6 +161,19 @@ pub fn run() {
     // The data folder is its owner's alone (an older install's files made so too).
     let folders = sirocco_folders::AppFolders::resolve();
     let secured = folders.secure();
+    // One Sirocco per data folder: a second launch brings this one's window forward and ends
+    // (before it writes anything: the log and the database are the first one's).
+    let instance = match sirocco_runtime::instance::claim(&folders.data) {
+        Ok(sirocco_runtime::instance::Claim::First(instance)) => Some(instance),
+        Ok(sirocco_runtime::instance::Claim::Forwarded) => {
+            println!("Sirocco is already running: its window was brought forward.");
+            return;
+        }
+        Err(e) => {
+            eprintln!("Sirocco is already running but does not answer: {e}");
+            std::process::exit(1);
+        }
+    };
     // The log goes to the data folder from the first line on (and to stderr), a panic with it.
     let logs = folders.logs();
     if let Err(e) = sirocco_logs::init(&logs, "info,llama_cpp_2=warn", sirocco_logs::Echo::Stderr) {
@@ -180,5 +193,25 @@ pub fn run() {
     if cfg!(debug_assertions) && std::env::var_os("SIROCCO_PANIC_AT_START").is_some() {
         panic!("SIROCCO_PANIC_AT_START asked for a panic");
     }
-    builder().run(tauri::generate_context!()).expect("error while running the Sirocco app");
+    let app = builder().build(tauri::generate_context!()).expect("error while building the Sirocco app");
+    if let Some(instance) = instance {
+        let handle = app.handle().clone();
+        instance.serve(move || bring_forward(&handle));
+    }
+    app.run(|_, _| {});
+}
+
+/// Shows the main window on top (a second launch asked); false while it is closing.
+fn bring_forward(app: &tauri::AppHandle) -> bool {
+    use tauri::Manager;
+    let Some(state) = app.try_state::<AppState>() else { return false };
+    if state.closing.load(std::sync::atomic::Ordering::SeqCst) {
+        return false;
+    }
+    let Some(window) = app.get_webview_window("main") else { return false };
+    let _ = window.unminimize();
+    let _ = window.show();
+    let _ = window.set_focus();
+    tracing::info!("a second launch brought the window forward");
+    true
 }

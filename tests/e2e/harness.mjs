@@ -11,7 +11,7 @@ import { remote } from 'webdriverio';
 
 export const repo = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const artifacts = join(repo, 'target', 'e2e');
-const app = process.env.SIROCCO_APP_BIN ?? join(repo, 'target', 'debug', 'sirocco-app');
+export const app = process.env.SIROCCO_APP_BIN ?? join(repo, 'target', 'debug', 'sirocco-app');
 export const fixtures = process.env.SIROCCO_FIXTURES ?? join(process.env.HOME, '.cache', 'sirocco', 'fixtures');
 
 /** A models folder with the real SmolLM2 and one file that is not a model at all. */
@@ -127,6 +127,8 @@ export async function startApp({ modelsDir, home = mkdtempSync(join(tmpdir(), 's
   return {
     browser,
     home,
+    /** The environment the app runs with (its folders are `home`'s). */
+    env,
     async stop() {
       await browser.deleteSession().catch(() => {});
       driver.kill();

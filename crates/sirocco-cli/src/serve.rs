@@ -96,7 +96,13 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         cors_origins: args.cors_origins,
         on_request: None,
     };
-    let addr = runtime.start_server(serving).await.map_err(|e| e.to_string())?;
+    let addr = match runtime.start_server(serving).await {
+        Ok(addr) => addr,
+        Err(sirocco_server::ServerError::Bind { addr, source }) if source.kind() == std::io::ErrorKind::AddrInUse => {
+            return Err(port_taken(addr).await)
+        }
+        Err(e) => return Err(e.to_string()),
+    };
     // The line scripts wait for: the address clients use.
     println!("serving {name} on http://{addr}/v1");
     let mut term =
@@ -145,5 +151,28 @@ async fn report(mut events: tokio::sync::broadcast::Receiver<HostEvent>) {
             Err(RecvError::Lagged(_)) => {}
             Err(RecvError::Closed) => return,
         }
+    }
+}
+
+/// Why `addr` cannot be served: Sirocco serves it already (the app's server, or another `sirocco
+/// serve`: its `/health` says so), or another program holds it.
+async fn port_taken(addr: SocketAddr) -> String {
+    let probe = SocketAddr::new(
+        if addr.ip().is_unspecified() { std::net::Ipv4Addr::LOCALHOST.into() } else { addr.ip() },
+        addr.port(),
+    );
+    let health = async {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(3)).build().ok()?;
+        let body: serde_json::Value =
+            client.get(format!("http://{probe}/health")).send().await.ok()?.json().await.ok()?;
+        Some(body["server"] == "sirocco")
+    };
+    if health.await == Some(true) {
+        format!(
+            "Sirocco is already serving on {addr} (the app's local server, or another `sirocco serve`): \
+             point your tools at http://{probe}/v1, or pass another --port"
+        )
+    } else {
+        format!("{addr} is taken by another program: pass another --port")
     }
 }

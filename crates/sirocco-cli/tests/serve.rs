@@ -288,3 +288,30 @@ async fn serve_with_a_model_path_loads_the_projector_beside_it() {
     assert!(prompt(&with_image) > prompt(&text_only) + 10, "the image's positions count: {with_image} vs {text_only}");
     stop(&mut child);
 }
+
+/// A port Sirocco serves already (the app, or another `sirocco serve`) is named as Sirocco's,
+/// with the address to use; one another program holds is named as that.
+#[tokio::test]
+async fn a_port_already_served_says_by_whom() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut first, base, _) = serve(&[], isolated(dir.path()));
+    let port = base.trim_end_matches("/v1").rsplit(':').next().unwrap().to_owned();
+    let again = |port: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_sirocco"))
+            .args(["serve", "--port", port])
+            .env_remove("SIROCCO_API_KEY")
+            .envs(isolated(dir.path()))
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, said) = again(&port);
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("Sirocco is already serving on 127.0.0.1:") && said.contains(base.as_str()), "{said}");
+    stop(&mut first);
+
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let (code, said) = again(&other.local_addr().unwrap().port().to_string());
+    assert_eq!(code, Some(1), "{said}");
+    assert!(said.contains("is taken by another program"), "{said}");
+}

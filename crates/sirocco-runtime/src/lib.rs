@@ -4,12 +4,14 @@
 //! - [`Runtime`]: the folders, store, model host, Hub client, library, other machines, MCP pool
 //!   and the local server's start and stop, opened by [`Runtime::open`]; conversation turns and
 //!   one-off answers on its models, each with a stop flag (`answers.rs`);
-//! - [`secrets`]: the keyring's entries (Hub token, server key, MCP servers' secrets).
+//! - [`secrets`]: the keyring's entries (Hub token, server key, MCP servers' secrets);
+//! - [`instance`]: one Sirocco per data folder (a second launch is forwarded to the first).
 //!
 //! Nothing here knows Tauri: the app hands its settings store's entries in, the CLI reads the
 //! file.
 
 mod answers;
+pub mod instance;
 pub mod runtime;
 pub mod secrets;
 pub mod settings;

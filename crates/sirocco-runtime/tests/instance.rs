@@ -1,0 +1,59 @@
+//! One Sirocco per data folder (`sirocco_runtime::instance`), with real locks and sockets in a
+//! temporary folder: a second launch is forwarded to the first, waits for one that is closing,
+//! and takes over from one that died.
+
+use sirocco_runtime::instance::{claim, Claim};
+
+fn first(dir: &std::path::Path) -> sirocco_runtime::instance::Instance {
+    match claim(dir).expect("claims") {
+        Claim::First(instance) => instance,
+        Claim::Forwarded => panic!("forwarded to an instance that does not exist"),
+    }
+}
+
+#[test]
+fn a_second_launch_is_forwarded_to_the_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = first(dir.path());
+    let second = std::thread::spawn({
+        let dir = dir.path().to_owned();
+        move || matches!(claim(&dir).expect("claims"), Claim::Forwarded)
+    });
+    instance.next().expect("the second launch asks").answer(true);
+    assert!(second.join().unwrap(), "the second launch was forwarded");
+    // The lock and the socket are the user's alone, like the rest of the data folder.
+    use std::os::unix::fs::PermissionsExt;
+    for file in ["instance.lock", "instance.sock"] {
+        let mode = std::fs::metadata(dir.path().join(file)).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "{file} is {mode:o}");
+    }
+}
+
+#[test]
+fn a_launch_while_the_first_closes_waits_and_becomes_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = first(dir.path());
+    let second = std::thread::spawn({
+        let dir = dir.path().to_owned();
+        move || matches!(claim(&dir).expect("claims"), Claim::First(_))
+    });
+    // The first is closing: it says so, then ends (its lock and socket go).
+    instance.next().expect("the second launch asks").answer(false);
+    drop(instance);
+    assert!(second.join().unwrap(), "the second launch became the first");
+}
+
+#[test]
+fn what_a_dead_instance_left_does_not_stop_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    // A socket file with nobody behind it, as a killed instance leaves it.
+    std::fs::write(dir.path().join("instance.sock"), b"").unwrap();
+    let instance = first(dir.path());
+    // And its own socket answers.
+    let second = std::thread::spawn({
+        let dir = dir.path().to_owned();
+        move || matches!(claim(&dir).expect("claims"), Claim::Forwarded)
+    });
+    instance.next().unwrap().answer(true);
+    assert!(second.join().unwrap());
+}
