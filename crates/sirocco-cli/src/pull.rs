@@ -5,10 +5,8 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use sirocco_engine::hardware::Hardware;
-use sirocco_engine::planner::{self, FitVerdict};
 use sirocco_hub::download::Phase;
-use sirocco_hub::{DownloadQueue, GgufEntry, Hub};
+use sirocco_hub::DownloadQueue;
 
 use crate::format::{bytes, duration};
 
@@ -16,20 +14,7 @@ pub async fn run(repo: &str, quant: Option<&str>) -> Result<(), String> {
     let hub = sirocco_runtime::hub_of(&sirocco_runtime::Settings::of_app(), None).map_err(|e| e.to_string())?;
     let commit = hub.head_commit(repo).await.map_err(|e| e.to_string())?;
     let entries = hub.gguf_entries(repo, &commit).await.map_err(|e| e.to_string())?;
-    if entries.is_empty() {
-        return Err(format!("{repo} has no GGUF files"));
-    }
-    let entry = match quant {
-        Some(q) => entries
-            .iter()
-            .find(|e| e.quant.as_deref().is_some_and(|eq| eq.eq_ignore_ascii_case(q)))
-            .ok_or_else(|| {
-                let have: Vec<_> = entries.iter().filter_map(|e| e.quant.clone()).collect();
-                format!("{repo} has no {q} file (it has: {})", have.join(", "))
-            })?
-            .clone(),
-        None => best_fit(&hub, repo, &commit, &entries).await?,
-    };
+    let entry = sirocco_server::pull::choose(&hub, repo, &commit, &entries, quant).await?;
     eprintln!("{repo} · {} · {} · commit {}", entry.name, bytes(entry.total_size), &commit[..commit.len().min(12)]);
 
     // The queue the app shows too: a Ctrl-C leaves the download paused there, resumable from
@@ -53,34 +38,6 @@ pub async fn run(repo: &str, quant: Option<&str>) -> Result<(), String> {
             Err("paused: run the same command again to resume where it stopped".into())
         }
         Err(e) => Err(e.to_string()),
-    }
-}
-
-/// Without `--quant`: the largest file the planner says fits this machine.
-async fn best_fit(hub: &Hub, repo: &str, commit: &str, entries: &[GgufEntry]) -> Result<GgufEntry, String> {
-    let hardware = Hardware::detect();
-    let mut unread = Vec::new();
-    for entry in entries.iter().rev() {
-        let summary = match sirocco_hub::remote_header::read_model(hub, repo, commit, &entry.parts).await {
-            Ok(summary) => summary,
-            Err(e) => {
-                unread.push(format!("{}: {e}", entry.name));
-                continue;
-            }
-        };
-        let plan = planner::fit(&summary, &hardware, None);
-        if plan.verdict != FitVerdict::TooLarge {
-            return Ok(entry.clone());
-        }
-    }
-    // A verdict only from files that were judged: one that could not be read is said so.
-    if unread.is_empty() {
-        Err(format!("no GGUF file in {repo} fits this machine's memory"))
-    } else {
-        Err(format!(
-            "could not judge which GGUF file of {repo} fits this machine (name one with --quant): {}",
-            unread.join("; ")
-        ))
     }
 }
 

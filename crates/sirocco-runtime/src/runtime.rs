@@ -182,7 +182,17 @@ impl Runtime {
         if let Some(old) = running.take() {
             old.stop().await;
         }
+        // Serving the library, clients may also add to it (Ollama's pull) and delete downloads.
+        let hub = serving.on_demand.is_some().then(|| {
+            let (for_hub, for_roots) = (Arc::clone(self), Arc::clone(self));
+            sirocco_server::pull::HubAccess {
+                hub: Arc::new(move || for_hub.hub()),
+                queue: self.downloads.clone(),
+                roots: Arc::new(move || for_roots.library_roots()),
+            }
+        });
         let config = ServerConfig {
+            hub,
             on_demand: serving
                 .on_demand
                 .map(|base| OnDemand { catalog: self.catalog(base), idle_unload: serving.idle_unload }),

@@ -13,6 +13,7 @@ mod boundary;
 mod catalog;
 mod error;
 mod on_demand;
+pub mod pull;
 mod routes;
 mod wire;
 
@@ -88,6 +89,9 @@ pub struct ServerConfig {
     /// Fetch images that requests name by a web address (the user's choice; off: such a
     /// request is refused, and the server fetches nothing on a client's behalf).
     pub fetch_images: bool,
+    /// Download and delete library models for clients (Ollama's `/api/pull` and `/api/delete`;
+    /// None: those are refused).
+    pub hub: Option<pull::HubAccess>,
 }
 
 impl Default for ServerConfig {
@@ -106,6 +110,7 @@ impl Default for ServerConfig {
             on_demand: None,
             store: None,
             fetch_images: false,
+            hub: None,
         }
     }
 }
@@ -139,6 +144,8 @@ pub(crate) struct ServerState {
     pub catalog_memo: tokio::sync::Mutex<Option<(std::time::Instant, Arc<Vec<CatalogModel>>)>>,
     /// Fetches web images for requests, when the user allowed it.
     pub image_fetcher: Option<sirocco_fetch::Fetcher>,
+    /// Downloads and deletions for clients, when allowed.
+    pub hub: Option<pull::HubAccess>,
 }
 
 impl ServerState {
@@ -195,6 +202,7 @@ pub async fn start(config: ServerConfig, host: ModelHost) -> Result<RunningServe
         pending: Arc::new(tokio::sync::Semaphore::new(config.max_pending.max(1))),
         image_fetcher: config.fetch_images.then(routes::remote_images::fetcher),
         catalog_memo: tokio::sync::Mutex::new(None),
+        hub: config.hub.clone(),
     });
     let idle_unloader = on_demand::spawn_idle_unloader(state.clone());
     let app = router(state.clone(), &config);
@@ -303,6 +311,8 @@ fn router(state: Arc<ServerState>, config: &ServerConfig) -> Router {
         .route("/api/generate", post(routes::ollama::generate::handle))
         .route("/api/embed", post(routes::ollama::embed::embed))
         .route("/api/embeddings", post(routes::ollama::embed::embeddings))
+        .route("/api/pull", post(routes::ollama::pull::pull))
+        .route("/api/delete", axum::routing::delete(routes::ollama::pull::delete))
         .layer(axum::middleware::from_fn_with_state(state.clone(), require_key))
         .route("/health", get(routes::health::handle))
         // Ollama's clients check these before anything else (as /health, no key needed).

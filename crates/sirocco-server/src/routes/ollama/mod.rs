@@ -5,12 +5,14 @@
 //! (`{"error": "…"}`), NDJSON streams and the figures of a finished answer.
 //!
 //! Names: a library model `Mistral-7B-Instruct-v0.3-Q4_K_M` is `Mistral-7B-Instruct-v0.3-Q4_K_M:latest`
-//! to Ollama's clients; a request may name it with or without `:latest`, in any case.
+//! to Ollama's clients; a request may name it with or without `:latest`, in any case, and a
+//! download by its Hugging Face name (`hf.co/owner/repo:Q4_K_M`, see `pull.rs`).
 
 pub mod chat;
 pub mod embed;
 pub mod generate;
 pub mod models;
+pub mod pull;
 
 use std::time::{Duration, Instant, SystemTime};
 
@@ -68,6 +70,13 @@ impl OllamaError {
     }
 }
 
+/// A failure of the server's own (500), in Ollama's shape.
+pub fn server_error(message: &str) -> OllamaError {
+    let mut error = ApiError::unavailable(message.to_owned());
+    error.status = StatusCode::INTERNAL_SERVER_ERROR;
+    OllamaError(error)
+}
+
 /// A JSON body, whatever its `Content-Type` says (Ollama's own examples are `curl -d`, which
 /// sends a form type), whose rejections are Ollama's errors (400, `{"error": "…"}`).
 pub struct OllamaJson<T>(pub T);
@@ -89,11 +98,15 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
 }
 
 /// The library id the Ollama name `name` means (`name`, `name:latest`, any case), among the
-/// models loaded and, when the server loads on demand, the library's.
+/// models loaded and, when the server loads on demand, the library's; a Hugging Face name
+/// (`hf.co/owner/repo:QUANT`) means the file downloaded from there.
 pub async fn resolve(state: &ServerState, name: &str) -> Result<String, OllamaError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(OllamaError::invalid("model is required"));
+    }
+    if let (Some((repo, quant)), Some(access)) = (pull::hub_name(name), &state.hub) {
+        return downloaded(access, &repo, quant.as_deref()).await.ok_or_else(|| OllamaError::not_found(name));
     }
     let wanted = name.strip_suffix(":latest").unwrap_or(name);
     let mut ids = state.host.loaded_ids();
@@ -101,6 +114,19 @@ pub async fn resolve(state: &ServerState, name: &str) -> Result<String, OllamaEr
         ids.extend(state.catalog(on_demand, false).await.iter().map(|m| m.id.clone()));
     }
     ids.into_iter().find(|id| id.eq_ignore_ascii_case(wanted)).ok_or_else(|| OllamaError::not_found(name))
+}
+
+/// The library id of the file downloaded from `repo` (of quantization `quant`, or any).
+async fn downloaded(access: &crate::pull::HubAccess, repo: &str, quant: Option<&str>) -> Option<String> {
+    let roots = (access.roots)();
+    let models = tokio::task::spawn_blocking(move || sirocco_hub::library::scan(&roots)).await.ok()?;
+    models
+        .into_iter()
+        .find(|m| {
+            matches!(&m.source, sirocco_hub::library::ModelSource::HfCache { repo: r, .. } if r.eq_ignore_ascii_case(repo))
+                && quant.is_none_or(|q| m.quant.as_deref().is_some_and(|mq| mq.eq_ignore_ascii_case(q)))
+        })
+        .map(|m| m.id())
 }
 
 /// The model `name` means, leased (loaded if it is not), and how long that took.
