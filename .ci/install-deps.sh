@@ -13,6 +13,7 @@ packages=(
   cmake clang libclang-dev ccache                 # llama.cpp and its bindings
   xvfb xauth webkit2gtk-driver imagemagick        # headless window, E2E driver, screenshots
   tmux                                            # the terminal the CLI tests type into
+  systemd                                         # `sirocco service`'s unit, checked by systemd-analyze
   python3 python3-pip python3-venv                # test-model fixtures
   dbus-daemon gnome-keyring libglib2.0-bin python3-gi  # a desktop session for tests: keyring, file manager
 )

@@ -14,6 +14,7 @@ mod paths;
 mod ps;
 mod pull;
 mod serve;
+mod service;
 mod terminal;
 mod worker;
 
@@ -232,6 +233,11 @@ enum Command {
         #[command(subcommand)]
         action: McpAction,
     },
+    /// The local server as a systemd user service: started at login, no window needed.
+    Service {
+        #[command(subcommand)]
+        action: ServiceAction,
+    },
     /// The app's log: where it is and its last lines (for a bug report).
     Logs {
         /// How many of the newest log's last lines to print.
@@ -257,6 +263,25 @@ enum McpAction {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum ServiceAction {
+    /// Writes the user unit (`sirocco serve` on the app's library and settings) and enables it.
+    Install {
+        /// The port (default: the one the app's server last used, else 1234).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Enable it for the next login without starting it now.
+        #[arg(long)]
+        no_start: bool,
+    },
+    /// Stops, disables and removes it.
+    Uninstall,
+    Start,
+    Stop,
+    /// Whether it is installed and running.
+    Status,
 }
 
 /// Drafted tokens, named as llama-server names them.
@@ -522,6 +547,13 @@ async fn run(cli: Cli) {
         Command::Models { dirs } => models::run(dirs),
         Command::Mcp { action: McpAction::List { config } } => mcp::list(config).await,
         Command::Logs { lines, path } => logs::show(lines, path),
+        Command::Service { action } => match action {
+            ServiceAction::Install { port, no_start } => service::install(port, !no_start),
+            ServiceAction::Uninstall => service::uninstall(),
+            ServiceAction::Start => service::start(),
+            ServiceAction::Stop => service::stop(),
+            ServiceAction::Status => service::status(),
+        },
     };
     if let Err(e) = result {
         eprintln!("sirocco: {e}");
