@@ -18,7 +18,8 @@ export const fixtures = process.env.SIROCCO_FIXTURES ?? join(process.env.HOME, '
 /** Every file the app wrote under `home` (its data and config folders, its log included), for
  *  checks that a secret is in none of them. */
 export function appFiles(home) {
-  const files = (dir) => (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+  // Regular files (the instance's socket is not one to read).
+  const files = (dir) => (existsSync(dir) ? readdirSync(dir, { withFileTypes: true }) : []).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.isFile() ? [join(dir, e.name)] : []));
   const all = [...files(join(home, 'data')), ...files(join(home, 'config'))];
   assert.ok(all.some((f) => /logs\/sirocco\.[\d-]+\.log$/.test(f)), `the app's log is among them: ${all}`);
   return all;

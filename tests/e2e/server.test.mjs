@@ -335,12 +335,17 @@ test('the server\'s settings are kept across a restart, its API key in the syste
     await (await $('[data-testid="server-key"]')).setValue('sk-kept-in-keyring-4f9c2a7e1b8d');
     await (await $('[data-testid="server-cors"]')).setValue('http://localhost:3000');
     await (await $('[data-testid="server-idle"]')).setValue('15');
-    // On the network (all interfaces; the key it needs is set above).
+    // On the network (all interfaces; the key it needs is set above), and on Ollama's port.
     await (await $('[data-testid="server-lan"]')).click();
+    await (await $('[data-testid="server-ollama-port"]')).click();
     await (await $('[data-testid="server-toggle"]')).click();
     await (await $('[data-testid="server-url"]')).waitForExist({ timeout: 10_000 });
     const refused = await fetch(`http://127.0.0.1:${port}/v1/models`);
     assert.equal(refused.status, 401, 'the key is asked for');
+    assert.match(await text(await $('[data-testid="server-ollama-url"]')), /:11434/);
+    const ollama = await fetch('http://127.0.0.1:11434/api/version');
+    assert.equal(ollama.status, 200, 'Ollama\'s clients find it on their port');
+    assert.equal((await fetch('http://127.0.0.1:11434/api/tags')).status, 401, 'with the same key');
     await (await $('[data-testid="server-toggle"]')).click();
     await browser.waitUntil(async () => /Off/.test(await text(await $('[data-testid="server-state"]'))), { timeout: 10_000 });
     const saved = JSON.parse(readFileSync(join(home, 'data', 'dev.sirocco.app', 'settings.json'), 'utf8'));
@@ -361,7 +366,9 @@ test('the server\'s settings are kept across a restart, its API key in the syste
     assert.equal(await (await $('[data-testid="server-cors"]')).getValue(), 'http://localhost:3000');
     assert.equal(await (await $('[data-testid="server-idle"]')).getValue(), '15');
     assert.ok(await (await $('[data-testid="server-lan"]')).isSelected(), 'serving on the network was not kept');
+    assert.ok(await (await $('[data-testid="server-ollama-port"]')).isSelected(), 'Ollama\'s port was not kept');
     await (await $('[data-testid="server-lan"]')).click();
+    await (await $('[data-testid="server-ollama-port"]')).click();
 
     // "Start the server when Sirocco opens": kept at once; the next start serves with the kept
     // settings and key before the page is opened, and its requests reach the page's log.

@@ -162,6 +162,10 @@ enum Command {
         /// browser; pages on this machine always may, others are refused.
         #[arg(long = "cors-origin", value_name = "ORIGIN")]
         cors_origins: Vec<String>,
+        /// Also serve on Ollama's port, where its clients look by default (11434 without a
+        /// value), when it is free.
+        #[arg(long, value_name = "PORT", num_args = 0..=1, default_missing_value = "11434")]
+        ollama_port: Option<u16>,
     },
     /// What a running `sirocco serve` (or the app's server) has loaded: each model, who loaded
     /// it, its memory, the requests using it and how long it has been idle.
@@ -479,6 +483,7 @@ async fn run(cli: Cli) {
             fetch_images,
             trusted_hosts,
             cors_origins,
+            ollama_port,
         } => match address.key() {
             Err(e) => Err(e),
             Ok(api_key) => {
@@ -501,6 +506,7 @@ async fn run(cli: Cli) {
                     fetch_images,
                     trusted_hosts,
                     cors_origins,
+                    ollama_port,
                 })
                 .await
             }

@@ -26,6 +26,8 @@ pub struct ServeArgs {
     pub trusted_hosts: Vec<String>,
     /// Web pages allowed to call the server from a browser, beyond this machine's.
     pub cors_origins: Vec<String>,
+    /// Also serve on this port (Ollama's clients look on 11434), when it is free.
+    pub ollama_port: Option<u16>,
     pub context: Option<u32>,
     pub parallel: u32,
     /// 0: never.
@@ -95,6 +97,7 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         trusted_hosts: args.trusted_hosts,
         cors_origins: args.cors_origins,
         on_request: None,
+        ollama_port: args.ollama_port,
     };
     let addr = match runtime.start_server(serving).await {
         Ok(addr) => addr,
@@ -103,6 +106,12 @@ pub async fn run(args: ServeArgs) -> Result<(), String> {
         }
         Err(e) => return Err(e.to_string()),
     };
+    if let Some(port) = args.ollama_port {
+        match runtime.ollama_addr().await {
+            Some(also) => eprintln!("also on http://{also} for Ollama's clients"),
+            None => eprintln!("not on port {port} for Ollama's clients: it is taken (Ollama itself?)"),
+        }
+    }
     // The line scripts wait for: the address clients use.
     println!("serving {name} on http://{addr}/v1");
     let mut term =

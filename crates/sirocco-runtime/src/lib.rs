@@ -17,6 +17,6 @@ pub mod secrets;
 pub mod settings;
 
 pub use answers::AnswerError;
-pub use runtime::{hub_of, OpenError, Runtime, Serving};
+pub use runtime::{hub_of, OpenError, Runtime, Serving, OLLAMA_PORT};
 pub use secrets::KEYRING_SERVICE;
 pub use settings::{ModelMemory, ServerSettings, Settings, WorkerEntry};

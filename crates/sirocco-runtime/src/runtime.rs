@@ -55,8 +55,8 @@ pub struct Runtime {
     pub mcp: McpPool,
     /// Tools whose calls run without asking.
     pub allowed_tools: RwLock<Vec<AllowedTool>>,
-    /// The local server, while it runs.
-    server: tokio::sync::Mutex<Option<RunningServer>>,
+    /// The local server, while it runs (and its second listener on Ollama's port, if any).
+    server: tokio::sync::Mutex<Option<(RunningServer, Option<RunningServer>)>>,
     /// Each answer's stop flag, by the stream it runs under (`chat`, `arena-0`…; see
     /// `answers.rs`).
     pub(crate) generations: Mutex<HashMap<String, Arc<AtomicBool>>>,
@@ -179,8 +179,11 @@ impl Runtime {
     /// [`server_runtime`]). Answers the address it listens on.
     pub async fn start_server(self: &Arc<Self>, serving: Serving) -> Result<SocketAddr, ServerError> {
         let mut running = self.server.lock().await;
-        if let Some(old) = running.take() {
+        if let Some((old, second)) = running.take() {
             old.stop().await;
+            if let Some(second) = second {
+                second.stop().await;
+            }
         }
         // Serving the library, clients may also add to it (Ollama's pull) and delete downloads.
         let hub = serving.on_demand.is_some().then(|| {
@@ -206,25 +209,54 @@ impl Runtime {
             ..ServerConfig::default()
         };
         let server = server_runtime()
-            .spawn(sirocco_server::start(config, self.host.clone()))
+            .spawn(sirocco_server::start(config.clone(), self.host.clone()))
             .await
             .unwrap_or_else(|e| Err(ServerError::Stopped(e.to_string())))?;
         let addr = server.addr;
         tracing::info!(%addr, "the local server is running");
-        *running = Some(server);
+        // The same server on Ollama's port too, when asked and free (Ollama itself may hold it).
+        let ollama = match serving.ollama_port {
+            Some(port) => {
+                let config = ServerConfig { addr: SocketAddr::new(addr.ip(), port), ..config };
+                match server_runtime().spawn(sirocco_server::start(config, self.host.clone())).await {
+                    Ok(Ok(second)) => {
+                        tracing::info!(addr = %second.addr, "also on Ollama's port");
+                        Some(second)
+                    }
+                    Ok(Err(e)) => {
+                        tracing::warn!("not serving on Ollama's port: {e}");
+                        None
+                    }
+                    Err(e) => {
+                        tracing::warn!("not serving on Ollama's port: {e}");
+                        None
+                    }
+                }
+            }
+            None => None,
+        };
+        *running = Some((server, ollama));
         Ok(addr)
     }
 
     /// Stops the local server (nothing when it is not running).
     pub async fn stop_server(&self) {
-        if let Some(server) = self.server.lock().await.take() {
+        if let Some((server, second)) = self.server.lock().await.take() {
             server.stop().await;
+            if let Some(second) = second {
+                second.stop().await;
+            }
         }
     }
 
     /// Where the local server listens, while it runs.
     pub async fn server_addr(&self) -> Option<SocketAddr> {
-        self.server.lock().await.as_ref().map(|s| s.addr)
+        self.server.lock().await.as_ref().map(|(s, _)| s.addr)
+    }
+
+    /// Where it also listens on Ollama's port, when it does.
+    pub async fn ollama_addr(&self) -> Option<SocketAddr> {
+        self.server.lock().await.as_ref().and_then(|(_, second)| second.as_ref().map(|s| s.addr))
     }
 }
 
@@ -233,6 +265,9 @@ impl Runtime {
 pub fn hub_of(settings: &Settings, token: Option<String>) -> Result<Hub, HubError> {
     Hub::new(HubConfig { endpoint: settings.hub_endpoint.clone(), token, ..HubConfig::default() })
 }
+
+/// Ollama's port, where its clients look by default.
+pub const OLLAMA_PORT: u16 = 11434;
 
 /// How the local server serves: where, for whom, and what it loads by itself.
 #[derive(Clone, Default)]
@@ -251,6 +286,8 @@ pub struct Serving {
     pub idle_unload: Option<Duration>,
     /// Told of every request (the app's live log).
     pub on_request: Option<RequestLog>,
+    /// Also listen on this port (Ollama's, 11434, for its clients), if it is free.
+    pub ollama_port: Option<u16>,
 }
 
 impl Serving {
@@ -267,6 +304,7 @@ impl Serving {
             idle_unload: (settings.idle_minutes > 0)
                 .then(|| Duration::from_secs(u64::from(settings.idle_minutes) * 60)),
             on_request: None,
+            ollama_port: settings.ollama_port.then_some(OLLAMA_PORT),
         }
     }
 }

@@ -135,6 +135,9 @@ pub struct ServerSettings {
     /// Fetch images that requests name by a web address (off: refused, nothing fetched).
     #[serde(default)]
     pub fetch_images: bool,
+    /// Also serve on Ollama's port (11434), where its clients look by default, when it is free.
+    #[serde(default)]
+    pub ollama_port: bool,
 }
 
 impl Default for ServerSettings {
@@ -149,6 +152,7 @@ impl Default for ServerSettings {
             idle_minutes: 60,
             start_at_launch: false,
             fetch_images: false,
+            ollama_port: false,
         }
     }
 }

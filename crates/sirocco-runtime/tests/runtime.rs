@@ -193,3 +193,29 @@ async fn stop_ends_the_answer_under_its_stream_and_no_other() {
     assert_eq!(stats.finish_reason, sirocco_engine::FinishReason::Cancelled);
     assert!(stats.generated_tokens < 64, "{stats:?}");
 }
+
+#[tokio::test]
+async fn the_server_also_answers_on_ollamas_port_when_it_is_free() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = Runtime::open(AppFolders::under(dir.path()), &Settings::default()).await.unwrap();
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let loopback = SocketAddr::from(([127, 0, 0, 1], 0));
+    let serving = Serving { addr: Some(loopback), ollama_port: Some(free), ..Serving::default() };
+    let main = runtime.start_server(serving.clone()).await.unwrap();
+    let second = runtime.ollama_addr().await.expect("serves on the second port");
+    assert_eq!(second.port(), free);
+    for addr in [main, second] {
+        let tags = get(addr, "/api/tags").await.unwrap();
+        assert!(tags.starts_with("HTTP/1.1 200") && tags.contains("\"models\""), "{addr}: {tags}");
+    }
+
+    // Taken (Ollama itself runs): the server starts all the same, on its own port only.
+    runtime.stop_server().await;
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let serving = Serving { ollama_port: Some(taken.local_addr().unwrap().port()), ..serving };
+    let main = runtime.start_server(serving).await.expect("starts without the second port");
+    assert_eq!(runtime.ollama_addr().await, None);
+    assert!(get(main, "/health").await.unwrap().starts_with("HTTP/1.1 200"));
+    runtime.stop_server().await;
+    assert!(get(second, "/health").await.is_err(), "stopping stops both");
+}

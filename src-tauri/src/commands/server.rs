@@ -24,6 +24,8 @@ pub struct ServerStatus {
     base_url: Option<String>,
     /// The models loaded now (each answers under this id).
     models: Vec<String>,
+    /// Where Ollama's clients reach it too (`http://127.0.0.1:11434`), when it serves there.
+    ollama_url: Option<String>,
 }
 
 async fn status_of(state: &AppState) -> ServerStatus {
@@ -32,6 +34,7 @@ async fn status_of(state: &AppState) -> ServerStatus {
         running: addr.is_some(),
         base_url: addr.map(|addr| format!("http://{addr}/v1")),
         models: state.host.loaded_ids(),
+        ollama_url: state.ollama_addr().await.map(|addr| format!("http://{addr}")),
     }
 }
 

@@ -977,7 +977,11 @@ start_at_launch: boolean,
 /**
  * Fetch images that requests name by a web address (off: refused, nothing fetched).
  */
-fetch_images: boolean, };
+fetch_images: boolean, 
+/**
+ * Also serve on Ollama's port (11434), where its clients look by default, when it is free.
+ */
+ollama_port: boolean, };
 
 export type ServerStatus = { running: boolean, 
 /**
@@ -987,7 +991,11 @@ base_url: string | null,
 /**
  * The models loaded now (each answers under this id).
  */
-models: Array<string>, };
+models: Array<string>, 
+/**
+ * Where Ollama's clients reach it too (`http://127.0.0.1:11434`), when it serves there.
+ */
+ollama_url: string | null, };
 
 export type RequestLogEntry = { method: string, path: string, status: number, millis: number, };
 
