@@ -128,6 +128,17 @@ check(client.generate(model="tiny-coder-fim", prompt="", keep_alive=0).done_reas
 check("tiny-coder-fim:latest" not in {m.model for m in client.ps().models}, "the coder is gone")
 check("invalid duration" in refused(lambda: client.generate(model=CHAT, prompt="Hi", keep_alive="300"), 400), "300")
 
+# Another name for a model (`ollama cp`): listed, answering, removed alone.
+client.copy(CHAT, "gpt-4o")
+check("gpt-4o:latest" in {m.model for m in client.list().models}, "the new name is listed")
+check(client.chat(model="GPT-4o", messages=QUESTION, options=GREEDY).message.content == whole.message.content,
+      "the new name answers as the model")
+check("own name" in refused(lambda: client.copy(CHAT, "tiny-coder-fim"), 400), "a model's own name stays its own")
+client.delete("gpt-4o")
+names = {m.model for m in client.list().models}
+check("gpt-4o:latest" not in names and f"{CHAT}:latest" in names, "deleting the name leaves the model")
+refused(lambda: client.show("gpt-4o"), 404)
+
 # Embeddings, new and old.
 vectors = client.embed(model="Tiny-BERT-Embed-F32", input=["a cat", "a dog"]).embeddings
 check(len(vectors) == 2 and len(vectors[0]) > 8, len(vectors))

@@ -179,7 +179,7 @@ shaped = client.responses.create(**ask, text={"format": {"type": "json_schema", 
 answer = json.loads(shaped.output_text)
 check(set(answer) == {"blue"} and isinstance(answer["blue"], bool), shaped.output_text)
 
-# Errors: each a 400 (404 for a model not served) naming what is wrong.
+# Errors: each a 400 naming what is wrong.
 def fails(exception, needle, **kwargs):
     try:
         client.responses.create(**kwargs)
@@ -193,7 +193,8 @@ fails(openai.BadRequestError, "empty", **greedy, input=[])
 fails(openai.BadRequestError, "item_reference", **greedy, input=[{"type": "item_reference", "id": "msg_1"}])
 fails(openai.BadRequestError, "xxhigh", **greedy, input="hi", reasoning={"effort": "xxhigh"})
 fails(openai.BadRequestError, "not found", **greedy, input="hi", previous_response_id="resp_nothing")
-fails(openai.NotFoundError, "gpt-5", model="gpt-5", input="hi")
+named = client.responses.create(model="gpt-5", input="hi", max_output_tokens=4)
+check(named.model == model, f"a fixed model name is answered by the served model, not {named.model}")
 try:
     client.responses.create(**greedy, input="word " * 4000, max_output_tokens=4)
     raise SystemExit("FAILED: a prompt longer than the context was accepted")

@@ -59,6 +59,17 @@ async fn serve_runs_headless_and_stops_on_sigterm() {
         .await
         .unwrap();
     assert!(reply["choices"][0]["message"]["content"].as_str().unwrap().contains("Paris"), "{reply}");
+    // A client with a fixed model name gets the model served, and is told which.
+    let reply: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/chat/completions"))
+        .json(&serde_json::json!({"model": "gpt-4o", "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 4}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reply["model"], "SmolLM2-135M-Instruct.Q4_1", "{reply}");
 
     stop(&mut child);
     assert!(reqwest::get(format!("{base}/models")).await.is_err(), "the port is closed");

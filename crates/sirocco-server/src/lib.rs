@@ -312,6 +312,7 @@ fn router(state: Arc<ServerState>, config: &ServerConfig) -> Router {
         .route("/api/embed", post(routes::ollama::embed::embed))
         .route("/api/embeddings", post(routes::ollama::embed::embeddings))
         .route("/api/pull", post(routes::ollama::pull::pull))
+        .route("/api/copy", post(routes::ollama::pull::copy))
         .route("/api/delete", axum::routing::delete(routes::ollama::pull::delete))
         .layer(axum::middleware::from_fn_with_state(state.clone(), require_key))
         .route("/health", get(routes::health::handle))

@@ -71,9 +71,12 @@ impl ServerState {
     }
 
     /// The model a request names (loading it when allowed), or the default one: for requests
-    /// that do not generate (tokenize, templates).
+    /// that do not generate (tokenize, templates). A name is a model's id or an alias of one
+    /// (Ollama's `copy`); a name of no model of ours gets the one model the user loaded, when
+    /// there is exactly one (clients with fixed names — `gpt-4o`, `claude-*` — then just work,
+    /// and the answer's `model` says which answered); else a 404 listing what there is.
     pub async fn model_lease(&self, model: Option<&str>) -> Result<sirocco_host::Lease, ApiError> {
-        let Some(want) = wanted(model) else {
+        let Some(asked) = wanted(model) else {
             return self.host.lease_default().await.map_err(|_| match &self.on_demand {
                 Some(_) => ApiError::unavailable(
                     "No model is loaded: name one of GET /v1/models in `model` and it is loaded for you.",
@@ -81,16 +84,52 @@ impl ServerState {
                 None => ApiError::unavailable("No model is loaded: load one in Sirocco first."),
             });
         };
+        let aliased = self.alias_of(asked).await;
+        let want = aliased.as_deref().unwrap_or(asked);
         let loaded = match self.host.lease(want).await {
             Ok(lease) => return Ok(lease),
             Err(HostError::NotLoaded { loaded, .. }) => loaded,
             Err(e) => return Err(host_error(e)),
         };
-        let Some(on_demand) = &self.on_demand else {
-            return Err(ApiError::model_not_found(want, &loaded));
+        let missing = match &self.on_demand {
+            Some(on_demand) => match self.catalog_entry(on_demand, want, &loaded).await {
+                Ok(entry) => return self.host.lease_or_load(entry).await.map_err(host_error),
+                Err(missing) => missing,
+            },
+            None => ApiError::model_not_found(want, &loaded),
         };
-        let entry = self.catalog_entry(on_demand, want, &loaded).await?;
-        self.host.lease_or_load(entry).await.map_err(host_error)
+        match self.only_user_model(asked).await {
+            Some(lease) => Ok(lease),
+            None => Err(missing),
+        }
+    }
+
+    /// The model `name` is an alias of (`name` may carry Ollama's `:latest`).
+    pub async fn alias_of(&self, name: &str) -> Option<String> {
+        let store = self.store.as_ref()?;
+        store.model_alias(name.strip_suffix(":latest").unwrap_or(name)).await.ok().flatten()
+    }
+
+    /// The id of the one model the user loaded (in the app, or `sirocco serve --model`), when
+    /// exactly one is: what a request naming no model of ours gets.
+    pub fn only_user_model_id(&self) -> Option<String> {
+        let mine: Vec<String> = self
+            .host
+            .resident()
+            .into_iter()
+            .filter(|r| r.loaded_by == sirocco_host::LoadedBy::User && r.status == sirocco_host::ModelStatus::Loaded)
+            .map(|r| r.id)
+            .collect();
+        match <[String; 1]>::try_from(mine) {
+            Ok([only]) => Some(only),
+            Err(_) => None,
+        }
+    }
+
+    async fn only_user_model(&self, asked: &str) -> Option<sirocco_host::Lease> {
+        let only = self.only_user_model_id()?;
+        tracing::info!(asked, answers = %only, "a request named no model of ours: the user's model answers");
+        self.host.lease(&only).await.ok()
     }
 
     /// The library's entry for `id`, or a 404 listing what a request may name: the models

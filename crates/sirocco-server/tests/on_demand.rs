@@ -489,27 +489,34 @@ async fn router_endpoints_through_the_openai_clients_raw_http() {
     served.server.stop().await;
 }
 
-/// A model the user opened from outside the library is loaded and may be named, so a request
-/// for a model that exists nowhere lists it among what is available (from a chat request and
-/// from the router's load alike).
+/// A name of no model of ours (a client with a fixed name: `gpt-4o`, `claude-*`) gets the one
+/// model the user loaded, and the answer says which; with two of theirs, or none, it is a 404
+/// listing what a request may name — the user's models (opened from outside the library) and
+/// the library's. Loading through the router never guesses.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_unknown_model_is_a_404_listing_the_loaded_model_too() {
+async fn a_name_of_no_model_of_ours_gets_the_users_one_model_else_a_404_listing_them() {
     let served = serve(HostConfig::default(), None, Vec::new()).await;
     let opened = "tiny-mistral-7b-shape";
     served.host.load(spec(opened, 512), LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
     let http = reqwest::Client::new();
 
-    let (status, body) = chat(&http, &served, "no-such-model", "Hi", 2).await;
-    assert_eq!(status, 404, "{body}");
-    assert_eq!(body["error"]["code"], "model_not_found");
-    let message = body["error"]["message"].as_str().unwrap();
-    assert!(message.contains(opened), "the loaded model is listed: {message}");
-    assert!(message.contains(SMOLLM2) && message.contains(CODER), "and the library: {message}");
+    let (status, body) = chat(&http, &served, "gpt-4o", "Hi", 2).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["model"], opened, "the answer names the model that gave it");
 
     let response =
         http.post(served.url("/models/load")).json(&json!({ "model": "no-such-model" })).send().await.unwrap();
     assert_eq!(response.status(), 404);
     let body: Value = response.json().await.unwrap();
     assert!(body["error"]["message"].as_str().unwrap().contains(opened), "{body}");
+
+    // Two of the user's: which one is not a guess to make.
+    served.host.load(spec(CODER, 512), LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
+    let (status, body) = chat(&http, &served, "no-such-model", "Hi", 2).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["code"], "model_not_found");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains(opened) && message.contains(CODER), "the loaded models are listed: {message}");
+    assert!(message.contains(SMOLLM2), "and the library: {message}");
     served.server.stop().await;
 }

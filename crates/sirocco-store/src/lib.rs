@@ -9,6 +9,7 @@
 //!
 //! Nothing here knows about Tauri or any UI.
 
+mod aliases;
 mod api_responses;
 mod attachments;
 mod avatar;

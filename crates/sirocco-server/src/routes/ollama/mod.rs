@@ -99,7 +99,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> axum::extract::FromRequest<
 
 /// The library id the Ollama name `name` means (`name`, `name:latest`, any case), among the
 /// models loaded and, when the server loads on demand, the library's; a Hugging Face name
-/// (`hf.co/owner/repo:QUANT`) means the file downloaded from there.
+/// (`hf.co/owner/repo:QUANT`) means the file downloaded from there, an alias (`copy`) its model.
 pub async fn resolve(state: &ServerState, name: &str) -> Result<String, OllamaError> {
     let name = name.trim();
     if name.is_empty() {
@@ -108,11 +108,12 @@ pub async fn resolve(state: &ServerState, name: &str) -> Result<String, OllamaEr
     if let (Some((repo, quant)), Some(access)) = (pull::hub_name(name), &state.hub) {
         return downloaded(access, &repo, quant.as_deref()).await.ok_or_else(|| OllamaError::not_found(name));
     }
-    let wanted = name.strip_suffix(":latest").unwrap_or(name);
     let mut ids = state.host.loaded_ids();
     if let Some(on_demand) = &state.on_demand {
         ids.extend(state.catalog(on_demand, false).await.iter().map(|m| m.id.clone()));
     }
+    let aliased = state.alias_of(name).await;
+    let wanted = aliased.as_deref().unwrap_or_else(|| name.strip_suffix(":latest").unwrap_or(name));
     ids.into_iter().find(|id| id.eq_ignore_ascii_case(wanted)).ok_or_else(|| OllamaError::not_found(name))
 }
 
@@ -130,8 +131,13 @@ async fn downloaded(access: &crate::pull::HubAccess, repo: &str, quant: Option<&
 }
 
 /// The model `name` means, leased (loaded if it is not), and how long that took.
+/// A name of no model of ours gets the one model the user loaded, when there is exactly one (as
+/// on every API: `ServerState::model_lease`).
 pub async fn lease(state: &ServerState, name: &str) -> Result<(ServedModel, Lease, Duration), OllamaError> {
-    let id = resolve(state, name).await?;
+    let id = match resolve(state, name).await {
+        Ok(id) => id,
+        Err(missing) => state.only_user_model_id().ok_or(missing)?,
+    };
     let start = Instant::now();
     let (served, lease) = state.lease(Some(&id), Default::default()).await?;
     Ok((served, lease, start.elapsed()))

@@ -89,6 +89,14 @@ async fn models(state: &crate::ServerState) -> Vec<(String, std::path::PathBuf)>
             }
         }
     }
+    // The other names clients gave models (`copy`), each listed as its model.
+    if let Some(store) = &state.store {
+        for (alias, target) in store.model_aliases().await.unwrap_or_default() {
+            if let Some(path) = models.iter().find(|(id, _)| *id == target).map(|(_, p)| p.clone()) {
+                models.push((alias, path));
+            }
+        }
+    }
     models
 }
 

@@ -1,8 +1,9 @@
-//! `POST /api/pull` and `DELETE /api/delete`: models from Hugging Face by Ollama's names for
+//! `POST /api/pull`, `DELETE /api/delete` and `POST /api/copy`: models from Hugging Face by Ollama's names for
 //! them (`hf.co/owner/repo:Q4_K_M`; without a quantization, the largest file that fits this
 //! machine), downloaded through the app's verified, resumable queue into the library, with
 //! Ollama's progress lines; and deleted again — only what Sirocco downloaded (files the user
-//! keeps elsewhere are the library's to list, not a client's to delete).
+//! keeps elsewhere are the library's to list, not a client's to delete); and other names for a
+//! model (`copy` makes an alias, `delete` of an alias removes only it).
 
 use axum::body::Body;
 use axum::extract::State;
@@ -137,6 +138,13 @@ pub async fn delete(
     State(state): Shared,
     OllamaJson(body): OllamaJson<ModelRequest>,
 ) -> Result<StatusCode, OllamaError> {
+    // An alias (`copy`) goes alone; its model stays.
+    if let Some(store) = &state.store {
+        let name = body.model();
+        if store.remove_model_alias(name.strip_suffix(":latest").unwrap_or(name)).await.map_err(store_error)? {
+            return Ok(StatusCode::OK);
+        }
+    }
     let access = state.hub.clone().ok_or_else(refused_without_hub)?;
     let id = super::resolve(&state, body.model()).await?;
     let roots = (access.roots)();
@@ -164,6 +172,37 @@ pub async fn delete(
         state.catalog(on_demand, true).await;
     }
     Ok(StatusCode::OK)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CopyRequest {
+    source: String,
+    destination: String,
+}
+
+/// `POST /api/copy`: another name for a model (an alias kept in the store; the file is not
+/// copied). A tool with a fixed model name (`gpt-4o`) then gets the model the user chose.
+pub async fn copy(State(state): Shared, OllamaJson(body): OllamaJson<CopyRequest>) -> Result<StatusCode, OllamaError> {
+    let store = state.store.as_ref().ok_or_else(|| OllamaError::invalid("this server keeps no other names"))?;
+    let model = super::resolve(&state, &body.source).await?;
+    let name = body.destination.trim();
+    let name = name.strip_suffix(":latest").unwrap_or(name);
+    if name.is_empty() {
+        return Err(OllamaError::invalid(format!("destination \"{}\" is invalid", body.destination)));
+    }
+    // A model's own name stays its own (an alias may be pointed elsewhere).
+    if state.alias_of(name).await.is_none() && super::resolve(&state, name).await.is_ok() {
+        return Err(OllamaError::invalid(format!("destination \"{name}\" is a model's own name")));
+    }
+    store.set_model_alias(name, &model).await.map_err(store_error)?;
+    Ok(StatusCode::OK)
+}
+
+fn store_error(e: sirocco_store::StoreError) -> OllamaError {
+    match e {
+        sirocco_store::StoreError::Invalid(message) => OllamaError::invalid(message),
+        e => super::server_error(&e.to_string()),
+    }
 }
 
 #[cfg(test)]
