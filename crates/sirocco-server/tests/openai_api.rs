@@ -495,6 +495,11 @@ async fn sse_is_framed_exactly_like_openai_and_hostile_requests_get_clear_400s()
         "/detokenize",
         "/apply-template",
         "/health",
+        // Ollama's, fuzzed with the rest (the requests test below).
+        "/api/chat",
+        "/api/generate",
+        "/api/embed",
+        "/api/tags",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }
@@ -521,7 +526,7 @@ async fn sse_is_framed_exactly_like_openai_and_hostile_requests_get_clear_400s()
 }
 
 /// Requests generated from /openapi.json by schemathesis (valid and hostile: wrong types, edge
-/// values, odd strings): none gets a 5xx. A small context keeps valid generations short
+/// values, odd strings), on OpenAI's, llama-server's and Ollama's routes: none gets a 5xx. A small context keeps valid generations short
 /// (the time goes to schemathesis's ~2,000 requests, most of them refused).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn requests_generated_from_the_openapi_document_never_get_a_server_error() {
