@@ -68,6 +68,15 @@ impl Runtime {
     /// entries). The Hub token is read from the keyring later ([`Self::use_saved_token`]): a
     /// keyring can take long to answer.
     pub async fn open(folders: AppFolders, settings: &Settings) -> Result<Arc<Self>, OpenError> {
+        Self::open_with_folders(folders, settings, Vec::new()).await
+    }
+
+    /// [`Self::open`] with `extra` folders added to the library for this run (the CLI's `--dir`).
+    pub async fn open_with_folders(
+        folders: AppFolders,
+        settings: &Settings,
+        extra: Vec<PathBuf>,
+    ) -> Result<Arc<Self>, OpenError> {
         std::fs::create_dir_all(&folders.data)
             .map_err(|source| OpenError::Folder { path: folders.data.clone(), source })?;
         let path = folders.database();
@@ -76,7 +85,7 @@ impl Runtime {
             host: ModelHost::new(settings.model_memory.host_config()),
             hub: RwLock::new(hub_of(settings, None)?),
             library_locations: RwLock::new(settings.library_locations.clone()),
-            extra_folders: Vec::new(),
+            extra_folders: extra,
             store,
             folders,
             downloads: Arc::default(),
@@ -86,17 +95,6 @@ impl Runtime {
             server: tokio::sync::Mutex::new(None),
             generations: Mutex::default(),
         }))
-    }
-
-    /// [`Self::open`] with `folders` added to the library for this run (the CLI's `--dir`).
-    pub async fn open_with_folders(
-        folders: AppFolders,
-        settings: &Settings,
-        extra: Vec<PathBuf>,
-    ) -> Result<Arc<Self>, OpenError> {
-        let mut runtime = Self::open(folders, settings).await?;
-        Arc::get_mut(&mut runtime).expect("just opened").extra_folders = extra;
-        Ok(runtime)
     }
 
     /// Reads the Hub token saved in the keyring and uses it from now on, with the endpoint
@@ -218,14 +216,11 @@ impl Runtime {
         let ollama = match serving.ollama_port {
             Some(port) => {
                 let config = ServerConfig { addr: SocketAddr::new(addr.ip(), port), ..config };
-                match server_runtime().spawn(sirocco_server::start(config, self.host.clone())).await {
-                    Ok(Ok(second)) => {
+                let started = server_runtime().spawn(sirocco_server::start(config, self.host.clone())).await;
+                match started.map_err(|e| e.to_string()).and_then(|r| r.map_err(|e| e.to_string())) {
+                    Ok(second) => {
                         tracing::info!(addr = %second.addr, "also on Ollama's port");
                         Some(second)
-                    }
-                    Ok(Err(e)) => {
-                        tracing::warn!("not serving on Ollama's port: {e}");
-                        None
                     }
                     Err(e) => {
                         tracing::warn!("not serving on Ollama's port: {e}");

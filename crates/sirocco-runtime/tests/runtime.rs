@@ -162,34 +162,31 @@ async fn stop_ends_the_answer_under_its_stream_and_no_other() {
     let messages = vec![sirocco_engine::ChatMessage::new(sirocco_engine::Role::User, "Count from one to fifty.")];
     let sampling = sirocco_engine::SamplingParams { max_tokens: 64, temperature: 0.0, ..Default::default() };
 
-    // Another stream's stop, asked at the first piece of text, leaves this answer running.
-    let mut last = None;
-    runtime
-        .answer_once(messages.clone(), sampling.clone(), None, "arena-0", |e| {
-            if matches!(e, sirocco_engine::GenerationEvent::Text { .. }) {
-                runtime.stop(Some("arena-1"));
+    // At the first piece of text of an answer under `stream`, the answer under `stop` is stopped;
+    // how the answer ended.
+    let answer = |stream: &'static str, stop: &'static str| {
+        let (runtime, messages, sampling) = (&runtime, messages.clone(), sampling.clone());
+        async move {
+            let mut last = None;
+            runtime
+                .answer_once(messages, sampling, None, stream, |e| {
+                    if matches!(e, sirocco_engine::GenerationEvent::Text { .. }) {
+                        runtime.stop(Some(stop));
+                    }
+                    last = Some(e);
+                    true
+                })
+                .await
+                .unwrap();
+            match last {
+                Some(sirocco_engine::GenerationEvent::Done { stats }) => stats,
+                other => panic!("no end: {other:?}"),
             }
-            last = Some(e);
-            true
-        })
-        .await
-        .unwrap();
-    let Some(sirocco_engine::GenerationEvent::Done { stats }) = last else { panic!("no end: {last:?}") };
-    assert_eq!(stats.finish_reason, sirocco_engine::FinishReason::Length);
-
-    // Its own stop ends it.
-    let mut last = None;
-    runtime
-        .answer_once(messages, sampling, None, "arena-1", |e| {
-            if matches!(e, sirocco_engine::GenerationEvent::Text { .. }) {
-                runtime.stop(Some("arena-1"));
-            }
-            last = Some(e);
-            true
-        })
-        .await
-        .unwrap();
-    let Some(sirocco_engine::GenerationEvent::Done { stats }) = last else { panic!("no end: {last:?}") };
+        }
+    };
+    // Another stream's stop leaves this answer running to its length; its own stop ends it.
+    assert_eq!(answer("arena-0", "arena-1").await.finish_reason, sirocco_engine::FinishReason::Length);
+    let stats = answer("arena-1", "arena-1").await;
     assert_eq!(stats.finish_reason, sirocco_engine::FinishReason::Cancelled);
     assert!(stats.generated_tokens < 64, "{stats:?}");
 }

@@ -84,13 +84,19 @@ impl ServerState {
                 None => ApiError::unavailable("No model is loaded: load one in Sirocco first."),
             });
         };
-        let aliased = self.alias_of(asked).await;
-        let want = aliased.as_deref().unwrap_or(asked);
-        let loaded = match self.host.lease(want).await {
+        let loaded = match self.host.lease(asked).await {
             Ok(lease) => return Ok(lease),
             Err(HostError::NotLoaded { loaded, .. }) => loaded,
             Err(e) => return Err(host_error(e)),
         };
+        // Not a loaded model's own name: perhaps an alias (asked of the store only now).
+        let aliased = self.alias_of(asked).await;
+        let want = aliased.as_deref().unwrap_or(asked);
+        if aliased.is_some() {
+            if let Ok(lease) = self.host.lease(want).await {
+                return Ok(lease);
+            }
+        }
         let missing = match &self.on_demand {
             Some(on_demand) => match self.catalog_entry(on_demand, want, &loaded).await {
                 Ok(entry) => return self.host.lease_or_load(entry).await.map_err(host_error),

@@ -112,9 +112,13 @@ pub async fn resolve(state: &ServerState, name: &str) -> Result<String, OllamaEr
     if let Some(on_demand) = &state.on_demand {
         ids.extend(state.catalog(on_demand, false).await.iter().map(|m| m.id.clone()));
     }
-    let aliased = state.alias_of(name).await;
-    let wanted = aliased.as_deref().unwrap_or_else(|| name.strip_suffix(":latest").unwrap_or(name));
-    ids.into_iter().find(|id| id.eq_ignore_ascii_case(wanted)).ok_or_else(|| OllamaError::not_found(name))
+    let own = name.strip_suffix(":latest").unwrap_or(name);
+    if let Some(id) = ids.iter().find(|id| id.eq_ignore_ascii_case(own)) {
+        return Ok(id.clone());
+    }
+    // Not a model's own name: perhaps an alias (asked of the store only now).
+    let target = state.alias_of(name).await.ok_or_else(|| OllamaError::not_found(name))?;
+    ids.into_iter().find(|id| *id == target).ok_or_else(|| OllamaError::not_found(name))
 }
 
 /// The library id of the file downloaded from `repo` (of quantization `quant`, or any).
