@@ -11,6 +11,8 @@ import json
 import math
 import struct
 import sys
+import time
+from datetime import datetime, timezone
 import urllib.request
 import zlib
 
@@ -117,6 +119,20 @@ said = client.generate(model=CHAT, prompt="What is the capital of France? Answer
 check("Paris" in said.response and said.done, said.response)
 raw = client.generate(model=CHAT, prompt="The capital of France is", raw=True, options={"temperature": 0, "num_predict": 5})
 check(raw.done and raw.eval_count > 0, raw)
+check(raw.context is None, "a raw prompt has no context")
+
+# `context`: the conversation's tokens, the same streamed or whole; sent back, it is continued.
+check(said.context and all(isinstance(t, int) for t in said.context), said.context)
+check(list(client.generate(model=CHAT, prompt="What is the capital of France? Answer in one sentence.", options=GREEDY,
+                           stream=True))[-1].context == said.context, "the streamed context is the whole one's")
+follow = client.generate(model=CHAT, prompt="And the capital of Italy?", context=said.context, options=GREEDY)
+check(follow.done and follow.response, follow)
+check(follow.context[:len(said.context)] == said.context and len(follow.context) > len(said.context) + 5,
+      "the conversation goes on from the tokens given")
+fresh = client.generate(model=CHAT, prompt="And the capital of Italy?", options=GREEDY)
+check(follow.prompt_eval_count > fresh.prompt_eval_count + len(said.context) // 2, "the earlier turn was read")
+check("context" in refused(lambda: client.generate(model=CHAT, prompt="x", raw=True, context=said.context), 400), "raw")
+refused(lambda: client.generate(model=CHAT, prompt="x", context=[-1, 10**9]), 400)
 streamed = list(client.generate(model="tiny-coder-fim", prompt="def add(a, b):\n    ", suffix="\n    return c\n",
                                 options={"num_predict": 8, "temperature": 0}, stream=True))
 check(streamed[-1].done and streamed[-1].eval_count > 0, streamed[-1])
@@ -127,6 +143,37 @@ check("tiny-coder-fim:latest" in {m.model for m in client.ps().models}, "the cod
 check(client.generate(model="tiny-coder-fim", prompt="", keep_alive=0).done_reason == "unload", "unloads")
 check("tiny-coder-fim:latest" not in {m.model for m in client.ps().models}, "the coder is gone")
 check("invalid duration" in refused(lambda: client.generate(model=CHAT, prompt="Hi", keep_alive="300"), 400), "300")
+
+
+def coder_expires():
+    return next((m.expires_at for m in client.ps().models if m.model == "tiny-coder-fim:latest"), None)
+
+
+def until_coder_gone(why):
+    deadline = time.monotonic() + 60
+    while coder_expires() is not None:
+        check(time.monotonic() < deadline, why)
+        time.sleep(0.2)
+
+
+# keep_alive on a model the server loads: -1 keeps it for good, a duration that long once idle
+# (ps says when it goes, and it goes), 0 with a prompt answers and then unloads.
+CODE = {"model": "tiny-coder-fim", "prompt": "def f():", "raw": True, "options": {"num_predict": 2}}
+client.generate(**CODE, keep_alive=-1)
+check(coder_expires().year > 2100, coder_expires())
+client.generate(**CODE, keep_alive="2s")
+check(0 < (coder_expires() - datetime.now(timezone.utc)).total_seconds() < 10, coder_expires())
+until_coder_gone("a model kept for 2s is unloaded once idle that long")
+check(client.generate(**CODE, keep_alive=0).done, "answers with keep_alive 0")
+until_coder_gone("keep_alive 0 unloads once answered")
+
+# num_ctx: a model the server loads is loaded with that context (again, when asked for another).
+for n_ctx in (512, 768):
+    check(client.generate(**{**CODE, "options": {"num_predict": 2, "num_ctx": n_ctx}}).done, n_ctx)
+    running = json.loads(urllib.request.urlopen(f"{host}/api/ps", timeout=10).read())["models"]
+    coder = next(m for m in running if m["model"] == "tiny-coder-fim:latest")
+    check(coder["context_length"] == n_ctx, (n_ctx, coder["context_length"]))
+check("num_ctx" in refused(lambda: client.generate(**{**CODE, "options": {"num_ctx": 1}}), 400), "a tiny num_ctx")
 
 # Another name for a model (`ollama cp`): listed, answering, removed alone.
 client.copy(CHAT, "gpt-4o")

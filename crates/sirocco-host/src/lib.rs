@@ -117,6 +117,32 @@ pub struct ResidentModel {
     /// What the load reported, once loaded.
     pub model: Option<LoadedModel>,
     pub params: LoadParams,
+    /// How long it stays once idle, when a client asked (Ollama's `keep_alive`).
+    #[serde(skip)]
+    #[ts(skip)]
+    pub keep: KeepAlive,
+}
+
+/// How long a model the server loaded stays once nothing uses it, when a client said so
+/// (Ollama's `keep_alive`); models the user loaded stay until ejected whatever clients say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KeepAlive {
+    /// The server's idle time-out.
+    #[default]
+    Default,
+    For(Duration),
+    Forever,
+}
+
+impl KeepAlive {
+    /// The idle time after which it goes, given the server's (`None`: never).
+    pub fn idle_limit(self, server: Option<Duration>) -> Option<Duration> {
+        match self {
+            KeepAlive::Default => server,
+            KeepAlive::For(limit) => Some(limit),
+            KeepAlive::Forever => None,
+        }
+    }
 }
 
 /// Why a model went.
@@ -230,6 +256,8 @@ struct Slot {
     model: Option<LoadedModel>,
     /// An unload has taken it (it finishes and forgets the slot).
     taken: bool,
+    /// How long it stays loaded once idle, when a client asked (Ollama's `keep_alive`).
+    keep: KeepAlive,
 }
 
 impl Slot {
@@ -252,6 +280,7 @@ impl Slot {
                 .then(|| self.idle_since.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)),
             model: self.model.clone(),
             params: self.spec.params.clone(),
+            keep: self.keep,
         }
     }
 
@@ -423,6 +452,13 @@ impl ModelHost {
         self.load_leased(spec, LoadedBy::Server, Box::new(|_| {}), Arc::new(AtomicBool::new(false)), false).await
     }
 
+    /// A lease on `spec`'s model loaded with `spec`'s settings: one the server loaded with
+    /// others is loaded again (once its answers are done). The caller keeps this from models the
+    /// user loaded (a client's request never changes those).
+    pub async fn lease_or_reload(&self, spec: ModelSpec) -> Result<Lease, HostError> {
+        self.load_leased(spec, LoadedBy::Server, Box::new(|_| {}), Arc::new(AtomicBool::new(false)), true).await
+    }
+
     /// A lease on the model a request that names none gets: the one the user chose last, else
     /// the one used last (waiting while the only one loads).
     pub async fn lease_default(&self) -> Result<Lease, HostError> {
@@ -456,8 +492,22 @@ impl ModelHost {
         self.unload_when_free(id, UnloadReason::Asked).await
     }
 
-    /// Unloads what the server loaded and nothing has used for `idle`; returns their ids.
-    pub async fn unload_idle(&self, idle: Duration) -> Vec<String> {
+    /// How long model `id` stays once idle, as a client asked; only for a model the server
+    /// loaded (false for others, and for no such model).
+    pub fn keep_alive(&self, id: &str, keep: KeepAlive) -> bool {
+        let mut state = self.inner.lock();
+        let Some(slot) = state.slots.iter_mut().find(|s| s.spec.id == id && !s.taken) else { return false };
+        if slot.loaded_by != LoadedBy::Server {
+            return false;
+        }
+        slot.keep = keep;
+        true
+    }
+
+    /// Unloads what the server loaded and nothing has used for its idle time: `idle` (the
+    /// server's; `None`: never) or what a client asked ([`ModelHost::keep_alive`]). Returns
+    /// their ids.
+    pub async fn unload_idle(&self, idle: Option<Duration>) -> Vec<String> {
         let going: Vec<(u64, String, Engine)> = {
             let mut state = self.inner.lock();
             state
@@ -467,7 +517,7 @@ impl ModelHost {
                     s.loaded_by == LoadedBy::Server
                         && s.status == ModelStatus::Loaded
                         && s.leases == 0
-                        && s.last_used.elapsed() >= idle
+                        && s.keep.idle_limit(idle).is_some_and(|limit| s.last_used.elapsed() >= limit)
                 })
                 .map(Slot::take)
                 .collect()
@@ -628,6 +678,7 @@ impl ModelHost {
                                 engine: engine.clone(),
                                 model: None,
                                 taken: false,
+                                keep: KeepAlive::Default,
                             });
                             Ok((key, engine, going))
                         }
@@ -814,7 +865,7 @@ mod send_check {
         is_send(host.lease("x"));
         is_send(host.lease_default());
         is_send(host.unload("x"));
-        is_send(host.unload_idle(std::time::Duration::ZERO));
+        is_send(host.unload_idle(Some(std::time::Duration::ZERO)));
         is_send(host.load(spec, super::LoadedBy::User, |_| {}, Default::default()));
     }
 }

@@ -48,6 +48,20 @@ impl Lease {
     }
 }
 
+fn served(
+    model: sirocco_host::Lease,
+    permit: OwnedSemaphorePermit,
+    fetched: Vec<sirocco_fetch::BudgetHold>,
+) -> (ServedModel, Lease) {
+    let loaded = model.model();
+    let served = ServedModel {
+        id: model.id().to_owned(),
+        context_length: loaded.context_length,
+        vision: loaded.projector.is_some(),
+    };
+    (served, Lease { _permit: permit, _fetched: fetched, model })
+}
+
 fn wanted(model: Option<&str>) -> Option<&str> {
     model.filter(|m| !m.is_empty())
 }
@@ -61,13 +75,25 @@ impl ServerState {
             None => self.admit()?,
         };
         let model = self.model_lease(model).await?;
-        let loaded = model.model();
-        let served = ServedModel {
-            id: model.id().to_owned(),
-            context_length: loaded.context_length,
-            vision: loaded.projector.is_some(),
+        Ok(served(model, permit, admission.fetched))
+    }
+
+    /// A lease on model `id` (a resolved name) with a context of `context_length` tokens
+    /// (Ollama's `num_ctx`): loaded so, or loaded again so when the server loaded it with
+    /// another. A model the user loaded keeps its own context, as without a library to load from.
+    pub async fn lease_with_context(&self, id: &str, context_length: u32) -> Result<(ServedModel, Lease), ApiError> {
+        let resident = self.host.resident().into_iter().find(|r| r.id == id);
+        let as_asked =
+            resident.as_ref().is_some_and(|r| r.model.as_ref().is_some_and(|m| m.context_length == context_length));
+        let users = resident.as_ref().is_some_and(|r| r.loaded_by == sirocco_host::LoadedBy::User);
+        let Some(on_demand) = self.on_demand.as_ref().filter(|_| !users && !as_asked) else {
+            return self.lease(Some(id), Admission::default()).await;
         };
-        Ok((served, Lease { _permit: permit, _fetched: admission.fetched, model }))
+        let mut entry = self.catalog_entry(on_demand, id, &[]).await?;
+        entry.params.context_length = Some(context_length);
+        let permit = self.admit()?;
+        let model = self.host.lease_or_reload(entry).await.map_err(host_error)?;
+        Ok(served(model, permit, Vec::new()))
     }
 
     /// The model a request names (loading it when allowed), or the default one: for requests
@@ -186,11 +212,13 @@ pub(crate) fn host_error(e: HostError) -> ApiError {
     }
 }
 
-/// Unloads what the server loaded once it has been idle for the time-out, until the server
-/// stops (the task is aborted then).
+/// Unloads what the server loaded once it has been idle for the time-out (or for what a client
+/// asked: Ollama's `keep_alive`), until the server stops (the task is aborted then). Checked
+/// each second at least, so a client's minutes are kept to the second.
 pub(crate) fn spawn_idle_unloader(state: Arc<ServerState>) -> Option<tokio::task::JoinHandle<()>> {
-    let idle = state.on_demand.as_ref()?.idle_unload?;
-    let every = (idle / 4).clamp(Duration::from_millis(50), Duration::from_secs(5));
+    let idle = state.on_demand.as_ref()?.idle_unload;
+    let every =
+        idle.map_or(Duration::from_secs(1), |idle| (idle / 4).clamp(Duration::from_millis(50), Duration::from_secs(1)));
     Some(tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         loop {

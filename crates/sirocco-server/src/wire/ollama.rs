@@ -7,11 +7,12 @@ use serde_json::Value;
 
 use super::ToolDefinition;
 
-/// `options`: the sampling settings a request may set. Ollama logs and ignores keys it does not
-/// know; so does this (they are not fields here). `num_ctx` is among them: a model's context is
-/// the one Sirocco loads it with (its saved settings, or the server's).
+/// `options`: the sampling settings a request may set, and `num_ctx` (the context a model the
+/// server loads is loaded with). Ollama logs and ignores keys it does not know; so does this
+/// (they are not fields here).
 #[derive(Debug, Default, Deserialize)]
 pub struct Options {
+    pub num_ctx: Option<u32>,
     pub num_predict: Option<i64>,
     pub temperature: Option<f32>,
     pub top_k: Option<i32>,
@@ -123,6 +124,9 @@ pub struct GenerateRequest {
     pub stream: Option<bool>,
     #[serde(default)]
     pub think: Option<Think>,
+    /// An earlier answer's `context`: the conversation so far, as tokens, continued.
+    #[serde(default)]
+    pub context: Option<Vec<i32>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -36,7 +36,8 @@ pub async fn handle(State(state): Shared, OllamaJson(body): OllamaJson<ChatReque
         super::unload(&state, &body.model).await?;
         return Ok(Json(chunk(nothing(), Some("unload"), Metrics::default())).into_response());
     }
-    let (served, lease, load) = super::lease(&state, &body.model).await?;
+    let (served, lease, load) = super::lease(&state, &body.model, body.options.as_ref()).await?;
+    keep.apply(&state, &served.id);
     if messages.is_empty() {
         return Ok(Json(chunk(nothing(), Some("load"), Metrics::default())).into_response());
     }
@@ -78,6 +79,7 @@ pub async fn handle(State(state): Shared, OllamaJson(body): OllamaJson<ChatReque
                 };
                 vec![serde_json::to_value(piece).expect("chunks serialise")]
             },
+            None,
             "messages",
             lease,
         )

@@ -31,11 +31,13 @@ pub async fn embed(
     if body.dimensions == Some(0) {
         return Err(OllamaError::invalid("dimensions must be at least 1"));
     }
-    if inputs.is_empty() && super::keep_for(body.keep_alive)? == KeepFor::Unload {
+    let keep = super::keep_for(body.keep_alive)?;
+    if inputs.is_empty() && keep == KeepFor::Unload {
         super::unload(&state, &body.model).await?;
         return Ok(Json(json!({ "model": body.model, "embeddings": [] })));
     }
-    let (_, lease, load) = super::lease(&state, &body.model).await?;
+    let (served, lease, load) = super::lease(&state, &body.model, None).await?;
+    keep.apply(&state, &served.id);
     if inputs.is_empty() {
         return Ok(Json(json!({ "model": body.model, "embeddings": [] })));
     }
@@ -69,11 +71,13 @@ pub async fn embeddings(
     State(state): Shared,
     OllamaJson(body): OllamaJson<EmbeddingsRequest>,
 ) -> Result<Json<Value>, OllamaError> {
-    if body.prompt.is_empty() && super::keep_for(body.keep_alive)? == KeepFor::Unload {
+    let keep = super::keep_for(body.keep_alive)?;
+    if body.prompt.is_empty() && keep == KeepFor::Unload {
         super::unload(&state, &body.model).await?;
         return Ok(Json(json!({ "embedding": [] })));
     }
-    let (_, lease, _) = super::lease(&state, &body.model).await?;
+    let (served, lease, _) = super::lease(&state, &body.model, None).await?;
+    keep.apply(&state, &served.id);
     if body.prompt.is_empty() {
         return Ok(Json(json!({ "embedding": [] })));
     }

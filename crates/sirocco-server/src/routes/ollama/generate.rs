@@ -3,6 +3,11 @@
 //! with `suffix`, fill-in-the-middle in the model's own format (Codestral's, for one); `images`
 //! go with the prompt. An empty prompt loads the model and says so (`done_reason: "load"`), or
 //! with `keep_alive: 0` unloads it (`"unload"`).
+//!
+//! `context` (Ollama's older way to continue a conversation): the last piece of a templated
+//! answer carries the conversation's tokens — its prompt, then the answer; a request that sends
+//! them back is answered after them, its own prompt templated as Ollama does (appended to the
+//! tokens given, the model's BOS once at the start).
 
 use std::time::{Instant, SystemTime};
 
@@ -42,7 +47,8 @@ pub async fn handle(
         super::unload(&state, &body.model).await?;
         return Ok(Json(chunk(String::new(), None, Some("unload"), Metrics::default())).into_response());
     }
-    let (served, lease, load) = super::lease(&state, &body.model).await?;
+    let (served, lease, load) = super::lease(&state, &body.model, body.options.as_ref()).await?;
+    keep.apply(&state, &served.id);
     if nothing {
         return Ok(Json(chunk(String::new(), None, Some("load"), Metrics::default())).into_response());
     }
@@ -50,6 +56,15 @@ pub async fn handle(
     super::format(body.format, &mut sampling)?;
     let images = body.images.iter().map(|data| request::base64_image(data, "images")).collect::<Result<Vec<_>, _>>()?;
     let suffix = body.suffix.filter(|s| !s.is_empty());
+    let context = body.context.filter(|c| !c.is_empty());
+    if context.is_some() && (suffix.is_some() || body.raw || !images.is_empty()) {
+        return Err(OllamaError::invalid(
+            "context continues a templated prompt: send it without suffix, raw or images",
+        ));
+    }
+    let engine = lease.engine().clone();
+    // The conversation's tokens before the answer, for a templated prompt: what `context` says.
+    let mut conversation: Option<Vec<i32>> = None;
     let request = if let Some(suffix) = suffix {
         if !images.is_empty() {
             return Err(OllamaError::invalid("images cannot go with a suffix (fill-in-the-middle)"));
@@ -67,17 +82,53 @@ pub async fn handle(
         }
         messages.push(ChatMessage { images, ..ChatMessage::new(Role::User, body.prompt) });
         request::check_images(&messages, &served, "images")?;
-        sirocco_engine::GenerateRequest::new(messages, sampling)
+        let templated = sirocco_engine::GenerateRequest {
+            reasoning_effort: effort,
+            ..sirocco_engine::GenerateRequest::new(messages, sampling.clone())
+        };
+        let prompt = engine.prompt_tokens_for(templated.clone()).await?;
+        match context {
+            Some(before) => {
+                let tokens = [before, prompt].concat();
+                let text = engine.detokenize(without_bos(&engine, &tokens).await?, true).await?;
+                conversation = Some(tokens);
+                sirocco_engine::GenerateRequest {
+                    reasoning_effort: effort,
+                    ..sirocco_engine::GenerateRequest::completion(text, sampling)
+                }
+            }
+            None => {
+                conversation = Some(prompt);
+                templated
+            }
+        }
     };
     let request = sirocco_engine::GenerateRequest { reasoning_effort: effort, separate_reasoning: true, ..request };
     let mut generation = lease.engine().generate(request)?;
+    // What the answer adds to the conversation's tokens.
+    let answered = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
 
     if body.stream != Some(false) {
+        let answered_here = answered.clone();
+        let finish = conversation.map(|tokens| -> super::Finish {
+            Box::new(move |mut last| {
+                Box::pin(async move {
+                    let text = std::mem::take(&mut *answered.lock().unwrap());
+                    if let Ok(context) = context_after(&engine, tokens, text).await {
+                        last["context"] = serde_json::json!(context);
+                    }
+                    last
+                })
+            })
+        });
         return super::stream(
             generation,
             move |event| {
                 let piece = match event {
-                    GenerationEvent::Text { text, .. } => chunk(text, None, None, Metrics::default()),
+                    GenerationEvent::Text { text, .. } => {
+                        answered_here.lock().unwrap().push_str(&text);
+                        chunk(text, None, None, Metrics::default())
+                    }
                     GenerationEvent::Reasoning { text } => chunk(String::new(), Some(text), None, Metrics::default()),
                     GenerationEvent::Done { stats } => chunk(
                         String::new(),
@@ -89,6 +140,7 @@ pub async fn handle(
                 };
                 vec![serde_json::to_value(piece).expect("chunks serialise")]
             },
+            finish,
             "prompt",
             lease,
         )
@@ -97,6 +149,32 @@ pub async fn handle(
 
     let (answer, stats) = request::answer(&mut generation, "prompt", |_| {}).await?;
     let thinking = (!answer.reasoning.is_empty()).then_some(answer.reasoning);
-    let whole = chunk(answer.text, thinking, Some(super::done_reason(&stats)), super::metrics(&stats, started, load));
+    let context = match conversation {
+        Some(tokens) => Some(context_after(&engine, tokens, answer.text.clone()).await?),
+        None => None,
+    };
+    let whole = GenerateChunk {
+        context,
+        ..chunk(answer.text, thinking, Some(super::done_reason(&stats)), super::metrics(&stats, started, load))
+    };
     Ok(Json(whole).into_response())
+}
+
+/// `tokens` without the model's BOS at their start: a completion's text gets it again.
+async fn without_bos(engine: &sirocco_engine::Engine, tokens: &[i32]) -> Result<Vec<i32>, OllamaError> {
+    let bos = engine.tokenize(String::new(), true, false).await?;
+    Ok(match (bos.first(), tokens.split_first()) {
+        (Some(bos), Some((first, rest))) if first == bos => rest.to_vec(),
+        _ => tokens.to_vec(),
+    })
+}
+
+/// The conversation's tokens once `answer` followed the prompt's `tokens` (what `context` says).
+async fn context_after(
+    engine: &sirocco_engine::Engine,
+    mut tokens: Vec<i32>,
+    answer: String,
+) -> Result<Vec<i32>, OllamaError> {
+    tokens.extend(engine.tokenize(answer, false, false).await?);
+    Ok(tokens)
 }

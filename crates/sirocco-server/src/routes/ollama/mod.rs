@@ -134,18 +134,32 @@ async fn downloaded(access: &crate::pull::HubAccess, repo: &str, quant: Option<&
         .map(|m| m.id())
 }
 
-/// The model `name` means, leased (loaded if it is not), and how long that took.
-/// A name of no model of ours gets the one model the user loaded, when there is exactly one (as
-/// on every API: `ServerState::model_lease`).
-pub async fn lease(state: &ServerState, name: &str) -> Result<(ServedModel, Lease, Duration), OllamaError> {
+/// The model `name` means, leased (loaded if it is not; with `options.num_ctx`, loaded with
+/// that context: `ServerState::lease_with_context`), and how long that took. A name of no model
+/// of ours gets the one model the user loaded, when there is exactly one (as on every API:
+/// `ServerState::model_lease`).
+pub async fn lease(
+    state: &ServerState,
+    name: &str,
+    options: Option<&Options>,
+) -> Result<(ServedModel, Lease, Duration), OllamaError> {
     let id = match resolve(state, name).await {
         Ok(id) => id,
         Err(missing) => state.only_user_model_id().ok_or(missing)?,
     };
     let start = Instant::now();
-    let (served, lease) = state.lease(Some(&id), Default::default()).await?;
+    let (served, lease) = match options.and_then(|o| o.num_ctx) {
+        Some(n) if n < MIN_NUM_CTX => {
+            return Err(OllamaError::invalid(format!("num_ctx must be at least {MIN_NUM_CTX}")))
+        }
+        Some(n) => state.lease_with_context(&id, n).await?,
+        None => state.lease(Some(&id), Default::default()).await?,
+    };
     Ok((served, lease, start.elapsed()))
 }
+
+/// The smallest `num_ctx` taken (Ollama's clients send 2048 and up).
+const MIN_NUM_CTX: u32 = 64;
 
 /// `options` as sampling parameters, checked as the OpenAI routes check theirs.
 pub fn sampling(options: Option<Options>, served: &ServedModel) -> Result<SamplingParams, OllamaError> {
@@ -210,13 +224,15 @@ pub fn effort(think: Option<Think>) -> Result<Option<ReasoningEffort>, OllamaErr
     })
 }
 
-/// What `keep_alive` asks: Sirocco's own idle rule applies to the models the server loads, so
-/// only "unload now" (0, with no prompt) is acted on; a value Ollama would refuse is refused.
+/// What `keep_alive` asks of a model the server loads (one the user loaded stays until they
+/// eject it): a value Ollama would refuse is refused.
 #[derive(Debug, PartialEq)]
 pub enum KeepFor {
-    /// Not given, a duration or forever: the server's idle time-out decides.
+    /// Not given: the server's idle time-out decides.
     AsUsual,
-    /// 0: unload now (with an empty request: instead of loading).
+    /// A duration, or forever (negative): it stays that long once idle.
+    Keep(sirocco_host::KeepAlive),
+    /// 0: unload now (with an empty request: instead of loading; else once answered).
     Unload,
 }
 
@@ -228,7 +244,29 @@ pub fn keep_for(keep_alive: Option<KeepAlive>) -> Result<KeepFor, OllamaError> {
             OllamaError::invalid(format!("time: invalid duration \"{text}\" (e.g. \"5m\", \"1h30m\", -1, 0)"))
         })?,
     };
-    Ok(if seconds == 0.0 { KeepFor::Unload } else { KeepFor::AsUsual })
+    Ok(if seconds == 0.0 {
+        KeepFor::Unload
+    } else if seconds < 0.0 || !seconds.is_finite() {
+        KeepFor::Keep(sirocco_host::KeepAlive::Forever)
+    } else {
+        KeepFor::Keep(sirocco_host::KeepAlive::For(Duration::from_secs_f64(seconds.min(1e9))))
+    })
+}
+
+impl KeepFor {
+    /// Applies it to model `id` once a request used it: kept as asked, or (0) unloaded once
+    /// the request's lease is gone — both only for a model the server loaded.
+    pub fn apply(self, state: &ServerState, id: &str) {
+        match self {
+            KeepFor::AsUsual => {}
+            KeepFor::Keep(keep) => {
+                state.host.keep_alive(id, keep);
+            }
+            KeepFor::Unload => {
+                state.host.keep_alive(id, sirocco_host::KeepAlive::For(Duration::ZERO));
+            }
+        }
+    }
 }
 
 /// A Go duration (`300ms`, `5m`, `1h30m`, `-1s`; `0` alone) in seconds.
@@ -332,13 +370,19 @@ pub fn timestamp(t: SystemTime) -> String {
     )
 }
 
+/// Completes the last line of a stream (its `done` piece) with what needs the engine again
+/// (`/api/generate`'s `context`).
+pub type Finish = Box<dyn FnOnce(Value) -> std::pin::Pin<Box<dyn std::future::Future<Output = Value> + Send>> + Send>;
+
 /// The answer's pieces as NDJSON (one JSON object a line), after the engine's first event: a
 /// request that fails at once gets its status and `{"error"}`; one that fails later gets an
-/// `{"error"}` line, as Ollama does. `map` makes each event's lines. A client that goes away
-/// drops the stream, and with it the generation.
+/// `{"error"}` line, as Ollama does. `map` makes each event's lines; `finish`, when given,
+/// completes the last one. A client that goes away drops the stream, and with it the
+/// generation.
 pub async fn stream(
     mut generation: sirocco_engine::Generation,
     mut map: impl FnMut(GenerationEvent) -> Vec<Value> + Send + 'static,
+    mut finish: Option<Finish>,
     param: &'static str,
     lease: Lease,
 ) -> Result<Response, OllamaError> {
@@ -360,6 +404,15 @@ pub async fn stream(
             let last = event.is_last();
             let lines = match event {
                 GenerationEvent::Error { message, .. } => vec![json!({ "error": message })],
+                event @ GenerationEvent::Done { .. } => {
+                    let mut lines = map(event);
+                    if let Some(finish) = finish.take() {
+                        if let Some(line) = lines.pop() {
+                            lines.push(finish(line).await);
+                        }
+                    }
+                    lines
+                }
                 event => map(event),
             };
             for line in lines {
@@ -398,8 +451,13 @@ mod tests {
         assert_eq!(keep(json!(0)).unwrap(), KeepFor::Unload);
         assert_eq!(keep(json!("0")).unwrap(), KeepFor::Unload);
         assert_eq!(keep(json!("0s")).unwrap(), KeepFor::Unload);
-        for usual in [json!(300), json!(-1), json!("5m"), json!("1h30m"), json!("-1s"), json!("1.5h"), json!("300ms")] {
-            assert_eq!(keep(usual.clone()).unwrap(), KeepFor::AsUsual, "{usual}");
+        let kept = |secs: f64| KeepFor::Keep(sirocco_host::KeepAlive::For(Duration::from_secs_f64(secs)));
+        assert_eq!(keep(json!(300)).unwrap(), kept(300.0));
+        assert_eq!(keep(json!("5m")).unwrap(), kept(300.0));
+        assert_eq!(keep(json!("1.5h")).unwrap(), kept(5400.0));
+        assert_eq!(keep(json!("300ms")).unwrap(), kept(0.3));
+        for forever in [json!(-1), json!("-1s"), json!("-5m")] {
+            assert_eq!(keep(forever.clone()).unwrap(), KeepFor::Keep(sirocco_host::KeepAlive::Forever), "{forever}");
         }
         for bad in [json!("300"), json!("5 minutes"), json!("m"), json!("")] {
             assert!(keep(bad.clone()).is_err(), "{bad}");

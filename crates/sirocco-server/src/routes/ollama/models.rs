@@ -217,7 +217,7 @@ pub async fn ps(State(state): Shared) -> Json<Value> {
                 modified: std::fs::metadata(&r.path).and_then(|m| m.modified()).unwrap_or(SystemTime::UNIX_EPOCH),
             };
             // Models the user loaded stay until ejected; the server's go when idle for its time-out.
-            let expires = match (r.loaded_by, idle) {
+            let expires = match (r.loaded_by, r.keep.idle_limit(idle)) {
                 (sirocco_host::LoadedBy::Server, Some(idle)) => {
                     let since = r.idle_since_ms.map_or(now, |ms| SystemTime::UNIX_EPOCH + Duration::from_millis(ms));
                     since + idle
