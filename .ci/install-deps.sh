@@ -14,6 +14,7 @@ packages=(
   xvfb xauth webkit2gtk-driver imagemagick        # headless window, E2E driver, screenshots
   tmux                                            # the terminal the CLI tests type into
   systemd                                         # `sirocco service`'s unit, checked by systemd-analyze
+  libayatana-appindicator3-1 desktop-file-utils   # the tray icon; autostart entries checked
   python3 python3-pip python3-venv                # test-model fixtures
   dbus-daemon gnome-keyring libglib2.0-bin python3-gi  # a desktop session for tests: keyring, file manager
 )

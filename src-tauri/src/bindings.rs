@@ -123,6 +123,9 @@ pub fn typescript() -> String {
         // The app itself (commands/app.rs).
         crate::commands::app::AppInfo,
         sirocco_logs::CrashReport,
+        crate::settings::BackgroundSettings,
+        sirocco_runtime::autostart::Autostart,
+        crate::tray::KeepRunning,
         // The local server (commands/server.rs).
         crate::settings::ServerSettings,
         crate::commands::server::ServerStatus,

@@ -45,6 +45,10 @@ impl IpcError {
         Self::new(ErrorKind::NotFound, message)
     }
 
+    pub fn io(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Io, message)
+    }
+
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::Invalid, message)
     }

@@ -10,6 +10,7 @@ mod file_graph;
 mod navigation;
 mod settings;
 mod state;
+mod tray;
 
 pub use state::AppState;
 
@@ -29,23 +30,35 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             let state = AppState::new(runtime);
             let mut resident = state.host.subscribe();
             app.manage(state);
-            // The page shows every loaded model: told on each change (loads, ejects, leases).
+            // The page and the tray show every loaded model: told on each change (loads,
+            // ejects, leases).
             let tell = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 use tauri::Emitter;
                 while resident.changed().await.is_ok() {
                     let models = resident.borrow_and_update().clone();
                     let _ = tell.emit("models-changed", models);
+                    tray::refresh(&tell);
                 }
             });
+            tray::install(app.handle());
+            // Started at login without a window ("hidden"): it serves, the window stays hidden.
+            let hidden = std::env::args().any(|a| a == sirocco_runtime::autostart::HIDDEN);
+            if hidden {
+                tray::hide_window(app.handle());
+            }
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 handle.state::<AppState>().use_saved_token(saved.hub_endpoint).await;
             });
-            commands::server::start_at_launch(app.handle());
+            commands::server::start_at_launch(app.handle(), hidden);
             Ok(())
         })
-        .on_window_event(save_before_closing)
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                tray::close_requested(window, api);
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::models::list_models,
             commands::models::load_model,
@@ -128,33 +141,17 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::app::logs_reveal,
             commands::app::crash_report,
             commands::app::open_in_browser,
+            commands::app::app_quit,
+            commands::app::app_keep_running,
+            commands::app::background_settings,
+            commands::app::background_set_keep_running,
+            commands::app::autostart_get,
+            commands::app::autostart_set,
             commands::personas::personas_list,
             commands::personas::persona_save,
             commands::personas::persona_delete,
             commands::personas::persona_import_card,
         ])
-}
-
-/// Closing the window first saves every conversation cache the loaded models hold (they are
-/// unloaded, which saves them), without blocking the event loop; then the window goes. A
-/// second close request, or ten seconds, and it goes anyway.
-fn save_before_closing(window: &tauri::Window, event: &tauri::WindowEvent) {
-    use std::sync::atomic::Ordering;
-    use tauri::Manager;
-    let tauri::WindowEvent::CloseRequested { api, .. } = event else { return };
-    let state = window.state::<AppState>();
-    if state.closing.swap(true, Ordering::SeqCst) {
-        return;
-    }
-    api.prevent_close();
-    tracing::info!("saving the conversations' caches before the window closes");
-    let (window, host) = (window.clone(), state.host.clone());
-    tauri::async_runtime::spawn(async move {
-        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), host.unload_all()).await;
-        let _ = window.destroy();
-        // The main window is the app: closing it quits, even if the destroy did not.
-        window.app_handle().exit(0);
-    });
 }
 
 pub fn run() {
@@ -203,15 +200,9 @@ pub fn run() {
 
 /// Shows the main window on top (a second launch asked); false while it is closing.
 fn bring_forward(app: &tauri::AppHandle) -> bool {
-    use tauri::Manager;
-    let Some(state) = app.try_state::<AppState>() else { return false };
-    if state.closing.load(std::sync::atomic::Ordering::SeqCst) {
-        return false;
+    let shown = tray::show_window(app);
+    if shown {
+        tracing::info!("a second launch brought the window forward");
     }
-    let Some(window) = app.get_webview_window("main") else { return false };
-    let _ = window.unminimize();
-    let _ = window.show();
-    let _ = window.set_focus();
-    tracing::info!("a second launch brought the window forward");
-    true
+    shown
 }

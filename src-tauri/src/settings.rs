@@ -11,7 +11,7 @@ use tauri::AppHandle;
 use tauri_plugin_store::StoreExt;
 
 pub use sirocco_runtime::settings::AllowedTool;
-pub use sirocco_runtime::{ModelMemory, ServerSettings, Settings, WorkerEntry};
+pub use sirocco_runtime::{BackgroundSettings, ModelMemory, ServerSettings, Settings, WorkerEntry};
 
 /// What is saved (a missing or unreadable file gives the defaults).
 pub fn read(app: &AppHandle) -> Settings {
@@ -28,6 +28,10 @@ pub fn save_server(app: &AppHandle, server: &ServerSettings) -> Result<(), Strin
 
 pub fn read_server(app: &AppHandle) -> Option<ServerSettings> {
     read(app).server
+}
+
+pub fn save_background(app: &AppHandle, background: &BackgroundSettings) -> Result<(), String> {
+    save(app, keys::BACKGROUND, serde_json::json!(background))
 }
 
 pub fn save_allowed_tools(app: &AppHandle, allowed: &[AllowedTool]) -> Result<(), String> {

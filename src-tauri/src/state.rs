@@ -17,6 +17,8 @@ pub struct AppState {
     pub closing: AtomicBool,
     /// Tool calls waiting for the user's answer on the page.
     pub approvals: Arc<sirocco_chat::PendingApprovals>,
+    /// The page asks whether closing keeps Sirocco running (the first time it would).
+    pub asking_to_keep_running: AtomicBool,
 }
 
 impl AppState {
@@ -27,6 +29,7 @@ impl AppState {
             load_cancel: Mutex::new(Arc::new(AtomicBool::new(false))),
             closing: AtomicBool::new(false),
             approvals: Arc::default(),
+            asking_to_keep_running: AtomicBool::new(false),
         }
     }
 }

@@ -218,7 +218,7 @@ test('after a restart every conversation, branch and persona is still there', as
   assert.ok(Object.keys(savedStates()).length >= 1, 'a left conversation has its cache on disk');
   // Closing the window (as its close button does) saves the one on screen too, then the app goes.
   const closedAt = Date.now();
-  execFileSync(join(fixtures, 'venv', 'bin', 'python'), [join(import.meta.dirname, 'close-window.py'), 'Sirocco']);
+  execFileSync(join(fixtures, 'venv', 'bin', 'python'), [join(import.meta.dirname, 'window.py'), 'close', 'Sirocco']);
   await browser.waitUntil(async () => Object.values(savedStates()).some((t) => t >= closedAt), {
     timeout: 20_000, timeoutMsg: 'closing the window saved no conversation cache',
   });

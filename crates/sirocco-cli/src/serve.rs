@@ -170,13 +170,7 @@ async fn port_taken(addr: SocketAddr) -> String {
         if addr.ip().is_unspecified() { std::net::Ipv4Addr::LOCALHOST.into() } else { addr.ip() },
         addr.port(),
     );
-    let health = async {
-        let client = reqwest::Client::builder().timeout(Duration::from_secs(3)).build().ok()?;
-        let body: serde_json::Value =
-            client.get(format!("http://{probe}/health")).send().await.ok()?.json().await.ok()?;
-        Some(body["server"] == "sirocco")
-    };
-    if health.await == Some(true) {
+    if sirocco_runtime::sirocco_serves(addr).await {
         format!(
             "Sirocco is already serving on {addr} (the app's local server, or another `sirocco serve`): \
              point your tools at http://{probe}/v1, or pass another --port"

@@ -81,6 +81,11 @@ impl DownloadQueue {
         Ok(items)
     }
 
+    /// How many downloads this process is fetching now.
+    pub fn running_count(&self) -> usize {
+        self.running.lock().unwrap().len()
+    }
+
     /// Whether this process is fetching `key` now.
     pub fn is_running(&self, key: &str) -> bool {
         self.running.lock().unwrap().contains_key(key)

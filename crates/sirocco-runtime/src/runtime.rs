@@ -253,6 +253,50 @@ impl Runtime {
     pub async fn ollama_addr(&self) -> Option<SocketAddr> {
         self.server.lock().await.as_ref().and_then(|(_, second)| second.as_ref().map(|s| s.addr))
     }
+
+    /// What this runtime is doing for someone now: serving, answering, downloading.
+    pub async fn activity(&self) -> Activity {
+        Activity {
+            serving: self.server_addr().await,
+            answers: self.generations.lock().unwrap().len(),
+            downloads: self.downloads.running_count(),
+        }
+    }
+}
+
+/// What a running Sirocco is doing for someone ([`Runtime::activity`]): closing the window
+/// while it does any of it keeps Sirocco running (as the user's setting says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Activity {
+    /// The local server's address, while it runs.
+    pub serving: Option<SocketAddr>,
+    /// Answers streaming now.
+    pub answers: usize,
+    /// Downloads running now.
+    pub downloads: usize,
+}
+
+impl Activity {
+    pub fn is_idle(&self) -> bool {
+        self.serving.is_none() && self.answers == 0 && self.downloads == 0
+    }
+}
+
+/// Whether Sirocco (another process: the service, a `sirocco serve`, another data folder's
+/// app) serves `addr` now: its `/health` says so within a second. An address on every
+/// interface is asked on this machine's loopback.
+pub async fn sirocco_serves(addr: SocketAddr) -> bool {
+    let probe = SocketAddr::new(
+        if addr.ip().is_unspecified() { std::net::Ipv4Addr::LOCALHOST.into() } else { addr.ip() },
+        addr.port(),
+    );
+    let health = async {
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(1)).no_proxy().build().ok()?;
+        let body: serde_json::Value =
+            client.get(format!("http://{probe}/health")).send().await.ok()?.json().await.ok()?;
+        Some(body["server"] == "sirocco")
+    };
+    health.await == Some(true)
 }
 
 /// The Hub client `settings` name (their endpoint; none: Hugging Face's conventions,

@@ -22,6 +22,7 @@ pub mod keys {
     pub const WORKERS: &str = "workers";
     pub const ALLOWED_TOOLS: &str = "allowedTools";
     pub const SERVER: &str = "server";
+    pub const BACKGROUND: &str = "background";
 }
 
 /// A tool the user allowed always, kept under `allowedTools`: bound to its server's identity
@@ -41,6 +42,7 @@ pub struct Settings {
     pub allowed_tools: Vec<AllowedTool>,
     /// The local server's settings it was last started with; none before its first start.
     pub server: Option<ServerSettings>,
+    pub background: BackgroundSettings,
 }
 
 impl Settings {
@@ -56,6 +58,7 @@ impl Settings {
             workers: typed(get(keys::WORKERS)).unwrap_or_default(),
             allowed_tools: typed(get(keys::ALLOWED_TOOLS)).unwrap_or_default(),
             server: typed(get(keys::SERVER)),
+            background: typed(get(keys::BACKGROUND)).unwrap_or_default(),
         }
     }
 
@@ -105,6 +108,25 @@ impl ModelMemory {
             reserve_ram: self.reserve_ram,
             ..sirocco_host::HostConfig::default()
         }
+    }
+}
+
+/// What closing the window does, kept under `background`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+pub struct BackgroundSettings {
+    /// Closing the window while the server is on, an answer streams or a download runs keeps
+    /// Sirocco running in the tray (off: closing quits).
+    #[serde(default = "yes")]
+    pub keep_running: bool,
+    /// The first close that kept Sirocco running said so (once).
+    #[serde(default)]
+    pub told: bool,
+}
+
+impl Default for BackgroundSettings {
+    fn default() -> Self {
+        Self { keep_running: true, told: false }
     }
 }
 
@@ -190,6 +212,7 @@ mod tests {
             "workers": "not a list",
             "allowedTools": [{ "server": "fs", "tool": "read", "fingerprint": "abc" }],
             "server": { "port": 8080, "lan": false, "api_key": null },
+            "background": { "told": true },
         });
         std::fs::write(&path, serde_json::to_vec(&file).unwrap()).unwrap();
         let read = Settings::read_file(&path);
@@ -201,6 +224,8 @@ mod tests {
         let server = read.server.expect("the server's settings are read");
         // Keys saved by an older version get their defaults.
         assert_eq!((server.port, server.on_demand, server.idle_minutes), (8080, true, 60));
+        assert_eq!(read.background, BackgroundSettings { keep_running: true, told: true });
+        assert!(Settings::default().background.keep_running, "closing keeps a busy Sirocco running by default");
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! The app itself: the About box's versions and folders, the logs shown in the file manager,
-//! the report a panic last time left (taken once, at start), and links to other sites opened in
-//! the system browser.
+//! the report a panic last time left (taken once, at start), links to other sites opened in
+//! the system browser; quitting, what closing the window does, starting at login.
 
+use sirocco_runtime::autostart;
 use tauri::{AppHandle, State, Url};
+
+use crate::settings::BackgroundSettings;
 
 use crate::error::{IpcError, IpcResult};
 use crate::navigation::{self, Destination};
@@ -72,4 +75,60 @@ pub async fn open_in_browser(app: AppHandle, url: String) -> IpcResult<()> {
         return Err(IpcError::invalid(format!("a {} address is not another site's web page", url.scheme())));
     }
     crate::error::blocking(move || navigation::open_in_browser(&url)).await
+}
+
+/// Ends Sirocco as the tray's "Quit" does (the conversations' caches saved first).
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn app_quit(app: AppHandle) {
+    crate::tray::perform(&app, crate::tray::Action::Quit);
+}
+
+/// The page's answer the first time closing would keep Sirocco running: kept (the question is
+/// not asked again), then the window hides (`keep`) or Sirocco quits.
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
+pub fn app_keep_running(app: AppHandle, state: State<'_, AppState>, keep: bool) -> IpcResult<()> {
+    state.asking_to_keep_running.store(false, std::sync::atomic::Ordering::SeqCst);
+    let saved = crate::settings::save_background(&app, &BackgroundSettings { keep_running: keep, told: true });
+    if keep {
+        crate::tray::hide_window(&app);
+    } else {
+        crate::tray::perform(&app, crate::tray::Action::Quit);
+    }
+    saved.map_err(IpcError::io)
+}
+
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn background_settings(app: AppHandle) -> BackgroundSettings {
+    crate::settings::read(&app).background
+}
+
+/// Whether closing the window keeps a busy Sirocco running (kept at once).
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
+pub fn background_set_keep_running(app: AppHandle, on: bool) -> IpcResult<()> {
+    let background = crate::settings::read(&app).background;
+    crate::settings::save_background(&app, &BackgroundSettings { keep_running: on, ..background }).map_err(IpcError::io)
+}
+
+/// Whether Sirocco starts when the user logs in, and whether hidden (its XDG autostart entry).
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn autostart_get() -> Option<autostart::Autostart> {
+    autostart::read(&autostart::config_dir()?)
+}
+
+/// Starts Sirocco at login (`Some`: hidden, serving, or with its window) or no longer (`None`).
+#[tauri::command]
+#[tracing::instrument(skip_all, err(level = "warn", Display))]
+pub fn autostart_set(on: Option<autostart::Autostart>) -> IpcResult<Option<autostart::Autostart>> {
+    let config = autostart::config_dir().ok_or_else(|| IpcError::io("this system has no configuration folder"))?;
+    let written = match &on {
+        Some(entry) => autostart::this_program().and_then(|program| autostart::enable(&config, &program, entry.hidden)),
+        None => autostart::disable(&config),
+    };
+    written.map_err(|e| IpcError::io(format!("the login entry could not be written: {e}")))?;
+    Ok(autostart::read(&config))
 }

@@ -26,16 +26,38 @@ pub struct ServerStatus {
     models: Vec<String>,
     /// Where Ollama's clients reach it too (`http://127.0.0.1:11434`), when it serves there.
     ollama_url: Option<String>,
+    /// Another Sirocco (the background service, a `sirocco serve`) serves the saved port while
+    /// this one does not: its address. The app uses it instead of starting a second server.
+    pub(crate) elsewhere: Option<String>,
 }
 
-async fn status_of(state: &AppState) -> ServerStatus {
+pub(crate) async fn status_of(app: &AppHandle) -> ServerStatus {
+    let state = app.state::<AppState>();
     let addr = state.server_addr().await;
+    let elsewhere = match addr {
+        Some(_) => None,
+        None => served_elsewhere(app).await,
+    };
     ServerStatus {
         running: addr.is_some(),
         base_url: addr.map(|addr| format!("http://{addr}/v1")),
         models: state.host.loaded_ids(),
         ollama_url: state.ollama_addr().await.map(|addr| format!("http://{addr}")),
+        elsewhere: elsewhere.map(|addr| format!("http://{addr}/v1")),
     }
+}
+
+/// The saved port's loopback address when another Sirocco serves it now.
+async fn served_elsewhere(app: &AppHandle) -> Option<std::net::SocketAddr> {
+    let port = crate::settings::read_server(app).unwrap_or_default().port;
+    let addr = std::net::SocketAddr::from((std::net::Ipv4Addr::LOCALHOST, port));
+    sirocco_runtime::sirocco_serves(addr).await.then_some(addr)
+}
+
+/// Tells the page and the tray (both listen) that the server started or stopped.
+pub(crate) fn changed(app: &AppHandle) {
+    use tauri::Emitter;
+    let _ = app.emit("server-changed", ());
 }
 
 /// Where each request's log line goes: the page that started the server (a channel), or the
@@ -55,7 +77,8 @@ pub async fn server_start(
     });
     start(&state, settings.clone(), sink).await?;
     remember(&app, settings);
-    Ok(status_of(&state).await)
+    changed(&app);
+    Ok(status_of(&app).await)
 }
 
 /// Starts the server with `settings`: library models load on demand (each with its saved
@@ -67,29 +90,45 @@ async fn start(state: &AppState, settings: ServerSettings, sink: RequestSink) ->
     Ok(())
 }
 
-/// At launch: starts the server with its kept settings when they say so (the API key read from
-/// the keyring first). A failure (the port taken…) is logged; the Server page shows it off.
-pub fn start_at_launch(app: &AppHandle) {
-    let Some(mut settings) = crate::settings::read_server(app).filter(|s| s.start_at_launch) else {
+/// At launch: starts the server with its kept settings when they say so, or when `hidden`
+/// (started at login without a window: serving is what it is for).
+pub fn start_at_launch(app: &AppHandle, hidden: bool) {
+    let wanted = crate::settings::read_server(app).is_some_and(|s| s.start_at_launch);
+    if !(wanted || hidden) {
         return;
-    };
+    }
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        settings.api_key = secrets::server_api_key().await;
-        if settings.lan && settings.api_key.is_none() {
-            tracing::warn!("the server is not started at launch: serving on the network needs its API key, which the keyring did not give");
-            return;
-        }
-        let tell = app.clone();
-        let sink: RequestSink = Arc::new(move |entry| {
-            use tauri::Emitter;
-            let _ = tell.emit("server-request", entry);
-        });
-        let state = app.state::<AppState>();
-        if let Err(e) = start(&state, settings, sink).await {
+        if let Err(e) = start_saved(&app).await {
             tracing::warn!("the server did not start at launch: {e}");
         }
     });
+}
+
+/// Starts the server with its kept settings (the defaults before it ever ran; the API key
+/// read from the keyring first), each request told as `server-request` — unless another
+/// Sirocco (the background service) serves that port already: then the app uses that one.
+/// The tray's switch and a start at launch take this way.
+pub async fn start_saved(app: &AppHandle) -> Result<(), String> {
+    let mut settings = crate::settings::read_server(app).unwrap_or_default();
+    if let Some(addr) = served_elsewhere(app).await {
+        tracing::info!(%addr, "another Sirocco (the background service?) serves the saved port: the app uses it");
+        changed(app);
+        return Ok(());
+    }
+    settings.api_key = secrets::server_api_key().await;
+    if settings.lan && settings.api_key.is_none() {
+        return Err("serving on the network needs its API key, which the keyring did not give".into());
+    }
+    let tell = app.clone();
+    let sink: RequestSink = Arc::new(move |entry| {
+        use tauri::Emitter;
+        let _ = tell.emit("server-request", entry);
+    });
+    let state = app.state::<AppState>();
+    let started = start(&state, settings, sink).await;
+    changed(app);
+    started.map_err(|e| e.message)
 }
 
 /// Whether the server starts when Sirocco opens (kept at once, the other settings unchanged).
@@ -142,13 +181,14 @@ pub fn server_generate_key() -> String {
 
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn", Display))]
-pub async fn server_stop(state: State<'_, AppState>) -> IpcResult<ServerStatus> {
+pub async fn server_stop(app: AppHandle, state: State<'_, AppState>) -> IpcResult<ServerStatus> {
     state.stop_server().await;
-    Ok(status_of(&state).await)
+    changed(&app);
+    Ok(status_of(&app).await)
 }
 
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn", Display))]
-pub async fn server_status(state: State<'_, AppState>) -> IpcResult<ServerStatus> {
-    Ok(status_of(&state).await)
+pub async fn server_status(app: AppHandle) -> IpcResult<ServerStatus> {
+    Ok(status_of(&app).await)
 }

@@ -947,6 +947,33 @@ at_ms: number,
  */
 log: string | null, };
 
+export type BackgroundSettings = { 
+/**
+ * Closing the window while the server is on, an answer streams or a download runs keeps
+ * Sirocco running in the tray (off: closing quits).
+ */
+keepRunning: boolean, 
+/**
+ * The first close that kept Sirocco running said so (once).
+ */
+told: boolean, };
+
+export type Autostart = { 
+/**
+ * Started without its window, the server on.
+ */
+hidden: boolean, };
+
+export type KeepRunning = { 
+/**
+ * The server's address, while it runs.
+ */
+serving: string | null, answers: number, downloads: number, 
+/**
+ * A tray icon is shown (else the window comes back by launching Sirocco again).
+ */
+tray: boolean, };
+
 export type ServerSettings = { port: number, 
 /**
  * Listen on every interface (requires `api_key`).
@@ -995,7 +1022,12 @@ models: Array<string>,
 /**
  * Where Ollama's clients reach it too (`http://127.0.0.1:11434`), when it serves there.
  */
-ollama_url: string | null, };
+ollama_url: string | null, 
+/**
+ * Another Sirocco (the background service, a `sirocco serve`) serves the saved port while
+ * this one does not: its address. The app uses it instead of starting a second server.
+ */
+elsewhere: string | null, };
 
 export type RequestLogEntry = { method: string, path: string, status: number, millis: number, };
 

@@ -22,3 +22,7 @@ export const serverSettings = () => invoke<ServerSettings>('server_settings');
 /** The server's API key from the system keyring (may take a while where none answers). */
 export const serverApiKey = () => invoke<string | null>('server_api_key');
 export const serverGenerateKey = () => invoke<string>('server_generate_key');
+/** The server started or stopped (the tray's switch, a start at launch, this page). */
+export function onServerChanged(handler: () => void): Promise<() => void> {
+  return listen('server-changed', () => handler());
+}
