@@ -5,7 +5,8 @@
 // Starting at login writes and removes the XDG autostart entry.
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { app as appBinary, artifacts, fixtures, freePort, makeModelsFolder, startApp } from './harness.mjs';
@@ -82,4 +83,21 @@ test('closing the window keeps the server on; the tray quits', async () => {
   browser.execute(() => window.__TAURI_INTERNALS__.invoke('app_quit')).catch(() => {});
   await browser.waitUntil(() => !appRunning(), { timeout: 20_000, timeoutMsg: 'Sirocco did not quit' });
   assert.equal(await answers(port), false, 'the server went with it');
+});
+
+test('started at login hidden, it serves with no window', async () => {
+  await app?.stop();
+  // As the login entry starts it: `--hidden`, the server's saved settings (not set to start at launch).
+  const home = mkdtempSync(join(tmpdir(), 'sirocco-e2e-'));
+  const port = await freePort();
+  mkdirSync(join(home, 'data', 'dev.sirocco.app'), { recursive: true });
+  writeFileSync(join(home, 'data', 'dev.sirocco.app', 'settings.json'),
+    JSON.stringify({ server: { port, lan: false, api_key: null, start_at_launch: false } }));
+  app = await startApp({ modelsDir: makeModelsFolder(), home, args: ['--hidden'] });
+  await app.browser.waitUntil(() => answers(port), { timeout: 20_000, timeoutMsg: 'the server did not start' });
+  assert.match(windowState(), /^hidden/, 'no window shows');
+  // Launching Sirocco from the menu then shows it.
+  const second = spawnSync(appBinary, [], { env: app.env, timeout: 60_000, encoding: 'utf8' });
+  assert.equal(second.status, 0, `${second.stdout}\n${second.stderr}`);
+  await app.browser.waitUntil(() => windowState().startsWith('shown'), { timeout: 10_000, timeoutMsg: 'still hidden' });
 });

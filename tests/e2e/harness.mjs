@@ -82,7 +82,7 @@ function waitForPort(port, deadline) {
 
 /** Starts the app. `home` keeps its data, config, caches and Hugging Face cache (pass the
  *  same one to start it again "after a restart"); `env` adds variables (e.g. HF_ENDPOINT). */
-export async function startApp({ modelsDir, home = mkdtempSync(join(tmpdir(), 'sirocco-e2e-')), env: extra = {} }) {
+export async function startApp({ modelsDir, home = mkdtempSync(join(tmpdir(), 'sirocco-e2e-')), env: extra = {}, args = [] }) {
   const env = {
     ...process.env,
     XDG_DATA_HOME: join(home, 'data'),
@@ -119,7 +119,7 @@ export async function startApp({ modelsDir, home = mkdtempSync(join(tmpdir(), 's
       hostname: '127.0.0.1',
       port,
       logLevel: 'warn',
-      capabilities: { 'tauri:options': { application: app } },
+      capabilities: { 'tauri:options': { application: app, args } },
     });
   } catch (e) {
     driver.kill();
