@@ -100,4 +100,15 @@ test('started at login hidden, it serves with no window', async () => {
   const second = spawnSync(appBinary, [], { env: app.env, timeout: 60_000, encoding: 'utf8' });
   assert.equal(second.status, 0, `${second.stdout}\n${second.stderr}`);
   await app.browser.waitUntil(() => windowState().startsWith('shown'), { timeout: 10_000, timeoutMsg: 'still hidden' });
+
+  // Asked on the first close (the page is up), "Quit Sirocco" quits and is kept: closing quits
+  // from then on.
+  await (await app.browser.$('[data-testid="nav-chat"]')).waitForClickable({ timeout: 30_000 });
+  execFileSync(join(fixtures, 'venv', 'bin', 'python'), [join(import.meta.dirname, 'window.py'), 'close', 'Sirocco']);
+  await (await app.browser.$('[data-testid="keep-running"]')).waitForExist({ timeout: 10_000 });
+  app.browser.execute(() => document.querySelector('[data-testid="keep-running-quit"]').click()).catch(() => {});
+  await app.browser.waitUntil(() => !appRunning(), { timeout: 20_000, timeoutMsg: 'Sirocco did not quit' });
+  assert.equal(await answers(port), false, 'the server went with it');
+  const settings = JSON.parse(readFileSync(join(home, 'data', 'dev.sirocco.app', 'settings.json'), 'utf8'));
+  assert.deepEqual(settings.background, { keepRunning: false, told: true });
 });
