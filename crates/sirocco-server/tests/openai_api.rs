@@ -499,7 +499,11 @@ async fn sse_is_framed_exactly_like_openai_and_hostile_requests_get_clear_400s()
         "/api/chat",
         "/api/generate",
         "/api/embed",
+        "/api/embeddings",
         "/api/tags",
+        "/api/pull",
+        "/api/copy",
+        "/api/delete",
     ] {
         assert!(doc["paths"][path].is_object(), "{path} is documented");
     }

@@ -149,8 +149,8 @@ pub async fn lease(
     };
     let start = Instant::now();
     let (served, lease) = match options.and_then(|o| o.num_ctx) {
-        Some(n) if n < MIN_NUM_CTX => {
-            return Err(OllamaError::invalid(format!("num_ctx must be at least {MIN_NUM_CTX}")))
+        Some(n) if !(MIN_NUM_CTX..=MAX_NUM_CTX).contains(&n) => {
+            return Err(OllamaError::invalid(format!("num_ctx must be between {MIN_NUM_CTX} and {MAX_NUM_CTX}")))
         }
         Some(n) => state.lease_with_context(&id, n).await?,
         None => state.lease(Some(&id), Default::default()).await?,
@@ -158,8 +158,10 @@ pub async fn lease(
     Ok((served, lease, start.elapsed()))
 }
 
-/// The smallest `num_ctx` taken (Ollama's clients send 2048 and up).
+/// The `num_ctx` taken (Ollama's clients send 2048 and up; the memory planner then says
+/// whether it fits).
 const MIN_NUM_CTX: u32 = 64;
+const MAX_NUM_CTX: u32 = 1 << 20;
 
 /// `options` as sampling parameters, checked as the OpenAI routes check theirs.
 pub fn sampling(options: Option<Options>, served: &ServedModel) -> Result<SamplingParams, OllamaError> {
