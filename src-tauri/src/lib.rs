@@ -30,6 +30,8 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             let state = AppState::new(runtime);
             let mut resident = state.host.subscribe();
             app.manage(state);
+            // What this launch was asked to open, until the page takes it.
+            app.manage(commands::app::LaunchFiles(std::sync::Mutex::new(files_to_open())));
             // The page and the tray show every loaded model: told on each change (loads,
             // ejects, leases).
             let tell = app.handle().clone();
@@ -142,6 +144,7 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
             commands::app::crash_report,
             commands::app::open_in_browser,
             commands::app::app_quit,
+            commands::app::launch_files,
             commands::app::app_keep_running,
             commands::app::background_settings,
             commands::app::background_set_keep_running,
@@ -160,7 +163,7 @@ pub fn run() {
     let secured = folders.secure();
     // One Sirocco per data folder: a second launch brings this one's window forward and ends
     // (before it writes anything: the log and the database are the first one's).
-    let instance = match sirocco_runtime::instance::claim(&folders.data) {
+    let instance = match sirocco_runtime::instance::claim(&folders.data, &files_to_open()) {
         Ok(sirocco_runtime::instance::Claim::First(instance)) => Some(instance),
         Ok(sirocco_runtime::instance::Claim::Forwarded) => {
             println!("Sirocco is already running: its window was brought forward.");
@@ -193,16 +196,28 @@ pub fn run() {
     let app = builder().build(tauri::generate_context!()).expect("error while building the Sirocco app");
     if let Some(instance) = instance {
         let handle = app.handle().clone();
-        instance.serve(move || bring_forward(&handle));
+        instance.serve(move |files| bring_forward(&handle, files));
     }
     app.run(|_, _| {});
 }
 
-/// Shows the main window on top (a second launch asked); false while it is closing.
-fn bring_forward(app: &tauri::AppHandle) -> bool {
+/// Shows the main window on top and opens `files` (a second launch asked); false while it is
+/// closing.
+fn bring_forward(app: &tauri::AppHandle, files: Vec<std::path::PathBuf>) -> bool {
     let shown = tray::show_window(app);
     if shown {
-        tracing::info!("a second launch brought the window forward");
+        tracing::info!(files = files.len(), "a second launch brought the window forward");
+        if !files.is_empty() {
+            use tauri::Emitter;
+            let _ = app.emit_to("main", "open-files", files);
+        }
     }
     shown
+}
+
+/// The files this launch was asked to open (`sirocco-app model.gguf`, a file manager's "Open
+/// with"): its arguments that are not options, as full paths.
+fn files_to_open() -> Vec<std::path::PathBuf> {
+    let here = std::env::current_dir().unwrap_or_default();
+    std::env::args_os().skip(1).filter(|a| !a.to_string_lossy().starts_with('-')).map(|a| here.join(a)).collect()
 }

@@ -2,8 +2,9 @@
 //! system drops when the process ends, however it ends) and listens on `instance.sock` beside
 //! it; a second launch finds the lock taken, asks the first to bring its window forward, and
 //! exits instead of opening a second window, loading the last model again and writing the same
-//! database and settings. A first instance that is closing answers so, and the second waits for
-//! the lock instead.
+//! database and settings. The request carries the files the launch was asked to open (`sirocco-app
+//! model.gguf`: absolute paths), one JSON line; the first opens them. A first instance that is
+//! closing answers so, and the second waits for the lock instead.
 //!
 //! Unix only (the data folder's socket); elsewhere every launch is first.
 
@@ -38,10 +39,24 @@ pub struct Instance {
 pub struct Launch {
     #[cfg(unix)]
     stream: UnixStream,
+    /// The files it was asked to open (absolute paths; not yet checked).
+    pub open: Vec<PathBuf>,
 }
 
-/// Claims the data folder `data` (made if missing) for this launch.
-pub fn claim(data: &Path) -> std::io::Result<Claim> {
+/// What a launch asks of the first: its window, and these files opened.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Request {
+    show: bool,
+    #[serde(default)]
+    open: Vec<PathBuf>,
+}
+
+/// The most files one launch passes on.
+const MAX_FILES: usize = 64;
+
+/// Claims the data folder `data` (made if missing) for this launch, which was asked to open
+/// `open` (passed on to the first launch when there is one).
+pub fn claim(data: &Path, open: &[PathBuf]) -> std::io::Result<Claim> {
     std::fs::create_dir_all(data)?;
     let mut options = OpenOptions::new();
     options.create(true).truncate(false).write(true);
@@ -56,7 +71,7 @@ pub fn claim(data: &Path) -> std::io::Result<Claim> {
             Err(std::fs::TryLockError::WouldBlock) => {}
             Err(std::fs::TryLockError::Error(e)) => return Err(e),
         }
-        if ask_to_show(&socket) {
+        if ask_to_show(&socket, open) {
             return Ok(Claim::Forwarded);
         }
         if Instant::now() > deadline {
@@ -69,12 +84,15 @@ pub fn claim(data: &Path) -> std::io::Result<Claim> {
     }
 }
 
-/// Asks the instance at `socket` to show its window; true when it did.
+/// Asks the instance at `socket` to show its window and open `open`; true when it did.
 #[cfg(unix)]
-fn ask_to_show(socket: &Path) -> bool {
+fn ask_to_show(socket: &Path, open: &[PathBuf]) -> bool {
     let Ok(mut stream) = UnixStream::connect(socket) else { return false };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    if stream.write_all(b"show\n").is_err() {
+    let request = Request { show: true, open: open.iter().take(MAX_FILES).cloned().collect() };
+    let mut line = serde_json::to_string(&request).expect("plain data");
+    line.push('\n');
+    if stream.write_all(line.as_bytes()).is_err() {
         return false;
     }
     let mut answer = String::new();
@@ -82,7 +100,7 @@ fn ask_to_show(socket: &Path) -> bool {
 }
 
 #[cfg(not(unix))]
-fn ask_to_show(_socket: &Path) -> bool {
+fn ask_to_show(_socket: &Path, _open: &[PathBuf]) -> bool {
     false
 }
 
@@ -108,29 +126,37 @@ impl Instance {
     pub fn next(&self) -> std::io::Result<Launch> {
         let (stream, _) = self.listener.accept()?;
         let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        // One line, of bounded length (64 KiB), from the user's own processes (the socket is 0600).
         let mut line = String::new();
-        BufReader::new(&stream).read_line(&mut line)?;
-        if line.trim() != "show" {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "not a Sirocco launch"));
+        std::io::Read::take(BufReader::new(&stream), 64 * 1024).read_line(&mut line)?;
+        let not_one = || std::io::Error::new(std::io::ErrorKind::InvalidData, "not a Sirocco launch");
+        let request: Request = serde_json::from_str(line.trim()).map_err(|_| not_one())?;
+        if !request.show {
+            return Err(not_one());
         }
-        Ok(Launch { stream })
+        let open = request.open.into_iter().filter(|p| p.is_absolute()).take(MAX_FILES).collect();
+        Ok(Launch { stream, open })
     }
 
     /// Answers later launches on a thread of its own for as long as the process runs:
-    /// `on_show` brings the window forward and says whether it could (false while closing).
-    pub fn serve(self, mut on_show: impl FnMut() -> bool + Send + 'static) {
+    /// `on_launch` brings the window forward, opens the files given, and says whether it could
+    /// (false while closing).
+    pub fn serve(self, mut on_launch: impl FnMut(Vec<PathBuf>) -> bool + Send + 'static) {
         #[cfg(unix)]
         std::thread::Builder::new()
             .name("sirocco-instance".into())
             .spawn(move || loop {
                 match self.next() {
-                    Ok(launch) => launch.answer(on_show()),
+                    Ok(mut launch) => {
+                        let open = std::mem::take(&mut launch.open);
+                        launch.answer(on_launch(open))
+                    }
                     Err(e) => tracing::debug!("a launch that was not one: {e}"),
                 }
             })
             .expect("a thread starts");
         #[cfg(not(unix))]
-        let _ = (self, &mut on_show);
+        let _ = (self, &mut on_launch);
     }
 }
 

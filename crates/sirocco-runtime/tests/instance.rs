@@ -5,7 +5,7 @@
 use sirocco_runtime::instance::{claim, Claim};
 
 fn first(dir: &std::path::Path) -> sirocco_runtime::instance::Instance {
-    match claim(dir).expect("claims") {
+    match claim(dir, &[]).expect("claims") {
         Claim::First(instance) => instance,
         Claim::Forwarded => panic!("forwarded to an instance that does not exist"),
     }
@@ -17,9 +17,20 @@ fn a_second_launch_is_forwarded_to_the_first() {
     let instance = first(dir.path());
     let second = std::thread::spawn({
         let dir = dir.path().to_owned();
-        move || matches!(claim(&dir).expect("claims"), Claim::Forwarded)
+        move || {
+            matches!(
+                claim(&dir, &["/models/a b.gguf".into(), "relative.gguf".into()]).expect("claims"),
+                Claim::Forwarded
+            )
+        }
     });
-    instance.next().expect("the second launch asks").answer(true);
+    let launch = instance.next().expect("the second launch asks");
+    assert_eq!(
+        launch.open,
+        [std::path::PathBuf::from("/models/a b.gguf")],
+        "the files it was asked to open (full paths)"
+    );
+    launch.answer(true);
     assert!(second.join().unwrap(), "the second launch was forwarded");
     // The lock and the socket are the user's alone, like the rest of the data folder.
     use std::os::unix::fs::PermissionsExt;
@@ -35,7 +46,7 @@ fn a_launch_while_the_first_closes_waits_and_becomes_first() {
     let instance = first(dir.path());
     let second = std::thread::spawn({
         let dir = dir.path().to_owned();
-        move || matches!(claim(&dir).expect("claims"), Claim::First(_))
+        move || matches!(claim(&dir, &[]).expect("claims"), Claim::First(_))
     });
     // The first is closing: it says so, then ends (its lock and socket go).
     instance.next().expect("the second launch asks").answer(false);
@@ -52,8 +63,18 @@ fn what_a_dead_instance_left_does_not_stop_the_next() {
     // And its own socket answers.
     let second = std::thread::spawn({
         let dir = dir.path().to_owned();
-        move || matches!(claim(&dir).expect("claims"), Claim::Forwarded)
+        move || matches!(claim(&dir, &[]).expect("claims"), Claim::Forwarded)
     });
     instance.next().unwrap().answer(true);
     assert!(second.join().unwrap());
+}
+
+#[test]
+fn a_request_that_is_not_a_launch_is_refused() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let instance = first(dir.path());
+    let mut stream = std::os::unix::net::UnixStream::connect(dir.path().join("instance.sock")).unwrap();
+    stream.write_all(b"show\n").unwrap();
+    assert!(instance.next().is_err(), "not a launch's request");
 }

@@ -132,3 +132,13 @@ pub fn autostart_set(on: Option<autostart::Autostart>) -> IpcResult<Option<autos
     written.map_err(|e| IpcError::io(format!("the login entry could not be written: {e}")))?;
     Ok(autostart::read(&config))
 }
+
+/// The files this launch was asked to open (`sirocco-app model.gguf`), until the page takes them.
+pub struct LaunchFiles(pub std::sync::Mutex<Vec<std::path::PathBuf>>);
+
+/// The files this launch was asked to open, given once (later launches send `open-files`).
+#[tauri::command]
+#[tracing::instrument(skip_all)]
+pub fn launch_files(files: State<'_, LaunchFiles>) -> Vec<std::path::PathBuf> {
+    std::mem::take(&mut *files.0.lock().unwrap())
+}

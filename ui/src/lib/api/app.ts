@@ -29,3 +29,9 @@ export const autostartSet = (on: Autostart | null) => invoke<Autostart | null>('
 export function onCloseToTray(handler: (why: KeepRunning) => void): Promise<() => void> {
   return listen<KeepRunning>('close-to-tray', (event) => handler(event.payload));
 }
+/** The files this launch was asked to open (`sirocco-app model.gguf`), given once. */
+export const launchFiles = () => invoke<string[]>('launch_files');
+/** A later launch asked to open these files (its window came forward). */
+export function onOpenFiles(handler: (paths: string[]) => void): Promise<() => void> {
+  return listen<string[]>('open-files', (event) => handler(event.payload));
+}
