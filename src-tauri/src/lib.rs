@@ -163,10 +163,13 @@ pub fn run() {
     let secured = folders.secure();
     // One Sirocco per data folder: a second launch brings this one's window forward and ends
     // (before it writes anything: the log and the database are the first one's).
-    let instance = match sirocco_runtime::instance::claim(&folders.data, &files_to_open()) {
+    let hidden = std::env::args().any(|a| a == sirocco_runtime::autostart::HIDDEN);
+    let instance = match sirocco_runtime::instance::claim(&folders.data, &files_to_open(), hidden) {
         Ok(sirocco_runtime::instance::Claim::First(instance)) => Some(instance),
         Ok(sirocco_runtime::instance::Claim::Forwarded) => {
-            println!("Sirocco is already running: its window was brought forward.");
+            if !hidden {
+                println!("Sirocco is already running: its window was brought forward.");
+            }
             return;
         }
         Err(e) => {
@@ -196,14 +199,20 @@ pub fn run() {
     let app = builder().build(tauri::generate_context!()).expect("error while building the Sirocco app");
     if let Some(instance) = instance {
         let handle = app.handle().clone();
-        instance.serve(move |files| bring_forward(&handle, files));
+        instance.serve(move |show, files| bring_forward(&handle, show, files));
     }
     app.run(|_, _| {});
 }
 
-/// Shows the main window on top and opens `files` (a second launch asked); false while it is
-/// closing.
-fn bring_forward(app: &tauri::AppHandle, files: Vec<std::path::PathBuf>) -> bool {
+/// Shows the main window on top (unless the launch was hidden: one at login) and opens `files`
+/// (a second launch asked); false while it is closing.
+fn bring_forward(app: &tauri::AppHandle, show: bool, files: Vec<std::path::PathBuf>) -> bool {
+    use std::sync::atomic::Ordering;
+    use tauri::Manager;
+    let closing = app.try_state::<AppState>().is_none_or(|s| s.closing.load(Ordering::SeqCst));
+    if !show {
+        return !closing;
+    }
     let shown = tray::show_window(app);
     if shown {
         tracing::info!(files = files.len(), "a second launch brought the window forward");

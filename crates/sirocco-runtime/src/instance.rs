@@ -39,6 +39,8 @@ pub struct Instance {
 pub struct Launch {
     #[cfg(unix)]
     stream: UnixStream,
+    /// It asks for the window (a launch at login, "hidden", does not).
+    pub show: bool,
     /// The files it was asked to open (absolute paths; not yet checked).
     pub open: Vec<PathBuf>,
 }
@@ -55,8 +57,9 @@ struct Request {
 const MAX_FILES: usize = 64;
 
 /// Claims the data folder `data` (made if missing) for this launch, which was asked to open
-/// `open` (passed on to the first launch when there is one).
-pub fn claim(data: &Path, open: &[PathBuf]) -> std::io::Result<Claim> {
+/// `open` and, unless `hidden`, to show the window (passed on to the first launch when there
+/// is one).
+pub fn claim(data: &Path, open: &[PathBuf], hidden: bool) -> std::io::Result<Claim> {
     std::fs::create_dir_all(data)?;
     let mut options = OpenOptions::new();
     options.create(true).truncate(false).write(true);
@@ -71,7 +74,7 @@ pub fn claim(data: &Path, open: &[PathBuf]) -> std::io::Result<Claim> {
             Err(std::fs::TryLockError::WouldBlock) => {}
             Err(std::fs::TryLockError::Error(e)) => return Err(e),
         }
-        if ask_to_show(&socket, open) {
+        if ask_to_show(&socket, open, !hidden) {
             return Ok(Claim::Forwarded);
         }
         if Instant::now() > deadline {
@@ -84,12 +87,12 @@ pub fn claim(data: &Path, open: &[PathBuf]) -> std::io::Result<Claim> {
     }
 }
 
-/// Asks the instance at `socket` to show its window and open `open`; true when it did.
+/// Asks the instance at `socket` to show its window (`show`) and open `open`; true when it did.
 #[cfg(unix)]
-fn ask_to_show(socket: &Path, open: &[PathBuf]) -> bool {
+fn ask_to_show(socket: &Path, open: &[PathBuf], show: bool) -> bool {
     let Ok(mut stream) = UnixStream::connect(socket) else { return false };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let request = Request { show: true, open: open.iter().take(MAX_FILES).cloned().collect() };
+    let request = Request { show, open: open.iter().take(MAX_FILES).cloned().collect() };
     let mut line = serde_json::to_string(&request).expect("plain data");
     line.push('\n');
     if stream.write_all(line.as_bytes()).is_err() {
@@ -100,7 +103,7 @@ fn ask_to_show(socket: &Path, open: &[PathBuf]) -> bool {
 }
 
 #[cfg(not(unix))]
-fn ask_to_show(_socket: &Path, _open: &[PathBuf]) -> bool {
+fn ask_to_show(_socket: &Path, _open: &[PathBuf], _show: bool) -> bool {
     false
 }
 
@@ -131,17 +134,14 @@ impl Instance {
         std::io::Read::take(BufReader::new(&stream), 64 * 1024).read_line(&mut line)?;
         let not_one = || std::io::Error::new(std::io::ErrorKind::InvalidData, "not a Sirocco launch");
         let request: Request = serde_json::from_str(line.trim()).map_err(|_| not_one())?;
-        if !request.show {
-            return Err(not_one());
-        }
         let open = request.open.into_iter().filter(|p| p.is_absolute()).take(MAX_FILES).collect();
-        Ok(Launch { stream, open })
+        Ok(Launch { stream, show: request.show, open })
     }
 
     /// Answers later launches on a thread of its own for as long as the process runs:
-    /// `on_launch` brings the window forward, opens the files given, and says whether it could
-    /// (false while closing).
-    pub fn serve(self, mut on_launch: impl FnMut(Vec<PathBuf>) -> bool + Send + 'static) {
+    /// `on_launch` brings the window forward (when asked), opens the files given, and says
+    /// whether it could (false while closing).
+    pub fn serve(self, mut on_launch: impl FnMut(bool, Vec<PathBuf>) -> bool + Send + 'static) {
         #[cfg(unix)]
         std::thread::Builder::new()
             .name("sirocco-instance".into())
@@ -149,7 +149,8 @@ impl Instance {
                 match self.next() {
                     Ok(mut launch) => {
                         let open = std::mem::take(&mut launch.open);
-                        launch.answer(on_launch(open))
+                        let show = launch.show;
+                        launch.answer(on_launch(show, open))
                     }
                     Err(e) => tracing::debug!("a launch that was not one: {e}"),
                 }

@@ -5,7 +5,7 @@
 use sirocco_runtime::instance::{claim, Claim};
 
 fn first(dir: &std::path::Path) -> sirocco_runtime::instance::Instance {
-    match claim(dir, &[]).expect("claims") {
+    match claim(dir, &[], false).expect("claims") {
         Claim::First(instance) => instance,
         Claim::Forwarded => panic!("forwarded to an instance that does not exist"),
     }
@@ -19,7 +19,7 @@ fn a_second_launch_is_forwarded_to_the_first() {
         let dir = dir.path().to_owned();
         move || {
             matches!(
-                claim(&dir, &["/models/a b.gguf".into(), "relative.gguf".into()]).expect("claims"),
+                claim(&dir, &["/models/a b.gguf".into(), "relative.gguf".into()], false).expect("claims"),
                 Claim::Forwarded
             )
         }
@@ -46,7 +46,7 @@ fn a_launch_while_the_first_closes_waits_and_becomes_first() {
     let instance = first(dir.path());
     let second = std::thread::spawn({
         let dir = dir.path().to_owned();
-        move || matches!(claim(&dir, &[]).expect("claims"), Claim::First(_))
+        move || matches!(claim(&dir, &[], false).expect("claims"), Claim::First(_))
     });
     // The first is closing: it says so, then ends (its lock and socket go).
     instance.next().expect("the second launch asks").answer(false);
@@ -63,9 +63,23 @@ fn what_a_dead_instance_left_does_not_stop_the_next() {
     // And its own socket answers.
     let second = std::thread::spawn({
         let dir = dir.path().to_owned();
-        move || matches!(claim(&dir, &[]).expect("claims"), Claim::Forwarded)
+        move || matches!(claim(&dir, &[], false).expect("claims"), Claim::Forwarded)
     });
     instance.next().unwrap().answer(true);
+    assert!(second.join().unwrap());
+}
+
+#[test]
+fn a_hidden_launch_asks_for_no_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let instance = first(dir.path());
+    let second = std::thread::spawn({
+        let dir = dir.path().to_owned();
+        move || matches!(claim(&dir, &[], true).expect("claims"), Claim::Forwarded)
+    });
+    let launch = instance.next().unwrap();
+    assert!(!launch.show, "started at login while Sirocco runs: no window comes forward");
+    launch.answer(true);
     assert!(second.join().unwrap());
 }
 
