@@ -14,13 +14,7 @@ pub fn models_dir() -> PathBuf {
 /// The app's library (`LibraryRoots::of_app`: the same models the app's picker lists) and the
 /// folders given on the command line.
 pub fn library_roots(hf_cache: PathBuf, extra: Vec<PathBuf>) -> LibraryRoots {
-    let mut roots = LibraryRoots::of_app(hf_cache, models_dir(), &added_locations());
-    for folder in extra {
-        if !roots.folders.contains(&folder) {
-            roots.folders.push(folder);
-        }
-    }
-    roots
+    LibraryRoots::of_app(hf_cache, models_dir(), &added_locations()).with_folders(&extra)
 }
 
 /// A model file's load settings with the vision projector beside it (`mmproj-*.gguf` that

@@ -89,6 +89,16 @@ impl LibraryRoots {
         }
     }
 
+    /// Adds folders named for this run (`sirocco serve --models-dir`), each once.
+    pub fn with_folders<'a>(mut self, extra: impl IntoIterator<Item = &'a PathBuf>) -> Self {
+        for folder in extra {
+            if !self.folders.contains(folder) {
+                self.folders.push(folder.clone());
+            }
+        }
+        self
+    }
+
     /// Adds what the user added to the library: folders as folders, anything else as a file
     /// (a file that has gone missing is still listed, with its error, so it can be removed).
     pub fn with_locations(mut self, locations: &[PathBuf]) -> Self {

@@ -123,17 +123,12 @@ impl Runtime {
     /// Where local models are: the library the app's picker and `sirocco models` list
     /// (`LibraryRoots::of_app`), and this run's extra folders.
     pub fn library_roots(&self) -> LibraryRoots {
-        let mut roots = LibraryRoots::of_app(
+        LibraryRoots::of_app(
             self.hub().cache_dir().to_path_buf(),
             self.folders.models.clone(),
             &self.library_locations.read().unwrap(),
-        );
-        for folder in &self.extra_folders {
-            if !roots.folders.contains(folder) {
-                roots.folders.push(folder.clone());
-            }
-        }
-        roots
+        )
+        .with_folders(&self.extra_folders)
     }
 
     /// The library's id for the model file `path` (how the host and the server name it).
