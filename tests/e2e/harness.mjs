@@ -169,7 +169,7 @@ export async function pickModel(browser, namePart) {
 
 /** The fake Hugging Face Hub (tests/fakehub/fakehub.py) with SmolLM2 in a repository, and
  *  `extraRepos` (the same shape) after the usual ones. */
-export async function startFakeHub({ extraRepos = [] } = {}) {
+export async function startFakeHub({ extraRepos = [], port = 0 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sirocco-fakehub-'));
   const repos = [
     {
@@ -209,7 +209,7 @@ export async function startFakeHub({ extraRepos = [] } = {}) {
     ...extraRepos,
   ];
   writeFileSync(join(dir, 'repos.json'), JSON.stringify(repos));
-  const hub = spawn('python3', [join(repo, 'tests/fakehub/fakehub.py'), '--repos', join(dir, 'repos.json')], {
+  const hub = spawn('python3', [join(repo, 'tests/fakehub/fakehub.py'), '--repos', join(dir, 'repos.json'), '--port', String(port)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const line = await new Promise((resolveLine, reject) => {
@@ -230,8 +230,10 @@ export async function startFakeHub({ extraRepos = [] } = {}) {
     async log() {
       return (await fetch(`${api}/_log`)).json();
     },
+    /** Ends the hub; resolves once its process (and port) is gone. */
     stop() {
       hub.kill();
+      return new Promise((done) => (hub.exitCode !== null || hub.signalCode !== null ? done() : hub.once('exit', done)));
     },
   };
 }
