@@ -55,6 +55,7 @@ for list in deb rpm; do
   grep -q "^/usr/share/icons/hicolor/.*/apps/sirocco-app.png" "$work/$list.files" || fail "the .$list has no icon"
 done
 dpkg-deb -f "$deb" Depends | grep -q "libwebkit2gtk-4.1-0" || fail "the .deb does not depend on WebKitGTK"
+dpkg-deb -f "$deb" Recommends | grep -q "libayatana-appindicator3-1" || fail "the .deb does not recommend the tray icon's library"
 if grep -q "^/usr/lib/sirocco/libggml-vulkan.so" "$work/deb.files"; then
   dpkg-deb -f "$deb" Recommends | grep -q "libvulkan1" || fail "the .deb has the Vulkan file but does not recommend its loader"
 fi

@@ -75,10 +75,11 @@ print(json.dumps({
         "linux": {
             # With the Vulkan file, its loader is recommended, not required: without it the file is
             # skipped and the CPU runs everything.
+            # The tray icon's library is recommended too: without it Sirocco runs, with no icon.
             "deb": {"files": files, "section": "utils", "depends": ["libgomp1", "libssl3", "libdbus-1-3", "ca-certificates"],
-                    "recommends": ["libvulkan1"] if vulkan else []},
+                    "recommends": ["libayatana-appindicator3-1"] + (["libvulkan1"] if vulkan else [])},
             "rpm": {"files": files, "depends": ["libgomp", "openssl-libs", "dbus-libs", "ca-certificates"],
-                    "recommends": ["vulkan-loader"] if vulkan else []},
+                    "recommends": ["libayatana-appindicator-gtk3"] + (["vulkan-loader"] if vulkan else [])},
         },
     },
 }))

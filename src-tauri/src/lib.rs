@@ -23,6 +23,14 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
         .plugin(navigation::guard())
         .setup(|app| {
             use tauri::Manager;
+            // The window is made hidden (tauri.conf.json) and shown now, unless started at login
+            // without it ("hidden"): then it never flashes on screen.
+            let hidden = std::env::args().any(|a| a == sirocco_runtime::autostart::HIDDEN);
+            if !hidden {
+                if let Some(window) = app.get_webview_window("main") {
+                    window.show()?;
+                }
+            }
             let folders = sirocco_folders::AppFolders::resolve();
             let saved = settings::read(app.handle());
             tracing::info!(models = %folders.models.display(), data = %folders.data.display(), "folders");
@@ -44,11 +52,6 @@ pub fn builder() -> tauri::Builder<tauri::Wry> {
                 }
             });
             tray::install(app.handle());
-            // Started at login without a window ("hidden"): it serves, the window stays hidden.
-            let hidden = std::env::args().any(|a| a == sirocco_runtime::autostart::HIDDEN);
-            if hidden {
-                tray::hide_window(app.handle());
-            }
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
                 handle.state::<AppState>().use_saved_token(saved.hub_endpoint).await;
@@ -225,8 +228,14 @@ fn bring_forward(app: &tauri::AppHandle, show: bool, files: Vec<std::path::PathB
 }
 
 /// The files this launch was asked to open (`sirocco-app model.gguf`, a file manager's "Open
-/// with"): its arguments that are not options, as full paths.
+/// with"): its arguments that name a `.gguf` file, as full paths (folders and the rest are not
+/// for opening).
 fn files_to_open() -> Vec<std::path::PathBuf> {
     let here = std::env::current_dir().unwrap_or_default();
-    std::env::args_os().skip(1).filter(|a| !a.to_string_lossy().starts_with('-')).map(|a| here.join(a)).collect()
+    std::env::args_os()
+        .skip(1)
+        .filter(|a| !a.to_string_lossy().starts_with('-'))
+        .map(|a| here.join(a))
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e.eq_ignore_ascii_case("gguf")))
+        .collect()
 }

@@ -85,7 +85,7 @@ impl TrayView {
                 entries.push(item(None, format!("Server on at http://{addr}/v1")));
                 entries.push(item(Some(Action::ToggleServer), "Stop the server".into()));
             }
-            (None, true) => entries.push(item(None, "Served by Sirocco's background service".into())),
+            (None, true) => entries.push(item(None, "Served by another Sirocco (the service)".into())),
             (None, false) => {
                 entries.push(item(None, "Server off".into()));
                 entries.push(item(Some(Action::ToggleServer), "Start the server".into()));
@@ -108,8 +108,8 @@ impl TrayView {
 fn indicator_available() -> bool {
     ["libayatana-appindicator3.so.1", "libappindicator3.so.1"]
         .iter()
-        // SAFETY: loading a system library whose initialisers are GTK's own; it stays loaded
-        // for the tray, which loads it again by the same name.
+        // SAFETY: loading a system library whose initialisers are GTK's own (dropped at once;
+        // the tray loads it again by the same name).
         .any(|name| unsafe { libloading::Library::new(name) }.is_ok())
 }
 
@@ -181,12 +181,19 @@ pub fn refresh(app: &AppHandle) {
             models: state.host.loaded_ids(),
         };
         let handle = app.clone();
-        // Menus are made on the main thread.
+        // Menus are made on the main thread; one like the menu shown is
+        // not made again (models are leased and released on every request).
         let _ = app.run_on_main_thread(move || {
+            static SHOWN: std::sync::Mutex<Option<TrayView>> = std::sync::Mutex::new(None);
+            let mut shown = SHOWN.lock().unwrap_or_else(|e| e.into_inner());
+            if shown.as_ref() == Some(&view) {
+                return;
+            }
             let Some(tray) = handle.tray_by_id(TRAY_ID) else { return };
             match build_menu(&handle, &view) {
                 Ok(menu) => {
                     let _ = tray.set_menu(Some(menu));
+                    *shown = Some(view.clone());
                     let tip = match view.serving {
                         Some(addr) => format!("Sirocco — serving at http://{addr}/v1"),
                         None => "Sirocco".to_owned(),
@@ -253,8 +260,9 @@ pub fn hide_window(app: &AppHandle) {
     }
 }
 
-/// Ends Sirocco: the server stops, the loaded models are unloaded (which saves their
-/// conversations' caches; ten seconds at most), then the process exits. A second call while
+/// Ends Sirocco: the server stops (five seconds at most for its open requests), the loaded
+/// models are unloaded (which saves their conversations' caches; ten seconds at most), then the
+/// process exits. A second call while
 /// it does exits at once.
 pub fn quit(app: &AppHandle) {
     let state = app.state::<AppState>();
@@ -265,7 +273,8 @@ pub fn quit(app: &AppHandle) {
     tracing::info!("quitting: saving the conversations' caches first");
     let (app, runtime) = (app.clone(), state.runtime.clone());
     tauri::async_runtime::spawn(async move {
-        runtime.stop_server().await;
+        // A client that keeps a stream open (or reads it slowly) does not hold the quit up.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), runtime.stop_server()).await;
         let _ = tokio::time::timeout(std::time::Duration::from_secs(10), runtime.host.unload_all()).await;
         if let Some(window) = app.get_webview_window("main") {
             let _ = window.destroy();
@@ -372,7 +381,7 @@ mod tests {
             ["Open Sirocco", "—", "(Server off)", "Start the server", "—", "(No model loaded)", "—", "Quit Sirocco"]
         );
         let service = TrayView { elsewhere: true, ..TrayView::default() };
-        assert!(texts(&service).contains(&"(Served by Sirocco's background service)".to_owned()));
+        assert!(texts(&service).contains(&"(Served by another Sirocco (the service))".to_owned()));
         assert!(!texts(&service).contains(&"Start the server".to_owned()), "no second server beside the service");
     }
 }

@@ -132,7 +132,8 @@ check(follow.context[:len(said.context)] == said.context and len(follow.context)
 fresh = client.generate(model=CHAT, prompt="And the capital of Italy?", options=GREEDY)
 check(follow.prompt_eval_count > fresh.prompt_eval_count + len(said.context) // 2, "the earlier turn was read")
 check("context" in refused(lambda: client.generate(model=CHAT, prompt="x", raw=True, context=said.context), 400), "raw")
-refused(lambda: client.generate(model=CHAT, prompt="x", context=[-1, 10**9]), 400)
+check("vocabulary" in refused(lambda: client.generate(model=CHAT, prompt="x", context=[-1, 10**9]), 400),
+      "ids outside the vocabulary")
 streamed = list(client.generate(model="tiny-coder-fim", prompt="def add(a, b):\n    ", suffix="\n    return c\n",
                                 options={"num_predict": 8, "temperature": 0}, stream=True))
 check(streamed[-1].done and streamed[-1].eval_count > 0, streamed[-1])
@@ -161,6 +162,9 @@ def until_coder_gone(why):
 CODE = {"model": "tiny-coder-fim", "prompt": "def f():", "raw": True, "options": {"num_predict": 2}}
 client.generate(**CODE, keep_alive=-1)
 check(coder_expires().year > 2100, coder_expires())
+client.generate(**CODE)
+check(coder_expires().year < 2100, "a request without keep_alive brings the server's idle rule back")
+client.generate(**CODE, keep_alive=-1)
 client.generate(**CODE, keep_alive="2s")
 check(0 < (coder_expires() - datetime.now(timezone.utc)).total_seconds() < 10, coder_expires())
 until_coder_gone("a model kept for 2s is unloaded once idle that long")

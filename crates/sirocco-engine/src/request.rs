@@ -24,6 +24,11 @@ pub struct GenerateRequest {
     /// added and special-token text is parsed, as llama.cpp's tools do). `messages` is ignored.
     #[serde(default)]
     pub raw_prompt: Option<String>,
+    /// The whole prompt as token ids, used as they are (no template, no BOS added, nothing
+    /// parsed): Ollama's `context` continued. Ids outside the vocabulary are refused. Takes
+    /// precedence over `raw_prompt` and `messages`.
+    #[serde(default)]
+    pub prompt_tokens: Option<Vec<i32>>,
     /// Fill-in-the-middle: with `raw_prompt` as the code before the cursor, this is the code
     /// after it; the model writes what goes between, in its own FIM format.
     #[serde(default)]
@@ -69,6 +74,7 @@ impl GenerateRequest {
             sampling,
             reply_prefix: None,
             raw_prompt: None,
+            prompt_tokens: None,
             suffix: None,
             overflow: OverflowPolicy::Stop,
             cache_key: None,

@@ -389,7 +389,10 @@ impl<'m> Scheduler<'m> {
     }
 
     fn prepare(&self, format: &PromptFormat, request: &GenerateRequest) -> Result<Prepared> {
-        let tools = request.tools.as_ref().filter(|t| !t.tools.is_empty() && request.raw_prompt.is_none());
+        let tools = request
+            .tools
+            .as_ref()
+            .filter(|t| !t.tools.is_empty() && request.raw_prompt.is_none() && request.prompt_tokens.is_none());
         let (picker, reader, opening) = match tools {
             None => (request.sampling.token_picker(self.model)?, ToolReader::Off, None),
             Some(spec) => {
@@ -430,12 +433,22 @@ impl<'m> Scheduler<'m> {
         let prefix = request.reply_prefix.as_deref();
         let effort = request.reasoning_effort;
         let mut images = self.prepare_images(request)?;
-        let (tokens, dropped) = match &request.raw_prompt {
-            Some(prefix) => match &request.suffix {
+        let (tokens, dropped) = match (&request.prompt_tokens, &request.raw_prompt) {
+            (Some(ids), _) => {
+                let n = self.model.vocab().n_tokens();
+                if let Some(bad) = ids.iter().find(|&&t| t < 0 || t >= n) {
+                    return Err(EngineError::InvalidRequest(format!(
+                        "token id {bad} is outside this model's vocabulary (0 to {})",
+                        n - 1
+                    )));
+                }
+                (ids.iter().map(|&t| LlamaToken(t)).collect(), 0)
+            }
+            (None, Some(prefix)) => match &request.suffix {
                 Some(suffix) => (format.infill_tokens(self.model, prefix, suffix)?, 0),
                 None => (self.model.vocab().tokenize(prefix.as_bytes(), true, true), 0),
             },
-            None => {
+            (None, None) => {
                 let mut last = Vec::new();
                 let (kept, dropped) = overflow::fit(&request.messages, request.overflow, n_ctx, |ms| {
                     let prompt = format.prompt(self.model, ms, prefix, tools, effort)?;

@@ -613,7 +613,13 @@ impl ModelHost {
                 match state.slots.iter_mut().find(|s| s.spec.id == spec.id) {
                     None => Step::Free,
                     Some(slot) => match slot.status {
-                        ModelStatus::Loaded if !replace || slot.spec.params == spec.params => {
+                        // A server reload never takes a model the user loaded (it may have
+                        // become theirs while the reload waited): theirs answers as it is.
+                        ModelStatus::Loaded
+                            if !replace
+                                || slot.spec.params == spec.params
+                                || (by == LoadedBy::Server && slot.loaded_by == LoadedBy::User) =>
+                        {
                             if by == LoadedBy::User {
                                 slot.loaded_by = LoadedBy::User;
                                 slot.chosen = Instant::now();

@@ -50,6 +50,10 @@ pub fn read(config: &Path) -> Option<Autostart> {
     if !text.lines().any(|l| l == "X-Sirocco=true") {
         return None;
     }
+    // Turned off in the desktop's own settings (GNOME, KDE write these): not started at login.
+    if text.lines().any(|l| l == "Hidden=true" || l == "X-GNOME-Autostart-enabled=false") {
+        return None;
+    }
     Some(Autostart { hidden: exec.split_whitespace().any(|arg| arg == HIDDEN) })
 }
 
@@ -59,7 +63,9 @@ pub fn enable(config: &Path, program: &Path, hidden: bool) -> io::Result<()> {
     let path = path_in(config);
     let dir = path.parent().expect("the entry is in a folder");
     std::fs::create_dir_all(dir)?;
-    let mut exec = quote(program);
+    let mut exec = quote(program).ok_or_else(|| {
+        io::Error::new(io::ErrorKind::InvalidInput, "a program path with a line break cannot start at login")
+    })?;
     if hidden {
         exec.push(' ');
         exec.push_str(HIDDEN);
@@ -83,25 +89,34 @@ pub fn disable(config: &Path) -> io::Result<()> {
     }
 }
 
-/// One `Exec` argument: quoted when it holds a reserved character, `"`, `` ` ``, `$` and `\`
-/// escaped inside the quotes, `%` doubled (a field code otherwise), each escape then written
-/// as the spec's string escaping asks.
-fn quote(program: &Path) -> String {
+/// One `Exec` argument: quoted when it holds a reserved character — `"`, `` ` `` and `$`
+/// backslash-escaped inside the quotes, a backslash written as two — `%` doubled (a field code
+/// otherwise), then every backslash doubled again, as the spec's string values ask. `None` for
+/// a path with a line break (no escape keeps it one line).
+fn quote(program: &Path) -> Option<String> {
     let raw = program.to_string_lossy().replace('%', "%%");
-    let reserved = |c: char| " \t\n\"'\\><~|&;$*?#()`".contains(c);
+    if raw.contains(['\n', '\r']) {
+        return None;
+    }
+    let reserved = |c: char| " \t\"'\\><~|&;$*?#()`".contains(c);
     if !raw.chars().any(reserved) {
-        return raw;
+        return Some(raw);
     }
     let mut quoted = String::from("\"");
     for c in raw.chars() {
-        if matches!(c, '"' | '`' | '$' | '\\') {
-            // The quoting's backslash, itself escaped for the string value: `\\`.
-            quoted.push_str("\\\\");
+        match c {
+            // `\\` in the argument, each backslash doubled in the string.
+            '\\' => quoted.push_str("\\\\\\\\"),
+            // `\"` (and so on) in the argument: its backslash doubled in the string.
+            '"' | '`' | '$' => {
+                quoted.push_str("\\\\");
+                quoted.push(c);
+            }
+            c => quoted.push(c),
         }
-        quoted.push(c);
     }
     quoted.push('"');
-    quoted
+    Some(quoted)
 }
 
 #[cfg(test)]
@@ -134,6 +149,29 @@ mod tests {
         assert_eq!(exec, r#""/home/a b/My \\"Apps\\"/\\$HOME/100%%/sirocco-app" --hidden"#);
         assert_eq!(read(config.path()), Some(Autostart { hidden: true }));
         validate(config.path());
+    }
+
+    #[test]
+    fn a_backslash_is_escaped_twice_and_a_line_break_refused() {
+        let config = tempfile::tempdir().unwrap();
+        enable(config.path(), Path::new(r"/opt/my apps\sirocco-app"), false).unwrap();
+        let text = std::fs::read_to_string(path_in(config.path())).unwrap();
+        let exec = text.lines().find_map(|l| l.strip_prefix("Exec=")).unwrap();
+        assert_eq!(exec, r#""/opt/my apps\\\\sirocco-app""#);
+        validate(config.path());
+        let refused = enable(config.path(), Path::new("/opt/a\nb/sirocco-app"), false).unwrap_err();
+        assert_eq!(refused.kind(), io::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn an_entry_turned_off_in_the_desktops_settings_is_off() {
+        let config = tempfile::tempdir().unwrap();
+        enable(config.path(), Path::new("/usr/bin/sirocco-app"), false).unwrap();
+        let path = path_in(config.path());
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("X-GNOME-Autostart-enabled=true", "X-GNOME-Autostart-enabled=false"))
+            .unwrap();
+        assert_eq!(read(config.path()), None);
     }
 
     #[test]

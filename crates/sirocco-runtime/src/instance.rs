@@ -90,16 +90,28 @@ pub fn claim(data: &Path, open: &[PathBuf], hidden: bool) -> std::io::Result<Cla
 /// Asks the instance at `socket` to show its window (`show`) and open `open`; true when it did.
 #[cfg(unix)]
 fn ask_to_show(socket: &Path, open: &[PathBuf], show: bool) -> bool {
-    let Ok(mut stream) = UnixStream::connect(socket) else { return false };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-    let request = Request { show, open: open.iter().take(MAX_FILES).cloned().collect() };
-    let mut line = serde_json::to_string(&request).expect("plain data");
+    let Ok(stream) = UnixStream::connect(socket) else { return false };
+    // Paths JSON can carry (a name that is not UTF-8 is left out rather than garbled).
+    let open = open.iter().filter(|p| p.to_str().is_some()).take(MAX_FILES).cloned().collect();
+    let mut line = serde_json::to_string(&Request { show, open }).unwrap_or_default();
     line.push('\n');
-    if stream.write_all(line.as_bytes()).is_err() {
-        return false;
+    match ask(stream, &line) {
+        Some(answer) => answer == "ok",
+        // Hung up without a word: an older Sirocco, which knows only a bare "show".
+        None => show && UnixStream::connect(socket).ok().and_then(|s| ask(s, "show\n")).as_deref() == Some("ok"),
     }
+}
+
+/// Sends `request` on `stream`; the answer line (`None`: it hung up without one).
+#[cfg(unix)]
+fn ask(mut stream: UnixStream, request: &str) -> Option<String> {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    stream.write_all(request.as_bytes()).ok()?;
     let mut answer = String::new();
-    BufReader::new(stream).read_line(&mut answer).is_ok() && answer.trim() == "ok"
+    match BufReader::new(stream).read_line(&mut answer) {
+        Ok(n) if n > 0 => Some(answer.trim().to_owned()),
+        _ => None,
+    }
 }
 
 #[cfg(not(unix))]
@@ -133,7 +145,11 @@ impl Instance {
         let mut line = String::new();
         std::io::Read::take(BufReader::new(&stream), 64 * 1024).read_line(&mut line)?;
         let not_one = || std::io::Error::new(std::io::ErrorKind::InvalidData, "not a Sirocco launch");
-        let request: Request = serde_json::from_str(line.trim()).map_err(|_| not_one())?;
+        // A bare "show" is how an older Sirocco asks (after an upgrade, with the old one running).
+        let request: Request = match line.trim() {
+            "show" => Request { show: true, open: Vec::new() },
+            line => serde_json::from_str(line).map_err(|_| not_one())?,
+        };
         let open = request.open.into_iter().filter(|p| p.is_absolute()).take(MAX_FILES).collect();
         Ok(Launch { stream, show: request.show, open })
     }

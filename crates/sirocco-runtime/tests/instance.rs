@@ -84,11 +84,42 @@ fn a_hidden_launch_asks_for_no_window() {
 }
 
 #[test]
-fn a_request_that_is_not_a_launch_is_refused() {
+fn a_request_that_is_not_a_launch_is_refused_and_an_older_launch_is_understood() {
     use std::io::Write;
     let dir = tempfile::tempdir().unwrap();
     let instance = first(dir.path());
     let mut stream = std::os::unix::net::UnixStream::connect(dir.path().join("instance.sock")).unwrap();
-    stream.write_all(b"show\n").unwrap();
+    stream.write_all(b"{\"open\": []}\n").unwrap();
     assert!(instance.next().is_err(), "not a launch's request");
+    // An older Sirocco's bare "show" (an upgrade while the old one runs in the tray).
+    let mut stream = std::os::unix::net::UnixStream::connect(dir.path().join("instance.sock")).unwrap();
+    stream.write_all(b"show\n").unwrap();
+    let launch = instance.next().expect("an older launch asks");
+    assert!(launch.show && launch.open.is_empty());
+}
+
+#[test]
+fn a_launch_reaches_an_older_first_one_that_knows_only_show() {
+    use std::io::{BufRead, Write};
+    let dir = tempfile::tempdir().unwrap();
+    // An older first instance: the lock held, a socket that hangs up on anything but "show".
+    let lock = std::fs::File::create(dir.path().join("instance.lock")).unwrap();
+    lock.try_lock().unwrap();
+    let listener = std::os::unix::net::UnixListener::bind(dir.path().join("instance.sock")).unwrap();
+    let older = std::thread::spawn(move || {
+        let mut asked = Vec::new();
+        for stream in listener.incoming().take(2) {
+            let mut stream = stream.unwrap();
+            let mut line = String::new();
+            std::io::BufReader::new(&stream).read_line(&mut line).unwrap();
+            if line == "show\n" {
+                stream.write_all(b"ok\n").unwrap();
+            }
+            asked.push(line);
+        }
+        asked
+    });
+    assert!(matches!(claim(dir.path(), &[], false).unwrap(), Claim::Forwarded));
+    let asked = older.join().unwrap();
+    assert!(asked[0].starts_with('{') && asked[1] == "show\n", "{asked:?}");
 }

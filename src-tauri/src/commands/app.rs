@@ -105,12 +105,12 @@ pub fn background_settings(app: AppHandle) -> BackgroundSettings {
     crate::settings::read(&app).background
 }
 
-/// Whether closing the window keeps a busy Sirocco running (kept at once).
+/// Whether closing the window keeps a busy Sirocco running (kept at once; the user has chosen,
+/// so the first close does not ask).
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn", Display))]
 pub fn background_set_keep_running(app: AppHandle, on: bool) -> IpcResult<()> {
-    let background = crate::settings::read(&app).background;
-    crate::settings::save_background(&app, &BackgroundSettings { keep_running: on, ..background }).map_err(IpcError::io)
+    crate::settings::save_background(&app, &BackgroundSettings { keep_running: on, told: true }).map_err(IpcError::io)
 }
 
 /// Whether Sirocco starts when the user logs in, and whether hidden (its XDG autostart entry).

@@ -5,9 +5,9 @@
 //! with `keep_alive: 0` unloads it (`"unload"`).
 //!
 //! `context` (Ollama's older way to continue a conversation): the last piece of a templated
-//! answer carries the conversation's tokens — its prompt, then the answer; a request that sends
-//! them back is answered after them, its own prompt templated as Ollama does (appended to the
-//! tokens given, the model's BOS once at the start).
+//! answer without images carries the conversation's tokens — its prompt, then the answer; a
+//! request that sends them back is answered after them, token for token (its own prompt
+//! templated and appended, its BOS dropped; nothing is parsed again as text).
 
 use std::time::{Instant, SystemTime};
 
@@ -80,26 +80,33 @@ pub async fn handle(
         if let Some(system) = body.system.filter(|s| !s.is_empty()) {
             messages.push(ChatMessage::new(Role::System, system));
         }
+        let seen = !images.is_empty();
         messages.push(ChatMessage { images, ..ChatMessage::new(Role::User, body.prompt) });
         request::check_images(&messages, &served, "images")?;
         let templated = sirocco_engine::GenerateRequest {
             reasoning_effort: effort,
             ..sirocco_engine::GenerateRequest::new(messages, sampling.clone())
         };
-        let prompt = engine.prompt_tokens_for(templated.clone()).await?;
-        match context {
-            Some(before) => {
-                let tokens = [before, prompt].concat();
-                let text = engine.detokenize(without_bos(&engine, &tokens).await?, true).await?;
-                conversation = Some(tokens);
-                sirocco_engine::GenerateRequest {
-                    reasoning_effort: effort,
-                    ..sirocco_engine::GenerateRequest::completion(text, sampling)
+        if seen {
+            // An image's tokens are no vocabulary's: such a prompt has no `context` to give.
+            templated
+        } else {
+            let prompt = engine.prompt_tokens_for(templated.clone()).await?;
+            match context {
+                Some(before) => {
+                    // Token for token, nothing parsed again (text in the prompt stays text); the
+                    // prompt's own BOS dropped after the conversation's.
+                    let tokens = [before, without_bos(&engine, prompt).await?].concat();
+                    conversation = Some(tokens.clone());
+                    sirocco_engine::GenerateRequest {
+                        prompt_tokens: Some(tokens),
+                        ..sirocco_engine::GenerateRequest::new(Vec::new(), sampling)
+                    }
                 }
-            }
-            None => {
-                conversation = Some(prompt);
-                templated
+                None => {
+                    conversation = Some(prompt);
+                    templated
+                }
             }
         }
     };
@@ -160,12 +167,13 @@ pub async fn handle(
     Ok(Json(whole).into_response())
 }
 
-/// `tokens` without the model's BOS at their start: a completion's text gets it again.
-async fn without_bos(engine: &sirocco_engine::Engine, tokens: &[i32]) -> Result<Vec<i32>, OllamaError> {
+/// `tokens` without the model's BOS at their start (a templated prompt's, following a
+/// conversation that has its own).
+async fn without_bos(engine: &sirocco_engine::Engine, tokens: Vec<i32>) -> Result<Vec<i32>, OllamaError> {
     let bos = engine.tokenize(String::new(), true, false).await?;
-    Ok(match (bos.first(), tokens.split_first()) {
-        (Some(bos), Some((first, rest))) if first == bos => rest.to_vec(),
-        _ => tokens.to_vec(),
+    Ok(match (bos.first(), tokens.first()) {
+        (Some(bos), Some(first)) if first == bos => tokens[1..].to_vec(),
+        _ => tokens,
     })
 }
 

@@ -230,7 +230,7 @@ pub fn effort(think: Option<Think>) -> Result<Option<ReasoningEffort>, OllamaErr
 /// eject it): a value Ollama would refuse is refused.
 #[derive(Debug, PartialEq)]
 pub enum KeepFor {
-    /// Not given: the server's idle time-out decides.
+    /// Not given: the server's idle time-out decides (again, after an earlier request's).
     AsUsual,
     /// A duration, or forever (negative): it stays that long once idle.
     Keep(sirocco_host::KeepAlive),
@@ -256,11 +256,14 @@ pub fn keep_for(keep_alive: Option<KeepAlive>) -> Result<KeepFor, OllamaError> {
 }
 
 impl KeepFor {
-    /// Applies it to model `id` once a request used it: kept as asked, or (0) unloaded once
-    /// the request's lease is gone — both only for a model the server loaded.
+    /// Applies it to model `id` once a request used it: kept as asked, the server's idle rule
+    /// again when not asked (as Ollama, each request sets it anew), or (0) unloaded once the
+    /// request's lease is gone — only for a model the server loaded.
     pub fn apply(self, state: &ServerState, id: &str) {
         match self {
-            KeepFor::AsUsual => {}
+            KeepFor::AsUsual => {
+                state.host.keep_alive(id, sirocco_host::KeepAlive::Default);
+            }
             KeepFor::Keep(keep) => {
                 state.host.keep_alive(id, keep);
             }
