@@ -520,3 +520,49 @@ async fn a_name_of_no_model_of_ours_gets_the_users_one_model_else_a_404_listing_
     assert!(message.contains(SMOLLM2), "and the library: {message}");
     served.server.stop().await;
 }
+
+/// A client's `num_ctx` and `keep_alive` (Ollama's) move only models the server loaded: the
+/// user's model answers with its own context and stays, and the host's reload never takes it
+/// (even asked directly, as when it became the user's while a reload waited). A model the
+/// server loaded is loaded again with the context asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clients_num_ctx_and_keep_alive_never_move_the_users_model() {
+    let mut served = serve(HostConfig::default(), None, Vec::new()).await;
+    let host = served.host.clone();
+    host.load(spec(SMOLLM2, 1024), LoadedBy::User, |_| {}, Arc::new(AtomicBool::new(false))).await.unwrap();
+    let http = reqwest::Client::new();
+    let generate = |model: &str, num_ctx: u32| {
+        json!({ "model": model, "prompt": "def f():", "raw": true, "stream": false, "keep_alive": 0,
+                "options": { "num_predict": 2, "num_ctx": num_ctx } })
+    };
+    let context_of =
+        |id: &str| host.resident().into_iter().find(|r| r.id == id).and_then(|r| r.model.map(|m| m.context_length));
+    let answer = http.post(served.url("/api/generate")).json(&generate(SMOLLM2, 512)).send().await.unwrap();
+    assert_eq!(answer.status(), 200);
+    // Directly too: a reload for the server's settings leases the user's model as it is.
+    let lease = host.lease_or_reload(spec(SMOLLM2, 512)).await.unwrap();
+    assert_eq!(lease.model().context_length, 1024);
+    drop(lease);
+    // The server's own model is loaded with the context asked, then again with another
+    // (multiples of 256: llama.cpp rounds a context up to one).
+    for n_ctx in [256, 512] {
+        let body = json!({ "model": CODER, "prompt": "def f():", "raw": true, "stream": false,
+                           "options": { "num_predict": 2, "num_ctx": n_ctx } });
+        assert_eq!(http.post(served.url("/api/generate")).json(&body).send().await.unwrap().status(), 200);
+        assert_eq!(context_of(CODER), Some(n_ctx));
+    }
+    // keep_alive 0 set nothing on the user's model (the idle unloader has nothing to act on).
+    assert_eq!(context_of(SMOLLM2), Some(1024), "the user's model keeps its context and stays");
+    let users = host.resident().into_iter().find(|r| r.id == SMOLLM2).unwrap();
+    assert_eq!(users.keep, sirocco_host::KeepAlive::Default);
+    let events = served.events();
+    assert!(
+        !events.iter().any(|e| matches!(e, HostEvent::Unloaded { id, .. } if id == SMOLLM2)),
+        "the user's model never went: {events:?}"
+    );
+    assert!(
+        events.iter().any(|e| matches!(e, HostEvent::Unloaded { id, reason: UnloadReason::Replaced } if id == CODER)),
+        "the server's model was loaded again with the new context: {events:?}"
+    );
+    served.server.stop().await;
+}
