@@ -51,10 +51,18 @@ test('closing the window keeps the server on; the tray quits', async () => {
   await (await $('[data-testid="autostart"]')).click();
   await browser.waitUntil(() => !existsSync(entry), { timeout: 10_000, timeoutMsg: 'the entry stayed' });
 
-  // The first close asks; keeping it running hides the window and keeps the answer.
+  // The first close asks; Escape cancels (the window stays, nothing is kept, the next close asks
+  // again); keeping it running hides the window and keeps the answer.
   assert.match(windowState(), /^shown/);
   execFileSync(join(fixtures, 'venv', 'bin', 'python'), [join(import.meta.dirname, 'window.py'), 'close', 'Sirocco']);
   const ask = await $('[data-testid="keep-running"]');
+  await ask.waitForExist({ timeout: 10_000 });
+  assert.equal(await browser.execute(() => document.activeElement?.dataset.testid), 'keep-running-yes', 'focus is in the dialog');
+  await browser.keys('Escape');
+  await ask.waitForExist({ timeout: 10_000, reverse: true });
+  assert.match(windowState(), /^shown/, 'cancelled: the window stays');
+  assert.ok(appRunning());
+  execFileSync(join(fixtures, 'venv', 'bin', 'python'), [join(import.meta.dirname, 'window.py'), 'close', 'Sirocco']);
   await ask.waitForExist({ timeout: 10_000 });
   assert.match(await ask.getText(), new RegExp(`127\\.0\\.0\\.1:${port}`), 'it says what keeps running');
   await browser.executeAsync((done) => requestAnimationFrame(() => requestAnimationFrame(done)));

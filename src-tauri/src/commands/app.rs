@@ -84,12 +84,14 @@ pub fn app_quit(app: AppHandle) {
     crate::tray::perform(&app, crate::tray::Action::Quit);
 }
 
-/// The page's answer the first time closing would keep Sirocco running: kept (the question is
-/// not asked again), then the window hides (`keep`) or Sirocco quits.
+/// The page's answer the first time closing would keep Sirocco running: `Some(keep)` is kept
+/// (the question is not asked again), then the window hides (`true`) or Sirocco quits;
+/// `None` (Cancel, Escape) keeps the window open and asks again at the next close.
 #[tauri::command]
 #[tracing::instrument(skip_all, err(level = "warn", Display))]
-pub fn app_keep_running(app: AppHandle, state: State<'_, AppState>, keep: bool) -> IpcResult<()> {
+pub fn app_keep_running(app: AppHandle, state: State<'_, AppState>, keep: Option<bool>) -> IpcResult<()> {
     state.asking_to_keep_running.store(false, std::sync::atomic::Ordering::SeqCst);
+    let Some(keep) = keep else { return Ok(()) };
     let saved = crate::settings::save_background(&app, &BackgroundSettings { keep_running: keep, told: true });
     if keep {
         crate::tray::hide_window(&app);

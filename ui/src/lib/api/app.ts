@@ -18,8 +18,9 @@ export type { Autostart, BackgroundSettings, KeepRunning } from '../bindings';
 import type { Autostart, BackgroundSettings, KeepRunning } from '../bindings';
 /** Ends Sirocco as the tray's "Quit" does (its conversations' caches saved first). */
 export const appQuit = () => invoke<void>('app_quit');
-/** The answer to "keep running after the window closes?" (asked once): hides the window or quits. */
-export const appKeepRunning = (keep: boolean) => invoke<void>('app_keep_running', { keep });
+/** The answer to "keep running after the window closes?" (asked once): hides the window or
+ *  quits; `null` (Cancel) keeps the window open, asking again at the next close. */
+export const appKeepRunning = (keep: boolean | null) => invoke<void>('app_keep_running', { keep });
 export const backgroundSettings = () => invoke<BackgroundSettings>('background_settings');
 export const backgroundSetKeepRunning = (on: boolean) => invoke<void>('background_set_keep_running', { on });
 /** Sirocco's login entry (null: it does not start at login). */
